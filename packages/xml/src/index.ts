@@ -1,1 +1,16 @@
-export {};
+export { type XmlAttribute, type XmlChildInput, XmlElement, type XmlNode, xml } from "./element.js";
+export type { XmlError, XmlErrorCondition } from "./errors.js";
+export { FramedParser } from "./framing.js";
+export { NS_CLIENT, NS_FRAMING, NS_SERVER, NS_STREAMS, NS_XML, NS_XMLNS } from "./namespaces.js";
+export {
+  DEFAULT_XML_LIMITS,
+  type ElementEvent,
+  type ErrorEvent,
+  type ParseEvent,
+  type StreamCloseEvent,
+  StreamParser,
+  type StreamOpenEvent,
+  type StreamParserOptions,
+  type XmlLimits,
+} from "./parser.js";
+export { EMPTY_CONTEXT, type NamespaceContext, serialize, toXmlString, XmlSerializeError, XmlWriter } from "./serializer.js";

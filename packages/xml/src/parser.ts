@@ -1,0 +1,1137 @@
+import {
+  AsciiInterner,
+  attrSpecial,
+  decodeCodePoint,
+  decodeValidated,
+  isNameCodePoint,
+  isNameStartCodePoint,
+  isSpace,
+  isXmlChar,
+  nameCharAscii,
+  nameStartAscii,
+  TEXT_AMP,
+  TEXT_CR,
+  TEXT_GT,
+  TEXT_HIGH,
+  TEXT_LT,
+  TEXT_PLAIN,
+  TEXT_RBRACKET,
+  textClass,
+  UTF8_NONCHARACTER,
+  UTF8_TRUNCATED,
+  utf8Sequence,
+} from "./chars.js";
+import { XmlElement } from "./element.js";
+import type { XmlError, XmlErrorCondition } from "./errors.js";
+import { NS_XML, NS_XMLNS } from "./namespaces.js";
+
+/**
+ * Limits that bound memory and work per stream. Exceeding one ends parsing with `policy-violation`
+ * at once, in the middle of a token if need be.
+ */
+export interface XmlLimits {
+  /**
+   * Bytes of one top-level element (a stanza, or the stream header), counted on the raw bytes from its
+   * `<` on, including a token still being read. Default 256 KiB, as Prosody and ejabberd use for c2s.
+   */
+  maxStanzaBytes: number;
+  /** Nesting depth inside one top-level element (the stanza itself is depth 1). Default 64. */
+  maxDepth: number;
+  /** Attributes on one element, namespace declarations included. Default 64. */
+  maxAttributes: number;
+  /** Bytes in one element or attribute name, prefix included. Default 256. */
+  maxNameLength: number;
+  /** Bytes the parser may hold for an incomplete token between calls. Default 512 KiB. */
+  maxBufferedBytes: number;
+}
+
+/** The defaults of {@link XmlLimits}. */
+export const DEFAULT_XML_LIMITS: Readonly<XmlLimits> = Object.freeze({
+  maxStanzaBytes: 256 * 1024,
+  maxDepth: 64,
+  maxAttributes: 64,
+  maxNameLength: 256,
+  maxBufferedBytes: 512 * 1024,
+});
+
+/** The stream header arrived: `<stream:stream …>` (or whatever root element the peer sent). */
+export interface StreamOpenEvent {
+  readonly kind: "stream-open";
+  /** The root element's name, namespace and attributes; it never gets children. */
+  readonly element: XmlElement;
+  /** The prefix the root element was written with (`"stream"` conventionally, `""` for none). */
+  readonly prefix: string;
+  /** Namespace declarations made on the root element: prefix (`""` for the default) → URI. */
+  readonly namespaces: ReadonlyMap<string, string>;
+}
+
+/** A complete top-level element: a stanza or other depth-1 element of the stream, or one framed message. */
+export interface ElementEvent {
+  readonly kind: "element";
+  readonly element: XmlElement;
+}
+
+/** The peer closed the stream (`</stream:stream>`). */
+export interface StreamCloseEvent {
+  readonly kind: "stream-close";
+}
+
+/** Parsing failed; the parser is finished and accepts no more input. */
+export interface ErrorEvent {
+  readonly kind: "error";
+  readonly error: XmlError;
+}
+
+/** What {@link StreamParser.next} yields. */
+export type ParseEvent = StreamOpenEvent | ElementEvent | StreamCloseEvent | ErrorEvent;
+
+/** Options for {@link StreamParser}. */
+export interface StreamParserOptions {
+  /** Overrides of {@link DEFAULT_XML_LIMITS}. */
+  limits?: Partial<XmlLimits>;
+  /**
+   * `"stream"` (default): one root element (the stream header) whose children are reported one by one.
+   * `"fragments"`: a sequence of complete top-level elements, as in RFC 7395 WebSocket messages.
+   */
+  framing?: "stream" | "fragments";
+}
+
+/** Namespace bindings in effect below an element. Elements that declare nothing share their parent's. */
+interface Scope {
+  readonly defaultNs: string;
+  /** Flat `[prefix, uri, prefix, uri, …]` declared on this element. */
+  readonly prefixes: string[];
+  readonly parent: Scope | null;
+}
+
+const ROOT_SCOPE: Scope = { defaultNs: "", prefixes: [], parent: null };
+
+// Internal step results; events are objects, so these numbers never collide with them.
+const NEED_MORE = 0;
+const CONTINUE = 1;
+type Step = typeof NEED_MORE | typeof CONTINUE | ParseEvent;
+
+// Token kinds that are being scanned for their end across calls.
+const SCAN_NONE = 0;
+const SCAN_TAG = 1; // start tag, end tag or XML declaration: looking for `>` outside quotes
+const SCAN_CDATA = 2; // looking for `]]>`
+
+// Results of the direct token parsers.
+const INCOMPLETE = -1;
+const FAILED = -2;
+
+const CDATA_OPEN = [0x3c, 0x21, 0x5b, 0x43, 0x44, 0x41, 0x54, 0x41, 0x5b]; // <![CDATA[
+const XML_DECL_OPEN = [0x3c, 0x3f, 0x78, 0x6d, 0x6c]; // <?xml
+
+const EMPTY = new Uint8Array(0);
+/** Shared by all parsers: it only caches immutable strings, and keeps idle parsers small. */
+const INTERNER = new AsciiInterner();
+/** Longest reference considered; `&#x10FFFF;` needs 10, the rest is room for leading zeros. */
+const MAX_REFERENCE_BYTES = 32;
+
+/**
+ * A strict, streaming, namespace-aware parser for XMPP's restricted XML (RFC 6120 §11), working on bytes.
+ *
+ * Feed bytes with {@link push} in chunks of any size, then pull events with {@link next} until it returns
+ * `undefined` (more input needed). Pulling is what makes exact byte boundaries possible: after the event
+ * for `<proceed/>` the caller can {@link takeUnparsed} the bytes that belong to TLS, and after `<success/>`
+ * it can {@link reset} so the next bytes start a new stream.
+ *
+ * Everything the peer can get wrong ends in an {@link ErrorEvent} carrying an RFC 6120 stream error
+ * condition — the parser never throws for bad input, never expands an entity, and never holds more than
+ * the configured limits. Work is linear in the input however it is chunked.
+ *
+ * @example
+ * ```ts
+ * const parser = new StreamParser();
+ * parser.push(new TextEncoder().encode("<stream:stream xmlns='jabber:client' " +
+ *   "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><message><body>hi</body></message>"));
+ * for (let ev = parser.next(); ev; ev = parser.next()) console.log(ev.kind); // stream-open, element
+ * ```
+ */
+export class StreamParser {
+  private limits: XmlLimits;
+  private readonly top: number; // depth at which complete elements are reported
+  private buf: Uint8Array = EMPTY;
+  private owned = false; // whether `buf` is ours (may be written to) or the caller's chunk
+  private pos = 0;
+  private end = 0;
+  private base = 0; // absolute offset of buf[0]
+
+  private depth = 0;
+  private readonly elements: XmlElement[] = [];
+  private readonly qnames: string[] = [];
+  private readonly scopes: Scope[] = [];
+  private scope: Scope = ROOT_SCOPE;
+  private text = "";
+  private crPending = false; // a CR ended the last text run: a following LF is part of it
+  private bracketCarry = 0; // literal `]` bytes ending the last text run (for `]]>`)
+  private closed = false;
+  private streamStart = 0; // absolute offset where the current stream (or message) began
+  private windowStart = -1; // absolute offset of the current top-level element's `<`, or -1
+
+  private scanKind = SCAN_NONE;
+  private tokenStart = 0; // absolute
+  private scanPos = 0; // absolute
+  private scanQuote = 0;
+
+  private pendingClose = false; // a self-closing stream header: report the close next
+  private endKnown = false; // re-parsing a token whose end the scanner has seen
+
+  private failure: XmlError | undefined;
+  private detached = false;
+
+  // Scratch space for the attributes of the tag being parsed: raw prefix, local name, value.
+  private readonly rawAttrs: string[] = [];
+  // Results of scanName.
+  private nameColon = -1;
+  private nameHash = 0;
+  private nameAscii = true;
+  // Result of reference().
+  private refValue = "";
+  // Result of attributeValue().
+  private attrValue = "";
+
+  constructor(options: StreamParserOptions = {}) {
+    this.limits = { ...DEFAULT_XML_LIMITS, ...options.limits };
+    this.top = options.framing === "fragments" ? 0 : 1;
+  }
+
+  /** The error that ended parsing, if any. */
+  get error(): XmlError | undefined {
+    return this.failure;
+  }
+
+  /** Absolute offset (bytes since creation) of the next byte not yet consumed. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Bytes pushed but not yet consumed. */
+  get bufferedBytes(): number {
+    return this.end - this.pos;
+  }
+
+  /** True between the root element's end tag (`</stream:stream>`) and a {@link reset}. */
+  get streamClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Changes limits from now on, e.g. to raise the stanza size once the peer has authenticated. */
+  setLimits(limits: Partial<XmlLimits>): void {
+    this.limits = { ...this.limits, ...limits };
+  }
+
+  /**
+   * Adds input. The parser may keep a reference to `bytes` until it has consumed them, so do not modify
+   * them afterwards. After an error the input is ignored.
+   * @throws TypeError after {@link takeUnparsed}.
+   */
+  push(bytes: Uint8Array): void {
+    if (this.detached) throw new TypeError("StreamParser: push() after takeUnparsed()");
+    if (this.failure !== undefined || bytes.length === 0) return;
+    const keep = this.end - this.pos;
+    if (keep === 0) {
+      this.base += this.end;
+      this.buf = bytes;
+      this.owned = false;
+      this.pos = 0;
+      this.end = bytes.length;
+      return;
+    }
+    const need = keep + bytes.length;
+    if (this.owned && this.buf.length - this.end >= bytes.length) {
+      this.buf.set(bytes, this.end);
+      this.end += bytes.length;
+      return;
+    }
+    if (this.owned && this.pos > 0 && this.buf.length >= need) {
+      this.buf.copyWithin(0, this.pos, this.end);
+    } else {
+      const grown = new Uint8Array(Math.max(need * 2, 4096));
+      grown.set(this.buf.subarray(this.pos, this.end));
+      this.buf = grown;
+      this.owned = true;
+    }
+    this.base += this.pos;
+    this.pos = 0;
+    this.end = keep;
+    this.buf.set(bytes, keep);
+    this.end = need;
+  }
+
+  /**
+   * The next event, or `undefined` when more input is needed (or parsing has ended). An
+   * {@link ErrorEvent} is returned once; after it, `undefined`.
+   */
+  next(): ParseEvent | undefined {
+    if (this.failure !== undefined || this.detached) return undefined;
+    for (;;) {
+      const r = this.step();
+      if (r === CONTINUE) continue;
+      if (r === NEED_MORE) {
+        if (this.end - this.pos > this.limits.maxBufferedBytes) {
+          return this.fail("policy-violation", `more than ${this.limits.maxBufferedBytes} bytes buffered for one token`, this.end);
+        }
+        return undefined;
+      }
+      return r;
+    }
+  }
+
+  /**
+   * Starts a new stream at the current byte (RFC 6120 §4.3.3 restarts after STARTTLS and SASL). Input
+   * already pushed but not consumed is kept and parsed as the start of the new stream; a new XML
+   * declaration is allowed there.
+   */
+  reset(): void {
+    this.depth = 0;
+    this.elements.length = 0;
+    this.qnames.length = 0;
+    this.scopes.length = 0;
+    this.scope = ROOT_SCOPE;
+    this.text = "";
+    this.crPending = false;
+    this.bracketCarry = 0;
+    this.closed = false;
+    this.streamStart = this.base + this.pos;
+    this.windowStart = -1;
+    this.scanKind = SCAN_NONE;
+  }
+
+  /**
+   * Stops parsing and returns the bytes pushed but not consumed — after `<proceed/>` these belong to the
+   * TLS handshake and must never be read as XML (the STARTTLS injection class, CVE-2011-0411).
+   * The parser accepts no more input afterwards.
+   */
+  takeUnparsed(): Uint8Array {
+    const rest = this.buf.slice(this.pos, this.end);
+    this.detached = true;
+    this.buf = EMPTY;
+    this.pos = this.end = 0;
+    return rest;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Dispatch
+
+  private step(): Step {
+    if (this.pendingClose) {
+      this.pendingClose = false;
+      return { kind: "stream-close" };
+    }
+    if (this.scanKind !== SCAN_NONE) return this.resumeScan();
+    const buf = this.buf;
+    const pos = this.pos;
+    if (pos >= this.end) return NEED_MORE;
+    const c = buf[pos]!;
+    if (c !== 0x3c) {
+      if (this.depth > this.top) return this.parseText();
+      return this.parseOutsideText();
+    }
+    if (this.closed) return this.fail("not-well-formed", "data after the end of the stream");
+    if (this.depth <= this.top) this.windowStart = this.base + pos;
+    this.tokenStart = this.base + pos;
+    if (pos + 1 >= this.end) return NEED_MORE;
+    const c1 = buf[pos + 1]!;
+    if (c1 === 0x2f) return this.endTag();
+    if (c1 === 0x21) return this.markupDeclaration();
+    if (c1 === 0x3f) return this.processingInstruction();
+    return this.startTag();
+  }
+
+  /** Resumes looking for the end of a token that was incomplete; re-parses it once the end is there. */
+  private resumeScan(): Step {
+    const found = this.scanKind === SCAN_TAG ? this.scanTagEnd() : this.scanCdataEnd();
+    if (found === NEED_MORE) return NEED_MORE;
+    if (typeof found === "object") return found;
+    this.scanKind = SCAN_NONE;
+    this.pos = this.tokenStart - this.base;
+    this.endKnown = true;
+    const r = this.step();
+    this.endKnown = false;
+    return r;
+  }
+
+  /** The index past which the current top-level element would exceed `maxStanzaBytes`. */
+  private windowEnd(): number {
+    if (this.windowStart < 0) return this.end;
+    const limit = this.windowStart - this.base + this.limits.maxStanzaBytes;
+    return limit < this.end ? limit : this.end;
+  }
+
+  /** Called when a direct parser ran out of bytes: over the limit it is an error, else scan onward. */
+  private incomplete(kind: number): Step {
+    if (this.windowEnd() < this.end) return this.tooBig();
+    // The scanner saw where this token ends, yet the parser wants more: the markup is malformed.
+    if (this.endKnown) return this.fail("not-well-formed", "malformed markup", this.tokenStart);
+    this.scanKind = kind;
+    this.scanPos = this.tokenStart + 1; // past the token's own `<`
+    this.scanQuote = 0;
+    return this.resumeScan();
+  }
+
+  private tooBig(): ErrorEvent {
+    return this.fail(
+      "policy-violation",
+      `element exceeds the limit of ${this.limits.maxStanzaBytes} bytes`,
+      this.windowStart + this.limits.maxStanzaBytes,
+    );
+  }
+
+  private scanTagEnd(): Step | true {
+    const buf = this.buf;
+    const limit = this.windowEnd();
+    let i = this.scanPos - this.base;
+    let q = this.scanQuote;
+    for (; i < limit; i++) {
+      const c = buf[i]!;
+      if (q !== 0) {
+        if (c === q) q = 0;
+        else if (c === 0x3c) return true;
+      } else if (c === 0x3e || c === 0x3c) return true;
+      else if (c === 0x22 || c === 0x27) q = c;
+    }
+    if (limit < this.end) return this.tooBig();
+    this.scanPos = this.base + i;
+    this.scanQuote = q;
+    return NEED_MORE;
+  }
+
+  private scanCdataEnd(): Step | true {
+    const buf = this.buf;
+    const limit = this.windowEnd();
+    const from = this.tokenStart - this.base + CDATA_OPEN.length;
+    let i = Math.max(this.scanPos - this.base - 2, from);
+    for (; i + 2 < limit; i++) {
+      if (buf[i] === 0x5d && buf[i + 1] === 0x5d && buf[i + 2] === 0x3e) return true;
+    }
+    if (limit < this.end) return this.tooBig();
+    this.scanPos = this.base + limit;
+    return NEED_MORE;
+  }
+
+  private fail(condition: XmlErrorCondition, text: string, offset: number = this.base + this.pos): ErrorEvent {
+    const error: XmlError = { condition, text, offset };
+    this.failure = error;
+    return { kind: "error", error };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Character data
+
+  /** Character data outside any stanza: only whitespace is allowed (keepalives between stanzas). */
+  private parseOutsideText(): Step {
+    const buf = this.buf;
+    const end = this.end;
+    let i = this.pos;
+    // A byte-order mark may open a stream (UTF-8 only), never appear later.
+    if (this.depth === 0 && this.base + i === this.streamStart) {
+      const c = buf[i]!;
+      if (c === 0xef) {
+        if (i + 3 > end) return NEED_MORE;
+        if (buf[i + 1] === 0xbb && buf[i + 2] === 0xbf) {
+          this.pos = i + 3;
+          this.streamStart = this.base + this.pos;
+          return CONTINUE;
+        }
+      } else if (c === 0xfe || c === 0xff || c === 0x00) {
+        return this.fail("unsupported-encoding", "the stream is not UTF-8 encoded (RFC 6120 §11.6)");
+      }
+    }
+    while (i < end && isSpace(buf[i]!)) i++;
+    this.pos = i;
+    if (i >= end) return NEED_MORE;
+    if (buf[i] === 0x3c) return CONTINUE;
+    if (this.closed) return this.fail("not-well-formed", "data after the end of the stream");
+    if (this.depth === 0) {
+      return this.top === 0
+        ? this.fail("not-well-formed", "character data outside an element")
+        : this.fail("not-well-formed", "character data before the stream header");
+    }
+    return this.fail("bad-format", "character data at stream level (only whitespace is allowed between stanzas)");
+  }
+
+  /** Character data inside a stanza: validated byte by byte, decoded once per run. */
+  private parseText(): Step {
+    const buf = this.buf;
+    const end = this.windowEnd();
+    const callStart = this.pos;
+    let i = callStart;
+    if (this.crPending) {
+      this.crPending = false;
+      if (buf[i] === 0x0a) i++;
+    }
+    let start = i;
+    let ascii = true;
+    while (i < end) {
+      const c = buf[i]!;
+      const k = textClass[c]!;
+      if (k === TEXT_PLAIN || k === TEXT_RBRACKET) {
+        i++;
+        continue;
+      }
+      if (k === TEXT_LT) break;
+      if (k === TEXT_HIGH) {
+        const n = utf8Sequence(buf, i, end);
+        if (n > 0) {
+          ascii = false;
+          i += n;
+          continue;
+        }
+        if (n !== UTF8_TRUNCATED) return this.badUtf8(n, i);
+        if (end < this.end) return this.tooBig();
+        break;
+      }
+      if (k === TEXT_GT) {
+        // `]]>` may not appear literally in character data (XML 1.0 §2.4).
+        const b1 = i - 1 >= callStart ? buf[i - 1] === 0x5d : this.bracketCarry >= 1;
+        const b2 = i - 2 >= callStart ? buf[i - 2] === 0x5d : i - 1 >= callStart ? this.bracketCarry >= 1 : this.bracketCarry >= 2;
+        if (b1 && b2) return this.fail("not-well-formed", "']]>' in character data", this.base + i);
+        i++;
+        continue;
+      }
+      if (start < i) this.text += decodeValidated(buf, start, i, ascii);
+      ascii = true;
+      if (k === TEXT_AMP) {
+        const r = this.reference(i, end);
+        if (r === INCOMPLETE) {
+          start = i;
+          break;
+        }
+        if (r === FAILED) return this.errorEvent();
+        this.text += this.refValue;
+        i = r;
+      } else if (k === TEXT_CR) {
+        // Line-end normalisation (XML 1.0 §2.11): CR LF and lone CR become LF.
+        this.text += "\n";
+        i++;
+        if (i >= this.end) this.crPending = true;
+        else if (buf[i] === 0x0a) i++;
+      } else {
+        return this.fail("not-well-formed", `control character U+${hex(c)} in character data`, this.base + i);
+      }
+      start = i;
+    }
+    if (start < i) this.text += decodeValidated(buf, start, i, ascii);
+    // Remember literal `]` bytes at the end of the run for a `>` that arrives in the next chunk.
+    let brackets = 0;
+    let j = i - 1;
+    while (brackets < 2 && j >= callStart && buf[j] === 0x5d) {
+      brackets++;
+      j--;
+    }
+    this.bracketCarry = j < callStart ? Math.min(2, brackets + this.bracketCarry) : brackets;
+    this.pos = i;
+    if (i < this.end && buf[i] === 0x3c) return CONTINUE;
+    if (end < this.end) return this.tooBig();
+    return NEED_MORE;
+  }
+
+  private badUtf8(code: number, at: number): ErrorEvent {
+    return code === UTF8_NONCHARACTER
+      ? this.fail("not-well-formed", "U+FFFE/U+FFFF is not an XML character", this.base + at)
+      : this.fail("not-well-formed", "invalid UTF-8", this.base + at);
+  }
+
+  /**
+   * Parses the reference `&…;` at `i` into {@link refValue}. Returns the index after `;`, INCOMPLETE when
+   * input ends inside it, or FAILED (failure recorded). Only the five predefined entities exist here, and
+   * nothing is ever expanded (RFC 6120 §11.1).
+   */
+  private reference(i: number, end: number): number {
+    const buf = this.buf;
+    const maxEnd = Math.min(end, i + MAX_REFERENCE_BYTES);
+    let j = i + 1;
+    if (j >= maxEnd) return maxEnd === end ? INCOMPLETE : this.refFail(i, "not-well-formed", "malformed reference");
+    if (buf[j] === 0x23) {
+      j++;
+      const hexForm = j < maxEnd && buf[j] === 0x78;
+      if (hexForm) j++;
+      const digitsStart = j;
+      let cp = 0;
+      for (; j < maxEnd; j++) {
+        const d = buf[j]!;
+        let v: number;
+        if (d >= 0x30 && d <= 0x39) v = d - 0x30;
+        else if (hexForm && d >= 0x61 && d <= 0x66) v = d - 0x57;
+        else if (hexForm && d >= 0x41 && d <= 0x46) v = d - 0x37;
+        else break;
+        cp = Math.min(cp * (hexForm ? 16 : 10) + v, 0x110000);
+      }
+      if (j >= maxEnd) {
+        return maxEnd === end && maxEnd < i + MAX_REFERENCE_BYTES ? INCOMPLETE : this.refFail(i, "not-well-formed", "malformed character reference");
+      }
+      if (j === digitsStart || buf[j] !== 0x3b) return this.refFail(i, "not-well-formed", "malformed character reference");
+      if (!isXmlChar(cp)) {
+        return this.refFail(i, "not-well-formed", `character reference to ${cp > 0x10ffff ? "beyond U+10FFFF" : `U+${hex(cp)}`}, which is not an XML character`);
+      }
+      this.refValue = String.fromCodePoint(cp);
+      return j + 1;
+    }
+    const nameStart = j;
+    if (!nameStartAscii[buf[j]!] && buf[j]! < 0x80) return this.refFail(i, "not-well-formed", "'&' that does not start a reference");
+    while (j < maxEnd && buf[j] !== 0x3b && (nameCharAscii[buf[j]!] || buf[j] === 0x3a || buf[j]! >= 0x80)) j++;
+    if (j >= maxEnd) {
+      if (maxEnd === end && maxEnd < i + MAX_REFERENCE_BYTES) return INCOMPLETE;
+      return this.refFail(i, "restricted-xml", "entity references other than the predefined five are not allowed (RFC 6120 §11.1)");
+    }
+    if (buf[j] !== 0x3b) return this.refFail(i, "not-well-formed", "'&' that does not start a reference");
+    const ch = predefinedEntity(buf, nameStart, j);
+    if (ch === undefined) return this.refFail(i, "restricted-xml", "entity references other than the predefined five are not allowed (RFC 6120 §11.1)");
+    this.refValue = ch;
+    return j + 1;
+  }
+
+  private refFail(at: number, condition: XmlErrorCondition, text: string): number {
+    this.fail(condition, text, this.base + at);
+    return FAILED;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Markup
+
+  private markupDeclaration(): Step {
+    const buf = this.buf;
+    const p = this.pos;
+    if (p + 2 >= this.end) return NEED_MORE;
+    const c2 = buf[p + 2]!;
+    if (c2 === 0x2d) return this.fail("restricted-xml", "comments are not allowed (RFC 6120 §11.1)");
+    if (c2 !== 0x5b) {
+      return nameStartAscii[c2]
+        ? this.fail("restricted-xml", "document type declarations are not allowed (RFC 6120 §11.1)")
+        : this.fail("not-well-formed", "malformed markup declaration");
+    }
+    for (let k = 3; k < CDATA_OPEN.length; k++) {
+      if (p + k >= this.end) return NEED_MORE;
+      if (buf[p + k] !== CDATA_OPEN[k]) return this.fail("not-well-formed", "malformed CDATA section");
+    }
+    if (this.depth <= this.top) {
+      return this.depth === 0
+        ? this.fail("not-well-formed", "CDATA section outside an element")
+        : this.fail("bad-format", "character data at stream level (only whitespace is allowed between stanzas)");
+    }
+    return this.cdata();
+  }
+
+  private cdata(): Step {
+    const buf = this.buf;
+    const end = this.windowEnd();
+    const from = this.pos + CDATA_OPEN.length;
+    let close = -1;
+    for (let i = from; i + 2 < end; i++) {
+      if (buf[i] === 0x5d && buf[i + 1] === 0x5d && buf[i + 2] === 0x3e) {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) return this.incomplete(SCAN_CDATA);
+    let start = from;
+    let ascii = true;
+    for (let i = from; i < close; ) {
+      const c = buf[i]!;
+      if (c >= 0x80) {
+        const n = utf8Sequence(buf, i, close);
+        if (n <= 0) return this.badUtf8(n, i);
+        ascii = false;
+        i += n;
+      } else if (c < 0x20 && c !== 0x09 && c !== 0x0a) {
+        if (c !== 0x0d) return this.fail("not-well-formed", `control character U+${hex(c)} in CDATA`, this.base + i);
+        if (start < i) this.text += decodeValidated(buf, start, i, ascii);
+        ascii = true;
+        this.text += "\n";
+        i++;
+        if (i < close && buf[i] === 0x0a) i++;
+        start = i;
+      } else i++;
+    }
+    if (start < close) this.text += decodeValidated(buf, start, close, ascii);
+    this.bracketCarry = 0;
+    this.pos = close + 3;
+    return CONTINUE;
+  }
+
+  private processingInstruction(): Step {
+    const buf = this.buf;
+    const p = this.pos;
+    if (this.base + p === this.streamStart && this.depth === 0) {
+      if (p + XML_DECL_OPEN.length >= this.end) return NEED_MORE;
+      let k = 2;
+      while (k < XML_DECL_OPEN.length && buf[p + k] === XML_DECL_OPEN[k]) k++;
+      if (k === XML_DECL_OPEN.length && isSpace(buf[p + k]!)) return this.xmlDeclaration();
+    }
+    return this.fail("restricted-xml", "processing instructions are not allowed (RFC 6120 §11.1)");
+  }
+
+  /** `<?xml version='1.0' encoding='UTF-8' standalone='yes'?>`, only at the very start of a stream. */
+  private xmlDeclaration(): Step {
+    const buf = this.buf;
+    const end = this.windowEnd();
+    let i = this.pos + 5;
+    let seen = 0; // 1 = version, 2 = encoding, 3 = standalone: pseudo-attributes come in this order
+    for (;;) {
+      const ws = i;
+      while (i < end && isSpace(buf[i]!)) i++;
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      if (buf[i] === 0x3f) {
+        if (i + 1 >= end) return this.incomplete(SCAN_TAG);
+        if (buf[i + 1] !== 0x3e || seen === 0) break;
+        this.pos = i + 2;
+        this.windowStart = -1;
+        return CONTINUE;
+      }
+      if (i === ws) break;
+      const nameStart = i;
+      while (i < end && nameCharAscii[buf[i]!]) i++;
+      const name = latin1(buf, nameStart, i);
+      while (i < end && isSpace(buf[i]!)) i++;
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      if (buf[i] !== 0x3d) break;
+      i++;
+      while (i < end && isSpace(buf[i]!)) i++;
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      const q = buf[i]!;
+      if (q !== 0x22 && q !== 0x27) break;
+      const valueStart = ++i;
+      while (i < end && buf[i] !== q && buf[i]! < 0x80 && buf[i]! >= 0x20) i++;
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      if (buf[i] !== q) break;
+      const value = latin1(buf, valueStart, i);
+      i++;
+      if (name === "version" && seen === 0) {
+        if (value !== "1.0") return this.fail("not-well-formed", `XML version '${value}' is not supported; XMPP uses XML 1.0`);
+        seen = 1;
+      } else if (name === "encoding" && seen === 1) {
+        if (value.toLowerCase() !== "utf-8") {
+          return this.fail("unsupported-encoding", `encoding '${value}' is not supported; XMPP streams are UTF-8 (RFC 6120 §11.6)`);
+        }
+        seen = 2;
+      } else if (name === "standalone" && seen >= 1 && seen < 3) {
+        if (value !== "yes" && value !== "no") break;
+        seen = 3;
+      } else break;
+    }
+    return this.fail("not-well-formed", "malformed XML declaration");
+  }
+
+  /**
+   * Scans a (possibly prefixed) name at `i`. Returns the index after it, INCOMPLETE, or FAILED. Sets
+   * `nameColon` (index of the colon or -1), `nameHash` and `nameAscii`.
+   */
+  private scanName(i: number, end: number): number {
+    const buf = this.buf;
+    const start = i;
+    const maxEnd = Math.min(end, i + this.limits.maxNameLength + 1);
+    let hash = 0;
+    let colon = -1;
+    let ascii = true;
+    let atStart = true;
+    while (i < maxEnd) {
+      const c = buf[i]!;
+      if (c < 0x80) {
+        if (atStart ? nameStartAscii[c] : nameCharAscii[c]) {
+          hash = (Math.imul(hash, 31) + c) | 0;
+          i++;
+          atStart = false;
+          continue;
+        }
+        if (c === 0x3a && !atStart && colon < 0) {
+          colon = i;
+          hash = (Math.imul(hash, 31) + c) | 0;
+          i++;
+          atStart = true;
+          continue;
+        }
+        break;
+      }
+      const n = utf8Sequence(buf, i, end);
+      if (n === UTF8_TRUNCATED) return INCOMPLETE;
+      if (n < 0) {
+        this.badUtf8(n, i);
+        return FAILED;
+      }
+      const cp = decodeCodePoint(buf, i, n);
+      if (!(atStart ? isNameStartCodePoint(cp) : isNameCodePoint(cp))) break;
+      ascii = false;
+      atStart = false;
+      i += n;
+    }
+    if (i - start > this.limits.maxNameLength) {
+      this.fail("policy-violation", `name longer than ${this.limits.maxNameLength} bytes`, this.base + start);
+      return FAILED;
+    }
+    if (i >= end) return INCOMPLETE;
+    if (i === start) {
+      const c = buf[i]!;
+      this.fail(
+        "not-well-formed",
+        isSpace(c) ? "whitespace where a name must start" : c >= 0x30 && c <= 0x39 ? "a name cannot start with a digit" : "invalid name",
+        this.base + i,
+      );
+      return FAILED;
+    }
+    if (atStart) {
+      this.fail("not-well-formed", colon === i - 1 ? "a name cannot end with ':'" : "invalid name", this.base + i);
+      return FAILED;
+    }
+    this.nameColon = colon;
+    this.nameHash = hash;
+    this.nameAscii = ascii;
+    return i;
+  }
+
+  private nameString(start: number, end: number): string {
+    return this.nameAscii
+      ? INTERNER.get(this.buf, start, end, this.nameColon < 0 ? this.nameHash : hashBytes(this.buf, start, end))
+      : decodeValidated(this.buf, start, end, false);
+  }
+
+  private startTag(): Step {
+    const buf = this.buf;
+    const end = this.windowEnd();
+    const limits = this.limits;
+    const tagStart = this.pos;
+    let i = this.scanName(tagStart + 1, end);
+    if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
+    const elColon = this.nameColon;
+    const qname = this.nameString(tagStart + 1, i);
+    const raw = this.rawAttrs;
+    raw.length = 0;
+    let selfClosing = false;
+    for (;;) {
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      let c = buf[i]!;
+      if (c === 0x3e) {
+        i++;
+        break;
+      }
+      if (c === 0x2f) {
+        if (i + 1 >= end) return this.incomplete(SCAN_TAG);
+        if (buf[i + 1] !== 0x3e) return this.fail("not-well-formed", "'/' not followed by '>' in a tag", this.base + i);
+        i += 2;
+        selfClosing = true;
+        break;
+      }
+      if (!isSpace(c)) {
+        return this.fail("not-well-formed", raw.length > 0 ? "attributes must be separated by whitespace" : "malformed start tag", this.base + i);
+      }
+      do i++;
+      while (i < end && isSpace(buf[i]!));
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      c = buf[i]!;
+      if (c === 0x3e || c === 0x2f) continue;
+      // Attribute name.
+      const nameStart = i;
+      i = this.scanName(i, end);
+      if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
+      if (raw.length >= limits.maxAttributes * 3) {
+        return this.fail("policy-violation", `more than ${limits.maxAttributes} attributes on one element`, this.base + nameStart);
+      }
+      const colon = this.nameColon;
+      const attrQName = this.nameString(nameStart, i);
+      while (i < end && isSpace(buf[i]!)) i++;
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      if (buf[i] !== 0x3d) return this.fail("not-well-formed", `attribute '${attrQName}' has no value`, this.base + i);
+      i++;
+      while (i < end && isSpace(buf[i]!)) i++;
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      const q = buf[i]!;
+      if (q !== 0x22 && q !== 0x27) return this.fail("not-well-formed", `value of attribute '${attrQName}' is not quoted`, this.base + i);
+      i++;
+      const valueStart = i;
+      let hash = 0;
+      while (i < end && attrSpecial[buf[i]!] === 0) {
+        hash = (Math.imul(hash, 31) + buf[i]!) | 0;
+        i++;
+      }
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      let value: string;
+      if (buf[i] === q) {
+        value = i - valueStart <= 48 ? INTERNER.get(buf, valueStart, i, hash) : decodeValidated(buf, valueStart, i, true);
+        i++;
+      } else {
+        const r = this.attributeValue(valueStart, i, end, q);
+        if (r < 0) return r === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
+        value = this.attrValue;
+        i = r;
+      }
+      const prefix = colon < 0 ? "" : attrQName.slice(0, colon - nameStart);
+      const local = colon < 0 ? attrQName : attrQName.slice(colon - nameStart + 1);
+      raw.push(prefix, local, value);
+    }
+    return this.openElement(qname, elColon < 0 ? -1 : elColon - tagStart - 1, selfClosing, i);
+  }
+
+  /**
+   * Slow path of an attribute value: `valueStart` is after the opening quote, `i` the first byte that
+   * needs a look. Leaves the value in {@link attrValue}; returns the index after the closing quote,
+   * INCOMPLETE or FAILED.
+   */
+  private attributeValue(valueStart: number, i: number, end: number, q: number): number {
+    const buf = this.buf;
+    let value = decodeValidated(buf, valueStart, i, true);
+    let start = i;
+    let ascii = true;
+    for (;;) {
+      if (i >= end) return INCOMPLETE;
+      const c = buf[i]!;
+      if (attrSpecial[c] === 0 || (c === 0x22 && q !== 0x22) || (c === 0x27 && q !== 0x27)) {
+        i++;
+        continue;
+      }
+      if (c >= 0x80) {
+        const n = utf8Sequence(buf, i, end);
+        if (n > 0) {
+          ascii = false;
+          i += n;
+          continue;
+        }
+        if (n === UTF8_TRUNCATED) return INCOMPLETE;
+        this.badUtf8(n, i);
+        return FAILED;
+      }
+      if (start < i) value += decodeValidated(buf, start, i, ascii);
+      ascii = true;
+      if (c === q) {
+        this.attrValue = value;
+        return i + 1;
+      }
+      if (c === 0x3c) return this.refFail(i, "not-well-formed", "'<' in an attribute value");
+      if (c === 0x26) {
+        const r = this.reference(i, end);
+        if (r < 0) return r;
+        value += this.refValue;
+        i = r;
+      } else if (c === 0x09 || c === 0x0a) {
+        // Attribute-value normalisation (XML 1.0 §3.3.3): literal whitespace becomes a space.
+        value += " ";
+        i++;
+      } else if (c === 0x0d) {
+        value += " ";
+        i++;
+        if (i < end && buf[i] === 0x0a) i++;
+      } else {
+        return this.refFail(i, "not-well-formed", `control character U+${hex(c)} in an attribute value`);
+      }
+      start = i;
+    }
+  }
+
+  private errorEvent(): ErrorEvent {
+    return { kind: "error", error: this.failure! };
+  }
+
+  /** Resolves namespaces for the tag just parsed and puts the element in place. */
+  private openElement(qname: string, colonAt: number, selfClosing: boolean, after: number): Step {
+    const raw = this.rawAttrs;
+    const tagOffset = this.tokenStart;
+    // Namespace declarations first: they apply to the element's own name and attributes.
+    let scope = this.scope;
+    let declared: string[] | undefined;
+    let defaultNs = scope.defaultNs;
+    let hasPrefixedAttr = false;
+    for (let k = 0; k < raw.length; k += 3) {
+      const prefix = raw[k]!;
+      const local = raw[k + 1]!;
+      if (prefix === "" && local === "xmlns") {
+        const uri = raw[k + 2]!;
+        if (uri === NS_XML || uri === NS_XMLNS) return this.fail("not-well-formed", `namespace '${uri}' cannot be the default namespace`, tagOffset);
+        defaultNs = uri;
+        (declared ??= []).push("", uri);
+      } else if (prefix === "xmlns") {
+        const uri = raw[k + 2]!;
+        if (local === "xmlns") return this.fail("not-well-formed", "the 'xmlns' prefix cannot be declared", tagOffset);
+        if (local === "xml" ? uri !== NS_XML : uri === NS_XML || uri === NS_XMLNS) {
+          return this.fail("not-well-formed", `prefix '${local}' cannot be bound to '${uri}'`, tagOffset);
+        }
+        if (uri === "") return this.fail("not-well-formed", `prefix '${local}' cannot be undeclared in XML 1.0`, tagOffset);
+        (declared ??= []).push(local, uri);
+      } else if (prefix !== "") hasPrefixedAttr = true;
+      // Duplicate raw names (XML 1.0 §3.1, "Unique Att Spec").
+      for (let m = 0; m < k; m += 3) {
+        if (raw[m + 1] === local && raw[m] === prefix) {
+          return this.fail("not-well-formed", `duplicate attribute '${prefix ? `${prefix}:` : ""}${local}'`, tagOffset);
+        }
+      }
+    }
+    if (declared !== undefined) scope = { defaultNs, prefixes: declared, parent: scope };
+
+    let ns: string;
+    let local: string;
+    let prefix = "";
+    if (colonAt < 0) {
+      ns = scope.defaultNs;
+      local = qname;
+    } else {
+      prefix = qname.slice(0, colonAt);
+      local = qname.slice(colonAt + 1);
+      const uri = lookupPrefix(scope, prefix);
+      if (uri === undefined) {
+        return this.depth === 0 && this.top === 1
+          ? this.fail("bad-namespace-prefix", `the stream header uses the undeclared prefix '${prefix}'`, tagOffset)
+          : this.fail("not-well-formed", `undeclared namespace prefix '${prefix}'`, tagOffset);
+      }
+      if (prefix === "xmlns") return this.fail("not-well-formed", "elements cannot use the 'xmlns' prefix", tagOffset);
+      ns = uri;
+    }
+
+    const el = new XmlElement(local, ns);
+    const attrs: string[] = [];
+    for (let k = 0; k < raw.length; k += 3) {
+      const p = raw[k]!;
+      const name = raw[k + 1]!;
+      if (p === "") {
+        if (name !== "xmlns") attrs.push("", name, raw[k + 2]!);
+        continue;
+      }
+      if (p === "xmlns") continue;
+      const uri = lookupPrefix(scope, p);
+      if (uri === undefined) return this.fail("not-well-formed", `undeclared namespace prefix '${p}' on attribute '${name}'`, tagOffset);
+      attrs.push(uri, name, raw[k + 2]!);
+    }
+    if (hasPrefixedAttr) {
+      // Duplicates after expansion: `a:x` and `b:x` with a and b bound to one URI (Namespaces §6.3).
+      for (let k = 0; k < attrs.length; k += 3) {
+        if (attrs[k] === "") continue;
+        for (let m = 0; m < k; m += 3) {
+          if (attrs[m + 1] === attrs[k + 1] && attrs[m] === attrs[k]) {
+            return this.fail("not-well-formed", `duplicate attribute '{${attrs[k]}}${attrs[k + 1]}' after namespace expansion`, tagOffset);
+          }
+        }
+      }
+    }
+    el._attrs = attrs;
+    this.pos = after;
+
+    const depth = this.depth;
+    if (depth === 0 && this.top === 1) {
+      // The stream header. Its children are reported one by one, never kept.
+      const namespaces = new Map<string, string>();
+      if (declared) for (let k = 0; k < declared.length; k += 2) namespaces.set(declared[k]!, declared[k + 1]!);
+      this.windowStart = -1;
+      const event: StreamOpenEvent = { kind: "stream-open", element: el, prefix, namespaces };
+      if (selfClosing) {
+        this.closed = true;
+        this.pendingClose = true;
+        return event;
+      }
+      this.push1(el, qname, scope);
+      return event;
+    }
+    if (depth - this.top + 1 > this.limits.maxDepth) {
+      return this.fail("policy-violation", `elements nested deeper than ${this.limits.maxDepth}`, tagOffset);
+    }
+    if (depth > this.top) {
+      const parent = this.elements[depth - 1]!;
+      if (this.text !== "") {
+        parent.children.push(this.text);
+        this.text = "";
+      }
+      parent.children.push(el);
+    }
+    this.bracketCarry = 0;
+    this.crPending = false;
+    if (selfClosing) {
+      if (depth === this.top) {
+        this.windowStart = -1;
+        return { kind: "element", element: el };
+      }
+      return CONTINUE;
+    }
+    this.push1(el, qname, scope);
+    return CONTINUE;
+  }
+
+  private push1(el: XmlElement, qname: string, scope: Scope): void {
+    this.elements.push(el);
+    this.qnames.push(qname);
+    this.scopes.push(this.scope);
+    this.scope = scope;
+    this.depth++;
+  }
+
+  private endTag(): Step {
+    const buf = this.buf;
+    const end = this.windowEnd();
+    const p = this.pos;
+    let i = this.scanName(p + 2, end);
+    if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
+    const qname = this.nameString(p + 2, i);
+    while (i < end && isSpace(buf[i]!)) i++;
+    if (i >= end) return this.incomplete(SCAN_TAG);
+    if (buf[i] !== 0x3e) return this.fail("not-well-formed", "malformed end tag", this.base + i);
+    i++;
+    const depth = this.depth;
+    if (depth === 0) {
+      return this.fail("not-well-formed", this.closed ? "data after the end of the stream" : `end tag '</${qname}>' without a start tag`, this.tokenStart);
+    }
+    const expected = this.qnames[depth - 1]!;
+    if (qname !== expected) {
+      return this.fail("not-well-formed", `end tag '</${qname}>' does not match '<${expected}>'`, this.tokenStart);
+    }
+    const el = this.elements.pop()!;
+    this.qnames.pop();
+    this.scope = this.scopes.pop()!;
+    this.depth = depth - 1;
+    this.pos = i;
+    if (this.text !== "") {
+      el.children.push(this.text);
+      this.text = "";
+    }
+    this.bracketCarry = 0;
+    this.crPending = false;
+    if (depth - 1 === this.top) {
+      this.windowStart = -1;
+      return { kind: "element", element: el };
+    }
+    if (depth === 1 && this.top === 1) {
+      this.closed = true;
+      this.windowStart = -1;
+      return { kind: "stream-close" };
+    }
+    return CONTINUE;
+  }
+}
+
+function lookupPrefix(scope: Scope | null, prefix: string): string | undefined {
+  if (prefix === "xml") return NS_XML;
+  for (; scope !== null; scope = scope.parent) {
+    const p = scope.prefixes;
+    for (let k = 0; k < p.length; k += 2) if (p[k] === prefix) return p[k + 1];
+  }
+  return undefined;
+}
+
+function predefinedEntity(buf: Uint8Array, start: number, end: number): string | undefined {
+  const n = end - start;
+  const a = buf[start];
+  const b = buf[start + 1];
+  if (n === 2 && b === 0x74) {
+    if (a === 0x6c) return "<";
+    if (a === 0x67) return ">";
+  }
+  if (n === 3 && a === 0x61 && b === 0x6d && buf[start + 2] === 0x70) return "&";
+  if (n === 4) {
+    const c = buf[start + 2];
+    const d = buf[start + 3];
+    if (a === 0x71 && b === 0x75 && c === 0x6f && d === 0x74) return '"';
+    if (a === 0x61 && b === 0x70 && c === 0x6f && d === 0x73) return "'";
+  }
+  return undefined;
+}
+
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+  return h;
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
+function hex(n: number): string {
+  return n.toString(16).toUpperCase().padStart(4, "0");
+}
