@@ -1,1 +1,82 @@
-export {};
+/**
+ * `@xmpp-sansio/sasl` — SASL mechanisms as small synchronous sans-IO state machines, for both the
+ * client and the server: PLAIN, ANONYMOUS, EXTERNAL, SCRAM-SHA-1/256/512 and their -PLUS
+ * (channel-binding) variants, with XEP-0440 and XEP-0474 helpers. Raw bytes in, raw bytes out; the
+ * session core does the XMPP framing.
+ *
+ * @packageDocumentation
+ */
+export { base64Decode, base64Encode } from "./base64.js";
+export { constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";
+export { createClientMechanism } from "./client.js";
+export type {
+  ClientDowngradeProtection,
+  ClientMechanism,
+  ClientMechanismOptions,
+  ClientMechanismState,
+  SaltedPasswordCache,
+  SaltedPasswordCacheKey,
+} from "./client-types.js";
+export { pbkdf2 } from "./crypto.js";
+export {
+  type AdvertisedMechanisms,
+  computeDowngradeProtectionHash,
+  downgradeProtectionInput,
+  verifyDowngradeProtectionHash,
+} from "./downgrade.js";
+export {
+  conditionForScramServerError,
+  isSaslCondition,
+  isSaslError,
+  SASL_CONDITIONS,
+  type SaslCondition,
+  type SaslError,
+  type SaslErrorReason,
+  saslError,
+} from "./errors.js";
+export { preparePassword } from "./prep.js";
+export { escapeSaslname, unescapeSaslname } from "./saslname.js";
+export {
+  createSaltedPasswordCache,
+  DEFAULT_MAX_ITERATIONS,
+  DEFAULT_MIN_ITERATIONS,
+} from "./scram-client.js";
+export { deriveScramCredentials } from "./scram-server.js";
+export {
+  chooseChannelBinding,
+  DEFAULT_MECHANISM_PREFERENCE,
+  type MechanismSelection,
+  type MechanismSelectionInput,
+  selectMechanism,
+} from "./select.js";
+export { createServerMechanism } from "./server.js";
+export type {
+  CredentialsNeededQuestion,
+  ScramCredentials,
+  ServerChallengeStep,
+  ServerFailureStep,
+  ServerMechanism,
+  ServerMechanismOptions,
+  ServerMechanismState,
+  ServerQuestion,
+  ServerStep,
+  ServerSuccessStep,
+  VerifyPasswordQuestion,
+} from "./server-types.js";
+export {
+  type AuthzidPolicy,
+  CHANNEL_BINDING_TYPES,
+  type ChannelBinding,
+  type ChannelBindingType,
+  defaultRandomBytes,
+  isChannelBindingType,
+  isMechanismName,
+  isScramMechanism,
+  MECHANISM_NAMES,
+  type MechanismName,
+  type RandomBytes,
+  type SaslIdentity,
+  type ScramHash,
+  type ScramMechanismName,
+} from "./types.js";
+export { decodeSaslPayload, encodeSaslPayload } from "./xmpp.js";

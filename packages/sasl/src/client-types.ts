@@ -1,0 +1,117 @@
+/**
+ * The client-side mechanism contract and its options.
+ *
+ * @module
+ */
+import type { AdvertisedMechanisms } from "./downgrade.js";
+import type { SaslError } from "./errors.js";
+import type { ChannelBinding, MechanismName, RandomBytes, ScramHash } from "./types.js";
+
+/** Where a client mechanism is in its exchange. */
+export type ClientMechanismState =
+  | "initial" // nothing sent yet
+  | "in-progress" // initial response sent, waiting for challenges or the outcome
+  | "verified" // SCRAM: the server signature arrived in a challenge and verified
+  | "succeeded" // finish() returned true
+  | "failed"; // a SaslError was returned; every later call returns the same error
+
+/**
+ * A client-side SASL mechanism: a small synchronous state machine over raw bytes. The session core
+ * base64-encodes its output into `<auth/>`/`<response/>` and feeds it the decoded payloads of
+ * `<challenge/>` and `<success/>`.
+ *
+ * Errors the server causes are returned as {@link SaslError} values, and they are sticky: once one
+ * is returned, every further call returns it again. Calling methods out of order (e.g. `challenge`
+ * before `initialResponse`, or anything after success) throws `TypeError`.
+ */
+export interface ClientMechanism {
+  /** The mechanism name to put in `<auth mechanism='…'>`. */
+  readonly name: MechanismName;
+  /** The current state. */
+  readonly state: ClientMechanismState;
+  /**
+   * The initial response, to send with `<auth/>`. An empty array means "empty initial response"
+   * (XMPP writes `=`); `null` would mean "no initial response" (none of the mechanisms here uses it).
+   * Call exactly once, first.
+   */
+  initialResponse(): Uint8Array | null;
+  /**
+   * Handle a server challenge; returns the response to send, or an error (the core then sends
+   * `<abort/>`).
+   *
+   * @param data - the decoded challenge
+   */
+  challenge(data: Uint8Array): Uint8Array | SaslError;
+  /**
+   * The server sent `<success/>`. Pass its additional data, if any. Returns `true` only when the
+   * mechanism is complete and — for SCRAM — the server proved knowledge of the credentials (`v=`);
+   * otherwise an error, and the client must treat the session as unauthenticated.
+   *
+   * @param additionalData - the decoded `<success/>` payload, if there was one
+   */
+  finish(additionalData?: Uint8Array): true | SaslError;
+}
+
+/**
+ * A cache of SCRAM SaltedPassword values so reconnects can skip PBKDF2. Entries are
+ * password-equivalent for SCRAM: keep the cache in memory, per account, and drop it on logout.
+ */
+export interface SaltedPasswordCache {
+  /** Look up a SaltedPassword. */
+  get(key: SaltedPasswordCacheKey): Uint8Array | undefined;
+  /** Store a SaltedPassword. */
+  set(key: SaltedPasswordCacheKey, saltedPassword: Uint8Array): void;
+}
+
+/** What a SaltedPassword depends on. */
+export interface SaltedPasswordCacheKey {
+  /** The hash of the SCRAM mechanism. */
+  readonly hash: ScramHash;
+  /** The prepared (OpaqueString) password. */
+  readonly password: string;
+  /** The salt the server sent. */
+  readonly salt: Uint8Array;
+  /** The iteration count the server sent. */
+  readonly iterations: number;
+}
+
+/** XEP-0474 options for the SCRAM client. */
+export interface ClientDowngradeProtection extends AdvertisedMechanisms {
+  /**
+   * Fail when the server sends no `h` attribute. Default `false` (most servers do not implement
+   * XEP-0474 yet); set it once you know (pinned) that the server does.
+   */
+  readonly required?: boolean;
+}
+
+/** Options for {@link createClientMechanism}. Which fields are required depends on the mechanism. */
+export interface ClientMechanismOptions {
+  /** Authentication identity (PLAIN, SCRAM). Sent as given; see the package docs on preparation. */
+  readonly username?: string;
+  /** Password (PLAIN, SCRAM). Prepared with PRECIS OpaqueString (RFC 8265). */
+  readonly password?: string;
+  /** Authorization identity (PLAIN, SCRAM, EXTERNAL). Empty string = none. */
+  readonly authzid?: string;
+  /** ANONYMOUS trace information (RFC 4505), at most 255 characters. */
+  readonly trace?: string;
+  /** Channel-binding data; required for `-PLUS` mechanisms, ignored otherwise. */
+  readonly channelBinding?: ChannelBinding;
+  /**
+   * Non-PLUS SCRAM only: send the GS2 flag `y` ("I support channel binding but think you do not")
+   * instead of `n`. Set it when the client has channel-binding data but the server offered no
+   * `-PLUS` mechanism; {@link selectMechanism} computes it.
+   */
+  readonly clientSupportsChannelBinding?: boolean;
+  /** Random source for the client nonce (default: 24 bytes from `globalThis.crypto`). */
+  readonly random?: RandomBytes;
+  /** A fixed client nonce (test vectors, interop tests). Printable ASCII without `,`. */
+  readonly nonce?: string;
+  /** Refuse a server iteration count below this (default 4096, RFC 5802 §5.1 / RFC 7677 §4). */
+  readonly minIterations?: number;
+  /** Refuse a server iteration count above this, which bounds PBKDF2 work (default 1_000_000). */
+  readonly maxIterations?: number;
+  /** XEP-0474 downgrade protection: what the server advertised. */
+  readonly downgradeProtection?: ClientDowngradeProtection;
+  /** Optional SaltedPassword cache. */
+  readonly saltedPasswordCache?: SaltedPasswordCache;
+}

@@ -1,0 +1,159 @@
+/**
+ * The server-side mechanism contract: steps, questions and options.
+ *
+ * @module
+ */
+import type { AdvertisedMechanisms } from "./downgrade.js";
+import type { SaslCondition, SaslErrorReason } from "./errors.js";
+import type { AuthzidPolicy, ChannelBinding, MechanismName, RandomBytes, SaslIdentity, ScramHash } from "./types.js";
+
+/**
+ * SCRAM credentials as a server stores them (RFC 5802 §3): never the password.
+ * Create them with {@link deriveScramCredentials}.
+ */
+export interface ScramCredentials {
+  /** The per-account salt. */
+  readonly salt: Uint8Array;
+  /** The PBKDF2 iteration count. */
+  readonly iterations: number;
+  /** StoredKey = H(HMAC(SaltedPassword, "Client Key")). */
+  readonly storedKey: Uint8Array;
+  /** ServerKey = HMAC(SaltedPassword, "Server Key"). */
+  readonly serverKey: Uint8Array;
+}
+
+/** Send this challenge (possibly empty) to the client. */
+export interface ServerChallengeStep {
+  readonly kind: "challenge";
+  readonly data: Uint8Array;
+}
+
+/** Authentication succeeded. Send `<success/>` with `data` as additional data if present. */
+export interface ServerSuccessStep {
+  readonly kind: "success";
+  readonly data?: Uint8Array;
+  readonly identity: SaslIdentity;
+}
+
+/** Authentication failed. Send `<failure/>` with `condition` (and `text`, which reveals nothing). */
+export interface ServerFailureStep {
+  readonly kind: "failure";
+  readonly condition: SaslCondition;
+  /** Finer reason, for logs and tests; may reveal more than `text` (e.g. `unknown-user`). */
+  readonly reason: SaslErrorReason;
+  readonly text: string;
+  /** SCRAM: the RFC 5802 `server-error-value`, for profiles that can carry it (XEP-0388). */
+  readonly scramError?: string;
+}
+
+/**
+ * SCRAM asks for the stored credentials of `username`. Answer with
+ * {@link ServerMechanism.supplyCredentials} (`null` for an unknown user: the exchange then continues
+ * with fake credentials and fails at the proof, so user existence is not revealed), or refuse with
+ * {@link ServerMechanism.refuse}.
+ */
+export interface CredentialsNeededQuestion {
+  readonly kind: "credentials-needed";
+  readonly mechanism: MechanismName;
+  readonly hash: ScramHash;
+  /** The username as the client sent it (saslname unescaped, otherwise unprepared). */
+  readonly username: string;
+  readonly authzid: string | undefined;
+}
+
+/**
+ * PLAIN asks the application to check a password. Answer with {@link ServerMechanism.verdict}.
+ */
+export interface VerifyPasswordQuestion {
+  readonly kind: "verify-password";
+  readonly mechanism: "PLAIN";
+  readonly username: string;
+  /** The password exactly as sent. */
+  readonly password: string;
+  /** The password prepared with PRECIS OpaqueString, or `undefined` if the profile rejects it. */
+  readonly preparedPassword: string | undefined;
+  readonly authzid: string | undefined;
+}
+
+/** Questions a server mechanism asks the application. */
+export type ServerQuestion = CredentialsNeededQuestion | VerifyPasswordQuestion;
+
+/** The result of every server-side call. */
+export type ServerStep = ServerChallengeStep | ServerSuccessStep | ServerFailureStep | ServerQuestion;
+
+/** Where a server mechanism is. */
+export type ServerMechanismState =
+  | "initial"
+  | "awaiting-response"
+  | "awaiting-answer"
+  | "succeeded"
+  | "failed";
+
+/**
+ * A server-side SASL mechanism. Every call returns the next {@link ServerStep}; peer errors become
+ * `failure` steps, application misuse throws `TypeError`. After `success` or `failure`, the mechanism
+ * is finished and further calls throw.
+ */
+export interface ServerMechanism {
+  readonly name: MechanismName;
+  readonly state: ServerMechanismState;
+  /**
+   * The client chose this mechanism. `null` = no initial response: the step is an empty challenge
+   * and the client's next response is treated as the initial response.
+   */
+  start(initialResponse: Uint8Array | null): ServerStep;
+  /** A `<response/>` from the client, decoded. */
+  response(data: Uint8Array): ServerStep;
+  /** Answer a `credentials-needed` question (SCRAM). */
+  supplyCredentials(credentials: ScramCredentials | null): ServerStep;
+  /**
+   * Answer a `verify-password` question (PLAIN): `true` accepts, `false` fails with
+   * `not-authorized`, a condition fails with that condition (e.g. `account-disabled`).
+   */
+  verdict(result: boolean | SaslCondition): ServerStep;
+  /** Refuse a pending question with a condition (e.g. `account-disabled`, `temporary-auth-failure`). */
+  refuse(condition: SaslCondition, text?: string): ServerStep;
+  /** The client sent `<abort/>`: returns a failure step with `aborted`. */
+  abort(): ServerStep;
+}
+
+/** Options for {@link createServerMechanism}. */
+export interface ServerMechanismOptions {
+  /**
+   * Channel-binding data for this connection, one entry per type the server supports (the adapter
+   * supplies it). `-PLUS` mechanisms check the client's data byte for byte against the entry of the
+   * type the client names.
+   */
+  readonly channelBindings?: readonly ChannelBinding[];
+  /**
+   * Whether the server offered any `-PLUS` mechanism on this stream. A non-PLUS SCRAM exchange whose
+   * client sent the GS2 flag `y` is then a downgrade and fails. Default: `true` when
+   * `channelBindings` is non-empty.
+   */
+  readonly offeredPlus?: boolean;
+  /**
+   * Who may act as whom when the client sends an authzid different from its authcid. `false`
+   * (default) refuses with `invalid-authzid`; `true` allows everything (then the application must
+   * authorize `identity.authzid` itself); a function decides.
+   */
+  readonly allowAuthzid?: boolean | AuthzidPolicy;
+  /** Random source for the server nonce and fake salts (default `globalThis.crypto`). */
+  readonly random?: RandomBytes;
+  /** A fixed server nonce part (test vectors only). Printable ASCII without `,`. */
+  readonly nonce?: string;
+  /** XEP-0474: what the server advertised; adds `h=` to the server-first-message. */
+  readonly downgradeProtection?: AdvertisedMechanisms;
+  /**
+   * Unknown users get fake SCRAM parameters. With a secret, the fake salt is
+   * HMAC-SHA-256(secret, username), so it stays the same across attempts (as a real one would).
+   */
+  readonly fakeSaltSecret?: Uint8Array;
+  /** Iteration count announced for unknown users (default 4096). */
+  readonly fakeIterations?: number;
+  /**
+   * EXTERNAL: the identities established outside SASL for this connection (e.g. the XmppAddr/JIDs of
+   * a verified client certificate). An empty authzid selects the only identity; with several, the
+   * client must name one as authzid.
+   */
+  readonly externalIdentities?: readonly string[];
+}
