@@ -72,14 +72,23 @@ export function bidiClass(cp: number): BidiClass {
 const RTL_ALLOWED = new Set<BidiClass>(["R", "AN", "EN", "ES", "CS", "ET", "ON", "BN", "NSM"]);
 const LTR_ALLOWED = new Set<BidiClass>(["L", "EN", "ES", "CS", "ET", "ON", "BN", "NSM"]);
 
+/** Whether the code points include a right-to-left one (Bidi_Class R, AL or AN; RFC 5893 §1.4). */
+export function hasRightToLeft(cps: readonly number[]): boolean {
+  return cps.some((cp) => {
+    const k = bidiClass(cp);
+    return k === "R" || k === "AN";
+  });
+}
+
 /**
- * Checks the RFC 5893 Bidi Rule on a sequence of code points if it contains a right-to-left code point
- * (Bidi_Class R, AL or AN — the definition of a "Bidi domain name"). Returns the index (in code points)
- * of the first offending code point, or -1 when the rule holds or does not apply.
+ * Checks the RFC 5893 Bidi Rule on a sequence of code points. By default the rule is only applied when the
+ * string contains a right-to-left code point (as the Username profiles require); with `always` it is
+ * applied regardless (IDNA: every label of a domain name that has a right-to-left label). Returns the
+ * index (in code points) of the first offending code point, or -1 when the rule holds or does not apply.
  */
-export function bidiRuleViolation(cps: readonly number[]): number {
+export function bidiRuleViolation(cps: readonly number[], always = false): number {
   const classes = cps.map(bidiClass);
-  if (!classes.some((k) => k === "R" || k === "AN")) return -1;
+  if (!always && !classes.some((k) => k === "R" || k === "AN")) return -1;
   const first = classes[0];
   let allowed: Set<BidiClass>;
   if (first === "R") allowed = RTL_ALLOWED;

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { type BidiClass, bidiClass, bidiRuleViolation } from "./bidi.js";
+export { type BidiClass, bidiClass, bidiRuleViolation, hasRightToLeft } from "./bidi.js";
 export { contextRuleHolds, isVirama } from "./context.js";
 export { PrecisError, type PrecisErrorCode } from "./errors.js";
 export {
