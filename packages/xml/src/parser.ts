@@ -654,13 +654,19 @@ export class StreamParser {
   private processingInstruction(): Step {
     const buf = this.buf;
     const p = this.pos;
-    if (this.base + p === this.streamStart && this.depth === 0) {
-      if (p + XML_DECL_OPEN.length >= this.end) return NEED_MORE;
-      let k = 2;
-      while (k < XML_DECL_OPEN.length && buf[p + k] === XML_DECL_OPEN[k]) k++;
-      if (k === XML_DECL_OPEN.length && isSpace(buf[p + k]!)) return this.xmlDeclaration();
+    // Is this `<?xml` followed by whitespace or `?` (the XML declaration, whose target is reserved)?
+    // Compared byte by byte as input arrives: a mismatch is decided at once, without waiting for more
+    // bytes than the token has (a lone `<?\xEB?>` must not wait forever).
+    for (let k = 2; k <= XML_DECL_OPEN.length; k++) {
+      if (p + k >= this.end) return this.windowEnd() < this.end ? this.tooBig() : NEED_MORE;
+      const c = buf[p + k]!;
+      if (k === XML_DECL_OPEN.length ? !isSpace(c) && c !== 0x3f : c !== XML_DECL_OPEN[k]) {
+        return this.fail("restricted-xml", "processing instructions are not allowed (RFC 6120 §11.1)");
+      }
     }
-    return this.fail("restricted-xml", "processing instructions are not allowed (RFC 6120 §11.1)");
+    if (this.base + p === this.streamStart && this.depth === 0) return this.xmlDeclaration();
+    // Not a processing instruction at all: XML allows the declaration only at the start of the entity.
+    return this.fail("not-well-formed", "an XML declaration is only allowed at the start of a stream");
   }
 
   /** `<?xml version='1.0' encoding='UTF-8' standalone='yes'?>`, only at the very start of a stream. */
