@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import SummaryReporter from "./scripts/summary-reporter.js";
 
 // One vitest run over every package; workspace packages resolve to their TypeScript sources through the
 // "source" export condition, so tests never need a prior build.
@@ -10,5 +11,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    reporters: ["default", new SummaryReporter()],
   },
 });
