@@ -222,13 +222,33 @@ export class XmlElement {
     return s;
   }
 
-  /** A deep copy. */
+  /** A deep copy. Iterative, so deep trees cannot overflow the stack. */
   clone(): XmlElement {
-    const copy = new XmlElement(this.name, this.ns);
-    copy._attrs = this._attrs.slice();
-    copy._inheritNs = this._inheritNs;
-    copy.children = this.children.map((c) => (typeof c === "string" ? c : c.clone()));
-    return copy;
+    const shallow = (el: XmlElement): XmlElement => {
+      const copy = new XmlElement(el.name, el.ns);
+      copy._attrs = el._attrs.slice();
+      copy._inheritNs = el._inheritNs;
+      return copy;
+    };
+    const root = shallow(this);
+    const stack: XmlElement[] = [this, root];
+    while (stack.length > 0) {
+      const copy = stack.pop()!;
+      const orig = stack.pop()!;
+      const children = orig.children;
+      const out: XmlNode[] = new Array(children.length);
+      for (let i = 0; i < children.length; i++) {
+        const c = children[i]!;
+        if (typeof c === "string") out[i] = c;
+        else {
+          const cc = shallow(c);
+          out[i] = cc;
+          stack.push(c, cc);
+        }
+      }
+      copy.children = out;
+    }
+    return root;
   }
 
   /**

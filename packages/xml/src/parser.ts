@@ -647,6 +647,9 @@ export class StreamParser {
     }
     if (start < close) this.text += decodeValidated(buf, start, close, ascii);
     this.bracketCarry = 0;
+    // A CR that ended the text before this section was already normalised; an LF after the section is
+    // a new line, not the second half of that CR LF.
+    this.crPending = false;
     this.pos = close + 3;
     return CONTINUE;
   }
@@ -953,12 +956,11 @@ export class StreamParser {
         if (uri === "") return this.fail("not-well-formed", `prefix '${local}' cannot be undeclared in XML 1.0`, tagOffset);
         (declared ??= []).push(local, uri);
       } else if (prefix !== "") hasPrefixedAttr = true;
-      // Duplicate raw names (XML 1.0 §3.1, "Unique Att Spec").
-      for (let m = 0; m < k; m += 3) {
-        if (raw[m + 1] === local && raw[m] === prefix) {
-          return this.fail("not-well-formed", `duplicate attribute '${prefix ? `${prefix}:` : ""}${local}'`, tagOffset);
-        }
-      }
+    }
+    // Duplicate raw names (XML 1.0 §3.1, "Unique Att Spec").
+    const dupRaw = findDuplicate(raw, raw.length);
+    if (dupRaw >= 0) {
+      return this.fail("not-well-formed", `duplicate attribute '${raw[dupRaw] ? `${raw[dupRaw]}:` : ""}${raw[dupRaw + 1]}'`, tagOffset);
     }
     if (declared !== undefined) scope = { defaultNs, prefixes: declared, parent: scope };
 
@@ -997,13 +999,9 @@ export class StreamParser {
     }
     if (hasPrefixedAttr) {
       // Duplicates after expansion: `a:x` and `b:x` with a and b bound to one URI (Namespaces §6.3).
-      for (let k = 0; k < attrs.length; k += 3) {
-        if (attrs[k] === "") continue;
-        for (let m = 0; m < k; m += 3) {
-          if (attrs[m + 1] === attrs[k + 1] && attrs[m] === attrs[k]) {
-            return this.fail("not-well-formed", `duplicate attribute '{${attrs[k]}}${attrs[k + 1]}' after namespace expansion`, tagOffset);
-          }
-        }
+      const dup = findDuplicate(attrs, attrs.length);
+      if (dup >= 0) {
+        return this.fail("not-well-formed", `duplicate attribute '{${attrs[dup]}}${attrs[dup + 1]}' after namespace expansion`, tagOffset);
       }
     }
     el._attrs = attrs;
@@ -1097,6 +1095,28 @@ export class StreamParser {
     }
     return CONTINUE;
   }
+}
+
+/**
+ * Index of the second of two triples `[ns-or-prefix, name, value]` with equal first two fields, or -1.
+ * Pairwise for the usual handful of attributes; a set beyond that, so that an element with very many
+ * attributes (when `maxAttributes` allows them) costs linear time, not quadratic.
+ */
+function findDuplicate(t: readonly string[], n: number): number {
+  if (n <= 16 * 3) {
+    for (let k = 3; k < n; k += 3) {
+      for (let m = 0; m < k; m += 3) if (t[m + 1] === t[k + 1] && t[m] === t[k]) return k;
+    }
+    return -1;
+  }
+  // NUL cannot occur in names or values, so it separates the two parts unambiguously.
+  const seen = new Set<string>();
+  for (let k = 0; k < n; k += 3) {
+    const key = `${t[k]}\u0000${t[k + 1]}`;
+    if (seen.has(key)) return k;
+    seen.add(key);
+  }
+  return -1;
 }
 
 function lookupPrefix(scope: Scope | null, prefix: string): string | undefined {

@@ -1,0 +1,410 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_XML_LIMITS,
+  NS_CLIENT,
+  NS_STREAMS,
+  NS_XML,
+  type ParseEvent,
+  StreamParser,
+  serialize,
+  XmlElement,
+} from "../src/index.js";
+import {
+  bytes,
+  elements,
+  HDR,
+  lastError,
+  parseBytewise,
+  parseChunks,
+  parseWhole,
+  snapshots,
+  split,
+  stream,
+} from "./helpers.js";
+
+/** The single stanza of `stream(body)`, parsed whole and byte by byte (which must agree). */
+function stanza(...parts: Array<string | number[]>): XmlElement {
+  const input = stream(...parts);
+  const whole = parseWhole(input);
+  expect(lastError(whole)).toBeUndefined();
+  expect(snapshots(parseBytewise(input))).toEqual(snapshots(whole));
+  const els = elements(whole);
+  expect(els).toHaveLength(1);
+  return els[0]!;
+}
+
+function drain(parser: StreamParser): ParseEvent[] {
+  const out: ParseEvent[] = [];
+  for (let ev = parser.next(); ev !== undefined; ev = parser.next()) out.push(ev);
+  return out;
+}
+
+describe("stream structure", () => {
+  it("reports the stream header with its prefix and declarations, then stanzas, then the close", () => {
+    const events = parseWhole(stream("<message to='a'/><presence/></stream:stream>"));
+    expect(events.map((e) => e.kind)).toEqual(["stream-open", "element", "element", "stream-close"]);
+    const open = events[0]!;
+    if (open.kind !== "stream-open") throw new Error();
+    expect(open.element.is("stream", NS_STREAMS)).toBe(true);
+    expect(open.element.attr("to")).toBe("example.com");
+    expect(open.element.attr("version")).toBe("1.0");
+    expect(open.element.children).toEqual([]);
+    expect(open.prefix).toBe("stream");
+    expect([...open.namespaces]).toEqual([
+      ["", NS_CLIENT],
+      ["stream", NS_STREAMS],
+    ]);
+    const [message, presence] = elements(events);
+    expect(message!.is("message", NS_CLIENT)).toBe(true);
+    expect(presence!.is("presence", NS_CLIENT)).toBe(true);
+  });
+
+  it("matches by namespace, not prefix: <foo:message xmlns:foo='jabber:client'> is a message", () => {
+    const el = stanza("<foo:message xmlns:foo='jabber:client' to='x'><foo:body>hi</foo:body></foo:message>");
+    expect(el.is("message", NS_CLIENT)).toBe(true);
+    expect(el.getChildText("body")).toBe("hi");
+  });
+
+  it("accepts a self-closing stream header as open then close", () => {
+    const events = parseWhole(bytes(HDR.replace(/>$/, "/>")));
+    expect(events.map((e) => e.kind)).toEqual(["stream-open", "stream-close"]);
+    expect(lastError(parseWhole(bytes(HDR.replace(/>$/, "/>"), "<message/>")))?.condition).toBe("not-well-formed");
+  });
+
+  it("treats <stream:stream> nested inside a stanza as an ordinary element, never a restart", () => {
+    const el = stanza("<message><stream:stream xmlns:stream='http://etherx.jabber.org/streams'><x/></stream:stream></message>");
+    const inner = el.getChild("stream", NS_STREAMS)!;
+    expect(inner).toBeDefined();
+    expect(inner.getChild("x", NS_CLIENT)).toBeDefined();
+    const events = parseWhole(stream("<message><stream:stream/></message><presence/>"));
+    expect(events.map((e) => e.kind)).toEqual(["stream-open", "element", "element"]);
+  });
+
+  it("ignores whitespace keepalives between stanzas", () => {
+    const input = stream(" \n\t\r\n ", "<message/>", "\n", " ", "<presence/>", "\r\n\r\n");
+    const events = parseWhole(input);
+    expect(events.map((e) => e.kind)).toEqual(["stream-open", "element", "element"]);
+    expect(snapshots(parseBytewise(input))).toEqual(snapshots(events));
+    // A keepalive arriving alone yields nothing and keeps nothing buffered.
+    const parser = new StreamParser();
+    parser.push(stream());
+    drain(parser);
+    parser.push(bytes(" "));
+    expect(parser.next()).toBeUndefined();
+    expect(parser.bufferedBytes).toBe(0);
+  });
+
+  it("accepts an XML declaration and a UTF-8 byte-order mark at the start", () => {
+    const input = bytes([0xef, 0xbb, 0xbf], "<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n", HDR, "<message/>");
+    expect(parseWhole(input).map((e) => e.kind)).toEqual(["stream-open", "element"]);
+    expect(parseBytewise(input).map((e) => e.kind)).toEqual(["stream-open", "element"]);
+    expect(parseWhole(bytes('<?xml version="1.0"?>', HDR)).map((e) => e.kind)).toEqual(["stream-open"]);
+  });
+
+  it("reports offsets in bytes since creation", () => {
+    const parser = new StreamParser();
+    parser.push(stream("<message/>"));
+    drain(parser);
+    expect(parser.offset).toBe(stream("<message/>").length);
+    expect(parser.bufferedBytes).toBe(0);
+  });
+});
+
+describe("character data and attribute values", () => {
+  it("normalises attribute values: literal TAB/LF/CR become spaces, character references stay", () => {
+    const el = stanza("<message a='x\ty\nz\r\nw\rv' b='&#9;&#10;&#13;&#x9;' c=\"it's\" d='say \"hi\"'/>");
+    expect(el.attr("a")).toBe("x y z w v");
+    expect(el.attr("b")).toBe("\t\n\r\t");
+    expect(el.attr("c")).toBe("it's");
+    expect(el.attr("d")).toBe('say "hi"');
+  });
+
+  it("decodes the five predefined entities and character references", () => {
+    const el = stanza("<message a='&lt;&gt;&amp;&apos;&quot;'><body>&lt;&gt;&amp;&apos;&quot;&#65;&#x42;&#x00063;</body></message>");
+    expect(el.attr("a")).toBe("<>&'\"");
+    expect(el.getChildText("body")).toBe("<>&'\"ABc");
+  });
+
+  it("normalises CRLF and lone CR to LF in text", () => {
+    expect(stanza("<message><body>a\r\nb\rc\n\rd\r</body></message>").getChildText("body")).toBe("a\nb\nc\n\nd\n");
+  });
+
+  it("normalises a CR at the end of a chunk followed by LF in the next chunk", () => {
+    const input = stream("<message><body>a\r", "\nb</body></message>");
+    const cut = input.indexOf(0x0d) + 1;
+    const { events } = parseChunks(split(input, [cut]));
+    expect(elements(events)[0]!.getChildText("body")).toBe("a\nb");
+  });
+
+  it("does not let a CR at a chunk end swallow an LF after a following CDATA section", () => {
+    // Regression: the pending CR was not cleared by a CDATA section, so the LF after it was dropped.
+    const input = stream("<message><body>a\r", "<![CDATA[b]]>\nc</body></message>");
+    const cut = input.indexOf(0x0d) + 1;
+    const { events } = parseChunks(split(input, [cut]));
+    expect(elements(events)[0]!.getChildText("body")).toBe("a\nb\nc");
+  });
+
+  it("decodes character references and raw characters beyond the BMP", () => {
+    const el = stanza("<message a='&#x1F600;'><body>&#x1F600;&#128512;😀&#x10FFFF;</body></message>");
+    expect(el.attr("a")).toBe("😀");
+    expect(el.getChildText("body")).toBe("😀😀😀\u{10FFFF}");
+  });
+
+  it("keeps CDATA content literally and merges it with adjacent text", () => {
+    const el = stanza("<message><body>x<![CDATA[<a>&amp;]]]]><![CDATA[>\r\n]]>y</body></message>");
+    expect(el.getChildText("body")).toBe("x<a>&amp;]]>\ny");
+    expect(el.getChild("body")!.children).toEqual(["x<a>&amp;]]>\ny"]);
+  });
+
+  it("keeps a leading U+FEFF inside text (content, not a byte-order mark)", () => {
+    expect(stanza("<message><body>\uFEFFx</body></message>").getChildText("body")).toBe("\uFEFFx");
+  });
+
+  it("treats __proto__ and constructor as ordinary attribute names", () => {
+    const el = stanza("<message __proto__='a' constructor='b' toString='c' hasOwnProperty='d'/>");
+    expect(el.attr("__proto__")).toBe("a");
+    expect(el.attr("constructor")).toBe("b");
+    const obj = el.attrsObject();
+    expect(Object.keys(obj)).toEqual(["__proto__", "constructor", "toString", "hasOwnProperty"]);
+    expect(obj.__proto__).toBe("a");
+    expect(Object.getPrototypeOf(obj)).toBeNull();
+    expect(lastError(parseWhole(stream("<message __proto__='a' __proto__='b'/>")))?.condition).toBe("not-well-formed");
+  });
+
+  it("resolves xml:lang and prefixed attributes to namespaces", () => {
+    const el = stanza("<message xml:lang='en' xmlns:p='urn:p' p:a='1' a='2'><body xmlns='' q='3'/></message>");
+    expect(el.attr("lang", NS_XML)).toBe("en");
+    expect(el.attr("xml:lang")).toBe("en");
+    expect(el.attr("a", "urn:p")).toBe("1");
+    expect(el.attr("a")).toBe("2");
+    expect(el.attrCount).toBe(3);
+    const body = el.firstElement()!;
+    expect(body.ns).toBe("");
+    expect(body.attr("q")).toBe("3");
+  });
+
+  it("decodes a multi-byte character split at every possible position", () => {
+    for (const [ch, nameCh] of [
+      ["é", "é"],
+      ["€", "ᴀ"],
+      ["😀", "😀"],
+      ["\u{10FFFD}", "\u{EFFFF}"],
+    ] as const) {
+      const input = stream(`<m${nameCh} a${nameCh}='${ch}'><body>${ch}${ch}</body></m${nameCh}>`);
+      const reference = snapshots(parseWhole(input));
+      expect(lastError(parseWhole(input))).toBeUndefined();
+      for (let cut = 1; cut < input.length; cut++) {
+        expect(snapshots(parseChunks(split(input, [cut])).events)).toEqual(reference);
+      }
+      expect(snapshots(parseBytewise(input))).toEqual(reference);
+    }
+  });
+});
+
+describe("restarts and the STARTTLS boundary", () => {
+  it("reset() at the byte after </success> parses the next stream from the same chunk", () => {
+    const next = `<?xml version='1.0'?>${HDR}<iq type='result' id='b'/>`;
+    const input = stream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", next);
+    for (const chunks of [[input], split(input, [HDR.length + 10, input.length - 5])]) {
+      const parser = new StreamParser();
+      const events: ParseEvent[] = [];
+      for (const chunk of chunks) {
+        parser.push(chunk);
+        for (let ev = parser.next(); ev !== undefined; ev = parser.next()) {
+          events.push(ev);
+          if (ev.kind === "element" && ev.element.name === "success") {
+            if (chunks.length === 1) expect(parser.bufferedBytes).toBe(next.length);
+            parser.reset();
+          }
+        }
+      }
+      expect(events.map((e) => e.kind)).toEqual(["stream-open", "element", "stream-open", "element"]);
+      expect(elements(events)[1]!.attr("id")).toBe("b");
+    }
+  });
+
+  it("without reset(), a second stream header is a nested element and a second XML declaration an error", () => {
+    const events = parseWhole(stream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", `<?xml version='1.0'?>${HDR}`));
+    expect(lastError(events)?.condition).toBe("not-well-formed");
+  });
+
+  it("takeUnparsed() returns exactly the bytes after <proceed/>, which are never parsed", () => {
+    const tls = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, 0x3c, 0x00, 0xff, 0xc0, 0x3e];
+    const input = stream("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", tls, "<message/>");
+    const proceedEnd = input.length - tls.length - "<message/>".length;
+    for (const cut of [0, proceedEnd - 1, proceedEnd, proceedEnd + 1, input.length - 1]) {
+      const parser = new StreamParser();
+      const chunks = split(input, [cut]);
+      let rest: Uint8Array | undefined;
+      const seen: string[] = [];
+      for (const chunk of chunks) {
+        if (rest !== undefined) {
+          rest = bytes(rest, chunk); // what the adapter would forward to TLS afterwards
+          continue;
+        }
+        parser.push(chunk);
+        for (let ev = parser.next(); ev !== undefined; ev = parser.next()) {
+          seen.push(ev.kind);
+          if (ev.kind === "element" && ev.element.name === "proceed") {
+            rest = parser.takeUnparsed();
+            break;
+          }
+        }
+      }
+      expect(seen).toEqual(["stream-open", "element"]);
+      expect(rest).toEqual(input.subarray(proceedEnd));
+      expect(parser.next()).toBeUndefined();
+      expect(() => parser.push(bytes("<x/>"))).toThrow(TypeError);
+    }
+  });
+});
+
+describe("limits", () => {
+  it("has documented defaults", () => {
+    expect(DEFAULT_XML_LIMITS).toEqual({
+      maxStanzaBytes: 262144,
+      maxDepth: 64,
+      maxAttributes: 64,
+      maxNameLength: 256,
+      maxBufferedBytes: 524288,
+    });
+  });
+
+  it("counts stanza bytes on the raw bytes: exactly the limit passes, one more fails", () => {
+    const make = (n: number) => {
+      const open = "<message><body>";
+      const close = "</body></message>";
+      return open + "&amp;".repeat(0) + "x".repeat(n - open.length - close.length) + close;
+    };
+    const limits = { maxStanzaBytes: 1000 };
+    for (const parse of [parseWhole, parseBytewise]) {
+      expect(lastError(parse(stream(make(1000)), { limits }))).toBeUndefined();
+      const err = lastError(parse(stream(make(1001)), { limits }));
+      expect(err?.condition).toBe("policy-violation");
+      expect(err?.offset).toBe(HDR.length + 1000);
+    }
+    // Character references count with their raw length, not the decoded one.
+    expect(lastError(parseWhole(stream(`<m>${"&amp;".repeat(200)}</m>`), { limits }))?.condition).toBe("policy-violation");
+  });
+
+  it("stops a 10 MB attribute value mid-token, after about the limit", () => {
+    const limit = DEFAULT_XML_LIMITS.maxStanzaBytes;
+    const parser = new StreamParser();
+    parser.push(stream());
+    drain(parser);
+    parser.push(bytes("<message to='"));
+    const chunk = new Uint8Array(4096).fill(0x61);
+    let pushed = HDR.length + 13;
+    let error: ParseEvent | undefined;
+    while (pushed < 10 * 1024 * 1024 && error === undefined) {
+      parser.push(chunk);
+      pushed += chunk.length;
+      error = parser.next();
+    }
+    expect(error?.kind).toBe("error");
+    if (error?.kind !== "error") throw new Error();
+    expect(error.error.condition).toBe("policy-violation");
+    expect(error.error.offset).toBe(HDR.length + limit);
+    expect(pushed).toBeLessThanOrEqual(HDR.length + limit + 2 * chunk.length);
+    // In one 10 MB chunk too: the error points at the limit, not at the end of the token.
+    const big = bytes(HDR, "<message to='", new Uint8Array(10 * 1024 * 1024).fill(0x61), "'/>");
+    const err = lastError(parseWhole(big));
+    expect(err?.condition).toBe("policy-violation");
+    expect(err?.offset).toBe(HDR.length + limit);
+  });
+
+  it("limits text, CDATA and the stream header the same way", () => {
+    const limits = { maxStanzaBytes: 500 };
+    for (const input of [
+      stream(`<m>${"x".repeat(600)}</m>`),
+      stream(`<m><![CDATA[${"x".repeat(600)}]]></m>`),
+      stream(`<m>${"é".repeat(300)}</m>`),
+      bytes(`<stream:stream xmlns:stream='${NS_STREAMS}' a='${"x".repeat(600)}'>`),
+      bytes(`<?xml version='1.0' ${" ".repeat(600)}?>`),
+    ]) {
+      expect(lastError(parseWhole(input, { limits }))?.condition).toBe("policy-violation");
+      expect(lastError(parseBytewise(input, { limits }))?.condition).toBe("policy-violation");
+    }
+    // Whitespace between stanzas is not part of any stanza.
+    expect(lastError(parseWhole(stream(" ".repeat(2000), "<m/>"), { limits }))).toBeUndefined();
+  });
+
+  it("limits depth", () => {
+    const nest = (n: number) => `${"<a>".repeat(n)}${"</a>".repeat(n)}`;
+    expect(lastError(parseWhole(stream(nest(64))))).toBeUndefined();
+    expect(lastError(parseWhole(stream(nest(65))))?.condition).toBe("policy-violation");
+    expect(lastError(parseWhole(stream(nest(3)), { limits: { maxDepth: 2 } }))?.condition).toBe("policy-violation");
+    // 10^5 levels are refused without recursion (the stanza limit is raised so depth is what trips).
+    const deep = stream(nest(100_000));
+    expect(lastError(parseWhole(deep, { limits: { maxStanzaBytes: 1e9 } }))?.condition).toBe("policy-violation");
+    expect(lastError(parseWhole(deep))?.condition).toBe("policy-violation");
+  });
+
+  it("parses, serializes, clones and compares 10^5 levels when allowed, without recursion", () => {
+    const n = 100_000;
+    const input = stream(`${"<a>".repeat(n)}x${"</a>".repeat(n)}`);
+    const events = parseWhole(input, { limits: { maxDepth: 200_000, maxStanzaBytes: 1e9 } });
+    expect(lastError(events)).toBeUndefined();
+    const el = elements(events)[0]!;
+    const out = serialize(el, { defaultNs: NS_CLIENT });
+    expect(out.length).toBe(input.length - HDR.length);
+    const copy = el.clone();
+    expect(copy.equals(el)).toBe(true);
+    let leaf = copy;
+    for (let d = 1; d < n; d++) leaf = leaf.firstElement()!;
+    expect(leaf.text()).toBe("x");
+  });
+
+  it("limits attributes per element (namespace declarations included)", () => {
+    const attrs = (n: number) => Array.from({ length: n }, (_, i) => ` a${i}='v'`).join("");
+    expect(lastError(parseWhole(stream(`<m${attrs(64)}/>`)))).toBeUndefined();
+    expect(lastError(parseWhole(stream(`<m${attrs(65)}/>`)))?.condition).toBe("policy-violation");
+    expect(lastError(parseWhole(stream(`<m xmlns:p='urn:p'${attrs(64)}/>`)))?.condition).toBe("policy-violation");
+    const many = stream(`<m${attrs(100_000)}/>`);
+    expect(lastError(parseWhole(many, { limits: { maxStanzaBytes: 1e9 } }))?.condition).toBe("policy-violation");
+    expect(lastError(parseWhole(many))?.condition).toBe("policy-violation");
+  });
+
+  it("finds duplicates among many attributes when the limit allows them", () => {
+    const attrs = Array.from({ length: 20_000 }, (_, i) => ` a${i}='v'`).join("");
+    const limits = { maxStanzaBytes: 1e9, maxAttributes: 1e6 };
+    expect(lastError(parseWhole(stream(`<m${attrs}/>`), { limits }))).toBeUndefined();
+    expect(lastError(parseWhole(stream(`<m${attrs} a7='w'/>`), { limits }))?.condition).toBe("not-well-formed");
+    const pfx = Array.from({ length: 20_000 }, (_, i) => ` p:a${i}='v'`).join("");
+    expect(lastError(parseWhole(stream(`<m xmlns:p='urn:x' xmlns:q='urn:x'${pfx} q:a9='w'/>`), { limits }))?.condition).toBe(
+      "not-well-formed",
+    );
+  });
+
+  it("limits name length", () => {
+    const name = (n: number) => "n".repeat(n);
+    expect(lastError(parseWhole(stream(`<${name(256)}/>`)))).toBeUndefined();
+    expect(lastError(parseWhole(stream(`<${name(257)}/>`)))?.condition).toBe("policy-violation");
+    expect(lastError(parseBytewise(stream(`<${name(257)}/>`)))?.condition).toBe("policy-violation");
+    expect(lastError(parseWhole(stream(`<m ${name(257)}='x'/>`)))?.condition).toBe("policy-violation");
+    expect(lastError(parseWhole(stream(`<m></${name(257)}>`)))?.condition).toBe("policy-violation");
+  });
+
+  it("limits buffered bytes for one incomplete token", () => {
+    const parser = new StreamParser({ limits: { maxBufferedBytes: 100, maxStanzaBytes: 1e6 } });
+    parser.push(stream());
+    drain(parser);
+    parser.push(bytes("<message to='"));
+    expect(parser.next()).toBeUndefined();
+    parser.push(bytes("x".repeat(100)));
+    const ev = parser.next();
+    expect(ev?.kind === "error" && ev.error.condition).toBe("policy-violation");
+  });
+
+  it("setLimits() changes limits from then on", () => {
+    const parser = new StreamParser({ limits: { maxStanzaBytes: 200 } });
+    parser.push(stream());
+    drain(parser);
+    parser.setLimits({ maxStanzaBytes: 1000 });
+    parser.push(bytes(`<m>${"x".repeat(500)}</m>`));
+    expect(drain(parser).map((e) => e.kind)).toEqual(["element"]);
+    parser.setLimits({ maxStanzaBytes: 100 });
+    parser.push(bytes(`<m>${"x".repeat(500)}</m>`));
+    expect(drain(parser).map((e) => e.kind)).toEqual(["error"]);
+  });
+});
