@@ -24,23 +24,31 @@ export interface ScramCredentials {
 
 /** Send this challenge (possibly empty) to the client. */
 export interface ServerChallengeStep {
+  /** Discriminant. */
   readonly kind: "challenge";
+  /** The challenge bytes (empty when the client sent no initial response). */
   readonly data: Uint8Array;
 }
 
 /** Authentication succeeded. Send `<success/>` with `data` as additional data if present. */
 export interface ServerSuccessStep {
+  /** Discriminant. */
   readonly kind: "success";
+  /** Additional data for `<success/>` (SCRAM: the server-final-message `v=…`). */
   readonly data?: Uint8Array;
+  /** Who authenticated, and as whom they want to act. */
   readonly identity: SaslIdentity;
 }
 
 /** Authentication failed. Send `<failure/>` with `condition` (and `text`, which reveals nothing). */
 export interface ServerFailureStep {
+  /** Discriminant. */
   readonly kind: "failure";
+  /** The RFC 6120 §6.5 condition to send. */
   readonly condition: SaslCondition;
   /** Finer reason, for logs and tests; may reveal more than `text` (e.g. `unknown-user`). */
   readonly reason: SaslErrorReason;
+  /** A human-readable English text for `<text/>`; reveals no more than the condition. */
   readonly text: string;
   /** SCRAM: the RFC 5802 `server-error-value`, for profiles that can carry it (XEP-0388). */
   readonly scramError?: string;
@@ -53,11 +61,15 @@ export interface ServerFailureStep {
  * {@link ServerMechanism.refuse}.
  */
 export interface CredentialsNeededQuestion {
+  /** Discriminant. */
   readonly kind: "credentials-needed";
+  /** The SCRAM mechanism in use. */
   readonly mechanism: MechanismName;
+  /** Its hash: the stored keys must be for this hash. */
   readonly hash: ScramHash;
   /** The username as the client sent it (saslname unescaped, otherwise unprepared). */
   readonly username: string;
+  /** The authorization identity the client asked for (already checked against `allowAuthzid`). */
   readonly authzid: string | undefined;
 }
 
@@ -65,13 +77,17 @@ export interface CredentialsNeededQuestion {
  * PLAIN asks the application to check a password. Answer with {@link ServerMechanism.verdict}.
  */
 export interface VerifyPasswordQuestion {
+  /** Discriminant. */
   readonly kind: "verify-password";
+  /** Always `"PLAIN"`. */
   readonly mechanism: "PLAIN";
+  /** The authcid as sent. */
   readonly username: string;
   /** The password exactly as sent. */
   readonly password: string;
   /** The password prepared with PRECIS OpaqueString, or `undefined` if the profile rejects it. */
   readonly preparedPassword: string | undefined;
+  /** The authorization identity (already checked against `allowAuthzid`). */
   readonly authzid: string | undefined;
 }
 
@@ -95,7 +111,9 @@ export type ServerMechanismState =
  * is finished and further calls throw.
  */
 export interface ServerMechanism {
+  /** The mechanism name. */
   readonly name: MechanismName;
+  /** The current state. */
   readonly state: ServerMechanismState;
   /**
    * The client chose this mechanism. `null` = no initial response: the step is an empty challenge
