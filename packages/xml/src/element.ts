@@ -69,7 +69,10 @@ export class XmlElement {
    * `attr("lang", NS_XML)`.
    */
   attr(name: string, ns = ""): string | undefined {
-    if (ns === "" && name === "xml:lang") ns = NS_XML, name = "lang";
+    if (ns === "" && name === "xml:lang") {
+      ns = NS_XML;
+      name = "lang";
+    }
     const a = this._attrs;
     for (let i = 0; i < a.length; i += 3) {
       if (a[i + 1] === name && a[i] === ns) return a[i + 2];
@@ -95,7 +98,10 @@ export class XmlElement {
         }
         return this;
       }
-      if (name === "xml:lang") ns = NS_XML, name = "lang";
+      if (name === "xml:lang") {
+        ns = NS_XML;
+        name = "lang";
+      }
     }
     const a = this._attrs;
     for (let i = 0; i < a.length; i += 3) {

@@ -357,7 +357,7 @@ export class StreamParser {
   private windowEnd(): number {
     if (this.windowStart < 0) return this.end;
     const limit = this.windowStart - this.base + this.limits.maxStanzaBytes;
-    return limit < this.end ? limit : this.end;
+    return Math.min(limit, this.end);
   }
 
   /** Called when a direct parser ran out of bytes: over the limit it is an error, else scan onward. */

@@ -1,5 +1,5 @@
 import type { XmlElement } from "./element.js";
-import { NS_XML } from "./namespaces.js";
+import { NS_XML, NS_XMLNS } from "./namespaces.js";
 
 /**
  * The namespaces the receiver already has in scope where the element is written — for stanzas, those
@@ -41,6 +41,7 @@ ATTR_ESCAPE[0x22] = 0;
 ATTR_ESCAPE[0x3e] = 0;
 
 const NCNAME =
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: code point ranges (XML NameChar), not composed characters
   /^[A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}][A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]*$/u;
 
 /** Error thrown when the application asks to serialize something that is not XML (a programming error). */
@@ -161,7 +162,12 @@ export class XmlWriter {
     let prefix = "";
     let defaultNs = scope.defaultNs;
     let declareDefault = false;
-    if (el.ns !== scope.defaultNs) {
+    if (el.ns === NS_XML) {
+      // The XML namespace is always bound to `xml` and may not be declared otherwise (Namespaces §3).
+      prefix = "xml";
+    } else if (el.ns === NS_XMLNS) {
+      throw new XmlSerializeError("no element can be in the xmlns namespace (Namespaces §3)");
+    } else if (el.ns !== scope.defaultNs) {
       const bound = el.ns === "" ? undefined : prefixFor(scope.bindings, el.ns);
       if (bound !== undefined) prefix = bound;
       else {
@@ -201,6 +207,8 @@ export class XmlWriter {
         this.attrRaw(`xml:${name}`, value);
         continue;
       }
+      // Declarations are made by the writer, never taken from attributes: that could rebind prefixes.
+      if (ns === NS_XMLNS) throw new XmlSerializeError("attributes in the xmlns namespace cannot be serialized");
       let prefix = prefixFor(bindings, ns);
       if (prefix === undefined) {
         let n = 1;

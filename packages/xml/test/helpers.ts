@@ -34,7 +34,7 @@ export interface ElementSnapshot {
 export function snapshot(root: XmlElement): ElementSnapshot {
   const make = (el: XmlElement): ElementSnapshot => {
     const attrs: Array<[string, string, string]> = el.attributes().map((a) => [a.ns, a.name, a.value]);
-    attrs.sort((a, b) => (a[0] + "\u0000" + a[1] < b[0] + "\u0000" + b[1] ? -1 : 1));
+    attrs.sort((a, b) => (`${a[0]}\u0000${a[1]}` < `${b[0]}\u0000${b[1]}` ? -1 : 1));
     return { name: el.name, ns: el.ns, attrs, children: [] };
   };
   const top = make(root);
