@@ -1,0 +1,163 @@
+import { prepareLocal } from "@xmpp-sansio/jid";
+import { base64Decode, base64Encode, constantTimeEqual, deriveScramCredentials, type ScramHash } from "@xmpp-sansio/sasl";
+
+/** SCRAM keys of one account for one hash function (RFC 5802 §3): never the password. */
+export interface StoredKeys {
+  readonly salt: Uint8Array;
+  readonly iterations: number;
+  readonly storedKey: Uint8Array;
+  readonly serverKey: Uint8Array;
+}
+
+/** The JSON form of an account file: keys base64-encoded, one entry per hash. */
+export interface AccountsFile {
+  readonly version: 1;
+  readonly accounts: Record<string, Partial<Record<ScramHash, { salt: string; iterations: number; storedKey: string; serverKey: string }>>>;
+}
+
+/** Options of {@link AccountStore}. */
+export interface AccountStoreOptions {
+  /** PBKDF2 iterations for new accounts. Default 4096 (RFC 7677's minimum recommendation). */
+  iterations?: number;
+  /** Hashes to keep keys for. Default all three, so SCRAM-SHA-1, -256 and -512 can all be offered. */
+  hashes?: readonly ScramHash[];
+  /** Fills salts. Default `globalThis.crypto.getRandomValues`. */
+  random?: (bytes: Uint8Array) => void;
+}
+
+const ALL_HASHES: readonly ScramHash[] = ["SHA-1", "SHA-256", "SHA-512"];
+
+/**
+ * Accounts as SCRAM stored keys, keyed by the prepared localpart (RFC 7622 UsernameCaseMapped). The
+ * password is used once, when the account is created, and never kept; PLAIN logins are checked by
+ * deriving the StoredKey from the offered password with the stored salt.
+ *
+ * @example
+ * ```ts
+ * const accounts = new AccountStore();
+ * accounts.add("juliet", "r0m30myr0m30");
+ * accounts.scramKeys("juliet", "SHA-256"); // { salt, iterations, storedKey, serverKey }
+ * accounts.verifyPassword("Juliet", "r0m30myr0m30"); // true
+ * ```
+ */
+export class AccountStore {
+  private readonly accounts = new Map<string, Map<ScramHash, StoredKeys>>();
+  private readonly iterations: number;
+  private readonly hashes: readonly ScramHash[];
+  private readonly random: (bytes: Uint8Array) => void;
+
+  constructor(options: AccountStoreOptions = {}) {
+    this.iterations = options.iterations ?? 4096;
+    this.hashes = options.hashes ?? ALL_HASHES;
+    this.random = options.random ?? ((bytes) => globalThis.crypto.getRandomValues(bytes));
+  }
+
+  /** Creates or replaces an account. Throws `JidError` when the username is not a valid localpart. */
+  add(username: string, password: string): void {
+    const keys = new Map<ScramHash, StoredKeys>();
+    for (const hash of this.hashes) {
+      const salt = new Uint8Array(16);
+      this.random(salt);
+      keys.set(hash, deriveScramCredentials(hash, password, salt, this.iterations));
+    }
+    this.accounts.set(prepareLocal(username), keys);
+  }
+
+  /** Deletes an account; true if it existed. */
+  remove(username: string): boolean {
+    const key = prepareOrUndefined(username);
+    return key !== undefined && this.accounts.delete(key);
+  }
+
+  /** True when the account exists (the name is prepared first, so `Juliet` finds `juliet`). */
+  has(username: string): boolean {
+    const key = prepareOrUndefined(username);
+    return key !== undefined && this.accounts.has(key);
+  }
+
+  /** Usernames, prepared. */
+  usernames(): string[] {
+    return [...this.accounts.keys()];
+  }
+
+  /** The hashes an account has keys for (what SCRAM variants it can use). */
+  hashesOf(username: string): ScramHash[] {
+    const key = prepareOrUndefined(username);
+    const keys = key === undefined ? undefined : this.accounts.get(key);
+    return keys ? [...keys.keys()] : [];
+  }
+
+  /** Stored keys for SCRAM with `hash`, or `undefined` (unknown user or no keys for that hash). */
+  scramKeys(username: string, hash: ScramHash): StoredKeys | undefined {
+    const key = prepareOrUndefined(username);
+    return key === undefined ? undefined : this.accounts.get(key)?.get(hash);
+  }
+
+  /** PLAIN: derives the StoredKey from `password` and compares it in constant time. */
+  verifyPassword(username: string, password: string): boolean {
+    const key = prepareOrUndefined(username);
+    const keys = key === undefined ? undefined : this.accounts.get(key);
+    if (!keys) return false;
+    const [hash, stored] = keys.entries().next().value as [ScramHash, StoredKeys];
+    let candidate: StoredKeys;
+    try {
+      candidate = deriveScramCredentials(hash, password, stored.salt, stored.iterations);
+    } catch {
+      return false; // the password is not a valid OpaqueString: it cannot be right
+    }
+    return constantTimeEqual(candidate.storedKey, stored.storedKey);
+  }
+
+  /** The JSON form, for saving. */
+  toJSON(): AccountsFile {
+    const accounts: AccountsFile["accounts"] = {};
+    for (const [name, keys] of this.accounts) {
+      const entry: Record<string, { salt: string; iterations: number; storedKey: string; serverKey: string }> = {};
+      for (const [hash, k] of keys) {
+        entry[hash] = { salt: base64Encode(k.salt), iterations: k.iterations, storedKey: base64Encode(k.storedKey), serverKey: base64Encode(k.serverKey) };
+      }
+      accounts[name] = entry;
+    }
+    return { version: 1, accounts };
+  }
+
+  /** Loads accounts saved by {@link toJSON}. Throws `TypeError` on a malformed file. */
+  load(file: unknown): void {
+    if (!isRecord(file) || file.version !== 1 || !isRecord(file.accounts)) throw new TypeError("not an xmpp-sansio accounts file (version 1)");
+    for (const [name, entry] of Object.entries(file.accounts)) {
+      if (!isRecord(entry)) throw new TypeError(`account '${name}': not an object`);
+      const keys = new Map<ScramHash, StoredKeys>();
+      for (const hash of ALL_HASHES) {
+        const k = entry[hash];
+        if (k === undefined) continue;
+        if (!isRecord(k) || typeof k.iterations !== "number" || !Number.isInteger(k.iterations) || k.iterations < 1) {
+          throw new TypeError(`account '${name}', ${hash}: malformed keys`);
+        }
+        const salt = decodeField(k.salt, name, hash);
+        const storedKey = decodeField(k.storedKey, name, hash);
+        const serverKey = decodeField(k.serverKey, name, hash);
+        keys.set(hash, { salt, iterations: k.iterations, storedKey, serverKey });
+      }
+      if (keys.size === 0) throw new TypeError(`account '${name}': no keys`);
+      this.accounts.set(prepareLocal(name), keys);
+    }
+  }
+}
+
+function decodeField(value: unknown, name: string, hash: string): Uint8Array {
+  const bytes = typeof value === "string" ? base64Decode(value) : undefined;
+  if (!bytes) throw new TypeError(`account '${name}', ${hash}: a key is not base64`);
+  return bytes;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function prepareOrUndefined(username: string): string | undefined {
+  try {
+    return prepareLocal(username);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,2 @@
+export { type AccountsFile, AccountStore, type AccountStoreOptions, type StoredKeys } from "./accounts.js";
+export { type Endpoint, Router, type RouterOptions } from "./router.js";

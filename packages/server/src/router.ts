@@ -1,0 +1,225 @@
+import { errorReply, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
+import { type Jid, JidError, tryParseJid } from "@xmpp-sansio/jid";
+import { XmlElement } from "@xmpp-sansio/xml";
+
+/** An online client session as the router sees it. */
+export interface Endpoint {
+  /** The full JID bound to the session. */
+  readonly jid: Jid;
+  /** Queues a stanza for this client. */
+  deliver(stanza: XmlElement): void;
+}
+
+/** Options of {@link Router}. */
+export interface RouterOptions {
+  /** Whether a domain is served here (local). */
+  serves(domain: string): boolean;
+  /** Whether a local account exists. */
+  accountExists(username: string): boolean;
+  /** Software name for XEP-0092 and disco. Default `"xmpp-sansio"`. */
+  software?: string;
+}
+
+const NS_PING = "urn:xmpp:ping";
+const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
+const NS_ROSTER = "jabber:iq:roster";
+const NS_VERSION = "jabber:iq:version";
+
+interface PresenceState {
+  readonly endpoint: Endpoint;
+  /** Has sent initial presence and not gone unavailable: a "presence session" (RFC 6121 §4.2). */
+  available: boolean;
+  priority: number;
+  /** The last broadcast presence, to give newly available resources of the same account. */
+  last: XmlElement | undefined;
+}
+
+/**
+ * Stanza routing between the sessions of one server, following RFC 6120 §10 (with the RFC 6121 §8.5
+ * details a server without rosters or offline storage needs):
+ *
+ * - no `to` (§10.3): a message goes to the sender's bare JID; presence is broadcast to the sender's
+ *   other available resources (there are no rosters here) and sets its availability and priority; an IQ
+ *   is handled by the server on behalf of the account.
+ * - a remote domain (§10.4): there are no server-to-server streams, so `<remote-server-not-found/>`.
+ * - the server's own domain (§10.5.1): IQs are handled here (ping, disco#info, version); other stanzas
+ *   are ignored.
+ * - `local@domain` (§10.5.3): no such account → `<service-unavailable/>` for message and IQ, presence
+ *   ignored (§10.5.3.1; the same answer as for other failures, against directory harvesting §13.11);
+ *   account exists → a message goes to the available resource(s) with the highest non-negative
+ *   priority, or `<service-unavailable/>` when there is none (no offline storage, §10.5.3.2 option b);
+ *   presence goes to every available resource; an IQ is handled on behalf of the account.
+ * - `local@domain/resource` (§10.5.4): delivered to that session if it is online, otherwise processed as
+ *   if sent to the bare JID — except an IQ, which gets `<service-unavailable/>` (RFC 6121 §8.5.3.2.1).
+ *
+ * Errors are never answered with errors, results never with anything (RFC 6120 §8.3.1, §8.2.3).
+ */
+export class Router {
+  private readonly sessions = new Map<string, Map<string, PresenceState>>();
+  private readonly options: RouterOptions;
+
+  constructor(options: RouterOptions) {
+    this.options = options;
+  }
+
+  /** Registers a session that just went online. */
+  online(endpoint: Endpoint): void {
+    const bare = endpoint.jid.bare.toString();
+    let resources = this.sessions.get(bare);
+    if (!resources) this.sessions.set(bare, (resources = new Map()));
+    resources.set(endpoint.jid.resource, { endpoint, available: false, priority: 0, last: undefined });
+  }
+
+  /**
+   * Forgets a session. If it had sent presence, its other resources are told it is unavailable
+   * (RFC 6121 §4.5.2: the server generates the unavailable presence when a session ends).
+   */
+  offline(endpoint: Endpoint): void {
+    const bare = endpoint.jid.bare.toString();
+    const resources = this.sessions.get(bare);
+    const state = resources?.get(endpoint.jid.resource);
+    if (!resources || !state || state.endpoint !== endpoint) return;
+    resources.delete(endpoint.jid.resource);
+    if (resources.size === 0) this.sessions.delete(bare);
+    if (state.available) {
+      const unavailable = new XmlElement("presence", "jabber:client", { from: endpoint.jid.toString(), type: "unavailable" });
+      for (const other of resources?.values() ?? []) if (other.available) other.endpoint.deliver(unavailable.clone());
+    }
+  }
+
+  /** The full JIDs online for a bare JID. */
+  resourcesOf(bare: Jid): Jid[] {
+    return [...(this.sessions.get(bare.bare.toString())?.values() ?? [])].map((s) => s.endpoint.jid);
+  }
+
+  /**
+   * Routes one stanza from a local session. `from` must already be stamped with the sender's full JID
+   * (the server session core does that); `to`, if present, has been checked to be a valid JID.
+   */
+  route(sender: Endpoint, stanza: XmlElement): void {
+    const toAttr = stanza.attr("to");
+    if (toAttr === undefined) {
+      this.routeWithoutTo(sender, stanza);
+      return;
+    }
+    const target = tryParseJid(toAttr);
+    if (target instanceof JidError) {
+      this.bounce(sender, stanza, "jid-malformed");
+      return;
+    }
+    if (!this.options.serves(target.domain)) {
+      this.bounce(sender, stanza, "remote-server-not-found");
+      return;
+    }
+    if (target.local === "") {
+      // §10.5.1/§10.5.2: addressed to the server itself.
+      if (stanza.name === "iq") this.handleIq(sender, stanza, target);
+      return;
+    }
+    if (!this.options.accountExists(target.local)) {
+      if (stanza.name !== "presence") this.bounce(sender, stanza, "service-unavailable");
+      return;
+    }
+    if (target.resource !== "") {
+      const session = this.sessions.get(target.bare.toString())?.get(target.resource);
+      if (session) {
+        session.endpoint.deliver(stanza);
+        return;
+      }
+      if (stanza.name === "iq") {
+        this.bounce(sender, stanza, "service-unavailable");
+        return;
+      }
+    }
+    this.routeToBare(sender, stanza, target);
+  }
+
+  private routeWithoutTo(sender: Endpoint, stanza: XmlElement): void {
+    if (stanza.name === "message") {
+      this.routeToBare(sender, stanza, sender.jid.bare);
+    } else if (stanza.name === "presence") {
+      this.updatePresence(sender, stanza);
+    } else if (stanza.name === "iq") {
+      this.handleIq(sender, stanza, sender.jid.bare);
+    }
+  }
+
+  private routeToBare(sender: Endpoint, stanza: XmlElement, bare: Jid): void {
+    const resources = [...(this.sessions.get(bare.bare.toString())?.values() ?? [])].filter((s) => s.available);
+    if (stanza.name === "message") {
+      const type = stanza.attr("type") ?? "normal";
+      if (type === "error") return;
+      const eligible = resources.filter((s) => s.priority >= 0);
+      if (type === "groupchat" || eligible.length === 0) {
+        this.bounce(sender, stanza, "service-unavailable");
+        return;
+      }
+      // RFC 6121 §8.5.2.1.1: headline to all non-negative resources, chat/normal to the highest priority.
+      const top = Math.max(...eligible.map((s) => s.priority));
+      const targets = type === "headline" ? eligible : eligible.filter((s) => s.priority === top);
+      targets.forEach((s, i) => s.endpoint.deliver(i === 0 ? stanza : stanza.clone()));
+    } else if (stanza.name === "presence") {
+      resources.forEach((s, i) => s.endpoint.deliver(i === 0 ? stanza : stanza.clone()));
+    } else if (stanza.name === "iq") {
+      this.handleIq(sender, stanza, bare);
+    }
+  }
+
+  /** Presence without `to`: availability, priority, and a broadcast to the account's other resources. */
+  private updatePresence(sender: Endpoint, presence: XmlElement): void {
+    const resources = this.sessions.get(sender.jid.bare.toString());
+    const state = resources?.get(sender.jid.resource);
+    if (!resources || !state) return;
+    const type = presence.attr("type");
+    if (type !== undefined && type !== "unavailable") return; // subscriptions need a roster; probes need nothing here
+    const wasAvailable = state.available;
+    state.available = type === undefined;
+    const priority = Number.parseInt(presence.getChildText("priority") ?? "0", 10);
+    state.priority = Number.isFinite(priority) && priority >= -128 && priority <= 127 ? priority : 0;
+    state.last = state.available ? presence : undefined;
+    for (const other of resources.values()) {
+      if (other === state || !other.available) continue;
+      other.endpoint.deliver(presence.clone());
+      // RFC 6121 §4.2.2: a newly available resource learns about the account's other available ones.
+      if (!wasAvailable && state.available && other.last) state.endpoint.deliver(other.last.clone());
+    }
+  }
+
+  /** IQs the server answers itself (on behalf of the account or for its domain). */
+  private handleIq(sender: Endpoint, iq: XmlElement, addressee: Jid): void {
+    const type = iq.attr("type");
+    if (type !== "get" && type !== "set") return; // results and errors to the server: nothing to do
+    const payload = iq.firstElement();
+    const reply = (child?: XmlElement) => {
+      const r = new XmlElement("iq", iq.ns, { type: "result", id: iq.attr("id"), to: sender.jid.toString() });
+      if (iq.attr("to") !== undefined) r.setAttr("from", addressee.toString());
+      if (child) r.append(child);
+      sender.deliver(r);
+    };
+    if (type === "get" && payload?.is("ping", NS_PING)) return reply();
+    if (type === "get" && payload?.is("query", NS_ROSTER) && addressee.equals(sender.jid.bare)) {
+      return reply(new XmlElement("query", NS_ROSTER)); // no roster storage: always empty
+    }
+    if (type === "get" && payload?.is("query", NS_DISCO_INFO) && payload.attr("node") === undefined) {
+      const query = new XmlElement("query", NS_DISCO_INFO);
+      const isServer = addressee.local === "";
+      query.append(new XmlElement("identity", NS_DISCO_INFO, isServer ? { category: "server", type: "im" } : { category: "account", type: "registered" }));
+      for (const feature of [NS_DISCO_INFO, NS_PING, ...(isServer ? [NS_VERSION] : [])]) {
+        query.append(new XmlElement("feature", NS_DISCO_INFO, { var: feature }));
+      }
+      return reply(query);
+    }
+    if (type === "get" && payload?.is("query", NS_VERSION) && addressee.local === "") {
+      const query = new XmlElement("query", NS_VERSION);
+      query.append(new XmlElement("name", NS_VERSION, null, [this.options.software ?? "xmpp-sansio"]));
+      return reply(query);
+    }
+    // RFC 6120 §10.3.3 / §10.5.3.2: a payload the server does not understand → <service-unavailable/>.
+    this.bounce(sender, iq, "service-unavailable");
+  }
+
+  private bounce(sender: Endpoint, stanza: XmlElement, condition: StanzaErrorCondition): void {
+    const reply = errorReply(stanza, stanzaError(condition));
+    if (reply) sender.deliver(reply);
+  }
+}
