@@ -1,0 +1,181 @@
+// Generators shared by the property tests: random element trees, and a writer that renders a tree with
+// randomly varied (but always well-formed) syntax, so that parsing is exercised beyond what our own
+// serializer produces.
+import fc from "fast-check";
+import { NS_CLIENT, NS_XML, XmlElement } from "../src/index.js";
+
+const SPECIAL = ["&", "<", ">", "'", '"', "\r", "\n", "\t", "]", "]]>", "\r\n", " ", "&amp;", "é", "\u00a0", "\ufeff"];
+
+function isXmlChar(cp: number): boolean {
+  return cp === 0x09 || cp === 0x0a || cp === 0x0d || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || cp >= 0x10000;
+}
+
+/** Strings of XML characters, heavy on the ones that need escaping, with BMP and non-BMP characters. */
+export const xmlText = (maxLength = 12): fc.Arbitrary<string> =>
+  fc.string({
+    unit: fc.oneof(
+      { arbitrary: fc.constantFrom(...SPECIAL), weight: 3 },
+      { arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), weight: 6 },
+      { arbitrary: fc.integer({ min: 0x80, max: 0xfffd }).filter(isXmlChar).map((c) => String.fromCodePoint(c)), weight: 2 },
+      { arbitrary: fc.integer({ min: 0x10000, max: 0x10ffff }).map((c) => String.fromCodePoint(c)), weight: 1 },
+    ),
+    maxLength,
+  });
+
+const NAMES = ["message", "body", "x", "item", "a", "b", "query", "é", "名前", "x-y.z", "_u", "stream", "😀x", "lang"];
+export const xmlName: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: fc.constantFrom(...NAMES), weight: 4 },
+  { arbitrary: fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_.-]{0,10}$/).filter((n) => n !== "xmlns"), weight: 1 },
+);
+
+const NAMESPACES = ["", NS_CLIENT, "urn:a", "urn:b", "http://jabber.org/protocol/pubsub", "urn:é:ü"];
+const ATTR_NAMESPACES = ["", "", "", "urn:a", "urn:c", NS_XML];
+
+interface TreeSpec {
+  name: string;
+  ns: string;
+  attrs: Array<{ ns: string; name: string; value: string }>;
+  children: Array<TreeSpec | string>;
+}
+
+const { tree } = fc.letrec<{ tree: TreeSpec; node: TreeSpec | string }>((tie) => ({
+  tree: fc.record({
+    name: xmlName,
+    ns: fc.constantFrom(...NAMESPACES),
+    attrs: fc.array(fc.record({ ns: fc.constantFrom(...ATTR_NAMESPACES), name: xmlName, value: xmlText(10) }), { maxLength: 4 }),
+    children: fc.array(tie("node"), { maxLength: 4 }),
+  }),
+  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, xmlText(16), tie("tree")),
+}));
+
+function build(spec: TreeSpec): XmlElement {
+  const el = new XmlElement(spec.name, spec.ns);
+  for (const a of spec.attrs) el.setAttr(a.name, a.value, a.ns);
+  for (const c of spec.children) el.append(typeof c === "string" ? c : build(c));
+  return el;
+}
+
+/** Random element trees (namespaces, namespaced attributes, xml:lang-like attributes, tricky text). */
+export const xmlTree: fc.Arbitrary<XmlElement> = tree.map(build);
+
+/** A small deterministic PRNG (mulberry32) for the writer's syntax choices. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ref = (cp: number, r: () => number) => (r() < 0.5 ? `&#${cp};` : `&#x${cp.toString(r() < 0.5 ? 16 : 16).toUpperCase()};`);
+const ws = (r: () => number) => [" ", "  ", "\n", "\t", "\r\n", " \n "][Math.floor(r() * 6)]!;
+
+function variedText(s: string, r: () => number): string {
+  let out = "";
+  const cps = Array.from(s);
+  for (let i = 0; i < cps.length; i++) {
+    const ch = cps[i]!;
+    const cp = ch.codePointAt(0)!;
+    const roll = r();
+    if (ch === "&") out += roll < 0.8 ? "&amp;" : ref(cp, r);
+    else if (ch === "<") out += roll < 0.8 ? "&lt;" : ref(cp, r);
+    else if (ch === ">") out += roll < 0.7 ? "&gt;" : ref(cp, r); // never raw: it could complete ']]>'
+    else if (ch === "\r") out += ref(cp, r); // a raw CR would be normalised away
+    else if (ch === "\n") out += roll < 0.2 ? "\r\n" : roll < 0.4 ? ref(cp, r) : "\n";
+    else if (roll < 0.1) out += ref(cp, r);
+    else if (roll < 0.15 && ch !== "]") out += `<![CDATA[${ch}]]>`;
+    else out += ch;
+  }
+  return out;
+}
+
+function variedAttr(s: string, q: string, r: () => number): string {
+  let out = "";
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === "&") out += "&amp;";
+    else if (ch === "<") out += "&lt;";
+    else if (ch === q) out += q === "'" ? "&apos;" : "&quot;";
+    else if (ch === "\r" || ch === "\n" || ch === "\t") out += ref(cp, r); // literal ones become spaces
+    else if (r() < 0.1) out += ref(cp, r);
+    else out += ch;
+  }
+  return out;
+}
+
+interface Scope {
+  defaultNs: string;
+  prefixes: Map<string, string>;
+}
+
+/**
+ * Renders `el` as well-formed XML with random but equivalent syntax: prefixes or default declarations,
+ * either quote, whitespace around `=`, character references, CDATA, CR LF line ends, `<a></a>` for
+ * empty elements. `scope` is what is in effect around it (the stream header's declarations).
+ */
+export function writeVaried(root: XmlElement, seed: number, scope: Scope = { defaultNs: NS_CLIENT, prefixes: new Map() }): string {
+  const r = prng(seed);
+  let out = "";
+  let counter = 0;
+  // Explicit stack of work items: open an element, write text, or close a tag.
+  type Item = { el: XmlElement; scope: Scope } | { close: string } | { text: string };
+  const stack: Item[] = [{ el: root, scope }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if ("close" in item) {
+      out += `</${item.close}${r() < 0.2 ? ws(r) : ""}>`;
+      continue;
+    }
+    if ("text" in item) {
+      out += variedText(item.text, r);
+      continue;
+    }
+    const { el } = item;
+    const outer = item.scope;
+    const inner: Scope = { defaultNs: outer.defaultNs, prefixes: new Map(outer.prefixes) };
+    const decls: string[] = [];
+    let qname: string;
+    if (el.ns !== "" && r() < 0.4) {
+      const p = `p${counter++}`;
+      inner.prefixes.set(p, el.ns);
+      decls.push(`xmlns:${p}`, el.ns);
+      qname = `${p}:${el.name}`;
+    } else {
+      if (el.ns !== outer.defaultNs || r() < 0.2) decls.push("xmlns", el.ns);
+      inner.defaultNs = el.ns;
+      qname = el.name;
+    }
+    const attrs: string[] = [];
+    for (const a of el.attributes()) {
+      if (a.ns === "") attrs.push(a.name, a.value);
+      else if (a.ns === NS_XML) attrs.push(`xml:${a.name}`, a.value);
+      else {
+        const p = `q${counter++}`;
+        inner.prefixes.set(p, a.ns);
+        decls.push(`xmlns:${p}`, a.ns);
+        attrs.push(`${p}:${a.name}`, a.value);
+      }
+    }
+    const all = [...decls, ...attrs];
+    let tag = `<${qname}`;
+    for (let i = 0; i < all.length; i += 2) {
+      const q = r() < 0.5 ? "'" : '"';
+      tag += `${ws(r)}${all[i]}${r() < 0.2 ? ws(r) : ""}=${r() < 0.2 ? ws(r) : ""}${q}${variedAttr(all[i + 1]!, q, r)}${q}`;
+    }
+    if (r() < 0.2) tag += ws(r);
+    if (el.children.length === 0 && r() < 0.7) {
+      out += `${tag}/>`;
+      continue;
+    }
+    out += `${tag}>`;
+    stack.push({ close: qname });
+    for (let i = el.children.length - 1; i >= 0; i--) {
+      const c = el.children[i]!;
+      stack.push(typeof c === "string" ? { text: c } : { el: c, scope: inner });
+    }
+  }
+  return out;
+}
