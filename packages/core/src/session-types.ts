@@ -232,12 +232,26 @@ export interface StreamErrorEvent {
   readonly condition: string;
   readonly text?: string;
   readonly byPeer: boolean;
+  /** Peer's `<see-other-host/>` (RFC 6120 §4.9.3.19): the validated `host[:port]` to reconnect to. */
+  readonly seeOtherHost?: string;
+  /** Peer's application-specific condition element (RFC 6120 §4.9.4), if any. */
+  readonly applicationCondition?: XmlElement;
 }
 
 /** The session is over. Write what `pollTransmit()` still has, then close the transport. */
 export interface ClosedEvent {
   readonly type: "closed";
   readonly reason: "closed" | "peer-closed" | "stream-error" | "transport-closed" | "timeout" | "auth-failed";
+  /** WebSocket framing: the peer's `<close see-other-uri='…'/>` (RFC 7395 §3.7), a URI to reconnect to. */
+  readonly seeOtherUri?: string;
+}
+
+/** Client: resource binding (or the legacy session request) was refused (RFC 6120 §7.7.2); the stream closes. */
+export interface BindFailedEvent {
+  readonly type: "bind-failed";
+  /** The stanza error condition from the server, e.g. `conflict`, `not-allowed`. */
+  readonly condition: string;
+  readonly text?: string;
 }
 
 export type ClientEvent =
@@ -250,6 +264,7 @@ export type ClientEvent =
   | StanzaEvent
   | IqResponseEvent
   | IqTimeoutEvent
+  | BindFailedEvent
   | StreamErrorEvent
   | ClosedEvent;
 

@@ -1,0 +1,336 @@
+/**
+ * Framing strategies of the session core: an RFC 6120 XML stream over a byte transport, or RFC 7395
+ * messages over WebSocket. The session state machine is the same for both; only how the stream is opened
+ * and closed, how elements are written, and how input is cut into events differ. Internal.
+ *
+ * @internal
+ * @module
+ */
+import {
+  EMPTY_CONTEXT,
+  FramedParser,
+  type NamespaceContext,
+  NS_CLIENT,
+  NS_FRAMING,
+  NS_STREAMS,
+  StreamParser,
+  XmlElement,
+  type XmlErrorCondition,
+  type XmlLimits,
+  XmlWriter,
+} from "@xmpp-sansio/xml";
+
+/** An input event, the same for both framings. */
+export type InputEvent =
+  | {
+      readonly kind: "open";
+      /** `<stream:stream>` (stream framing) or `<open/>` (WebSocket). */
+      readonly element: XmlElement;
+      /** Namespace declarations on the stream header (empty for WebSocket). */
+      readonly namespaces: ReadonlyMap<string, string>;
+    }
+  | { readonly kind: "element"; readonly element: XmlElement }
+  | { readonly kind: "close"; readonly seeOtherUri?: string }
+  | { readonly kind: "error"; readonly condition: XmlErrorCondition | "invalid-namespace" | "unsupported-encoding"; readonly text: string };
+
+/** Attributes of a stream header we send. */
+export interface HeaderAttributes {
+  readonly to?: string | undefined;
+  readonly from?: string | undefined;
+  readonly id?: string | undefined;
+  readonly lang: string;
+}
+
+const STREAM_CONTEXT_PREFIXES: ReadonlyMap<string, string> = new Map([["stream", NS_STREAMS]]);
+const EMPTY_NAMESPACES: ReadonlyMap<string, string> = new Map();
+
+/**
+ * One framing: writes our side and cuts the peer's side into {@link InputEvent}s.
+ * @internal
+ */
+export interface Framing {
+  readonly kind: "stream" | "websocket";
+  /** Writes our stream header (`<stream:stream>` or `<open/>`). */
+  writeOpen(attrs: HeaderAttributes): void;
+  /** Writes a top-level element (stanza, feature negotiation element, `<stream:error/>`). */
+  writeElement(el: XmlElement): void;
+  /** Writes our end of the stream (`</stream:stream>` or `<close/>`). */
+  writeClose(): void;
+  /** Writes one space (RFC 6120 §4.6.1 whitespace keepalive); no-op for WebSocket. */
+  writeKeepalive(): void;
+  /** Next output unit: all pending bytes (stream) or one message (WebSocket). */
+  poll(): Uint8Array | undefined;
+  /** Whether output is pending. */
+  readonly hasOutput: boolean;
+
+  /** Adds input: bytes of the stream, or one WebSocket message. */
+  push(bytes: Uint8Array): void;
+  /** The next input event, or `undefined` if more input is needed. */
+  next(): InputEvent | undefined;
+  /** Input held but not yet turned into events. */
+  readonly bufferedBytes: number;
+  /** Starts a new stream at the exact current input byte (after SASL success, RFC 6120 §6.4.6). */
+  restart(): void;
+  /** Stops parsing and returns the bytes not yet parsed (after STARTTLS: they belong to TLS). */
+  takeUnparsed(): Uint8Array;
+  /** A fresh parser (after the TLS handshake: nothing from before it may leak into the new stream). */
+  renew(limits: Partial<XmlLimits>): void;
+  setLimits(limits: Partial<XmlLimits>): void;
+  /** Drops buffers that grew (keeps idle sessions small). */
+  compact(): void;
+}
+
+const INITIAL_WRITER_BYTES = 256;
+const COMPACT_ABOVE = 2048;
+
+/** RFC 6120 XML stream over bytes. */
+export class StreamFraming implements Framing {
+  readonly kind = "stream" as const;
+  private writer = new XmlWriter(INITIAL_WRITER_BYTES);
+  private readonly chunks: Uint8Array[] = [];
+  private context: NamespaceContext = EMPTY_CONTEXT;
+  private parser: StreamParser;
+  private limits: Partial<XmlLimits>;
+
+  constructor(limits: Partial<XmlLimits>) {
+    this.limits = limits;
+    this.parser = new StreamParser({ limits });
+  }
+
+  writeOpen(attrs: HeaderAttributes): void {
+    const header = new XmlElement("stream", NS_STREAMS, {
+      from: attrs.from,
+      id: attrs.id,
+      to: attrs.to,
+      version: "1.0",
+      "xml:lang": attrs.lang,
+    });
+    this.writer.raw("<?xml version='1.0'?>");
+    this.context = this.writer.startTag(header, { defaultNs: NS_CLIENT, prefixes: STREAM_CONTEXT_PREFIXES }, "stream");
+  }
+
+  writeElement(el: XmlElement): void {
+    // Bytes already written are set aside first, so a serialization error (a lone surrogate in an
+    // application's stanza) discards only this element and never leaves half of it in the output.
+    if (this.writer.length > 0) this.chunks.push(this.writer.take());
+    try {
+      this.writer.element(el, this.context);
+    } catch (e) {
+      this.writer.reset();
+      throw e;
+    }
+  }
+
+  writeClose(): void {
+    this.writer.raw("</stream:stream>");
+  }
+
+  writeKeepalive(): void {
+    this.writer.raw(" ");
+  }
+
+  get hasOutput(): boolean {
+    return this.writer.length > 0 || this.chunks.length > 0;
+  }
+
+  poll(): Uint8Array | undefined {
+    if (this.chunks.length > 0) {
+      if (this.writer.length > 0) this.chunks.push(this.writer.take());
+      const bytes = concat(this.chunks);
+      this.chunks.length = 0;
+      return bytes;
+    }
+    if (this.writer.length === 0) return undefined;
+    const bytes = this.writer.take();
+    // The writer keeps a buffer that grew for a large burst; replace it so an idle session stays small.
+    if (bytes.length > COMPACT_ABOVE) this.writer = new XmlWriter(INITIAL_WRITER_BYTES);
+    return bytes;
+  }
+
+  push(bytes: Uint8Array): void {
+    this.parser.push(bytes);
+  }
+
+  next(): InputEvent | undefined {
+    const ev = this.parser.next();
+    if (ev === undefined) return undefined;
+    switch (ev.kind) {
+      case "stream-open":
+        return { kind: "open", element: ev.element, namespaces: ev.namespaces };
+      case "element":
+        return ev;
+      case "stream-close":
+        return { kind: "close" };
+      case "error":
+        return { kind: "error", condition: ev.error.condition, text: ev.error.text };
+    }
+  }
+
+  get bufferedBytes(): number {
+    return this.parser.bufferedBytes;
+  }
+
+  restart(): void {
+    this.parser.reset();
+  }
+
+  takeUnparsed(): Uint8Array {
+    return this.parser.takeUnparsed();
+  }
+
+  renew(limits: Partial<XmlLimits>): void {
+    this.limits = limits;
+    this.parser = new StreamParser({ limits });
+  }
+
+  setLimits(limits: Partial<XmlLimits>): void {
+    this.limits = { ...this.limits, ...limits };
+    this.parser.setLimits(limits);
+  }
+
+  compact(): void {}
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** RFC 7395: each message is one element; `<open/>`/`<close/>` replace the stream header and end tag. */
+export class WebSocketFraming implements Framing {
+  readonly kind = "websocket" as const;
+  private readonly out: Uint8Array[] = [];
+  private writer = new XmlWriter(INITIAL_WRITER_BYTES);
+  private parser: FramedParser;
+  private limits: Partial<XmlLimits>;
+  private readonly queue: Uint8Array[] = [];
+  private queued = 0;
+  private detached = false;
+
+  constructor(limits: Partial<XmlLimits>) {
+    this.limits = limits;
+    this.parser = new FramedParser(limits);
+  }
+
+  writeOpen(attrs: HeaderAttributes): void {
+    const open = new XmlElement("open", NS_FRAMING, {
+      from: attrs.from,
+      id: attrs.id,
+      to: attrs.to,
+      version: "1.0",
+      "xml:lang": attrs.lang,
+    });
+    this.writer.element(open, EMPTY_CONTEXT);
+    this.flush();
+  }
+
+  writeElement(el: XmlElement): void {
+    try {
+      if (el.ns === NS_STREAMS) {
+        // RFC 7395 §3.3.3 examples: `<stream:features xmlns:stream='…'>`; children in their own namespaces.
+        const shell = new XmlElement(el.name, el.ns);
+        shell._attrs = el._attrs.slice();
+        const ctx = this.writer.startTag(shell, { defaultNs: "", prefixes: STREAM_CONTEXT_PREFIXES }, "stream");
+        for (const child of el.children) {
+          if (typeof child === "string") this.writer.text(child);
+          else this.writer.element(child, ctx);
+        }
+        this.writer.raw(`</stream:${el.name}>`);
+      } else {
+        // Stanzas carry their namespace explicitly (`xmlns='jabber:client'`), RFC 7395 §3.3.3.
+        this.writer.element(el, EMPTY_CONTEXT);
+      }
+    } catch (e) {
+      this.writer = new XmlWriter(INITIAL_WRITER_BYTES);
+      throw e;
+    }
+    this.flush();
+  }
+
+  writeClose(): void {
+    this.writer.element(new XmlElement("close", NS_FRAMING), EMPTY_CONTEXT);
+    this.flush();
+  }
+
+  writeKeepalive(): void {
+    // RFC 7395 §3.5: WebSocket pings replace whitespace keepalives; nothing to write.
+  }
+
+  private flush(): void {
+    const bytes = this.writer.take();
+    if (bytes.length > COMPACT_ABOVE) this.writer = new XmlWriter(INITIAL_WRITER_BYTES);
+    this.out.push(bytes);
+  }
+
+  get hasOutput(): boolean {
+    return this.out.length > 0;
+  }
+
+  poll(): Uint8Array | undefined {
+    return this.out.shift();
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.detached) return;
+    this.queue.push(bytes);
+    this.queued += bytes.length;
+  }
+
+  next(): InputEvent | undefined {
+    const msg = this.queue.shift();
+    if (msg === undefined) return undefined;
+    this.queued -= msg.length;
+    const r = this.parser.parse(msg);
+    if (!(r instanceof XmlElement)) return { kind: "error", condition: r.condition, text: r.text };
+    if (r.ns === NS_FRAMING) {
+      if (r.name === "open") return { kind: "open", element: r, namespaces: EMPTY_NAMESPACES };
+      if (r.name === "close") {
+        const uri = r.attr("see-other-uri");
+        return uri === undefined ? { kind: "close" } : { kind: "close", seeOtherUri: uri };
+      }
+    }
+    if (r.ns === NS_STREAMS && r.name === "stream") {
+      return {
+        kind: "error",
+        condition: "invalid-namespace",
+        text: "RFC 7395 §3.3.2: a WebSocket stream is opened with <open xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>, not <stream:stream>",
+      };
+    }
+    return { kind: "element", element: r };
+  }
+
+  get bufferedBytes(): number {
+    return this.queued;
+  }
+
+  restart(): void {
+    // RFC 7395 §3.4: the restart is a new <open/>; nothing is carried over between messages anyway.
+  }
+
+  takeUnparsed(): Uint8Array {
+    this.detached = true;
+    this.queue.length = 0;
+    this.queued = 0;
+    return new Uint8Array(0);
+  }
+
+  renew(limits: Partial<XmlLimits>): void {
+    this.limits = limits;
+    this.parser = new FramedParser(limits);
+    this.detached = false;
+  }
+
+  setLimits(limits: Partial<XmlLimits>): void {
+    this.limits = { ...this.limits, ...limits };
+    this.parser = new FramedParser(this.limits);
+  }
+
+  compact(): void {}
+}
