@@ -1,0 +1,34 @@
+/**
+ * Node.js adapter of xmpp-sansio: `XmppClient` (discovery, STARTTLS, Direct TLS, channel binding, timers,
+ * back-pressure, reconnect) and `XmppServer` (a c2s listener with async hooks), over the sans-IO core.
+ *
+ * @packageDocumentation
+ */
+export {
+  certificateEndPointHash,
+  channelBindingFromTlsSocket,
+  endPointHashName,
+  type TlsSide,
+  tlsExporter,
+  tlsServerEndPoint,
+  tlsUnique,
+} from "./channel-binding.js";
+export {
+  type ClientCloseInfo,
+  type ClientSessionLike,
+  type ClientTlsOptions,
+  XmppClient,
+  type XmppClientEvents,
+  type XmppClientOptions,
+} from "./client.js";
+export { type DiscoveryOptions, type DiscoveryResult, discoverEndpoints, type SrvResolver } from "./discovery.js";
+export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
+export {
+  ServerConnection,
+  type ServerSessionLike,
+  XmppServer,
+  type XmppServerEvents,
+  type XmppServerHooks,
+  type XmppServerOptions,
+  type XmppServerTlsOptions,
+} from "./server.js";

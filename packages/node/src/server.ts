@@ -1,0 +1,481 @@
+/**
+ * `XmppServer`: a client-to-server listener running one core `ServerSession` per TCP connection, with
+ * STARTTLS, a Direct TLS port (XEP-0368), channel binding for -PLUS, and async application hooks.
+ *
+ * @module
+ */
+import { EventEmitter, once } from "node:events";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import {
+  type BindAnswer,
+  type ResourceConflictPolicy,
+  resolveResourceConflict,
+  type SansIoSession,
+  type ScramStoredCredentials,
+  type ServerEvent,
+  type ServerOptions,
+  ServerSession,
+  type StreamErrorCondition,
+  serviceUnavailable,
+  type TlsPolicy,
+} from "@xmpp-sansio/core";
+import { type Jid, parseJid } from "@xmpp-sansio/jid";
+import type { XmlElement } from "@xmpp-sansio/xml";
+import { channelBindingFromTlsSocket } from "./channel-binding.js";
+import { SocketDriver } from "./driver.js";
+
+/** The server session surface the adapter drives (the core's `ServerSession`). */
+export interface ServerSessionLike extends SansIoSession<ServerEvent> {
+  start(now: number): void;
+  answerHost(ok: boolean): void;
+  answerScramCredentials(stored: ScramStoredCredentials | null): void;
+  answerPassword(ok: boolean): void;
+  answerExternal(username: string | null): void;
+  answerBind(answer: BindAnswer): void;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * The application side of the server. Every hook may be async; an exception (or rejection) ends that
+ * connection with `<internal-server-error/>` and is reported through the server's `hookError` event.
+ */
+export interface XmppServerHooks {
+  /** Whether we serve `domain` (the client's `to`). Default: it is one of `domains`. */
+  serves?(domain: string): MaybePromise<boolean>;
+  /** Stored SCRAM credentials of `username` for `mechanism` (e.g. `SCRAM-SHA-256`), or `null` if unknown. */
+  scramCredentials?(username: string, mechanism: string, connection: ServerConnection): MaybePromise<ScramStoredCredentials | null>;
+  /** PLAIN: whether the password is right. Default: refuse. */
+  verifyPassword?(username: string, password: string, connection: ServerConnection): MaybePromise<boolean>;
+  /** SASL EXTERNAL: the account the verified certificate identities map to, or `null`. Default: `null`. */
+  external?(peerIdentities: readonly string[], authzid: string | undefined, connection: ServerConnection): MaybePromise<string | null>;
+  /**
+   * Resource binding. Default: the server's `resourceConflict` policy over the resources already online
+   * for the account (`override` also ends the older session with `<conflict/>`).
+   */
+  bind?(username: string, resource: string, generated: boolean, connection: ServerConnection): MaybePromise<BindAnswer>;
+  /**
+   * A stanza from an online client, `from` already stamped by the core: route it. IQ requests must be
+   * answered. Default: IQ get/set get `<service-unavailable/>`, other stanzas are dropped.
+   */
+  stanza?(connection: ServerConnection, stanza: XmlElement): MaybePromise<void>;
+  /** The connection is online (bound). */
+  online?(connection: ServerConnection): MaybePromise<void>;
+  /** A connection that was online has ended. */
+  offline?(connection: ServerConnection): MaybePromise<void>;
+}
+
+/** TLS material of the server. */
+export interface XmppServerTlsOptions extends tls.SecureContextOptions {
+  /** Ask clients for a certificate (SASL EXTERNAL). Unverified certificates are accepted but give no identity. */
+  requestCert?: boolean;
+}
+
+/** Options of {@link XmppServer}. */
+export interface XmppServerOptions {
+  /** The domain(s) served. The first is the default for clients that send no `to`. */
+  domains: string | readonly string[];
+  /** Certificate and key (PEM). Without it, only `starttls: "none"` works. */
+  tls?: XmppServerTlsOptions;
+  /** Listening address. Default `"::"` (all); tests use `"127.0.0.1"`. */
+  host?: string;
+  /** STARTTLS port. Default 5222; 0 for an ephemeral port; `null` for none. */
+  port?: number | null;
+  /** Direct TLS port (XEP-0368, ALPN `xmpp-client`). Default none; 0 for an ephemeral port. */
+  directTlsPort?: number;
+  /** STARTTLS policy on the plain port. Default `"required"`. */
+  starttls?: Exclude<TlsPolicy, "direct">;
+  /** Further core options (mechanisms, timeouts, limits…). */
+  session?: Omit<ServerOptions, "tls" | "defaultDomain"> & { maxAuthAttempts?: number };
+  /** RFC 6120 §7.7.2.2, for the default bind hook. Default `"assign-new"`. */
+  resourceConflict?: ResourceConflictPolicy;
+  /** The application. */
+  hooks?: XmppServerHooks;
+  /** `close()` waits this long for clients to end their streams before destroying sockets. Default 5 000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Socket `highWaterMark` for writes (bytes). */
+  writableHighWaterMark?: number;
+  /** Builds a session (inject a scripted fake in tests). Default `new ServerSession(options)`. */
+  createSession?: (options: ServerOptions) => ServerSessionLike;
+}
+
+/** Events of {@link XmppServer}. */
+export interface XmppServerEvents {
+  /** A client connected (not yet authenticated). */
+  connection: [connection: ServerConnection];
+  /** A hook threw or rejected; that connection was ended with `<internal-server-error/>`. */
+  hookError: [error: unknown, connection: ServerConnection];
+  /** A listener failed after start. Only emitted when someone listens. */
+  error: [error: Error];
+}
+
+let nextConnectionId = 1;
+
+/** One client connection as the application sees it. */
+export class ServerConnection {
+  /** A process-unique number, for logs. */
+  readonly id: number;
+  /** The peer's address and port. */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** Whether the connection came in on the Direct TLS port. */
+  readonly directTls: boolean;
+  /** The authenticated account (localpart), once authenticated. */
+  username: string | undefined;
+  /** The bound full JID, once online. */
+  jid: Jid | undefined;
+  /** @internal */
+  readonly driver: SocketDriver<ServerEvent>;
+  /** @internal */
+  readonly session: ServerSessionLike;
+  /** @internal */
+  readonly closedPromise: Promise<void>;
+
+  /** @internal */
+  constructor(driver: SocketDriver<ServerEvent>, session: ServerSessionLike, socket: net.Socket, directTls: boolean, closedPromise: Promise<void>) {
+    this.id = nextConnectionId++;
+    this.driver = driver;
+    this.session = session;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.directTls = directTls;
+    this.closedPromise = closedPromise;
+  }
+
+  /** Whether the client is bound and stanzas may be sent. */
+  get isOnline(): boolean {
+    return this.session.state === "online";
+  }
+
+  /** Whether the socket has closed. */
+  get closed(): boolean {
+    return this.driver.closed;
+  }
+
+  /** Whether the transport is TLS (STARTTLS done or Direct TLS). */
+  get secure(): boolean {
+    return this.driver.socket instanceof tls.TLSSocket;
+  }
+
+  /** Sends a stanza to the client. @throws SessionStateError (from the core) when not online */
+  send(stanza: XmlElement): void {
+    this.driver.interact((s) => s.send(stanza));
+  }
+
+  /** Closes the stream gracefully (`</stream:stream>`, then waits for the client's). Resolves when the socket is closed. */
+  close(): Promise<void> {
+    if (!this.driver.closed) this.driver.interact((s, now) => s.close(now));
+    return this.closedPromise;
+  }
+
+  /** Ends the stream with a stream error (e.g. `conflict`, `policy-violation`). Resolves when the socket is closed. */
+  closeWithError(condition: StreamErrorCondition, text?: string): Promise<void> {
+    this.driver.abort(condition, text);
+    return this.closedPromise;
+  }
+}
+
+/**
+ * A c2s XMPP server listener.
+ *
+ * @example
+ * ```ts
+ * const server = new XmppServer({ domains: "example.com", tls: { key, cert }, host: "127.0.0.1", port: 5222, hooks });
+ * await server.listen();
+ * // … later
+ * await server.close(); // <system-shutdown/> to every client
+ * ```
+ */
+export class XmppServer extends EventEmitter<XmppServerEvents> {
+  private readonly options: XmppServerOptions;
+  private readonly domains: readonly string[];
+  private readonly hooks: XmppServerHooks;
+  private readonly secureContext: tls.SecureContext | undefined;
+  private readonly plainServer: net.Server | undefined;
+  private readonly tlsServer: tls.Server | undefined;
+  private readonly live = new Set<ServerConnection>();
+  private readonly byJid = new Map<string, ServerConnection>();
+  private closing = false;
+
+  constructor(options: XmppServerOptions) {
+    super();
+    this.options = options;
+    const list = typeof options.domains === "string" ? [options.domains] : options.domains;
+    if (list.length === 0) throw new TypeError("XmppServer needs at least one domain");
+    this.domains = list.map((d) => parseJid(d).domain);
+    this.hooks = options.hooks ?? {};
+    if (options.tls !== undefined) {
+      const { requestCert: _r, ...ctx } = options.tls;
+      this.secureContext = tls.createSecureContext(ctx);
+    } else if ((options.starttls ?? "required") !== "none" || options.directTlsPort !== undefined) {
+      throw new TypeError('XmppServer: `tls` (key and cert) is needed unless starttls is "none" and there is no directTlsPort');
+    }
+    const hwm = options.writableHighWaterMark === undefined ? {} : { highWaterMark: options.writableHighWaterMark };
+    if (options.port !== null) {
+      this.plainServer = net.createServer({ allowHalfOpen: true, ...hwm }, (socket) => this.accept(socket, false));
+      this.plainServer.on("error", (err) => this.listenerError(err));
+    }
+    if (options.directTlsPort !== undefined) {
+      this.tlsServer = tls.createServer(
+        {
+          ...(options.tls ?? {}),
+          ALPNProtocols: ["xmpp-client"],
+          requestCert: options.tls?.requestCert ?? false,
+          rejectUnauthorized: false,
+          ...hwm,
+        },
+        (socket) => this.accept(socket, true),
+      );
+      this.tlsServer.on("error", (err) => this.listenerError(err));
+      // A failed handshake (scanner, wrong CA on the client side…) only concerns that socket.
+      this.tlsServer.on("tlsClientError", (_err, socket) => socket.destroy());
+    }
+  }
+
+  /** Starts listening. Resolves with the bound ports (useful with port 0). */
+  async listen(): Promise<{ port?: number; directTlsPort?: number }> {
+    const host = this.options.host ?? "::";
+    const tasks: Promise<unknown>[] = [];
+    if (this.plainServer !== undefined) {
+      this.plainServer.listen(this.options.port ?? 5222, host);
+      tasks.push(once(this.plainServer, "listening"));
+    }
+    if (this.tlsServer !== undefined) {
+      this.tlsServer.listen(this.options.directTlsPort, host);
+      tasks.push(once(this.tlsServer, "listening"));
+    }
+    await Promise.all(tasks);
+    return this.address();
+  }
+
+  /** The ports listened on. */
+  address(): { port?: number; directTlsPort?: number } {
+    const out: { port?: number; directTlsPort?: number } = {};
+    const a = this.plainServer?.address();
+    if (a !== null && a !== undefined && typeof a === "object") out.port = a.port;
+    const b = this.tlsServer?.address();
+    if (b !== null && b !== undefined && typeof b === "object") out.directTlsPort = b.port;
+    return out;
+  }
+
+  /** Connections currently open. */
+  get connections(): ReadonlySet<ServerConnection> {
+    return this.live;
+  }
+
+  /** The online connection bound to this full JID, if any. */
+  connectionFor(fullJid: string | Jid): ServerConnection | undefined {
+    return this.byJid.get(typeof fullJid === "string" ? parseJid(fullJid).toString() : fullJid.toString());
+  }
+
+  /** The online connections of an account (bare JID). */
+  connectionsOf(bareJid: string | Jid): ServerConnection[] {
+    const bare = (typeof bareJid === "string" ? parseJid(bareJid) : bareJid).bare;
+    return [...this.live].filter((c) => c.jid?.bare.equals(bare));
+  }
+
+  /**
+   * Graceful shutdown: stops accepting, ends every stream with `<system-shutdown/>`, waits up to
+   * `shutdownTimeoutMs` for the sockets to close, then destroys the rest.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    const stopped = [this.plainServer, this.tlsServer].filter((s): s is net.Server => s?.listening).map((s) => new Promise<void>((r) => s.close(() => r())));
+    const all = [...this.live];
+    for (const c of all) c.driver.abort("system-shutdown", "the server is shutting down");
+    const deadline = this.options.shutdownTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((r) => {
+      timer = setTimeout(r, deadline);
+    });
+    await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
+    clearTimeout(timer);
+    for (const c of this.live) c.driver.destroy();
+    await Promise.all(stopped);
+  }
+
+  private listenerError(err: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+  }
+
+  private accept(socket: net.Socket, directTls: boolean): void {
+    socket.on("error", () => {}); // the driver records errors; this keeps early ones harmless
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const sessionOptions: ServerOptions = {
+      ...(this.options.session ?? {}),
+      tls: directTls ? "direct" : (this.options.starttls ?? "required"),
+      defaultDomain: this.domains[0]!,
+    };
+    let session: ServerSessionLike;
+    try {
+      session = this.options.createSession?.(sessionOptions) ?? (new ServerSession(sessionOptions) as ServerSessionLike);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    let resolveClosed!: () => void;
+    const closedPromise = new Promise<void>((r) => (resolveClosed = r));
+    let conn!: ServerConnection;
+    const driver = new SocketDriver<ServerEvent>({
+      session,
+      socket,
+      side: "server",
+      onEvent: (ev) => this.onEvent(conn, ev),
+      upgrade: (plain) =>
+        new tls.TLSSocket(plain, {
+          isServer: true,
+          secureContext: this.secureContext!,
+          requestCert: this.options.tls?.requestCert ?? false,
+          rejectUnauthorized: false,
+        }),
+      tlsInfo: (s) => peerIdentities(s),
+      onSocketClose: () => {
+        this.live.delete(conn);
+        const wasOnline = conn.jid !== undefined;
+        if (wasOnline && this.byJid.get(conn.jid!.toString()) === conn) this.byJid.delete(conn.jid!.toString());
+        resolveClosed();
+        if (wasOnline && this.hooks.offline !== undefined) {
+          Promise.resolve()
+            .then(() => this.hooks.offline!(conn))
+            .catch((err) => this.emitHookError(err, conn));
+        }
+      },
+    });
+    conn = new ServerConnection(driver, session, socket, directTls, closedPromise);
+    this.live.add(conn);
+    this.emit("connection", conn);
+    driver.interact((s, now) => {
+      if (directTls) s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(socket as tls.TLSSocket, "server"), ...peerIdentities(socket as tls.TLSSocket) }, now);
+      (s as ServerSessionLike).start(now);
+    });
+  }
+
+  private emitHookError(err: unknown, conn: ServerConnection): void {
+    if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
+  }
+
+  /** Runs an async hook, then gives its answer to the session, unless the connection is gone by then. */
+  private ask<T>(conn: ServerConnection, hook: () => MaybePromise<T>, answer: (session: ServerSessionLike, value: T) => void): void {
+    Promise.resolve()
+      .then(hook)
+      .then(
+        (value) => {
+          if (conn.session.state === "closed" || conn.closed) return;
+          conn.driver.interact((s) => answer(s as ServerSessionLike, value));
+        },
+        (err: unknown) => {
+          this.emitHookError(err, conn);
+          conn.driver.abort("internal-server-error");
+        },
+      )
+      .catch((err: unknown) => {
+        // The answer itself threw (a programming error in the hook's result): end this connection only.
+        this.emitHookError(err, conn);
+        conn.driver.abort("internal-server-error");
+      });
+  }
+
+  private onEvent(conn: ServerConnection, ev: ServerEvent): void {
+    const h = this.hooks;
+    switch (ev.type) {
+      case "host-check":
+        this.ask(
+          conn,
+          () => (h.serves !== undefined ? h.serves(ev.domain) : this.domains.includes(ev.domain)),
+          (s, ok) => s.answerHost(ok === true),
+        );
+        return;
+      case "scram-credentials":
+        this.ask(
+          conn,
+          () => (h.scramCredentials !== undefined ? h.scramCredentials(ev.username, ev.mechanism, conn) : null),
+          (s, stored) => s.answerScramCredentials(stored ?? null),
+        );
+        return;
+      case "verify-password":
+        this.ask(
+          conn,
+          () => (h.verifyPassword !== undefined ? h.verifyPassword(ev.username, ev.password, conn) : false),
+          (s, ok) => s.answerPassword(ok === true),
+        );
+        return;
+      case "external-identity":
+        this.ask(
+          conn,
+          () => (h.external !== undefined ? h.external(ev.peerIdentities, ev.authzid, conn) : null),
+          (s, user) => s.answerExternal(user ?? null),
+        );
+        return;
+      case "authenticated":
+        if (ev.username !== undefined) conn.username = ev.username;
+        return;
+      case "bind-request":
+        this.ask(
+          conn,
+          () => (h.bind !== undefined ? h.bind(ev.username, ev.resource, ev.generated, conn) : this.defaultBind(ev.username, ev.resource)),
+          (s, answer) => s.answerBind(answer),
+        );
+        return;
+      case "online": {
+        conn.jid = ev.jid;
+        const key = ev.jid.toString();
+        const previous = this.byJid.get(key);
+        if (previous !== undefined && previous !== conn) previous.driver.abort("conflict", "replaced by a new session");
+        this.byJid.set(key, conn);
+        if (h.online !== undefined) this.run(conn, () => h.online!(conn));
+        return;
+      }
+      case "stanza": {
+        const stanza = ev.stanza;
+        if (h.stanza !== undefined) this.run(conn, () => h.stanza!(conn, stanza));
+        else if (stanza.name === "iq" && (stanza.attr("type") === "get" || stanza.attr("type") === "set")) {
+          const reply = serviceUnavailable(stanza);
+          if (reply !== undefined) conn.session.send(reply);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Calls a hook with no answer; errors end the connection. Synchronous parts run now (stanza order). */
+  private run(conn: ServerConnection, hook: () => MaybePromise<void>): void {
+    const fail = (err: unknown) => {
+      this.emitHookError(err, conn);
+      conn.driver.abort("internal-server-error");
+    };
+    try {
+      const r = hook();
+      if (r !== undefined && typeof (r as Promise<void>).then === "function") (r as Promise<void>).catch(fail);
+    } catch (err) {
+      // Inside the driver's pump: defer the abort so the current dispatch completes first.
+      queueMicrotask(() => fail(err));
+    }
+  }
+
+  private defaultBind(username: string, resource: string): BindAnswer {
+    const policy = this.options.resourceConflict ?? "assign-new";
+    const inUse = new Set<string>();
+    for (const c of this.live) if (c.jid !== undefined && c.jid.local === username) inUse.add(c.jid.resource);
+    return resolveResourceConflict(resource, inUse, policy);
+  }
+}
+
+/** The identities a verified client certificate carries (dNSName and CN), for SASL EXTERNAL. */
+function peerIdentities(socket: tls.TLSSocket): { peerIdentities?: readonly string[] } {
+  if (!socket.authorized) return {};
+  const cert = socket.getPeerCertificate(false);
+  if (cert === null || Object.keys(cert).length === 0) return {};
+  const ids: string[] = [];
+  for (const part of (cert.subjectaltname ?? "").split(/,\s*/)) {
+    if (part.startsWith("DNS:")) ids.push(part.slice(4));
+  }
+  const cn = cert.subject?.CN;
+  if (typeof cn === "string" && ids.length === 0) ids.push(cn);
+  return ids.length === 0 ? {} : { peerIdentities: ids };
+}
