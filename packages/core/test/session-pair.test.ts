@@ -1,18 +1,172 @@
+import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { CB, makePair } from "./harness.js";
+import { serviceUnavailable } from "../src/index.js";
+import { CB, enc, makePair, type PairOptions } from "./harness.js";
+
+function online(opts: PairOptions = {}, secureFirst = false) {
+  const p = makePair(opts);
+  if (secureFirst) {
+    p.client.tlsEstablished({ channelBinding: opts.channelBinding ?? {} }, 0);
+    p.server.tlsEstablished({ channelBinding: opts.channelBinding ?? {} }, 0);
+  }
+  p.client.start(0);
+  p.server.start(0);
+  p.run();
+  return p;
+}
+
+function mechanismUsed(p: ReturnType<typeof makePair>): string | undefined {
+  const ev = p.clientEvents.find((e) => e.type === "authenticated");
+  return ev?.type === "authenticated" ? ev.mechanism : undefined;
+}
 
 describe("client ↔ server over an in-memory pipe", () => {
   it("negotiates STARTTLS, SCRAM-SHA-512-PLUS (tls-exporter) and binds the requested resource", () => {
-    const p = makePair({ channelBinding: CB });
-    p.client.start(0);
-    p.server.start(0);
-    p.run();
+    const p = online({ channelBinding: CB });
     expect(p.clientEvents.map((e) => e.type)).toEqual(["stream-opened", "starttls", "stream-opened", "authenticated", "stream-opened", "online"]);
     expect(p.client.state).toBe("online");
     expect(p.server.state).toBe("online");
     expect(p.client.jid.toString()).toBe("juliet@im.example.com/balcony");
     expect(p.server.jid?.toString()).toBe("juliet@im.example.com/balcony");
-    const auth = p.clientEvents.find((e) => e.type === "authenticated");
-    expect(auth).toMatchObject({ mechanism: "SCRAM-SHA-512-PLUS" });
+    expect(mechanismUsed(p)).toBe("SCRAM-SHA-512-PLUS");
+    expect(p.serverEvents.map((e) => e.type)).toEqual([
+      "stream-opened",
+      "host-check",
+      "starttls",
+      "stream-opened",
+      "scram-credentials",
+      "authenticated",
+      "stream-opened",
+      "bind-request",
+      "online",
+    ]);
+  });
+
+  const mechs = ["SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] as const;
+  for (const framing of ["stream", "websocket"] as const) {
+    for (const m of mechs) {
+      it(`${framing}: ${m} after TLS`, () => {
+        const p = online({ client: { mechanisms: [m], framing } }, framing === "websocket");
+        expect(p.client.state).toBe("online");
+        expect(mechanismUsed(p)).toBe(m);
+        expect(p.server.jid?.equals(p.client.jid)).toBe(true);
+      });
+    }
+    for (const cb of ["tls-exporter", "tls-unique", "tls-server-end-point"] as const) {
+      for (const m of ["SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512-PLUS"] as const) {
+        it(`${framing}: ${m} with ${cb}`, () => {
+          const channelBinding = { [cb]: CB[cb] };
+          const p = online({ channelBinding, client: { mechanisms: [m], framing } }, framing === "websocket");
+          expect(p.client.state).toBe("online");
+          expect(mechanismUsed(p)).toBe(m);
+        });
+      }
+    }
+    it(`${framing}: SCRAM without TLS (tls: none)`, () => {
+      const p = online({ client: { tls: "none", framing }, server: { tls: "none" } });
+      expect(p.client.state).toBe("online");
+      expect(mechanismUsed(p)).toBe("SCRAM-SHA-512");
+    });
+    it(`${framing}: PLAIN in the clear only when both allow it`, () => {
+      const p = online({ client: { tls: "none", framing, mechanisms: ["PLAIN"], allowPlainInClear: true }, server: { tls: "none", allowPlainInClear: true } });
+      expect(mechanismUsed(p)).toBe("PLAIN");
+      const q = online({ client: { tls: "none", framing, mechanisms: ["PLAIN"] }, server: { tls: "none", allowPlainInClear: true } });
+      expect(q.client.state).toBe("closed");
+      expect(q.clientEvents).toContainEqual(expect.objectContaining({ type: "auth-failed", condition: "invalid-mechanism", canRetry: false }));
+    });
+  }
+
+  it("server-generated resource when the client asks for none", () => {
+    const p = online({ client: { jid: "romeo@im.example.com", password: "s3cr3t" } });
+    expect(p.client.state).toBe("online");
+    expect(p.client.jid.resource).not.toBe("");
+    expect(p.serverEvents).toContainEqual(expect.objectContaining({ type: "bind-request", generated: true, username: "romeo" }));
+  });
+
+  it("assign-new policy: a resource in use gets a new one", () => {
+    const p = online({ inUse: new Map([["juliet", new Set(["balcony"])]]) });
+    expect(p.client.jid.toString()).toBe("juliet@im.example.com/balcony.2");
+  });
+
+  it("legacy session: performed when not optional, skipped when optional", () => {
+    const p = online({ server: { offerLegacySession: true } });
+    expect(p.client.state).toBe("online"); // optional: no session IQ
+    const q = online({ server: { offerLegacySession: false } });
+    expect(q.client.state).toBe("online");
+  });
+
+  it("stanzas flow both ways; from is stamped; IQ answers are tracked", () => {
+    const p = online();
+    p.client.send(xml("message", { to: "romeo@example.net", type: "chat", id: "ju2ba41c" }, xml("body", {}, "Art thou not Romeo?")));
+    p.run();
+    const msg = p.serverEvents.find((e) => e.type === "stanza");
+    expect(msg?.type === "stanza" && msg.stanza.attr("from")).toBe("juliet@im.example.com/balcony");
+    expect(msg?.type === "stanza" && msg.stanza.getChildText("body")).toBe("Art thou not Romeo?");
+
+    const id = p.client.sendIq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 0, 1000);
+    p.run();
+    const req = p.serverEvents.filter((e) => e.type === "stanza").at(-1);
+    expect(req?.type === "stanza" && req.stanza.attr("id")).toBe(id);
+    if (req?.type !== "stanza") throw new Error("no request");
+    p.server.send(serviceUnavailable(req.stanza)!);
+    p.run();
+    const resp = p.clientEvents.find((e) => e.type === "iq-response");
+    expect(resp).toMatchObject({ type: "iq-response", id });
+    expect(resp?.type === "iq-response" && resp.stanza.attr("type")).toBe("error");
+  });
+
+  it("IQ timeout via nextTimeout/handleTimeout", () => {
+    const p = online();
+    const id = p.client.sendIq(xml("iq", { type: "get", to: "pubsub.example.com" }, xml("query", { xmlns: "x" })), 100, 500);
+    expect(p.client.nextTimeout()).toBe(600);
+    p.client.handleTimeout(600);
+    expect(p.client.pollEvent()).toEqual({ type: "iq-timeout", id });
+  });
+
+  it("graceful close from the client", () => {
+    const p = online();
+    p.client.close(10);
+    expect(p.client.state).toBe("closing");
+    p.run();
+    expect(p.client.state).toBe("closed");
+    expect(p.server.state).toBe("closed");
+    expect(p.clientEvents.at(-1)).toEqual({ type: "closed", reason: "closed" });
+    expect(p.serverEvents.at(-1)).toEqual({ type: "closed", reason: "peer-closed" });
+  });
+
+  it("works with one byte at a time in both directions", () => {
+    const p = online({ channelBinding: CB, chunks: { c2s: [1], s2c: [1] } });
+    expect(p.client.state).toBe("online");
+    expect(p.server.state).toBe("online");
+  });
+
+  it("wrong password: retry with supplyCredentials, then success", () => {
+    const p = makePair({ client: { password: "wrong" } });
+    p.client.start(0);
+    p.run();
+    const failed = p.clientEvents.find((e) => e.type === "auth-failed");
+    expect(failed).toMatchObject({ condition: "not-authorized", canRetry: true });
+    p.client.supplyCredentials({ password: "r0m30myr0m30" });
+    p.run();
+    expect(p.client.state).toBe("online");
+  });
+
+  it("credentials-needed when no password is configured", () => {
+    const p = makePair({ client: { password: undefined } as never });
+    p.client.start(0);
+    p.run();
+    expect(p.clientEvents).toContainEqual({ type: "credentials-needed", mechanism: "SCRAM-SHA-512" });
+    p.client.supplyCredentials({ password: "r0m30myr0m30" });
+    p.run();
+    expect(p.client.state).toBe("online");
+  });
+
+  it("whitespace keepalives are accepted", () => {
+    const p = online();
+    p.client.sendKeepalive();
+    p.run();
+    expect(p.server.state).toBe("online");
+    p.server.receive(enc("  \n "), 0);
+    expect(p.server.state).toBe("online");
   });
 });
