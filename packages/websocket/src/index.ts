@@ -1,1 +1,23 @@
-export {};
+/**
+ * `@xmpp-sansio/websocket`: XMPP over WebSocket (RFC 7395) — a client on the WHATWG `WebSocket` (browsers,
+ * Deno, Node ≥ 22, or `ws` passed in) and XEP-0156 discovery. Browser-safe: nothing here imports `node:*`
+ * or `ws`. The Node server is in `@xmpp-sansio/websocket/server`.
+ *
+ * @module
+ */
+export {
+  checkWebSocketUri,
+  type DiscoveryOptions,
+  discoverWebSocketEndpoints,
+  type EndpointPolicy,
+  type FetchLike,
+  type HostMetaLink,
+  MAX_HOST_META_BYTES,
+  NS_XRD,
+  parseHostMetaJson,
+  parseHostMetaXml,
+  REL_BOSH,
+  REL_WEBSOCKET,
+  webSocketEndpoints,
+} from "./host-meta.js";
+export { seeOtherUriTarget } from "./see-other-uri.js";
