@@ -126,7 +126,7 @@ export function makePair(opts: PairOptions = {}): Pair {
       const n = Math.max(1, sizes[k++ % sizes.length]!);
       to.receive(bytes.subarray(off, off + n), pair.now);
       off += n;
-      if (to.state === "tls-handshake") break;
+      if ((to.state as string) === "tls-handshake") break;
     }
     return true;
   }
