@@ -1,6 +1,6 @@
 import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { serviceUnavailable } from "../src/index.js";
+import { ServerSession, serviceUnavailable } from "../src/index.js";
 import { CB, enc, makePair, type PairOptions } from "./harness.js";
 
 function online(opts: PairOptions = {}, secureFirst = false) {
@@ -168,5 +168,67 @@ describe("client ↔ server over an in-memory pipe", () => {
     expect(p.server.state).toBe("online");
     p.server.receive(enc("  \n "), 0);
     expect(p.server.state).toBe("online");
+  });
+});
+
+describe("downgrade protection and EXTERNAL", () => {
+  it("XEP-0474: a MITM removing a mechanism from the features makes the client refuse the server", () => {
+    const p = makePair({
+      client: { mechanisms: ["SCRAM-SHA-256"] },
+      mutate: (dir, bytes) => (dir === "s2c" ? enc(new TextDecoder().decode(bytes).replace("<mechanism>PLAIN</mechanism>", "")) : bytes),
+    });
+    p.client.start(0);
+    p.server.start(0);
+    p.run();
+    expect(p.client.state).toBe("closed");
+    const failed = p.clientEvents.find((e) => e.type === "auth-failed");
+    expect(failed).toMatchObject({ canRetry: false });
+    expect(failed?.type === "auth-failed" && failed.text).toMatch(/downgrade|XEP-0474|h=/i);
+    expect(p.clientEvents).not.toContainEqual(expect.objectContaining({ type: "online" }));
+  });
+
+  it("XEP-0440: the server advertises its channel-binding types", () => {
+    const seen: string[] = [];
+    const q = makePair({
+      channelBinding: { "tls-server-end-point": CB["tls-server-end-point"] },
+      mutate: (dir, bytes) => {
+        if (dir === "s2c") seen.push(new TextDecoder().decode(bytes));
+        return bytes;
+      },
+    });
+    q.client.start(0);
+    q.run();
+    expect(seen.join("")).toContain(
+      "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-server-end-point'/></sasl-channel-binding>",
+    );
+    expect(mechanismUsed(q)).toBe("SCRAM-SHA-512-PLUS");
+  });
+
+  it("server EXTERNAL: asks external-identity and authenticates the mapped account", () => {
+    const s = new ServerSession({ tls: "direct" });
+    s.tlsEstablished({ channelBinding: {}, peerIdentities: ["juliet@im.example.com"] }, 0);
+    const out: string[] = [];
+    const drain = () => {
+      const evs = [];
+      for (let ev = s.pollEvent(); ev; ev = s.pollEvent()) {
+        evs.push(ev);
+        if (ev.type === "host-check") s.answerHost(true);
+        if (ev.type === "external-identity") s.answerExternal("juliet");
+      }
+      for (let b = s.pollTransmit(); b; b = s.pollTransmit()) out.push(new TextDecoder().decode(b));
+      return evs;
+    };
+    s.receive(enc("<stream:stream to='im.example.com' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"), 0);
+    drain();
+    expect(out.join("")).toContain("<mechanism>EXTERNAL</mechanism>");
+    s.receive(enc("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>"), 0);
+    const evs = drain();
+    expect(evs).toContainEqual({ type: "external-identity", peerIdentities: ["juliet@im.example.com"] });
+    expect(evs).toContainEqual({ type: "authenticated", mechanism: "EXTERNAL", username: "juliet" });
+  });
+
+  it("client tls: optional continues in the clear when the server offers no STARTTLS", () => {
+    const p = online({ client: { tls: "optional" }, server: { tls: "none", allowPlainInClear: true } });
+    expect(p.client.state).toBe("online");
   });
 });

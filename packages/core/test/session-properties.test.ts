@@ -1,0 +1,147 @@
+// fast-check properties over a client core and a server core connected by an in-memory pipe.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CB, makePair, type PairOptions } from "./harness.js";
+
+const MECHANISMS = [
+  "SCRAM-SHA-1",
+  "SCRAM-SHA-256",
+  "SCRAM-SHA-512",
+  "SCRAM-SHA-1-PLUS",
+  "SCRAM-SHA-256-PLUS",
+  "SCRAM-SHA-512-PLUS",
+  "PLAIN",
+] as const;
+const CB_TYPES = ["tls-exporter", "tls-unique", "tls-server-end-point"] as const;
+
+const scenario = fc.record({
+  framing: fc.constantFrom("stream" as const, "websocket" as const),
+  mechanism: fc.constantFrom(...MECHANISMS),
+  cbType: fc.constantFrom(...CB_TYPES),
+  tls: fc.constantFrom("starttls" as const, "direct" as const, "none" as const),
+  c2s: fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 6 }),
+  s2c: fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 6 }),
+  resource: fc.option(fc.constantFrom("balcony", "orchard", "Ŋ/with@odd chars"), { nil: undefined }),
+});
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+function options(s: Scenario): { opts: PairOptions; direct: boolean; valid: boolean } {
+  const plus = s.mechanism.endsWith("-PLUS");
+  // -PLUS needs TLS (channel-binding data); the WebSocket framing has no STARTTLS (wss: is "direct").
+  const tls = s.framing === "websocket" && s.tls === "starttls" ? "direct" : s.tls;
+  const valid = !(plus && tls === "none");
+  const channelBinding = tls === "none" ? {} : { [s.cbType]: CB[s.cbType] };
+  const jid = `juliet@im.example.com${s.resource === undefined ? "" : `/${s.resource}`}`;
+  const clientTls = tls === "starttls" ? "required" : tls === "direct" ? "direct" : "none";
+  const serverTls = tls === "starttls" ? "required" : tls === "direct" ? "direct" : "none";
+  return {
+    direct: tls === "direct",
+    valid,
+    opts: {
+      channelBinding,
+      chunks: { c2s: s.c2s, s2c: s.s2c },
+      client: { framing: s.framing, mechanisms: [s.mechanism], tls: clientTls, allowPlainInClear: true, jid },
+      server: { framing: s.framing, tls: serverTls, allowPlainInClear: true },
+    },
+  };
+}
+
+function start(opts: PairOptions, direct: boolean) {
+  const p = makePair(opts);
+  if (direct) {
+    p.client.tlsEstablished({ channelBinding: opts.channelBinding ?? {} }, 0);
+    p.server.tlsEstablished({ channelBinding: opts.channelBinding ?? {} }, 0);
+  }
+  p.client.start(0);
+  p.server.start(0);
+  return p;
+}
+
+describe("client core ↔ server core", () => {
+  it("every mechanism, framing, TLS mode and chunking reaches online with matching JIDs", () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const { opts, direct, valid } = options(s);
+        fc.pre(valid);
+        const p = start(opts, direct);
+        p.run(5_000);
+        expect(p.client.state).toBe("online");
+        expect(p.server.state).toBe("online");
+        expect(p.server.jid?.equals(p.client.jid)).toBe(true);
+        expect(p.client.jid.bare.toString()).toBe("juliet@im.example.com");
+        const auth = p.clientEvents.find((e) => e.type === "authenticated");
+        expect(auth?.type === "authenticated" && auth.mechanism).toBe(s.mechanism);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  const mutation = fc.record({
+    dir: fc.constantFrom("c2s" as const, "s2c" as const),
+    index: fc.nat({ max: 12 }),
+    kind: fc.constantFrom("flip" as const, "truncate" as const, "drop" as const, "insert" as const),
+    at: fc.nat(),
+    byte: fc.integer({ min: 0, max: 255 }),
+  });
+
+  it("mutating, truncating or dropping bytes never throws, never hangs, and ends online or closed on both sides", () => {
+    fc.assert(
+      fc.property(scenario, fc.array(mutation, { minLength: 1, maxLength: 3 }), (s, muts) => {
+        const { opts, direct, valid } = options(s);
+        fc.pre(valid);
+        let truncated = false;
+        opts.mutate = (dir, bytes, index) => {
+          let b = bytes;
+          for (const m of muts) {
+            if (m.dir !== dir || m.index !== index) continue;
+            const at = b.length === 0 ? 0 : m.at % b.length;
+            if (m.kind === "drop") return undefined;
+            if (m.kind === "truncate") {
+              truncated = true;
+              b = b.slice(0, at);
+            } else if (m.kind === "flip") {
+              b = b.slice();
+              if (b.length > 0) b[at] = m.byte;
+            } else {
+              const c = new Uint8Array(b.length + 1);
+              c.set(b.subarray(0, at));
+              c[at] = m.byte;
+              c.set(b.subarray(at), at + 1);
+              b = c;
+            }
+          }
+          return b;
+        };
+        void truncated;
+        const p = start(opts, direct);
+        const steps = p.run(5_000);
+        expect(steps).toBeLessThan(5_000);
+        // Whatever is still waiting for the peer runs into its deadline; a closed peer closes the transport.
+        const far = 10 * 60_000;
+        for (const side of [p.client, p.server]) {
+          for (let i = 0; i < 5 && side.state !== "closed" && side.state !== "online"; i++) {
+            const t = side.nextTimeout();
+            side.handleTimeout(t === undefined ? far : Math.max(t, 0));
+            if (t === undefined) side.transportClosed(far);
+          }
+        }
+        if (p.client.state === "closed" && p.server.state !== "closed") p.server.transportClosed(far);
+        if (p.server.state === "closed" && p.client.state !== "closed") p.client.transportClosed(far);
+        p.run(5_000);
+        for (const [side, events] of [
+          [p.client, p.clientEvents],
+          [p.server, p.serverEvents],
+        ] as const) {
+          expect(["online", "closed"]).toContain(side.state);
+          if (side.state === "closed") {
+            const closed = events.filter((e) => e.type === "closed");
+            expect(closed).toHaveLength(1);
+            expect(events.at(-1)?.type).toBe("closed");
+            expect(side.nextTimeout()).toBeUndefined();
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
