@@ -190,7 +190,7 @@ describe("downgrade protection and EXTERNAL", () => {
   it("XEP-0440: the server advertises its channel-binding types", () => {
     const seen: string[] = [];
     const q = makePair({
-      channelBinding: { "tls-server-end-point": CB["tls-server-end-point"] },
+      channelBinding: { "tls-server-end-point": CB["tls-server-end-point"]! },
       mutate: (dir, bytes) => {
         if (dir === "s2c") seen.push(new TextDecoder().decode(bytes));
         return bytes;
