@@ -7,6 +7,7 @@
 // presence with XEP-0115 caps, roster results of 50 items, nested pubsub payloads — is fed in 4 KiB chunks
 // to each parser; every parser builds its elements (ours, ltx) or reports events (saxes). Warm-up run,
 // then the median of several runs.
+import { writeFileSync } from "node:fs";
 import { Parser as XmppXmlParser } from "@xmpp/xml";
 import { XMLParser } from "fast-xml-parser";
 import { SaxesParser } from "saxes";
@@ -92,6 +93,8 @@ const streamBytes = encoder.encode(`${HEADER}${stanzaStrings.join("\n")}`);
 const chunks: Uint8Array[] = [];
 for (let i = 0; i < streamBytes.length; i += CHUNK) chunks.push(streamBytes.subarray(i, i + CHUNK));
 const MB = streamBytes.length / 1e6;
+// BENCH_DUMP=path writes the generated stream to a file (for profiling a built parser on it).
+if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, streamBytes);
 const N = stanzaStrings.length;
 
 // ------------------------------------------------------------------------------------------------------

@@ -126,6 +126,14 @@ const XML_DECL_OPEN = [0x3c, 0x3f, 0x78, 0x6d, 0x6c]; // <?xml
 const EMPTY = new Uint8Array(0);
 /** Shared by all parsers: it only caches immutable strings, and keeps idle parsers small. */
 const INTERNER = new AsciiInterner();
+/**
+ * Scratch space for the attributes of the tag being parsed (raw prefix, local name, value), shared by all
+ * parsers: a tag is parsed within one synchronous call that nothing can re-enter, and idle parsers then
+ * carry no array of their own.
+ */
+const RAW_ATTRS: string[] = [];
+/** Stands in for the stream header on the element stack: its children are never attached to it. */
+const HEADER_PLACEHOLDER = new XmlElement("stream", "");
 /** Longest reference considered; `&#x10FFFF;` needs 10, the rest is room for leading zeros. */
 const MAX_REFERENCE_BYTES = 32;
 
@@ -150,7 +158,7 @@ const MAX_REFERENCE_BYTES = 32;
  * ```
  */
 export class StreamParser {
-  private limits: XmlLimits;
+  private limits: Readonly<XmlLimits>;
   private readonly top: number; // depth at which complete elements are reported
   private buf: Uint8Array = EMPTY;
   private owned = false; // whether `buf` is ours (may be written to) or the caller's chunk
@@ -159,9 +167,9 @@ export class StreamParser {
   private base = 0; // absolute offset of buf[0]
 
   private depth = 0;
-  private readonly elements: XmlElement[] = [];
-  private readonly qnames: string[] = [];
-  private readonly scopes: Scope[] = [];
+  // Open elements as flat triples [element, qname, enclosing scope, …]: one array, so an idle parser
+  // holds one small backing store rather than three.
+  private readonly stack: Array<XmlElement | string | Scope> = [];
   private scope: Scope = ROOT_SCOPE;
   private text = "";
   private crPending = false; // a CR ended the last text run: a following LF is part of it
@@ -181,11 +189,8 @@ export class StreamParser {
   private failure: XmlError | undefined;
   private detached = false;
 
-  // Scratch space for the attributes of the tag being parsed: raw prefix, local name, value.
-  private readonly rawAttrs: string[] = [];
   // Results of scanName.
   private nameColon = -1;
-  private nameHash = 0;
   private nameAscii = true;
   // Result of reference().
   private refValue = "";
@@ -193,7 +198,8 @@ export class StreamParser {
   private attrValue = "";
 
   constructor(options: StreamParserOptions = {}) {
-    this.limits = { ...DEFAULT_XML_LIMITS, ...options.limits };
+    // Idle parsers should be small: share the frozen defaults unless something is overridden.
+    this.limits = options.limits === undefined ? DEFAULT_XML_LIMITS : { ...DEFAULT_XML_LIMITS, ...options.limits };
     this.top = options.framing === "fragments" ? 0 : 1;
   }
 
@@ -271,7 +277,14 @@ export class StreamParser {
       if (r === CONTINUE) continue;
       if (r === NEED_MORE) {
         if (this.end - this.pos > this.limits.maxBufferedBytes) {
-          return this.fail("policy-violation", `more than ${this.limits.maxBufferedBytes} bytes buffered for one token`, this.end);
+          return this.fail("policy-violation", `more than ${this.limits.maxBufferedBytes} bytes buffered for one token`, this.base + this.end);
+        }
+        if (this.pos === this.end && this.scanKind === SCAN_NONE) {
+          // Everything consumed: let go of the chunk (or our buffer) so an idle parser holds no bytes.
+          this.base += this.end;
+          this.buf = EMPTY;
+          this.owned = false;
+          this.pos = this.end = 0;
         }
         return undefined;
       }
@@ -286,9 +299,7 @@ export class StreamParser {
    */
   reset(): void {
     this.depth = 0;
-    this.elements.length = 0;
-    this.qnames.length = 0;
-    this.scopes.length = 0;
+    this.stack.length = 0;
     this.scope = ROOT_SCOPE;
     this.text = "";
     this.crPending = false;
@@ -725,13 +736,12 @@ export class StreamParser {
 
   /**
    * Scans a (possibly prefixed) name at `i`. Returns the index after it, INCOMPLETE, or FAILED. Sets
-   * `nameColon` (index of the colon or -1), `nameHash` and `nameAscii`.
+   * `nameColon` (index of the colon or -1) and `nameAscii`.
    */
   private scanName(i: number, end: number): number {
     const buf = this.buf;
     const start = i;
     const maxEnd = Math.min(end, i + this.limits.maxNameLength + 1);
-    let hash = 0;
     let colon = -1;
     let ascii = true;
     let atStart = true;
@@ -739,14 +749,12 @@ export class StreamParser {
       const c = buf[i]!;
       if (c < 0x80) {
         if (atStart ? nameStartAscii[c] : nameCharAscii[c]) {
-          hash = (Math.imul(hash, 31) + c) | 0;
           i++;
           atStart = false;
           continue;
         }
         if (c === 0x3a && !atStart && colon < 0) {
           colon = i;
-          hash = (Math.imul(hash, 31) + c) | 0;
           i++;
           atStart = true;
           continue;
@@ -784,14 +792,13 @@ export class StreamParser {
       return FAILED;
     }
     this.nameColon = colon;
-    this.nameHash = hash;
     this.nameAscii = ascii;
     return i;
   }
 
   private nameString(start: number, end: number): string {
     return this.nameAscii
-      ? INTERNER.get(this.buf, start, end, this.nameColon < 0 ? this.nameHash : hashBytes(this.buf, start, end))
+      ? INTERNER.get(this.buf, start, end)
       : decodeValidated(this.buf, start, end, false);
   }
 
@@ -804,7 +811,7 @@ export class StreamParser {
     if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
     const elColon = this.nameColon;
     const qname = this.nameString(tagStart + 1, i);
-    const raw = this.rawAttrs;
+    const raw = RAW_ATTRS;
     raw.length = 0;
     let selfClosing = false;
     for (;;) {
@@ -848,15 +855,11 @@ export class StreamParser {
       if (q !== 0x22 && q !== 0x27) return this.fail("not-well-formed", `value of attribute '${attrQName}' is not quoted`, this.base + i);
       i++;
       const valueStart = i;
-      let hash = 0;
-      while (i < end && attrSpecial[buf[i]!] === 0) {
-        hash = (Math.imul(hash, 31) + buf[i]!) | 0;
-        i++;
-      }
+      while (i < end && attrSpecial[buf[i]!] === 0) i++;
       if (i >= end) return this.incomplete(SCAN_TAG);
       let value: string;
       if (buf[i] === q) {
-        value = i - valueStart <= 48 ? INTERNER.get(buf, valueStart, i, hash) : decodeValidated(buf, valueStart, i, true);
+        value = i - valueStart <= 16 ? INTERNER.get(buf, valueStart, i) : decodeValidated(buf, valueStart, i, true);
         i++;
       } else {
         const r = this.attributeValue(valueStart, i, end, q);
@@ -932,7 +935,7 @@ export class StreamParser {
 
   /** Resolves namespaces for the tag just parsed and puts the element in place. */
   private openElement(qname: string, colonAt: number, selfClosing: boolean, after: number): Step {
-    const raw = this.rawAttrs;
+    const raw = RAW_ATTRS;
     const tagOffset = this.tokenStart;
     // Namespace declarations first: they apply to the element's own name and attributes.
     let scope = this.scope;
@@ -962,7 +965,8 @@ export class StreamParser {
     if (dupRaw >= 0) {
       return this.fail("not-well-formed", `duplicate attribute '${raw[dupRaw] ? `${raw[dupRaw]}:` : ""}${raw[dupRaw + 1]}'`, tagOffset);
     }
-    if (declared !== undefined) scope = { defaultNs, prefixes: declared, parent: scope };
+    // A copy of exactly the right size: scopes can live as long as the stream (the header's does).
+    if (declared !== undefined) scope = { defaultNs, prefixes: declared.slice(), parent: scope };
 
     let ns: string;
     let local: string;
@@ -1019,14 +1023,15 @@ export class StreamParser {
         this.pendingClose = true;
         return event;
       }
-      this.push1(el, qname, scope);
+      // The header is the caller's (in the event); the stack only needs its name and scope.
+      this.push1(HEADER_PLACEHOLDER, qname, scope);
       return event;
     }
     if (depth - this.top + 1 > this.limits.maxDepth) {
       return this.fail("policy-violation", `elements nested deeper than ${this.limits.maxDepth}`, tagOffset);
     }
     if (depth > this.top) {
-      const parent = this.elements[depth - 1]!;
+      const parent = this.stack[(depth - 1) * 3] as XmlElement;
       if (this.text !== "") {
         parent.children.push(this.text);
         this.text = "";
@@ -1047,9 +1052,7 @@ export class StreamParser {
   }
 
   private push1(el: XmlElement, qname: string, scope: Scope): void {
-    this.elements.push(el);
-    this.qnames.push(qname);
-    this.scopes.push(this.scope);
+    this.stack.push(el, qname, this.scope);
     this.scope = scope;
     this.depth++;
   }
@@ -1069,13 +1072,14 @@ export class StreamParser {
     if (depth === 0) {
       return this.fail("not-well-formed", this.closed ? "data after the end of the stream" : `end tag '</${qname}>' without a start tag`, this.tokenStart);
     }
-    const expected = this.qnames[depth - 1]!;
+    const expected = this.stack[(depth - 1) * 3 + 1] as string;
     if (qname !== expected) {
       return this.fail("not-well-formed", `end tag '</${qname}>' does not match '<${expected}>'`, this.tokenStart);
     }
-    const el = this.elements.pop()!;
-    this.qnames.pop();
-    this.scope = this.scopes.pop()!;
+    const stack = this.stack;
+    this.scope = stack.pop() as Scope;
+    stack.pop();
+    const el = stack.pop() as XmlElement;
     this.depth = depth - 1;
     this.pos = i;
     if (this.text !== "") {
@@ -1144,12 +1148,6 @@ function predefinedEntity(buf: Uint8Array, start: number, end: number): string |
     if (a === 0x61 && b === 0x70 && c === 0x6f && d === 0x73) return "'";
   }
   return undefined;
-}
-
-function hashBytes(buf: Uint8Array, start: number, end: number): number {
-  let h = 0;
-  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
-  return h;
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {

@@ -394,6 +394,19 @@ describe("limits", () => {
     parser.push(bytes("x".repeat(100)));
     const ev = parser.next();
     expect(ev?.kind === "error" && ev.error.condition).toBe("policy-violation");
+    // Regression: the offset was the index in the internal buffer, not bytes since creation.
+    expect(ev?.kind === "error" && ev.error.offset).toBe(stream("<message to='").length + 100);
+  });
+
+  it("holds no input bytes once everything is consumed", () => {
+    const parser = new StreamParser();
+    parser.push(stream("<message/>"));
+    drain(parser);
+    expect(parser.bufferedBytes).toBe(0);
+    expect(parser.offset).toBe(stream("<message/>").length);
+    parser.push(bytes("<presence/>"));
+    expect(drain(parser).map((e) => e.kind)).toEqual(["element"]);
+    expect(parser.offset).toBe(stream("<message/><presence/>").length);
   });
 
   it("setLimits() changes limits from then on", () => {
