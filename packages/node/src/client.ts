@@ -163,6 +163,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
   private readonly stableAfterMs: number;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private everOnline = false;
+  private saslMechanism: string | undefined;
 
   /** @throws JidError for an invalid `jid` */
   constructor(options: XmppClientOptions) {
@@ -179,6 +180,16 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
   /** The full JID while online, else undefined. */
   get jid(): Jid | undefined {
     return this.boundJid;
+  }
+
+  /** The SASL mechanism of the current connection, once authenticated (e.g. `SCRAM-SHA-1-PLUS`). */
+  get mechanism(): string | undefined {
+    return this.saslMechanism;
+  }
+
+  /** The current socket (a `tls.TLSSocket` once TLS is up), for inspection. */
+  get socket(): net.Socket | undefined {
+    return this.driver?.socket;
   }
 
   /** Whether the session is online (stanzas may be sent). */
@@ -322,6 +333,10 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
     return found.candidates;
   }
 
+  private hwm(): { highWaterMark?: number } {
+    return this.options.writableHighWaterMark === undefined ? {} : { highWaterMark: this.options.writableHighWaterMark };
+  }
+
   private tlsOptions(): tls.ConnectionOptions {
     const t = this.options.tls ?? {};
     const out: tls.ConnectionOptions = { ...(t.extra ?? {}), servername: this.address.domain };
@@ -341,7 +356,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
     let lastError: unknown;
     for (const candidate of candidates) {
       const endpoint = `${candidate.host}:${candidate.port}`;
-      const hwm = this.options.writableHighWaterMark === undefined ? {} : { highWaterMark: this.options.writableHighWaterMark };
+      const hwm = this.hwm();
       let socket: net.Socket;
       if (candidate.directTls) {
         socket = tls.connect({ ...this.tlsOptions(), host: candidate.host, port: candidate.port, ALPNProtocols: ["xmpp-client"], ...hwm });
@@ -367,6 +382,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       throw new ConnectionError("closed", "closed before the connection was established");
     }
     this.connectionError = undefined;
+    this.saslMechanism = undefined;
     this.closeReason = "transport-closed";
     const tlsPolicy: TlsPolicy = candidate.directTls ? "direct" : (this.options.starttls ?? "required");
     const sessionOptions: ClientOptions = { ...(this.options.session ?? {}), jid: this.options.jid, password: this.options.password, tls: tlsPolicy };
@@ -377,7 +393,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       socket,
       side: "client",
       onEvent: (ev) => this.onSessionEvent(ev),
-      upgrade: (plain) => tls.connect({ ...this.tlsOptions(), socket: plain }),
+      upgrade: (plain) => tls.connect({ ...this.tlsOptions(), ...this.hwm(), socket: plain }),
       onTlsError: (err) => {
         this.connectionError ??= new ConnectionError("tls-failed", `TLS handshake failed: ${err.message}`, { cause: err, endpoint: `${candidate.host}:${candidate.port}` });
       },
@@ -430,6 +446,9 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         if (this.session !== undefined && this.session.state !== "closed" && this.session.state !== "closing") {
           this.driver?.interact((s, now) => s.close(now));
         }
+        return;
+      case "authenticated":
+        this.saslMechanism = ev.mechanism;
         return;
       case "bind-failed":
         this.connectionError ??= new BindError(ev.condition, ev.text);

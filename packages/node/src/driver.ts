@@ -116,6 +116,12 @@ export class SocketDriver<E extends DriverEvent> {
    */
   abort(condition: StreamErrorCondition, text?: string): void {
     if (this.ended || this.closedNotified) return;
+    if (this.handshaking) {
+      // Mid-STARTTLS: nothing can be said in XML, and end() on an unfinished TLS handshake may hang.
+      this.ended = true;
+      this.sock.destroy();
+      return;
+    }
     this.flush(true);
     const err = serialize(buildStreamError(text === undefined ? { condition } : { condition, text }));
     this.write(concat(err, new TextEncoder().encode("</stream:stream>")));
@@ -220,11 +226,12 @@ export class SocketDriver<E extends DriverEvent> {
     this.attach(secure);
     secure.off("error", this.onError);
     secure.on("error", (err: Error) => {
-      if (!this.tlsUp) this.opts.onTlsError?.(err);
+      if (this.handshaking) this.opts.onTlsError?.(err);
       this.onError(err);
     });
+    this.handshaking = true;
     const established = () => {
-      this.tlsUp = true;
+      this.handshaking = false;
       const info: TlsInfo = { ...(this.opts.tlsInfo?.(secure) ?? {}), channelBinding: channelBindingFromTlsSocket(secure, this.opts.side) };
       this.interact((s, now) => s.tlsEstablished(info, now));
     };
@@ -232,7 +239,8 @@ export class SocketDriver<E extends DriverEvent> {
     else secure.once("secure", established);
   }
 
-  private tlsUp = false;
+  /** Between the STARTTLS hand-over and the end of the TLS handshake. */
+  private handshaking = false;
 
   private rearm(): void {
     if (this.closedNotified) {
@@ -263,6 +271,10 @@ export class SocketDriver<E extends DriverEvent> {
   private endSocket(): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.handshaking) {
+      this.sock.destroy();
+      return;
+    }
     this.sock.end();
     this.lingerTimer = setTimeout(() => this.sock.destroy(), this.opts.lingerMs ?? 5_000);
     this.lingerTimer.unref();

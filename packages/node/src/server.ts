@@ -123,6 +123,8 @@ export class ServerConnection {
   readonly directTls: boolean;
   /** The authenticated account (localpart), once authenticated. */
   username: string | undefined;
+  /** The SASL mechanism the client authenticated with (e.g. `SCRAM-SHA-256-PLUS`). */
+  mechanism: string | undefined;
   /** The bound full JID, once online. */
   jid: Jid | undefined;
   /** @internal */
@@ -151,6 +153,11 @@ export class ServerConnection {
   /** Whether the socket has closed. */
   get closed(): boolean {
     return this.driver.closed;
+  }
+
+  /** The TLS socket once TLS is up (STARTTLS done or Direct TLS), for inspection. */
+  get tlsSocket(): tls.TLSSocket | undefined {
+    return this.driver.socket instanceof tls.TLSSocket ? this.driver.socket : undefined;
   }
 
   /** Whether the transport is TLS (STARTTLS done or Direct TLS). */
@@ -281,7 +288,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
    */
   async close(): Promise<void> {
     this.closing = true;
-    const stopped = [this.plainServer, this.tlsServer].filter((s): s is net.Server => s?.listening).map((s) => new Promise<void>((r) => s.close(() => r())));
+    const stopped = [this.plainServer, this.tlsServer].filter((s): s is net.Server => s?.listening === true).map((s) => new Promise<void>((r) => s.close(() => r())));
     const all = [...this.live];
     for (const c of all) c.driver.abort("system-shutdown", "the server is shutting down");
     const deadline = this.options.shutdownTimeoutMs ?? 5_000;
@@ -317,6 +324,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       socket.destroy();
       return;
     }
+    const hwm = this.options.writableHighWaterMark === undefined ? {} : { highWaterMark: this.options.writableHighWaterMark };
     let resolveClosed!: () => void;
     const closedPromise = new Promise<void>((r) => (resolveClosed = r));
     let conn!: ServerConnection;
@@ -331,6 +339,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
           secureContext: this.secureContext!,
           requestCert: this.options.tls?.requestCert ?? false,
           rejectUnauthorized: false,
+          ...hwm,
         }),
       tlsInfo: (s) => peerIdentities(s),
       onSocketClose: () => {
@@ -412,6 +421,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
         return;
       case "authenticated":
         if (ev.username !== undefined) conn.username = ev.username;
+        conn.mechanism = ev.mechanism;
         return;
       case "bind-request":
         this.ask(

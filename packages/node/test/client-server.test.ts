@@ -1,0 +1,207 @@
+// Our client against our server over loopback, with the real core on both sides.
+import { once } from "node:events";
+import * as net from "node:net";
+import type { TLSSocket } from "node:tls";
+import { xml, type XmlElement } from "@xmpp-sansio/xml";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AuthError, type ClientCloseInfo, ConnectionError, StanzaErrorException, StreamErrorException, XmppClient, XmppServer, type XmppServerOptions } from "../src/index.js";
+import { accountHooks, PASSWORDS } from "./support/accounts.js";
+import { hasOpenssl, makeCert, type TestCert } from "./support/certs.js";
+
+const describeTls = hasOpenssl() ? describe : describe.skip;
+
+/** The next `close` event (events.once would reject on 'error', which the client emits first). */
+function nextClose(client: XmppClient): Promise<ClientCloseInfo> {
+  return new Promise((resolve) => client.once("close", resolve));
+}
+
+describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
+  let cert: TestCert;
+  const servers: XmppServer[] = [];
+  const clients: XmppClient[] = [];
+
+  beforeAll(() => {
+    cert = makeCert({ cn: "localhost" });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  afterAll(() => cert.cleanup());
+
+  async function startServer(extra: Partial<XmppServerOptions> = {}) {
+    let server!: XmppServer;
+    const hooks = accountHooks(() => server);
+    server = new XmppServer({
+      domains: "localhost",
+      tls: { key: cert.key, cert: cert.cert },
+      host: "127.0.0.1",
+      port: 0,
+      directTlsPort: 0,
+      hooks,
+      ...extra,
+      session: { mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-1"], ...(extra.session ?? {}) },
+    });
+    servers.push(server);
+    const ports = await server.listen();
+    return { server, ports, hooks };
+  }
+
+  function client(user: string, port: number, extra: Partial<ConstructorParameters<typeof XmppClient>[0]> = {}) {
+    const c = new XmppClient({ jid: `${user}@localhost`, password: PASSWORDS.get(user)!, host: "127.0.0.1", port, tls: { ca: cert.cert }, ...extra });
+    clients.push(c);
+    return c;
+  }
+
+  it("STARTTLS, SCRAM-SHA-256-PLUS with tls-exporter (TLS 1.3), bind, message exchange, iq error, clean close", async () => {
+    const { server, ports } = await startServer();
+    const juliet = client("juliet", ports.port!);
+    const romeo = client("romeo", ports.port!);
+    const [jj, rj] = await Promise.all([juliet.online(), romeo.online()]);
+    expect(jj.bare.toString()).toBe("juliet@localhost");
+    expect(jj.resource).not.toBe("");
+    expect(rj.bare.toString()).toBe("romeo@localhost");
+    expect(juliet.mechanism).toBe("SCRAM-SHA-256-PLUS");
+    expect((juliet.socket as TLSSocket).getProtocol()).toBe("TLSv1.3");
+    const conn = server.connectionFor(jj)!;
+    expect(conn.mechanism).toBe("SCRAM-SHA-256-PLUS");
+    expect(conn.tlsSocket?.getProtocol()).toBe("TLSv1.3");
+
+    const inbox = romeo.stanzas();
+    const viaEvent = once(romeo, "message");
+    juliet.send(xml("message", { to: "romeo@localhost", type: "chat" }, xml("body", {}, "Art thou not Romeo, and a Montague?")));
+    const { value } = await inbox.next();
+    const [evMsg] = (await viaEvent) as [XmlElement];
+    expect(value!.getChildText("body")).toBe("Art thou not Romeo, and a Montague?");
+    expect(value!.attr("from")).toBe(jj.toString());
+    expect(evMsg).toBe(value);
+    await inbox.return!();
+
+    // The server answers unknown IQ requests with <service-unavailable/>: a typed rejection.
+    const err = await juliet.iq(xml("iq", { type: "get", to: "localhost" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })), { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StanzaErrorException);
+    expect((err as StanzaErrorException).condition).toBe("service-unavailable");
+
+    const closed = nextClose(juliet);
+    await juliet.close();
+    const info = await closed;
+    expect(info.reason).toBe("closed");
+    expect(info.error).toBeUndefined();
+    expect(juliet.isOnline).toBe(false);
+    await conn.closedPromise;
+    expect(server.connectionFor(jj)).toBeUndefined();
+  });
+
+  it("Direct TLS (XEP-0368) with ALPN xmpp-client", async () => {
+    const { server, ports } = await startServer();
+    const juliet = client("juliet", ports.directTlsPort!, { directTls: true });
+    const j = await juliet.online();
+    const sock = juliet.socket as TLSSocket;
+    expect(sock.alpnProtocol).toBe("xmpp-client");
+    expect(server.connectionFor(j)?.directTls).toBe(true);
+    expect(juliet.mechanism).toMatch(/-PLUS$/);
+  });
+
+  it("TLS 1.2: SCRAM-SHA-1-PLUS negotiates with tls-unique", async () => {
+    const { server, ports } = await startServer({ session: { mechanisms: ["SCRAM-SHA-1"] } });
+    const juliet = client("juliet", ports.port!, { tls: { ca: cert.cert, maxVersion: "TLSv1.2" } });
+    const j = await juliet.online();
+    expect((juliet.socket as TLSSocket).getProtocol()).toBe("TLSv1.2");
+    expect(juliet.mechanism).toBe("SCRAM-SHA-1-PLUS");
+    expect(server.connectionFor(j)?.mechanism).toBe("SCRAM-SHA-1-PLUS");
+  });
+
+  it("a wrong password rejects online() with AuthError not-authorized", async () => {
+    const { ports } = await startServer();
+    const juliet = client("juliet", ports.port!, { password: "wrong" });
+    const err = await juliet.online().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as AuthError).condition).toBe("not-authorized");
+  });
+
+  it("an untrusted certificate fails the STARTTLS upgrade with a ConnectionError", async () => {
+    const { ports } = await startServer();
+    const juliet = client("juliet", ports.port!, { tls: {} });
+    const err = await juliet.online().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).code).toBe("tls-failed");
+  });
+
+  it("server.close() sends <system-shutdown/> to online clients", async () => {
+    const { server, ports } = await startServer();
+    const juliet = client("juliet", ports.port!);
+    await juliet.online();
+    const closed = nextClose(juliet);
+    servers.splice(servers.indexOf(server), 1);
+    await server.close();
+    const info = await closed;
+    expect(info.error).toBeInstanceOf(StreamErrorException);
+    expect((info.error as StreamErrorException).condition).toBe("system-shutdown");
+  });
+
+  it("a hook that throws ends only that connection, with <internal-server-error/>", async () => {
+    const { server, ports, hooks } = await startServer();
+    server.on("hookError", () => {});
+    let calls = 0;
+    server["hooks" as never] = {
+      ...hooks,
+      stanza(_c: unknown, s: XmlElement) {
+        calls++;
+        if (s.getChildText("body") === "boom") throw new Error("application bug");
+      },
+    } as never;
+    const juliet = client("juliet", ports.port!);
+    const romeo = client("romeo", ports.port!);
+    await Promise.all([juliet.online(), romeo.online()]);
+    const closed = nextClose(juliet);
+    juliet.send(xml("message", { to: "romeo@localhost" }, xml("body", {}, "boom")));
+    const info = await closed;
+    expect((info.error as StreamErrorException).condition).toBe("internal-server-error");
+    expect(calls).toBe(1);
+    expect(romeo.isOnline).toBe(true);
+  });
+
+  it("peers that disconnect mid-stream never take the server down", async () => {
+    const { server, ports } = await startServer();
+    for (const payload of ["<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\x16\x03\x01", "<stream:stream", "\x16\x03\x01\x02\x00garbage", ""]) {
+      const s = net.connect(ports.port!, "127.0.0.1");
+      await once(s, "connect");
+      if (payload !== "") s.write(payload);
+      s.destroy();
+    }
+    const tlsRaw = net.connect(ports.directTlsPort!, "127.0.0.1");
+    await once(tlsRaw, "connect");
+    tlsRaw.end("not a client hello");
+    await once(tlsRaw, "close");
+    // The server still serves.
+    const juliet = client("juliet", ports.port!);
+    await juliet.online();
+    expect(server.connections.size).toBeGreaterThanOrEqual(1);
+  });
+
+  it("back-pressure: a tiny highWaterMark stops draining the core until 'drain', nothing is lost or reordered", async () => {
+    const { ports } = await startServer({ writableHighWaterMark: 64 });
+    const juliet = client("juliet", ports.port!, { writableHighWaterMark: 64 });
+    const romeo = client("romeo", ports.port!, { writableHighWaterMark: 64 });
+    await Promise.all([juliet.online(), romeo.online()]);
+    const N = 300;
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) =>
+      romeo.on("message", (m) => {
+        got.push(m.getChildText("body")!);
+        if (got.length === N) resolve();
+      }),
+    );
+    const body = "x".repeat(200);
+    let total = 0;
+    for (let i = 0; i < N; i++) {
+      const m = xml("message", { to: "romeo@localhost" }, xml("body", {}, `${i} ${body}`));
+      total += 250;
+      juliet.send(m);
+    }
+    // Only what was written before write() said "full" sits in the socket; the rest waits in the core.
+    expect(juliet.socket!.writableLength).toBeLessThan(total / 10);
+    await all;
+    expect(got).toEqual(Array.from({ length: N }, (_, i) => `${i} ${body}`));
+  });
+});
