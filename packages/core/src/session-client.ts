@@ -35,7 +35,7 @@ import {
   trimmedText,
 } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
-import type { ClientEvent, ClientOptions, TlsInfo, TlsPolicy } from "./session-types.js";
+import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } from "./session-types.js";
 import { parseStanzaError } from "./stanza-errors.js";
 
 type Phase =
@@ -80,7 +80,7 @@ export interface ClientExtraOptions {
  * for (let out = c.pollTransmit(); out; out = c.pollTransmit()) socket.write(out);
  * ```
  */
-export class ClientSession extends SessionBase<ClientEvent> {
+export class ClientSession extends SessionBase<ClientEvent> implements SansIoSession<ClientEvent> {
   private readonly account: Jid;
   private readonly requestedResource: string;
   private password: string | undefined;
@@ -237,7 +237,8 @@ export class ClientSession extends SessionBase<ClientEvent> {
 
   protected override onFinish(): void {
     this.phase = "done";
-    this.tracker?.cancelAll();
+    // Outstanding requests will never be answered: each ends with iq-timeout (before `closed`).
+    if (this.tracker !== undefined) for (const id of this.tracker.cancelAll()) this.emit({ type: "iq-timeout", id });
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import type { HeaderAttributes } from "./session-framing.js";
 import type {
   BindAnswer,
   ResourceConflictPolicy,
+  SansIoSession,
   ScramStoredCredentials,
   ServerEvent,
   ServerOptions,
@@ -73,7 +74,7 @@ export interface ServerExtraOptions {
  * `from` stamped (§8.1.2.1). **IQ requests (`get`/`set`) must be answered by the application** — for
  * payloads it does not handle, `session.send(serviceUnavailable(iq))` (RFC 6120 §8.2.3, §8.4).
  */
-export class ServerSession extends SessionBase<ServerEvent> {
+export class ServerSession extends SessionBase<ServerEvent> implements SansIoSession<ServerEvent> {
   private readonly tlsPolicy: TlsPolicy;
   private readonly mechanisms: readonly string[];
   private readonly allowPlainInClear: boolean;
@@ -133,7 +134,7 @@ export class ServerSession extends SessionBase<ServerEvent> {
   }
 
   protected override beforeInput(): void {
-    if (this.tlsPolicy === "direct" && !this.secured && !this.started) {
+    if (this.tlsPolicy === "direct" && !this.secured) {
       throw new SessionStateError('tls: "direct" — call tlsEstablished() before the first receive');
     }
     this.arm();
@@ -142,7 +143,7 @@ export class ServerSession extends SessionBase<ServerEvent> {
   /** TLS is up: after our `starttls` event (the stream restarts), or before any input for Direct TLS/wss:. */
   tlsEstablished(info: TlsInfo, now: number): void {
     this.tick(now);
-    if (this._state === "idle" && !this.started) {
+    if (this._state === "idle") {
       this.secured = true;
       this.tls = info;
       return;
@@ -172,14 +173,20 @@ export class ServerSession extends SessionBase<ServerEvent> {
   // ---------------------------------------------------------------------------------------------------
   // Answers
 
-  private take(kind: Exclude<Pending, undefined>, what: string): void {
-    if (this.pending !== kind || this._state === "closed") throw new SessionStateError(`${what}() without a pending ${kind} question`);
+  /**
+   * Takes the pending question. `false` when the session ended meanwhile (the answer is ignored: an
+   * application that looks things up asynchronously cannot avoid that race).
+   */
+  private take(kind: Exclude<Pending, undefined>, what: string): boolean {
+    if (this._state === "closed") return false;
+    if (this.pending !== kind) throw new SessionStateError(`${what}() without a pending ${kind} question`);
     this.pending = undefined;
+    return true;
   }
 
   /** Answers `host-check`: whether this server serves the domain the client asked for. */
   answerHost(ok: boolean): void {
-    this.take("host", "answerHost");
+    if (!this.take("host", "answerHost")) return;
     if (!ok) {
       this.fatal("host-unknown", `this server does not serve ${this.domain}`);
       return;
@@ -190,21 +197,21 @@ export class ServerSession extends SessionBase<ServerEvent> {
 
   /** Answers `scram-credentials` with the account's stored keys, or `null` for an unknown account. */
   answerScramCredentials(stored: ScramStoredCredentials | null): void {
-    this.take("scram", "answerScramCredentials");
+    if (!this.take("scram", "answerScramCredentials")) return;
     this.step(this.mech!.supplyCredentials(stored));
     this.resume();
   }
 
   /** Answers `verify-password` (PLAIN). */
   answerPassword(ok: boolean): void {
-    this.take("password", "answerPassword");
+    if (!this.take("password", "answerPassword")) return;
     this.step(this.mech!.verdict(ok));
     this.resume();
   }
 
   /** Answers `external-identity`: the account (localpart) the certificate maps to, or `null`. */
   answerExternal(username: string | null): void {
-    this.take("external", "answerExternal");
+    if (!this.take("external", "answerExternal")) return;
     if (username === null) this.authFailure("not-authorized", "the client certificate maps to no account");
     else {
       const local = prepareLocal(username);
@@ -217,7 +224,7 @@ export class ServerSession extends SessionBase<ServerEvent> {
 
   /** Answers `bind-request`: bind a resource (possibly another than requested) or refuse. */
   answerBind(answer: BindAnswer): void {
-    this.take("bind", "answerBind");
+    if (!this.take("bind", "answerBind")) return;
     const iq = this.bindIq!;
     this.bindIq = undefined;
     if ("accept" in answer) {
