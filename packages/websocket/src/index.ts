@@ -21,3 +21,8 @@ export {
   webSocketEndpoints,
 } from "./host-meta.js";
 export { seeOtherUriTarget } from "./see-other-uri.js";
+export { type BaseClientOptions, type ClientCloseInfo, type ClientSessionLike, SessionClient, type XmppClientEvents } from "./client-base.js";
+export { isLoopbackUri, type WebSocketConstructor, type WebSocketLike, XMPP_SUBPROTOCOL, XmppClient, type XmppClientOptions } from "./client.js";
+export { type EventMap, TypedEmitter } from "./emitter.js";
+export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
+export { monotonicNow, type PumpEvent, SessionPump, type SessionPumpOptions } from "./pump.js";

@@ -1,0 +1,205 @@
+/**
+ * `XmppClient` over WebSocket (RFC 7395): the core's `ClientSession` with WebSocket framing on the WHATWG
+ * `WebSocket` (browsers, Deno, Node ≥ 22; on Node 20 pass `ws`'s class). Browser-safe.
+ *
+ * @module
+ */
+import type { ClientEvent, ClientOptions } from "@xmpp-sansio/core";
+import { type BaseClientOptions, SessionClient } from "./client-base.js";
+import { ConnectionError } from "./errors.js";
+import { checkWebSocketUri, type DiscoveryOptions, discoverWebSocketEndpoints, parseUrl } from "./host-meta.js";
+import type { SessionPump } from "./pump.js";
+import { seeOtherUriTarget } from "./see-other-uri.js";
+
+/** RFC 7395 §3.1: the WebSocket subprotocol of XMPP. */
+export const XMPP_SUBPROTOCOL = "xmpp";
+
+/** The WHATWG `WebSocket` as far as this client uses it (browsers, Deno, Node ≥ 22, `ws`). */
+export interface WebSocketLike {
+  readonly protocol: string;
+  readonly readyState: number;
+  binaryType: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "open" | "close" | "error", listener: (event: unknown) => void): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+}
+
+/** A `WebSocket` constructor (`globalThis.WebSocket`, or `ws`'s default export on Node 20). */
+export type WebSocketConstructor = new (url: string, protocols: string | string[]) => WebSocketLike;
+
+/** Options of the WebSocket {@link XmppClient}. */
+export interface XmppClientOptions extends BaseClientOptions {
+  /**
+   * The WebSocket endpoint, e.g. `wss://example.com/xmpp-websocket`. Without it the endpoint is
+   * discovered with XEP-0156 (host-meta) on the JID's domain.
+   */
+  service?: string;
+  /** The `WebSocket` class. Default `globalThis.WebSocket`. */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Allow `ws:` (no TLS) to any host, and PLAIN over it. Default false: `ws:` only to loopback
+   * (`localhost`, `127.0.0.0/8`, `[::1]`); discovered endpoints must be `wss:`.
+   */
+  allowInsecure?: boolean;
+  /** XEP-0156 discovery settings (`fetch`, `baseUrl`). */
+  discovery?: Omit<DiscoveryOptions, "allowInsecure">;
+  /** Further core options (mechanisms, timeouts, limits, `lang`, `random`…). */
+  session?: Omit<ClientOptions, "jid" | "password" | "tls" | "framing">;
+  /** WebSocket opening handshake timeout per endpoint, ms. Default 10 000. */
+  connectTimeoutMs?: number;
+}
+
+const OPEN = 1;
+const timers = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
+
+/** Whether a `ws:`/`wss:` URI points at this machine. */
+export function isLoopbackUri(uri: string): boolean {
+  const url = parseUrl(uri);
+  if (url === undefined) return false;
+  const h = url.hostname.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * An XMPP client over WebSocket, with the same API as `@xmpp-sansio/node`'s `XmppClient`.
+ *
+ * @example
+ * ```ts
+ * import { XmppClient } from "@xmpp-sansio/websocket";
+ * import { xml } from "@xmpp-sansio/xml";
+ * const client = new XmppClient({ jid: "juliet@example.com", password: "r0m30myr0m30", service: "wss://example.com/xmpp-websocket" });
+ * client.on("message", (m) => console.log(m.getChildText("body")));
+ * await client.online();
+ * client.send(xml("message", { to: "romeo@example.net", type: "chat" }, xml("body", {}, "Art thou not Romeo?")));
+ * await client.close();
+ * ```
+ */
+export class XmppClient extends SessionClient<XmppClientOptions> {
+  /** The endpoint of the current (or last) connection. */
+  private uri: string | undefined;
+
+  /** The WebSocket URI of the current (or last) connection. */
+  get endpoint(): string | undefined {
+    return this.uri;
+  }
+
+  protected override redirectTarget(target: string): string | undefined {
+    if (this.uri === undefined) return undefined;
+    const next = seeOtherUriTarget(this.uri, target);
+    if (next === undefined) return undefined;
+    return this.acceptable(next) ? next : undefined;
+  }
+
+  private acceptable(uri: string): boolean {
+    return checkWebSocketUri(uri, { allowInsecure: this.options.allowInsecure === true || isLoopbackUri(uri) }) !== undefined;
+  }
+
+  private async endpoints(redirect: string | undefined): Promise<string[]> {
+    if (redirect !== undefined) return [redirect];
+    const o = this.options;
+    if (o.service !== undefined) {
+      const uri = checkWebSocketUri(o.service, { allowInsecure: true });
+      if (uri === undefined || !this.acceptable(uri)) {
+        throw new ConnectionError("connect-failed", `refusing WebSocket endpoint ${JSON.stringify(o.service)}: wss: needed (ws: only on loopback or with allowInsecure)`);
+      }
+      return [uri];
+    }
+    const found = await discoverWebSocketEndpoints(this.address.domain, { ...(o.discovery ?? {}), allowInsecure: o.allowInsecure === true });
+    if (found.length === 0) throw new ConnectionError("no-service", `${this.address.domain} advertises no acceptable WebSocket endpoint (XEP-0156 host-meta)`);
+    return found;
+  }
+
+  private openSocket(uri: string): Promise<WebSocketLike> {
+    const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (Ctor === undefined) throw new TypeError("no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package on Node 20)");
+    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    return new Promise<WebSocketLike>((resolve, reject) => {
+      let settled = false;
+      let ws: WebSocketLike;
+      try {
+        ws = new Ctor(uri, XMPP_SUBPROTOCOL);
+      } catch (err) {
+        reject(new ConnectionError("connect-failed", `could not open ${uri}: ${(err as Error).message}`, { cause: err, endpoint: uri }));
+        return;
+      }
+      ws.binaryType = "arraybuffer";
+      const timer = timers.setTimeout(() => fail(new ConnectionError("timeout", `WebSocket handshake with ${uri} timed out`, { endpoint: uri })), timeoutMs);
+      const fail = (err: ConnectionError) => {
+        if (settled) return;
+        settled = true;
+        timers.clearTimeout(timer);
+        try {
+          ws.close();
+        } catch {
+          // already closing
+        }
+        reject(err);
+      };
+      ws.addEventListener("open", () => {
+        if (settled) return;
+        // RFC 7395 §3.1: without the xmpp subprotocol the server does not speak XMPP here.
+        if (ws.protocol !== XMPP_SUBPROTOCOL) {
+          fail(new ConnectionError("connect-failed", `${uri} did not accept the "xmpp" WebSocket subprotocol`, { endpoint: uri }));
+          return;
+        }
+        settled = true;
+        timers.clearTimeout(timer);
+        resolve(ws);
+      });
+      ws.addEventListener("error", () => fail(new ConnectionError("connect-failed", `could not connect to ${uri}`, { endpoint: uri })));
+      ws.addEventListener("close", () => fail(new ConnectionError("connect-failed", `${uri} closed during the WebSocket handshake`, { endpoint: uri })));
+    });
+  }
+
+  protected override async connectOnce(redirect: string | undefined): Promise<void> {
+    let lastError: unknown;
+    let ws: WebSocketLike | undefined;
+    let uri = "";
+    for (const candidate of await this.endpoints(redirect)) {
+      try {
+        ws = await this.openSocket(candidate);
+        uri = candidate;
+        break;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (ws === undefined) throw lastError instanceof Error ? lastError : new ConnectionError("connect-failed", "could not connect");
+    if (this.closedByUser) {
+      ws.close(1000);
+      throw new ConnectionError("closed", "closed before the connection was established");
+    }
+    this.uri = uri;
+    const secure = uri.startsWith("wss:");
+    const loopback = isLoopbackUri(uri);
+    const sessionOptions: Omit<ClientOptions, "jid" | "password"> = {
+      ...(this.options.session ?? {}),
+      framing: "websocket",
+      tls: secure ? "direct" : "none",
+    };
+    if (!secure && sessionOptions.allowPlainInClear === undefined) sessionOptions.allowPlainInClear = loopback || this.options.allowInsecure === true;
+    const socket = ws;
+    const decoder = new TextDecoder();
+    const pump: SessionPump<ClientEvent> = this.attach(sessionOptions, {
+      // RFC 7395 §3.2: text frames only — send a string, never bytes.
+      write: (data) => {
+        if (socket.readyState === OPEN) socket.send(decoder.decode(data));
+      },
+      closeTransport: () => socket.close(1000),
+    });
+    socket.addEventListener("message", (ev) => {
+      const data = ev.data;
+      pump.interact((s, now) => {
+        if (typeof data === "string") s.receiveMessage(data, false, now);
+        else s.receiveMessage(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(), true, now);
+      });
+    });
+    socket.addEventListener("close", () => this.transportEnded(pump));
+    socket.addEventListener("error", () => this.transportError(new ConnectionError("connection-lost", `WebSocket error on ${uri}`, { endpoint: uri })));
+    pump.interact((s, now) => {
+      if (secure) s.tlsEstablished({ channelBinding: {} }, now);
+      (s as unknown as { start(now: number): void }).start(now);
+    });
+  }
+}

@@ -1,0 +1,517 @@
+/**
+ * `@xmpp-sansio/websocket/server`: an RFC 7395 XMPP-over-WebSocket server for Node on `ws`. One core
+ * `ServerSession` (WebSocket framing) per connection, with the same limits, deadlines and application
+ * hooks as `@xmpp-sansio/node`'s TCP `XmppServer`. It can share an existing `http`/`https` server
+ * (upgrades on one path) or create its own. Node only: not part of the browser entry point.
+ *
+ * @module
+ */
+/// <reference types="node" />
+import * as http from "node:http";
+import * as https from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import {
+  type BindAnswer,
+  buildStreamError,
+  type ResourceConflictPolicy,
+  resolveResourceConflict,
+  type SansIoSession,
+  type ScramStoredCredentials,
+  type ServerEvent,
+  type ServerOptions,
+  ServerSession,
+  type StreamErrorCondition,
+  serviceUnavailable,
+} from "@xmpp-sansio/core";
+import { type Jid, parseJid } from "@xmpp-sansio/jid";
+import { NS_FRAMING, serialize, type XmlElement, xml } from "@xmpp-sansio/xml";
+import { type WebSocket, WebSocketServer } from "ws";
+import { TypedEmitter } from "./emitter.js";
+import { SessionPump } from "./pump.js";
+
+export { XMPP_SUBPROTOCOL } from "./client.js";
+
+/** The server session surface the adapter drives (the core's `ServerSession`). */
+export interface ServerSessionLike extends SansIoSession<ServerEvent> {
+  start(now: number): void;
+  answerHost(ok: boolean): void;
+  answerScramCredentials(stored: ScramStoredCredentials | null): void;
+  answerPassword(ok: boolean): void;
+  answerExternal(username: string | null): void;
+  answerBind(answer: BindAnswer): void;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * What a hook sees of a connection: the members `@xmpp-sansio/node`'s `ServerConnection` has too, so one
+ * hooks object serves both the TCP and the WebSocket server.
+ */
+export interface XmppConnection {
+  readonly id: number;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly username: string | undefined;
+  readonly mechanism: string | undefined;
+  readonly jid: Jid | undefined;
+  readonly isOnline: boolean;
+  readonly closed: boolean;
+  readonly secure: boolean;
+  send(stanza: XmlElement): void;
+  close(): Promise<void>;
+  closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
+}
+
+/**
+ * The application side of the server — the same hooks, in the same shape, as `@xmpp-sansio/node`'s
+ * `XmppServerHooks`. Every hook may be async; an exception ends that connection with
+ * `<internal-server-error/>` and is reported through the `hookError` event.
+ */
+export interface XmppServerHooks<C extends XmppConnection = ServerConnection> {
+  /** Whether we serve `domain` (the client's `to`). Default: it is one of `domains`. */
+  serves?(domain: string): MaybePromise<boolean>;
+  /** Stored SCRAM credentials of `username` for `mechanism`, or `null` if unknown. */
+  scramCredentials?(username: string, mechanism: string, connection: C): MaybePromise<ScramStoredCredentials | null>;
+  /** PLAIN: whether the password is right. Default: refuse. */
+  verifyPassword?(username: string, password: string, connection: C): MaybePromise<boolean>;
+  /** SASL EXTERNAL: never offered over WebSocket here (no client certificates); kept for shape. */
+  external?(peerIdentities: readonly string[], authzid: string | undefined, connection: C): MaybePromise<string | null>;
+  /** Resource binding. Default: the `resourceConflict` policy over the resources already online. */
+  bind?(username: string, resource: string, generated: boolean, connection: C): MaybePromise<BindAnswer>;
+  /** A stanza from an online client, `from` stamped: route it. IQ get/set must be answered. */
+  stanza?(connection: C, stanza: XmlElement): MaybePromise<void>;
+  /** The connection is online (bound). */
+  online?(connection: C): MaybePromise<void>;
+  /** A connection that was online has ended. */
+  offline?(connection: C): MaybePromise<void>;
+}
+
+/** Options of {@link XmppWebSocketServer}. */
+export interface XmppWebSocketServerOptions {
+  /** The domain(s) served. The first is the default for clients that send no `to`. */
+  domains: string | readonly string[];
+  /** Share this `http`/`https` server (upgrades on `path`). Without it the server creates a plain `http` one. */
+  server?: http.Server | https.Server;
+  /** Listening address when the server creates its own. Default `"::"`; tests use `"127.0.0.1"`. */
+  host?: string;
+  /** Port when the server creates its own. Default 5280; 0 for an ephemeral port. */
+  port?: number;
+  /** The upgrade path. Default `"/xmpp-websocket"`. */
+  path?: string;
+  /**
+   * Whether the transport counts as TLS (`wss:`; the session then uses `tls: "direct"`). Default: true for
+   * an `https.Server`, false otherwise — then `ws:` clients get the core's no-TLS policy (no PLAIN unless
+   * `session.allowPlainInClear`), which is meant for loopback and for TLS terminated by a proxy.
+   */
+  secure?: boolean;
+  /** Browsers send `Origin`; return false to refuse a page's origin (cross-site WebSocket hijacking). Default: all. */
+  allowOrigin?(origin: string | undefined): boolean;
+  /** Further core options (mechanisms, timeouts, limits…). */
+  session?: Omit<ServerOptions, "tls" | "defaultDomain" | "framing"> & { maxAuthAttempts?: number };
+  /** RFC 6120 §7.7.2.2, for the default bind hook. Default `"assign-new"`. */
+  resourceConflict?: ResourceConflictPolicy;
+  /** The application. */
+  hooks?: XmppServerHooks;
+  /** `close()` waits this long for clients to end their streams. Default 5 000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Largest WebSocket message accepted by `ws` (bytes). Default: the session's stanza limit + 4 KiB. */
+  maxPayload?: number;
+  /** Builds a session (inject a scripted fake in tests). Default `new ServerSession(options)`. */
+  createSession?: (options: ServerOptions) => ServerSessionLike;
+}
+
+/** Events of {@link XmppWebSocketServer} (as `@xmpp-sansio/node`'s `XmppServerEvents`). */
+export interface XmppWebSocketServerEvents {
+  [event: string]: unknown[];
+  connection: [connection: ServerConnection];
+  hookError: [error: unknown, connection: ServerConnection];
+  error: [error: Error];
+}
+
+let nextConnectionId = 1;
+
+/** One WebSocket client connection as the application sees it. */
+export class ServerConnection implements XmppConnection {
+  readonly id: number;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** Whether the transport counts as TLS (`wss:` or a TLS-terminating proxy the server was told about). */
+  readonly secure: boolean;
+  /** The `Origin` header of the upgrade request (browsers), if any. */
+  readonly origin: string | undefined;
+  username: string | undefined;
+  mechanism: string | undefined;
+  jid: Jid | undefined;
+  /** @internal */
+  readonly pump: SessionPump<ServerEvent>;
+  /** @internal */
+  readonly closedPromise: Promise<void>;
+  /** @internal */
+  readonly socket: WebSocket;
+  private ended = false;
+
+  /** @internal */
+  constructor(pump: SessionPump<ServerEvent>, socket: WebSocket, request: http.IncomingMessage, secure: boolean, closedPromise: Promise<void>) {
+    this.id = nextConnectionId++;
+    this.pump = pump;
+    this.socket = socket;
+    this.remoteAddress = request.socket.remoteAddress;
+    this.remotePort = request.socket.remotePort;
+    this.origin = request.headers.origin;
+    this.secure = secure;
+    this.closedPromise = closedPromise;
+  }
+
+  get isOnline(): boolean {
+    return this.pump.session.state === "online";
+  }
+
+  get closed(): boolean {
+    return this.socket.readyState === this.socket.CLOSED;
+  }
+
+  /** Sends a stanza to the client. @throws SessionStateError (from the core) when not online */
+  send(stanza: XmlElement): void {
+    this.pump.interact((s) => s.send(stanza));
+  }
+
+  /** Closes the stream gracefully (`<close/>`, then waits for the client's). Resolves when the WebSocket is closed. */
+  close(): Promise<void> {
+    if (!this.closed) this.pump.interact((s, now) => s.close(now));
+    return this.closedPromise;
+  }
+
+  /** Ends the stream with a stream error (e.g. `conflict`, `system-shutdown`). Resolves when the WebSocket is closed. */
+  closeWithError(condition: StreamErrorCondition, text?: string): Promise<void> {
+    this.abort(condition, text);
+    return this.closedPromise;
+  }
+
+  /** @internal Writes `<stream:error/>` + `<close/>` itself, closes the WebSocket, ends the session. */
+  abort(condition: StreamErrorCondition, text?: string): void {
+    if (this.ended || this.closed) return;
+    this.ended = true;
+    this.pump.pump();
+    const dec = new TextDecoder();
+    if (this.socket.readyState === this.socket.OPEN) {
+      this.socket.send(dec.decode(serialize(buildStreamError(text === undefined ? { condition } : { condition, text }))));
+      this.socket.send(dec.decode(serialize(xml("close", { xmlns: NS_FRAMING }))));
+    }
+    this.endSocket();
+    this.pump.transportClosed();
+  }
+
+  /** @internal Closes the WebSocket (close frame), and terminates it if the peer does not answer. */
+  endSocket(): void {
+    this.ended = true;
+    if (this.socket.readyState === this.socket.CLOSED) return;
+    this.socket.close(1000);
+    const t = setTimeout(() => this.socket.terminate(), 5_000);
+    t.unref();
+    this.socket.once("close", () => clearTimeout(t));
+  }
+}
+
+/**
+ * An XMPP-over-WebSocket server (RFC 7395) for Node.
+ *
+ * @example
+ * ```ts
+ * import { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
+ * const server = new XmppWebSocketServer({ domains: "example.com", server: httpsServer, hooks });
+ * await server.listen(); // only needed when it created its own http server
+ * // wss://example.com/xmpp-websocket
+ * await server.close();
+ * ```
+ */
+export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents> {
+  private readonly options: XmppWebSocketServerOptions;
+  private readonly domains: readonly string[];
+  private readonly hooks: XmppServerHooks;
+  private readonly http: http.Server | https.Server;
+  private readonly ownsHttp: boolean;
+  private readonly wss: WebSocketServer;
+  private readonly path: string;
+  private readonly secure: boolean;
+  private readonly live = new Set<ServerConnection>();
+  private readonly byJid = new Map<string, ServerConnection>();
+  private closing = false;
+  private readonly onUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head);
+
+  constructor(options: XmppWebSocketServerOptions) {
+    super();
+    this.options = options;
+    const list = typeof options.domains === "string" ? [options.domains] : options.domains;
+    if (list.length === 0) throw new TypeError("XmppWebSocketServer needs at least one domain");
+    this.domains = list.map((d) => parseJid(d).domain);
+    this.hooks = options.hooks ?? {};
+    this.path = options.path ?? "/xmpp-websocket";
+    this.ownsHttp = options.server === undefined;
+    this.http = options.server ?? http.createServer((_req, res) => res.writeHead(426, { upgrade: "websocket" }).end());
+    this.secure = options.secure ?? this.http instanceof https.Server;
+    const stanzaLimit = options.session?.limits?.maxStanzaBytes ?? 256 * 1024;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload ?? stanzaLimit + 4096,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has("xmpp") ? "xmpp" : false),
+    });
+    this.http.on("upgrade", this.onUpgrade);
+  }
+
+  /** Starts listening when the server created its own http server; otherwise resolves at once. */
+  async listen(): Promise<{ port: number }> {
+    if (this.ownsHttp && !this.http.listening) {
+      await new Promise<void>((resolve, reject) => {
+        this.http.once("error", reject);
+        this.http.listen(this.options.port ?? 5280, this.options.host ?? "::", () => {
+          this.http.off("error", reject);
+          resolve();
+        });
+      });
+    }
+    return this.address();
+  }
+
+  /** The port of the underlying http server (0 if it is not listening). */
+  address(): { port: number } {
+    const a = this.http.address() as AddressInfo | string | null;
+    return { port: a !== null && typeof a === "object" ? a.port : 0 };
+  }
+
+  /** Connections currently open. */
+  get connections(): ReadonlySet<ServerConnection> {
+    return this.live;
+  }
+
+  /** The online connection bound to this full JID, if any. */
+  connectionFor(fullJid: string | Jid): ServerConnection | undefined {
+    return this.byJid.get(typeof fullJid === "string" ? parseJid(fullJid).toString() : fullJid.toString());
+  }
+
+  /** The online connections of an account (bare JID). */
+  connectionsOf(bareJid: string | Jid): ServerConnection[] {
+    const bare = (typeof bareJid === "string" ? parseJid(bareJid) : bareJid).bare;
+    return [...this.live].filter((c) => c.jid?.bare.equals(bare));
+  }
+
+  /**
+   * Graceful shutdown: stops accepting upgrades, ends every stream with `<system-shutdown/>`, waits up to
+   * `shutdownTimeoutMs`, terminates the rest, and closes the http server if it created it.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.http.off("upgrade", this.onUpgrade);
+    const all = [...this.live];
+    for (const c of all) c.abort("system-shutdown", "the server is shutting down");
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((r) => {
+      timer = setTimeout(r, this.options.shutdownTimeoutMs ?? 5_000);
+    });
+    await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
+    clearTimeout(timer);
+    for (const c of this.live) c.socket.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+    if (this.ownsHttp && this.http.listening) {
+      this.http.closeAllConnections();
+      await new Promise<void>((r) => this.http.close(() => r()));
+    }
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (pathname !== this.path) {
+      // Someone else's path: leave it to the other upgrade listeners, if any.
+      if (this.http.listenerCount("upgrade") <= 1) refuse(socket, 404, "Not Found");
+      return;
+    }
+    socket.on("error", () => {});
+    if (this.closing) {
+      refuse(socket, 503, "Service Unavailable");
+      return;
+    }
+    const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+    // RFC 7395 §3.1: only clients that ask for the xmpp subprotocol.
+    if (!offered.includes("xmpp")) {
+      refuse(socket, 400, "Bad Request");
+      return;
+    }
+    if (this.options.allowOrigin !== undefined && !this.options.allowOrigin(req.headers.origin)) {
+      refuse(socket, 403, "Forbidden");
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+  }
+
+  private accept(ws: WebSocket, req: http.IncomingMessage): void {
+    if (this.closing) {
+      ws.terminate();
+      return;
+    }
+    const sessionOptions: ServerOptions = {
+      ...(this.options.session ?? {}),
+      framing: "websocket",
+      tls: this.secure ? "direct" : "none",
+      defaultDomain: this.domains[0]!,
+    };
+    let session: ServerSessionLike;
+    try {
+      session = this.options.createSession?.(sessionOptions) ?? (new ServerSession(sessionOptions) as ServerSessionLike);
+    } catch {
+      ws.terminate();
+      return;
+    }
+    let resolveClosed!: () => void;
+    const closedPromise = new Promise<void>((r) => (resolveClosed = r));
+    let conn!: ServerConnection;
+    const dec = new TextDecoder();
+    const pump = new SessionPump<ServerEvent>({
+      session,
+      // RFC 7395 §3.2: text frames.
+      write: (data) => {
+        if (ws.readyState === ws.OPEN) ws.send(dec.decode(data));
+      },
+      onEvent: (ev) => this.onEvent(conn, ev),
+      onClosed: () => conn.endSocket(),
+    });
+    conn = new ServerConnection(pump, ws, req, this.secure, closedPromise);
+    this.live.add(conn);
+    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      pump.interact((s, now) => s.receiveMessage(bytes, isBinary, now));
+    });
+    ws.on("error", () => {});
+    ws.on("close", () => {
+      pump.transportClosed();
+      this.live.delete(conn);
+      const wasOnline = conn.jid !== undefined;
+      if (wasOnline && this.byJid.get(conn.jid!.toString()) === conn) this.byJid.delete(conn.jid!.toString());
+      resolveClosed();
+      if (wasOnline && this.hooks.offline !== undefined) {
+        Promise.resolve()
+          .then(() => this.hooks.offline!(conn))
+          .catch((err) => this.emitHookError(err, conn));
+      }
+    });
+    this.emit("connection", conn);
+    pump.interact((s, now) => {
+      if (this.secure) s.tlsEstablished({ channelBinding: {} }, now);
+      (s as ServerSessionLike).start(now);
+    });
+  }
+
+  private emitHookError(err: unknown, conn: ServerConnection): void {
+    if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
+  }
+
+  /** Runs an async hook, then gives its answer to the session, unless the connection is gone by then. */
+  private ask<T>(conn: ServerConnection, hook: () => MaybePromise<T>, answer: (session: ServerSessionLike, value: T) => void): void {
+    Promise.resolve()
+      .then(hook)
+      .then(
+        (value) => {
+          if (conn.pump.session.state === "closed" || conn.closed) return;
+          conn.pump.interact((s) => answer(s as ServerSessionLike, value));
+        },
+        (err: unknown) => {
+          this.emitHookError(err, conn);
+          conn.abort("internal-server-error");
+        },
+      )
+      .catch((err: unknown) => {
+        this.emitHookError(err, conn);
+        conn.abort("internal-server-error");
+      });
+  }
+
+  private onEvent(conn: ServerConnection, ev: ServerEvent): void {
+    const h = this.hooks;
+    switch (ev.type) {
+      case "host-check":
+        this.ask(
+          conn,
+          () => (h.serves !== undefined ? h.serves(ev.domain) : this.domains.includes(ev.domain)),
+          (s, ok) => s.answerHost(ok === true),
+        );
+        return;
+      case "scram-credentials":
+        this.ask(
+          conn,
+          () => (h.scramCredentials !== undefined ? h.scramCredentials(ev.username, ev.mechanism, conn) : null),
+          (s, stored) => s.answerScramCredentials(stored ?? null),
+        );
+        return;
+      case "verify-password":
+        this.ask(
+          conn,
+          () => (h.verifyPassword !== undefined ? h.verifyPassword(ev.username, ev.password, conn) : false),
+          (s, ok) => s.answerPassword(ok === true),
+        );
+        return;
+      case "external-identity":
+        this.ask(
+          conn,
+          () => (h.external !== undefined ? h.external(ev.peerIdentities, ev.authzid, conn) : null),
+          (s, user) => s.answerExternal(user ?? null),
+        );
+        return;
+      case "authenticated":
+        if (ev.username !== undefined) conn.username = ev.username;
+        conn.mechanism = ev.mechanism;
+        return;
+      case "bind-request":
+        this.ask(
+          conn,
+          () => (h.bind !== undefined ? h.bind(ev.username, ev.resource, ev.generated, conn) : this.defaultBind(ev.username, ev.resource)),
+          (s, answer) => s.answerBind(answer),
+        );
+        return;
+      case "online": {
+        conn.jid = ev.jid;
+        const key = ev.jid.toString();
+        const previous = this.byJid.get(key);
+        if (previous !== undefined && previous !== conn) previous.abort("conflict", "replaced by a new session");
+        this.byJid.set(key, conn);
+        if (h.online !== undefined) this.run(conn, () => h.online!(conn));
+        return;
+      }
+      case "stanza": {
+        const stanza = ev.stanza;
+        if (h.stanza !== undefined) this.run(conn, () => h.stanza!(conn, stanza));
+        else if (stanza.name === "iq" && (stanza.attr("type") === "get" || stanza.attr("type") === "set")) {
+          const reply = serviceUnavailable(stanza);
+          if (reply !== undefined) conn.pump.session.send(reply);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Calls a hook with no answer; errors end the connection. Synchronous parts run now (stanza order). */
+  private run(conn: ServerConnection, hook: () => MaybePromise<void>): void {
+    const fail = (err: unknown) => {
+      this.emitHookError(err, conn);
+      conn.abort("internal-server-error");
+    };
+    try {
+      const r = hook();
+      if (r !== undefined && typeof (r as Promise<void>).then === "function") (r as Promise<void>).catch(fail);
+    } catch (err) {
+      queueMicrotask(() => fail(err));
+    }
+  }
+
+  private defaultBind(username: string, resource: string): BindAnswer {
+    const policy = this.options.resourceConflict ?? "assign-new";
+    const inUse = new Set<string>();
+    for (const c of this.live) if (c.jid !== undefined && c.jid.local === username) inUse.add(c.jid.resource);
+    return resolveResourceConflict(resource, inUse, policy);
+  }
+}
+
+function refuse(socket: Socket, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}

@@ -1,0 +1,156 @@
+import { once } from "node:events";
+import { type XmlElement, xml } from "@xmpp-sansio/xml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { ConnectionError, StanzaErrorException, StreamErrorException, type WebSocketConstructor, XmppClient } from "../src/index.js";
+import { ACCOUNTS, DOMAIN, startDemoServer } from "./support/demo-server.js";
+
+const WS = WebSocket as unknown as WebSocketConstructor;
+
+/** A raw `ws` client speaking RFC 7395 by hand; collects every received message. */
+async function rawClient(url: string, protocols: string[] = ["xmpp"]) {
+  const ws = new WebSocket(url, protocols);
+  const messages: Array<{ text: string; binary: boolean }> = [];
+  const waiters: Array<() => void> = [];
+  ws.on("message", (data: Buffer, binary: boolean) => {
+    messages.push({ text: data.toString("utf8"), binary });
+    for (const w of waiters.splice(0)) w();
+  });
+  const closed = once(ws as unknown as NodeJS.EventEmitter, "close");
+  await once(ws, "open");
+  const waitFor = async (pred: (m: string) => boolean): Promise<string> => {
+    for (let i = 0; i < 100; i++) {
+      const found = messages.find((m) => pred(m.text));
+      if (found) return found.text;
+      await new Promise<void>((r) => waiters.push(r));
+    }
+    throw new Error("message not seen");
+  };
+  return { ws, messages, waitFor, closed };
+}
+
+const OPEN = `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='${DOMAIN}' version='1.0'/>`;
+
+describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
+  let demo: Awaited<ReturnType<typeof startDemoServer>>;
+  beforeAll(async () => {
+    demo = await startDemoServer();
+  });
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  it("two clients log in with SCRAM and exchange a message; iq errors are typed", async () => {
+    const juliet = new XmppClient({ jid: `juliet@${DOMAIN}/balcony`, password: ACCOUNTS.juliet!, service: demo.url, WebSocket: WS });
+    const romeo = new XmppClient({ jid: `romeo@${DOMAIN}`, password: ACCOUNTS.romeo!, service: demo.url, WebSocket: WS });
+    const [jj, rj] = await Promise.all([juliet.online(), romeo.online()]);
+    expect(jj.toString()).toBe(`juliet@${DOMAIN}/balcony`);
+    expect(rj.bare.toString()).toBe(`romeo@${DOMAIN}`);
+    expect(demo.server.connectionFor(jj)?.mechanism).toBe("SCRAM-SHA-512");
+
+    const iter = romeo.stanzas();
+    const got = once(romeo, "message") as Promise<[XmlElement]>;
+    juliet.send(xml("message", { to: rj.toString(), type: "chat" }, xml("body", {}, "Wherefore art thou, Romeo? ☃")));
+    const [msg] = await got;
+    expect(msg.getChildText("body")).toBe("Wherefore art thou, Romeo? ☃");
+    expect(msg.attr("from")).toBe(jj.toString());
+    const first = await iter.next();
+    expect(first.value?.getChildText("body")).toBe("Wherefore art thou, Romeo? ☃");
+    await iter.return?.();
+
+    const pong = await juliet.iq(xml("iq", { type: "get", to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+    expect(pong.attr("type")).toBe("result");
+    const err = await juliet.iq(xml("iq", { type: "get", to: DOMAIN }, xml("query", { xmlns: "jabber:iq:version" }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StanzaErrorException);
+    expect((err as StanzaErrorException).condition).toBe("service-unavailable");
+
+    const closes: unknown[] = [];
+    juliet.on("close", (info) => closes.push(info));
+    await Promise.all([juliet.close(), romeo.close()]);
+    expect(closes).toEqual([{ reason: "closed", willReconnect: false }]);
+    expect(juliet.isOnline).toBe(false);
+  });
+
+  it("a wrong password rejects online() with AuthError", async () => {
+    const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: "wrong", service: demo.url, WebSocket: WS });
+    await expect(c.online()).rejects.toMatchObject({ name: "AuthError", condition: "not-authorized" });
+  });
+
+  it("refuses ws: to a non-loopback host unless allowed, and a server without the xmpp subprotocol", async () => {
+    const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: "x", service: "ws://example.com/xmpp-websocket", WebSocket: WS });
+    await expect(c.online()).rejects.toBeInstanceOf(ConnectionError);
+    const raw = new WebSocket(demo.url, ["not-xmpp"]);
+    const [err] = (await once(raw, "error")) as [Error];
+    expect(err.message).toMatch(/400/);
+  });
+
+  it("the server refuses a binary frame with <unsupported-encoding/> (RFC 7395 §3.2)", async () => {
+    const c = await rawClient(demo.url);
+    c.ws.send(OPEN);
+    await c.waitFor((m) => m.includes("<stream:features") || m.includes("features"));
+    c.ws.send(Buffer.from("<message xmlns='jabber:client'/>"), { binary: true });
+    await c.waitFor((m) => m.includes("unsupported-encoding"));
+    await c.waitFor((m) => m.startsWith("<close"));
+    await c.closed;
+    expect(c.messages.every((m) => !m.binary)).toBe(true);
+  });
+
+  it("the server refuses a message that is not exactly one element (RFC 7395 §3.3.3)", async () => {
+    const c = await rawClient(demo.url);
+    c.ws.send(`${OPEN}<message xmlns='jabber:client'/>`);
+    await c.waitFor((m) => m.includes("not-well-formed"));
+    await c.closed;
+  });
+
+  it("the client refuses a binary frame from the server", async () => {
+    const { WebSocketServer } = await import("ws");
+    const evil = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "xmpp" });
+    await once(evil, "listening");
+    const received: string[] = [];
+    evil.on("connection", (ws) => {
+      ws.on("message", (d: Buffer) => {
+        received.push(d.toString());
+        if (d.toString().startsWith("<open")) ws.send(Buffer.from(`<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='${DOMAIN}' id='x' version='1.0'/>`), { binary: true });
+      });
+    });
+    try {
+      const port = (evil.address() as { port: number }).port;
+      const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: "x", service: `ws://127.0.0.1:${port}/`, WebSocket: WS });
+      const err = await c.online().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StreamErrorException);
+      expect((err as StreamErrorException).condition).toBe("unsupported-encoding");
+      expect((err as StreamErrorException).origin).toBe("local");
+      expect(received.some((m) => m.includes("unsupported-encoding"))).toBe(true);
+    } finally {
+      for (const ws of evil.clients) ws.terminate();
+      await new Promise<void>((r) => evil.close(() => r()));
+    }
+  });
+
+  it("follows <close see-other-uri/> to an equally secure URI, and refuses a downgrade", async () => {
+    const { WebSocketServer } = await import("ws");
+    const redirector = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "xmpp" });
+    await once(redirector, "listening");
+    let target = demo.url;
+    redirector.on("connection", (ws) => {
+      ws.on("message", () => ws.send(`<close xmlns='urn:ietf:params:xml:ns:xmpp-framing' see-other-uri='${target}'/>`));
+    });
+    try {
+      const port = (redirector.address() as { port: number }).port;
+      const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, service: `ws://127.0.0.1:${port}/`, WebSocket: WS });
+      const closes: unknown[] = [];
+      c.on("close", (i) => closes.push(i));
+      await c.online();
+      expect(c.endpoint).toBe(demo.url);
+      expect(closes).toEqual([{ reason: "peer-closed", willReconnect: true }]);
+      await c.close();
+
+      target = "http://127.0.0.1:1/evil";
+      const d = new XmppClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, service: `ws://127.0.0.1:${port}/`, WebSocket: WS });
+      await expect(d.online()).rejects.toThrow(/redirect .* refused/);
+    } finally {
+      for (const ws of redirector.clients) ws.terminate();
+      await new Promise<void>((r) => redirector.close(() => r()));
+    }
+  });
+});
