@@ -49,7 +49,7 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     expect(demo.server.connectionFor(jj)?.mechanism).toBe("SCRAM-SHA-512");
 
     const iter = romeo.stanzas();
-    const got = once(romeo, "message") as Promise<[XmlElement]>;
+    const got = new Promise<[XmlElement]>((resolve) => romeo.once("message", (m) => resolve([m])));
     juliet.send(xml("message", { to: rj.toString(), type: "chat" }, xml("body", {}, "Wherefore art thou, Romeo? ☃")));
     const [msg] = await got;
     expect(msg.getChildText("body")).toBe("Wherefore art thou, Romeo? ☃");
