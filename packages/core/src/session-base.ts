@@ -72,12 +72,6 @@ export function channelBindingList(data: ChannelBindingData | undefined): { type
   return out;
 }
 
-/** Field added to events by this implementation: where a WebSocket `<close/>` redirected us (RFC 7395 §3.7). */
-export interface SeeOther {
-  /** RFC 7395 §3.7: the `see-other-uri` of the peer's `<close/>`. */
-  readonly seeOtherUri?: string;
-}
-
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on. Not exported from the
  * package: use the two role classes.
@@ -445,4 +439,11 @@ export function trimmedText(el: XmlElement | undefined): string {
 /** Builds `<name xmlns=ns>text</name>`. */
 export function el(name: string, ns: string, attrs?: Record<string, string | undefined> | null, ...children: (XmlElement | string)[]): XmlElement {
   return new XmlElement(name, ns, attrs ?? null, children);
+}
+
+/** Drops properties whose value is `undefined` (for `exactOptionalPropertyTypes`). */
+export function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }

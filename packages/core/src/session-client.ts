@@ -23,6 +23,7 @@ import { IqTracker } from "./iq-tracker.js";
 import { parseSaslFailure } from "./sasl-failure.js";
 import {
   channelBindingList,
+  definedOnly,
   el,
   NS_BIND,
   NS_SASL,
@@ -539,11 +540,4 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
     // elements such as XEP-0198's) is the application's.
     this.emit({ type: "stanza", stanza: e });
   }
-}
-
-/** Drops properties whose value is `undefined` (exactOptionalPropertyTypes). */
-export function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -22,6 +22,7 @@ import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { buildSaslFailure } from "./sasl-failure.js";
 import {
   channelBindingList,
+  definedOnly,
   el,
   isStanza,
   NS_BIND,
@@ -33,7 +34,6 @@ import {
   SessionBase,
   SessionStateError,
 } from "./session-base.js";
-import { definedOnly } from "./session-client.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
   BindAnswer,

@@ -2,7 +2,7 @@
 import { base64Encode } from "@xmpp-sansio/sasl";
 import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { ClientSession, type ClientEvent, type ServerEvent, ServerSession } from "../src/index.js";
+import { ClientSession, type ClientEvent, SASL_FAILURE_CONDITIONS, STREAM_ERROR_CONDITIONS, type ServerEvent, ServerSession } from "../src/index.js";
 import { ACCOUNTS, DOMAIN, dec, enc, scramFor, seededRandom } from "./harness.js";
 
 const HEADER = (attrs = "to='im.example.com' version='1.0'") =>
@@ -425,5 +425,54 @@ describe("WebSocket framing (RFC 7395)", () => {
   it("receive() is refused with WebSocket framing, receiveMessage() with stream framing", () => {
     expect(() => ws().s.receive(enc("x"), 0)).toThrow(TypeError);
     expect(() => new ServerSession().receiveMessage("x", false, 0)).toThrow(TypeError);
+  });
+});
+
+describe("every condition from the peer", () => {
+  const SERVER_HEADER = "<stream:stream from='im.example.com' id='x1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  const FEATURES = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
+  const collect = (c: ClientSession) => {
+    const out: ClientEvent[] = [];
+    for (let ev = c.pollEvent(); ev; ev = c.pollEvent()) out.push(ev);
+    return out;
+  };
+  it.each(STREAM_ERROR_CONDITIONS.filter((c) => c !== "see-other-host"))("stream error <%s/> → stream-error byPeer, then closed", (condition) => {
+    const c = new ClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", random: seededRandom(2) });
+    c.start(0);
+    c.pollTransmit();
+    c.receive(enc(`${SERVER_HEADER}<stream:error><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>why</text></stream:error>`), 1);
+    expect(collect(c)).toEqual([
+      expect.objectContaining({ type: "stream-opened" }),
+      { type: "stream-error", condition, text: "why", byPeer: true },
+      { type: "closed", reason: "stream-error" },
+    ]);
+    expect(dec(c.pollTransmit()!)).toBe("</stream:stream>");
+  });
+  it("see-other-host carries the validated target", () => {
+    const c = new ClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none" });
+    c.start(0);
+    c.receive(enc(`${SERVER_HEADER}<stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>[2001:db8::1]:5222</see-other-host></stream:error>`), 1);
+    expect(collect(c)).toContainEqual({ type: "stream-error", condition: "see-other-host", seeOtherHost: "[2001:db8::1]:5222", byPeer: true });
+  });
+  const RETRYABLE = ["not-authorized", "temporary-auth-failure", "credentials-expired", "aborted"];
+  it.each(SASL_FAILURE_CONDITIONS)("SASL <%s/> → auth-failed with the condition", (condition) => {
+    const c = new ClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", allowPlainInClear: true, mechanisms: ["PLAIN"] });
+    c.start(0);
+    c.receive(enc(SERVER_HEADER + FEATURES), 1);
+    c.receive(enc(`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><${condition}/></failure>`), 2);
+    const evs = collect(c);
+    const canRetry = RETRYABLE.includes(condition);
+    expect(evs).toContainEqual({ type: "auth-failed", condition, canRetry });
+    expect(c.state).toBe(canRetry ? "negotiating" : "closed");
+  });
+  it("the client gives up after maxAuthAttempts", () => {
+    const c = new ClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", allowPlainInClear: true, mechanisms: ["PLAIN"], maxAuthAttempts: 2 });
+    c.start(0);
+    c.receive(enc(SERVER_HEADER + FEATURES), 1);
+    c.receive(enc("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>"), 2);
+    c.supplyCredentials({ password: "y" });
+    c.receive(enc("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>"), 3);
+    expect(collect(c).filter((e) => e.type === "auth-failed").map((e) => e.type === "auth-failed" && e.canRetry)).toEqual([true, false]);
+    expect(c.state).toBe("closed");
   });
 });
