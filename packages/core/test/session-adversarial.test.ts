@@ -476,3 +476,23 @@ describe("every condition from the peer", () => {
     expect(c.state).toBe("closed");
   });
 });
+
+describe("exact restart boundaries", () => {
+  it("server: a stream header pipelined right after <auth/> is the new stream (restart at the exact byte)", () => {
+    const h = new ServerHarness().feed(HEADER());
+    h.feed(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain("", "juliet", "r0m30myr0m30")}</auth>${HEADER()}`);
+    expect(h.events.map((e) => e.type)).toEqual(["stream-opened", "host-check", "verify-password", "authenticated", "stream-opened"]);
+    expect(h.out).toContain("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>");
+  });
+  it("client: <success/>, the new header and features in one chunk", () => {
+    const H = "<stream:stream from='im.example.com' id='x' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+    const c = new ClientSession({ jid: "juliet@im.example.com/balcony", password: "x", tls: "none", allowPlainInClear: true, mechanisms: ["PLAIN"] });
+    c.start(0);
+    c.receive(enc(`${H}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`), 1);
+    c.pollTransmit();
+    c.receive(enc(`<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>${H}<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>`), 2);
+    const out = dec(c.pollTransmit()!);
+    expect(out).toMatch(/^<\?xml version='1.0'\?><stream:stream [^>]*>/);
+    expect(out).toContain("<resource>balcony</resource>");
+  });
+});
