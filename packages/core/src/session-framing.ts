@@ -76,8 +76,6 @@ export interface Framing {
   /** A fresh parser (after the TLS handshake: nothing from before it may leak into the new stream). */
   renew(limits: Partial<XmlLimits>): void;
   setLimits(limits: Partial<XmlLimits>): void;
-  /** Drops buffers that grew (keeps idle sessions small). */
-  compact(): void;
 }
 
 const INITIAL_WRITER_BYTES = 256;
@@ -90,10 +88,8 @@ export class StreamFraming implements Framing {
   private readonly chunks: Uint8Array[] = [];
   private context: NamespaceContext = EMPTY_CONTEXT;
   private parser: StreamParser;
-  private limits: Partial<XmlLimits>;
 
   constructor(limits: Partial<XmlLimits>) {
-    this.limits = limits;
     this.parser = new StreamParser({ limits });
   }
 
@@ -179,16 +175,13 @@ export class StreamFraming implements Framing {
   }
 
   renew(limits: Partial<XmlLimits>): void {
-    this.limits = limits;
     this.parser = new StreamParser({ limits });
   }
 
   setLimits(limits: Partial<XmlLimits>): void {
-    this.limits = { ...this.limits, ...limits };
     this.parser.setLimits(limits);
   }
 
-  compact(): void {}
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
@@ -331,6 +324,4 @@ export class WebSocketFraming implements Framing {
     this.limits = { ...this.limits, ...limits };
     this.parser = new FramedParser(this.limits);
   }
-
-  compact(): void {}
 }
