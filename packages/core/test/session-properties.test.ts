@@ -1,6 +1,7 @@
 // fast-check properties over a client core and a server core connected by an in-memory pipe.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ClientSession, ServerSession } from "../src/index.js";
 import { CB, makePair, type PairOptions } from "./harness.js";
 
 const MECHANISMS = [
@@ -142,6 +143,79 @@ describe("client core ↔ server core", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("arbitrary input straight into one core", () => {
+  const fragments = fc.constantFrom(
+    "<stream:stream to='im.example.com' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+    "<stream:stream from='im.example.com' id='i' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+    "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+    "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+    "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+    "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldAByMG0zMG15cjBtMzA=</auth>",
+    "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>biwsbj1qdWxpZXQscj1hYmM=</auth>",
+    "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>=</response>",
+    "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>cj1h</challenge>",
+    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+    "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>",
+    "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+    "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>",
+    "<iq type='result' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>juliet@im.example.com/r</jid></bind></iq>",
+    "<message to='romeo@example.net'><body>x</body></message>",
+    "<presence/>",
+    "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+    "</stream:stream>",
+    " ",
+    "<",
+    "&amp;",
+    "\u00e9",
+  );
+  const input = fc.array(fc.oneof(fragments, fc.string({ maxLength: 8 })), { maxLength: 12 });
+
+  it("the server never throws and ends in a defined state", () => {
+    fc.assert(
+      fc.property(input, fc.constantFrom("stream" as const, "websocket" as const), (parts, framing) => {
+        const s = new ServerSession({ framing, tls: "optional", allowPlainInClear: true });
+        s.start(0);
+        for (const part of parts) {
+          if (s.state === "tls-handshake") s.tlsEstablished({ channelBinding: {} }, 0);
+          if (framing === "stream") s.receive(new TextEncoder().encode(part), 0);
+          else s.receiveMessage(part, false, 0);
+          for (let ev = s.pollEvent(); ev; ev = s.pollEvent()) {
+            if (ev.type === "host-check") s.answerHost(true);
+            else if (ev.type === "verify-password") s.answerPassword(true);
+            else if (ev.type === "scram-credentials") s.answerScramCredentials(null);
+            else if (ev.type === "bind-request") s.answerBind({ accept: ev.resource });
+          }
+          while (s.pollTransmit()) {}
+        }
+        s.handleTimeout(1e9);
+        expect(s.state).toMatch(/^(online|closed)$/);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("the client never throws and ends in a defined state", () => {
+    fc.assert(
+      fc.property(input, fc.constantFrom("stream" as const, "websocket" as const), (parts, framing) => {
+        const c = new ClientSession({ jid: "juliet@im.example.com/r", password: "r0m30myr0m30", framing, tls: "optional", allowPlainInClear: true, mechanisms: ["PLAIN", "SCRAM-SHA-1"] });
+        c.start(0);
+        for (const part of parts) {
+          if (c.state === "tls-handshake") c.tlsEstablished({ channelBinding: {} }, 0);
+          if (framing === "stream") c.receive(new TextEncoder().encode(part), 0);
+          else c.receiveMessage(part, false, 0);
+          for (let ev = c.pollEvent(); ev; ev = c.pollEvent()) {
+            if (ev.type === "auth-failed" && ev.canRetry) c.supplyCredentials({ password: "again" });
+          }
+          while (c.pollTransmit()) {}
+        }
+        c.handleTimeout(1e9);
+        expect(c.state).toMatch(/^(online|closed)$/);
+      }),
+      { numRuns: 400 },
     );
   });
 });
