@@ -26,3 +26,11 @@ export { isLoopbackUri, type WebSocketConstructor, type WebSocketLike, XMPP_SUBP
 export { type EventMap, TypedEmitter } from "./emitter.js";
 export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
 export { monotonicNow, type PumpEvent, SessionPump, type SessionPumpOptions } from "./pump.js";
+export {
+  type HookedConnection,
+  ServerHooksCore,
+  type ServerHooksCoreOptions,
+  type ServerSessionLike,
+  type XmppConnection,
+  type XmppServerHooks,
+} from "./server-core.js";

@@ -10,81 +10,18 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import {
-  type BindAnswer,
-  buildStreamError,
-  type ResourceConflictPolicy,
-  resolveResourceConflict,
-  type SansIoSession,
-  type ScramStoredCredentials,
-  type ServerEvent,
-  type ServerOptions,
-  ServerSession,
-  type StreamErrorCondition,
-  serviceUnavailable,
-} from "@xmpp-sansio/core";
+import { buildStreamError, type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { NS_FRAMING, serialize, type XmlElement, xml } from "@xmpp-sansio/xml";
 import { type WebSocket, WebSocketServer } from "ws";
 import { TypedEmitter } from "./emitter.js";
 import { SessionPump } from "./pump.js";
+import { type HookedConnection, ServerHooksCore, type ServerSessionLike, type XmppConnection, type XmppServerHooks } from "./server-core.js";
+
+export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "./server-core.js";
+export { ServerHooksCore, type ServerHooksCoreOptions } from "./server-core.js";
 
 export { XMPP_SUBPROTOCOL } from "./client.js";
-
-/** The server session surface the adapter drives (the core's `ServerSession`). */
-export interface ServerSessionLike extends SansIoSession<ServerEvent> {
-  start(now: number): void;
-  answerHost(ok: boolean): void;
-  answerScramCredentials(stored: ScramStoredCredentials | null): void;
-  answerPassword(ok: boolean): void;
-  answerExternal(username: string | null): void;
-  answerBind(answer: BindAnswer): void;
-}
-
-type MaybePromise<T> = T | Promise<T>;
-
-/**
- * What a hook sees of a connection: the members `@xmpp-sansio/node`'s `ServerConnection` has too, so one
- * hooks object serves both the TCP and the WebSocket server.
- */
-export interface XmppConnection {
-  readonly id: number;
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  readonly username: string | undefined;
-  readonly mechanism: string | undefined;
-  readonly jid: Jid | undefined;
-  readonly isOnline: boolean;
-  readonly closed: boolean;
-  readonly secure: boolean;
-  send(stanza: XmlElement): void;
-  close(): Promise<void>;
-  closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
-}
-
-/**
- * The application side of the server — the same hooks, in the same shape, as `@xmpp-sansio/node`'s
- * `XmppServerHooks`. Every hook may be async; an exception ends that connection with
- * `<internal-server-error/>` and is reported through the `hookError` event.
- */
-export interface XmppServerHooks<C extends XmppConnection = ServerConnection> {
-  /** Whether we serve `domain` (the client's `to`). Default: it is one of `domains`. */
-  serves?(domain: string): MaybePromise<boolean>;
-  /** Stored SCRAM credentials of `username` for `mechanism`, or `null` if unknown. */
-  scramCredentials?(username: string, mechanism: string, connection: C): MaybePromise<ScramStoredCredentials | null>;
-  /** PLAIN: whether the password is right. Default: refuse. */
-  verifyPassword?(username: string, password: string, connection: C): MaybePromise<boolean>;
-  /** SASL EXTERNAL: never offered over WebSocket here (no client certificates); kept for shape. */
-  external?(peerIdentities: readonly string[], authzid: string | undefined, connection: C): MaybePromise<string | null>;
-  /** Resource binding. Default: the `resourceConflict` policy over the resources already online. */
-  bind?(username: string, resource: string, generated: boolean, connection: C): MaybePromise<BindAnswer>;
-  /** A stanza from an online client, `from` stamped: route it. IQ get/set must be answered. */
-  stanza?(connection: C, stanza: XmlElement): MaybePromise<void>;
-  /** The connection is online (bound). */
-  online?(connection: C): MaybePromise<void>;
-  /** A connection that was online has ended. */
-  offline?(connection: C): MaybePromise<void>;
-}
 
 /** Options of {@link XmppWebSocketServer}. */
 export interface XmppWebSocketServerOptions {
@@ -109,9 +46,9 @@ export interface XmppWebSocketServerOptions {
   /** Further core options (mechanisms, timeouts, limits…). */
   session?: Omit<ServerOptions, "tls" | "defaultDomain" | "framing"> & { maxAuthAttempts?: number };
   /** RFC 6120 §7.7.2.2, for the default bind hook. Default `"assign-new"`. */
-  resourceConflict?: ResourceConflictPolicy;
-  /** The application. */
-  hooks?: XmppServerHooks;
+  resourceConflict?: "override" | "refuse" | "assign-new";
+  /** The application (the same hooks object as for `@xmpp-sansio/node`'s `XmppServer` works). */
+  hooks?: XmppServerHooks<ServerConnection>;
   /** `close()` waits this long for clients to end their streams. Default 5 000 ms. */
   shutdownTimeoutMs?: number;
   /** Largest WebSocket message accepted by `ws` (bytes). Default: the session's stanza limit + 4 KiB. */
@@ -131,7 +68,7 @@ export interface XmppWebSocketServerEvents {
 let nextConnectionId = 1;
 
 /** One WebSocket client connection as the application sees it. */
-export class ServerConnection implements XmppConnection {
+export class ServerConnection implements XmppConnection, HookedConnection {
   readonly id: number;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
@@ -227,14 +164,12 @@ export class ServerConnection implements XmppConnection {
 export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents> {
   private readonly options: XmppWebSocketServerOptions;
   private readonly domains: readonly string[];
-  private readonly hooks: XmppServerHooks;
+  private readonly core: ServerHooksCore<ServerConnection>;
   private readonly http: http.Server | https.Server;
   private readonly ownsHttp: boolean;
   private readonly wss: WebSocketServer;
   private readonly path: string;
   private readonly secure: boolean;
-  private readonly live = new Set<ServerConnection>();
-  private readonly byJid = new Map<string, ServerConnection>();
   private closing = false;
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head);
 
@@ -244,7 +179,14 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     const list = typeof options.domains === "string" ? [options.domains] : options.domains;
     if (list.length === 0) throw new TypeError("XmppWebSocketServer needs at least one domain");
     this.domains = list.map((d) => parseJid(d).domain);
-    this.hooks = options.hooks ?? {};
+    this.core = new ServerHooksCore<ServerConnection>({
+      domains: this.domains,
+      hooks: options.hooks ?? {},
+      ...(options.resourceConflict === undefined ? {} : { resourceConflict: options.resourceConflict }),
+      onHookError: (err, conn) => {
+        if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
+      },
+    });
     this.path = options.path ?? "/xmpp-websocket";
     this.ownsHttp = options.server === undefined;
     this.http = options.server ?? http.createServer((_req, res) => res.writeHead(426, { upgrade: "websocket" }).end());
@@ -281,18 +223,17 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
 
   /** Connections currently open. */
   get connections(): ReadonlySet<ServerConnection> {
-    return this.live;
+    return this.core.live;
   }
 
   /** The online connection bound to this full JID, if any. */
   connectionFor(fullJid: string | Jid): ServerConnection | undefined {
-    return this.byJid.get(typeof fullJid === "string" ? parseJid(fullJid).toString() : fullJid.toString());
+    return this.core.connectionFor(fullJid);
   }
 
   /** The online connections of an account (bare JID). */
   connectionsOf(bareJid: string | Jid): ServerConnection[] {
-    const bare = (typeof bareJid === "string" ? parseJid(bareJid) : bareJid).bare;
-    return [...this.live].filter((c) => c.jid?.bare.equals(bare));
+    return this.core.connectionsOf(bareJid);
   }
 
   /**
@@ -302,7 +243,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
   async close(): Promise<void> {
     this.closing = true;
     this.http.off("upgrade", this.onUpgrade);
-    const all = [...this.live];
+    const all = [...this.core.live];
     for (const c of all) c.abort("system-shutdown", "the server is shutting down");
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((r) => {
@@ -310,7 +251,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     });
     await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
     clearTimeout(timer);
-    for (const c of this.live) c.socket.terminate();
+    for (const c of this.core.live) c.socket.terminate();
     await new Promise<void>((r) => this.wss.close(() => r()));
     if (this.ownsHttp && this.http.listening) {
       this.http.closeAllConnections();
@@ -371,11 +312,11 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       write: (data) => {
         if (ws.readyState === ws.OPEN) ws.send(dec.decode(data));
       },
-      onEvent: (ev) => this.onEvent(conn, ev),
+      onEvent: (ev) => this.core.onEvent(conn, ev),
       onClosed: () => conn.endSocket(),
     });
     conn = new ServerConnection(pump, ws, req, this.secure, closedPromise);
-    this.live.add(conn);
+    this.core.live.add(conn);
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
       pump.interact((s, now) => s.receiveMessage(bytes, isBinary, now));
@@ -383,131 +324,14 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     ws.on("error", () => {});
     ws.on("close", () => {
       pump.transportClosed();
-      this.live.delete(conn);
-      const wasOnline = conn.jid !== undefined;
-      if (wasOnline && this.byJid.get(conn.jid!.toString()) === conn) this.byJid.delete(conn.jid!.toString());
+      this.core.closed(conn);
       resolveClosed();
-      if (wasOnline && this.hooks.offline !== undefined) {
-        Promise.resolve()
-          .then(() => this.hooks.offline!(conn))
-          .catch((err) => this.emitHookError(err, conn));
-      }
     });
     this.emit("connection", conn);
     pump.interact((s, now) => {
       if (this.secure) s.tlsEstablished({ channelBinding: {} }, now);
       (s as ServerSessionLike).start(now);
     });
-  }
-
-  private emitHookError(err: unknown, conn: ServerConnection): void {
-    if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
-  }
-
-  /** Runs an async hook, then gives its answer to the session, unless the connection is gone by then. */
-  private ask<T>(conn: ServerConnection, hook: () => MaybePromise<T>, answer: (session: ServerSessionLike, value: T) => void): void {
-    Promise.resolve()
-      .then(hook)
-      .then(
-        (value) => {
-          if (conn.pump.session.state === "closed" || conn.closed) return;
-          conn.pump.interact((s) => answer(s as ServerSessionLike, value));
-        },
-        (err: unknown) => {
-          this.emitHookError(err, conn);
-          conn.abort("internal-server-error");
-        },
-      )
-      .catch((err: unknown) => {
-        this.emitHookError(err, conn);
-        conn.abort("internal-server-error");
-      });
-  }
-
-  private onEvent(conn: ServerConnection, ev: ServerEvent): void {
-    const h = this.hooks;
-    switch (ev.type) {
-      case "host-check":
-        this.ask(
-          conn,
-          () => (h.serves !== undefined ? h.serves(ev.domain) : this.domains.includes(ev.domain)),
-          (s, ok) => s.answerHost(ok === true),
-        );
-        return;
-      case "scram-credentials":
-        this.ask(
-          conn,
-          () => (h.scramCredentials !== undefined ? h.scramCredentials(ev.username, ev.mechanism, conn) : null),
-          (s, stored) => s.answerScramCredentials(stored ?? null),
-        );
-        return;
-      case "verify-password":
-        this.ask(
-          conn,
-          () => (h.verifyPassword !== undefined ? h.verifyPassword(ev.username, ev.password, conn) : false),
-          (s, ok) => s.answerPassword(ok === true),
-        );
-        return;
-      case "external-identity":
-        this.ask(
-          conn,
-          () => (h.external !== undefined ? h.external(ev.peerIdentities, ev.authzid, conn) : null),
-          (s, user) => s.answerExternal(user ?? null),
-        );
-        return;
-      case "authenticated":
-        if (ev.username !== undefined) conn.username = ev.username;
-        conn.mechanism = ev.mechanism;
-        return;
-      case "bind-request":
-        this.ask(
-          conn,
-          () => (h.bind !== undefined ? h.bind(ev.username, ev.resource, ev.generated, conn) : this.defaultBind(ev.username, ev.resource)),
-          (s, answer) => s.answerBind(answer),
-        );
-        return;
-      case "online": {
-        conn.jid = ev.jid;
-        const key = ev.jid.toString();
-        const previous = this.byJid.get(key);
-        if (previous !== undefined && previous !== conn) previous.abort("conflict", "replaced by a new session");
-        this.byJid.set(key, conn);
-        if (h.online !== undefined) this.run(conn, () => h.online!(conn));
-        return;
-      }
-      case "stanza": {
-        const stanza = ev.stanza;
-        if (h.stanza !== undefined) this.run(conn, () => h.stanza!(conn, stanza));
-        else if (stanza.name === "iq" && (stanza.attr("type") === "get" || stanza.attr("type") === "set")) {
-          const reply = serviceUnavailable(stanza);
-          if (reply !== undefined) conn.pump.session.send(reply);
-        }
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  /** Calls a hook with no answer; errors end the connection. Synchronous parts run now (stanza order). */
-  private run(conn: ServerConnection, hook: () => MaybePromise<void>): void {
-    const fail = (err: unknown) => {
-      this.emitHookError(err, conn);
-      conn.abort("internal-server-error");
-    };
-    try {
-      const r = hook();
-      if (r !== undefined && typeof (r as Promise<void>).then === "function") (r as Promise<void>).catch(fail);
-    } catch (err) {
-      queueMicrotask(() => fail(err));
-    }
-  }
-
-  private defaultBind(username: string, resource: string): BindAnswer {
-    const policy = this.options.resourceConflict ?? "assign-new";
-    const inUse = new Set<string>();
-    for (const c of this.live) if (c.jid !== undefined && c.jid.local === username) inUse.add(c.jid.resource);
-    return resolveResourceConflict(resource, inUse, policy);
   }
 }
 
