@@ -1,6 +1,6 @@
 import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { ServerSession, serviceUnavailable } from "../src/index.js";
+import { ClientSession, resolveResourceConflict, ServerSession, serviceUnavailable } from "../src/index.js";
 import { CB, enc, makePair, type PairOptions } from "./harness.js";
 
 function online(opts: PairOptions = {}, secureFirst = false) {
@@ -230,5 +230,43 @@ describe("downgrade protection and EXTERNAL", () => {
   it("client tls: optional continues in the clear when the server offers no STARTTLS", () => {
     const p = online({ client: { tls: "optional" }, server: { tls: "none", allowPlainInClear: true } });
     expect(p.client.state).toBe("online");
+  });
+});
+
+describe("resolveResourceConflict (RFC 6120 §7.7.2.2)", () => {
+  const inUse = new Set(["balcony", "balcony.2"]);
+  it("free resource: accepted under every policy", () => {
+    for (const policy of ["override", "refuse", "assign-new"] as const) expect(resolveResourceConflict("garden", inUse, policy)).toEqual({ accept: "garden" });
+  });
+  it("override: accepted (the app terminates the other session with <conflict/>)", () => {
+    expect(resolveResourceConflict("balcony", inUse, "override")).toEqual({ accept: "balcony" });
+  });
+  it("refuse: <conflict/>", () => {
+    expect(resolveResourceConflict("balcony", ["balcony"], "refuse")).toMatchObject({ refuse: "conflict" });
+  });
+  it("assign-new: a fresh resource not in use", () => {
+    expect(resolveResourceConflict("balcony", inUse, "assign-new")).toEqual({ accept: "balcony.3" });
+    expect(resolveResourceConflict("balcony", inUse, "assign-new", () => "x7")).toEqual({ accept: "balcony.x7" });
+  });
+  it("client: <conflict/> → one retry without a resource; a second refusal → bind-failed, then close", () => {
+    const H = "<stream:stream from='im.example.com' id='x' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+    const c = new ClientSession({ jid: "juliet@im.example.com/balcony", password: "x", tls: "none", allowPlainInClear: true, mechanisms: ["PLAIN"] });
+    const out = () => new TextDecoder().decode(c.pollTransmit() ?? new Uint8Array());
+    c.start(0);
+    c.receive(enc(`${H}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`), 0);
+    c.receive(enc(`<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>${H}<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>`), 0);
+    const first = out();
+    expect(first).toContain("<resource>balcony</resource>");
+    const id1 = /<iq type='set' id='([^']+)'/.exec(first)![1];
+    c.receive(enc(`<iq type='error' id='${id1}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`), 0);
+    const second = out();
+    expect(second).not.toContain("<resource>");
+    const id2 = /<iq type='set' id='([^']+)'/.exec(second)![1];
+    c.receive(enc(`<iq type='error' id='${id2}'><error type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`), 0);
+    const evs = [];
+    for (let ev = c.pollEvent(); ev; ev = c.pollEvent()) evs.push(ev);
+    expect(evs).toContainEqual({ type: "bind-failed", condition: "not-allowed" });
+    expect(c.state).toBe("closing");
+    expect(out()).toBe("</stream:stream>");
   });
 });
