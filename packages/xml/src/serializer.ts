@@ -62,17 +62,55 @@ interface Frame {
   readonly qname: string;
 }
 
+// Strings that need no escaping and hold nothing XML forbids take the fast path: a native regex test.
+const TEXT_CHECK = /[&<>\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const ATTR_CHECK = /[&<'\t\n\r\x00-\x1F\uFFFE\uFFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);
+const ENCODER = new TextEncoder();
+
 /**
- * Writes XML straight into a growing byte buffer: names checked, text and attribute values escaped and
- * UTF-8 encoded in one pass, namespace declarations minimal for the given context. Reuse one writer per
- * connection; {@link take} hands out the bytes written so far.
+ * Escapes `s` for text (`table` = TEXT_ESCAPE) or a single-quoted attribute value (ATTR_ESCAPE), refusing
+ * what XML cannot carry. Most strings need nothing and are returned as they are.
+ */
+function escapeFor(s: string, check: RegExp, table: Uint8Array): string {
+  if (!isWellFormed(s)) throw new XmlSerializeError("lone surrogate in a string: it has no UTF-8 encoding");
+  if (!check.test(s)) return s;
+  let out = "";
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      const k = table[c]!;
+      if (k === 0) continue;
+      if (k === 2) throw new XmlSerializeError(`U+${c.toString(16).padStart(4, "0").toUpperCase()} cannot appear in XML`);
+      out += s.slice(start, i) + ESCAPES[c]!;
+      start = i + 1;
+    } else if (c >= 0xfffe) {
+      throw new XmlSerializeError(`U+${c.toString(16).toUpperCase()} cannot appear in XML`);
+    }
+  }
+  return out + s.slice(start);
+}
+
+/**
+ * Writes XML into a growing byte buffer: names checked, text and attribute values escaped, namespace
+ * declarations minimal for the given context. Markup is assembled as a string (escaping only the strings
+ * that need it, found by one native regex test each) and UTF-8-encoded once per call, natively, straight
+ * into the buffer with `TextEncoder.encodeInto`. Reuse one writer per connection; {@link take} hands out
+ * the bytes written so far.
  *
  * Lone surrogates, C0 control characters, U+FFFE/U+FFFF and invalid names are refused with an
- * {@link XmlSerializeError} — the output is always well-formed, never silently altered.
+ * {@link XmlSerializeError}; a call that throws writes nothing, so the output is always well-formed.
  */
 export class XmlWriter {
   private out: Uint8Array;
   private len = 0;
+  /** Markup written but not yet encoded into `out`. */
+  private acc = "";
   private readonly validNames = new Set<string>();
 
   constructor(initialCapacity = 4096) {
@@ -81,16 +119,19 @@ export class XmlWriter {
 
   /** Bytes written and not yet taken. */
   get length(): number {
+    this.flush();
     return this.len;
   }
 
-  /** Discards what was written and not taken (e.g. after an {@link XmlSerializeError}). */
+  /** Discards what was written and not taken. */
   reset(): void {
     this.len = 0;
+    this.acc = "";
   }
 
   /** Returns a copy of the bytes written so far and empties the writer. */
   take(): Uint8Array {
+    this.flush();
     const bytes = this.out.slice(0, this.len);
     this.len = 0;
     return bytes;
@@ -98,43 +139,41 @@ export class XmlWriter {
 
   /** Writes a string of markup as is (ASCII only; for fixed protocol text such as `</stream:stream>`). */
   raw(ascii: string): this {
-    this.reserve(ascii.length);
-    const out = this.out;
-    let len = this.len;
-    for (let i = 0; i < ascii.length; i++) {
-      const c = ascii.charCodeAt(i);
-      if (c >= 0x80) throw new XmlSerializeError("raw() takes ASCII only");
-      out[len++] = c;
-    }
-    this.len = len;
+    if (/[^\x00-\x7F]/.test(ascii)) throw new XmlSerializeError("raw() takes ASCII only");
+    this.acc += ascii;
     return this;
   }
 
   /** Writes escaped character data. */
   text(s: string): this {
-    this.escaped(s, TEXT_ESCAPE);
+    this.acc += escapeFor(s, TEXT_CHECK, TEXT_ESCAPE);
     return this;
   }
 
   /** Writes an element and its descendants. Iterative: depth is bounded by memory, not the call stack. */
   element(el: XmlElement, context: NamespaceContext = EMPTY_CONTEXT): this {
-    const rootScope = contextScope(context);
-    const stack: Frame[] = [];
-    let frame: Frame | undefined = this.open(el, rootScope, stack);
-    while (frame !== undefined) {
-      const children = frame.el.children;
-      if (frame.index < children.length) {
-        const child = children[frame.index++]!;
-        if (typeof child === "string") this.escaped(child, TEXT_ESCAPE);
-        else {
-          const next = this.open(child, frame.scope, stack);
-          if (next !== undefined) frame = next;
+    const before = this.acc;
+    try {
+      const stack: Frame[] = [];
+      let frame: Frame | undefined = this.open(el, contextScope(context), stack);
+      while (frame !== undefined) {
+        const children = frame.el.children;
+        if (frame.index < children.length) {
+          const child = children[frame.index++]!;
+          if (typeof child === "string") this.acc += escapeFor(child, TEXT_CHECK, TEXT_ESCAPE);
+          else {
+            const next = this.open(child, frame.scope, stack);
+            if (next !== undefined) frame = next;
+          }
+          continue;
         }
-        continue;
+        this.acc += `</${frame.qname}>`;
+        stack.pop();
+        frame = stack[stack.length - 1];
       }
-      this.closeTag(frame.qname);
-      stack.pop();
-      frame = stack[stack.length - 1];
+    } catch (error) {
+      this.acc = before;
+      throw error;
     }
     return this;
   }
@@ -145,16 +184,22 @@ export class XmlWriter {
    * in scope for its children.
    */
   startTag(el: XmlElement, declare: NamespaceContext, prefix = ""): NamespaceContext {
-    const qname = prefix === "" ? this.checkName(el.name) : `${this.checkName(prefix)}:${this.checkName(el.name)}`;
-    this.byte(0x3c).ascii(qname);
-    const prefixes = new Map(declare.prefixes ?? []);
-    if (declare.defaultNs !== "") this.attrRaw("xmlns", declare.defaultNs);
-    for (const [p, uri] of prefixes) this.attrRaw(`xmlns:${this.checkName(p)}`, uri);
-    const bindings: string[] = [];
-    for (const [p, uri] of prefixes) bindings.push(p, uri);
-    this.attributes(el, bindings);
-    this.byte(0x3e);
-    return { defaultNs: declare.defaultNs, prefixes };
+    const before = this.acc;
+    try {
+      const qname = prefix === "" ? this.checkName(el.name) : `${this.checkName(prefix)}:${this.checkName(el.name)}`;
+      this.acc += `<${qname}`;
+      const prefixes = new Map(declare.prefixes ?? []);
+      if (declare.defaultNs !== "") this.attr("xmlns", declare.defaultNs);
+      for (const [p, uri] of prefixes) this.attr(`xmlns:${this.checkName(p)}`, uri);
+      const bindings: string[] = [];
+      for (const [p, uri] of prefixes) bindings.push(p, uri);
+      this.attributes(el, bindings);
+      this.acc += ">";
+      return { defaultNs: declare.defaultNs, prefixes };
+    } catch (error) {
+      this.acc = before;
+      throw error;
+    }
   }
 
   private open(el: XmlElement, scope: WriteScope, stack: Frame[]): Frame | undefined {
@@ -176,17 +221,17 @@ export class XmlWriter {
       }
     }
     const qname = prefix === "" ? name : `${prefix}:${name}`;
-    this.byte(0x3c).ascii(qname);
-    if (declareDefault) this.attrRaw("xmlns", el.ns);
+    this.acc += `<${qname}`;
+    if (declareDefault) this.attr("xmlns", el.ns);
     let bindings = scope.bindings;
     if (el._attrs.length > 0) bindings = this.attributes(el, bindings);
-    const childScope: WriteScope =
-      defaultNs === scope.defaultNs && bindings === scope.bindings ? scope : { defaultNs, bindings };
     if (el.children.length === 0) {
-      this.byte(0x2f).byte(0x3e);
+      this.acc += "/>";
       return undefined;
     }
-    this.byte(0x3e);
+    this.acc += ">";
+    const childScope: WriteScope =
+      defaultNs === scope.defaultNs && bindings === scope.bindings ? scope : { defaultNs, bindings };
     const frame: Frame = { el, index: 0, scope: childScope, qname };
     stack.push(frame);
     return frame;
@@ -200,11 +245,11 @@ export class XmlWriter {
       const name = this.checkName(a[i + 1]!);
       const value = a[i + 2]!;
       if (ns === "") {
-        this.attrRaw(name, value);
+        this.attr(name, value);
         continue;
       }
       if (ns === NS_XML) {
-        this.attrRaw(`xml:${name}`, value);
+        this.attr(`xml:${name}`, value);
         continue;
       }
       // Declarations are made by the writer, never taken from attributes: that could rebind prefixes.
@@ -215,21 +260,15 @@ export class XmlWriter {
         while (bindingFor(bindings, `ns${n}`) !== undefined) n++;
         prefix = `ns${n}`;
         bindings = [...bindings, prefix, ns];
-        this.attrRaw(`xmlns:${prefix}`, ns);
+        this.attr(`xmlns:${prefix}`, ns);
       }
-      this.attrRaw(`${prefix}:${name}`, value);
+      this.attr(`${prefix}:${name}`, value);
     }
     return bindings;
   }
 
-  private attrRaw(qname: string, value: string): void {
-    this.byte(0x20).ascii(qname).byte(0x3d).byte(0x27);
-    this.escaped(value, ATTR_ESCAPE);
-    this.byte(0x27);
-  }
-
-  private closeTag(qname: string): void {
-    this.byte(0x3c).byte(0x2f).ascii(qname).byte(0x3e);
+  private attr(qname: string, value: string): void {
+    this.acc += ` ${qname}='${escapeFor(value, ATTR_CHECK, ATTR_ESCAPE)}'`;
   }
 
   private checkName(name: string): string {
@@ -240,70 +279,18 @@ export class XmlWriter {
     return name;
   }
 
-  private byte(b: number): this {
-    if (this.len >= this.out.length) this.reserve(1);
-    this.out[this.len++] = b;
-    return this;
-  }
-
-  /** Writes a name already checked by {@link checkName} (possibly non-ASCII). */
-  private ascii(s: string): this {
-    this.escaped(s, TEXT_ESCAPE);
-    return this;
-  }
-
-  private reserve(n: number): void {
-    const need = this.len + n;
-    if (need <= this.out.length) return;
-    const grown = new Uint8Array(Math.max(need, this.out.length * 2));
-    grown.set(this.out.subarray(0, this.len));
-    this.out = grown;
-  }
-
-  /** UTF-8 encodes `s` with the given escape table, refusing characters XML cannot carry. */
-  private escaped(s: string, table: Uint8Array): void {
-    const n = s.length;
-    if (this.len + n * 6 > this.out.length) this.reserve(n * 6);
-    const out = this.out;
-    let len = this.len;
-    for (let i = 0; i < n; i++) {
-      let c = s.charCodeAt(i);
-      if (c < 0x80) {
-        const k = table[c]!;
-        if (k === 0) out[len++] = c;
-        else if (k === 1) {
-          const e = ESCAPES[c]!;
-          for (let j = 0; j < e.length; j++) out[len++] = e.charCodeAt(j);
-        } else {
-          this.len = len;
-          throw new XmlSerializeError(`U+${c.toString(16).padStart(4, "0").toUpperCase()} cannot appear in XML`);
-        }
-      } else if (c < 0x800) {
-        out[len++] = 0xc0 | (c >> 6);
-        out[len++] = 0x80 | (c & 0x3f);
-      } else if (c >= 0xd800 && c <= 0xdfff) {
-        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-        if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) {
-          this.len = len;
-          throw new XmlSerializeError("lone surrogate in a string: it has no UTF-8 encoding");
-        }
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-        out[len++] = 0xf0 | (c >> 18);
-        out[len++] = 0x80 | ((c >> 12) & 0x3f);
-        out[len++] = 0x80 | ((c >> 6) & 0x3f);
-        out[len++] = 0x80 | (c & 0x3f);
-      } else {
-        if (c >= 0xfffe) {
-          this.len = len;
-          throw new XmlSerializeError(`U+${c.toString(16).toUpperCase()} cannot appear in XML`);
-        }
-        out[len++] = 0xe0 | (c >> 12);
-        out[len++] = 0x80 | ((c >> 6) & 0x3f);
-        out[len++] = 0x80 | (c & 0x3f);
-      }
+  /** Encodes pending markup into the byte buffer. */
+  private flush(): void {
+    const s = this.acc;
+    if (s === "") return;
+    this.acc = "";
+    const need = this.len + s.length * 3; // UTF-8 needs at most 3 bytes per UTF-16 unit
+    if (need > this.out.length) {
+      const grown = new Uint8Array(Math.max(need, this.out.length * 2));
+      grown.set(this.out.subarray(0, this.len));
+      this.out = grown;
     }
-    this.len = len;
+    this.len += ENCODER.encodeInto(s, this.out.subarray(this.len)).written;
   }
 }
 
