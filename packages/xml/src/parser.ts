@@ -291,6 +291,8 @@ export class StreamParser {
           this.buf = EMPTY;
           this.owned = false;
           this.pos = this.end = 0;
+          this.latin = "";
+          this.latinEnd = -1;
         }
         return undefined;
       }
