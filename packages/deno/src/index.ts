@@ -1,1 +1,20 @@
-export {};
+/**
+ * `@xmpp-sansio/deno`: the xmpp-sansio core on Deno — `XmppClient` over `Deno.connect` + `Deno.startTls`
+ * or `Deno.connectTls` (XEP-0368, ALPN `xmpp-client`), and `XmppServer` on `Deno.listen` /
+ * `Deno.listenTls`. Same client API and typed errors as `@xmpp-sansio/node` and `@xmpp-sansio/websocket`.
+ *
+ * @module
+ */
+export { XmppClient, type XmppClientOptions } from "./client.js";
+export { ServerConnection, XmppServer, type XmppServerEvents, type XmppServerOptions } from "./server.js";
+export {
+  AuthError,
+  BindError,
+  type ClientCloseInfo,
+  ConnectionError,
+  IqTimeoutError,
+  StanzaErrorException,
+  StreamErrorException,
+  type XmppClientEvents,
+  type XmppServerHooks,
+} from "@xmpp-sansio/websocket";

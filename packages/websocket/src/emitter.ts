@@ -13,7 +13,7 @@ type Listener = (...args: any[]) => void;
 
 /** A typed emitter. Listener exceptions propagate to the `emit` caller, as with Node's. */
 export class TypedEmitter<T extends EventMap> {
-  private readonly listeners = new Map<keyof T, Array<{ fn: Listener; once: boolean }>>();
+  private readonly handlers = new Map<keyof T, Array<{ fn: Listener; once: boolean }>>();
 
   /** Adds a listener. */
   on<K extends keyof T>(event: K, listener: (...args: T[K]) => void): this {
@@ -29,7 +29,7 @@ export class TypedEmitter<T extends EventMap> {
 
   /** Removes a listener (the last one added, if added several times). */
   off<K extends keyof T>(event: K, listener: (...args: T[K]) => void): this {
-    const list = this.listeners.get(event);
+    const list = this.handlers.get(event);
     if (list === undefined) return this;
     for (let i = list.length - 1; i >= 0; i--) {
       if (list[i]!.fn === (listener as Listener)) {
@@ -42,7 +42,7 @@ export class TypedEmitter<T extends EventMap> {
 
   /** Calls the listeners of `event` in order; returns whether there were any. */
   emit<K extends keyof T>(event: K, ...args: T[K]): boolean {
-    const list = this.listeners.get(event);
+    const list = this.handlers.get(event);
     if (list === undefined || list.length === 0) return false;
     for (const entry of [...list]) {
       if (entry.once) this.off(event, entry.fn);
@@ -53,12 +53,12 @@ export class TypedEmitter<T extends EventMap> {
 
   /** How many listeners `event` has. */
   listenerCount<K extends keyof T>(event: K): number {
-    return this.listeners.get(event)?.length ?? 0;
+    return this.handlers.get(event)?.length ?? 0;
   }
 
   private add<K extends keyof T>(event: K, fn: (...args: T[K]) => void, once: boolean): void {
-    let list = this.listeners.get(event);
-    if (list === undefined) this.listeners.set(event, (list = []));
+    let list = this.handlers.get(event);
+    if (list === undefined) this.handlers.set(event, (list = []));
     list.push({ fn: fn as Listener, once });
   }
 }

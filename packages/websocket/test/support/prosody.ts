@@ -29,6 +29,12 @@ export interface RunningProsody {
   /** `ws://127.0.0.1:<port>/xmpp-websocket` */
   webSocketUrl: string;
   httpPort: number;
+  /** STARTTLS c2s port. */
+  c2sPort: number;
+  /** Direct TLS c2s port (XEP-0368). */
+  directTlsPort: number;
+  /** Path of the self-signed certificate (CA:FALSE, so rustls/Deno accept it as a trust anchor too). */
+  certFile: string;
   accounts: Record<string, string>;
   debugLog(): string;
   stop(): Promise<void>;
@@ -77,7 +83,7 @@ export async function startProsody(options: { passwordHash?: "SHA-1" | "SHA-256"
   mkdirSync(join(base, "data"), { recursive: true });
   execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", join(base, "localhost.key"), "-out", join(base, "localhost.crt")],
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth", "-keyout", join(base, "localhost.key"), "-out", join(base, "localhost.crt")],
     { stdio: "pipe", timeout: 30_000 },
   );
   const [c2s, direct, s2s, http, https] = await freePorts(5);
@@ -133,6 +139,9 @@ VirtualHost "localhost"
     domain,
     webSocketUrl: `ws://127.0.0.1:${http}/xmpp-websocket`,
     httpPort: http!,
+    c2sPort: c2s!,
+    directTlsPort: direct!,
+    certFile: join(base, "localhost.crt"),
     accounts,
     debugLog: () => {
       try {
