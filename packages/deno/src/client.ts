@@ -67,7 +67,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, onLate: (value: T) => void): 
  * ```ts
  * import { XmppClient } from "@xmpp-sansio/deno";
  * const client = new XmppClient({ jid: "juliet@example.com", password: "r0m30myr0m30" });
- * for await (const stanza of (await client.online(), client.stanzas())) console.log(stanza.name);
+ * await client.online();
+ * for await (const stanza of client.stanzas()) console.log(stanza.name);
  * ```
  */
 export class XmppClient extends SessionClient<XmppClientOptions> {
