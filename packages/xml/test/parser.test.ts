@@ -201,6 +201,63 @@ describe("character data and attribute values", () => {
   });
 });
 
+describe("string slicing from the decoded buffer", () => {
+  /** Pushes each chunk as a view at byte offset `shift` of a larger buffer, then drains events. */
+  function parseShifted(chunks: readonly Uint8Array[], shift: number): ParseEvent[] {
+    const parser = new StreamParser();
+    const events: ParseEvent[] = [];
+    for (const chunk of chunks) {
+      const backing = new Uint8Array(chunk.length + shift + 5).fill(0xff); // bytes around the view are invalid UTF-8
+      backing.set(chunk, shift);
+      parser.push(backing.subarray(shift, shift + chunk.length));
+      for (let ev = parser.next(); ev !== undefined; ev = parser.next()) events.push(ev);
+    }
+    return events;
+  }
+
+  // Runs of 1-, 2-, 3- and 4-byte characters of varied lengths, so that values start and end at every
+  // position relative to 4-byte words and surrogate pairs shift UTF-16 indices.
+  const pieces = ["a", "é", "€", "😀", "\u{10FFFD}", "0123456789abcdef", "ü😀ü", "€€€€€€€€", "xyz", "&amp;"];
+  const plain = (s: string) => s.replaceAll("&amp;", "&");
+  const cases: Array<{ attr: string; text: string; tail: string }> = [];
+  for (let k = 0; k < 24; k++) {
+    const at = (m: number) => pieces[(k * m + m) % pieces.length]!;
+    cases.push({ attr: at(1) + at(3) + at(7) + "q".repeat(k % 5), text: at(5) + at(2) + at(9) + "t".repeat(k % 7), tail: at(k) });
+  }
+  const body = cases.map((c, k) => `<m id='${k}' a='${c.attr}'><b x='${c.tail}'>${c.text}</b>${c.tail}<e v='${c.attr}${c.tail}'/></m>`).join("");
+  const input = stream(body);
+
+  function check(events: readonly ParseEvent[]): void {
+    expect(lastError(events)).toBeUndefined();
+    const els = elements(events);
+    expect(els).toHaveLength(cases.length);
+    for (let k = 0; k < cases.length; k++) {
+      const c = cases[k]!;
+      const el = els[k]!;
+      expect(el.attr("a")).toBe(plain(c.attr));
+      expect(el.getChild("b")!.attr("x")).toBe(plain(c.tail));
+      expect(el.getChildText("b")).toBe(plain(c.text));
+      expect(el.text()).toBe(plain(c.tail));
+      expect(el.getChild("e")!.attr("v")).toBe(plain(c.attr + c.tail));
+    }
+  }
+
+  it("maps byte offsets to string offsets across 1–4-byte characters at any alignment", () => {
+    for (let shift = 0; shift < 4; shift++) check(parseShifted([input], shift));
+  });
+
+  it("maps them the same way when a chunk boundary falls anywhere, inside characters included", () => {
+    for (let cut = 1; cut < input.length; cut += 3) {
+      check(parseShifted(split(input, [cut]), cut & 3));
+      check(parseShifted(split(input, [cut, cut + 7, cut + 61]), (cut >> 2) & 3));
+    }
+  });
+
+  it("maps them the same way byte by byte", () => {
+    check(parseShifted(Array.from(input, (b) => Uint8Array.of(b)), 1));
+  });
+});
+
 describe("restarts and the STARTTLS boundary", () => {
   it("reset() at the byte after </success> parses the next stream from the same chunk", () => {
     const next = `<?xml version='1.0'?>${HDR}<iq type='result' id='b'/>`;
