@@ -152,7 +152,9 @@ export class SocketDriver<E extends DriverEvent> {
           }
           if (ev.type === "closed") {
             this.flush(true);
-            this.endSocket();
+            // A peer that let the close deadline pass gets no more patience: drop the connection.
+            if ((ev as { reason?: string }).reason === "timeout") this.destroyAfterFlush();
+            else this.endSocket();
           }
           this.opts.onEvent(ev);
           this.flush(false);
@@ -223,6 +225,8 @@ export class SocketDriver<E extends DriverEvent> {
     }
     this.sock = secure;
     this.blocked = false;
+    // The TLS socket wraps the plain one; closing it does not always close the TCP connection underneath.
+    secure.once("close", () => plain.destroy());
     this.attach(secure);
     secure.off("error", this.onError);
     secure.on("error", (err: Error) => {
@@ -277,6 +281,15 @@ export class SocketDriver<E extends DriverEvent> {
     }
     this.sock.end();
     this.lingerTimer = setTimeout(() => this.sock.destroy(), this.opts.lingerMs ?? 5_000);
+    this.lingerTimer.unref();
+  }
+
+  private destroyAfterFlush(): void {
+    if (this.ended) return;
+    this.ended = true;
+    // end() flushes what is queued, then destroy once it is out (or at once if nothing is).
+    this.sock.end(() => this.sock.destroy());
+    this.lingerTimer = setTimeout(() => this.sock.destroy(), 1_000);
     this.lingerTimer.unref();
   }
 
