@@ -55,9 +55,9 @@ describe.skipIf(denoMissing !== undefined)("deno test", () => {
     rmSync(cert.dir, { recursive: true, force: true });
   });
 
-  it("workspace sources load and run in Deno", async () => {
-    const { code, output } = await denoTest(["test-deno/trivial_test.ts"]);
-    expect(output).toMatch(/ok \| 1 passed \| 0 failed/);
+  it("workspace sources load and run in Deno; the client API matches the other transports", async () => {
+    const { code, output } = await denoTest(["test-deno/trivial_test.ts", "test-deno/api_test.ts"]);
+    expect(output).toMatch(/ok \| 2 passed \| 0 failed/);
     expect(code, output).toBe(0);
   });
 

@@ -71,6 +71,29 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     expect(juliet.isOnline).toBe(false);
   });
 
+  it("discovers the endpoint with XEP-0156 host-meta (real fetch, loopback http) when no service is given", async () => {
+    const http = await import("node:http");
+    const xrd = `<?xml version='1.0' encoding='utf-8'?><XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel='urn:xmpp:alt-connections:websocket' href='${demo.url}'/></XRD>`;
+    const site = http.createServer((req, res) => {
+      if (req.url === "/.well-known/host-meta") res.writeHead(200, { "content-type": "application/xrd+xml" }).end(xrd);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => site.listen(0, "127.0.0.1", r));
+    try {
+      const base = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
+      const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, allowInsecure: true, discovery: { baseUrl: base }, WebSocket: WS });
+      await c.online();
+      expect(c.endpoint).toBe(demo.url);
+      await c.close();
+      // Without allowInsecure the ws: link (and the http: base) are refused.
+      const d = new XmppClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, discovery: { baseUrl: base }, WebSocket: WS });
+      await expect(d.online()).rejects.toThrow(/https/);
+    } finally {
+      site.closeAllConnections();
+      await new Promise<void>((r) => site.close(() => r()));
+    }
+  });
+
   it("a wrong password rejects online() with AuthError", async () => {
     const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: "wrong", service: demo.url, WebSocket: WS });
     await expect(c.online()).rejects.toMatchObject({ name: "AuthError", condition: "not-authorized" });
