@@ -125,6 +125,32 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     await c.closed;
   });
 
+  it("limits: an oversized stanza before authentication is a stream error; an oversized frame is cut by ws", async () => {
+    const c = await rawClient(demo.url);
+    c.ws.send(OPEN);
+    await c.waitFor((m) => m.includes("features"));
+    c.ws.send(`<message xmlns='jabber:client'><body>${"x".repeat(20_000)}</body></message>`);
+    await c.waitFor((m) => /policy-violation|resource-constraint/.test(m));
+    await c.closed;
+
+    const d = await rawClient(demo.url);
+    d.ws.send(`<message xmlns='jabber:client'><body>${"x".repeat(300 * 1024)}</body></message>`);
+    const [code] = (await d.closed) as [number];
+    expect(code).toBe(1009); // RFC 6455 "message too big": never buffered whole
+  });
+
+  it("deadlines: a client that never negotiates gets <connection-timeout/> (timer via SessionPump)", async () => {
+    const slow = await startDemoServer({ session: { timeouts: { negotiationMs: 150 } } });
+    try {
+      const c = await rawClient(slow.url);
+      c.ws.send(OPEN);
+      await c.waitFor((m) => m.includes("connection-timeout"));
+      await c.closed;
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("the client refuses a binary frame from the server", async () => {
     const { WebSocketServer } = await import("ws");
     const evil = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "xmpp" });
