@@ -339,7 +339,12 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
 
   private tlsOptions(): tls.ConnectionOptions {
     const t = this.options.tls ?? {};
-    const out: tls.ConnectionOptions = { ...(t.extra ?? {}), servername: this.address.domain };
+    const domain = this.address.domain;
+    // The certificate is checked against the JID's domain, never the host we resolved or were given.
+    // SNI cannot carry an IP literal (RFC 6066 §3): then only the identity check names it.
+    const out: tls.ConnectionOptions = net.isIP(domain.replace(/^\[|\]$/g, ""))
+      ? { ...(t.extra ?? {}), checkServerIdentity: (_host, cert) => tls.checkServerIdentity(domain.replace(/^\[|\]$/g, ""), cert) }
+      : { ...(t.extra ?? {}), servername: domain };
     if (t.ca !== undefined) out.ca = t.ca;
     if (t.rejectUnauthorized !== undefined) out.rejectUnauthorized = t.rejectUnauthorized;
     if (t.cert !== undefined) out.cert = t.cert;
@@ -398,6 +403,9 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         this.connectionError ??= new ConnectionError("tls-failed", `TLS handshake failed: ${err.message}`, { cause: err, endpoint: `${candidate.host}:${candidate.port}` });
       },
       onSocketClose: (err) => this.onSocketClose(driver, err),
+      onInternalError: (err) => {
+        this.connectionError ??= new ConnectionError("closed", `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      },
     });
     this.driver = driver;
     driver.interact((s, now) => {
@@ -415,13 +423,13 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         const waiters = this.onlineWaiters;
         this.onlineWaiters = [];
         for (const w of waiters) w.resolve(ev.jid);
-        this.emit("online", ev.jid);
+        this.emitToUser("online", ev.jid);
         return;
       }
       case "stanza": {
         const s = ev.stanza;
-        this.emit("stanza", s);
-        if (s.name === "message" || s.name === "presence" || s.name === "iq") this.emit(s.name, s);
+        this.emitToUser("stanza", s);
+        if (s.name === "message" || s.name === "presence" || s.name === "iq") this.emitToUser(s.name, s);
         for (const sub of this.subscribers) sub.push(s);
         return;
       }
@@ -437,7 +445,9 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         const p = this.pending.get(ev.id);
         if (p === undefined) return;
         this.pending.delete(ev.id);
-        p.reject(new IqTimeoutError(ev.id, p.timeoutMs));
+        // The core also reports tracked IQs as timed out when the session ends: that is a lost connection.
+        if (this.session?.state === "closed") p.reject(new ConnectionError("closed", `the connection closed before the answer to iq ${JSON.stringify(ev.id)}`));
+        else p.reject(new IqTimeoutError(ev.id, p.timeoutMs));
         return;
       }
       case "auth-failed":
@@ -466,6 +476,20 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * Emits to application listeners. A listener that throws does not disturb the session (the driver is
+   * mid-dispatch): the exception is re-thrown on its own, as Node does for throwing socket listeners.
+   */
+  private emitToUser<K extends "online" | "stanza" | "message" | "presence" | "iq">(name: K, ...args: XmppClientEvents[K]): void {
+    try {
+      (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
     }
   }
 

@@ -34,6 +34,8 @@ export interface SocketDriverOptions<E extends DriverEvent> {
   tlsInfo?(socket: TLSSocket): Omit<TlsInfo, "channelBinding">;
   /** Once, when the (last) socket has closed. `error` is the first socket error seen, if any. */
   onSocketClose(error: Error | undefined): void;
+  /** An exception from the session or an event handler during socket/timer-driven processing. */
+  onInternalError?(error: unknown): void;
   /** A TLS handshake or certificate error during STARTTLS. */
   onTlsError?(error: Error): void;
   /** Clock. Default `performance.now`. */
@@ -62,7 +64,7 @@ export class SocketDriver<E extends DriverEvent> {
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private readonly onData = (chunk: Buffer) => this.interact((s, now) => s.receive(chunk, now));
+  private readonly onData = (chunk: Buffer) => this.guarded((s, now) => s.receive(chunk, now));
   private readonly onEnd = () => this.gone();
   private readonly onError = (err: Error) => {
     this.firstError ??= err;
@@ -110,11 +112,30 @@ export class SocketDriver<E extends DriverEvent> {
   }
 
   /**
+   * Like {@link SocketDriver.interact}, for calls the socket or a timer makes (no caller to throw to): an
+   * exception — a bug in the session or in an event handler — ends this connection with
+   * `<internal-server-error/>` and is reported to `onInternalError`, instead of becoming an uncaught
+   * exception that would take the process down.
+   */
+  guarded(fn: (session: SansIoSession<E>, now: number) => void): void {
+    try {
+      this.interact(fn);
+    } catch (err) {
+      this.firstError ??= err as Error;
+      try {
+        this.opts.onInternalError?.(err);
+      } finally {
+        this.abort("internal-server-error");
+      }
+    }
+  }
+
+  /**
    * Ends the connection with a stream error written by the adapter itself (an application hook failed,
    * or the server shuts down): flushes the session's output, writes `<stream:error/>` and
    * `</stream:stream>`, ends the socket and tells the session the transport is gone.
    */
-  abort(condition: StreamErrorCondition, text?: string): void {
+  abort(condition: StreamErrorCondition, text?: string, header?: string): void {
     if (this.ended || this.closedNotified) return;
     if (this.handshaking) {
       // Mid-STARTTLS: nothing can be said in XML, and end() on an unfinished TLS handshake may hang.
@@ -124,7 +145,9 @@ export class SocketDriver<E extends DriverEvent> {
     }
     this.flush(true);
     const err = serialize(buildStreamError(text === undefined ? { condition } : { condition, text }));
-    this.write(concat(err, new TextEncoder().encode("</stream:stream>")));
+    const enc = new TextEncoder();
+    // `header`: our stream header when the session has not sent one yet (RFC 6120 §4.9.1.2).
+    this.write(concat(concat(enc.encode(header ?? ""), err), enc.encode("</stream:stream>")));
     this.endSocket();
     this.gone();
   }
@@ -219,7 +242,7 @@ export class SocketDriver<E extends DriverEvent> {
       this.firstError ??= err as Error;
       this.opts.onTlsError?.(err as Error);
       plain.destroy();
-      this.interact((s, now) => s.transportClosed(now));
+      this.guarded((s, now) => s.transportClosed(now));
       this.finish();
       return;
     }
@@ -237,7 +260,7 @@ export class SocketDriver<E extends DriverEvent> {
     const established = () => {
       this.handshaking = false;
       const info: TlsInfo = { ...(this.opts.tlsInfo?.(secure) ?? {}), channelBinding: channelBindingFromTlsSocket(secure, this.opts.side) };
-      this.interact((s, now) => s.tlsEstablished(info, now));
+      this.guarded((s, now) => s.tlsEstablished(info, now));
     };
     if (this.opts.side === "client") secure.once("secureConnect", established);
     else secure.once("secure", established);
@@ -260,7 +283,7 @@ export class SocketDriver<E extends DriverEvent> {
       () => {
         this.timer = undefined;
         this.timerAt = undefined;
-        this.interact((s, now) => s.handleTimeout(now));
+        this.guarded((s, now) => s.handleTimeout(now));
       },
       Math.max(0, Math.ceil(at - this.now())),
     );
@@ -297,7 +320,7 @@ export class SocketDriver<E extends DriverEvent> {
   private gone(): void {
     if (this.transportGone) return;
     this.transportGone = true;
-    if (this.session.state !== "closed") this.interact((s, now) => s.transportClosed(now));
+    if (this.session.state !== "closed") this.guarded((s, now) => s.transportClosed(now));
     else this.pump();
   }
 

@@ -342,6 +342,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
           ...hwm,
         }),
       tlsInfo: (s) => peerIdentities(s),
+      onInternalError: (err) => this.emitHookError(err, conn),
       onSocketClose: () => {
         this.live.delete(conn);
         const wasOnline = conn.jid !== undefined;
@@ -368,34 +369,31 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   }
 
   /** Runs an async hook, then gives its answer to the session, unless the connection is gone by then. */
-  private ask<T>(conn: ServerConnection, hook: () => MaybePromise<T>, answer: (session: ServerSessionLike, value: T) => void): void {
+  private ask<T>(conn: ServerConnection, hook: () => MaybePromise<T>, answer: (session: ServerSessionLike, value: T) => void, header?: string): void {
+    const fail = (err: unknown) => {
+      this.emitHookError(err, conn);
+      conn.driver.abort("internal-server-error", undefined, header);
+    };
     Promise.resolve()
       .then(hook)
-      .then(
-        (value) => {
-          if (conn.session.state === "closed" || conn.closed) return;
-          conn.driver.interact((s) => answer(s as ServerSessionLike, value));
-        },
-        (err: unknown) => {
-          this.emitHookError(err, conn);
-          conn.driver.abort("internal-server-error");
-        },
-      )
-      .catch((err: unknown) => {
-        // The answer itself threw (a programming error in the hook's result): end this connection only.
-        this.emitHookError(err, conn);
-        conn.driver.abort("internal-server-error");
-      });
+      .then((value) => {
+        if (conn.session.state === "closed" || conn.closed) return;
+        // The answer itself may throw (e.g. an invalid resource from the bind hook): end this connection only.
+        conn.driver.interact((s) => answer(s as ServerSessionLike, value));
+      }, fail)
+      .catch(fail);
   }
 
   private onEvent(conn: ServerConnection, ev: ServerEvent): void {
     const h = this.hooks;
     switch (ev.type) {
       case "host-check":
+        // Our stream header is not out yet: an abort must send one before <stream:error/>.
         this.ask(
           conn,
           () => (h.serves !== undefined ? h.serves(ev.domain) : this.domains.includes(ev.domain)),
           (s, ok) => s.answerHost(ok === true),
+          streamHeader(ev.domain),
         );
         return;
       case "scram-credentials":
@@ -474,6 +472,12 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     for (const c of this.live) if (c.jid !== undefined && c.jid.local === username) inUse.add(c.jid.resource);
     return resolveResourceConflict(resource, inUse, policy);
   }
+}
+
+/** A stream header from us, for an abort before the session sent its own. */
+function streamHeader(domain: string): string {
+  const from = domain.replace(/[&<>'"]/g, "");
+  return `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='${from}' version='1.0'>`;
 }
 
 /** The identities a verified client certificate carries (dNSName and CN), for SASL EXTERNAL. */

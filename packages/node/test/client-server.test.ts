@@ -161,6 +161,31 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
     expect(romeo.isOnline).toBe(true);
   });
 
+  it("a host hook that rejects before our stream header still gives a well-formed <internal-server-error/>", async () => {
+    const { server, ports, hooks } = await startServer();
+    const errors: unknown[] = [];
+    server.on("hookError", (e) => errors.push(e));
+    server["hooks" as never] = { ...hooks, serves: async () => Promise.reject(new Error("directory down")) } as never;
+    const juliet = client("juliet", ports.port!);
+    const err = await juliet.online().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StreamErrorException);
+    expect((err as StreamErrorException).condition).toBe("internal-server-error");
+    expect((errors[0] as Error).message).toBe("directory down");
+  });
+
+  it("stanzas() ends when the client is closed; pending iq() calls reject with ConnectionError", async () => {
+    const { server, ports, hooks } = await startServer();
+    server["hooks" as never] = { ...hooks, stanza: () => {} } as never; // never answers IQs
+    const juliet = client("juliet", ports.port!);
+    await juliet.online();
+    const it = juliet.stanzas();
+    const next = it.next();
+    const pending = juliet.iq(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" }))).catch((e: unknown) => e);
+    await juliet.close();
+    expect(await next).toEqual({ value: undefined, done: true });
+    expect(await pending).toBeInstanceOf(ConnectionError);
+  });
+
   it("peers that disconnect mid-stream never take the server down", async () => {
     const { server, ports } = await startServer();
     for (const payload of ["<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\x16\x03\x01", "<stream:stream", "\x16\x03\x01\x02\x00garbage", ""]) {
