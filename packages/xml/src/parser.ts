@@ -828,7 +828,7 @@ export class StreamParser {
     const elColon = this.nameColon;
     const qname = this.nameString(tagStart + 1, i);
     const raw = RAW_ATTRS;
-    raw.length = 0;
+    let n = 0; // raw entries used (3 per attribute); stale ones beyond are ignored
     let selfClosing = false;
     for (;;) {
       if (i >= end) return this.incomplete(SCAN_TAG);
@@ -845,7 +845,7 @@ export class StreamParser {
         break;
       }
       if (!isSpace(c)) {
-        return this.fail("not-well-formed", raw.length > 0 ? "attributes must be separated by whitespace" : "malformed start tag", this.base + i);
+        return this.fail("not-well-formed", n > 0 ? "attributes must be separated by whitespace" : "malformed start tag", this.base + i);
       }
       do i++;
       while (i < end && isSpace(buf[i]!));
@@ -856,7 +856,7 @@ export class StreamParser {
       const nameStart = i;
       i = this.scanName(i, end);
       if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
-      if (raw.length >= limits.maxAttributes * 3) {
+      if (n >= limits.maxAttributes * 3) {
         return this.fail("policy-violation", `more than ${limits.maxAttributes} attributes on one element`, this.base + nameStart);
       }
       const colon = this.nameColon;
@@ -885,9 +885,12 @@ export class StreamParser {
       }
       const prefix = colon < 0 ? "" : attrQName.slice(0, colon - nameStart);
       const local = colon < 0 ? attrQName : attrQName.slice(colon - nameStart + 1);
-      raw.push(prefix, local, value);
+      raw[n] = prefix;
+      raw[n + 1] = local;
+      raw[n + 2] = value;
+      n += 3;
     }
-    return this.openElement(qname, elColon < 0 ? -1 : elColon - tagStart - 1, selfClosing, i);
+    return this.openElement(qname, elColon < 0 ? -1 : elColon - tagStart - 1, selfClosing, i, n);
   }
 
   /**
@@ -1021,15 +1024,17 @@ export class StreamParser {
   }
 
   /** Resolves namespaces for the tag just parsed and puts the element in place. */
-  private openElement(qname: string, colonAt: number, selfClosing: boolean, after: number): Step {
+  private openElement(qname: string, colonAt: number, selfClosing: boolean, after: number, n: number): Step {
     const raw = RAW_ATTRS;
+    // Do not keep many strings alive through the shared scratch array after an unusually large tag.
+    if (raw.length > 3 * 64) raw.length = n;
     const tagOffset = this.tokenStart;
     // Namespace declarations first: they apply to the element's own name and attributes.
     let scope = this.scope;
     let declared: string[] | undefined;
     let defaultNs = scope.defaultNs;
     let hasPrefixedAttr = false;
-    for (let k = 0; k < raw.length; k += 3) {
+    for (let k = 0; k < n; k += 3) {
       const prefix = raw[k]!;
       const local = raw[k + 1]!;
       if (prefix === "" && local === "xmlns") {
@@ -1048,7 +1053,7 @@ export class StreamParser {
       } else if (prefix !== "") hasPrefixedAttr = true;
     }
     // Duplicate raw names (XML 1.0 §3.1, "Unique Att Spec").
-    const dupRaw = findDuplicate(raw, raw.length);
+    const dupRaw = findDuplicate(raw, n);
     if (dupRaw >= 0) {
       return this.fail("not-well-formed", `duplicate attribute '${raw[dupRaw] ? `${raw[dupRaw]}:` : ""}${raw[dupRaw + 1]}'`, tagOffset);
     }
@@ -1076,7 +1081,7 @@ export class StreamParser {
 
     const el = new XmlElement(local, ns);
     const attrs: string[] = [];
-    for (let k = 0; k < raw.length; k += 3) {
+    for (let k = 0; k < n; k += 3) {
       const p = raw[k]!;
       const name = raw[k + 1]!;
       if (p === "") {
@@ -1148,20 +1153,35 @@ export class StreamParser {
     const buf = this.buf;
     const end = this.windowEnd();
     const p = this.pos;
-    let i = this.scanName(p + 2, end);
-    if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
-    const qname = this.nameString(p + 2, i);
-    while (i < end && isSpace(buf[i]!)) i++;
-    if (i >= end) return this.incomplete(SCAN_TAG);
-    if (buf[i] !== 0x3e) return this.fail("not-well-formed", "malformed end tag", this.base + i);
-    i++;
     const depth = this.depth;
-    if (depth === 0) {
-      return this.fail("not-well-formed", this.closed ? "data after the end of the stream" : `end tag '</${qname}>' without a start tag`, this.tokenStart);
+    let i = -1;
+    if (depth > 0) {
+      // Fast path: the bytes are exactly the (ASCII) name of the open element, then `>`. That name was
+      // validated by its start tag; anything else goes through the full check below.
+      const expected = this.stack[(depth - 1) * 3 + 1] as string;
+      const n = expected.length;
+      const j = p + 2 + n;
+      if (j < end && buf[j] === 0x3e && n <= this.limits.maxNameLength) {
+        let k = 0;
+        while (k < n && buf[p + 2 + k] === expected.charCodeAt(k) && expected.charCodeAt(k) < 0x80) k++;
+        if (k === n) i = j + 1;
+      }
     }
-    const expected = this.stack[(depth - 1) * 3 + 1] as string;
-    if (qname !== expected) {
-      return this.fail("not-well-formed", `end tag '</${qname}>' does not match '<${expected}>'`, this.tokenStart);
+    if (i < 0) {
+      i = this.scanName(p + 2, end);
+      if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
+      const qname = this.nameString(p + 2, i);
+      while (i < end && isSpace(buf[i]!)) i++;
+      if (i >= end) return this.incomplete(SCAN_TAG);
+      if (buf[i] !== 0x3e) return this.fail("not-well-formed", "malformed end tag", this.base + i);
+      i++;
+      if (depth === 0) {
+        return this.fail("not-well-formed", this.closed ? "data after the end of the stream" : `end tag '</${qname}>' without a start tag`, this.tokenStart);
+      }
+      const expected = this.stack[(depth - 1) * 3 + 1] as string;
+      if (qname !== expected) {
+        return this.fail("not-well-formed", `end tag '</${qname}>' does not match '<${expected}>'`, this.tokenStart);
+      }
     }
     const stack = this.stack;
     this.scope = stack.pop() as Scope;

@@ -183,6 +183,21 @@ describe("character data and attribute values", () => {
     expect(body.attr("q")).toBe("3");
   });
 
+  it("accepts end tags with whitespace before '>', non-ASCII names and prefixes", () => {
+    const el = stanza("<message><body >a</body \t\r\n><p:x xmlns:p='urn:p'><\u00e9\u20ac>b</\u00e9\u20ac ></p:x></message >");
+    expect(el.getChildText("body")).toBe("a");
+    expect(el.getChild("x", "urn:p")!.getChildText("\u00e9\u20ac", NS_CLIENT)).toBe("b");
+  });
+
+  it("checks an end tag's name against the limit in force when it arrives", () => {
+    const parser = new StreamParser();
+    parser.push(stream("<message><abcdefgh>"));
+    expect(drain(parser).map((e) => e.kind)).toEqual(["stream-open"]);
+    parser.setLimits({ maxNameLength: 4 });
+    parser.push(bytes("</abcdefgh>"));
+    expect(lastError(drain(parser))?.condition).toBe("policy-violation");
+  });
+
   it("decodes a multi-byte character split at every possible position", () => {
     for (const [ch, nameCh] of [
       ["é", "é"],

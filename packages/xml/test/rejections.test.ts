@@ -14,6 +14,11 @@ const attr = (raw: number[]) => stream("<message to='a", raw, "b'/>");
 const rows: Row[] = [
   ["mismatched end tag", stream("<message><body>x</bodx></message>"), "not-well-formed"],
   ["mismatched end tag (prefix differs, same namespace)", stream("<a:x xmlns:a='urn:a' xmlns:b='urn:a'></b:x>"), "not-well-formed"],
+  ["end tag extending the open element's name", stream("<message><body>x</bodyx></message>"), "not-well-formed"],
+  ["end tag shorter than the open element's name", stream("<message><body>x</bod></message>"), "not-well-formed"],
+  ["end tag with the open name followed by a stray byte", stream("<message><body>x</body/></message>"), "not-well-formed"],
+  ["end tag with the Latin-1 byte of a non-ASCII name", stream("<message><\u00e9>x</", [0xe9], "></message>"), "not-well-formed"],
+  ["end tag with a different non-ASCII name", stream("<message><\u00e9>x</\u00ea></message>"), "not-well-formed"],
   ["end tag closing the stream inside a stanza", stream("<message></stream:stream>"), "not-well-formed"],
   ["unquoted attribute value", stream("<message to=romeo/>"), "not-well-formed"],
   ["missing attribute value", stream("<message to/>"), "not-well-formed"],
