@@ -94,6 +94,40 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     }
   });
 
+  it("wss: over an https server: the session counts as TLS on both sides (PLAIN allowed, no -PLUS)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const https = await import("node:https");
+    const dir = mkdtempSync(path.join(tmpdir(), "xmpp-ws-cert-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem")], { stdio: "pipe" });
+    const key = readFileSync(path.join(dir, "k.pem"), "utf8");
+    const cert = readFileSync(path.join(dir, "c.pem"), "utf8");
+    rmSync(dir, { recursive: true, force: true });
+    const site = https.createServer({ key, cert });
+    await new Promise<void>((r) => site.listen(0, "127.0.0.1", r));
+    const secure = await startDemoServer({ httpServer: site as unknown as import("node:http").Server, session: { mechanisms: ["PLAIN"] } });
+    class TrustingWebSocket extends WebSocket {
+      constructor(url: string, protocols: string | string[]) {
+        super(url, protocols, { ca: cert, servername: "localhost" });
+      }
+    }
+    try {
+      const url = `wss://localhost:${(site.address() as { port: number }).port}/xmpp-websocket`;
+      const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, service: url, WebSocket: TrustingWebSocket as unknown as WebSocketConstructor });
+      const jid = await c.online();
+      const conn = secure.server.connectionFor(jid);
+      expect(conn?.secure).toBe(true);
+      expect(conn?.mechanism).toBe("PLAIN");
+      await c.close();
+    } finally {
+      await secure.close();
+      site.closeAllConnections();
+      await new Promise<void>((r) => site.close(() => r()));
+    }
+  });
+
   it("a wrong password rejects online() with AuthError", async () => {
     const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: "wrong", service: demo.url, WebSocket: WS });
     await expect(c.online()).rejects.toMatchObject({ name: "AuthError", condition: "not-authorized" });
