@@ -110,7 +110,7 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     const secure = await startDemoServer({ httpServer: site as unknown as import("node:http").Server, session: { mechanisms: ["PLAIN"] } });
     class TrustingWebSocket extends WebSocket {
       constructor(url: string, protocols: string | string[]) {
-        super(url, protocols, { ca: cert, servername: "localhost" });
+        super(url, protocols, { ca: cert });
       }
     }
     try {
