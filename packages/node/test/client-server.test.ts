@@ -4,7 +4,7 @@ import * as net from "node:net";
 import type { TLSSocket } from "node:tls";
 import { xml, type XmlElement } from "@xmpp-sansio/xml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AuthError, type ClientCloseInfo, ConnectionError, StanzaErrorException, StreamErrorException, XmppClient, XmppServer, type XmppServerOptions } from "../src/index.js";
+import { AuthError, type ClientCloseInfo, ConnectionError, StanzaErrorException, StreamErrorException, XmppClient, XmppServer, type XmppServerHooks, type XmppServerOptions } from "../src/index.js";
 import { accountHooks, PASSWORDS } from "./support/accounts.js";
 import { hasOpenssl, makeCert, type TestCert } from "./support/certs.js";
 
@@ -29,9 +29,10 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
   });
   afterAll(() => cert.cleanup());
 
-  async function startServer(extra: Partial<XmppServerOptions> = {}) {
+  /** A server over the test accounts; `override` replaces some of the routing hooks. */
+  async function startServer(extra: Partial<XmppServerOptions> = {}, override: (base: XmppServerHooks) => XmppServerHooks = (b) => b) {
     let server!: XmppServer;
-    const hooks = accountHooks(() => server);
+    const hooks = override(accountHooks(() => server));
     server = new XmppServer({
       domains: "localhost",
       tls: { key: cert.key, cert: cert.cert },
@@ -44,7 +45,7 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
     });
     servers.push(server);
     const ports = await server.listen();
-    return { server, ports, hooks };
+    return { server, ports };
   }
 
   function client(user: string, port: number, extra: Partial<ConstructorParameters<typeof XmppClient>[0]> = {}) {
@@ -111,6 +112,30 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
     expect(server.connectionFor(j)?.mechanism).toBe("SCRAM-SHA-1-PLUS");
   });
 
+  it("online/offline hooks, the default bind policy (assign-new) and connection lookup", async () => {
+    const events: string[] = [];
+    let offline!: () => void;
+    const gone = new Promise<void>((r) => (offline = r));
+    const { server, ports } = await startServer({}, (base) => ({
+      ...base,
+      online: (c) => void events.push(`online ${c.jid}`),
+      offline: (c) => {
+        events.push(`offline ${c.jid}`);
+        offline();
+      },
+    }));
+    const a = client("juliet", ports.port!, { jid: "juliet@localhost/balcony" });
+    const b = client("juliet", ports.port!, { jid: "juliet@localhost/balcony" });
+    const ja = await a.online();
+    const jb = await b.online();
+    expect(ja.toString()).toBe("juliet@localhost/balcony");
+    expect(jb.resource).not.toBe("balcony"); // in use: a new one was assigned
+    expect(server.connectionsOf("juliet@localhost")).toHaveLength(2);
+    await a.close();
+    await gone;
+    expect(events).toEqual([`online ${ja}`, `online ${jb}`, `offline ${ja}`]);
+  });
+
   it("a wrong password rejects online() with AuthError not-authorized", async () => {
     const { ports } = await startServer();
     const juliet = client("juliet", ports.port!, { password: "wrong" });
@@ -140,16 +165,15 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
   });
 
   it("a hook that throws ends only that connection, with <internal-server-error/>", async () => {
-    const { server, ports, hooks } = await startServer();
-    server.on("hookError", () => {});
     let calls = 0;
-    server["hooks" as never] = {
-      ...hooks,
-      stanza(_c: unknown, s: XmlElement) {
+    const { server, ports } = await startServer({}, (base) => ({
+      ...base,
+      stanza(_c, s) {
         calls++;
         if (s.getChildText("body") === "boom") throw new Error("application bug");
       },
-    } as never;
+    }));
+    server.on("hookError", () => {});
     const juliet = client("juliet", ports.port!);
     const romeo = client("romeo", ports.port!);
     await Promise.all([juliet.online(), romeo.online()]);
@@ -162,10 +186,9 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
   });
 
   it("a host hook that rejects before our stream header still gives a well-formed <internal-server-error/>", async () => {
-    const { server, ports, hooks } = await startServer();
+    const { server, ports } = await startServer({}, (base) => ({ ...base, serves: async () => Promise.reject(new Error("directory down")) }));
     const errors: unknown[] = [];
     server.on("hookError", (e) => errors.push(e));
-    server["hooks" as never] = { ...hooks, serves: async () => Promise.reject(new Error("directory down")) } as never;
     const juliet = client("juliet", ports.port!);
     const err = await juliet.online().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StreamErrorException);
@@ -174,8 +197,7 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
   });
 
   it("stanzas() ends when the client is closed; pending iq() calls reject with ConnectionError", async () => {
-    const { server, ports, hooks } = await startServer();
-    server["hooks" as never] = { ...hooks, stanza: () => {} } as never; // never answers IQs
+    const { ports } = await startServer({}, (base) => ({ ...base, stanza: () => {} })); // never answers IQs
     const juliet = client("juliet", ports.port!);
     await juliet.online();
     const it = juliet.stanzas();
