@@ -165,11 +165,12 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
   private everOnline = false;
   private saslMechanism: string | undefined;
 
-  /** @throws JidError for an invalid `jid` */
+  /** @throws JidError for an invalid `jid`, TypeError for a JID without localpart */
   constructor(options: XmppClientOptions) {
     super();
     this.options = options;
     this.address = parseJid(options.jid);
+    if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
     if (options.reconnect !== undefined && options.reconnect !== false) {
       const { stableAfterMs, ...policy } = options.reconnect === true ? {} : options.reconnect;
       this.policy = new ReconnectPolicy(policy);
@@ -391,7 +392,13 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
     this.closeReason = "transport-closed";
     const tlsPolicy: TlsPolicy = candidate.directTls ? "direct" : (this.options.starttls ?? "required");
     const sessionOptions: ClientOptions = { ...(this.options.session ?? {}), jid: this.options.jid, password: this.options.password, tls: tlsPolicy };
-    const session = this.options.createSession?.(sessionOptions) ?? (new ClientSession(sessionOptions) as ClientSessionLike);
+    let session: ClientSessionLike;
+    try {
+      session = this.options.createSession?.(sessionOptions) ?? (new ClientSession(sessionOptions) as ClientSessionLike);
+    } catch (err) {
+      socket.destroy(); // invalid options (e.g. a JID without localpart): nothing to say on the wire
+      throw err;
+    }
     this.session = session;
     const driver: SocketDriver<ClientEvent> = new SocketDriver<ClientEvent>({
       session,
@@ -537,7 +544,10 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       this.reconnectTimer = undefined;
       if (this.userClosed) return;
       this.connect().catch((err: Error) => {
-        if (this.userClosed) return;
+        if (this.userClosed) {
+          this.active = false;
+          return;
+        }
         if (err instanceof AuthError) {
           this.active = false;
           this.failOnline(err);
