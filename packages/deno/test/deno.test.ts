@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XmppServer } from "../../node/src/index.js";
+import { XmppServer } from "@xmpp-sansio/node";
 import { ACCOUNTS, scramCredentials } from "../../websocket/test/support/demo-server.js";
 import { prosodyMissing, type RunningProsody, startProsody } from "../../websocket/test/support/prosody.js";
 

@@ -3,7 +3,7 @@
 //   pnpm -F @xmpp-sansio/websocket bench        (BENCH_MESSAGES=50000 to change the count)
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import WebSocket from "ws";
-import { XmppClient as TcpClient, XmppServer as TcpServer } from "../../node/src/index.js";
+import { XmppClient as TcpClient, XmppServer as TcpServer } from "@xmpp-sansio/node";
 import { type WebSocketConstructor, XmppClient as WsClient } from "../src/index.js";
 import { XmppWebSocketServer } from "../src/server.js";
 import { ACCOUNTS, scramCredentials } from "../test/support/demo-server.js";

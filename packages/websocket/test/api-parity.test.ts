@@ -2,7 +2,7 @@
 // error classes have the same names and fields. (The Deno client is checked by packages/deno/test-deno/api_test.ts:
 // it cannot be imported here, as Node does not resolve its @xmpp-sansio/websocket import without the workspace link.)
 import { describe, expect, it } from "vitest";
-import * as node from "../../node/src/index.js";
+import * as node from "@xmpp-sansio/node";
 import * as ws from "../src/index.js";
 
 const CLIENT_MEMBERS = ["online", "send", "iq", "stanzas", "close", "on", "once", "off", "emit", "listenerCount", "jid", "isOnline"];
