@@ -47,7 +47,10 @@ export class XmlElement {
   constructor(name: string, ns = "", attrs?: Readonly<Record<string, string | undefined>> | null, children?: readonly XmlNode[]) {
     this.name = name;
     this.ns = ns;
-    this._attrs = [];
+    if (handoff !== undefined) {
+      this._attrs = handoff;
+      handoff = undefined;
+    } else this._attrs = [];
     this.children = [];
     this._inheritNs = false;
     if (attrs) {
@@ -231,8 +234,7 @@ export class XmlElement {
   /** A deep copy. Iterative, so deep trees cannot overflow the stack. */
   clone(): XmlElement {
     const shallow = (el: XmlElement): XmlElement => {
-      const copy = new XmlElement(el.name, el.ns);
-      copy._attrs = el._attrs.slice();
+      const copy = createElement(el.name, el.ns, el._attrs.slice());
       copy._inheritNs = el._inheritNs;
       return copy;
     };
@@ -295,6 +297,19 @@ function normalizedChildren(el: XmlElement): XmlNode[] {
     } else out.push(child);
   }
   return out;
+}
+
+/** Attribute storage for the next element built by {@link createElement} (saves a throw-away array). */
+let handoff: string[] | undefined;
+
+/**
+ * An element with the given flat attribute triples as its storage (taken, not copied): the parser's and
+ * `clone()`'s fast path. Not exported from the package.
+ * @internal
+ */
+export function createElement(name: string, ns: string, attrs: string[]): XmlElement {
+  handoff = attrs;
+  return new XmlElement(name, ns);
 }
 
 /** Children accepted by {@link xml}: nodes, arrays of nodes, and skipped `null`/`undefined`/`false`. */

@@ -21,7 +21,7 @@ import {
   UTF8_TRUNCATED,
   utf8Sequence,
 } from "./chars.js";
-import { XmlElement } from "./element.js";
+import { createElement, XmlElement } from "./element.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
 import { NS_XML, NS_XMLNS } from "./namespaces.js";
 
@@ -1079,7 +1079,6 @@ export class StreamParser {
       ns = uri;
     }
 
-    const el = new XmlElement(local, ns);
     const attrs: string[] = [];
     for (let k = 0; k < n; k += 3) {
       const p = raw[k]!;
@@ -1100,7 +1099,7 @@ export class StreamParser {
         return this.fail("not-well-formed", `duplicate attribute '{${attrs[dup]}}${attrs[dup + 1]}' after namespace expansion`, tagOffset);
       }
     }
-    el._attrs = attrs;
+    const el = createElement(local, ns, attrs);
     this.pos = after;
 
     const depth = this.depth;
