@@ -171,11 +171,14 @@ export class AsciiInterner {
     this.mask = size - 1;
   }
 
+  private lastSlot = 0;
+
   /**
-   * The string for the ASCII bytes `buf[start..end)`. The slot is chosen from the length and a few
-   * sampled bytes (cheaper than hashing every byte while scanning; the full comparison decides anyway).
+   * The cached string for the ASCII bytes `buf[start..end)`, or `undefined`; a miss remembers the slot
+   * for {@link put}. The slot is chosen from the length and a few sampled bytes (cheaper than hashing
+   * every byte while scanning; the full comparison decides anyway).
    */
-  get(buf: Uint8Array, start: number, end: number): string {
+  find(buf: Uint8Array, start: number, end: number): string | undefined {
     const n = end - start;
     const h = n === 0 ? 0 : n * 0x9e3 + buf[start]! * 31 + buf[end - 1]! * 977 + buf[start + (n >> 1)]! * 7919 + buf[start + (n >> 2)]! * 131;
     const slot = (h ^ (h >>> 11)) & this.mask;
@@ -185,8 +188,18 @@ export class AsciiInterner {
       while (i < n && cached.charCodeAt(i) === buf[start + i]) i++;
       if (i === n) return cached;
     }
-    const s = decodeValidated(buf, start, end, true);
-    this.slots[slot] = s;
+    this.lastSlot = slot;
+    return undefined;
+  }
+
+  /** Caches `s`, the string for the bytes of the last {@link find} that missed. */
+  put(s: string): string {
+    this.slots[this.lastSlot] = s;
     return s;
+  }
+
+  /** The string for the ASCII bytes `buf[start..end)`, from the cache or decoded and cached. */
+  get(buf: Uint8Array, start: number, end: number): string {
+    return this.find(buf, start, end) ?? this.put(decodeValidated(buf, start, end, true));
   }
 }

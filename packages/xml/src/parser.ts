@@ -758,6 +758,20 @@ export class StreamParser {
     const buf = this.buf;
     const start = i;
     const maxEnd = Math.min(end, i + this.limits.maxNameLength + 1);
+    // Fast path: an ASCII name without a colon, ended by an ASCII byte within the limits.
+    if (i < maxEnd && nameStartAscii[buf[i]!] === 1) {
+      i++;
+      while (i < maxEnd && nameCharAscii[buf[i]!] === 1) i++;
+      if (i < maxEnd) {
+        const c = buf[i]!;
+        if (c !== 0x3a && c < 0x80) {
+          this.nameColon = -1;
+          this.nameAscii = true;
+          return i;
+        }
+      }
+      i = start;
+    }
     let colon = -1;
     let ascii = true;
     let atStart = true;
@@ -813,9 +827,12 @@ export class StreamParser {
   }
 
   private nameString(start: number, end: number): string {
-    return this.nameAscii
-      ? INTERNER.get(this.buf, start, end)
-      : decodeValidated(this.buf, start, end, false);
+    return this.nameAscii ? this.intern(start, end) : decodeValidated(this.buf, start, end, false);
+  }
+
+  /** The string for validated ASCII bytes, from the shared cache, else sliced from the view and cached. */
+  private intern(start: number, end: number): string {
+    return INTERNER.find(this.buf, start, end) ?? INTERNER.put(this.str(start, end, true));
   }
 
   private startTag(): Step {
@@ -860,22 +877,34 @@ export class StreamParser {
         return this.fail("policy-violation", `more than ${limits.maxAttributes} attributes on one element`, this.base + nameStart);
       }
       const colon = this.nameColon;
-      const attrQName = this.nameString(nameStart, i);
+      const nameEnd = i;
+      // Interned in byte order (the view cursor only moves forward).
+      let prefix = "";
+      let local: string;
+      if (colon < 0) local = this.nameString(nameStart, nameEnd);
+      else if (this.nameAscii) {
+        prefix = this.intern(nameStart, colon);
+        local = this.intern(colon + 1, nameEnd);
+      } else {
+        const qname = decodeValidated(buf, nameStart, nameEnd, false);
+        prefix = qname.slice(0, colon - nameStart);
+        local = qname.slice(colon - nameStart + 1);
+      }
       while (i < end && isSpace(buf[i]!)) i++;
       if (i >= end) return this.incomplete(SCAN_TAG);
-      if (buf[i] !== 0x3d) return this.fail("not-well-formed", `attribute '${attrQName}' has no value`, this.base + i);
+      if (buf[i] !== 0x3d) return this.fail("not-well-formed", `attribute '${prefix === "" ? local : `${prefix}:${local}`}' has no value`, this.base + i);
       i++;
       while (i < end && isSpace(buf[i]!)) i++;
       if (i >= end) return this.incomplete(SCAN_TAG);
       const q = buf[i]!;
-      if (q !== 0x22 && q !== 0x27) return this.fail("not-well-formed", `value of attribute '${attrQName}' is not quoted`, this.base + i);
+      if (q !== 0x22 && q !== 0x27) return this.fail("not-well-formed", `value of attribute '${prefix === "" ? local : `${prefix}:${local}`}' is not quoted`, this.base + i);
       i++;
       const valueStart = i;
       while (i < end && attrSpecial[buf[i]!] === 0) i++;
       if (i >= end) return this.incomplete(SCAN_TAG);
       let value: string;
       if (buf[i] === q) {
-        value = i - valueStart <= 16 ? INTERNER.get(buf, valueStart, i) : this.str(valueStart, i, true);
+        value = i - valueStart <= 16 ? this.intern(valueStart, i) : this.str(valueStart, i, true);
         i++;
       } else {
         const r = this.attributeValue(valueStart, i, end, q);
@@ -883,8 +912,6 @@ export class StreamParser {
         value = this.attrValue;
         i = r;
       }
-      const prefix = colon < 0 ? "" : attrQName.slice(0, colon - nameStart);
-      const local = colon < 0 ? attrQName : attrQName.slice(colon - nameStart + 1);
       raw[n] = prefix;
       raw[n + 1] = local;
       raw[n + 2] = value;
