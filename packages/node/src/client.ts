@@ -86,6 +86,13 @@ export interface XmppClientOptions {
   writableHighWaterMark?: number;
   /** Builds the session (inject a scripted fake in tests). Default `new ClientSession(options)`. */
   createSession?: (options: ClientOptions) => ClientSessionLike;
+  /**
+   * Sees every chunk of XML read (`"in"`) and written (`"out"`), after TLS decryption — for logs and
+   * transcripts. Called synchronously; do not keep or modify the bytes.
+   */
+  trace?: (direction: "in" | "out", bytes: Uint8Array) => void;
+  /** Called when STARTTLS or Direct TLS has secured the connection, with the TLS socket. */
+  onSecure?: (socket: tls.TLSSocket) => void;
 }
 
 /** Why a connection ended, as reported by the `close` event. */
@@ -410,12 +417,15 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         this.connectionError ??= new ConnectionError("tls-failed", `TLS handshake failed: ${err.message}`, { cause: err, endpoint: `${candidate.host}:${candidate.port}` });
       },
       onSocketClose: (err) => this.onSocketClose(driver, err),
+      ...(this.options.trace ? { trace: this.options.trace } : {}),
+      ...(this.options.onSecure ? { onSecure: this.options.onSecure } : {}),
       onInternalError: (err) => {
         this.connectionError ??= new ConnectionError("closed", `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
       },
     });
     this.driver = driver;
     driver.interact((s, now) => {
+      if (candidate.directTls) this.options.onSecure?.(socket as tls.TLSSocket);
       if (candidate.directTls) s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(socket as tls.TLSSocket, "client") }, now);
       (s as ClientSessionLike).start(now);
     });

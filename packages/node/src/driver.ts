@@ -42,6 +42,10 @@ export interface SocketDriverOptions<E extends DriverEvent> {
   now?: () => number;
   /** How long the socket may linger after `end()` before it is destroyed. Default 5 000 ms. */
   lingerMs?: number;
+  /** Sees every chunk read (`in`) and written (`out`) as the session sees it: XML, never TLS records. */
+  trace?(direction: "in" | "out", bytes: Uint8Array): void;
+  /** STARTTLS finished: the TLS socket, before the session hears of it. */
+  onSecure?(socket: TLSSocket): void;
 }
 
 /**
@@ -64,7 +68,10 @@ export class SocketDriver<E extends DriverEvent> {
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private readonly onData = (chunk: Buffer) => this.guarded((s, now) => s.receive(chunk, now));
+  private readonly onData = (chunk: Buffer) => {
+    this.opts.trace?.("in", chunk);
+    this.guarded((s, now) => s.receive(chunk, now));
+  };
   private readonly onEnd = () => this.gone();
   private readonly onError = (err: Error) => {
     this.firstError ??= err;
@@ -221,6 +228,7 @@ export class SocketDriver<E extends DriverEvent> {
 
   private write(bytes: Uint8Array): void {
     if (this.sock.destroyed || !this.sock.writable) return;
+    this.opts.trace?.("out", bytes);
     // false: the socket's buffer is over its highWaterMark; stop draining the session until 'drain'.
     if (!this.sock.write(bytes)) this.blocked = true;
   }
@@ -259,6 +267,7 @@ export class SocketDriver<E extends DriverEvent> {
     this.handshaking = true;
     const established = () => {
       this.handshaking = false;
+      this.opts.onSecure?.(secure);
       const info: TlsInfo = { ...(this.opts.tlsInfo?.(secure) ?? {}), channelBinding: channelBindingFromTlsSocket(secure, this.opts.side) };
       this.guarded((s, now) => s.tlsEstablished(info, now));
     };
