@@ -1,4 +1,3 @@
-export {};
 export * from "./iq-tracker.js";
 export * from "./reconnect.js";
 export * from "./sasl-failure.js";
