@@ -41,6 +41,12 @@ export class SessionStateError extends TypeError {
 /** Default timeouts (milliseconds). */
 export const DEFAULT_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze({ negotiationMs: 60_000, closeMs: 5_000, iqMs: 30_000 });
 
+/**
+ * Default cap on output the session holds for the transport (1 MiB): see
+ * {@link SessionOptions.maxPendingOutputBytes}.
+ */
+export const DEFAULT_MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
+
 /** Default limits before authentication: 16 KiB per top-level element, the rest as after. */
 export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024 });
 
@@ -85,6 +91,11 @@ export abstract class SessionBase<E extends { readonly type: string }> {
   protected readonly fullLimits: Partial<XmlLimits>;
   protected readonly preAuthLimits: Partial<XmlLimits>;
   private readonly randomFill: (bytes: Uint8Array) => void;
+  private readonly maxPendingOutput: number;
+  /** Output taken from the framing to be measured, not yet polled (oldest first; `outHead` is the next). */
+  private readonly outQueue: Uint8Array[] = [];
+  private outHead = 0;
+  private outBytes = 0;
 
   private readonly events: E[] = [];
   private eventHead = 0;
@@ -108,6 +119,8 @@ export abstract class SessionBase<E extends { readonly type: string }> {
     this.fullLimits = { ...DEFAULT_XML_LIMITS, ...options.limits };
     this.preAuthLimits = { ...this.fullLimits, ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuthLimits };
     this.randomFill = options.random ?? defaultRandom;
+    this.maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
+    if (!(this.maxPendingOutput > 0)) throw new RangeError("maxPendingOutputBytes must be a positive number");
     this.framing = options.framing === "websocket" ? new WebSocketFraming(this.preAuthLimits) : new StreamFraming(this.preAuthLimits);
   }
 
@@ -159,6 +172,30 @@ export abstract class SessionBase<E extends { readonly type: string }> {
       return;
     }
     this.pump();
+    this.checkPendingOutput();
+  }
+
+  /**
+   * The output cap (RFC 6120 §4.9.3.17): measured after each input, when a peer can have made us produce
+   * output (answers, errors, and whatever the application sent since). A peer that keeps sending but
+   * never reads would otherwise grow our output without bound; past `maxPendingOutputBytes` the stream
+   * ends with `<resource-constraint/>` (the stream error and `</stream:stream>` are still queued and
+   * drainable, so the cap is exceeded by at most their size).
+   */
+  private checkPendingOutput(): void {
+    if (this._state === "closed" || !this.framing.hasOutput) return;
+    for (let out = this.framing.poll(); out !== undefined; out = this.framing.poll()) {
+      this.outQueue.push(out);
+      this.outBytes += out.length;
+    }
+    if (this.outBytes > this.maxPendingOutput) {
+      this.fatal("resource-constraint", `more than ${this.maxPendingOutput} bytes of output not read by the peer`);
+    }
+  }
+
+  /** Bytes of output held for the transport (not yet returned by `pollTransmit`), as last measured. */
+  get pendingOutputBytes(): number {
+    return this.outBytes;
   }
 
   /** Hook: called before input is parsed (the server arms its negotiation timer here). */
@@ -173,7 +210,26 @@ export abstract class SessionBase<E extends { readonly type: string }> {
 
   /** Next output: for stream framing all pending bytes, for WebSocket one message. */
   pollTransmit(): Uint8Array | undefined {
-    return this.framing.poll();
+    if (this.outHead >= this.outQueue.length) return this.framing.poll();
+    if (this.framing.kind === "websocket") {
+      // One message per call.
+      const message = this.outQueue[this.outHead]!;
+      this.outQueue[this.outHead++] = EMPTY_BYTES;
+      this.outBytes -= message.length;
+      if (this.outHead === this.outQueue.length) this.resetOutQueue();
+      return message;
+    }
+    const rest = this.framing.poll();
+    if (rest !== undefined) this.outQueue.push(rest);
+    const bytes = this.outQueue.length === 1 ? this.outQueue[0]! : concatBytes(this.outQueue);
+    this.resetOutQueue();
+    return bytes;
+  }
+
+  private resetOutQueue(): void {
+    this.outQueue.length = 0;
+    this.outHead = 0;
+    this.outBytes = 0;
   }
 
   /** Next event, in order. */
@@ -233,6 +289,21 @@ export abstract class SessionBase<E extends { readonly type: string }> {
     this._state = "closing";
     this.negotiationDeadline = undefined;
     this.closeDeadline = now + this.timeouts.closeMs;
+  }
+
+  /**
+   * Ends the session at once with a stream error of our choosing (RFC 6120 §4.9.1.1) — e.g.
+   * `system-shutdown`, `conflict` (a newer session replaced this one), `internal-server-error` (the
+   * application failed), `policy-violation`. Queues `<stream:error/>` and `</stream:stream>` (or
+   * `<close/>`), preceded by our stream header if none was sent yet (§4.9.1.2); emits `stream-error`
+   * (`byPeer: false`) and `closed` (`reason: "stream-error"`). Sticky: further input is ignored; the queued
+   * output stays drainable. Nothing is written if we already sent our end of the stream (`closing`); a
+   * closed session ignores the call.
+   */
+  abort(condition: StreamErrorCondition, text: string | undefined, now: number): void {
+    if (this._state === "closed") return;
+    this.tick(now);
+    this.fatal(condition, text);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -412,6 +483,20 @@ export abstract class SessionBase<E extends { readonly type: string }> {
   protected authLimits(): void {
     this.framing.setLimits(this.fullLimits);
   }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -2,6 +2,7 @@
 // Adapters (Node, Deno, WebSocket) are written against this file only.
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
+import type { StreamErrorCondition } from "./stream-errors.js";
 
 /** How bytes are framed on the transport: an RFC 6120 XML stream, or RFC 7395 WebSocket messages. */
 export type Framing = "stream" | "websocket";
@@ -61,6 +62,13 @@ export interface SessionOptions {
   preAuthLimits?: Partial<XmlLimits>;
   /** `xml:lang` of our stream header. Default `"en"`. */
   lang?: string;
+  /**
+   * Cap on output held for the transport (bytes not yet taken with `pollTransmit`), measured after each
+   * input. A peer that keeps sending requests but never reads the answers makes it grow; past the cap the
+   * stream ends with `<resource-constraint/>` (RFC 6120 §4.9.3.17: the stream would need more resources
+   * than we give it). Default 1 MiB.
+   */
+  maxPendingOutputBytes?: number;
 }
 
 /**
@@ -308,4 +316,9 @@ export interface SansIoSession<E> {
   send(stanza: XmlElement): void;
   /** Starts a graceful close: `</stream:stream>` (or `<close/>`), then waits for the peer's. */
   close(now: number): void;
+  /**
+   * Ends the stream at once with a stream error of ours: queues `<stream:error/>` and the end of the
+   * stream, emits `stream-error` (`byPeer: false`) and `closed`. Sticky.
+   */
+  abort(condition: StreamErrorCondition, text: string | undefined, now: number): void;
 }
