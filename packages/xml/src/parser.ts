@@ -126,7 +126,7 @@ const XML_DECL_OPEN = [0x3c, 0x3f, 0x78, 0x6d, 0x6c]; // <?xml
 const EMPTY = new Uint8Array(0);
 /** Shared by all parsers: it only caches immutable strings, and keeps idle parsers small. */
 const INTERNER = new AsciiInterner();
-const NO_WORDS = new Uint32Array(0);
+const NO_WORDS = new Int32Array(0);
 /** Decodes the buffer views; `ignoreBOM` keeps a U+FEFF as content. */
 const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 /**
@@ -175,7 +175,9 @@ export class StreamParser {
   private viewEnd = -1;
   private viewCursor = 0;
   private viewAdjust = 0;
-  private words: Uint32Array = NO_WORDS; // the buffer as aligned words from buf[wordBase]
+  // The buffer as aligned 32-bit words from buf[wordBase], for scanning four bytes at a time (NO_WORDS
+  // for small chunks); only words wholly before `end` are ever read.
+  private words: Int32Array = NO_WORDS;
   private wordBase = 0;
 
   private depth = 0;
@@ -256,6 +258,7 @@ export class StreamParser {
       this.owned = false;
       this.pos = 0;
       this.end = bytes.length;
+      this.setWords();
       return;
     }
     const need = keep + bytes.length;
@@ -271,6 +274,7 @@ export class StreamParser {
       grown.set(this.buf.subarray(this.pos, this.end));
       this.buf = grown;
       this.owned = true;
+      this.setWords();
     }
     this.base += this.pos;
     this.pos = 0;
@@ -900,7 +904,7 @@ export class StreamParser {
       if (q !== 0x22 && q !== 0x27) return this.fail("not-well-formed", `value of attribute '${prefix === "" ? local : `${prefix}:${local}`}' is not quoted`, this.base + i);
       i++;
       const valueStart = i;
-      while (i < end && attrSpecial[buf[i]!] === 0) i++;
+      i = this.attrScan(i, end);
       if (i >= end) return this.incomplete(SCAN_TAG);
       let value: string;
       if (buf[i] === q) {
@@ -1002,15 +1006,49 @@ export class StreamParser {
     this.viewEnd = this.end;
     this.viewAdjust = 0;
     this.view = UTF8.decode(buf.subarray(start, this.end));
+  }
+
+  /** Sets up {@link words} for a new `buf` (our own buffer: its whole capacity, as appends go in place). */
+  private setWords(): void {
+    const buf = this.buf;
     const lead = (4 - (buf.byteOffset & 3)) & 3;
-    const n = (this.end - lead) >> 2;
-    if (n > 4) {
+    const n = (buf.length - lead) >> 2;
+    if (n >= 8) {
       this.wordBase = lead;
-      this.words = new Uint32Array(buf.buffer, buf.byteOffset + lead, n);
+      this.words = new Int32Array(buf.buffer, buf.byteOffset + lead, n);
     } else {
       this.wordBase = 0;
       this.words = NO_WORDS;
     }
+  }
+
+  /**
+   * Index of the first byte in `[i, end)` that needs a look in an attribute value (see `attrSpecial`),
+   * or `end`. Whole aligned words are tested at once: a byte < 0x20, `<`, `&`/`'` (0x26/0x27 differ in
+   * the last bit), `"`, or ≥ 0x80 — with the exact "has a zero/lesser byte" bit tricks, so a word passes
+   * only if none of its bytes is special.
+   */
+  private attrScan(i: number, end: number): number {
+    const buf = this.buf;
+    const wordBase = this.wordBase;
+    const last = Math.min((end - wordBase) >> 2, this.words.length);
+    let k = (i - wordBase + 3) >> 2;
+    if (i >= wordBase && k < last) {
+      const wordStart = wordBase + (k << 2);
+      for (; i < wordStart; i++) if (attrSpecial[buf[i]!] !== 0) return i;
+      const words = this.words;
+      for (; k < last; k++) {
+        const w = words[k]!;
+        const a = w ^ 0x3c3c3c3c;
+        const b = (w | 0x01010101) ^ 0x27272727;
+        const c = w ^ 0x22222222;
+        const t = (((w - 0x20202020) | 0) & ~w) | (((a - 0x01010101) | 0) & ~a) | (((b - 0x01010101) | 0) & ~b) | (((c - 0x01010101) | 0) & ~c) | w;
+        if ((t & 0x80808080) !== 0) break;
+      }
+      i = wordBase + (k << 2);
+    }
+    while (i < end && attrSpecial[buf[i]!] === 0) i++;
+    return i;
   }
 
   /** Moves the view cursor to byte index `p` (≥ the cursor) and returns its UTF-16 index in the view. */
@@ -1151,10 +1189,10 @@ export class StreamParser {
     if (depth > this.top) {
       const parent = this.stack[(depth - 1) * 3] as XmlElement;
       if (this.text !== "") {
-        parent.children.push(this.text);
+        appendChild(parent, this.text);
         this.text = "";
       }
-      parent.children.push(el);
+      appendChild(parent, el);
     }
     this.bracketCarry = 0;
     this.crPending = false;
@@ -1216,7 +1254,7 @@ export class StreamParser {
     this.depth = depth - 1;
     this.pos = i;
     if (this.text !== "") {
-      el.children.push(this.text);
+      appendChild(el, this.text);
       this.text = "";
     }
     this.bracketCarry = 0;
@@ -1254,6 +1292,13 @@ function findDuplicate(t: readonly string[], n: number): number {
     seen.add(key);
   }
   return -1;
+}
+
+/** Appends a parsed child; a first child gets an array of its own size (a push would reserve 17 slots). */
+function appendChild(parent: XmlElement, child: XmlElement | string): void {
+  const children = parent.children;
+  if (children.length === 0) parent.children = [child];
+  else children.push(child);
 }
 
 function lookupPrefix(scope: Scope | null, prefix: string): string | undefined {

@@ -6,6 +6,7 @@ import {
   NS_XML,
   type ParseEvent,
   StreamParser,
+  type XmlErrorCondition,
   serialize,
   type XmlElement,
 } from "../src/index.js";
@@ -256,6 +257,48 @@ describe("string slicing from the decoded buffer", () => {
       expect(el.getChild("e")!.attr("v")).toBe(plain(c.attr + c.tail));
     }
   }
+
+  it("finds every special byte in an attribute value at any position and alignment (word-at-a-time scan)", () => {
+    const filler = "abcdefghijklmnopqrstuvwxyz0123456789@./-";
+    const specials: Array<[string | number[], string | XmlErrorCondition]> = [
+      ["<", "not-well-formed"],
+      ["&", "not-well-formed"],
+      ["&amp;", "&"],
+      ["&#x1F600;", "\u{1F600}"],
+      [[0x01], "not-well-formed"],
+      [[0x1f], "not-well-formed"],
+      [[0x00], "not-well-formed"],
+      [[0x80], "not-well-formed"],
+      [[0xff], "not-well-formed"],
+      [[0xc3, 0xa9], "\u00e9"],
+      [[0xf0, 0x9f, 0x98, 0x80], "\u{1F600}"],
+      ["\t", " "],
+      ["\n", " "],
+      ["\r\n", " "],
+      ['"', '"'],
+      [" ", " "],
+      ["~", "~"],
+      ["=", "="],
+      [">", ">"],
+    ];
+    for (const [special, outcome] of specials) {
+      for (let at = 0; at <= 24; at++) {
+        const before = filler.slice(0, at);
+        const after = filler.slice(at, 24 + (at % 5));
+        const single = stream("<message to='", before, special, after, "'/>");
+        const double = stream('<message to="', before, special === '"' ? "'" : special, after, '"/>');
+        for (let shift = 0; shift < 8; shift++) {
+          const events = parseShifted([shift < 4 ? single : double], shift & 3);
+          const error = lastError(events);
+          if (outcome === "not-well-formed") expect(error?.condition).toBe("not-well-formed");
+          else {
+            expect(error).toBeUndefined();
+            expect(elements(events)[0]!.attr("to")).toBe(before + (shift >= 4 && outcome === '"' ? "'" : outcome) + after);
+          }
+        }
+      }
+    }
+  });
 
   it("maps byte offsets to string offsets across 1–4-byte characters at any alignment", () => {
     for (let shift = 0; shift < 4; shift++) check(parseShifted([input], shift));
