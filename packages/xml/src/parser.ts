@@ -496,9 +496,11 @@ export class StreamParser {
     let start = i;
     let ascii = true;
     while (i < end) {
+      while (i < end && textClass[buf[i]!] === TEXT_PLAIN) i++;
+      if (i >= end) break;
       const c = buf[i]!;
       const k = textClass[c]!;
-      if (k === TEXT_PLAIN || k === TEXT_RBRACKET) {
+      if (k === TEXT_RBRACKET) {
         i++;
         continue;
       }
