@@ -18,8 +18,11 @@ const USAGE = `usage:
       Starts the server on loopback with a generated certificate and two accounts, logs juliet and
       romeo in (STARTTLS, SCRAM-SHA-256-PLUS), exchanges the RFC 6120 §9.1 messages, prints the XML
       both ways and exits.
-  xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P] [--data DIR] [--cert F --key F]
-      Runs until interrupted. Accounts live in DIR/accounts.json (created with juliet/r0m30myr0m30 and
+  xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P]
+                           [--websocket-port P [--websocket-path /p] [--websocket-tls]] [--data DIR] [--cert F --key F]
+      Runs until interrupted. --websocket-port also serves XMPP over WebSocket (RFC 7395) at
+      ws://H:P/xmpp-websocket (wss:// with --websocket-tls), routed together with the TCP clients.
+      Accounts live in DIR/accounts.json (created with juliet/r0m30myr0m30 and
       romeo/j0liet when absent); without --cert/--key a self-signed certificate for the domain is
       generated on first start into DIR.
   xmpp-sansio-server add-user NAME PASSWORD [--data DIR]
@@ -36,6 +39,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "5222" },
       "direct-tls-port": { type: "string" },
+      "websocket-port": { type: "string" },
+      "websocket-path": { type: "string" },
+      "websocket-tls": { type: "boolean" },
       data: { type: "string", default: "./xmpp-data" },
       cert: { type: "string" },
       key: { type: "string" },
@@ -79,11 +85,20 @@ export async function main(argv: readonly string[]): Promise<number> {
         host: values.host,
         port: Number(values.port),
         ...(values["direct-tls-port"] === undefined ? {} : { directTlsPort: Number(values["direct-tls-port"]) }),
+        ...(values["websocket-port"] === undefined
+          ? {}
+          : {
+              websocket: {
+                port: Number(values["websocket-port"]),
+                ...(values["websocket-path"] === undefined ? {} : { path: values["websocket-path"] }),
+                tls: values["websocket-tls"] === true,
+              },
+            }),
         tls,
         log: (line) => console.log(`${new Date().toISOString()} ${line}`),
       });
       console.log(
-        `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}; accounts: ${accounts.usernames().join(", ")}`,
+        `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; accounts: ${accounts.usernames().join(", ")}`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

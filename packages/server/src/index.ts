@@ -3,4 +3,4 @@ export { type CertificatePair, generateSelfSignedCertificate, type SelfSignedOpt
 export { main } from "./cli.js";
 export { type DemoOptions, type DemoResult, runDemo } from "./demo.js";
 export { type Endpoint, Router, type RouterOptions } from "./router.js";
-export { type RunningServer, type StartServerOptions, startServer } from "./server.js";
+export { type RunningServer, type StartServerOptions, startServer, type WebSocketListenOptions } from "./server.js";

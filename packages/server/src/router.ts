@@ -157,9 +157,9 @@ export class Router {
       // RFC 6121 §8.5.2.1.1: headline to all non-negative resources, chat/normal to the highest priority.
       const top = Math.max(...eligible.map((s) => s.priority));
       const targets = type === "headline" ? eligible : eligible.filter((s) => s.priority === top);
-      targets.forEach((s, i) => s.endpoint.deliver(i === 0 ? stanza : stanza.clone()));
+      deliverAll(targets, stanza);
     } else if (stanza.name === "presence") {
-      resources.forEach((s, i) => s.endpoint.deliver(i === 0 ? stanza : stanza.clone()));
+      deliverAll(resources, stanza);
     } else if (stanza.name === "iq") {
       this.handleIq(sender, stanza, bare);
     }
@@ -196,9 +196,13 @@ export class Router {
       if (child) r.append(child);
       sender.deliver(r);
     };
-    if (type === "get" && payload?.is("ping", NS_PING)) return reply();
+    if (type === "get" && payload?.is("ping", NS_PING)) {
+      reply();
+      return;
+    }
     if (type === "get" && payload?.is("query", NS_ROSTER) && addressee.equals(sender.jid.bare)) {
-      return reply(new XmlElement("query", NS_ROSTER)); // no roster storage: always empty
+      reply(new XmlElement("query", NS_ROSTER)); // no roster storage: always empty
+      return;
     }
     if (type === "get" && payload?.is("query", NS_DISCO_INFO) && payload.attr("node") === undefined) {
       const query = new XmlElement("query", NS_DISCO_INFO);
@@ -207,12 +211,14 @@ export class Router {
       for (const feature of [NS_DISCO_INFO, NS_PING, ...(isServer ? [NS_VERSION] : [])]) {
         query.append(new XmlElement("feature", NS_DISCO_INFO, { var: feature }));
       }
-      return reply(query);
+      reply(query);
+      return;
     }
     if (type === "get" && payload?.is("query", NS_VERSION) && addressee.local === "") {
       const query = new XmlElement("query", NS_VERSION);
       query.append(new XmlElement("name", NS_VERSION, null, [this.options.software ?? "xmpp-sansio"]));
-      return reply(query);
+      reply(query);
+      return;
     }
     // RFC 6120 §10.3.3 / §10.5.3.2: a payload the server does not understand → <service-unavailable/>.
     this.bounce(sender, iq, "service-unavailable");
@@ -222,4 +228,9 @@ export class Router {
     const reply = errorReply(stanza, stanzaError(condition));
     if (reply) sender.deliver(reply);
   }
+}
+
+/** Delivers `stanza` to every session: the original to the first, clones to the rest. */
+function deliverAll(sessions: readonly PresenceState[], stanza: XmlElement): void {
+  for (let i = 0; i < sessions.length; i++) sessions[i]!.endpoint.deliver(i === 0 ? stanza : stanza.clone());
 }

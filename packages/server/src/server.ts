@@ -1,5 +1,9 @@
-import { type ServerConnection, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { Jid } from "@xmpp-sansio/jid";
+import { XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
+import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
+import type { XmlElement } from "@xmpp-sansio/xml";
 import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
 import { type Endpoint, Router } from "./router.js";
@@ -18,10 +22,29 @@ export interface StartServerOptions {
   readonly directTlsPort?: number;
   /** Certificate and key (PEM). Default: a self-signed one generated now for `domain`. */
   readonly tls?: CertificatePair;
+  /**
+   * Also serve XMPP over WebSocket (RFC 7395) on this port (0 for an ephemeral one), with the same
+   * accounts, hooks and router as the TCP ports, so TCP and WebSocket clients reach each other.
+   */
+  readonly websocket?: WebSocketListenOptions;
   /** SASL mechanisms offered, strongest first. -PLUS variants are added by the core when TLS gives channel binding. */
   readonly mechanisms?: readonly string[];
   /** Receives one line per connection event. */
   readonly log?: (line: string) => void;
+}
+
+/** The WebSocket listener of {@link startServer}. */
+export interface WebSocketListenOptions {
+  /** Port of the HTTP server that accepts the WebSocket upgrade. 0 for an ephemeral port. */
+  readonly port: number;
+  /** Upgrade path. Default `/xmpp-websocket` (the name XEP-0156 examples and Prosody use). */
+  readonly path?: string;
+  /**
+   * Serve `wss:` (HTTPS with the server's certificate) instead of `ws:`. Default false: plain `ws:`, for
+   * loopback or behind a TLS-terminating proxy — SCRAM is still offered there, PLAIN is not (the core's
+   * no-TLS policy).
+   */
+  readonly tls?: boolean;
 }
 
 /** A running server. */
@@ -31,9 +54,15 @@ export interface RunningServer {
   /** The ports actually bound. */
   readonly port: number | undefined;
   readonly directTlsPort: number | undefined;
+  /** The WebSocket server, when `websocket` was given. */
+  readonly websocket: XmppWebSocketServer | undefined;
+  /** The WebSocket port bound, when `websocket` was given. */
+  readonly websocketPort: number | undefined;
+  /** The WebSocket URL for clients on this host (`ws://host:port/path` or `wss://…`), when `websocket` was given. */
+  readonly websocketUrl: string | undefined;
   /** The certificate in use (PEM), for clients that must trust a generated one. */
   readonly certificate: string;
-  /** Graceful stop: `<system-shutdown/>` to every client, then the listeners close. */
+  /** Graceful stop: `<system-shutdown/>` to every client (TCP and WebSocket), then the listeners close. */
   close(): Promise<void>;
 }
 
@@ -55,10 +84,13 @@ const DEFAULT_MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PL
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const pair = options.tls ?? generateSelfSignedCertificate({ dnsNames: [options.domain, "localhost"] });
   const { accounts, domain } = options;
+  const host = options.host ?? "127.0.0.1";
   const log = options.log ?? (() => {});
+  const mechanisms = options.mechanisms ?? DEFAULT_MECHANISMS;
+  // One router for every transport: a TCP client and a WebSocket client are just two endpoints.
   const router = new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
-  const endpoints = new WeakMap<ServerConnection, Endpoint>();
-  const endpointOf = (connection: ServerConnection): Endpoint | undefined => {
+  const endpoints = new WeakMap<HookConnection, Endpoint>();
+  const endpointOf = (connection: HookConnection): Endpoint | undefined => {
     let endpoint = endpoints.get(connection);
     if (!endpoint && connection.jid) {
       endpoint = { jid: connection.jid, deliver: (stanza) => connection.isOnline && connection.send(stanza) };
@@ -66,45 +98,112 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     return endpoint;
   };
+  // The same hooks serve both servers; only the label in the log differs.
+  const hooksFor = (transport: (connection: HookConnection) => string) => ({
+    serves: (d: string) => d === domain,
+    scramCredentials: (username: string, mechanism: string) => accounts.scramKeys(username, hashOf(mechanism)) ?? null,
+    verifyPassword: (username: string, password: string) => accounts.verifyPassword(username, password),
+    stanza: (connection: HookConnection, stanza: XmlElement) => {
+      const endpoint = endpointOf(connection);
+      if (endpoint) router.route(endpoint, stanza);
+    },
+    online: (connection: HookConnection) => {
+      const endpoint = endpointOf(connection);
+      if (endpoint) router.online(endpoint);
+      log(`online  ${connection.jid} from ${connection.remoteAddress} (${transport(connection)}, ${connection.mechanism})`);
+    },
+    offline: (connection: HookConnection) => {
+      const endpoint = endpoints.get(connection);
+      if (endpoint) router.offline(endpoint);
+      log(`offline ${connection.jid}`);
+    },
+  });
   const serverOptions: XmppServerOptions = {
     domains: domain,
     tls: { cert: pair.cert, key: pair.key },
-    host: options.host ?? "127.0.0.1",
+    host,
     port: options.port ?? 5222,
     ...(options.directTlsPort === undefined ? {} : { directTlsPort: options.directTlsPort }),
-    session: { mechanisms: options.mechanisms ?? DEFAULT_MECHANISMS },
+    session: { mechanisms },
     resourceConflict: "assign-new",
-    hooks: {
-      serves: (d) => d === domain,
-      scramCredentials: (username, mechanism) => accounts.scramKeys(username, hashOf(mechanism)) ?? null,
-      verifyPassword: (username, password) => accounts.verifyPassword(username, password),
-      stanza: (connection, stanza) => {
-        const endpoint = endpointOf(connection);
-        if (endpoint) router.route(endpoint, stanza);
-      },
-      online: (connection) => {
-        const endpoint = endpointOf(connection);
-        if (endpoint) router.online(endpoint);
-        log(`online  ${connection.jid} from ${connection.remoteAddress}${connection.directTls ? " (direct TLS)" : ""}`);
-      },
-      offline: (connection) => {
-        const endpoint = endpoints.get(connection);
-        if (endpoint) router.offline(endpoint);
-        log(`offline ${connection.jid}`);
-      },
-    },
+    hooks: hooksFor((c) => (c.directTls ? "direct TLS" : "STARTTLS")),
   };
   const server = new XmppServer(serverOptions);
   server.on("hookError", (error, connection) => log(`error   connection ${connection.id}: ${String(error)}`));
   const ports = await server.listen();
+
+  let websocket: XmppWebSocketServer | undefined;
+  let websocketPort: number | undefined;
+  let websocketUrl: string | undefined;
+  let https: HttpsServer | undefined;
+  if (options.websocket !== undefined) {
+    const ws = options.websocket;
+    const path = ws.path ?? "/xmpp-websocket";
+    try {
+      // Loaded on demand: `ws` is only needed when the WebSocket listener is wanted.
+      const { XmppWebSocketServer } = await import("@xmpp-sansio/websocket/server");
+      if (ws.tls === true) https = createHttpsServer({ cert: pair.cert, key: pair.key }, (_req, res) => res.writeHead(426, { upgrade: "websocket" }).end());
+      websocket = new XmppWebSocketServer({
+        domains: domain,
+        path,
+        ...(https === undefined ? { host, port: ws.port } : { server: https, secure: true }),
+        session: { mechanisms },
+        resourceConflict: "assign-new",
+        hooks: hooksFor(() => (ws.tls === true ? "WebSocket wss" : "WebSocket ws")),
+      });
+      websocket.on("hookError", (error, connection) => log(`error   connection ws-${connection.id}: ${String(error)}`));
+      if (https === undefined) {
+        websocketPort = (await websocket.listen()).port;
+      } else {
+        const h = https;
+        await new Promise<void>((resolve, reject) => {
+          h.once("error", reject);
+          h.listen(ws.port, host, () => {
+            h.off("error", reject);
+            resolve();
+          });
+        });
+        websocketPort = websocket.address().port;
+      }
+      const hostPart = host.includes(":") ? `[${host}]` : host;
+      websocketUrl = `${https === undefined ? "ws" : "wss"}://${hostPart}:${websocketPort}${path}`;
+    } catch (error) {
+      await websocket?.close();
+      if (https?.listening) await new Promise<void>((r) => https?.close(() => r()));
+      await server.close();
+      throw error;
+    }
+  }
+
   return {
     server,
     router,
     port: ports.port,
     directTlsPort: ports.directTlsPort,
+    websocket,
+    websocketPort,
+    websocketUrl,
     certificate: pair.cert,
-    close: () => server.close(),
+    close: async () => {
+      await Promise.all([server.close(), websocket?.close()]);
+      if (https?.listening) {
+        const h = https;
+        h.closeAllConnections();
+        await new Promise<void>((r) => h.close(() => r()));
+      }
+    },
   };
+}
+
+/** What the hooks use of a connection: members that the TCP and the WebSocket connections both have. */
+interface HookConnection {
+  readonly id: number;
+  readonly jid: Jid | undefined;
+  readonly isOnline: boolean;
+  readonly remoteAddress: string | undefined;
+  readonly mechanism: string | undefined;
+  readonly directTls?: boolean;
+  send(stanza: XmlElement): void;
 }
 
 function hashOf(mechanism: string): ScramHash {
