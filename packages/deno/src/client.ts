@@ -8,8 +8,8 @@
  *
  * @module
  */
+import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
 import { type ClientEvent, type ClientOptions, type ConnectionCandidate, connectionCandidates, type SrvRecord, type TlsPolicy } from "@xmpp-sansio/core";
-import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/websocket";
 import { type DenoConn, deno, writeAll } from "./deno-api.js";
 
 /** Options of the Deno {@link XmppClient}. */
@@ -187,7 +187,7 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
         }
         if (n === null) break;
         const chunk = buf.slice(0, n);
-        pump.interact((s, now) => s.receive(chunk, now));
+        pump.guarded((s, now) => s.receive(chunk, now));
         if (upgrading) {
           // STARTTLS: no further read on the plain connection; upgrade once our output is written.
           upgrading = false;
@@ -201,7 +201,7 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
             this.transportError(new ConnectionError("tls-failed", `TLS handshake with ${endpoint} failed: ${(err as Error).message}`, { cause: err, endpoint }));
             break;
           }
-          pump.interact((s, now) => s.tlsEstablished({ channelBinding: {} }, now));
+          pump.guarded((s, now) => s.tlsEstablished({ channelBinding: {} }, now));
         }
       }
       closeConn();

@@ -17,4 +17,4 @@ export {
   StreamErrorException,
   type XmppClientEvents,
   type XmppServerHooks,
-} from "@xmpp-sansio/websocket";
+} from "@xmpp-sansio/adapter";

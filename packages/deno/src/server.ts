@@ -10,8 +10,6 @@
  *
  * @module
  */
-import { buildStreamError, type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition } from "@xmpp-sansio/core";
-import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import {
   type HookedConnection,
   ServerHooksCore,
@@ -20,8 +18,10 @@ import {
   TypedEmitter,
   type XmppConnection,
   type XmppServerHooks,
-} from "@xmpp-sansio/websocket";
-import { serialize, type XmlElement } from "@xmpp-sansio/xml";
+} from "@xmpp-sansio/adapter";
+import { type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition } from "@xmpp-sansio/core";
+import { type Jid, parseJid } from "@xmpp-sansio/jid";
+import type { XmlElement } from "@xmpp-sansio/xml";
 import { type DenoConn, type DenoListener, deno, writeAll } from "./deno-api.js";
 
 /** Options of the Deno {@link XmppServer}. */
@@ -125,15 +125,10 @@ export class ServerConnection implements XmppConnection, HookedConnection {
     this.writeChain = this.writeChain.then(() => writeAll(this.conn, copy)).catch(() => this.destroy());
   }
 
-  /** @internal Writes `<stream:error/>` + `</stream:stream>` itself, then closes. */
+  /** @internal Ends the stream with a stream error through the core; its `closed` then closes the connection. */
   abort(condition: StreamErrorCondition, text?: string): void {
     if (this.ended || this.connClosed) return;
-    this.pump.pump();
-    const err = serialize(buildStreamError(text === undefined ? { condition } : { condition, text }));
-    this.write(err);
-    this.write(new TextEncoder().encode("</stream:stream>"));
-    this.endConn();
-    this.pump.transportClosed();
+    this.pump.abort(condition, text);
   }
 
   /** @internal Closes once queued writes are out. */
@@ -165,7 +160,7 @@ export class ServerConnection implements XmppConnection, HookedConnection {
       }
       if (n === null) break;
       const chunk = buf.slice(0, n);
-      this.pump.interact((s, now) => s.receive(chunk, now));
+      this.pump.guarded((s, now) => s.receive(chunk, now));
     }
     this.pump.transportClosed();
     this.destroy();
@@ -305,6 +300,11 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
       write: (data) => c.write(data),
       onEvent: (ev) => this.core.onEvent(c, ev),
       onClosed: () => c.endConn(),
+      // A throwing session or hook (input/timer-driven: nobody to throw to) ends only this connection.
+      onError: (err) => {
+        if (this.listenerCount("hookError") > 0) this.emit("hookError", err, c);
+        if (!c.closed) c.abort("internal-server-error");
+      },
     });
     this.core.live.add(c);
     this.emit("connection", c);

@@ -8,30 +8,21 @@ import { EventEmitter, once } from "node:events";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import {
-  type ClientEvent,
-  type ClientOptions,
-  ClientSession,
-  type ConnectionCandidate,
-  parseStanzaError,
-  ReconnectPolicy,
-  type ReconnectPolicyOptions,
-  type SansIoSession,
-  type StreamErrorCondition,
-  type TlsPolicy,
-} from "@xmpp-sansio/core";
-import { type Jid, parseJid } from "@xmpp-sansio/jid";
+  type BaseClientOptions,
+  type ClientCloseInfo,
+  ClientController,
+  type ClientSessionLike,
+  ConnectionError,
+  type XmppClientEvents,
+} from "@xmpp-sansio/adapter";
+import type { ClientEvent, ClientOptions, ConnectionCandidate, TlsPolicy } from "@xmpp-sansio/core";
+import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
 import { discoverEndpoints, type SrvResolver } from "./discovery.js";
-import { SocketDriver } from "./driver.js";
-import { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
+import { monotonicNow, SocketDriver } from "./driver.js";
 
-/** The client session surface the adapter drives (the core's `ClientSession`). */
-export interface ClientSessionLike extends SansIoSession<ClientEvent> {
-  start(now: number): void;
-  sendIq(iq: XmlElement, now: number, timeoutMs?: number): string;
-  supplyCredentials(credentials: { password: string }): void;
-}
+export type { ClientCloseInfo, ClientSessionLike, XmppClientEvents } from "@xmpp-sansio/adapter";
 
 /** TLS settings of the client (passed to `tls.connect`). The certificate is always checked against the JID's domain. */
 export interface ClientTlsOptions {
@@ -50,11 +41,7 @@ export interface ClientTlsOptions {
 }
 
 /** Options of {@link XmppClient}. */
-export interface XmppClientOptions {
-  /** Our address: bare, or full to ask for that resource. */
-  jid: string;
-  /** The account password. */
-  password: string;
+export interface XmppClientOptions extends BaseClientOptions {
   /** Connect here instead of discovering (RFC 6120 §3.2): host name or IP. */
   host?: string;
   /** Port with `host`. Default 5222, or 5223 with `directTls`. */
@@ -76,16 +63,8 @@ export interface XmppClientOptions {
   preferDirectTls?: boolean;
   /** TCP connect (and Direct TLS handshake) timeout per candidate, ms. Default 10 000. */
   connectTimeoutMs?: number;
-  /**
-   * Reconnect after a connection that was online drops (not after `close()`, an auth failure, or a
-   * `conflict`/`not-authorized`/`policy-violation` stream error). `true` uses the core's RFC 6120 §3.3
-   * defaults; an object tunes the {@link ReconnectPolicy}. Default off.
-   */
-  reconnect?: boolean | (ReconnectPolicyOptions & { stableAfterMs?: number });
   /** Socket `highWaterMark` for writes (bytes). Node's default if absent. */
   writableHighWaterMark?: number;
-  /** Builds the session (inject a scripted fake in tests). Default `new ClientSession(options)`. */
-  createSession?: (options: ClientOptions) => ClientSessionLike;
   /**
    * Sees every chunk of XML read (`"in"`) and written (`"out"`), after TLS decryption — for logs and
    * transcripts. Called synchronously; do not keep or modify the bytes.
@@ -93,48 +72,6 @@ export interface XmppClientOptions {
   trace?: (direction: "in" | "out", bytes: Uint8Array) => void;
   /** Called when STARTTLS or Direct TLS has secured the connection, with the TLS socket. */
   onSecure?: (socket: tls.TLSSocket) => void;
-}
-
-/** Why a connection ended, as reported by the `close` event. */
-export interface ClientCloseInfo {
-  /** The core's `closed` reason, or `transport-closed` if the socket went first. */
-  reason: string;
-  /** The error behind it, if the close was not asked for. */
-  error?: Error;
-  /** Whether a reconnection is scheduled. */
-  willReconnect: boolean;
-}
-
-/** Events of {@link XmppClient}, for `on`/`once`/`off`. */
-export interface XmppClientEvents {
-  /** Online: the full JID bound. */
-  online: [jid: Jid];
-  /** Every incoming stanza (message, presence, and IQ requests). */
-  stanza: [stanza: XmlElement];
-  message: [stanza: XmlElement];
-  presence: [stanza: XmlElement];
-  /** Incoming IQ requests (`get`/`set`); answers to `iq()` go to its promise instead. */
-  iq: [stanza: XmlElement];
-  /** An error while online (stream error, lost connection). Only emitted when someone listens. */
-  error: [error: Error];
-  /** A connection ended. */
-  close: [info: ClientCloseInfo];
-  /** A reconnection is scheduled. */
-  reconnecting: [info: { attempt: number; delayMs: number }];
-}
-
-/** Stream errors after which reconnecting would only repeat the failure. */
-const FATAL_STREAM_ERRORS: ReadonlySet<StreamErrorCondition> = new Set(["conflict", "not-authorized", "policy-violation", "host-unknown", "unsupported-version", "invalid-namespace"]);
-
-interface Pending {
-  resolve(stanza: XmlElement): void;
-  reject(error: Error): void;
-  timeoutMs: number | undefined;
-}
-
-interface Subscriber {
-  push(stanza: XmlElement): void;
-  end(error?: Error): void;
 }
 
 /**
@@ -153,46 +90,26 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
   /** Our address as configured (prepared). */
   readonly address: Jid;
   private readonly options: XmppClientOptions;
+  /** The transport-independent client (promises, events, reconnect), shared with the other adapters. */
+  private readonly core: ClientController<XmppClientOptions>;
   private driver: SocketDriver<ClientEvent> | undefined;
-  private session: ClientSessionLike | undefined;
-  /** A connection is being made, is up, or a reconnection is scheduled. */
-  private active = false;
-  private onlineWaiters: Array<{ resolve(jid: Jid): void; reject(err: Error): void }> = [];
-  private boundJid: Jid | undefined;
-  private onlineAt: number | undefined;
-  private connectionError: Error | undefined;
-  private closeReason = "transport-closed";
-  private userClosed = false;
-  private closeWaiters: Array<() => void> = [];
-  private readonly pending = new Map<string, Pending>();
-  private readonly subscribers = new Set<Subscriber>();
-  private readonly policy: ReconnectPolicy | undefined;
-  private readonly stableAfterMs: number;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private everOnline = false;
-  private saslMechanism: string | undefined;
 
   /** @throws JidError for an invalid `jid`, TypeError for a JID without localpart */
   constructor(options: XmppClientOptions) {
     super();
     this.options = options;
-    this.address = parseJid(options.jid);
-    if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
-    if (options.reconnect !== undefined && options.reconnect !== false) {
-      const { stableAfterMs, ...policy } = options.reconnect === true ? {} : options.reconnect;
-      this.policy = new ReconnectPolicy(policy);
-      this.stableAfterMs = stableAfterMs ?? 60_000;
-    } else this.stableAfterMs = 60_000;
+    this.core = new ClientController(options, this, { connect: () => this.connect() }, { now: monotonicNow });
+    this.address = this.core.address;
   }
 
   /** The full JID while online, else undefined. */
   get jid(): Jid | undefined {
-    return this.boundJid;
+    return this.core.jid;
   }
 
   /** The SASL mechanism of the current connection, once authenticated (e.g. `SCRAM-SHA-1-PLUS`). */
   get mechanism(): string | undefined {
-    return this.saslMechanism;
+    return this.core.mechanism;
   }
 
   /** The current socket (a `tls.TLSSocket` once TLS is up), for inspection. */
@@ -202,48 +119,30 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
 
   /** Whether the session is online (stanzas may be sent). */
   get isOnline(): boolean {
-    return this.session?.state === "online";
+    return this.core.isOnline;
   }
 
   /**
    * Connects (on the first call) and resolves with the bound full JID once online. Rejects with
-   * {@link AuthError}, {@link StreamErrorException} or {@link ConnectionError} if the first connection
-   * fails (reconnection only applies to connections that were online).
+   * `AuthError`, `StreamErrorException` or `ConnectionError` if the first connection fails
+   * (reconnection only applies to connections that were online).
    */
   online(): Promise<Jid> {
-    if (this.boundJid !== undefined && this.isOnline) return Promise.resolve(this.boundJid);
-    const promise = new Promise<Jid>((resolve, reject) => this.onlineWaiters.push({ resolve, reject }));
-    if (!this.active) {
-      this.userClosed = false;
-      this.active = true;
-      this.connect().catch((err: Error) => {
-        this.active = false;
-        this.failOnline(err);
-      });
-    }
-    return promise;
+    return this.core.online();
   }
 
   /** Sends a stanza. @throws SessionStateError (from the core) when not online */
   send(stanza: XmlElement): void {
-    const driver = this.requireDriver();
-    driver.interact((s) => s.send(stanza));
+    this.core.send(stanza);
   }
 
   /**
    * Sends an IQ request (`get`/`set`; an `id` is assigned if missing) and resolves with the `result`.
-   * Rejects with {@link StanzaErrorException} for `type='error'`, {@link IqTimeoutError} on timeout (default
-   * from the core, 30 s), {@link ConnectionError} if the connection ends first.
+   * Rejects with `StanzaErrorException` for `type='error'`, `IqTimeoutError` on timeout (default
+   * from the core, 30 s), `ConnectionError` if the connection ends first.
    */
   iq(iq: XmlElement, options: { timeoutMs?: number } = {}): Promise<XmlElement> {
-    const driver = this.requireDriver();
-    const session = this.session!;
-    return new Promise<XmlElement>((resolve, reject) => {
-      driver.interact((_s, now) => {
-        const id = options.timeoutMs === undefined ? session.sendIq(iq, now) : session.sendIq(iq, now, options.timeoutMs);
-        this.pending.set(id, { resolve, reject, timeoutMs: options.timeoutMs });
-      });
-    });
+    return this.core.iq(iq, options);
   }
 
   /**
@@ -251,57 +150,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
    * `close()`, or a drop without reconnection — then it throws that error). Stop early with `break`.
    */
   stanzas(): AsyncIterableIterator<XmlElement> {
-    const queue: XmlElement[] = [];
-    let waiter: { resolve(r: IteratorResult<XmlElement>): void; reject(e: Error): void } | undefined;
-    let done = false;
-    let failure: Error | undefined;
-    const sub: Subscriber = {
-      push(stanza) {
-        if (waiter !== undefined) {
-          const w = waiter;
-          waiter = undefined;
-          w.resolve({ value: stanza, done: false });
-        } else queue.push(stanza);
-      },
-      end(error) {
-        done = true;
-        failure = error;
-        if (waiter !== undefined) {
-          const w = waiter;
-          waiter = undefined;
-          if (error !== undefined) w.reject(error);
-          else w.resolve({ value: undefined, done: true });
-        }
-      },
-    };
-    this.subscribers.add(sub);
-    const stop = () => {
-      this.subscribers.delete(sub);
-      done = true;
-      queue.length = 0;
-    };
-    const iterator: AsyncIterableIterator<XmlElement> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-        if (done) {
-          if (failure !== undefined) {
-            const f = failure;
-            failure = undefined;
-            return Promise.reject(f);
-          }
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve, reject) => (waiter = { resolve, reject }));
-      },
-      return: () => {
-        stop();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return this.core.stanzas();
   }
 
   /**
@@ -309,26 +158,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
    * ends the socket. Resolves once the socket is closed. Cancels a pending reconnection.
    */
   close(): Promise<void> {
-    this.userClosed = true;
-    if (this.reconnectTimer !== undefined) {
-      clearTimeout(this.reconnectTimer);
-      this.reconnectTimer = undefined;
-      this.active = false;
-      this.failOnline(new ConnectionError("closed", "closed by the application"));
-      this.endSubscribers(undefined);
-    }
-    const driver = this.driver;
-    if (driver === undefined || driver.closed) return Promise.resolve();
-    const done = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
-    driver.interact((s, now) => s.close(now));
-    return done;
-  }
-
-  private requireDriver(): SocketDriver<ClientEvent> {
-    if (this.driver === undefined || this.session === undefined || this.driver.closed) {
-      throw new ConnectionError("closed", "not connected: await client.online() first");
-    }
-    return this.driver;
+    return this.core.close();
   }
 
   private async candidates(): Promise<ConnectionCandidate[]> {
@@ -390,195 +220,38 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
 
   private async connect(): Promise<void> {
     const { socket, candidate } = await this.open(await this.candidates());
-    if (this.userClosed) {
+    if (this.core.closedByUser) {
       socket.destroy();
       throw new ConnectionError("closed", "closed before the connection was established");
     }
-    this.connectionError = undefined;
-    this.saslMechanism = undefined;
-    this.closeReason = "transport-closed";
+    const endpoint = `${candidate.host}:${candidate.port}`;
     const tlsPolicy: TlsPolicy = candidate.directTls ? "direct" : (this.options.starttls ?? "required");
-    const sessionOptions: ClientOptions = { ...(this.options.session ?? {}), jid: this.options.jid, password: this.options.password, tls: tlsPolicy };
-    let session: ClientSessionLike;
+    const sessionOptions: Omit<ClientOptions, "jid" | "password"> = { ...(this.options.session ?? {}), tls: tlsPolicy };
+    let driver: SocketDriver<ClientEvent>;
     try {
-      session = this.options.createSession?.(sessionOptions) ?? (new ClientSession(sessionOptions) as ClientSessionLike);
+      driver = new SocketDriver<ClientEvent>({
+        socket,
+        side: "client",
+        createPump: (io) => this.core.attach(sessionOptions, { ...io, closeTransport: io.onClosed }),
+        upgrade: (plain) => tls.connect({ ...this.tlsOptions(), ...this.hwm(), socket: plain }),
+        onTlsError: (err) => this.core.transportError(new ConnectionError("tls-failed", `TLS handshake failed: ${err.message}`, { cause: err, endpoint })),
+        onSocketClose: (err) => {
+          if (driver === this.driver) this.core.transportEnded(driver.pump, err);
+        },
+        ...(this.options.trace ? { trace: this.options.trace } : {}),
+        ...(this.options.onSecure ? { onSecure: this.options.onSecure } : {}),
+        onInternalError: (err) => this.core.transportError(new ConnectionError("closed", `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err })),
+      });
     } catch (err) {
       socket.destroy(); // invalid options (e.g. a JID without localpart): nothing to say on the wire
       throw err;
     }
-    this.session = session;
-    const driver: SocketDriver<ClientEvent> = new SocketDriver<ClientEvent>({
-      session,
-      socket,
-      side: "client",
-      onEvent: (ev) => this.onSessionEvent(ev),
-      upgrade: (plain) => tls.connect({ ...this.tlsOptions(), ...this.hwm(), socket: plain }),
-      onTlsError: (err) => {
-        this.connectionError ??= new ConnectionError("tls-failed", `TLS handshake failed: ${err.message}`, { cause: err, endpoint: `${candidate.host}:${candidate.port}` });
-      },
-      onSocketClose: (err) => this.onSocketClose(driver, err),
-      ...(this.options.trace ? { trace: this.options.trace } : {}),
-      ...(this.options.onSecure ? { onSecure: this.options.onSecure } : {}),
-      onInternalError: (err) => {
-        this.connectionError ??= new ConnectionError("closed", `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-      },
-    });
     this.driver = driver;
     driver.interact((s, now) => {
       if (candidate.directTls) this.options.onSecure?.(socket as tls.TLSSocket);
       if (candidate.directTls) s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(socket as tls.TLSSocket, "client") }, now);
       (s as ClientSessionLike).start(now);
     });
-  }
-
-  private onSessionEvent(ev: ClientEvent): void {
-    switch (ev.type) {
-      case "online": {
-        this.boundJid = ev.jid;
-        this.onlineAt = performance.now();
-        this.everOnline = true;
-        const waiters = this.onlineWaiters;
-        this.onlineWaiters = [];
-        for (const w of waiters) w.resolve(ev.jid);
-        this.emitToUser("online", ev.jid);
-        return;
-      }
-      case "stanza": {
-        const s = ev.stanza;
-        this.emitToUser("stanza", s);
-        if (s.name === "message" || s.name === "presence" || s.name === "iq") this.emitToUser(s.name, s);
-        for (const sub of this.subscribers) sub.push(s);
-        return;
-      }
-      case "iq-response": {
-        const p = this.pending.get(ev.id);
-        if (p === undefined) return;
-        this.pending.delete(ev.id);
-        if (ev.stanza.attr("type") === "error") p.reject(new StanzaErrorException(parseStanzaError(ev.stanza), ev.stanza));
-        else p.resolve(ev.stanza);
-        return;
-      }
-      case "iq-timeout": {
-        const p = this.pending.get(ev.id);
-        if (p === undefined) return;
-        this.pending.delete(ev.id);
-        // The core also reports tracked IQs as timed out when the session ends: that is a lost connection.
-        if (this.session?.state === "closed") p.reject(new ConnectionError("closed", `the connection closed before the answer to iq ${JSON.stringify(ev.id)}`));
-        else p.reject(new IqTimeoutError(ev.id, p.timeoutMs));
-        return;
-      }
-      case "auth-failed":
-        this.connectionError = new AuthError(ev.condition, ev.text);
-        // Not retrying with the same password: end the session (the core may already have).
-        if (this.session !== undefined && this.session.state !== "closed" && this.session.state !== "closing") {
-          this.driver?.interact((s, now) => s.close(now));
-        }
-        return;
-      case "authenticated":
-        this.saslMechanism = ev.mechanism;
-        return;
-      case "bind-failed":
-        this.connectionError ??= new BindError(ev.condition, ev.text);
-        return;
-      case "credentials-needed":
-        this.session?.supplyCredentials({ password: this.options.password });
-        return;
-      case "stream-error":
-        if (!(this.connectionError instanceof AuthError)) {
-          this.connectionError = new StreamErrorException(ev.text === undefined ? { condition: ev.condition as StreamErrorCondition } : { condition: ev.condition as StreamErrorCondition, text: ev.text }, ev.byPeer ? "remote" : "local");
-        }
-        return;
-      case "closed":
-        this.closeReason = ev.reason;
-        return;
-      default:
-        return;
-    }
-  }
-
-  /**
-   * Emits to application listeners. A listener that throws does not disturb the session (the driver is
-   * mid-dispatch): the exception is re-thrown on its own, as Node does for throwing socket listeners.
-   */
-  private emitToUser<K extends "online" | "stanza" | "message" | "presence" | "iq">(name: K, ...args: XmppClientEvents[K]): void {
-    try {
-      (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
-    } catch (err) {
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
-  }
-
-  private onSocketClose(driver: SocketDriver<ClientEvent>, socketError: Error | undefined): void {
-    if (driver !== this.driver) return;
-    const wasOnline = this.boundJid !== undefined && this.onlineAt !== undefined;
-    let error = this.connectionError;
-    if (error === undefined && !this.userClosed && this.closeReason !== "closed") {
-      error = new ConnectionError("connection-lost", `connection lost (${this.closeReason})${socketError ? `: ${socketError.message}` : ""}`, socketError === undefined ? undefined : { cause: socketError });
-    }
-    for (const [, p] of this.pending) p.reject(new ConnectionError("closed", "the connection closed before the answer", error === undefined ? undefined : { cause: error }));
-    this.pending.clear();
-    this.boundJid = undefined;
-    const willReconnect = this.shouldReconnect(error);
-    if (!willReconnect) {
-      this.active = false;
-      this.failOnline(error ?? new ConnectionError("closed", `connection closed before online (${this.closeReason})`));
-    }
-    if (error !== undefined && wasOnline && this.listenerCount("error") > 0) this.emit("error", error);
-    const info: ClientCloseInfo = { reason: this.closeReason, willReconnect };
-    if (error !== undefined) info.error = error;
-    this.emit("close", info);
-    const waiters = this.closeWaiters;
-    this.closeWaiters = [];
-    for (const w of waiters) w();
-    if (wasOnline && this.onlineAt !== undefined && performance.now() - this.onlineAt >= this.stableAfterMs) this.policy?.reset();
-    this.onlineAt = undefined;
-    if (willReconnect) this.scheduleReconnect();
-    else this.endSubscribers(this.userClosed ? undefined : error);
-  }
-
-  private shouldReconnect(error: Error | undefined): boolean {
-    if (this.policy === undefined || this.userClosed || !this.everOnline) return false;
-    if (error instanceof AuthError) return false;
-    if (error instanceof StreamErrorException && FATAL_STREAM_ERRORS.has(error.condition)) return false;
-    return this.closeReason !== "closed";
-  }
-
-  private scheduleReconnect(): void {
-    const policy = this.policy!;
-    const attempt = policy.attempts + 1;
-    const delayMs = policy.nextDelay();
-    this.emit("reconnecting", { attempt, delayMs });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.userClosed) return;
-      this.connect().catch((err: Error) => {
-        if (this.userClosed) {
-          this.active = false;
-          return;
-        }
-        if (err instanceof AuthError) {
-          this.active = false;
-          this.failOnline(err);
-          this.endSubscribers(err);
-          return;
-        }
-        if (this.listenerCount("error") > 0) this.emit("error", err);
-        this.scheduleReconnect();
-      });
-    }, delayMs);
-  }
-
-  private failOnline(error: Error): void {
-    const waiters = this.onlineWaiters;
-    this.onlineWaiters = [];
-    for (const w of waiters) w.reject(error);
-  }
-
-  private endSubscribers(error: Error | undefined): void {
-    for (const sub of this.subscribers) sub.end(error);
-    this.subscribers.clear();
   }
 }
 

@@ -1,16 +1,15 @@
 /**
- * Binds one sans-IO session to a Node socket: reads into `receive`, writes `pollTransmit` with
- * back-pressure, one timer from `nextTimeout`, the STARTTLS hand-over, and the end of the transport.
- * Shared by the client and the server. Internal.
+ * Binds one sans-IO session to a Node socket: reads into `receive`, the STARTTLS hand-over, write
+ * back-pressure, and the end of the transport. Output, events and the timer are the shared
+ * `SessionPump` of `@xmpp-sansio/adapter`. Shared by the client and the server. Internal.
  *
  * @module
  */
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { TLSSocket } from "node:tls";
-import type { SansIoSession, TlsInfo } from "@xmpp-sansio/core";
-import { buildStreamError, type StreamErrorCondition } from "@xmpp-sansio/core";
-import { serialize } from "@xmpp-sansio/xml";
+import type { PumpIo, SessionPump } from "@xmpp-sansio/adapter";
+import type { SansIoSession, StreamErrorCondition, TlsInfo } from "@xmpp-sansio/core";
 import { channelBindingFromTlsSocket, type TlsSide } from "./channel-binding.js";
 
 /** The events a driver must understand; everything else is passed through. */
@@ -20,11 +19,13 @@ type DriverEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
 export const monotonicNow = (): number => performance.now();
 
 export interface SocketDriverOptions<E extends DriverEvent> {
-  session: SansIoSession<E>;
   socket: Socket;
   side: TlsSide;
-  /** Every event but `starttls` (handled here), in order. May call into the session; the driver re-pumps. */
-  onEvent(event: E): void;
+  /**
+   * Builds the session's pump with the driver's I/O (write with back-pressure, STARTTLS, end of session,
+   * guarded errors): `new SessionPump({ session, onEvent, ...io })` or a client controller's `attach`.
+   */
+  createPump(io: Required<Omit<PumpIo<E>, "onClosed">> & { onClosed(event: E): void }): SessionPump<E>;
   /**
    * STARTTLS: wraps the paused plain socket (early TLS bytes already unshifted into it) in TLS and returns
    * the TLS socket, whose handshake is under way.
@@ -38,8 +39,6 @@ export interface SocketDriverOptions<E extends DriverEvent> {
   onInternalError?(error: unknown): void;
   /** A TLS handshake or certificate error during STARTTLS. */
   onTlsError?(error: Error): void;
-  /** Clock. Default `performance.now`. */
-  now?: () => number;
   /** How long the socket may linger after `end()` before it is destroyed. Default 5 000 ms. */
   lingerMs?: number;
   /** Sees every chunk read (`in`) and written (`out`) as the session sees it: XML, never TLS records. */
@@ -51,22 +50,18 @@ export interface SocketDriverOptions<E extends DriverEvent> {
 /**
  * Runs a session over a socket. Every interaction with the session goes through {@link SocketDriver.interact}
  * (or happens inside `onEvent`), after which output is written, events are dispatched and the timer is
- * re-armed.
+ * re-armed (by the pump).
  */
 export class SocketDriver<E extends DriverEvent> {
   readonly session: SansIoSession<E>;
+  /** The shared pump: output, events, timer. */
+  readonly pump: SessionPump<E>;
   private sock: Socket;
   private readonly opts: SocketDriverOptions<E>;
-  private readonly now: () => number;
-  private pumping = false;
-  private again = false;
-  private blocked = false;
   private ended = false;
   private closedNotified = false;
   private transportGone = false;
   private firstError: Error | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt: number | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer) => {
     this.opts.trace?.("in", chunk);
@@ -81,16 +76,30 @@ export class SocketDriver<E extends DriverEvent> {
     this.gone();
     this.finish();
   };
-  private readonly onDrain = () => {
-    this.blocked = false;
-    this.pump();
-  };
+  private readonly onDrain = () => this.pump.resume();
 
   constructor(options: SocketDriverOptions<E>) {
     this.opts = options;
-    this.session = options.session;
     this.sock = options.socket;
-    this.now = options.now ?? monotonicNow;
+    this.pump = options.createPump({
+      write: (bytes) => this.write(bytes),
+      onStartTls: (tlsBytes) => this.startTls(tlsBytes),
+      onClosed: (ev) => {
+        // A peer that let the close deadline pass gets no more patience: drop the connection.
+        if ((ev as { reason?: string }).reason === "timeout") this.destroyAfterFlush();
+        else this.endSocket();
+      },
+      onError: (err) => {
+        // A bug in the session or in an event handler, from a socket or timer call: end this connection.
+        this.firstError ??= err as Error;
+        try {
+          this.opts.onInternalError?.(err);
+        } finally {
+          this.abort("internal-server-error");
+        }
+      },
+    });
+    this.session = this.pump.session;
     this.attach(this.sock);
   }
 
@@ -111,11 +120,7 @@ export class SocketDriver<E extends DriverEvent> {
 
   /** Calls into the session (with the current time), then writes output, dispatches events, re-arms the timer. */
   interact(fn: (session: SansIoSession<E>, now: number) => void): void {
-    try {
-      fn(this.session, this.now());
-    } finally {
-      this.pump();
-    }
+    this.pump.interact(fn);
   }
 
   /**
@@ -125,24 +130,15 @@ export class SocketDriver<E extends DriverEvent> {
    * exception that would take the process down.
    */
   guarded(fn: (session: SansIoSession<E>, now: number) => void): void {
-    try {
-      this.interact(fn);
-    } catch (err) {
-      this.firstError ??= err as Error;
-      try {
-        this.opts.onInternalError?.(err);
-      } finally {
-        this.abort("internal-server-error");
-      }
-    }
+    this.pump.guarded(fn);
   }
 
   /**
-   * Ends the connection with a stream error written by the adapter itself (an application hook failed,
-   * or the server shuts down): flushes the session's output, writes `<stream:error/>` and
-   * `</stream:stream>`, ends the socket and tells the session the transport is gone.
+   * Ends the connection with a stream error (an application hook failed, the server shuts down, a newer
+   * session replaced this one): the core's `abort` queues `<stream:error/>` and `</stream:stream>` (after
+   * our stream header if none was sent), and its `closed` event ends the socket.
    */
-  abort(condition: StreamErrorCondition, text?: string, header?: string): void {
+  abort(condition: StreamErrorCondition, text?: string): void {
     if (this.ended || this.closedNotified) return;
     if (this.handshaking) {
       // Mid-STARTTLS: nothing can be said in XML, and end() on an unfinished TLS handshake may hang.
@@ -150,50 +146,13 @@ export class SocketDriver<E extends DriverEvent> {
       this.sock.destroy();
       return;
     }
-    this.flush(true);
-    const err = serialize(buildStreamError(text === undefined ? { condition } : { condition, text }));
-    const enc = new TextEncoder();
-    // `header`: our stream header when the session has not sent one yet (RFC 6120 §4.9.1.2).
-    this.write(concat(concat(enc.encode(header ?? ""), err), enc.encode("</stream:stream>")));
-    this.endSocket();
-    this.gone();
+    // The session's `closed` event (now, or at the end of the running pump) ends the socket.
+    this.pump.abort(condition, text);
   }
 
   /** Destroys the socket now (no goodbye). */
   destroy(): void {
     this.sock.destroy();
-  }
-
-  /** Writes output, dispatches events until none is left, re-arms the timer. Re-entrant calls fold in. */
-  pump(): void {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        this.flush(false);
-        for (let ev = this.session.pollEvent(); ev !== undefined; ev = this.session.pollEvent()) {
-          if (ev.type === "starttls") {
-            this.startTls(ev.tlsBytes ?? new Uint8Array());
-            continue;
-          }
-          if (ev.type === "closed") {
-            this.flush(true);
-            // A peer that let the close deadline pass gets no more patience: drop the connection.
-            if ((ev as { reason?: string }).reason === "timeout") this.destroyAfterFlush();
-            else this.endSocket();
-          }
-          this.opts.onEvent(ev);
-          this.flush(false);
-        }
-      } while (this.again);
-    } finally {
-      this.pumping = false;
-      this.rearm();
-    }
   }
 
   private attach(sock: Socket): void {
@@ -212,30 +171,16 @@ export class SocketDriver<E extends DriverEvent> {
     // keep onError: a late error on the old socket must not become an uncaught exception
   }
 
-  /** Writes pending output; stops at back-pressure unless `force` (STARTTLS, close: order matters more). */
-  private flush(force: boolean): void {
-    if (this.ended) {
-      // Output after end() cannot be written; drain it so the session's buffer does not grow.
-      while (this.session.pollTransmit() !== undefined);
-      return;
-    }
-    while (force || !this.blocked) {
-      const bytes = this.session.pollTransmit();
-      if (bytes === undefined) break;
-      this.write(bytes);
-    }
-  }
-
-  private write(bytes: Uint8Array): void {
-    if (this.sock.destroyed || !this.sock.writable) return;
+  /** Writes one chunk; `false` when the socket is over its highWaterMark (the pump stops until 'drain'). */
+  private write(bytes: Uint8Array): boolean {
+    // After end() nothing can be written: drop (the session is closed, its buffer must not grow).
+    if (this.ended || this.sock.destroyed || !this.sock.writable) return true;
     this.opts.trace?.("out", bytes);
-    // false: the socket's buffer is over its highWaterMark; stop draining the session until 'drain'.
-    if (!this.sock.write(bytes)) this.blocked = true;
+    return this.sock.write(bytes);
   }
 
   private startTls(tlsBytes: Uint8Array): void {
-    // Everything the session has (e.g. <proceed/>) goes out on the plain socket first.
-    this.flush(true);
+    // Everything the session had (e.g. <proceed/>) went out on the plain socket first (the pump saw to it).
     const plain = this.sock;
     // No further byte may reach the XML parser: stop reading and take our listeners off the plain socket.
     plain.pause();
@@ -255,7 +200,6 @@ export class SocketDriver<E extends DriverEvent> {
       return;
     }
     this.sock = secure;
-    this.blocked = false;
     // The TLS socket wraps the plain one; closing it does not always close the TCP connection underneath.
     secure.once("close", () => plain.destroy());
     this.attach(secure);
@@ -277,32 +221,6 @@ export class SocketDriver<E extends DriverEvent> {
 
   /** Between the STARTTLS hand-over and the end of the TLS handshake. */
   private handshaking = false;
-
-  private rearm(): void {
-    if (this.closedNotified) {
-      this.clearTimer();
-      return;
-    }
-    const at = this.session.nextTimeout();
-    if (at === this.timerAt) return;
-    this.clearTimer();
-    if (at === undefined) return;
-    this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerAt = undefined;
-        this.guarded((s, now) => s.handleTimeout(now));
-      },
-      Math.max(0, Math.ceil(at - this.now())),
-    );
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = undefined;
-  }
 
   private endSocket(): void {
     if (this.ended) return;
@@ -330,21 +248,14 @@ export class SocketDriver<E extends DriverEvent> {
     if (this.transportGone) return;
     this.transportGone = true;
     if (this.session.state !== "closed") this.guarded((s, now) => s.transportClosed(now));
-    else this.pump();
+    else this.pump.pump();
   }
 
   private finish(): void {
     if (this.closedNotified) return;
     this.closedNotified = true;
-    this.clearTimer();
+    this.pump.stop();
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     this.opts.onSocketClose(this.firstError);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

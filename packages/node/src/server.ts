@@ -8,63 +8,27 @@ import { EventEmitter, once } from "node:events";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import {
-  type BindAnswer,
-  type ResourceConflictPolicy,
-  resolveResourceConflict,
-  type SansIoSession,
-  type ScramStoredCredentials,
-  type ServerEvent,
-  type ServerOptions,
-  ServerSession,
-  type StreamErrorCondition,
-  serviceUnavailable,
-  type TlsPolicy,
-} from "@xmpp-sansio/core";
+  type HookedConnection,
+  type XmppServerHooks as HooksOf,
+  ServerHooksCore,
+  type ServerSessionLike,
+  SessionPump,
+  type XmppConnection,
+} from "@xmpp-sansio/adapter";
+import { type ResourceConflictPolicy, type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition, type TlsPolicy } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
-import { SocketDriver } from "./driver.js";
+import { monotonicNow, SocketDriver } from "./driver.js";
 
-/** The server session surface the adapter drives (the core's `ServerSession`). */
-export interface ServerSessionLike extends SansIoSession<ServerEvent> {
-  start(now: number): void;
-  answerHost(ok: boolean): void;
-  answerScramCredentials(stored: ScramStoredCredentials | null): void;
-  answerPassword(ok: boolean): void;
-  answerExternal(username: string | null): void;
-  answerBind(answer: BindAnswer): void;
-}
-
-type MaybePromise<T> = T | Promise<T>;
+export type { ServerSessionLike } from "@xmpp-sansio/adapter";
 
 /**
- * The application side of the server. Every hook may be async; an exception (or rejection) ends that
- * connection with `<internal-server-error/>` and is reported through the server's `hookError` event.
+ * The application side of the server (the shared hooks of `@xmpp-sansio/adapter`, seeing this server's
+ * {@link ServerConnection}s). Every hook may be async; an exception (or rejection) ends that connection
+ * with `<internal-server-error/>` and is reported through the server's `hookError` event.
  */
-export interface XmppServerHooks {
-  /** Whether we serve `domain` (the client's `to`). Default: it is one of `domains`. */
-  serves?(domain: string): MaybePromise<boolean>;
-  /** Stored SCRAM credentials of `username` for `mechanism` (e.g. `SCRAM-SHA-256`), or `null` if unknown. */
-  scramCredentials?(username: string, mechanism: string, connection: ServerConnection): MaybePromise<ScramStoredCredentials | null>;
-  /** PLAIN: whether the password is right. Default: refuse. */
-  verifyPassword?(username: string, password: string, connection: ServerConnection): MaybePromise<boolean>;
-  /** SASL EXTERNAL: the account the verified certificate identities map to, or `null`. Default: `null`. */
-  external?(peerIdentities: readonly string[], authzid: string | undefined, connection: ServerConnection): MaybePromise<string | null>;
-  /**
-   * Resource binding. Default: the server's `resourceConflict` policy over the resources already online
-   * for the account (`override` also ends the older session with `<conflict/>`).
-   */
-  bind?(username: string, resource: string, generated: boolean, connection: ServerConnection): MaybePromise<BindAnswer>;
-  /**
-   * A stanza from an online client, `from` already stamped by the core: route it. IQ requests must be
-   * answered. Default: IQ get/set get `<service-unavailable/>`, other stanzas are dropped.
-   */
-  stanza?(connection: ServerConnection, stanza: XmlElement): MaybePromise<void>;
-  /** The connection is online (bound). */
-  online?(connection: ServerConnection): MaybePromise<void>;
-  /** A connection that was online has ended. */
-  offline?(connection: ServerConnection): MaybePromise<void>;
-}
+export interface XmppServerHooks extends HooksOf<ServerConnection> {}
 
 /** TLS material of the server. */
 export interface XmppServerTlsOptions extends tls.SecureContextOptions {
@@ -113,7 +77,7 @@ export interface XmppServerEvents {
 let nextConnectionId = 1;
 
 /** One client connection as the application sees it. */
-export class ServerConnection {
+export class ServerConnection implements XmppConnection, HookedConnection {
   /** A process-unique number, for logs. */
   readonly id: number;
   /** The peer's address and port. */
@@ -143,6 +107,11 @@ export class ServerConnection {
     this.remotePort = socket.remotePort;
     this.directTls = directTls;
     this.closedPromise = closedPromise;
+  }
+
+  /** @internal the connection's pump (shared with the driver) */
+  get pump(): SessionPump<ServerEvent> {
+    return this.driver.pump;
   }
 
   /** Whether the client is bound and stanzas may be sent. */
@@ -178,8 +147,13 @@ export class ServerConnection {
 
   /** Ends the stream with a stream error (e.g. `conflict`, `policy-violation`). Resolves when the socket is closed. */
   closeWithError(condition: StreamErrorCondition, text?: string): Promise<void> {
-    this.driver.abort(condition, text);
+    this.abort(condition, text);
     return this.closedPromise;
+  }
+
+  /** @internal Ends the stream with a stream error (the core's `abort`; mid-STARTTLS the socket is destroyed). */
+  abort(condition: StreamErrorCondition, text?: string): void {
+    this.driver.abort(condition, text);
   }
 }
 
@@ -197,12 +171,11 @@ export class ServerConnection {
 export class XmppServer extends EventEmitter<XmppServerEvents> {
   private readonly options: XmppServerOptions;
   private readonly domains: readonly string[];
-  private readonly hooks: XmppServerHooks;
   private readonly secureContext: tls.SecureContext | undefined;
   private readonly plainServer: net.Server | undefined;
   private readonly tlsServer: tls.Server | undefined;
-  private readonly live = new Set<ServerConnection>();
-  private readonly byJid = new Map<string, ServerConnection>();
+  /** Hook dispatch, online registry and conflict policy, shared with the other adapters. */
+  private readonly core: ServerHooksCore<ServerConnection>;
   private closing = false;
 
   constructor(options: XmppServerOptions) {
@@ -211,7 +184,12 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const list = typeof options.domains === "string" ? [options.domains] : options.domains;
     if (list.length === 0) throw new TypeError("XmppServer needs at least one domain");
     this.domains = list.map((d) => parseJid(d).domain);
-    this.hooks = options.hooks ?? {};
+    this.core = new ServerHooksCore<ServerConnection>({
+      domains: this.domains,
+      hooks: options.hooks ?? {},
+      ...(options.resourceConflict === undefined ? {} : { resourceConflict: options.resourceConflict }),
+      onHookError: (err, conn) => this.emitHookError(err, conn),
+    });
     if (options.tls !== undefined) {
       const { requestCert: _r, ...ctx } = options.tls;
       this.secureContext = tls.createSecureContext(ctx);
@@ -268,18 +246,17 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
 
   /** Connections currently open. */
   get connections(): ReadonlySet<ServerConnection> {
-    return this.live;
+    return this.core.live;
   }
 
   /** The online connection bound to this full JID, if any. */
   connectionFor(fullJid: string | Jid): ServerConnection | undefined {
-    return this.byJid.get(typeof fullJid === "string" ? parseJid(fullJid).toString() : fullJid.toString());
+    return this.core.connectionFor(fullJid);
   }
 
   /** The online connections of an account (bare JID). */
   connectionsOf(bareJid: string | Jid): ServerConnection[] {
-    const bare = (typeof bareJid === "string" ? parseJid(bareJid) : bareJid).bare;
-    return [...this.live].filter((c) => c.jid?.bare.equals(bare));
+    return this.core.connectionsOf(bareJid);
   }
 
   /**
@@ -289,8 +266,8 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   async close(): Promise<void> {
     this.closing = true;
     const stopped = [this.plainServer, this.tlsServer].filter((s): s is net.Server => s?.listening === true).map((s) => new Promise<void>((r) => s.close(() => r())));
-    const all = [...this.live];
-    for (const c of all) c.driver.abort("system-shutdown", "the server is shutting down");
+    const all = [...this.core.live];
+    for (const c of all) c.abort("system-shutdown", "the server is shutting down");
     const deadline = this.options.shutdownTimeoutMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((r) => {
@@ -298,7 +275,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     });
     await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
     clearTimeout(timer);
-    for (const c of this.live) c.driver.destroy();
+    for (const c of this.core.live) c.driver.destroy();
     await Promise.all(stopped);
   }
 
@@ -329,10 +306,9 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const closedPromise = new Promise<void>((r) => (resolveClosed = r));
     let conn!: ServerConnection;
     const driver = new SocketDriver<ServerEvent>({
-      session,
       socket,
       side: "server",
-      onEvent: (ev) => this.onEvent(conn, ev),
+      createPump: (io) => new SessionPump<ServerEvent>({ session, onEvent: (ev) => this.core.onEvent(conn, ev), now: monotonicNow, ...io }),
       upgrade: (plain) =>
         new tls.TLSSocket(plain, {
           isServer: true,
@@ -344,19 +320,12 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       tlsInfo: (s) => peerIdentities(s),
       onInternalError: (err) => this.emitHookError(err, conn),
       onSocketClose: () => {
-        this.live.delete(conn);
-        const wasOnline = conn.jid !== undefined;
-        if (wasOnline && this.byJid.get(conn.jid!.toString()) === conn) this.byJid.delete(conn.jid!.toString());
+        this.core.closed(conn);
         resolveClosed();
-        if (wasOnline && this.hooks.offline !== undefined) {
-          Promise.resolve()
-            .then(() => this.hooks.offline!(conn))
-            .catch((err) => this.emitHookError(err, conn));
-        }
       },
     });
     conn = new ServerConnection(driver, session, socket, directTls, closedPromise);
-    this.live.add(conn);
+    this.core.live.add(conn);
     this.emit("connection", conn);
     driver.interact((s, now) => {
       if (directTls) s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(socket as tls.TLSSocket, "server"), ...peerIdentities(socket as tls.TLSSocket) }, now);
@@ -367,117 +336,6 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   private emitHookError(err: unknown, conn: ServerConnection): void {
     if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
   }
-
-  /** Runs an async hook, then gives its answer to the session, unless the connection is gone by then. */
-  private ask<T>(conn: ServerConnection, hook: () => MaybePromise<T>, answer: (session: ServerSessionLike, value: T) => void, header?: string): void {
-    const fail = (err: unknown) => {
-      this.emitHookError(err, conn);
-      conn.driver.abort("internal-server-error", undefined, header);
-    };
-    Promise.resolve()
-      .then(hook)
-      .then((value) => {
-        if (conn.session.state === "closed" || conn.closed) return;
-        // The answer itself may throw (e.g. an invalid resource from the bind hook): end this connection only.
-        conn.driver.interact((s) => answer(s as ServerSessionLike, value));
-      }, fail)
-      .catch(fail);
-  }
-
-  private onEvent(conn: ServerConnection, ev: ServerEvent): void {
-    const h = this.hooks;
-    switch (ev.type) {
-      case "host-check":
-        // Our stream header is not out yet: an abort must send one before <stream:error/>.
-        this.ask(
-          conn,
-          () => (h.serves !== undefined ? h.serves(ev.domain) : this.domains.includes(ev.domain)),
-          (s, ok) => s.answerHost(ok === true),
-          streamHeader(ev.domain),
-        );
-        return;
-      case "scram-credentials":
-        this.ask(
-          conn,
-          () => (h.scramCredentials !== undefined ? h.scramCredentials(ev.username, ev.mechanism, conn) : null),
-          (s, stored) => s.answerScramCredentials(stored ?? null),
-        );
-        return;
-      case "verify-password":
-        this.ask(
-          conn,
-          () => (h.verifyPassword !== undefined ? h.verifyPassword(ev.username, ev.password, conn) : false),
-          (s, ok) => s.answerPassword(ok === true),
-        );
-        return;
-      case "external-identity":
-        this.ask(
-          conn,
-          () => (h.external !== undefined ? h.external(ev.peerIdentities, ev.authzid, conn) : null),
-          (s, user) => s.answerExternal(user ?? null),
-        );
-        return;
-      case "authenticated":
-        if (ev.username !== undefined) conn.username = ev.username;
-        conn.mechanism = ev.mechanism;
-        return;
-      case "bind-request":
-        this.ask(
-          conn,
-          () => (h.bind !== undefined ? h.bind(ev.username, ev.resource, ev.generated, conn) : this.defaultBind(ev.username, ev.resource)),
-          (s, answer) => s.answerBind(answer),
-        );
-        return;
-      case "online": {
-        conn.jid = ev.jid;
-        const key = ev.jid.toString();
-        const previous = this.byJid.get(key);
-        if (previous !== undefined && previous !== conn) previous.driver.abort("conflict", "replaced by a new session");
-        this.byJid.set(key, conn);
-        if (h.online !== undefined) this.run(conn, () => h.online!(conn));
-        return;
-      }
-      case "stanza": {
-        const stanza = ev.stanza;
-        if (h.stanza !== undefined) this.run(conn, () => h.stanza!(conn, stanza));
-        else if (stanza.name === "iq" && (stanza.attr("type") === "get" || stanza.attr("type") === "set")) {
-          const reply = serviceUnavailable(stanza);
-          if (reply !== undefined) conn.session.send(reply);
-        }
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  /** Calls a hook with no answer; errors end the connection. Synchronous parts run now (stanza order). */
-  private run(conn: ServerConnection, hook: () => MaybePromise<void>): void {
-    const fail = (err: unknown) => {
-      this.emitHookError(err, conn);
-      conn.driver.abort("internal-server-error");
-    };
-    try {
-      const r = hook();
-      if (r !== undefined && typeof (r as Promise<void>).then === "function") (r as Promise<void>).catch(fail);
-    } catch (err) {
-      // Inside the driver's pump: defer the abort so the current dispatch completes first.
-      queueMicrotask(() => fail(err));
-    }
-  }
-
-  private defaultBind(username: string, resource: string): BindAnswer {
-    const policy = this.options.resourceConflict ?? "assign-new";
-    const inUse = new Set<string>();
-    for (const c of this.live) if (c.jid !== undefined && c.jid.local === username) inUse.add(c.jid.resource);
-    return resolveResourceConflict(resource, inUse, policy);
-  }
-}
-
-/** A stream header from us, for an abort before the session sent its own. */
-function streamHeader(domain: string): string {
-  const from = domain.replace(/[&<>'"]/g, "");
-  return `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='${from}' version='1.0'>`;
 }
 
 /** The identities a verified client certificate carries (dNSName and CN), for SASL EXTERNAL. */

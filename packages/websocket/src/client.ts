@@ -4,11 +4,9 @@
  *
  * @module
  */
+import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
 import type { ClientEvent, ClientOptions } from "@xmpp-sansio/core";
-import { type BaseClientOptions, SessionClient } from "./client-base.js";
-import { ConnectionError } from "./errors.js";
 import { checkWebSocketUri, type DiscoveryOptions, discoverWebSocketEndpoints, parseUrl } from "./host-meta.js";
-import type { SessionPump } from "./pump.js";
 import { seeOtherUriTarget } from "./see-other-uri.js";
 
 /** RFC 7395 §3.1: the WebSocket subprotocol of XMPP. */
@@ -190,7 +188,7 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
     });
     socket.addEventListener("message", (ev) => {
       const data = ev.data;
-      pump.interact((s, now) => {
+      pump.guarded((s, now) => {
         if (typeof data === "string") s.receiveMessage(data, false, now);
         else s.receiveMessage(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(), true, now);
       });

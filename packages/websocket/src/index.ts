@@ -21,16 +21,31 @@ export {
   webSocketEndpoints,
 } from "./host-meta.js";
 export { seeOtherUriTarget } from "./see-other-uri.js";
-export { type BaseClientOptions, type ClientCloseInfo, type ClientSessionLike, SessionClient, type XmppClientEvents } from "./client-base.js";
 export { isLoopbackUri, type WebSocketConstructor, type WebSocketLike, XMPP_SUBPROTOCOL, XmppClient, type XmppClientOptions } from "./client.js";
-export { type EventMap, TypedEmitter } from "./emitter.js";
-export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
-export { monotonicNow, type PumpEvent, SessionPump, type SessionPumpOptions } from "./pump.js";
+// The shared client/server machinery and errors live in @xmpp-sansio/adapter; re-exported so users of this
+// package (and code written against its earlier exports) import them from here.
 export {
+  AuthError,
+  type BaseClientOptions,
+  BindError,
+  type ClientCloseInfo,
+  type ClientSessionLike,
+  ConnectionError,
+  type EventMap,
   type HookedConnection,
+  IqTimeoutError,
+  monotonicNow,
+  type PumpEvent,
   ServerHooksCore,
   type ServerHooksCoreOptions,
   type ServerSessionLike,
+  SessionClient,
+  SessionPump,
+  type SessionPumpOptions,
+  StanzaErrorException,
+  StreamErrorException,
+  TypedEmitter,
+  type XmppClientEvents,
   type XmppConnection,
   type XmppServerHooks,
-} from "./server-core.js";
+} from "@xmpp-sansio/adapter";

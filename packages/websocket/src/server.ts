@@ -10,16 +10,22 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { buildStreamError, type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition } from "@xmpp-sansio/core";
+import {
+  type HookedConnection,
+  ServerHooksCore,
+  type ServerSessionLike,
+  SessionPump,
+  TypedEmitter,
+  type XmppConnection,
+  type XmppServerHooks,
+} from "@xmpp-sansio/adapter";
+import { type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
-import { NS_FRAMING, serialize, type XmlElement, xml } from "@xmpp-sansio/xml";
+import type { XmlElement } from "@xmpp-sansio/xml";
 import { type WebSocket, WebSocketServer } from "ws";
-import { TypedEmitter } from "./emitter.js";
-import { SessionPump } from "./pump.js";
-import { type HookedConnection, ServerHooksCore, type ServerSessionLike, type XmppConnection, type XmppServerHooks } from "./server-core.js";
 
-export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "./server-core.js";
-export { ServerHooksCore, type ServerHooksCoreOptions } from "./server-core.js";
+export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "@xmpp-sansio/adapter";
+export { ServerHooksCore, type ServerHooksCoreOptions } from "@xmpp-sansio/adapter";
 
 export { XMPP_SUBPROTOCOL } from "./client.js";
 
@@ -124,18 +130,13 @@ export class ServerConnection implements XmppConnection, HookedConnection {
     return this.closedPromise;
   }
 
-  /** @internal Writes `<stream:error/>` + `<close/>` itself, closes the WebSocket, ends the session. */
+  /**
+   * @internal Ends the stream with a stream error through the core (`<stream:error/>` and `<close/>` as two
+   * messages); the session's `closed` then closes the WebSocket.
+   */
   abort(condition: StreamErrorCondition, text?: string): void {
     if (this.ended || this.closed) return;
-    this.ended = true;
-    this.pump.pump();
-    const dec = new TextDecoder();
-    if (this.socket.readyState === this.socket.OPEN) {
-      this.socket.send(dec.decode(serialize(buildStreamError(text === undefined ? { condition } : { condition, text }))));
-      this.socket.send(dec.decode(serialize(xml("close", { xmlns: NS_FRAMING }))));
-    }
-    this.endSocket();
-    this.pump.transportClosed();
+    this.pump.abort(condition, text);
   }
 
   /** @internal Closes the WebSocket (close frame), and terminates it if the peer does not answer. */
@@ -314,12 +315,17 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       },
       onEvent: (ev) => this.core.onEvent(conn, ev),
       onClosed: () => conn.endSocket(),
+      // A throwing session or hook (socket/timer-driven: nobody to throw to) ends only this connection.
+      onError: (err) => {
+        if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
+        if (!conn.closed) conn.abort("internal-server-error");
+      },
     });
     conn = new ServerConnection(pump, ws, req, this.secure, closedPromise);
     this.core.live.add(conn);
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-      pump.interact((s, now) => s.receiveMessage(bytes, isBinary, now));
+      pump.guarded((s, now) => s.receiveMessage(bytes, isBinary, now));
     });
     ws.on("error", () => {});
     ws.on("close", () => {

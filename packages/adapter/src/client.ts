@@ -1,8 +1,15 @@
 /**
  * The transport-independent half of a client adapter: promises (`online`, `iq`, `close`), typed events,
- * `for await` over stanzas, typed errors, reconnection and redirects — the same API as
- * `@xmpp-sansio/node`'s `XmppClient`. A transport subclass only opens a connection, feeds its input to
- * the session and writes the session's output. Used by the WebSocket client here and by the Deno client.
+ * `for await` over stanzas, typed errors, reconnection and redirects, over the core's `ClientSession`.
+ *
+ * - {@link ClientController} holds all of it and emits through a {@link ClientEventSink} — so the Node
+ *   client can stay a real `node:events` `EventEmitter` while sharing the logic.
+ * - {@link SessionClient} is the same on a {@link TypedEmitter}, for runtimes without `node:events`
+ *   (the WebSocket and Deno clients subclass it).
+ *
+ * A transport only opens a connection ({@link ClientTransport.connect}), then calls
+ * {@link ClientController.attach} with its writer, feeds input through the returned pump, and calls
+ * {@link ClientController.transportEnded} once the connection is closed.
  *
  * @module
  */
@@ -20,7 +27,7 @@ import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { TypedEmitter } from "./emitter.js";
 import { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
-import { monotonicNow, SessionPump } from "./pump.js";
+import { globalTimers, monotonicNow, type PumpIo, type PumpTimers, SessionPump } from "./pump.js";
 
 /** The client session surface an adapter drives (the core's `ClientSession`). */
 export interface ClientSessionLike extends SansIoSession<ClientEvent> {
@@ -39,14 +46,15 @@ export interface ClientCloseInfo {
   willReconnect: boolean;
 }
 
-/** Events of a client, for `on`/`once`/`off` (same as `@xmpp-sansio/node`'s `XmppClientEvents`). */
+/** Events of a client, for `on`/`once`/`off` (the same on every transport). */
 export interface XmppClientEvents {
-  [event: string]: unknown[];
   /** Online: the full JID bound. */
   online: [jid: Jid];
   /** Every incoming stanza (message, presence, and IQ requests). */
   stanza: [stanza: XmlElement];
+  /** Incoming messages. */
   message: [stanza: XmlElement];
+  /** Incoming presence. */
   presence: [stanza: XmlElement];
   /** Incoming IQ requests (`get`/`set`); answers to `iq()` go to its promise instead. */
   iq: [stanza: XmlElement];
@@ -67,15 +75,52 @@ export interface BaseClientOptions {
   /**
    * Reconnect after a connection that was online drops (not after `close()`, an auth failure, or a
    * `conflict`/`not-authorized`/`policy-violation` stream error). `true` uses the core's RFC 6120 §3.3
-   * defaults. Default off.
+   * defaults; an object tunes the `ReconnectPolicy`. Default off.
    */
   reconnect?: boolean | (ReconnectPolicyOptions & { stableAfterMs?: number });
   /** Builds the session (inject a scripted fake in tests). Default `new ClientSession(options)`. */
   createSession?: (options: ClientOptions) => ClientSessionLike;
 }
 
-/** Stream errors after which reconnecting would only repeat the failure (as in `@xmpp-sansio/node`). */
-const FATAL_STREAM_ERRORS: ReadonlySet<string> = new Set(["conflict", "not-authorized", "policy-violation", "host-unknown", "unsupported-version", "invalid-namespace"]);
+/** Where a {@link ClientController} emits its events (an `EventEmitter`, a {@link TypedEmitter}…). */
+export interface ClientEventSink {
+  emit<K extends keyof XmppClientEvents>(event: K, ...args: XmppClientEvents[K]): unknown;
+  listenerCount(event: keyof XmppClientEvents): number;
+}
+
+/** The transport side of a client: opens connections. */
+export interface ClientTransport {
+  /**
+   * Opens one connection and calls {@link ClientController.attach}. `redirect` is a target given by the
+   * previous connection (`see-other-uri`), already accepted by `redirectTarget`. Rejects with a
+   * `ConnectionError` if the transport cannot be opened.
+   */
+  connect(redirect: string | undefined): Promise<void>;
+  /**
+   * Decides whether a `see-other-uri` (RFC 7395 §3.7) is followed; returns the URI to connect to, or
+   * undefined. Absent: never (stream transports have no such thing).
+   */
+  redirectTarget?(uri: string): string | undefined;
+}
+
+/** The writer a transport gives {@link ClientController.attach}. */
+export interface ClientIo extends Omit<PumpIo<ClientEvent>, "onClosed"> {
+  /** The session is over and its output written: close the transport (gracefully, unless `reason` says otherwise). */
+  closeTransport(event: ClientEvent & { type: "closed" }): void;
+}
+
+/** Stream errors after which reconnecting would only repeat the failure. */
+export const FATAL_STREAM_ERRORS: ReadonlySet<StreamErrorCondition> = new Set([
+  "conflict",
+  "not-authorized",
+  "policy-violation",
+  "host-unknown",
+  "unsupported-version",
+  "invalid-namespace",
+]);
+
+/** Maximum `see-other-uri` redirects followed in a row. */
+const MAX_REDIRECTS = 3;
 
 interface Pending {
   resolve(stanza: XmlElement): void;
@@ -88,19 +133,33 @@ interface Subscriber {
   end(error?: Error): void;
 }
 
-const timers = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
+const microtask = (fn: () => void): void => (globalThis as unknown as { queueMicrotask(fn: () => void): void }).queueMicrotask(fn);
 
 /**
- * Base class of the client adapters. Subclasses implement {@link SessionClient.connectOnce}: open the
- * transport, then call {@link SessionClient.attach} with the new session and a writer, feed input through
- * the returned pump, and call {@link SessionClient.transportEnded} once the transport is closed.
+ * The client logic of every adapter, independent of the transport and of the event emitter.
+ *
+ * @example
+ * ```ts
+ * class MyClient extends EventEmitter<XmppClientEvents> {
+ *   private readonly core = new ClientController(options, this, { connect: (redirect) => this.open() });
+ *   online() { return this.core.online(); }
+ *   // open(): connect, then this.core.attach(sessionOptions, io), feed input via the pump,
+ *   // this.core.transportEnded(pump) when the connection is gone.
+ * }
+ * ```
  */
-export abstract class SessionClient<O extends BaseClientOptions = BaseClientOptions> extends TypedEmitter<XmppClientEvents> {
+export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   /** Our address as configured (prepared). */
   readonly address: Jid;
-  protected readonly options: O;
+  /** The options given. */
+  readonly options: O;
+  private readonly sink: ClientEventSink;
+  private readonly transport: ClientTransport;
+  private readonly timers: PumpTimers;
+  private readonly clock: () => number;
   private pumpRef: SessionPump<ClientEvent> | undefined;
   private session: ClientSessionLike | undefined;
+  /** A connection is being made, is up, or a reconnection is scheduled. */
   private active = false;
   private onlineWaiters: Array<{ resolve(jid: Jid): void; reject(err: Error): void }> = [];
   private boundJid: Jid | undefined;
@@ -118,36 +177,27 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
   private reconnectTimer: unknown;
   private everOnline = false;
   private transportOpen = false;
+  private saslMechanism: string | undefined;
 
-  /** @throws JidError for an invalid `jid` */
-  constructor(options: O) {
-    super();
+  /**
+   * @param sink where events go (the adapter's emitter)
+   * @param transport opens connections
+   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart
+   */
+  constructor(options: O, sink: ClientEventSink, transport: ClientTransport, env: { timers?: PumpTimers; now?: () => number } = {}) {
     this.options = options;
+    this.sink = sink;
+    this.transport = transport;
+    this.timers = env.timers ?? globalTimers;
+    this.clock = env.now ?? monotonicNow;
     this.address = parseJid(options.jid);
+    if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
     if (options.reconnect !== undefined && options.reconnect !== false) {
       const { stableAfterMs, ...policy } = options.reconnect === true ? {} : options.reconnect;
       this.policy = new ReconnectPolicy(policy);
       this.stableAfterMs = stableAfterMs ?? 60_000;
     } else this.stableAfterMs = 60_000;
   }
-
-  /**
-   * Opens one connection. `redirect` is a target given by the previous connection (`see-other-uri`),
-   * already accepted by {@link SessionClient.redirectTarget}. Rejects with a `ConnectionError` if the
-   * transport cannot be opened.
-   */
-  protected abstract connectOnce(redirect: string | undefined): Promise<void>;
-
-  /**
-   * Decides whether a `see-other-uri` (RFC 7395 §3.7) is followed; returns the URI to connect to, or
-   * undefined. Default: never (stream transports have no such thing).
-   */
-  protected redirectTarget(_uri: string): string | undefined {
-    return undefined;
-  }
-
-  /** Maximum `see-other-uri` redirects followed in a row. */
-  protected maxRedirects = 3;
 
   /** The full JID while online, else undefined. */
   get jid(): Jid | undefined {
@@ -159,10 +209,25 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     return this.session?.state === "online";
   }
 
+  /** The SASL mechanism of the current connection, once authenticated (e.g. `SCRAM-SHA-1-PLUS`). */
+  get mechanism(): string | undefined {
+    return this.saslMechanism;
+  }
+
+  /** Whether `close()` was called (transports stop connecting). */
+  get closedByUser(): boolean {
+    return this.userClosed;
+  }
+
+  /** The pump of the current (or last) connection. */
+  get pump(): SessionPump<ClientEvent> | undefined {
+    return this.pumpRef;
+  }
+
   /**
    * Connects (on the first call) and resolves with the bound full JID once online. Rejects with
-   * {@link AuthError}, {@link BindError}, {@link StreamErrorException} or {@link ConnectionError} if the
-   * first connection fails.
+   * `AuthError`, `BindError`, `StreamErrorException` or `ConnectionError` if the first connection fails
+   * (reconnection only applies to connections that were online).
    */
   online(): Promise<Jid> {
     if (this.boundJid !== undefined && this.isOnline) return Promise.resolve(this.boundJid);
@@ -179,15 +244,15 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     return promise;
   }
 
-  /** Sends a stanza. @throws SessionStateError (from the core) when not online */
+  /** Sends a stanza. @throws ConnectionError when not connected, SessionStateError (core) when not online */
   send(stanza: XmlElement): void {
     this.requirePump().interact((s) => s.send(stanza));
   }
 
   /**
    * Sends an IQ request (`get`/`set`; an `id` is assigned if missing) and resolves with the `result`.
-   * Rejects with {@link StanzaErrorException} for `type='error'`, {@link IqTimeoutError} on timeout,
-   * {@link ConnectionError} if the connection ends first.
+   * Rejects with `StanzaErrorException` for `type='error'`, `IqTimeoutError` on timeout (default from the
+   * core, 30 s), `ConnectionError` if the connection ends first.
    */
   iq(iq: XmlElement, options: { timeoutMs?: number } = {}): Promise<XmlElement> {
     const pump = this.requirePump();
@@ -201,8 +266,9 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
   }
 
   /**
-   * Incoming stanzas as an async iterable, from now on. Ends when the client is closed for good (after
-   * `close()`, or a drop without reconnection — then it throws that error). Stop early with `break`.
+   * Incoming stanzas as an async iterable, from now on, buffered until read, surviving reconnects. Ends
+   * when the client is closed for good (after `close()`, or a drop without reconnection — then it throws
+   * that error). Stop early with `break`.
    */
   stanzas(): AsyncIterableIterator<XmlElement> {
     const queue: XmlElement[] = [];
@@ -263,7 +329,7 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
   close(): Promise<void> {
     this.userClosed = true;
     if (this.reconnectTimer !== undefined) {
-      timers.clearTimeout(this.reconnectTimer);
+      this.timers.clearTimeout(this.reconnectTimer);
       this.reconnectTimer = undefined;
       this.active = false;
       this.failOnline(new ConnectionError("closed", "closed by the application"));
@@ -276,25 +342,18 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     return done;
   }
 
-  /** Whether `close()` was called (subclasses stop connecting). */
-  protected get closedByUser(): boolean {
-    return this.userClosed;
-  }
-
   /**
-   * For subclasses: a connection is open. Creates the session with `sessionOptions` and the pump that
-   * writes with `write` and calls `closeTransport` when the session is over; returns the pump, through
-   * which the subclass feeds input (`pump.interact((s, now) => s.receiveMessage(…))`). The subclass then
-   * calls `start` (after `tlsEstablished` for a secure transport) through the pump.
+   * For transports: a connection is open. Creates the session with `sessionOptions` (plus our JID and
+   * password) and the pump that writes with `io`; returns the pump, through which the transport feeds
+   * input (`pump.guarded((s, now) => s.receive(…))`) and then calls `start` (after `tlsEstablished` for
+   * a secure transport). @throws whatever `createSession` throws (invalid options)
    */
-  protected attach(
-    sessionOptions: Omit<ClientOptions, "jid" | "password">,
-    io: { write(data: Uint8Array): void; closeTransport(): void; onStartTls?(tlsBytes: Uint8Array): void },
-  ): SessionPump<ClientEvent> {
+  attach(sessionOptions: Omit<ClientOptions, "jid" | "password">, io: ClientIo): SessionPump<ClientEvent> {
     const full: ClientOptions = { ...sessionOptions, jid: this.options.jid, password: this.options.password };
     const session = this.options.createSession?.(full) ?? (new ClientSession(full) as ClientSessionLike);
     this.session = session;
     this.connectionError = undefined;
+    this.saslMechanism = undefined;
     this.closeReason = "transport-closed";
     this.redirectTo = undefined;
     this.transportOpen = true;
@@ -302,23 +361,26 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
       session,
       write: io.write,
       onEvent: (ev) => this.onSessionEvent(pump, ev),
-      onClosed: io.closeTransport,
+      onClosed: (ev) => io.closeTransport(ev as ClientEvent & { type: "closed" }),
       ...(io.onStartTls === undefined ? {} : { onStartTls: io.onStartTls }),
+      ...(io.onError === undefined ? {} : { onError: io.onError }),
+      now: this.clock,
+      timers: this.timers,
     });
     this.pumpRef = pump;
     return pump;
   }
 
-  /** For subclasses: records the first transport error of the current connection (for the close report). */
-  protected transportError(error: Error): void {
+  /** For transports: records the first error of the current connection (for the close report). */
+  transportError(error: Error): void {
     this.connectionError ??= error;
   }
 
   /**
-   * For subclasses: the transport of `pump`'s connection has closed (for any reason). Tells the session,
+   * For transports: the transport of `pump`'s connection has closed (for any reason). Tells the session,
    * settles promises, emits `close`, and reconnects or follows a redirect if due.
    */
-  protected transportEnded(pump: SessionPump<ClientEvent>, transportError?: Error): void {
+  transportEnded(pump: SessionPump<ClientEvent>, transportError?: Error): void {
     if (pump !== this.pumpRef || !this.transportOpen) return;
     pump.transportClosed();
     this.transportOpen = false;
@@ -334,27 +396,27 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     for (const [, p] of this.pending) p.reject(new ConnectionError("closed", "the connection closed before the answer", error === undefined ? undefined : { cause: error }));
     this.pending.clear();
     this.boundJid = undefined;
-    const redirect = this.userClosed || this.redirectTo === undefined || this.redirects >= this.maxRedirects ? undefined : this.redirectTarget(this.redirectTo);
-    if (this.redirectTo !== undefined && redirect === undefined && error === undefined) {
+    const follow = this.userClosed || this.redirectTo === undefined || this.redirects >= MAX_REDIRECTS ? undefined : this.transport.redirectTarget?.(this.redirectTo);
+    if (this.redirectTo !== undefined && follow === undefined && error === undefined) {
       error = new ConnectionError("connect-failed", `redirect to ${JSON.stringify(this.redirectTo)} refused (see-other-uri: not equally secure, invalid, or too many)`);
     }
-    const willReconnect = redirect !== undefined || this.shouldReconnect(error);
+    const willReconnect = follow !== undefined || this.shouldReconnect(error);
     if (!willReconnect) {
       this.active = false;
       this.failOnline(error ?? new ConnectionError("closed", `connection closed before online (${this.closeReason})`));
     }
-    if (error !== undefined && wasOnline && this.listenerCount("error") > 0) this.emit("error", error);
+    if (error !== undefined && wasOnline && this.sink.listenerCount("error") > 0) this.sink.emit("error", error);
     const info: ClientCloseInfo = { reason: this.closeReason, willReconnect };
     if (error !== undefined) info.error = error;
-    this.emit("close", info);
+    this.sink.emit("close", info);
     const waiters = this.closeWaiters;
     this.closeWaiters = [];
     for (const w of waiters) w();
-    if (wasOnline && this.onlineAt !== undefined && monotonicNow() - this.onlineAt >= this.stableAfterMs) this.policy?.reset();
+    if (wasOnline && this.onlineAt !== undefined && this.clock() - this.onlineAt >= this.stableAfterMs) this.policy?.reset();
     this.onlineAt = undefined;
-    if (redirect !== undefined) {
+    if (follow !== undefined) {
       this.redirects++;
-      this.startConnect(redirect).catch((err: Error) => {
+      this.startConnect(follow).catch((err: Error) => {
         this.active = false;
         this.failOnline(err);
         this.endSubscribers(err);
@@ -365,7 +427,7 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
 
   private async startConnect(redirect: string | undefined): Promise<void> {
     if (this.userClosed) throw new ConnectionError("closed", "closed by the application");
-    await this.connectOnce(redirect);
+    await this.transport.connect(redirect);
   }
 
   private requirePump(): SessionPump<ClientEvent> {
@@ -379,19 +441,19 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     switch (ev.type) {
       case "online": {
         this.boundJid = ev.jid;
-        this.onlineAt = monotonicNow();
+        this.onlineAt = this.clock();
         this.everOnline = true;
         this.redirects = 0;
         const waiters = this.onlineWaiters;
         this.onlineWaiters = [];
         for (const w of waiters) w.resolve(ev.jid);
-        this.emit("online", ev.jid);
+        this.emitToUser("online", ev.jid);
         return;
       }
       case "stanza": {
         const s = ev.stanza;
-        this.emit("stanza", s);
-        if (s.name === "message" || s.name === "presence" || s.name === "iq") this.emit(s.name, s);
+        this.emitToUser("stanza", s);
+        if (s.name === "message" || s.name === "presence" || s.name === "iq") this.emitToUser(s.name, s);
         for (const sub of this.subscribers) sub.push(s);
         return;
       }
@@ -407,12 +469,18 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
         const p = this.pending.get(ev.id);
         if (p === undefined) return;
         this.pending.delete(ev.id);
-        p.reject(new IqTimeoutError(ev.id, p.timeoutMs));
+        // The core also reports tracked IQs as timed out when the session ends: that is a lost connection.
+        if (pump.session.state === "closed") p.reject(new ConnectionError("closed", `the connection closed before the answer to iq ${JSON.stringify(ev.id)}`));
+        else p.reject(new IqTimeoutError(ev.id, p.timeoutMs));
         return;
       }
       case "auth-failed":
         this.connectionError = new AuthError(ev.condition, ev.text);
-        if (pump.session.state !== "closed" && pump.session.state !== "closing") pump.session.close(monotonicNow());
+        // Not retrying with the same password: end the session (the core may already have).
+        if (pump.session.state !== "closed" && pump.session.state !== "closing") pump.session.close(pump.now());
+        return;
+      case "authenticated":
+        this.saslMechanism = ev.mechanism;
         return;
       case "bind-failed":
         this.connectionError ??= new BindError(ev.condition, ev.text);
@@ -435,6 +503,20 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     }
   }
 
+  /**
+   * Emits to application listeners. A listener that throws does not disturb the session (the pump is
+   * mid-dispatch): the exception is re-thrown on its own, as Node does for throwing socket listeners.
+   */
+  private emitToUser<K extends "online" | "stanza" | "message" | "presence" | "iq">(name: K, ...args: XmppClientEvents[K]): void {
+    try {
+      this.sink.emit(name, ...args);
+    } catch (err) {
+      microtask(() => {
+        throw err;
+      });
+    }
+  }
+
   private shouldReconnect(error: Error | undefined): boolean {
     if (this.policy === undefined || this.userClosed || !this.everOnline) return false;
     if (error instanceof AuthError) return false;
@@ -446,19 +528,22 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     const policy = this.policy!;
     const attempt = policy.attempts + 1;
     const delayMs = policy.nextDelay();
-    this.emit("reconnecting", { attempt, delayMs });
-    this.reconnectTimer = timers.setTimeout(() => {
+    this.sink.emit("reconnecting", { attempt, delayMs });
+    this.reconnectTimer = this.timers.setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.userClosed) return;
       this.startConnect(undefined).catch((err: Error) => {
-        if (this.userClosed) return;
+        if (this.userClosed) {
+          this.active = false;
+          return;
+        }
         if (err instanceof AuthError) {
           this.active = false;
           this.failOnline(err);
           this.endSubscribers(err);
           return;
         }
-        if (this.listenerCount("error") > 0) this.emit("error", err);
+        if (this.sink.listenerCount("error") > 0) this.sink.emit("error", err);
         this.scheduleReconnect();
       });
     }, delayMs);
@@ -473,5 +558,98 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
   private endSubscribers(error: Error | undefined): void {
     for (const sub of this.subscribers) sub.end(error);
     this.subscribers.clear();
+  }
+}
+
+/**
+ * Base class of the client adapters that have no `node:events` (WebSocket, Deno): a {@link TypedEmitter}
+ * with the {@link ClientController} API. Subclasses implement {@link SessionClient.connectOnce}: open the
+ * transport, then call {@link SessionClient.attach}, feed input through the returned pump, and call
+ * {@link SessionClient.transportEnded} once the transport is closed.
+ */
+export abstract class SessionClient<O extends BaseClientOptions = BaseClientOptions> extends TypedEmitter<XmppClientEvents> {
+  /** Our address as configured (prepared). */
+  readonly address: Jid;
+  /** The options given. */
+  protected readonly options: O;
+  private readonly controller: ClientController<O>;
+
+  /** @throws JidError for an invalid `jid`, TypeError for a JID without localpart */
+  constructor(options: O) {
+    super();
+    this.options = options;
+    this.controller = new ClientController(options, this, {
+      connect: (redirect) => this.connectOnce(redirect),
+      redirectTarget: (uri) => this.redirectTarget(uri),
+    });
+    this.address = this.controller.address;
+  }
+
+  /** Opens one connection (see {@link ClientTransport.connect}). */
+  protected abstract connectOnce(redirect: string | undefined): Promise<void>;
+
+  /** Whether a `see-other-uri` is followed (see {@link ClientTransport.redirectTarget}). Default: never. */
+  protected redirectTarget(_uri: string): string | undefined {
+    return undefined;
+  }
+
+  /** The full JID while online, else undefined. */
+  get jid(): Jid | undefined {
+    return this.controller.jid;
+  }
+
+  /** Whether the session is online (stanzas may be sent). */
+  get isOnline(): boolean {
+    return this.controller.isOnline;
+  }
+
+  /** The SASL mechanism of the current connection, once authenticated. */
+  get mechanism(): string | undefined {
+    return this.controller.mechanism;
+  }
+
+  /** See {@link ClientController.online}. */
+  online(): Promise<Jid> {
+    return this.controller.online();
+  }
+
+  /** See {@link ClientController.send}. */
+  send(stanza: XmlElement): void {
+    this.controller.send(stanza);
+  }
+
+  /** See {@link ClientController.iq}. */
+  iq(iq: XmlElement, options: { timeoutMs?: number } = {}): Promise<XmlElement> {
+    return this.controller.iq(iq, options);
+  }
+
+  /** See {@link ClientController.stanzas}. */
+  stanzas(): AsyncIterableIterator<XmlElement> {
+    return this.controller.stanzas();
+  }
+
+  /** See {@link ClientController.close}. */
+  close(): Promise<void> {
+    return this.controller.close();
+  }
+
+  /** Whether `close()` was called (subclasses stop connecting). */
+  protected get closedByUser(): boolean {
+    return this.controller.closedByUser;
+  }
+
+  /** See {@link ClientController.attach}. */
+  protected attach(sessionOptions: Omit<ClientOptions, "jid" | "password">, io: ClientIo): SessionPump<ClientEvent> {
+    return this.controller.attach(sessionOptions, io);
+  }
+
+  /** See {@link ClientController.transportError}. */
+  protected transportError(error: Error): void {
+    this.controller.transportError(error);
+  }
+
+  /** See {@link ClientController.transportEnded}. */
+  protected transportEnded(pump: SessionPump<ClientEvent>, transportError?: Error): void {
+    this.controller.transportEnded(pump, transportError);
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Typed exceptions of the client adapters: the same classes, names, fields and `code`s as
- * `@xmpp-sansio/node`, so that code moves between transports unchanged. (They are transport-independent:
- * the proposal is to move them into one shared module so that `instanceof` holds across packages.)
+ * Typed exceptions of every adapter (Node, WebSocket, Deno): one set of classes, so `instanceof` holds
+ * whatever transport raised them. Each carries the protocol condition it stands for; the core itself
+ * returns errors as values, these are what the adapters' promises reject with. `StreamErrorException`
+ * is the core's, re-exported.
  *
  * @module
  */
@@ -10,13 +11,17 @@ import type { XmlElement } from "@xmpp-sansio/xml";
 
 export { StreamErrorException };
 
-/** The transport failed: discovery, connect, TLS, the WebSocket handshake, or the connection dropped. */
+/**
+ * The transport failed: discovery, connect, the TLS handshake or certificate, the WebSocket handshake, or
+ * the connection dropped (`code` says which).
+ */
 export class ConnectionError extends Error {
   /** A short machine-readable reason. */
   readonly code: "no-service" | "connect-failed" | "tls-failed" | "connection-lost" | "closed" | "timeout";
   /** The endpoint concerned (`host:port` or a WebSocket URI), if any. */
   readonly endpoint?: string;
 
+  /** @param code a short machine-readable reason; @param options.endpoint the endpoint concerned */
   constructor(code: ConnectionError["code"], message: string, options?: { cause?: unknown; endpoint?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ConnectionError";
@@ -27,7 +32,7 @@ export class ConnectionError extends Error {
 
 /** SASL authentication failed (RFC 6120 §6.5): `condition` is the SASL failure condition, e.g. `not-authorized`. */
 export class AuthError extends Error {
-  /** The SASL condition (RFC 6120 §6.5). */
+  /** The SASL condition (RFC 6120 §6.5), e.g. `not-authorized`, `account-disabled`. */
   readonly condition: string;
   /** The server's descriptive `<text/>`, if any (diagnostics only). */
   readonly text?: string;
@@ -35,20 +40,6 @@ export class AuthError extends Error {
   constructor(condition: string, text?: string) {
     super(`authentication failed: <${condition}/>${text !== undefined && text !== "" ? `: ${text}` : ""}`);
     this.name = "AuthError";
-    this.condition = condition;
-    if (text !== undefined) this.text = text;
-  }
-}
-
-/** Resource binding was refused (RFC 6120 §7.7.2). */
-export class BindError extends Error {
-  /** The stanza error condition from the server. */
-  readonly condition: string;
-  readonly text?: string;
-
-  constructor(condition: string, text?: string) {
-    super(`resource binding refused: <${condition}/>${text !== undefined && text !== "" ? `: ${text}` : ""}`);
-    this.name = "BindError";
     this.condition = condition;
     if (text !== undefined) this.text = text;
   }
@@ -89,5 +80,20 @@ export class IqTimeoutError extends Error {
     super(`no answer to iq ${JSON.stringify(id)}${timeoutMs === undefined ? "" : ` within ${timeoutMs} ms`}`);
     this.name = "IqTimeoutError";
     this.id = id;
+  }
+}
+
+/** Resource binding was refused (RFC 6120 §7.7.2): `condition` is the stanza error condition, e.g. `conflict`. */
+export class BindError extends Error {
+  /** The stanza error condition from the server. */
+  readonly condition: string;
+  /** The server's descriptive `<text/>`, if any. */
+  readonly text?: string;
+
+  constructor(condition: string, text?: string) {
+    super(`resource binding refused: <${condition}/>${text !== undefined && text !== "" ? `: ${text}` : ""}`);
+    this.name = "BindError";
+    this.condition = condition;
+    if (text !== undefined) this.text = text;
   }
 }

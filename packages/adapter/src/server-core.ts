@@ -1,8 +1,8 @@
 /**
- * The runtime-neutral half of a c2s server adapter: the application hooks (same shape as
- * `@xmpp-sansio/node`'s `XmppServerHooks`), answering the session's questions through them, the online
- * registry (full JID → connection) and the default resource-conflict policy. Used by the Node WebSocket
- * server and by the Deno server; no `node:*`, no DOM.
+ * The runtime-neutral half of a c2s server adapter: the application hooks, answering the session's
+ * questions through them, the online registry (full JID → connection), the resource-conflict policy
+ * (`override` ends the older session with `<conflict/>`) and hook failures (→ `<internal-server-error/>`).
+ * Used by the Node TCP server, the Node WebSocket server and the Deno server; no `node:*`, no DOM.
  *
  * @module
  */
@@ -30,31 +30,46 @@ export interface ServerSessionLike extends SansIoSession<ServerEvent> {
   answerBind(answer: BindAnswer): void;
 }
 
-type MaybePromise<T> = T | Promise<T>;
+/** A value or a promise of it (hooks may be sync or async). */
+export type MaybePromise<T> = T | Promise<T>;
+
+const microtask = (fn: () => void): void => (globalThis as unknown as { queueMicrotask(fn: () => void): void }).queueMicrotask(fn);
 
 /**
- * What a hook sees of a connection: the members `@xmpp-sansio/node`'s `ServerConnection` has too, so one
- * hooks object serves both the TCP and the WebSocket server.
+ * What a hook sees of a connection: the members every adapter's `ServerConnection` has, so one hooks
+ * object serves the TCP, WebSocket and Deno servers.
  */
 export interface XmppConnection {
+  /** A process-unique number, for logs. */
   readonly id: number;
+  /** The peer's address and port, if known. */
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
+  /** The authenticated account (localpart), once authenticated. */
   readonly username: string | undefined;
+  /** The SASL mechanism the client authenticated with. */
   readonly mechanism: string | undefined;
+  /** The bound full JID, once online. */
   readonly jid: Jid | undefined;
+  /** Whether the client is bound and stanzas may be sent. */
   readonly isOnline: boolean;
+  /** Whether the transport has closed. */
   readonly closed: boolean;
+  /** Whether the transport is TLS (or counts as such). */
   readonly secure: boolean;
+  /** Sends a stanza to the client. @throws SessionStateError (from the core) when not online */
   send(stanza: XmlElement): void;
+  /** Closes the stream gracefully. Resolves when the transport is closed. */
   close(): Promise<void>;
+  /** Ends the stream with a stream error (e.g. `conflict`, `policy-violation`). Resolves when the transport is closed. */
   closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
 }
 
 /**
- * The application side of the server — the same hooks, in the same shape, as `@xmpp-sansio/node`'s
- * `XmppServerHooks`. Every hook may be async; an exception ends that connection with
- * `<internal-server-error/>` and is reported through the `hookError` event.
+ * The application side of a server (every adapter's `XmppServerHooks`). Every hook may be async; an
+ * exception or rejection ends that connection with `<internal-server-error/>` and is reported through the
+ * server's `hookError` event. Stanza hooks are called in arrival order (synchronously), whatever they do
+ * asynchronously.
  */
 export interface XmppServerHooks<C extends XmppConnection = XmppConnection> {
   /** Whether we serve `domain` (the client's `to`). Default: it is one of `domains`. */
@@ -63,11 +78,17 @@ export interface XmppServerHooks<C extends XmppConnection = XmppConnection> {
   scramCredentials?(username: string, mechanism: string, connection: C): MaybePromise<ScramStoredCredentials | null>;
   /** PLAIN: whether the password is right. Default: refuse. */
   verifyPassword?(username: string, password: string, connection: C): MaybePromise<boolean>;
-  /** SASL EXTERNAL: never offered over WebSocket here (no client certificates); kept for shape. */
+  /** SASL EXTERNAL: the account the verified certificate identities map to, or `null`. Default: `null`. */
   external?(peerIdentities: readonly string[], authzid: string | undefined, connection: C): MaybePromise<string | null>;
-  /** Resource binding. Default: the `resourceConflict` policy over the resources already online. */
+  /**
+   * Resource binding. Default: the server's `resourceConflict` policy over the resources already online
+   * for the account (`override` also ends the older session with `<conflict/>`).
+   */
   bind?(username: string, resource: string, generated: boolean, connection: C): MaybePromise<BindAnswer>;
-  /** A stanza from an online client, `from` stamped: route it. IQ get/set must be answered. */
+  /**
+   * A stanza from an online client, `from` already stamped by the core: route it. IQ requests must be
+   * answered. Default: IQ get/set get `<service-unavailable/>`, other stanzas are dropped.
+   */
   stanza?(connection: C, stanza: XmlElement): MaybePromise<void>;
   /** The connection is online (bound). */
   online?(connection: C): MaybePromise<void>;
@@ -82,20 +103,30 @@ export interface HookedConnection extends XmppConnection {
   jid: Jid | undefined;
   /** @internal the connection's pump */
   readonly pump: SessionPump<ServerEvent>;
-  /** @internal ends the stream with a stream error written by the adapter */
+  /**
+   * @internal ends the stream with a stream error: normally `pump.abort(condition, text)` (the core's
+   * `abort`), plus whatever the transport needs (e.g. a TLS handshake under way cannot carry XML).
+   */
   abort(condition: StreamErrorCondition, text?: string): void;
 }
 
 /** Options of {@link ServerHooksCore}. */
 export interface ServerHooksCoreOptions<C extends HookedConnection> {
+  /** The domains served (prepared), for the default `serves`. */
   domains: readonly string[];
+  /** The application. */
   hooks: XmppServerHooks<C>;
+  /** RFC 6120 §7.7.2.2, for the default bind hook. Default `"assign-new"`. */
   resourceConflict?: ResourceConflictPolicy;
   /** A hook threw or rejected (the connection is being ended with `<internal-server-error/>`). */
   onHookError(error: unknown, connection: C): void;
 }
 
-/** Hook dispatch and the online registry of one server. */
+/**
+ * Hook dispatch and the online registry of one server. The adapter adds a connection to {@link live}
+ * when it accepts it, passes every session event to {@link onEvent}, and calls {@link closed} when its
+ * transport has closed.
+ */
 export class ServerHooksCore<C extends HookedConnection> {
   /** Open connections. */
   readonly live = new Set<C>();
@@ -152,6 +183,7 @@ export class ServerHooksCore<C extends HookedConnection> {
         },
       )
       .catch((err: unknown) => {
+        // The answer itself threw (e.g. an invalid resource from the bind hook): end this connection only.
         this.emitHookError(err, conn);
         conn.abort("internal-server-error");
       });
@@ -233,7 +265,8 @@ export class ServerHooksCore<C extends HookedConnection> {
       const r = hook();
       if (r !== undefined && typeof (r as Promise<void>).then === "function") (r as Promise<void>).catch(fail);
     } catch (err) {
-      queueMicrotask(() => fail(err));
+      // Inside the pump: defer the abort so the current dispatch completes first.
+      microtask(() => fail(err));
     }
   }
 

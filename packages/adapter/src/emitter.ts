@@ -8,11 +8,14 @@
 /** Event name → listener argument tuple, like Node's `EventEmitter<T>`. */
 export type EventMap = { [K: string]: unknown[] };
 
+/** An interface of events (name → argument tuple), with or without an index signature. */
+export type EventsOf<T> = { [K in keyof T]: unknown[] };
+
 // biome-ignore lint/suspicious/noExplicitAny: listeners are stored untyped; the public methods are typed
 type Listener = (...args: any[]) => void;
 
 /** A typed emitter. Listener exceptions propagate to the `emit` caller, as with Node's. */
-export class TypedEmitter<T extends EventMap> {
+export class TypedEmitter<T extends EventsOf<T>> {
   private readonly handlers = new Map<keyof T, Array<{ fn: Listener; once: boolean }>>();
 
   /** Adds a listener. */

@@ -1,0 +1,33 @@
+/**
+ * `@xmpp-sansio/adapter`: the runtime-neutral toolkit the Node, WebSocket and Deno adapters are built
+ * from — typed errors, a typed emitter, the promise/event client over a `ClientSession`
+ * ({@link ClientController}, {@link SessionClient}), the session pump (output with optional
+ * back-pressure, events, one timer) and the server's hook dispatch ({@link ServerHooksCore}). Uses
+ * promises and `setTimeout` (injectable), never `node:*`, `Deno` or the DOM.
+ *
+ * @packageDocumentation
+ */
+export {
+  type BaseClientOptions,
+  type ClientCloseInfo,
+  ClientController,
+  type ClientEventSink,
+  type ClientIo,
+  type ClientSessionLike,
+  type ClientTransport,
+  FATAL_STREAM_ERRORS,
+  SessionClient,
+  type XmppClientEvents,
+} from "./client.js";
+export { type EventMap, type EventsOf, TypedEmitter } from "./emitter.js";
+export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
+export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";
+export {
+  type HookedConnection,
+  type MaybePromise,
+  ServerHooksCore,
+  type ServerHooksCoreOptions,
+  type ServerSessionLike,
+  type XmppConnection,
+  type XmppServerHooks,
+} from "./server-core.js";

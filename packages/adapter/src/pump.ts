@@ -1,0 +1,218 @@
+/**
+ * Binds one sans-IO session to any transport with nothing but a clock and `setTimeout`: the part of an
+ * adapter that is the same in browsers, Deno and Node. Every call into the session goes through
+ * {@link SessionPump.interact} (or {@link SessionPump.guarded}); after it, output is written, events are
+ * dispatched in order and the one timer is re-armed. Re-entrant calls (an event handler calling `send`)
+ * fold into the running pump. Write back-pressure is optional: a `write` that returns `false` stops the
+ * draining of output (it stays in the session's buffer, which the core caps) until {@link SessionPump.resume}.
+ *
+ * @module
+ */
+import type { SansIoSession } from "@xmpp-sansio/core";
+
+/** The events a pump must understand (`starttls`, `closed`); everything else is passed through. */
+export type PumpEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
+
+/** The timer functions a pump uses. Default: the global `setTimeout`/`clearTimeout`. */
+export interface PumpTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const globals = globalThis as unknown as PumpTimers & { performance?: { now(): number } };
+
+/** The global timers (any runtime has them). */
+export const globalTimers: PumpTimers = {
+  setTimeout: (fn, ms) => globals.setTimeout(fn, ms),
+  clearTimeout: (handle) => globals.clearTimeout(handle),
+};
+
+/** Monotonic milliseconds (`performance.now()`, else `Date.now()`): what `now` means for the core here. */
+export function monotonicNow(): number {
+  return globals.performance !== undefined ? globals.performance.now() : Date.now();
+}
+
+/** What a transport gives a pump: how to write, and what to do at the session's turning points. */
+export interface PumpIo<E extends PumpEvent = PumpEvent> {
+  /**
+   * Writes one unit of output (a whole message with WebSocket framing). Must not throw. Return `false` when
+   * the transport is full (back-pressure): no more output is taken from the session until `resume()`.
+   */
+  write(data: Uint8Array): boolean | undefined | void;
+  /**
+   * The session is over (`closed` event, which `onEvent` got first): all its output has been written
+   * (back-pressure notwithstanding). Close the transport now (gracefully). Called once.
+   */
+  onClosed(event: E): void;
+  /** Stream framing only: the STARTTLS hand-over. All output so far has been written. */
+  onStartTls?(tlsBytes: Uint8Array): void;
+  /**
+   * An exception thrown by the session or an event handler during a {@link SessionPump.guarded} call
+   * (timers, transport input): nobody to throw to. Without it such exceptions propagate.
+   */
+  onError?(error: unknown): void;
+}
+
+/** Options of {@link SessionPump}. */
+export interface SessionPumpOptions<E extends PumpEvent> extends PumpIo<E> {
+  session: SansIoSession<E>;
+  /**
+   * Every event but `starttls`, in order. May call into the session (via the pump or directly: the pump
+   * loops until there is nothing left).
+   */
+  onEvent(event: E): void;
+  /** Clock. Default {@link monotonicNow}. */
+  now?: () => number;
+  /** Timers. Default {@link globalTimers}. */
+  timers?: PumpTimers;
+}
+
+/** Runs a session: output, events, timer. Transport-independent. */
+export class SessionPump<E extends PumpEvent> {
+  /** The session driven. */
+  readonly session: SansIoSession<E>;
+  private readonly opts: SessionPumpOptions<E>;
+  private readonly clock: () => number;
+  private readonly timers: PumpTimers;
+  private pumping = false;
+  private again = false;
+  private blocked = false;
+  private timer: unknown;
+  private timerAt: number | undefined;
+  private finished = false;
+  private closedSeen = false;
+  private transportGone = false;
+
+  constructor(options: SessionPumpOptions<E>) {
+    this.opts = options;
+    this.session = options.session;
+    this.clock = options.now ?? monotonicNow;
+    this.timers = options.timers ?? globalTimers;
+  }
+
+  /** Whether the session has reported `closed`. */
+  get closed(): boolean {
+    return this.closedSeen;
+  }
+
+  /** The pump's clock. */
+  now(): number {
+    return this.clock();
+  }
+
+  /** Calls into the session with the current time, then pumps. Exceptions go to the caller. */
+  interact(fn: (session: SansIoSession<E>, now: number) => void): void {
+    try {
+      fn(this.session, this.clock());
+    } finally {
+      this.pump();
+    }
+  }
+
+  /**
+   * Like {@link SessionPump.interact}, for calls a transport or a timer makes (no caller to throw to): an
+   * exception goes to `onError` (if given; else it propagates).
+   */
+  guarded(fn: (session: SansIoSession<E>, now: number) => void): void {
+    try {
+      this.interact(fn);
+    } catch (err) {
+      if (this.opts.onError === undefined) throw err;
+      this.opts.onError(err);
+    }
+  }
+
+  /** Ends the session with a stream error of ours (the core's `abort`): it is written, then `onClosed`. */
+  abort(condition: Parameters<SansIoSession<E>["abort"]>[0], text?: string): void {
+    if (this.session.state === "closed") return;
+    this.interact((s, now) => s.abort(condition, text, now));
+  }
+
+  /** The transport accepts writes again (after `write` returned `false`): drains the session's output. */
+  resume(): void {
+    this.blocked = false;
+    this.pump();
+  }
+
+  /** The transport is gone (closed by the peer, failed): tells the session once and stops the timer. */
+  transportClosed(): void {
+    if (this.transportGone) return;
+    this.transportGone = true;
+    if (this.session.state !== "closed") this.guarded((s, now) => s.transportClosed(now));
+    else this.pump();
+    this.stop();
+  }
+
+  /** Stops the timer for good (the transport is closed). */
+  stop(): void {
+    this.finished = true;
+    this.clearTimer();
+  }
+
+  /** Writes output, dispatches events until none is left, re-arms the timer. */
+  pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        this.flush(false);
+        for (let ev = this.session.pollEvent(); ev !== undefined; ev = this.session.pollEvent()) {
+          if (ev.type === "starttls") {
+            // Ordering matters more than back-pressure here: <proceed/> must be out before TLS.
+            this.flush(true);
+            this.opts.onStartTls?.(ev.tlsBytes ?? new Uint8Array());
+            continue;
+          }
+          this.opts.onEvent(ev);
+          if (ev.type === "closed" && !this.closedSeen) {
+            this.closedSeen = true;
+            this.flush(true);
+            this.opts.onClosed(ev);
+          } else this.flush(false);
+        }
+      } while (this.again);
+    } finally {
+      this.pumping = false;
+      this.rearm();
+    }
+  }
+
+  private flush(force: boolean): void {
+    while (force || !this.blocked) {
+      const out = this.session.pollTransmit();
+      if (out === undefined) return;
+      if (this.transportGone) continue; // nowhere to write: drain so the buffer does not grow
+      if (this.opts.write(out) === false) this.blocked = true;
+    }
+  }
+
+  private rearm(): void {
+    if (this.finished || this.closedSeen) {
+      this.clearTimer();
+      return;
+    }
+    const at = this.session.nextTimeout();
+    if (at === this.timerAt) return;
+    this.clearTimer();
+    if (at === undefined) return;
+    this.timerAt = at;
+    this.timer = this.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = undefined;
+        this.guarded((s, now) => s.handleTimeout(now));
+      },
+      Math.max(0, Math.ceil(at - this.clock())),
+    );
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = undefined;
+  }
+}
