@@ -1,0 +1,241 @@
+// The demo server vs Prosody 0.12 on loopback, with our XmppClient (@xmpp-sansio/node) as the load
+// generator for both, in one run; then the demo server's memory per idle client. Prints figures, asserts
+// nothing.
+//
+//   pnpm -F @xmpp-sansio/server bench
+//   env: BENCH_LOGINS (200), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
+//        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count)
+//
+// Both servers: STARTTLS (TLS 1.3) + SCRAM-SHA-1 + bind, accounts with the same PBKDF2 iteration count,
+// so the client-side key derivation costs the same. Our server runs in a child process
+// (bench/server-child.ts), like Prosody, so RSS is the server's alone.
+import { execSync, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { XmppClient } from "@xmpp-sansio/node";
+import { type XmlElement, xml } from "@xmpp-sansio/xml";
+// The Prosody harness of @xmpp-sansio/node's tests (starts a throwaway Prosody on free loopback ports).
+import { hasProsody, startProsody } from "../../node/test/support/prosody.js";
+
+const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const ROUNDTRIPS = Number(process.env.BENCH_ROUNDTRIPS ?? 2_000);
+const BURST = Number(process.env.BENCH_BURST ?? 20_000);
+let IDLE = Number(process.env.BENCH_IDLE ?? 1_000);
+const ITERATIONS = process.env.BENCH_ITERATIONS ?? "10000";
+
+interface Target {
+  readonly name: string;
+  readonly port: number;
+  readonly ca: string;
+}
+
+const notes: string[] = [];
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+
+function client(target: Target, jid: string, password: string): XmppClient {
+  return new XmppClient({ jid, password, host: "127.0.0.1", port: target.port, tls: { ca: target.ca }, session: { mechanisms: ["SCRAM-SHA-1"] } });
+}
+
+/** N logins one after the other; the clock runs from `new XmppClient` to `online()` (closing is not timed). */
+async function sequentialLogins(target: Target, n: number): Promise<number> {
+  let busy = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const c = client(target, "juliet@localhost", "r0m30myr0m30");
+    await c.online();
+    busy += performance.now() - t0;
+    await c.close();
+  }
+  return n / (busy / 1000);
+}
+
+/** N logins, `concurrency` at a time; wall clock until all are online. */
+async function concurrentLogins(target: Target, n: number, concurrency: number): Promise<number> {
+  const clients: XmppClient[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const c = client(target, "juliet@localhost", "r0m30myr0m30");
+      clients.push(c);
+      await c.online();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const rate = n / ((performance.now() - t0) / 1000);
+  await Promise.all(clients.map((c) => c.close()));
+  return rate;
+}
+
+/** One pair: juliet ↔ romeo round trips (romeo echoes), and a pipelined one-way burst juliet → romeo. */
+async function messages(target: Target): Promise<{ roundTrips: number; burst: number }> {
+  const juliet = client(target, "juliet@localhost/balcony", "r0m30myr0m30");
+  const romeo = client(target, "romeo@localhost/orchard", "j0liet");
+  const [jj, rj] = await Promise.all([juliet.online(), romeo.online()]);
+  const julietJid = jj.toString();
+  const romeoJid = rj.toString();
+  let echo = true;
+  let received = 0;
+  let target_ = 0;
+  let done: (() => void) | undefined;
+  romeo.on("message", (m: XmlElement) => {
+    if (echo) romeo.send(xml("message", { to: julietJid, type: "chat" }, xml("body", {}, m.getChildText("body") ?? "")));
+    else if (++received === target_) done?.();
+  });
+  const chat = (i: number) => xml("message", { to: romeoJid, type: "chat", id: `m${i}` }, xml("body", {}, `message number ${i} ☃`));
+  try {
+    const roundTrip = (i: number) =>
+      new Promise<void>((resolve) => {
+        juliet.once("message", () => resolve());
+        juliet.send(chat(i));
+      });
+    for (let i = 0; i < 200; i++) await roundTrip(i); // warm-up
+    let t0 = performance.now();
+    for (let i = 0; i < ROUNDTRIPS; i++) await roundTrip(i);
+    const roundTrips = ROUNDTRIPS / ((performance.now() - t0) / 1000);
+
+    echo = false;
+    const burst = async (n: number) => {
+      received = 0;
+      target_ = n;
+      const finished = new Promise<void>((r) => (done = r));
+      for (let i = 0; i < n; i++) juliet.send(chat(i));
+      await finished;
+    };
+    await burst(Math.min(2_000, BURST)); // warm-up
+    t0 = performance.now();
+    await burst(BURST);
+    return { roundTrips, burst: BURST / ((performance.now() - t0) / 1000) };
+  } finally {
+    await Promise.all([juliet.close(), romeo.close()]);
+  }
+}
+
+/** Opens `n` idle clients (`concurrency` logins at a time) and returns them. */
+async function openIdle(target: Target, n: number, concurrency: number): Promise<XmppClient[]> {
+  const clients: XmppClient[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        const c = client(target, "romeo@localhost", "j0liet");
+        clients.push(c);
+        await c.online();
+      }
+    }),
+  );
+  return clients;
+}
+
+function prosodyRss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const fdLimit = Number(execSync("ulimit -n", { shell: "/bin/sh" }).toString().trim());
+if (Number.isFinite(fdLimit) && fdLimit < IDLE + 200) {
+  notes.push(`ulimit -n is ${fdLimit}: idle clients lowered from ${IDLE} to ${fdLimit - 200}`);
+  IDLE = Math.max(0, fdLimit - 200);
+}
+
+const child = fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), [], {
+  execArgv: ["--expose-gc", "--conditions=source", "--import", "tsx"],
+  env: { ...process.env, BENCH_ITERATIONS: ITERATIONS },
+});
+type ChildMessage = { ready: true; port: number; certificate: string; gc: boolean } | { memory: NodeJS.MemoryUsage; connections: number };
+const fromChild = () => new Promise<ChildMessage>((resolve) => child.once("message", (m) => resolve(m as ChildMessage)));
+const memory = async () => {
+  const reply = fromChild();
+  child.send("memory");
+  return (await reply) as { memory: NodeJS.MemoryUsage; connections: number };
+};
+const ready = (await fromChild()) as { port: number; certificate: string };
+const ours: Target = { name: "xmpp-sansio", port: ready.port, ca: ready.certificate };
+
+let prosody: Awaited<ReturnType<typeof startProsody>> | undefined;
+if (hasProsody()) {
+  prosody = await startProsody({ accounts: { juliet: "r0m30myr0m30", romeo: "j0liet" } });
+} else {
+  notes.push("Prosody is not installed (prosody, prosodyctl, openssl on PATH): its column is empty");
+}
+const theirs: Target | undefined = prosody && { name: "Prosody 0.12", port: prosody.c2sPort, ca: prosody.caCert };
+
+console.log(`xmpp-sansio demo server vs ${theirs ? "Prosody 0.12" : "(no Prosody)"} — loopback, Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs (shared)`);
+console.log(`load generator: @xmpp-sansio/node XmppClient; STARTTLS + SCRAM-SHA-1 (${ITERATIONS} iterations) + bind\n`);
+
+type Row = { metric: string; ours: number; theirs: number | undefined; unit: string };
+const rows: Row[] = [];
+const measure = async (metric: string, unit: string, run: (t: Target) => Promise<number>) => {
+  const a = await run(ours);
+  const b = theirs ? await run(theirs) : undefined;
+  rows.push({ metric, ours: a, theirs: b, unit });
+  console.log(`  ${metric}: ${fmt(a)} vs ${b === undefined ? "—" : fmt(b)} ${unit}`);
+};
+
+try {
+  // Warm-up (JIT, TLS session caches are not used: every login is a full handshake).
+  for (const t of [ours, ...(theirs ? [theirs] : [])]) await sequentialLogins(t, 10);
+  await measure(`logins, sequential (${LOGINS})`, "logins/s", (t) => sequentialLogins(t, LOGINS));
+  await measure(`logins, ${CONCURRENCY} concurrent (${LOGINS})`, "logins/s", (t) => concurrentLogins(t, LOGINS, CONCURRENCY));
+  const results = new Map<string, { roundTrips: number; burst: number }>();
+  for (const t of [ours, ...(theirs ? [theirs] : [])]) results.set(t.name, await messages(t));
+  for (const [metric, key, unit] of [
+    [`message round trips, one pair (${ROUNDTRIPS})`, "roundTrips", "round trips/s"],
+    [`messages, pipelined burst (${BURST})`, "burst", "messages/s"],
+  ] as const) {
+    const row = { metric, ours: results.get(ours.name)![key], theirs: theirs ? results.get(theirs.name)![key] : undefined, unit };
+    rows.push(row);
+    console.log(`  ${metric}: ${fmt(row.ours)} vs ${row.theirs === undefined ? "—" : fmt(row.theirs)} ${unit}`);
+  }
+
+  // Memory per idle client (online, no presence) at IDLE connections.
+  const before = await memory();
+  const prosodyBefore = prosody ? prosodyRss(prosody.pid) : undefined;
+  const t0 = performance.now();
+  const idleOurs = await openIdle(ours, IDLE, 50);
+  const openSeconds = (performance.now() - t0) / 1000;
+  const after = await memory();
+  await Promise.all(idleOurs.map((c) => c.close()));
+  let prosodyPer: number | undefined;
+  if (prosody && prosodyBefore !== undefined) {
+    const idleTheirs = await openIdle(theirs!, IDLE, 50);
+    prosodyPer = (prosodyRss(prosody.pid) - prosodyBefore) / IDLE;
+    await Promise.all(idleTheirs.map((c) => c.close()));
+  }
+
+  const ratio = (r: Row) => (r.theirs === undefined ? "—" : `${(r.ours / r.theirs).toFixed(2)}×`);
+  const header = ["", "xmpp-sansio", "Prosody 0.12", "ratio", ""];
+  const table = rows.map((r) => [r.metric, fmt(r.ours), r.theirs === undefined ? "—" : fmt(r.theirs), ratio(r), r.unit]);
+  const perConn = (after.memory.rss - before.memory.rss) / IDLE;
+  const heapPerConn = (after.memory.heapUsed + after.memory.external - before.memory.heapUsed - before.memory.external) / IDLE;
+  table.push([
+    `RSS per idle client at ${fmt(IDLE)} connections`,
+    `${(perConn / 1024).toFixed(1)} KiB`,
+    prosodyPer === undefined ? "—" : `${(prosodyPer / 1024).toFixed(1)} KiB`,
+    prosodyPer === undefined ? "—" : `${(perConn / prosodyPer).toFixed(2)}×`,
+    "lower is better",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  console.log();
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 || i === 4 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+  for (const r of table) console.log(line(r));
+  console.log();
+  console.log(
+    `our server: RSS ${(before.memory.rss / 2 ** 20).toFixed(1)} MiB → ${(after.memory.rss / 2 ** 20).toFixed(1)} MiB with ${after.connections} connections` +
+      ` (JS heap + external ${(heapPerConn / 1024).toFixed(1)} KiB per connection; ${fmt(IDLE)} clients online in ${openSeconds.toFixed(1)} s)`,
+  );
+  console.log("ratio = xmpp-sansio / Prosody (above 1: we are faster; for RSS, above 1: we use more)");
+  for (const n of notes) console.log(`note: ${n}`);
+} finally {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.send("stop");
+  await exited;
+  await prosody?.stop();
+}
