@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XmppServer } from "@xmpp-sansio/node";
 import { ACCOUNTS, scramCredentials } from "../../websocket/test/support/demo-server.js";
-import { prosodyMissing, type RunningProsody, startProsody } from "../../websocket/test/support/prosody.js";
+import { prosodyMissing, type RunningProsody, startProsody } from "../../node/test/support/prosody.js";
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DENO = path.join(pkg, "node_modules", ".bin", "deno");

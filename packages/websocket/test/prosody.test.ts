@@ -3,7 +3,7 @@ import { xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { AuthError, type WebSocketConstructor, XmppClient } from "../src/index.js";
-import { prosodyMissing, type RunningProsody, startProsody } from "./support/prosody.js";
+import { prosodyMissing, type RunningProsody, startProsody } from "../../node/test/support/prosody.js";
 
 if (prosodyMissing !== undefined) console.warn(prosodyMissing);
 const WS = WebSocket as unknown as WebSocketConstructor;
@@ -11,7 +11,7 @@ const WS = WebSocket as unknown as WebSocketConstructor;
 describe.skipIf(prosodyMissing !== undefined)("WebSocket client against Prosody 0.12 mod_websocket (ws://127.0.0.1)", () => {
   let p: RunningProsody;
   beforeAll(async () => {
-    p = await startProsody({ passwordHash: "SHA-256" });
+    p = await startProsody({ passwordHash: "SHA-256", websocket: true });
   }, 60_000);
   afterAll(async () => {
     await p?.stop();

@@ -27,6 +27,12 @@ export interface CertOptions {
   hash?: "sha1" | "sha256" | "sha384" | "sha512";
   /** Directory to write into (default: a fresh temp dir). */
   dir?: string;
+  /**
+   * An end-entity certificate (`basicConstraints=critical,CA:FALSE`, `extendedKeyUsage=serverAuth`) instead
+   * of openssl's default `CA:TRUE`: rustls (Deno's TLS) refuses a CA certificate as a server certificate.
+   * Self-signed either way, so it is its own trust anchor (`ca` in Node, `caCerts` in Deno).
+   */
+  leaf?: boolean;
 }
 
 /** Whether the openssl CLI is available. */
@@ -48,10 +54,11 @@ export function makeCert(options: CertOptions = {}): TestCert {
   const certFile = join(dir, `${cn}.crt`);
   const sans = [cn, ...(options.dnsNames ?? [])].map((d) => `DNS:${d}`);
   sans.push("IP:127.0.0.1", "IP:::1");
+  const leaf = options.leaf ? ["-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth"] : [];
   const newkey = options.keyType === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-newkey", "rsa:2048"];
   execFileSync(
     "openssl",
-    ["req", "-x509", ...newkey, "-nodes", `-${options.hash ?? "sha256"}`, "-days", "2", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=${sans.join(",")}`, "-keyout", keyFile, "-out", certFile],
+    ["req", "-x509", ...newkey, "-nodes", `-${options.hash ?? "sha256"}`, "-days", "2", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=${sans.join(",")}`, ...leaf, "-keyout", keyFile, "-out", certFile],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   return {

@@ -1,7 +1,9 @@
-// A throwaway Prosody on loopback for one test file (see /work/shared/interop/PROSODY.md).
+// A throwaway Prosody on loopback for one test file (see /work/shared/interop/PROSODY.md). The one
+// Prosody harness of the repository: the websocket and deno tests import it by relative path.
 // Usage:
 //   const prosody = prosodyFixture({ passwordHash: "SHA-256" });   // registers beforeAll/afterAll
 //   it("…", () => { prosody.get().c2sPort … });
+//   const p = await startProsody({ websocket: true });  // p.webSocketUrl; await p.stop()
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +28,11 @@ export function hasProsody(): boolean {
   return found("prosody") && found("prosodyctl") && found("openssl");
 }
 
+/** Why the Prosody tests are skipped, or undefined when prosody, prosodyctl and openssl are installed. */
+export const prosodyMissing: string | undefined = hasProsody()
+  ? undefined
+  : "prosody, prosodyctl or openssl not installed: Prosody interop tests skipped (.ci/run installs them)";
+
 export interface ProsodyOptions {
   /** `internal_hashed` storage hash: SCRAM-SHA-1 (default) or SCRAM-SHA-256 are offered accordingly. */
   passwordHash?: "SHA-1" | "SHA-256";
@@ -35,19 +42,35 @@ export interface ProsodyOptions {
   accounts?: Record<string, string>;
   /** The VirtualHost. Default `localhost` (the certificate's name). */
   domain?: string;
+  /**
+   * Enable `mod_websocket` on the http port, with `consider_websocket_secure` (so plain `ws:` on loopback
+   * is treated as encrypted and SASL is offered): see `webSocketUrl`.
+   */
+  websocket?: boolean;
 }
 
 export interface RunningProsody {
   domain: string;
   c2sPort: number;
   directTlsPort: number;
-  /** PEM of the self-signed certificate: trust it with the `ca` option. */
+  /**
+   * PEM of the self-signed certificate (an end-entity one, `CA:FALSE`, which rustls/Deno accept too):
+   * trust it with the `ca` option.
+   */
   caCert: string;
+  /** Path of that certificate (`caCerts` for Deno, `PROSODY_CA`). */
+  certFile: string;
+  /** The http port (`mod_websocket` with the `websocket` option). */
+  httpPort: number;
+  /** `ws://127.0.0.1:<httpPort>/xmpp-websocket` (served only with the `websocket` option). */
+  webSocketUrl: string;
   base: string;
   pid: number;
   accounts: Record<string, string>;
   /** The debug log so far (every stanza), for failure messages. */
   debugLog(): string;
+  /** Stops Prosody (SIGTERM, SIGKILL after 10 s) and removes its directory unless `KEEP_PROSODY` is set. */
+  stop(): Promise<void>;
 }
 
 /** Picks `n` distinct free loopback ports (bind to 0, read, release). */
@@ -81,8 +104,9 @@ c2s_interfaces = { "127.0.0.1" }; c2s_direct_tls_interfaces = { "127.0.0.1" }
 s2s_interfaces = { "127.0.0.1" }; http_interfaces = { "127.0.0.1" }; https_interfaces = { "127.0.0.1" }
 c2s_ports = { ${c2s} }; c2s_direct_tls_ports = { ${direct} }; s2s_ports = { ${s2s} }
 http_ports = { ${http} }; https_ports = { ${https} }; http_default_host = ${JSON.stringify(domain)}
-modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "posix"; "smacks"; "carbons"; "ping"; "offline"; }
+modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "posix"; "smacks"; "carbons"; "ping"; "offline";${options.websocket ? ' "websocket";' : ""} }
 c2s_require_encryption = true
+${options.websocket ? "consider_websocket_secure = true" : ""}
 authentication = "internal_hashed"
 ${options.passwordHash === "SHA-256" ? 'password_hash = "SHA-256"' : ""}
 storage = "internal"
@@ -117,12 +141,12 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
 }
 
 /** Starts Prosody. Call `stop()` afterwards (the fixture does). */
-export async function startProsody(options: ProsodyOptions = {}): Promise<RunningProsody & { stop(): Promise<void> }> {
+export async function startProsody(options: ProsodyOptions = {}): Promise<RunningProsody> {
   const domain = options.domain ?? "localhost";
   const accounts = options.accounts ?? { juliet: "r0m30myr0m30", romeo: "j0liet" };
   const base = mkdtempSync(join(tmpdir(), "xmpp-sansio-prosody-"));
   mkdirSync(join(base, "data"), { recursive: true });
-  const cert = makeCert({ cn: domain, dir: base });
+  const cert = makeCert({ cn: domain, dir: base, leaf: true });
   // Prosody looks for <base>/localhost.{crt,key}; makeCert named them after the CN.
   if (domain !== "localhost") {
     writeFileSync(join(base, "localhost.crt"), cert.cert);
@@ -161,6 +185,9 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Runnin
     c2sPort: ports[0]!,
     directTlsPort: ports[1]!,
     caCert: cert.cert,
+    certFile: join(base, "localhost.crt"),
+    httpPort: ports[3]!,
+    webSocketUrl: `ws://127.0.0.1:${ports[3]!}/xmpp-websocket`,
     base,
     pid: child.pid!,
     accounts,
@@ -177,7 +204,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Runnin
 
 /** Registers `beforeAll`/`afterAll` that start and stop one Prosody for the calling test file (or describe). */
 export function prosodyFixture(options: ProsodyOptions = {}): { get(): RunningProsody } {
-  let running: (RunningProsody & { stop(): Promise<void> }) | undefined;
+  let running: RunningProsody | undefined;
   beforeAll(async () => {
     running = await startProsody(options);
   }, 60_000);
