@@ -18,7 +18,7 @@ import {
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
-import type { SessionPump } from "./pump.js";
+import { globalTimers, type PumpTimers, type SessionPump } from "./pump.js";
 
 /** The server session surface the adapter drives (the core's `ServerSession`). */
 export interface ServerSessionLike extends SansIoSession<ServerEvent> {
@@ -103,6 +103,8 @@ export interface HookedConnection extends XmppConnection {
   jid: Jid | undefined;
   /** @internal the connection's pump */
   readonly pump: SessionPump<ServerEvent>;
+  /** @internal settles when the transport has closed */
+  readonly closedPromise: Promise<void>;
   /**
    * @internal ends the stream with a stream error: normally `pump.abort(condition, text)` (the core's
    * `abort`), plus whatever the transport needs (e.g. a TLS handshake under way cannot carry XML).
@@ -150,6 +152,23 @@ export class ServerHooksCore<C extends HookedConnection> {
   connectionsOf(bareJid: string | Jid): C[] {
     const bare = (typeof bareJid === "string" ? parseJid(bareJid) : bareJid).bare;
     return [...this.live].filter((c) => c.jid?.bare.equals(bare));
+  }
+
+  /**
+   * Graceful shutdown of every open connection: ends each stream with `<system-shutdown/>` and waits until
+   * their transports have closed or `timeoutMs` has passed. Returns the connections still open (the
+   * adapter destroys them).
+   */
+  async shutdown(timeoutMs: number, timers: PumpTimers = globalTimers): Promise<C[]> {
+    const all = [...this.live];
+    for (const c of all) c.abort("system-shutdown", "the server is shutting down");
+    let timer: unknown;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = timers.setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
+    timers.clearTimeout(timer);
+    return [...this.live];
   }
 
   /** The connection's transport has closed: forget it, run the `offline` hook if it was online. */

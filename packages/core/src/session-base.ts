@@ -220,10 +220,23 @@ export abstract class SessionBase<E extends { readonly type: string }> {
       return message;
     }
     const rest = this.framing.poll();
-    if (rest !== undefined) this.outQueue.push(rest);
-    const bytes = this.outQueue.length === 1 ? this.outQueue[0]! : concatBytes(this.outQueue);
+    if (rest !== undefined) {
+      this.outQueue.push(rest);
+      this.outBytes += rest.length;
+    }
+    if (this.outQueue.length === 1) {
+      const only = this.outQueue[0]!;
+      this.resetOutQueue();
+      return only;
+    }
+    // Stream framing: everything pending as one chunk (its size is known: outBytes).
+    const joined = new Uint8Array(this.outBytes);
+    this.outQueue.reduce((at, chunk) => {
+      joined.set(chunk, at);
+      return at + chunk.length;
+    }, 0);
     this.resetOutQueue();
-    return bytes;
+    return joined;
   }
 
   private resetOutQueue(): void {
@@ -486,18 +499,6 @@ export abstract class SessionBase<E extends { readonly type: string }> {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
-
-function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;

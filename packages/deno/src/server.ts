@@ -256,14 +256,7 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
     }
     await Promise.all(this.sockets.map((l) => l.loop));
     const all = [...this.core.live];
-    for (const c of all) c.abort("system-shutdown", "the server is shutting down");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<void>((r) => {
-      timer = setTimeout(r, this.options.shutdownTimeoutMs ?? 5_000);
-    });
-    await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
-    clearTimeout(timer);
-    for (const c of this.core.live) c.destroy();
+    for (const c of await this.core.shutdown(this.options.shutdownTimeoutMs ?? 5_000)) c.destroy();
     await Promise.all(all.map((c) => c.closedPromise));
   }
 

@@ -266,16 +266,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   async close(): Promise<void> {
     this.closing = true;
     const stopped = [this.plainServer, this.tlsServer].filter((s): s is net.Server => s?.listening === true).map((s) => new Promise<void>((r) => s.close(() => r())));
-    const all = [...this.core.live];
-    for (const c of all) c.abort("system-shutdown", "the server is shutting down");
-    const deadline = this.options.shutdownTimeoutMs ?? 5_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((r) => {
-      timer = setTimeout(r, deadline);
-    });
-    await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
-    clearTimeout(timer);
-    for (const c of this.core.live) c.driver.destroy();
+    for (const c of await this.core.shutdown(this.options.shutdownTimeoutMs ?? 5_000)) c.driver.destroy();
     await Promise.all(stopped);
   }
 

@@ -244,15 +244,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
   async close(): Promise<void> {
     this.closing = true;
     this.http.off("upgrade", this.onUpgrade);
-    const all = [...this.core.live];
-    for (const c of all) c.abort("system-shutdown", "the server is shutting down");
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((r) => {
-      timer = setTimeout(r, this.options.shutdownTimeoutMs ?? 5_000);
-    });
-    await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
-    clearTimeout(timer);
-    for (const c of this.core.live) c.socket.terminate();
+    for (const c of await this.core.shutdown(this.options.shutdownTimeoutMs ?? 5_000)) c.socket.terminate();
     await new Promise<void>((r) => this.wss.close(() => r()));
     if (this.ownsHttp && this.http.listening) {
       this.http.closeAllConnections();

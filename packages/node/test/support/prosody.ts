@@ -176,6 +176,8 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Runnin
   };
   try {
     await waitForPort(ports[0]!, child, 20_000);
+    // mod_websocket's http listener comes up on its own: wait for it too.
+    if (options.websocket) await waitForPort(ports[3]!, child, 20_000);
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n${Buffer.concat(chunks).toString()}`);
