@@ -5,6 +5,16 @@ export * from "./srv.js";
 export * from "./stanza-errors.js";
 export * from "./stream-errors.js";
 export * from "./session-types.js";
-export { NS_BIND, NS_SASL, NS_SASL_CB, NS_SESSION, NS_TLS, parseStreamVersion, SessionStateError, type StreamVersion } from "./session-base.js";
+export {
+  DEFAULT_MAX_PENDING_OUTPUT_BYTES,
+  NS_BIND,
+  NS_SASL,
+  NS_SASL_CB,
+  NS_SESSION,
+  NS_TLS,
+  parseStreamVersion,
+  SessionStateError,
+  type StreamVersion,
+} from "./session-base.js";
 export { ClientSession, type ClientExtraOptions } from "./session-client.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
