@@ -201,6 +201,22 @@ export abstract class SessionBase<E extends { readonly type: string }> {
   /** Hook: called before input is parsed (the server arms its negotiation timer here). */
   protected beforeInput(): void {}
 
+  /**
+   * The part of `tlsEstablished` both roles share. Before the stream has started (Direct TLS, `wss:`) it
+   * only records the TLS facts and returns false. After a `starttls` event it also discards the parser
+   * state from before TLS (RFC 6120 §5.4.3.3: a fresh parser starts the new stream) and returns true: the
+   * role then resets what it had learned and restarts the stream.
+   */
+  protected acceptTls(info: TlsInfo, beforeStart: boolean): boolean {
+    if (!beforeStart && this._state !== "tls-handshake") throw new SessionStateError("tlsEstablished() without a starttls event");
+    this.secured = true;
+    this.tls = info;
+    if (beforeStart) return false;
+    this.framing.renew(this.preAuthLimits);
+    this._state = "negotiating";
+    return true;
+  }
+
   /** The transport was closed by the peer or failed. */
   transportClosed(now: number): void {
     if (this._state === "closed") return;

@@ -159,16 +159,7 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
    */
   tlsEstablished(info: TlsInfo, now: number): void {
     this.tick(now);
-    if (this.phase === "idle") {
-      this.secured = true;
-      this.tls = info;
-      return;
-    }
-    if (this._state !== "tls-handshake") throw new SessionStateError("tlsEstablished() without a starttls event");
-    this.secured = true;
-    this.tls = info;
-    this.framing.renew(this.preAuthLimits);
-    this._state = "negotiating";
+    if (!this.acceptTls(info, this.phase === "idle")) return;
     this.paused = false;
     this.offered = [];
     this.cbTypes = undefined;

@@ -143,17 +143,7 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
   /** TLS is up: after our `starttls` event (the stream restarts), or before any input for Direct TLS/wss:. */
   tlsEstablished(info: TlsInfo, now: number): void {
     this.tick(now);
-    if (this._state === "idle") {
-      this.secured = true;
-      this.tls = info;
-      return;
-    }
-    if (this._state !== "tls-handshake") throw new SessionStateError("tlsEstablished() without a starttls event");
-    this.secured = true;
-    this.tls = info;
-    // RFC 6120 §5.4.3.3: discard everything from before TLS; a fresh parser starts the new stream.
-    this.framing.renew(this.preAuthLimits);
-    this._state = "negotiating";
+    if (!this.acceptTls(info, this._state === "idle")) return;
     this.phase = "await-open";
     this.headerSent = false;
     this.paused = false;

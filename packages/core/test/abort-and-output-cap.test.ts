@@ -1,8 +1,8 @@
 // The public abort() of both roles, and the cap on output a peer never reads (maxPendingOutputBytes).
 import { serialize, xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { ClientSession, ServerSession, serviceUnavailable } from "../src/index.js";
-import { DEFAULT_MAX_PENDING_OUTPUT_BYTES } from "../src/session-base.js";
+import { type ClientSession, ServerSession, serviceUnavailable } from "../src/index.js";
+import { DEFAULT_MAX_PENDING_OUTPUT_BYTES } from "../src/index.js";
 import { dec, enc, makePair, type PairOptions } from "./harness.js";
 
 function online(opts: PairOptions = {}) {
