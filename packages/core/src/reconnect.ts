@@ -60,7 +60,7 @@ function checkMs(name: string, v: number): number {
  * @example
  * ```ts
  * const policy = new ReconnectPolicy({ initialDelayMs: 2_000 });
- * onDisconnect(() => setTimeout(connect, policy.nextDelay()));
+ * onDisconnect(() => scheduleAfter(policy.nextDelay(), connect)); // the adapter owns the timer
  * onStableFor60s(() => policy.reset());
  * ```
  */
