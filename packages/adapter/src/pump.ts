@@ -38,6 +38,7 @@ export interface PumpIo<E extends PumpEvent = PumpEvent> {
    * Writes one unit of output (a whole message with WebSocket framing). Must not throw. Return `false` when
    * the transport is full (back-pressure): no more output is taken from the session until `resume()`.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a write function may return nothing; only an explicit false means back-pressure
   write(data: Uint8Array): boolean | undefined | void;
   /**
    * The session is over (`closed` event, which `onEvent` got first): all its output has been written

@@ -9,7 +9,6 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import {
   type BaseClientOptions,
-  type ClientCloseInfo,
   ClientController,
   type ClientSessionLike,
   ConnectionError,
