@@ -1,18 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { prng } from "../../xml/test/prng.js";
 import { ReconnectPolicy } from "../src/index.js";
 
-/** A small deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("ReconnectPolicy (RFC 6120 §3.3)", () => {
   it("defaults: the first delay is below 60 s, then the ceiling doubles up to 5 minutes", () => {
@@ -25,8 +15,8 @@ describe("ReconnectPolicy (RFC 6120 §3.3)", () => {
   });
 
   it("is deterministic with an injected random", () => {
-    const a = new ReconnectPolicy({ initialDelayMs: 1000, random: mulberry32(7) });
-    const b = new ReconnectPolicy({ initialDelayMs: 1000, random: mulberry32(7) });
+    const a = new ReconnectPolicy({ initialDelayMs: 1000, random: prng(7) });
+    const b = new ReconnectPolicy({ initialDelayMs: 1000, random: prng(7) });
     const da = Array.from({ length: 20 }, () => a.nextDelay());
     const db = Array.from({ length: 20 }, () => b.nextDelay());
     expect(da).toEqual(db);
@@ -106,7 +96,7 @@ describe("ReconnectPolicy (RFC 6120 §3.3)", () => {
   });
 
   it("the first delay is roughly uniform over [0, 60 s) (RFC 6120 §3.3)", () => {
-    const rnd = mulberry32(42);
+    const rnd = prng(42);
     const buckets = new Array<number>(6).fill(0);
     const n = 60_000;
     for (let i = 0; i < n; i++) buckets[Math.floor(new ReconnectPolicy({ random: rnd }).nextDelay() / 10_000)]!++;

@@ -1,18 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { prng } from "../../xml/test/prng.js";
 import { type SrvRecord, connectionCandidates, isNoService, orderSrvRecords } from "../src/index.js";
 
-/** A small deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rec = (name: string, priority: number, weight: number, port = 5222): SrvRecord => ({ name, port, priority, weight });
 
@@ -28,7 +18,7 @@ describe("orderSrvRecords (RFC 2782)", () => {
     fc.assert(
       fc.property(fc.array(srvRecord, { maxLength: 30 }), fc.integer(), (records, seed) => {
         const copy = records.map((r) => ({ ...r }));
-        const out = orderSrvRecords(records, mulberry32(seed));
+        const out = orderSrvRecords(records, prng(seed));
         expect(out).toHaveLength(records.length);
         expect(new Set(out).size).toBe(records.length);
         for (const r of records) expect(out).toContain(r);
@@ -50,11 +40,11 @@ describe("orderSrvRecords (RFC 2782)", () => {
 
   it("records that all weigh 0 keep their input order whatever the randomness", () => {
     const records = [rec("a", 1, 0), rec("b", 1, 0), rec("c", 1, 0)];
-    expect(orderSrvRecords(records, mulberry32(1)).map((r) => r.name)).toEqual(["a", "b", "c"]);
+    expect(orderSrvRecords(records, prng(1)).map((r) => r.name)).toEqual(["a", "b", "c"]);
   });
 
   it("selects in proportion to weight (deterministic PRNG, 1% tolerance)", () => {
-    const random = mulberry32(2782);
+    const random = prng(2782);
     const records = [rec("a", 10, 10), rec("b", 10, 20), rec("c", 10, 70)];
     const n = 100_000;
     const first: Record<string, number> = { a: 0, b: 0, c: 0 };
@@ -74,7 +64,7 @@ describe("orderSrvRecords (RFC 2782)", () => {
   });
 
   it("gives a zero-weight record a small chance to go first (1/(sum+1))", () => {
-    const random = mulberry32(99);
+    const random = prng(99);
     const records = [rec("w", 0, 50), rec("zero", 0, 0), rec("v", 0, 49)];
     const n = 100_000;
     let zeroFirst = 0;
@@ -155,7 +145,7 @@ describe("connectionCandidates (RFC 6120 §3.2, XEP-0368)", () => {
     const set = fc.option(fc.array(srvRecord, { maxLength: 10 }), { nil: undefined });
     fc.assert(
       fc.property(set, set, fc.constantFrom(undefined, true, false), fc.integer(), (srvClient, srvClientTls, preferDirectTls, seed) => {
-        const out = connectionCandidates({ domain: "example.org", srvClient, srvClientTls, random: mulberry32(seed), ...(preferDirectTls === undefined ? {} : { preferDirectTls }) });
+        const out = connectionCandidates({ domain: "example.org", srvClient, srvClientTls, random: prng(seed), ...(preferDirectTls === undefined ? {} : { preferDirectTls }) });
         const expectKeys = (list: SrvRecord[] | undefined, tls: boolean) =>
           list === undefined || isNoService(list) ? [] : list.filter((r) => r.name !== "." && r.port >= 1).map((r) => `${tls}|${r.name}|${r.port}`);
         const expected = new Set([...expectKeys(srvClientTls, true), ...expectKeys(srvClient, false)]);

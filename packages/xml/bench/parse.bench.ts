@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import { Parser as XmppXmlParser } from "@xmpp/xml";
 import { XMLParser } from "fast-xml-parser";
 import { SaxesParser } from "saxes";
+import { prng } from "../test/prng.js";
 import { NS_CLIENT, NS_STREAMS, StreamParser, serialize, type XmlElement, XmlWriter } from "../src/index.js";
 
 const TARGET_MB = Number(process.env.BENCH_MB ?? 50);
@@ -21,17 +22,7 @@ const CHUNK = 4096;
 // ------------------------------------------------------------------------------------------------------
 // Deterministic stream generation
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = mulberry32(0x5eed);
+const rnd = prng(0x5eed);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const int = (n: number) => Math.floor(rnd() * n);
 

@@ -58,17 +58,9 @@ function build(spec: TreeSpec): XmlElement {
 /** Random element trees (namespaces, namespaced attributes, xml:lang-like attributes, tricky text). */
 export const xmlTree: fc.Arbitrary<XmlElement> = tree.map(build);
 
-/** A small deterministic PRNG (mulberry32) for the writer's syntax choices. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./prng.js";
+
+export { prng };
 
 const ref = (cp: number, r: () => number) => (r() < 0.5 ? `&#${cp};` : `&#x${cp.toString(r() < 0.5 ? 16 : 16).toUpperCase()};`);
 const ws = (r: () => number) => [" ", "  ", "\n", "\t", "\r\n", " \n "][Math.floor(r() * 6)]!;
