@@ -22,6 +22,18 @@ import {
   utf8Sequence,
 } from "./chars.js";
 import { createElement, XmlElement } from "./element.js";
+import {
+  F_REF,
+  F_SPACE,
+  type FastScanner,
+  fastScanner,
+  R_ATTR,
+  R_END,
+  R_START,
+  R_TEXT,
+  SCAN_NEED_MORE,
+  SCAN_TAPE_FULL,
+} from "./fast-scan.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
 import { NS_XML, NS_XMLNS } from "./namespaces.js";
 
@@ -94,6 +106,12 @@ export interface StreamParserOptions {
    * `"fragments"`: a sequence of complete top-level elements, as in RFC 7395 WebSocket messages.
    */
   framing?: "stream" | "fragments";
+  /**
+   * Use the WebAssembly fast path where the runtime allows it (default `true`). It validates complete
+   * stanzas natively and hands anything unusual back to the JavaScript parser, so the events are the same
+   * either way; `false` is for comparisons and for runtimes that should not compile WebAssembly.
+   */
+  fastPath?: boolean;
 }
 
 /** Namespace bindings in effect below an element. Elements that declare nothing share their parent's. */
@@ -109,7 +127,8 @@ const ROOT_SCOPE: Scope = { defaultNs: "", prefixes: [], parent: null };
 // Internal step results; events are objects, so these numbers never collide with them.
 const NEED_MORE = 0;
 const CONTINUE = 1;
-type Step = typeof NEED_MORE | typeof CONTINUE | ParseEvent;
+const SLOW = 2; // the fast path declined: parse the next token in JavaScript
+type Step = typeof NEED_MORE | typeof CONTINUE | typeof SLOW | ParseEvent;
 
 // Token kinds that are being scanned for their end across calls.
 const SCAN_NONE = 0;
@@ -203,6 +222,18 @@ export class StreamParser {
   private failure: XmlError | undefined;
   private detached = false;
 
+  // Fast path (see fast-scan.ts). `tape` holds scanned top-level elements not yet reported; `tapeAt` is
+  // the next record; `tapeShift` turns a byte address on the tape into an absolute offset.
+  private readonly fast: FastScanner | null;
+  private tape: Int32Array | undefined;
+  private tapeAt = 0;
+  private tapeShift = 0;
+  // Where the fast path last ran out of input (absolute offsets of the element's start and the input's
+  // end): it retries there only once the input has grown by half, else the JavaScript parser takes the
+  // element — so however the input is chunked, the fast path scans each byte at most three times.
+  private fastStart = -1;
+  private fastEnd = -1;
+
   // Results of scanName.
   private nameColon = -1;
   private nameAscii = true;
@@ -215,6 +246,7 @@ export class StreamParser {
     // Idle parsers should be small: share the frozen defaults unless something is overridden.
     this.limits = options.limits === undefined ? DEFAULT_XML_LIMITS : { ...DEFAULT_XML_LIMITS, ...options.limits };
     this.top = options.framing === "fragments" ? 0 : 1;
+    this.fast = options.fastPath === false ? null : fastScanner();
   }
 
   /** The error that ended parsing, if any. */
@@ -240,6 +272,7 @@ export class StreamParser {
   /** Changes limits from now on, e.g. to raise the stanza size once the peer has authenticated. */
   setLimits(limits: Partial<XmlLimits>): void {
     this.limits = { ...this.limits, ...limits };
+    this.tape = undefined; // scanned under the old limits
   }
 
   /**
@@ -291,7 +324,7 @@ export class StreamParser {
     if (this.failure !== undefined || this.detached) return undefined;
     for (;;) {
       const r = this.step();
-      if (r === CONTINUE) continue;
+      if (r === CONTINUE || r === SLOW) continue;
       if (r === NEED_MORE) {
         if (this.end - this.pos > this.limits.maxBufferedBytes) {
           return this.fail("policy-violation", `more than ${this.limits.maxBufferedBytes} bytes buffered for one token`, this.base + this.end);
@@ -328,6 +361,8 @@ export class StreamParser {
     this.streamStart = this.base + this.pos;
     this.windowStart = -1;
     this.scanKind = SCAN_NONE;
+    this.tape = undefined;
+    this.fastStart = -1;
   }
 
   /**
@@ -338,6 +373,7 @@ export class StreamParser {
   takeUnparsed(): Uint8Array {
     const rest = this.buf.slice(this.pos, this.end);
     this.detached = true;
+    this.tape = undefined;
     this.buf = EMPTY;
     this.pos = this.end = 0;
     return rest;
@@ -352,6 +388,12 @@ export class StreamParser {
       return { kind: "stream-close" };
     }
     if (this.scanKind !== SCAN_NONE) return this.resumeScan();
+    if (this.tape !== undefined) return this.replay();
+    if (this.pos >= this.end) return NEED_MORE;
+    if (this.fast !== null && this.depth === this.top && !this.closed) {
+      const r = this.fastScan();
+      if (r !== SLOW) return r;
+    }
     const buf = this.buf;
     const pos = this.pos;
     if (pos >= this.end) return NEED_MORE;
@@ -1249,12 +1291,18 @@ export class StreamParser {
         return this.fail("not-well-formed", `end tag '</${qname}>' does not match '<${expected}>'`, this.tokenStart);
       }
     }
+    return this.closeElement(i);
+  }
+
+  /** Closes the innermost open element; the next byte to parse is at `after`. */
+  private closeElement(after: number): Step {
+    const depth = this.depth;
     const stack = this.stack;
     this.scope = stack.pop() as Scope;
     stack.pop();
     const el = stack.pop() as XmlElement;
     this.depth = depth - 1;
-    this.pos = i;
+    this.pos = after;
     if (this.text !== "") {
       appendChild(el, this.text);
       this.text = "";
@@ -1272,6 +1320,143 @@ export class StreamParser {
     }
     return CONTINUE;
   }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Fast path
+
+  /**
+   * Between top-level elements: lets the WebAssembly scanner validate the elements that follow and put
+   * them on the tape. Returns SLOW when the JavaScript parser should take the next token (an element the
+   * scanner declined, the end of the stream, anything that is not an element).
+   */
+  private fastScan(): Step {
+    const pos = this.pos;
+    const end = this.end;
+    const base = this.base;
+    if (base + pos === this.fastStart) {
+      if (base + end === this.fastEnd) return NEED_MORE; // nothing new since it ran out of input here
+      if (end - pos < 1.5 * (this.fastEnd - this.fastStart)) return SLOW;
+    }
+    const fast = this.fast!;
+    let status: number;
+    try {
+      status = fast.scan(this.buf, pos, end, this.limits);
+    } catch {
+      return SLOW; // cannot happen with a correct module; the JavaScript parser is always right
+    }
+    // Only whitespace lies between `pos` and the first element (or `consumed`): skip it as parseOutsideText would.
+    const tape = fast.tape;
+    if (tape.length > 0) {
+      this.tape = tape;
+      this.tapeAt = 0;
+      this.tapeShift = fast.addressToIndex + base;
+    } else this.pos = fast.consumed;
+    if (status === SCAN_NEED_MORE) {
+      if (fast.windowCut) return CONTINUE;
+      this.fastStart = base + fast.consumed;
+      this.fastEnd = base + end;
+      return tape.length > 0 ? CONTINUE : NEED_MORE;
+    }
+    if (status === SCAN_TAPE_FULL || tape.length > 0) return CONTINUE;
+    return SLOW;
+  }
+
+  /** Builds the next element on the tape, with the slow path's own namespace and tree code. */
+  private replay(): Step {
+    const tape = this.tape!;
+    const shift = this.tapeShift;
+    const base = this.base;
+    const recordSize = this.fast!.recordSize;
+    let r = this.tapeAt;
+    // An R_STANZA record: the element's byte range.
+    const start = tape[r + 1]! + shift;
+    const end = tape[r + 2]! + shift;
+    const after = end - base;
+    const s = UTF8.decode(this.buf.subarray(start - base, after));
+    this.windowStart = start;
+    const raw = RAW_ATTRS;
+    r += recordSize;
+    for (;;) {
+      const head = tape[r]!;
+      const kind = head & 15;
+      let step: Step = CONTINUE;
+      if (kind === R_TEXT) {
+        const text = s.slice(tape[r + 1], tape[r + 2]);
+        this.text += head >> 4 === 0 ? text : textValue(text, head >> 4);
+        r += recordSize;
+      } else if (kind === R_START) {
+        const nameStart = tape[r + 1]!;
+        const colon = tape[r + 3]!;
+        const qname = s.slice(nameStart, tape[r + 2]);
+        this.tokenStart = tape[r + 4]! + shift;
+        r += recordSize;
+        let n = 0;
+        while (r < tape.length && (tape[r]! & 15) === R_ATTR) {
+          const h = tape[r]!;
+          const a = tape[r + 1]!;
+          const c = tape[r + 3]!;
+          let value = s.slice(tape[r + 4], tape[r + 5]);
+          if (h >> 4 !== 0) value = attrValue(value, h >> 4);
+          if (c < 0) {
+            raw[n] = "";
+            raw[n + 1] = s.slice(a, tape[r + 2]);
+          } else {
+            raw[n] = s.slice(a, c);
+            raw[n + 1] = s.slice(c + 1, tape[r + 2]);
+          }
+          raw[n + 2] = value;
+          n += 3;
+          r += recordSize;
+        }
+        step = this.openElement(qname, colon < 0 ? -1 : colon - nameStart, head >> 4 === 1, after, n);
+      } else {
+        // R_END
+        step = this.closeElement(after);
+        r += recordSize;
+      }
+      if (step !== CONTINUE) {
+        this.tapeAt = r;
+        if (r >= tape.length || typeof step === "object" && step.kind === "error") this.tape = undefined;
+        return step;
+      }
+    }
+  }
+}
+
+/** Character data from the tape with line ends (F_SPACE) and references (F_REF) to resolve. */
+function textValue(raw: string, flags: number): string {
+  // Line-end normalisation first (XML 1.0 §2.11): a reference to CR stays a CR.
+  const text = flags & F_SPACE ? raw.replace(CR_LF, "\n") : raw;
+  return flags & F_REF ? resolveReferences(text) : text;
+}
+
+/** An attribute value from the tape: whitespace normalised (XML 1.0 §3.3.3), then references resolved. */
+function attrValue(raw: string, flags: number): string {
+  const value = flags & F_SPACE ? raw.replace(ATTR_SPACE, " ") : raw;
+  return flags & F_REF ? resolveReferences(value) : value;
+}
+
+const CR_LF = /\r\n?/g;
+const ATTR_SPACE = /\r\n?|[\t\n]/g;
+
+/** Resolves references the scanner has validated: the five predefined entities and character references. */
+function resolveReferences(s: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = s.indexOf("&"); i >= 0; i = s.indexOf("&", from)) {
+    out += s.slice(from, i);
+    const semi = s.indexOf(";", i);
+    const c = s.charCodeAt(i + 1);
+    if (c === 0x23) {
+      const hexForm = s.charCodeAt(i + 2) === 0x78;
+      out += String.fromCodePoint(Number.parseInt(s.slice(hexForm ? i + 3 : i + 2, semi), hexForm ? 16 : 10));
+    } else if (c === 0x6c) out += "<";
+    else if (c === 0x67) out += ">";
+    else if (c === 0x71) out += '"';
+    else out += s.charCodeAt(i + 2) === 0x6d ? "&" : "'";
+    from = semi + 1;
+  }
+  return out + s.slice(from);
 }
 
 /**

@@ -1,0 +1,139 @@
+// The parser's fast path: a WebAssembly scanner (wasm/scan.ts) that validates complete top-level elements
+// on bytes and records their tokens on a tape, from which StreamParser builds the elements with the same
+// code as its slow path. The scanner accepts a strict subset of well-formed XML and hands everything else
+// back ("bail"), so it can make parsing faster but never more lenient. Where WebAssembly is unavailable
+// (or refused, e.g. by a Content-Security-Policy without 'wasm-unsafe-eval'), the parser runs without it.
+import { FAST_SCAN_MODULE } from "./fast-scan-module.js";
+
+/** Tape record kinds (low 4 bits of a record's first field), as written by wasm/scan.ts. */
+export const R_START = 1;
+export const R_ATTR = 2;
+export const R_TEXT = 3;
+export const R_END = 4;
+export const R_STANZA = 5;
+/** Value flags (first field >> 4): references to resolve; TAB/LF/CR to normalise. */
+export const F_REF = 1;
+export const F_SPACE = 2;
+/** Scan results. */
+export const SCAN_NEED_MORE = 0;
+export const SCAN_BAIL = 1;
+export const SCAN_OTHER = 2;
+export const SCAN_TAPE_FULL = 3;
+
+/** Input bytes handed to one scan at most: enough for any element within the default limits. */
+const MIN_WINDOW = 64 * 1024;
+const MAX_WINDOW = 1024 * 1024 + 1;
+const PAGE = 65536;
+
+interface Global {
+  readonly value: number;
+}
+interface ScanExports {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly init: () => void;
+  readonly scan: (pos: number, end: number, maxDepth: number, maxAttributes: number, maxName: number, stanzaLimit: number) => number;
+  readonly consumed: Global;
+  readonly tapeLength: Global;
+  readonly TAPE: Global;
+  readonly INPUT: Global;
+  readonly REC_INTS: Global;
+}
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+
+/** Limits the scanner applies (a subset of XmlLimits, passed per call so each parser keeps its own). */
+export interface ScanLimits {
+  readonly maxStanzaBytes: number;
+  readonly maxDepth: number;
+  readonly maxAttributes: number;
+  readonly maxNameLength: number;
+}
+
+/**
+ * One scanner per realm, shared by all parsers: a scan runs within one synchronous call and its results
+ * (the tape) are copied out before it returns, so parsers never see each other's state.
+ */
+export class FastScanner {
+  private readonly x: ScanExports;
+  private readonly tapeAt: number;
+  private readonly inputAt: number;
+  private readonly recordInts: number;
+  private bytes: Uint8Array;
+  /** Results of the last {@link scan}: where it stopped (an index into the caller's buffer) and the tape. */
+  consumed = 0;
+  tape: Int32Array = new Int32Array(0);
+  /** Add to a byte address on the tape to get an index into the caller's buffer. */
+  addressToIndex = 0;
+  /** Whether the last scan saw only a window of the bytes it was given. */
+  windowCut = false;
+
+  constructor(x: ScanExports) {
+    this.x = x;
+    this.tapeAt = x.TAPE.value;
+    this.inputAt = x.INPUT.value;
+    this.recordInts = x.REC_INTS.value;
+    this.reserve(MIN_WINDOW);
+    x.init();
+    this.bytes = new Uint8Array(x.memory.buffer);
+  }
+
+  /** Ints per tape record. */
+  get recordSize(): number {
+    return this.recordInts;
+  }
+
+  private reserve(inputBytes: number): void {
+    const memory = this.x.memory;
+    const need = this.inputAt + inputBytes + 16;
+    if (memory.buffer.byteLength < need) {
+      memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      this.bytes = new Uint8Array(memory.buffer);
+    }
+  }
+
+  /**
+   * Scans `buf[from..to)`: copies (at most a window of) it into the module's memory and runs the scanner.
+   * Returns a SCAN_* status and sets {@link consumed}, {@link tape}, {@link addressToIndex} and
+   * {@link windowCut} (then SCAN_NEED_MORE only means the window ended, not the input).
+   */
+  scan(buf: Uint8Array, from: number, to: number, limits: ScanLimits): number {
+    const window = Math.min(to - from, Math.max(MIN_WINDOW, Math.min(limits.maxStanzaBytes, MAX_WINDOW - 1) + 1));
+    this.reserve(window);
+    const input = this.inputAt;
+    this.bytes.set(buf.subarray(from, from + window), input);
+    const x = this.x;
+    const status = x.scan(input, input + window, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff));
+    this.addressToIndex = from - input;
+    this.consumed = x.consumed.value + this.addressToIndex;
+    const length = x.tapeLength.value * this.recordInts;
+    this.tape = length === 0 ? EMPTY_TAPE : new Int32Array(x.memory.buffer, this.tapeAt, length).slice();
+    this.windowCut = from + window < to;
+    return status;
+  }
+}
+
+const EMPTY_TAPE = new Int32Array(0);
+let scanner: FastScanner | null | undefined;
+
+/** The realm's scanner, or `null` where WebAssembly is unavailable. */
+export function fastScanner(): FastScanner | null {
+  if (scanner === undefined) {
+    scanner = null;
+    const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+    if (wasm !== undefined) {
+      try {
+        const instance = new wasm.Instance(new wasm.Module(FAST_SCAN_MODULE), { env: { abort: abortScan } });
+        scanner = new FastScanner(instance.exports as ScanExports);
+      } catch {
+        scanner = null; // e.g. a Content-Security-Policy that forbids compiling WebAssembly
+      }
+    }
+  }
+  return scanner;
+}
+
+function abortScan(): never {
+  throw new Error("fast-scan: abort");
+}

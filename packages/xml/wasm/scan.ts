@@ -1,0 +1,514 @@
+// The parser's fast path, compiled to WebAssembly by AssemblyScript (`pnpm -F @xmpp-sansio/xml build:wasm`,
+// which regenerates src/fast-scan-module.ts). It validates complete top-level elements on bytes and writes
+// a tape of their tokens; the JavaScript side builds the elements from the tape.
+//
+// It accepts a strict subset of well-formed XML and never decides an error: on anything outside the
+// subset — any malformed input, but also CDATA, non-ASCII names, a reference cut by the end of the input,
+// deep nesting or many attributes — it stops with BAIL and the JavaScript parser, which knows every rule
+// and every error text, parses that element instead. Namespaces, duplicate attributes and the `xml`/
+// `xmlns` rules are checked by the JavaScript side on the tape, with the same code as the slow path.
+//
+// Memory: byte tables at 0, the open-element stack at 1024, the tape at TAPE, the input at INPUT.
+
+const T_TEXT: usize = 0; // class of a byte in character data
+const T_ATTR: usize = 256; // class of a byte in an attribute value
+const T_NAME: usize = 512; // bit 0: may start a name (ASCII, no colon); bit 1: may continue one
+const STACK: usize = 1024; // (start, end) byte offsets of the open elements' names
+const MAX_DEPTH: i32 = 64; // STACK holds this many; deeper elements bail
+const MAX_ATTRS: i32 = 64;
+
+/** Tape: records of REC_INTS i32 each. */
+export const TAPE: usize = 2048;
+export const REC_INTS: i32 = 6;
+export const TAPE_RECORDS: i32 = 8192;
+/** Input bytes are copied here by the caller. */
+export const INPUT: usize = TAPE + <usize>(TAPE_RECORDS * REC_INTS * 4);
+
+// Record kinds (low 4 bits of the first field; the rest are flags).
+const R_STANZA: i32 = 5; // [5, byte start, byte end]: precedes the records of one top-level element
+const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, byte offset of '<']
+const R_ATTR: i32 = 2; // [2 | flags << 4, name start, name end, colon or -1, value start, value end]
+const R_TEXT: i32 = 3; // [3 | flags << 4, start, end]
+const R_END: i32 = 4; // end of the innermost open element
+// Flags of values: F_REF — contains references; F_SPACE — contains CR (text) or TAB/LF/CR (attribute).
+const F_REF: i32 = 1;
+const F_SPACE: i32 = 2;
+// Offsets in records other than R_STANZA and R_START's last field are UTF-16 indices from the element's start.
+
+// scan() results.
+const NEED_MORE: i32 = 0; // every byte is a valid prefix: wait for more input (`consumed` = its start)
+const BAIL: i32 = 1; // the element at `consumed` is for the JavaScript parser
+const OTHER: i32 = 2; // `consumed` is not the start of an element (end tag, markup declaration, text)
+const TAPE_FULL: i32 = 3; // call again from `consumed` after using the tape
+
+export let consumed: i32 = 0;
+export let tapeLength: i32 = 0;
+
+export function init(): void {
+  for (let c = 0; c < 256; c++) {
+    let t: u8 = 0; // 0 plain, 1 '<', 2 '&', 3 '>', 4 CR, 5 forbidden control, 6 ≥ 0x80
+    if (c == 13) t = 4;
+    else if (c < 0x20 && c != 9 && c != 10) t = 5;
+    else if (c == 0x3c) t = 1;
+    else if (c == 0x26) t = 2;
+    else if (c == 0x3e) t = 3;
+    else if (c >= 0x80) t = 6;
+    store<u8>(T_TEXT + c, t);
+    let a: u8 = 0; // 0 plain, 1 '<', 2 '&', 3 quote, 5 TAB/LF/CR, 6 forbidden control, 7 ≥ 0x80
+    if (c == 9 || c == 10 || c == 13) a = 5;
+    else if (c < 0x20) a = 6;
+    else if (c == 0x3c) a = 1;
+    else if (c == 0x26) a = 2;
+    else if (c == 0x27 || c == 0x22) a = 3;
+    else if (c >= 0x80) a = 7;
+    store<u8>(T_ATTR + c, a);
+    let n: u8 = 0;
+    if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f) n = 3;
+    else if ((c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2e) n = 2;
+    store<u8>(T_NAME + c, n);
+  }
+}
+
+@inline function isSpace(c: u32): bool {
+  return c == 0x20 || c == 0x0a || c == 0x09 || c == 0x0d;
+}
+
+// Length (2–4) of the UTF-8 sequence at p (lead ≥ 0x80); 0 if invalid or U+FFFE/U+FFFF; -1 if `end`
+// cuts a valid prefix.
+@inline function utf8(p: usize, end: usize): i32 {
+  const c = <u32>load<u8>(p);
+  if (c < 0xc2 || c > 0xf4) return 0;
+  const n: i32 = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+  for (let k: i32 = 1; k < n; k++) {
+    const q = p + <usize>k;
+    if (q >= end) return -1;
+    const b = <u32>load<u8>(q);
+    if ((b & 0xc0) != 0x80) return 0;
+    if (k == 1) {
+      if (c == 0xe0 && b < 0xa0) return 0; // overlong
+      if (c == 0xed && b >= 0xa0) return 0; // surrogate
+      if (c == 0xf0 && b < 0x90) return 0; // overlong
+      if (c == 0xf4 && b >= 0x90) return 0; // beyond U+10FFFF
+    }
+    if (k == 2 && c == 0xef && load<u8>(p + 1) == 0xbf && b >= 0xbe) return 0; // U+FFFE, U+FFFF
+  }
+  return n;
+}
+
+// Length of the reference at p ('&'); 0 to bail (not one of the forms below); -1 if `end` cuts one of
+// them, so that nothing is wrong yet (the JavaScript parser would wait for more input there too).
+function reference(p: usize, end: usize): i32 {
+  let q = p + 1;
+  if (q + 3 > end) return referencePrefix(p, end);
+  if (load<u8>(q) == 0x23) {
+    q++;
+    let hex = false;
+    if (load<u8>(q) == 0x78) {
+      hex = true;
+      q++;
+    }
+    const digits = q;
+    let cp: u32 = 0;
+    while (q < end && q - digits < 7) {
+      const d = <u32>load<u8>(q);
+      let v: u32 = 0;
+      if (d >= 0x30 && d <= 0x39) v = d - 0x30;
+      else if (hex && d >= 0x61 && d <= 0x66) v = d - 0x57;
+      else if (hex && d >= 0x41 && d <= 0x46) v = d - 0x37;
+      else break;
+      cp = cp * (hex ? 16 : 10) + v;
+      q++;
+    }
+    if (q >= end) return q - digits < 7 ? -1 : 0;
+    if (q == digits || load<u8>(q) != 0x3b) return 0;
+    const ok = cp < 0x20 ? cp == 9 || cp == 10 || cp == 13 : cp < 0xd800 || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+    return ok ? <i32>(q + 1 - p) : 0;
+  }
+  if (load<u8>(q + 2) == 0x3b) {
+    const w = <u32>load<u16>(q);
+    return w == 0x746c || w == 0x7467 ? 4 : 0; // lt gt
+  }
+  if (q + 4 > end) return referencePrefix(p, end);
+  if (load<u8>(q + 3) == 0x3b) return load<u8>(q) == 0x61 && load<u8>(q + 1) == 0x6d && load<u8>(q + 2) == 0x70 ? 5 : 0; // amp
+  if (q + 5 > end) return referencePrefix(p, end);
+  if (load<u8>(q + 4) != 0x3b) return 0;
+  const w = load<u32>(q);
+  return w == 0x746f7571 || w == 0x736f7061 ? 6 : 0; // quot apos
+}
+
+// -1 if the bytes from p ('&') to `end` begin one of the five predefined entity references or a
+// character reference, else 0.
+function referencePrefix(p: usize, end: usize): i32 {
+  const n = end - p;
+  if (n == 1) return -1;
+  const c = load<u8>(p + 1);
+  if (c == 0x23) {
+    const hex = n > 2 && load<u8>(p + 2) == 0x78;
+    for (let q = p + (hex ? 3 : 2); q < end; q++) {
+      const d = load<u8>(q);
+      if (!((d >= 0x30 && d <= 0x39) || (hex && ((d >= 0x61 && d <= 0x66) || (d >= 0x41 && d <= 0x46))))) return 0;
+    }
+    return -1;
+  }
+  // The entity names packed little-endian into a u32 (no string constants: the module has no data).
+  const second = n > 2 ? load<u8>(p + 2) : 0;
+  const word: u32 = c == 0x6c ? 0x746c : c == 0x67 ? 0x7467 : c == 0x71 ? 0x746f7571 : c == 0x61 ? (second == 0x70 ? 0x736f7061 : 0x706d61) : 0;
+  const length: usize = word > 0xffffff ? 4 : word > 0xffff ? 3 : word != 0 ? 2 : 0;
+  if (length < n - 1) return 0;
+  for (let k: usize = 1; k < n; k++) if (<u32>load<u8>(p + k) != ((word >> (<u32>(k - 1) << 3)) & 0xff)) return 0;
+  return -1;
+}
+
+let nameColon: i32 = -1;
+const NAME_MORE: isize = -1;
+const NAME_BAIL: isize = -2;
+
+// An ASCII name (one optional colon, not first or last) at p: its end, NAME_MORE or NAME_BAIL.
+function scanName(p: usize, end: usize, maxLen: usize): isize {
+  const start = p;
+  const stop = min(end, p + maxLen + 1);
+  nameColon = -1;
+  let atStart = true;
+  for (; p < stop; p++) {
+    const c = <u32>load<u8>(p);
+    const k = load<u8>(T_NAME + c);
+    if (atStart ? (k & 1) != 0 : k != 0) {
+      atStart = false;
+      continue;
+    }
+    if (c == 0x3a && !atStart && nameColon < 0) {
+      nameColon = <i32>p;
+      atStart = true;
+      continue;
+    }
+    if (atStart || c >= 0x80 || c == 0x3a) return NAME_BAIL;
+    return <isize>p;
+  }
+  return p - start > maxLen ? NAME_BAIL : NAME_MORE;
+}
+
+@inline function record(t: usize, kind: i32, a: i32, b: i32, c: i32, d: i32, e: i32): void {
+  store<i32>(t, kind);
+  store<i32>(t, a, 4);
+  store<i32>(t, b, 8);
+  store<i32>(t, c, 12);
+  store<i32>(t, d, 16);
+  store<i32>(t, e, 20);
+}
+
+/**
+ * Scans top-level elements from `pos` up to `end` (offsets in memory), skipping whitespace between them,
+ * and records each complete one on the tape. `stanzaLimit` is the byte limit of one element. Returns a
+ * status; `consumed` is where scanning stopped (after the last recorded element or whitespace).
+ */
+export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32): i32 {
+  const end = <usize>endAt;
+  const depthLimit = min(maxDepth, MAX_DEPTH);
+  const attrLimit = min(maxAttributes, MAX_ATTRS);
+  const nameLimit = <usize>maxName;
+  const recBytes = <usize>(REC_INTS * 4);
+  const tapeEnd = TAPE + <usize>TAPE_RECORDS * recBytes;
+  const SP = i8x16.splat(0x20);
+  const LT = i8x16.splat(0x3c);
+  const AMP = i8x16.splat(0x26);
+  const GT = i8x16.splat(0x3e);
+  const APOS = i8x16.splat(0x27);
+  const QUOT = i8x16.splat(0x22);
+  let p = <usize>pos;
+  let t = TAPE;
+  for (;;) {
+    while (p < end && isSpace(load<u8>(p))) p++;
+    consumed = <i32>p;
+    tapeLength = <i32>((t - TAPE) / recBytes);
+    if (p >= end) return NEED_MORE;
+    if (load<u8>(p) != 0x3c) return OTHER;
+    if (p + 1 >= end) return NEED_MORE;
+    if ((load<u8>(T_NAME + load<u8>(p + 1)) & 1) == 0) return OTHER;
+    const s0 = p;
+    const lim = min(end, s0 + <usize>stanzaLimit);
+    const stanzaRecord = t;
+    t += recBytes;
+    let base: isize = <isize>s0; // UTF-16 index = byte offset - base
+    let depth: i32 = 0;
+    let r = 0; // 0 going on, 1 out of bytes, 2 bail
+    for (;;) {
+      // At '<'.
+      if (t + 2 * recBytes > tapeEnd) {
+        r = 2;
+        break;
+      }
+      if (p + 1 >= lim) {
+        r = 1;
+        break;
+      }
+      if (load<u8>(p + 1) == 0x2f) {
+        const ns = p + 2;
+        const ne = scanName(ns, lim, nameLimit);
+        if (ne < 0) {
+          r = ne == NAME_MORE ? 1 : 2;
+          break;
+        }
+        let q = <usize>ne;
+        while (q < lim && isSpace(load<u8>(q))) q++;
+        if (q >= lim) {
+          r = 1;
+          break;
+        }
+        if (load<u8>(q) != 0x3e) {
+          r = 2;
+          break;
+        }
+        depth--;
+        const os = <usize>load<i32>(STACK + (<usize>depth << 3));
+        const oe = <usize>load<i32>(STACK + (<usize>depth << 3) + 4);
+        if (oe - os != <usize>ne - ns || memory.compare(os, ns, oe - os) != 0) {
+          r = 2;
+          break;
+        }
+        record(t, R_END, 0, 0, 0, 0, 0);
+        t += recBytes;
+        p = q + 1;
+        if (depth == 0) break;
+      } else {
+        const ns = p + 1;
+        const ne = scanName(ns, lim, nameLimit);
+        if (ne < 0) {
+          r = ne == NAME_MORE ? 1 : 2;
+          break;
+        }
+        if (depth >= depthLimit) {
+          r = 2;
+          break;
+        }
+        const startRecord = t;
+        record(t, R_START, <i32>(<isize>ns - base), <i32>(ne - base), nameColon < 0 ? -1 : <i32>(<isize>nameColon - base), <i32>p, 0);
+        t += recBytes;
+        let q = <usize>ne;
+        let attributes = 0;
+        let selfClosing = false;
+        for (;;) {
+          if (q >= lim) {
+            r = 1;
+            break;
+          }
+          let b = <u32>load<u8>(q);
+          if (b == 0x3e) {
+            q++;
+            break;
+          }
+          if (b == 0x2f) {
+            if (q + 1 >= lim) {
+              r = 1;
+              break;
+            }
+            if (load<u8>(q + 1) != 0x3e) {
+              r = 2;
+              break;
+            }
+            q += 2;
+            selfClosing = true;
+            break;
+          }
+          if (!isSpace(b)) {
+            r = 2;
+            break;
+          }
+          do q++;
+          while (q < lim && isSpace(load<u8>(q)));
+          if (q >= lim) {
+            r = 1;
+            break;
+          }
+          b = load<u8>(q);
+          if (b == 0x3e || b == 0x2f) continue;
+          const as = q;
+          const ae = scanName(as, lim, nameLimit);
+          if (ae < 0) {
+            r = ae == NAME_MORE ? 1 : 2;
+            break;
+          }
+          // UTF-16 offsets now: the value may hold multi-byte characters that move `base`.
+          const nameStartU = <i32>(<isize>as - base);
+          const nameEndU = <i32>(ae - base);
+          const colonU = nameColon < 0 ? -1 : <i32>(<isize>nameColon - base);
+          q = <usize>ae;
+          while (q < lim && isSpace(load<u8>(q))) q++;
+          if (q >= lim) {
+            r = 1;
+            break;
+          }
+          if (load<u8>(q) != 0x3d) {
+            r = 2;
+            break;
+          }
+          q++;
+          while (q < lim && isSpace(load<u8>(q))) q++;
+          if (q >= lim) {
+            r = 1;
+            break;
+          }
+          const quote = <u32>load<u8>(q);
+          if (quote != 0x27 && quote != 0x22) {
+            r = 2;
+            break;
+          }
+          q++;
+          const valueStart = <i32>(<isize>q - base);
+          let flags = 0;
+          for (;;) {
+            while (q + 16 <= lim) {
+              const v = v128.load(q);
+              const m = v128.or(v128.or(i8x16.lt_s(v, SP), i8x16.eq(v, LT)), v128.or(i8x16.eq(v, AMP), v128.or(i8x16.eq(v, APOS), i8x16.eq(v, QUOT))));
+              const bits = i8x16.bitmask(m);
+              if (bits != 0) {
+                q += <usize>ctz(bits);
+                break;
+              }
+              q += 16;
+            }
+            if (q >= lim) {
+              r = 1;
+              break;
+            }
+            const v = <u32>load<u8>(q);
+            const k = load<u8>(T_ATTR + v);
+            if (k == 0) {
+              q++;
+              continue;
+            }
+            if (k == 3) {
+              if (v == quote) break;
+              q++;
+              continue;
+            }
+            if (k == 7) {
+              const n = utf8(q, lim);
+              if (n <= 0) {
+                r = n < 0 ? 1 : 2;
+                break;
+              }
+              base += n == 4 ? 2 : n - 1;
+              q += <usize>n;
+              continue;
+            }
+            if (k == 2) {
+              const n = reference(q, lim);
+              if (n <= 0) {
+                r = n < 0 ? 1 : 2;
+                break;
+              }
+              flags |= F_REF;
+              q += <usize>n;
+              continue;
+            }
+            if (k == 5) {
+              flags |= F_SPACE;
+              q++;
+              continue;
+            }
+            r = 2;
+            break;
+          }
+          if (r != 0) break;
+          if (++attributes > attrLimit) {
+            r = 2;
+            break;
+          }
+          record(t, R_ATTR | (flags << 4), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
+          t += recBytes;
+          if (t + 2 * recBytes > tapeEnd) {
+            r = 2;
+            break;
+          }
+          q++;
+        }
+        if (r != 0) break;
+        p = q;
+        if (selfClosing) {
+          store<i32>(startRecord, R_START | (1 << 4));
+          if (depth == 0) break;
+        } else {
+          store<i32>(STACK + (<usize>depth << 3), <i32>ns);
+          store<i32>(STACK + (<usize>depth << 3) + 4, <i32>ne);
+          depth++;
+        }
+      }
+      // Character data up to the next '<'.
+      const textStart = p;
+      const textStartU = <i32>(<isize>p - base);
+      let flags = 0;
+      for (;;) {
+        while (p + 16 <= lim) {
+          const v = v128.load(p);
+          const m = v128.or(v128.or(i8x16.lt_s(v, SP), i8x16.eq(v, LT)), v128.or(i8x16.eq(v, AMP), i8x16.eq(v, GT)));
+          const bits = i8x16.bitmask(m);
+          if (bits != 0) {
+            p += <usize>ctz(bits);
+            break;
+          }
+          p += 16;
+        }
+        if (p >= lim) {
+          r = 1;
+          break;
+        }
+        const v = <u32>load<u8>(p);
+        const k = load<u8>(T_TEXT + v);
+        if (k == 0) {
+          p++;
+          continue;
+        }
+        if (k == 1) break;
+        if (k == 6) {
+          const n = utf8(p, lim);
+          if (n <= 0) {
+            r = n < 0 ? 1 : 2;
+            break;
+          }
+          base += n == 4 ? 2 : n - 1;
+          p += <usize>n;
+          continue;
+        }
+        if (k == 2) {
+          const n = reference(p, lim);
+          if (n <= 0) {
+            r = n < 0 ? 1 : 2;
+            break;
+          }
+          flags |= F_REF;
+          p += <usize>n;
+          continue;
+        }
+        if (k == 3) {
+          // `]]>` may not appear in character data (XML 1.0 §2.4).
+          if (p >= textStart + 2 && load<u8>(p - 1) == 0x5d && load<u8>(p - 2) == 0x5d) {
+            r = 2;
+            break;
+          }
+          p++;
+          continue;
+        }
+        if (k == 4) {
+          flags |= F_SPACE;
+          p++;
+          continue;
+        }
+        r = 2;
+        break;
+      }
+      if (r != 0) break;
+      if (p > textStart) {
+        record(t, R_TEXT | (flags << 4), textStartU, <i32>(<isize>p - base), 0, 0, 0);
+        t += recBytes;
+      }
+    }
+    if (r == 0) {
+      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, 0, 0, 0);
+      continue;
+    }
+    consumed = <i32>s0;
+    tapeLength = <i32>((stanzaRecord - TAPE) / recBytes);
+    if (r == 1 && lim == end) return NEED_MORE;
+    return tapeLength > 0 && r == 2 && t + 2 * recBytes > tapeEnd ? TAPE_FULL : BAIL;
+  }
+}
