@@ -68,6 +68,9 @@ export class FastScanner {
   addressToIndex = 0;
   /** Whether the last scan saw only a window of the bytes it was given. */
   windowCut = false;
+  /** Whether the last scan had the widest window the limits call for. */
+  wideWindow = false;
+  private lastFrom = -1;
 
   constructor(x: ScanExports) {
     this.x = x;
@@ -99,7 +102,12 @@ export class FastScanner {
    * {@link windowCut} (then SCAN_NEED_MORE only means the window ended, not the input).
    */
   scan(buf: Uint8Array, from: number, to: number, limits: ScanLimits): number {
-    const window = Math.min(to - from, Math.max(MIN_WINDOW, Math.min(limits.maxStanzaBytes, MAX_WINDOW - 1) + 1));
+    // A small window first (copying is the price of every scan); a full one for an element that needs it.
+    const wide = this.windowCut && from === this.lastFrom;
+    this.lastFrom = from;
+    const full = Math.max(MIN_WINDOW, Math.min(limits.maxStanzaBytes, MAX_WINDOW - 1) + 1);
+    const window = Math.min(to - from, wide ? full : MIN_WINDOW);
+    this.wideWindow = wide || full === MIN_WINDOW;
     this.reserve(window);
     const input = this.inputAt;
     this.bytes.set(buf.subarray(from, from + window), input);

@@ -1334,6 +1334,8 @@ export class StreamParser {
     const end = this.end;
     const base = this.base;
     if (base + pos === this.fastStart) {
+      // The slow path holds less of an incomplete element: let it take one the buffer limit would refuse.
+      if (end - pos > this.limits.maxBufferedBytes) return SLOW;
       if (base + end === this.fastEnd) return NEED_MORE; // nothing new since it ran out of input here
       if (end - pos < 1.5 * (this.fastEnd - this.fastStart)) return SLOW;
     }
@@ -1352,10 +1354,15 @@ export class StreamParser {
       this.tapeShift = fast.addressToIndex + base;
     } else this.pos = fast.consumed;
     if (status === SCAN_NEED_MORE) {
-      if (fast.windowCut) return CONTINUE;
+      if (fast.windowCut) {
+        // The window ended, not the input. Without progress even the widest window holds no whole element:
+        // leave it to the JavaScript parser.
+        return tape.length > 0 || fast.consumed > pos || !fast.wideWindow ? CONTINUE : SLOW;
+      }
       this.fastStart = base + fast.consumed;
       this.fastEnd = base + end;
-      return tape.length > 0 ? CONTINUE : NEED_MORE;
+      if (tape.length > 0) return CONTINUE;
+      return end - fast.consumed > this.limits.maxBufferedBytes ? SLOW : NEED_MORE;
     }
     if (status === SCAN_TAPE_FULL || tape.length > 0) return CONTINUE;
     return SLOW;

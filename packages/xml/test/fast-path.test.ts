@@ -1,0 +1,235 @@
+// The WebAssembly fast path must be invisible: every input, however chunked, gives exactly the events
+// (errors with their text and offset included) that the JavaScript parser alone gives.
+import { execFileSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { fastScanner } from "../src/fast-scan.js";
+import { type ParseEvent, StreamParser, type StreamParserOptions, serialize } from "../src/index.js";
+import { writeVaried, xmlTree } from "./arbitraries.js";
+import { bytes, HDR, split, stream } from "./helpers.js";
+
+/** Events per pushed chunk, errors in full, and where the parser stands at the end. */
+function trace(chunks: readonly Uint8Array[], options: StreamParserOptions = {}): unknown[] {
+  const parser = new StreamParser(options);
+  const out: unknown[] = [];
+  for (const chunk of chunks) {
+    parser.push(chunk);
+    const events: unknown[] = [];
+    for (let ev = parser.next(); ev !== undefined; ev = parser.next()) events.push(plain(ev));
+    out.push(events);
+  }
+  // Where the parser stands (meaningless once it has failed). How much of an incomplete element is counted
+  // as consumed differs — the fast path consumes elements whole — but not the total.
+  if (parser.error === undefined) out.push({ pushed: parser.offset + parser.bufferedBytes, closed: parser.streamClosed });
+  return out;
+}
+
+function plain(ev: ParseEvent): unknown {
+  if (ev.kind === "error") return ev.error;
+  if (ev.kind === "stream-close") return ev.kind;
+  return { kind: ev.kind, xml: serialize(ev.element), ns: ev.element.ns };
+}
+
+/**
+ * Asserts the fast path changes nothing for this input and chunking, except when errors are reported.
+ * Chunking already moves that for the JavaScript parser, which sees an error inside a tag only once the
+ * tag's end (or a limit) has arrived; the fast path moves it a little more either way: it may hand the
+ * JavaScript parser a tag already complete (reporting an error it would still be waiting to see), and it
+ * reports a namespace error (an unbound prefix, say) once the element that holds it is complete, where
+ * the JavaScript parser reports it at the start tag. Either way it is the error the whole input gives,
+ * after the same elements.
+ */
+function same(chunks: readonly Uint8Array[], options: StreamParserOptions = {}): void {
+  const fast = trace(chunks, options);
+  const slow = trace(chunks, { ...options, fastPath: false });
+  const fastError = lastError(fast);
+  const slowError = lastError(slow);
+  if (fastError === undefined && slowError === undefined) {
+    expect(fast).toEqual(slow);
+    return;
+  }
+  const wholeError = lastError(trace([concat(chunks)], { ...options, fastPath: false }));
+  if (fastError !== undefined) expect(fastError).toEqual(wholeError);
+  if (slowError !== undefined) expect(slowError).toEqual(wholeError);
+  // The same elements before the error.
+  expect(flat(fast).filter((e) => e !== fastError)).toEqual(flat(slow).filter((e) => e !== slowError));
+}
+
+function flat(t: unknown[]): unknown[] {
+  return t.filter(Array.isArray).flat();
+}
+function lastError(t: unknown[]): unknown {
+  return flat(t).find((e) => typeof e === "object" && e !== null && "condition" in e);
+}
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  return bytes(...chunks);
+}
+
+const cuts = fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 10 });
+const validStream = fc
+  .array(fc.tuple(xmlTree, fc.integer(), fc.constantFrom("", " ", "\n", "\r\n\t ")), { minLength: 1, maxLength: 5 })
+  .map((stanzas) => bytes(HDR + stanzas.map(([el, seed, keepalive]) => writeVaried(el, seed) + keepalive).join("")));
+
+describe("the WebAssembly fast path", () => {
+  it("is available in Node", () => {
+    expect(fastScanner()).not.toBeNull();
+  });
+
+  it("gives the same events as the JavaScript parser for valid streams, however chunked", () => {
+    fc.assert(
+      fc.property(validStream, cuts, (input, points) => {
+        same([input]);
+        same(split(input, points.map((p) => p % input.length)));
+      }),
+      { numRuns: 300, seed: 0xfa57 },
+    );
+  });
+
+  it("gives the same events, errors included, for mutated streams, however chunked", () => {
+    const mutation = fc.record({
+      kind: fc.constantFrom("set", "insert", "delete", "truncate"),
+      at: fc.nat(),
+      byte: fc.oneof(
+        fc.constantFrom(0x3c, 0x3e, 0x26, 0x27, 0x22, 0x2f, 0x3a, 0x3b, 0x23, 0x78, 0x5d, 0x0d, 0x09, 0x00, 0x80, 0xc0, 0xed, 0xef, 0xbf, 0xf0, 0xf4, 0xff),
+        fc.nat(255),
+      ),
+    });
+    fc.assert(
+      fc.property(validStream, fc.array(mutation, { minLength: 1, maxLength: 4 }), cuts, (input, mutations, points) => {
+        let data = Array.from(input);
+        for (const m of mutations) {
+          const at = m.at % (data.length + 1);
+          if (m.kind === "set" && at < data.length) data[at] = m.byte;
+          else if (m.kind === "insert") data.splice(at, 0, m.byte);
+          else if (m.kind === "delete") data.splice(at, 1);
+          else if (m.kind === "truncate") data = data.slice(0, at);
+        }
+        const mutated = Uint8Array.from(data);
+        same([mutated]);
+        same(split(mutated, points.map((p) => p % Math.max(1, mutated.length))));
+      }),
+      { numRuns: 500, seed: 0xbad5eed },
+    );
+  });
+
+  it("gives the same events byte by byte, where it retries only after the input has grown", () => {
+    const input = stream(
+      "<message to='a@b' xml:lang='en'><body>caf\u00e9 &amp; &#x1F600; \u65e5\u672c &lt;3</body><x xmlns='urn:x' a='1\t2'/></message>",
+      "\n<presence/>",
+    );
+    same(Array.from(input, (b) => Uint8Array.of(b)));
+  });
+
+  it("hands back what lies outside its subset, and the JavaScript parser decides", () => {
+    const cases = [
+      "<m><![CDATA[x]]></m>", // CDATA
+      "<m><n\u00e9/></m>", // a non-ASCII name
+      "<m a='&#X41;'/>", // an uppercase X: not a character reference
+      "<m>&#1a;</m>", // a hex digit in a decimal reference
+      "<m>&nbsp;</m>", // not a predefined entity
+      "<m>a]]>b</m>", // `]]>` in text
+      "<m><!-- c --></m>", // a comment
+      "<m a='1' a='2'/>", // a duplicate attribute (found on the tape by the shared code)
+      "<m xmlns:p='urn:p' p:a='1' xmlns:q='urn:p' q:a='2'/>", // duplicate after expansion
+      "<p:m/>", // an unbound prefix
+      "<m>\u0001</m>", // a control character
+      "<m></n>", // a mismatched end tag
+      "<m a='<'/>", // `<` in a value
+      "<m>\r\n\r</m>", // line ends to normalise
+      "<m a=' \r\n\t\n'/>", // attribute whitespace to normalise
+      "<m>&#xD;&#13;</m>", // character references to CR stay CR
+    ];
+    for (const body of cases) {
+      const input = stream(body, "<after/>");
+      for (let cut = 1; cut < input.length; cut += 7) same(split(input, [cut]));
+      same([input]);
+    }
+    // Invalid UTF-8 in every position of a stanza, with the input cut just after it.
+    for (const bad of [[0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xef, 0xbf, 0xbe], [0xf4, 0x90, 0x80, 0x80], [0xf5], [0xeb, 0x3c, 0x3e]]) {
+      const input = stream("<m a='x", bad, "'>t", bad, "</m>");
+      for (let cut = HDR.length; cut < input.length; cut++) same(split(input, [cut]));
+    }
+  });
+
+  it("applies the limits as the JavaScript parser does", () => {
+    const deep = `${"<a>".repeat(70)}${"</a>".repeat(70)}`;
+    const many = `<m ${Array.from({ length: 70 }, (_, i) => `a${i}='${i}'`).join(" ")}/>`;
+    for (const limits of [{ maxDepth: 3 }, { maxDepth: 100 }, { maxAttributes: 2 }, { maxAttributes: 100 }, { maxNameLength: 2 }, { maxStanzaBytes: 40 }]) {
+      for (const body of [deep, many, "<message><body>hello</body></message>", "<abc defg='1'/>"]) {
+        const input = stream(body);
+        same([input], { limits });
+        same(split(input, [HDR.length + 5, HDR.length + 17]), { limits });
+      }
+    }
+  });
+
+  it("handles elements larger than its first window, and beyond its widest one", () => {
+    const big = `<m>${"x".repeat(200_000)}</m>`;
+    same(split(stream(big, "<n/>"), [10_000, 70_000, 150_000]));
+    const huge = `<m a='${"y".repeat(1_500_000)}'/>`;
+    same([stream(huge, "<n/>")], { limits: { maxStanzaBytes: 4 << 20, maxBufferedBytes: 4 << 20 } });
+  });
+
+  it("stops at the exact byte for takeUnparsed() and reset(), with more elements already scanned", () => {
+    const tls = [0x16, 0x03, 0x01, 0x00, 0x05];
+    const p = new StreamParser();
+    p.push(stream("<a/><proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", tls));
+    const kinds: string[] = [];
+    for (let ev = p.next(); ev !== undefined; ev = p.next()) {
+      kinds.push(ev.kind);
+      if (ev.kind === "element" && ev.element.name === "proceed") break;
+    }
+    expect(kinds).toEqual(["stream-open", "element", "element"]);
+    expect(Array.from(p.takeUnparsed())).toEqual(tls);
+
+    const q = new StreamParser();
+    q.push(stream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><m/>"));
+    expect(q.next()?.kind).toBe("stream-open");
+    expect(q.next()?.kind).toBe("element");
+    q.reset();
+    expect(q.next()?.kind).toBe("stream-open");
+    const m = q.next();
+    expect(m?.kind === "element" && m.element.name).toBe("m");
+  });
+
+  it("keeps parsers apart although they share one scanner", () => {
+    const a = new StreamParser();
+    const b = new StreamParser();
+    a.push(stream("<a1/><a2/><a3/>"));
+    b.push(stream("<b1/><b2/>"));
+    const names: string[] = [];
+    for (let k = 0; k < 4; k++) {
+      for (const p of [a, b]) {
+        const ev = p.next();
+        if (ev?.kind === "element") names.push(ev.element.name);
+      }
+    }
+    expect(names).toEqual(["a1", "b1", "a2", "b2", "a3"]);
+  });
+
+  it("ships the module that wasm/scan.ts compiles to", () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+    expect(() => execFileSync(process.execPath, ["scripts/build-wasm.mjs", "--check"], { cwd: root, stdio: "pipe" })).not.toThrow();
+  }, 60_000);
+});
+
+describe("the fast path's buffering", () => {
+  it("never holds more of an incomplete element than maxBufferedBytes allows", () => {
+    const limits = { maxStanzaBytes: 256 * 1024, maxBufferedBytes: 1000 };
+    const input = stream(`<m>${"x".repeat(20_000)}</m>`, "<n/>");
+    const chunks = split(input, Array.from({ length: 60 }, (_, k) => HDR.length + 1 + k * 400));
+    same(chunks, { limits });
+    const p = new StreamParser({ limits });
+    const names: string[] = [];
+    for (const c of chunks) {
+      p.push(c);
+      for (let ev = p.next(); ev !== undefined; ev = p.next()) {
+        expect(ev.kind).not.toBe("error");
+        if (ev.kind === "element") names.push(ev.element.name);
+      }
+    }
+    expect(names).toEqual(["m", "n"]);
+  });
+});
