@@ -296,7 +296,8 @@ export class XmlWriter {
 
   /** Writes ` prefix:name='value'` (` name='value'` for an empty prefix), checking the name and escaping the value. */
   private attr(prefix: string, name: string, value: string): void {
-    const out = this.reserve(4 + 3 * (prefix.length + name.length));
+    const n = value.length;
+    const out = this.reserve(5 + 3 * (prefix.length + name.length) + (n <= PIECE ? n * MAX_EXPANSION : 0));
     let p = this.len;
     out[p++] = 0x20;
     if (prefix !== "") {
@@ -306,8 +307,13 @@ export class XmlWriter {
     p = writeCheckedName(out, p, name);
     out[p++] = 0x3d;
     out[p++] = 0x27;
-    p = this.escaped(value, ATTR_ESCAPE, p - this.len);
-    this.reserve(1)[p] = 0x27;
+    if (n <= PIECE) {
+      p = writeEscaped(out, p, value, 0, n, ATTR_ESCAPE);
+      out[p] = 0x27;
+    } else {
+      p = this.escaped(value, ATTR_ESCAPE, p - this.len);
+      this.reserve(p + 1 - this.len)[p] = 0x27;
+    }
     this.len = p + 1;
   }
 
@@ -404,9 +410,21 @@ function writeName(out: Uint8Array, p: number, s: string): number {
 
 /**
  * Writes `s[from..to)` at `p`, escaped by `table` (TEXT_ESCAPE or ATTR_ESCAPE) and UTF-8-encoded,
- * refusing what XML cannot carry; returns the end. The caller has made room for six bytes a unit.
+ * refusing what XML cannot carry; returns the end. The caller has made room for six bytes a unit. Small,
+ * so that V8 inlines it: the loop over ASCII that needs no escape is most of the work.
  */
 function writeEscaped(out: Uint8Array, p: number, s: string, from: number, to: number, table: Uint8Array): number {
+  let i = from;
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || table[c] !== 0) break;
+    out[p++] = c;
+  }
+  return i === to ? p : writeEscapedRest(out, p, s, i, to, table);
+}
+
+/** {@link writeEscaped} from the first unit that is not plain ASCII. */
+function writeEscapedRest(out: Uint8Array, p: number, s: string, from: number, to: number, table: Uint8Array): number {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
