@@ -1,3 +1,4 @@
+import { nameCharAscii, nameStartAscii } from "./chars.js";
 import type { XmlElement } from "./element.js";
 import { NS_XML, NS_XMLNS } from "./namespaces.js";
 
@@ -18,7 +19,8 @@ export const EMPTY_CONTEXT: NamespaceContext = Object.freeze({ defaultNs: "" });
 // Escape classes for ASCII: 0 = copy, 1 = escape, 2 = forbidden (C0 controls other than TAB/LF/CR).
 const TEXT_ESCAPE = new Uint8Array(128);
 const ATTR_ESCAPE = new Uint8Array(128);
-const ESCAPES: string[] = [];
+/** The bytes of each escape, by the escaped character's code. */
+const ESCAPES: Uint8Array[] = [];
 for (let c = 0; c < 0x20; c++) TEXT_ESCAPE[c] = ATTR_ESCAPE[c] = 2;
 TEXT_ESCAPE[0x09] = TEXT_ESCAPE[0x0a] = 0;
 for (const [c, e] of [
@@ -26,19 +28,19 @@ for (const [c, e] of [
   [0x3c, "&lt;"],
   [0x3e, "&gt;"],
   [0x27, "&apos;"],
-  [0x22, "&quot;"],
   [0x09, "&#x9;"],
   [0x0a, "&#xA;"],
   [0x0d, "&#xD;"],
 ] as const) {
-  ESCAPES[c] = e;
+  ESCAPES[c] = Uint8Array.from(e, (ch) => ch.charCodeAt(0));
   ATTR_ESCAPE[c] = 1;
 }
 // Text: `>` is escaped so `]]>` can never appear; CR as a reference so it survives line-end normalisation.
 TEXT_ESCAPE[0x26] = TEXT_ESCAPE[0x3c] = TEXT_ESCAPE[0x3e] = TEXT_ESCAPE[0x0d] = 1;
-// Attribute values are written in single quotes; `"` needs no escape there.
-ATTR_ESCAPE[0x22] = 0;
+// Attribute values are written in single quotes; `"` and `>` need no escape there.
 ATTR_ESCAPE[0x3e] = 0;
+/** The longest escape: what one UTF-16 unit can grow to at most (UTF-8 needs 3 bytes for one unit). */
+const MAX_EXPANSION = 6;
 
 const NCNAME =
   // biome-ignore lint/suspicious/noMisleadingCharacterClass: code point ranges (XML NameChar), not composed characters
@@ -49,59 +51,24 @@ export class XmlSerializeError extends TypeError {
   override readonly name = "XmlSerializeError";
 }
 
-/** One level of the namespace scope while writing: bindings as flat `[prefix, uri, …]`. */
-interface WriteScope {
-  readonly defaultNs: string;
-  readonly bindings: readonly string[];
+const NO_BINDINGS: readonly string[] = [];
+/** Strings longer than this are escaped in pieces, so the buffer never grows to six times a huge string. */
+const PIECE = 8192;
+
+function forbidden(c: number): XmlSerializeError {
+  if (c >= 0xd800 && c <= 0xdfff) return new XmlSerializeError("lone surrogate in a string: it has no UTF-8 encoding");
+  return new XmlSerializeError(`U+${c.toString(16).padStart(4, "0").toUpperCase()} cannot appear in XML`);
 }
 
-interface Frame {
-  readonly el: XmlElement;
-  index: number;
-  readonly scope: WriteScope;
-  readonly qname: string;
-}
-
-// Strings that need no escaping and hold nothing XML forbids take the fast path: a native regex test.
-const TEXT_CHECK = /[&<>\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-const ATTR_CHECK = /[&<'\t\n\r\x00-\x1F\uFFFE\uFFFF]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const isWellFormed: (s: string) => boolean =
-  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
-    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
-    : (s) => !LONE_SURROGATE.test(s);
-const ENCODER = new TextEncoder();
-
-/**
- * Escapes `s` for text (`table` = TEXT_ESCAPE) or a single-quoted attribute value (ATTR_ESCAPE), refusing
- * what XML cannot carry. Most strings need nothing and are returned as they are.
- */
-function escapeFor(s: string, check: RegExp, table: Uint8Array): string {
-  if (!isWellFormed(s)) throw new XmlSerializeError("lone surrogate in a string: it has no UTF-8 encoding");
-  if (!check.test(s)) return s;
-  let out = "";
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) {
-      const k = table[c]!;
-      if (k === 0) continue;
-      if (k === 2) throw new XmlSerializeError(`U+${c.toString(16).padStart(4, "0").toUpperCase()} cannot appear in XML`);
-      out += s.slice(start, i) + ESCAPES[c]!;
-      start = i + 1;
-    } else if (c >= 0xfffe) {
-      throw new XmlSerializeError(`U+${c.toString(16).toUpperCase()} cannot appear in XML`);
-    }
-  }
-  return out + s.slice(start);
+function invalidName(s: string): XmlSerializeError {
+  return new XmlSerializeError(`'${s}' is not a valid XML name`);
 }
 
 /**
  * Writes XML into a growing byte buffer: names checked, text and attribute values escaped, namespace
- * declarations minimal for the given context. Markup is assembled as a string (escaping only the strings
- * that need it, found by one native regex test each) and UTF-8-encoded once per call, natively, straight
- * into the buffer with `TextEncoder.encodeInto`. Reuse one writer per connection; {@link take} hands out
- * the bytes written so far.
+ * declarations minimal for the given context. Every string is escaped, checked and UTF-8-encoded in one
+ * pass straight into the buffer. Reuse one writer per connection; {@link take} hands out the bytes
+ * written so far.
  *
  * Lone surrogates, C0 control characters, U+FFFE/U+FFFF and invalid names are refused with an
  * {@link XmlSerializeError}; a call that throws writes nothing, so the output is always well-formed.
@@ -109,9 +76,14 @@ function escapeFor(s: string, check: RegExp, table: Uint8Array): string {
 export class XmlWriter {
   private out: Uint8Array;
   private len = 0;
-  /** Markup written but not yet encoded into `out`. */
-  private acc = "";
-  private readonly validNames = new Set<string>();
+  /**
+   * The element stack of {@link element}, five slots a level (element, index of the next child, default
+   * namespace and bindings for its children, its prefix); kept between calls.
+   */
+  private stack: unknown[] | undefined = [];
+  /** The prefix map of the last context, and its bindings; see {@link contextBindings}. */
+  private lastPrefixes: ReadonlyMap<string, string> | undefined;
+  private lastBindings: readonly string[] = NO_BINDINGS;
 
   constructor(initialCapacity = 4096) {
     this.out = new Uint8Array(initialCapacity);
@@ -119,19 +91,16 @@ export class XmlWriter {
 
   /** Bytes written and not yet taken. */
   get length(): number {
-    this.flush();
     return this.len;
   }
 
   /** Discards what was written and not taken. */
   reset(): void {
     this.len = 0;
-    this.acc = "";
   }
 
   /** Returns a copy of the bytes written so far and empties the writer. */
   take(): Uint8Array {
-    this.flush();
     const bytes = this.out.slice(0, this.len);
     this.len = 0;
     return bytes;
@@ -139,41 +108,55 @@ export class XmlWriter {
 
   /** Writes a string of markup as is (ASCII only; for fixed protocol text such as `</stream:stream>`). */
   raw(ascii: string): this {
-    if (/[^\x00-\x7F]/.test(ascii)) throw new XmlSerializeError("raw() takes ASCII only");
-    this.acc += ascii;
+    const n = ascii.length;
+    const out = this.reserve(n);
+    let p = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = ascii.charCodeAt(i);
+      if (c > 0x7f) throw new XmlSerializeError("raw() takes ASCII only");
+      out[p++] = c;
+    }
+    this.len = p;
     return this;
   }
 
   /** Writes escaped character data. */
   text(s: string): this {
-    this.acc += escapeFor(s, TEXT_CHECK, TEXT_ESCAPE);
+    this.len = this.escaped(s, TEXT_ESCAPE, 0);
     return this;
   }
 
   /** Writes an element and its descendants. Iterative: depth is bounded by memory, not the call stack. */
   element(el: XmlElement, context: NamespaceContext = EMPTY_CONTEXT): this {
-    const before = this.acc;
+    const start = this.len;
+    // A fresh stack if this call is nested in another (it cannot be, short of getters on the tree).
+    const st = this.stack ?? [];
+    this.stack = undefined;
+    let top = 0;
     try {
-      const stack: Frame[] = [];
-      let frame: Frame | undefined = this.open(el, contextScope(context), stack);
-      while (frame !== undefined) {
-        const children = frame.el.children;
-        if (frame.index < children.length) {
-          const child = children[frame.index++]!;
-          if (typeof child === "string") this.acc += escapeFor(child, TEXT_CHECK, TEXT_ESCAPE);
-          else {
-            const next = this.open(child, frame.scope, stack);
-            if (next !== undefined) frame = next;
-          }
+      top = this.open(el, context.defaultNs, this.contextBindings(context.prefixes), st, 0);
+      while (top > 0) {
+        const f = top - 5;
+        const parent = st[f] as XmlElement;
+        const children = parent.children;
+        const i = st[f + 1] as number;
+        if (i < children.length) {
+          st[f + 1] = i + 1;
+          const child = children[i]!;
+          if (typeof child === "string") this.len = this.escaped(child, TEXT_ESCAPE, 0);
+          else top = this.open(child, st[f + 2] as string, st[f + 3] as readonly string[], st, top);
           continue;
         }
-        this.acc += `</${frame.qname}>`;
-        stack.pop();
-        frame = stack[stack.length - 1];
+        this.endTag(st[f + 4] as string, parent.name);
+        st[f] = st[f + 3] = undefined;
+        top = f;
       }
     } catch (error) {
-      this.acc = before;
+      this.len = start;
+      for (let k = 0; k < top; k += 5) st[k] = st[k + 3] = undefined;
       throw error;
+    } finally {
+      this.stack = st;
     }
     return this;
   }
@@ -184,57 +167,66 @@ export class XmlWriter {
    * in scope for its children.
    */
   startTag(el: XmlElement, declare: NamespaceContext, prefix = ""): NamespaceContext {
-    const before = this.acc;
+    const start = this.len;
     try {
-      const qname = prefix === "" ? this.checkName(el.name) : `${this.checkName(prefix)}:${this.checkName(el.name)}`;
-      this.acc += `<${qname}`;
+      if (prefix !== "") checkName(prefix);
       const prefixes = new Map(declare.prefixes ?? []);
-      if (declare.defaultNs !== "") this.attr("xmlns", declare.defaultNs);
-      for (const [p, uri] of prefixes) this.attr(`xmlns:${this.checkName(p)}`, uri);
       const bindings: string[] = [];
-      for (const [p, uri] of prefixes) bindings.push(p, uri);
+      for (const [p, uri] of prefixes) bindings.push(checkName(p), uri);
+      this.tagStart(prefix, el.name);
+      if (declare.defaultNs !== "") this.attr("", "xmlns", declare.defaultNs);
+      for (let k = 0; k < bindings.length; k += 2) this.attr("xmlns", bindings[k]!, bindings[k + 1]!);
       this.attributes(el, bindings);
-      this.acc += ">";
+      this.reserve(1)[this.len++] = 0x3e;
       return { defaultNs: declare.defaultNs, prefixes };
     } catch (error) {
-      this.acc = before;
+      this.len = start;
       throw error;
     }
   }
 
-  private open(el: XmlElement, scope: WriteScope, stack: Frame[]): Frame | undefined {
-    const name = this.checkName(el.name);
+  /**
+   * Writes the start tag of `el` (or all of it, when it has no children) in the scope of its parent
+   * (`defaultNs`, `bindings`); pushes a level for its children at `top` and returns the new top.
+   */
+  private open(el: XmlElement, defaultNs: string, bindings: readonly string[], st: unknown[], top: number): number {
+    const ns = el.ns;
     let prefix = "";
-    let defaultNs = scope.defaultNs;
     let declareDefault = false;
-    if (el.ns === NS_XML) {
+    if (ns === NS_XML) {
       // The XML namespace is always bound to `xml` and may not be declared otherwise (Namespaces §3).
       prefix = "xml";
-    } else if (el.ns === NS_XMLNS) {
+    } else if (ns === NS_XMLNS) {
       throw new XmlSerializeError("no element can be in the xmlns namespace (Namespaces §3)");
-    } else if (el.ns !== scope.defaultNs) {
-      const bound = el.ns === "" ? undefined : prefixFor(scope.bindings, el.ns);
+    } else if (ns !== defaultNs) {
+      const bound = ns === "" ? undefined : prefixFor(bindings, ns);
       if (bound !== undefined) prefix = bound;
       else {
         declareDefault = true;
-        defaultNs = el.ns;
+        defaultNs = ns;
       }
+    } else {
+      // Equal, maybe not identical: children then compare with the element's own string (the same object
+      // as theirs, for parsed trees), which is quicker.
+      defaultNs = ns;
     }
-    const qname = prefix === "" ? name : `${prefix}:${name}`;
-    this.acc += `<${qname}`;
-    if (declareDefault) this.attr("xmlns", el.ns);
-    let bindings = scope.bindings;
+    this.tagStart(prefix, el.name);
+    if (declareDefault) this.attr("", "xmlns", ns);
     if (el._attrs.length > 0) bindings = this.attributes(el, bindings);
     if (el.children.length === 0) {
-      this.acc += "/>";
-      return undefined;
+      const out = this.reserve(2);
+      out[this.len] = 0x2f;
+      out[this.len + 1] = 0x3e;
+      this.len += 2;
+      return top;
     }
-    this.acc += ">";
-    const childScope: WriteScope =
-      defaultNs === scope.defaultNs && bindings === scope.bindings ? scope : { defaultNs, bindings };
-    const frame: Frame = { el, index: 0, scope: childScope, qname };
-    stack.push(frame);
-    return frame;
+    this.reserve(1)[this.len++] = 0x3e;
+    st[top] = el;
+    st[top + 1] = 0;
+    st[top + 2] = defaultNs;
+    st[top + 3] = bindings;
+    st[top + 4] = prefix;
+    return top + 5;
   }
 
   /** Writes the attributes, declaring prefixes for namespaced ones; returns the bindings for children. */
@@ -242,14 +234,14 @@ export class XmlWriter {
     const a = el._attrs;
     for (let i = 0; i < a.length; i += 3) {
       const ns = a[i]!;
-      const name = this.checkName(a[i + 1]!);
+      const name = a[i + 1]!;
       const value = a[i + 2]!;
       if (ns === "") {
-        this.attr(name, value);
+        this.attr("", name, value);
         continue;
       }
       if (ns === NS_XML) {
-        this.attr(`xml:${name}`, value);
+        this.attr("xml", name, value);
         continue;
       }
       // Declarations are made by the writer, never taken from attributes: that could rebind prefixes.
@@ -260,44 +252,207 @@ export class XmlWriter {
         while (bindingFor(bindings, `ns${n}`) !== undefined) n++;
         prefix = `ns${n}`;
         bindings = [...bindings, prefix, ns];
-        this.attr(`xmlns:${prefix}`, ns);
+        this.attr("xmlns", prefix, ns);
       }
-      this.attr(`${prefix}:${name}`, value);
+      this.attr(prefix, name, value);
     }
     return bindings;
   }
 
-  private attr(qname: string, value: string): void {
-    this.acc += ` ${qname}='${escapeFor(value, ATTR_CHECK, ATTR_ESCAPE)}'`;
-  }
-
-  private checkName(name: string): string {
-    if (this.validNames.has(name)) return name;
-    if (!NCNAME.test(name)) throw new XmlSerializeError(`'${name}' is not a valid XML name`);
-    if (this.validNames.size > 4096) this.validNames.clear();
-    this.validNames.add(name);
-    return name;
-  }
-
-  /** Encodes pending markup into the byte buffer. */
-  private flush(): void {
-    const s = this.acc;
-    if (s === "") return;
-    this.acc = "";
-    const need = this.len + s.length * 3; // UTF-8 needs at most 3 bytes per UTF-16 unit
-    if (need > this.out.length) {
-      const grown = new Uint8Array(Math.max(need, this.out.length * 2));
-      grown.set(this.out.subarray(0, this.len));
-      this.out = grown;
+  /**
+   * The context's prefix bindings as flat `[prefix, uri, …]`, prefixes checked. The last ones are kept
+   * and reused while the map holds exactly them (a connection passes the same context with every stanza).
+   */
+  private contextBindings(prefixes: ReadonlyMap<string, string> | undefined): readonly string[] {
+    if (prefixes === undefined || prefixes.size === 0) return NO_BINDINGS;
+    let bindings = this.lastBindings;
+    if (prefixes === this.lastPrefixes && prefixes.size * 2 === bindings.length) {
+      let k = 0;
+      while (k < bindings.length && prefixes.get(bindings[k]!) === bindings[k + 1]) k += 2;
+      if (k === bindings.length) return bindings;
     }
-    this.len += ENCODER.encodeInto(s, this.out.subarray(this.len)).written;
+    const fresh: string[] = [];
+    for (const [p, uri] of prefixes) fresh.push(checkName(p), uri);
+    bindings = fresh;
+    // Where two prefixes share a URI the map's order picks one; the map could be reordered unseen.
+    let unique = true;
+    for (let k = 1; k < bindings.length && unique; k += 2) unique = bindings.indexOf(bindings[k]!, k + 1) === -1;
+    this.lastPrefixes = unique ? prefixes : undefined;
+    this.lastBindings = bindings;
+    return bindings;
+  }
+
+  /** Writes `<prefix:name` (`<name` for an empty prefix), checking the name (the prefix is known valid). */
+  private tagStart(prefix: string, name: string): void {
+    const out = this.reserve(2 + 3 * (prefix.length + name.length));
+    let p = this.len;
+    out[p++] = 0x3c;
+    if (prefix !== "") {
+      p = writeName(out, p, prefix);
+      out[p++] = 0x3a;
+    }
+    this.len = writeCheckedName(out, p, name);
+  }
+
+  /** Writes ` prefix:name='value'` (` name='value'` for an empty prefix), checking the name and escaping the value. */
+  private attr(prefix: string, name: string, value: string): void {
+    const n = value.length;
+    const out = this.reserve(5 + 3 * (prefix.length + name.length) + (n <= PIECE ? n * MAX_EXPANSION : 0));
+    let p = this.len;
+    out[p++] = 0x20;
+    if (prefix !== "") {
+      p = writeName(out, p, prefix);
+      out[p++] = 0x3a;
+    }
+    p = writeCheckedName(out, p, name);
+    out[p++] = 0x3d;
+    out[p++] = 0x27;
+    if (n <= PIECE) {
+      p = writeEscaped(out, p, value, 0, n, ATTR_ESCAPE);
+      out[p] = 0x27;
+    } else {
+      p = this.escaped(value, ATTR_ESCAPE, p - this.len);
+      this.reserve(p + 1 - this.len)[p] = 0x27;
+    }
+    this.len = p + 1;
+  }
+
+  private endTag(prefix: string, name: string): void {
+    const out = this.reserve(4 + 3 * (prefix.length + name.length));
+    let p = this.len;
+    out[p++] = 0x3c;
+    out[p++] = 0x2f;
+    if (prefix !== "") {
+      p = writeName(out, p, prefix);
+      out[p++] = 0x3a;
+    }
+    p = writeName(out, p, name);
+    out[p++] = 0x3e;
+    this.len = p;
+  }
+
+  /**
+   * The buffer, grown if needed to hold `n` more bytes after what is written. Growing copies all of it:
+   * a call may have written ahead of `len`.
+   */
+  private reserve(n: number): Uint8Array {
+    const need = this.len + n;
+    if (need <= this.out.length) return this.out;
+    const grown = new Uint8Array(Math.max(need, this.out.length * 2));
+    grown.set(this.out);
+    this.out = grown;
+    return grown;
+  }
+
+  /**
+   * Writes `s` escaped by `table` (TEXT_ESCAPE or ATTR_ESCAPE) `ahead` bytes after what is written, and
+   * returns where it ends; `len` is not moved, so a throw leaves the output as it was.
+   */
+  private escaped(s: string, table: Uint8Array, ahead: number): number {
+    const n = s.length;
+    if (n <= PIECE) return writeEscaped(this.reserve(ahead + n * MAX_EXPANSION), this.len + ahead, s, 0, n, table);
+    let p = this.len + ahead;
+    for (let i = 0; i < n; ) {
+      let end = Math.min(n, i + PIECE);
+      // A surrogate pair is not split between pieces.
+      if (end < n && (s.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
+      p = writeEscaped(this.reserve(p - this.len + (end - i) * MAX_EXPANSION), p, s, i, end, table);
+      i = end;
+    }
+    return p;
   }
 }
 
-function contextScope(context: NamespaceContext): WriteScope {
-  const bindings: string[] = [];
-  if (context.prefixes) for (const [p, uri] of context.prefixes) bindings.push(p, uri);
-  return { defaultNs: context.defaultNs, bindings };
+/** Checks that `s` is an XML name without a colon (an NCName); returns it. */
+function checkName(s: string): string {
+  const n = s.length;
+  if (n === 0 || s.charCodeAt(0) >= 0x80 || nameStartAscii[s.charCodeAt(0)] === 0) {
+    if (!NCNAME.test(s)) throw invalidName(s);
+    return s;
+  }
+  for (let i = 1; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      if (!NCNAME.test(s)) throw invalidName(s);
+      return s;
+    }
+    if (nameCharAscii[c] === 0) throw invalidName(s);
+  }
+  return s;
+}
+
+/** Writes `s` at `p` if it is an XML name without a colon (an NCName), else throws; returns the end. */
+function writeCheckedName(out: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  let c = n === 0 ? 0 : s.charCodeAt(0);
+  if (c >= 0x80) return writeName(out, p, checkName(s));
+  if (nameStartAscii[c] === 0) throw invalidName(s);
+  out[p] = c;
+  for (let i = 1; i < n; i++) {
+    c = s.charCodeAt(i);
+    if (c >= 0x80) return writeName(out, p, checkName(s));
+    if (nameCharAscii[c] === 0) throw invalidName(s);
+    out[p + i] = c;
+  }
+  return p + n;
+}
+
+/** Writes a checked name at `p` (room for three bytes a unit); returns the end. */
+function writeName(out: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return writeEscaped(out, p - i, s, 0, n, TEXT_ESCAPE);
+    out[p++] = c;
+  }
+  return p;
+}
+
+/**
+ * Writes `s[from..to)` at `p`, escaped by `table` (TEXT_ESCAPE or ATTR_ESCAPE) and UTF-8-encoded,
+ * refusing what XML cannot carry; returns the end. The caller has made room for six bytes a unit. Small,
+ * so that V8 inlines it: the loop over ASCII that needs no escape is most of the work.
+ */
+function writeEscaped(out: Uint8Array, p: number, s: string, from: number, to: number, table: Uint8Array): number {
+  let i = from;
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || table[c] !== 0) break;
+    out[p++] = c;
+  }
+  return i === to ? p : writeEscapedRest(out, p, s, i, to, table);
+}
+
+/** {@link writeEscaped} from the first unit that is not plain ASCII. */
+function writeEscapedRest(out: Uint8Array, p: number, s: string, from: number, to: number, table: Uint8Array): number {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      const k = table[c];
+      if (k === 0) out[p++] = c;
+      else if (k === 1) {
+        const e = ESCAPES[c]!;
+        for (let j = 0; j < e.length; j++) out[p++] = e[j]!;
+      } else throw forbidden(c);
+    } else if (c < 0x800) {
+      out[p++] = 0xc0 | (c >> 6);
+      out[p++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || (c >= 0xe000 && c < 0xfffe)) {
+      out[p++] = 0xe0 | (c >> 12);
+      out[p++] = 0x80 | ((c >> 6) & 0x3f);
+      out[p++] = 0x80 | (c & 0x3f);
+    } else {
+      const d = c < 0xdc00 && i + 1 < to ? s.charCodeAt(i + 1) : 0;
+      if (d < 0xdc00 || d > 0xdfff) throw forbidden(c);
+      const cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+      out[p++] = 0xf0 | (cp >> 18);
+      out[p++] = 0x80 | ((cp >> 12) & 0x3f);
+      out[p++] = 0x80 | ((cp >> 6) & 0x3f);
+      out[p++] = 0x80 | (cp & 0x3f);
+      i++;
+    }
+  }
+  return p;
 }
 
 /** The innermost prefix bound to `uri`, provided no inner binding of that prefix shadows it. */

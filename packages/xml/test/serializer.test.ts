@@ -147,6 +147,64 @@ describe("XmlWriter", () => {
     expect(new TextDecoder().decode(w.take())).toBe("<ok/>");
   });
 
+  it("follows changes to a context's prefix map between calls", () => {
+    const prefixes = new Map([["p", "urn:p"]]);
+    const ctx = { defaultNs: NS_CLIENT, prefixes };
+    const w = new XmlWriter();
+    const write = (el: XmlElement) => new TextDecoder().decode(w.element(el, ctx).take());
+    expect(write(new XmlElement("x", "urn:p"))).toBe("<p:x/>");
+    prefixes.set("p", "urn:q");
+    expect(write(new XmlElement("x", "urn:p"))).toBe("<x xmlns='urn:p'/>");
+    expect(write(new XmlElement("x", "urn:q"))).toBe("<p:x/>");
+    prefixes.delete("p");
+    prefixes.set("r", "urn:q");
+    expect(write(new XmlElement("x", "urn:q"))).toBe("<r:x/>");
+    prefixes.set("s", "urn:s");
+    expect(write(new XmlElement("x", "urn:s"))).toBe("<s:x/>");
+    // Two prefixes for one URI: the one the map lists last, even after the map is reordered.
+    prefixes.clear();
+    prefixes.set("a", "urn:a").set("b", "urn:a");
+    expect(write(new XmlElement("x", "urn:a"))).toBe("<b:x/>");
+    prefixes.delete("a");
+    prefixes.set("a", "urn:a");
+    expect(write(new XmlElement("x", "urn:a"))).toBe("<a:x/>");
+    // A bad prefix in the context is refused, and writes nothing.
+    prefixes.set("1p", "urn:p");
+    expect(() => w.element(new XmlElement("x"), ctx)).toThrow(XmlSerializeError);
+    expect(w.length).toBe(0);
+    // Another context, then the first again.
+    expect(new TextDecoder().decode(w.element(new XmlElement("x", "urn:a"), STREAM_CONTEXT).take())).toBe("<x xmlns='urn:a'/>");
+    prefixes.delete("1p");
+    expect(write(new XmlElement("x", "urn:a"))).toBe("<a:x/>");
+  });
+
+  it("keeps what was written before a call that throws, also when the buffer grew during the call", () => {
+    const w = new XmlWriter(4);
+    w.raw("<a>").text("é");
+    const bad = new XmlElement("m", "", { v: "x".repeat(100) }, [new XmlElement("n", "", { w: "y".repeat(5000) }), "\u0001"]);
+    expect(() => w.element(bad)).toThrow(XmlSerializeError);
+    expect(() => w.text("ok\uD800")).toThrow(XmlSerializeError);
+    expect(() => w.raw("ok\u00e9")).toThrow(XmlSerializeError);
+    w.element(new XmlElement("b", "", { v: "z".repeat(3000) }));
+    expect(new TextDecoder().decode(w.take())).toBe(`<a>é<b v='${"z".repeat(3000)}'/>`);
+  });
+
+  it("checks names with and without non-ASCII characters", () => {
+    expect(toXmlString(new XmlElement("é-1", "", { "名前": "v", "_x.y": "w" }, [new XmlElement("a\u00B7\u0300")]))).toBe(
+      "<é-1 名前='v' _x.y='w'><a\u00B7\u0300/></é-1>",
+    );
+    for (const bad of ["\u00B7a", "a\u00D7", "\u0300", "a\uD800", "a\u2000", "a\u0000"]) {
+      expect(() => serialize(new XmlElement(bad))).toThrow(XmlSerializeError);
+      expect(() => serialize(new XmlElement("a", "", { [bad]: "v" }))).toThrow(XmlSerializeError);
+    }
+    const w = new XmlWriter();
+    expect(() => w.startTag(new XmlElement("stream"), { defaultNs: "", prefixes: new Map([["a b", "urn:x"]]) }, "stream")).toThrow(
+      XmlSerializeError,
+    );
+    expect(() => w.startTag(new XmlElement("stream"), EMPTY_CONTEXT, "1")).toThrow(XmlSerializeError);
+    expect(w.length).toBe(0);
+  });
+
   it("refuses the xmlns namespace for elements and attributes, and writes the XML namespace with its prefix", () => {
     expect(() => serialize(new XmlElement("a", "http://www.w3.org/2000/xmlns/"))).toThrow(XmlSerializeError);
     expect(() => serialize(new XmlElement("a").setAttr("p", "x", "http://www.w3.org/2000/xmlns/"))).toThrow(XmlSerializeError);
