@@ -10,14 +10,12 @@ export const R_START = 1;
 export const R_ATTR = 2;
 export const R_TEXT = 3;
 export const R_END = 4;
-export const R_STANZA = 5;
+// 5 (R_STANZA) opens each element's records: [5, byte start, byte end].
 /** Value flags (first field >> 4): references to resolve; TAB/LF/CR to normalise. */
 export const F_REF = 1;
 export const F_SPACE = 2;
-/** Scan results. */
+/** Scan results the parser tells apart (1, bail, and 2, not an element, both mean: parse in JavaScript). */
 export const SCAN_NEED_MORE = 0;
-export const SCAN_BAIL = 1;
-export const SCAN_OTHER = 2;
 export const SCAN_TAPE_FULL = 3;
 
 /** Input bytes handed to one scan at most: enough for any element within the default limits. */
@@ -68,9 +66,6 @@ export class FastScanner {
   addressToIndex = 0;
   /** Whether the last scan saw only a window of the bytes it was given. */
   windowCut = false;
-  /** Whether the last scan had the widest window the limits call for. */
-  wideWindow = false;
-  private lastFrom = -1;
 
   constructor(x: ScanExports) {
     this.x = x;
@@ -98,16 +93,13 @@ export class FastScanner {
 
   /**
    * Scans `buf[from..to)`: copies (at most a window of) it into the module's memory and runs the scanner.
-   * Returns a SCAN_* status and sets {@link consumed}, {@link tape}, {@link addressToIndex} and
-   * {@link windowCut} (then SCAN_NEED_MORE only means the window ended, not the input).
+   * The window is 64 KiB (copying is the price of every scan), or with `wide` as much as one element may
+   * take under the limits (at most 1 MiB). Returns a SCAN_* status and sets {@link consumed}, {@link tape},
+   * {@link addressToIndex} and {@link windowCut} (then SCAN_NEED_MORE only means the window ended).
    */
-  scan(buf: Uint8Array, from: number, to: number, limits: ScanLimits): number {
-    // A small window first (copying is the price of every scan); a full one for an element that needs it.
-    const wide = this.windowCut && from === this.lastFrom;
-    this.lastFrom = from;
+  scan(buf: Uint8Array, from: number, to: number, limits: ScanLimits, wide: boolean): number {
     const full = Math.max(MIN_WINDOW, Math.min(limits.maxStanzaBytes, MAX_WINDOW - 1) + 1);
     const window = Math.min(to - from, wide ? full : MIN_WINDOW);
-    this.wideWindow = wide || full === MIN_WINDOW;
     this.reserve(window);
     const input = this.inputAt;
     this.bytes.set(buf.subarray(from, from + window), input);

@@ -396,7 +396,6 @@ export class StreamParser {
     }
     const buf = this.buf;
     const pos = this.pos;
-    if (pos >= this.end) return NEED_MORE;
     const c = buf[pos]!;
     if (c !== 0x3c) {
       if (this.depth > this.top) return this.parseText();
@@ -1342,7 +1341,11 @@ export class StreamParser {
     const fast = this.fast!;
     let status: number;
     try {
-      status = fast.scan(this.buf, pos, end, this.limits);
+      status = fast.scan(this.buf, pos, end, this.limits, false);
+      if (status === SCAN_NEED_MORE && fast.windowCut && fast.tape.length === 0 && fast.consumed === pos) {
+        // The window ended inside the first element: once more with all the room the limits give it.
+        status = fast.scan(this.buf, pos, end, this.limits, true);
+      }
     } catch {
       return SLOW; // cannot happen with a correct module; the JavaScript parser is always right
     }
@@ -1357,7 +1360,7 @@ export class StreamParser {
       if (fast.windowCut) {
         // The window ended, not the input. Without progress even the widest window holds no whole element:
         // leave it to the JavaScript parser.
-        return tape.length > 0 || fast.consumed > pos || !fast.wideWindow ? CONTINUE : SLOW;
+        return tape.length > 0 || fast.consumed > pos ? CONTINUE : SLOW;
       }
       this.fastStart = base + fast.consumed;
       this.fastEnd = base + end;
