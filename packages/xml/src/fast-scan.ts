@@ -5,7 +5,10 @@
 // (or refused, e.g. by a Content-Security-Policy without 'wasm-unsafe-eval'), the parser runs without it.
 import { FAST_SCAN_MODULE } from "./fast-scan-module.js";
 
-/** Tape record kinds (low 4 bits of a record's first field), as written by wasm/scan.ts. */
+/**
+ * Tape record kinds (low 4 bits of a record's first field), as written by wasm/scan.ts. Bits 4–7 of the
+ * first field are flags, bits 8 and up the id of the record's name (R_START, R_ATTR; 0 if not interned).
+ */
 export const R_START = 1;
 export const R_ATTR = 2;
 export const R_TEXT = 3;
@@ -35,10 +38,19 @@ interface ScanExports {
   readonly TAPE: Global;
   readonly INPUT: Global;
   readonly REC_INTS: Global;
+  readonly namesFull: Global;
+  readonly resetNames: () => void;
 }
 interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+
+/** A name from the tape, made once per id (see {@link FastScanner.tapeNames}). */
+export interface TapeName {
+  readonly qname: string;
+  readonly prefix: string;
+  readonly local: string;
 }
 
 /** Limits the scanner applies (a subset of XmlLimits, passed per call so each parser keeps its own). */
@@ -66,6 +78,13 @@ export class FastScanner {
   addressToIndex = 0;
   /** Whether the last scan saw only a window of the bytes it was given. */
   windowCut = false;
+  /**
+   * The names of the ids on the last scan's tape, filled in by whoever meets an id first. The module's
+   * id space is shared by all parsers; when it fills up the module starts a new one with a new array, so
+   * a tape taken earlier keeps the array its ids belong to.
+   */
+  tapeNames: Array<TapeName | undefined> = [];
+  private names: Array<TapeName | undefined> = this.tapeNames;
 
   constructor(x: ScanExports) {
     this.x = x;
@@ -110,6 +129,11 @@ export class FastScanner {
     const length = x.tapeLength.value * this.recordInts;
     this.tape = length === 0 ? EMPTY_TAPE : new Int32Array(x.memory.buffer, this.tapeAt, length).slice();
     this.windowCut = from + window < to;
+    this.tapeNames = this.names;
+    if (x.namesFull.value !== 0) {
+      x.resetNames();
+      this.names = [];
+    }
     return status;
   }
 }

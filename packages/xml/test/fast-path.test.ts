@@ -209,6 +209,40 @@ describe("the WebAssembly fast path", () => {
     expect(names).toEqual(["a1", "b1", "a2", "b2", "a3"]);
   });
 
+  it("keeps names right across id spaces: a full name table, long names, a tape taken before a reset", () => {
+    const scanner = fastScanner()!;
+    const before = scanner.tapeNames;
+    // Parser a takes a tape of three elements and reports one; parser b then fills the name table
+    // (2047 ids) several times over; a's remaining elements still get their own names.
+    const a = new StreamParser();
+    a.push(stream("<a1 x='1'/><a2 y='2'/><a3 z='3'/>"));
+    expect(a.next()?.kind).toBe("stream-open");
+    expect(a.next()).toMatchObject({ kind: "element", element: { name: "a1" } });
+    const long = "n".repeat(70); // beyond what is interned
+    const many = Array.from({ length: 3000 }, (_, k) => `<e${k} a${k}='${k}' ${long}${k}='v'><c${k % 7}/></e${k}>`);
+    const input = stream(...many);
+    same(split(input, [HDR.length + 30_000, HDR.length + 100_000]));
+    const b = new StreamParser();
+    b.push(input);
+    const seen: string[] = [];
+    for (let ev = b.next(); ev !== undefined; ev = b.next()) {
+      if (ev.kind !== "element") continue;
+      const k = seen.length;
+      seen.push(ev.element.name);
+      expect(ev.element.attr(`a${k}`)).toBe(String(k));
+      expect(ev.element.attr(`${long}${k}`)).toBe("v");
+      expect(ev.element.firstElement()?.name).toBe(`c${k % 7}`);
+    }
+    expect(seen).toHaveLength(3000);
+    expect(scanner.tapeNames).not.toBe(before); // the table did fill up
+    const rest: unknown[] = [];
+    for (let ev = a.next(); ev !== undefined; ev = a.next()) if (ev.kind === "element") rest.push([ev.element.name, ev.element.attributes()]);
+    expect(rest).toEqual([
+      ["a2", [{ ns: "", name: "y", value: "2" }]],
+      ["a3", [{ ns: "", name: "z", value: "3" }]],
+    ]);
+  });
+
   it("ships the module that wasm/scan.ts compiles to", () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), "..");
     expect(() => execFileSync(process.execPath, ["scripts/build-wasm.mjs", "--check"], { cwd: root, stdio: "pipe" })).not.toThrow();

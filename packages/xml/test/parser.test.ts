@@ -190,6 +190,13 @@ describe("character data and attribute values", () => {
     expect(el.getChild("x", "urn:p")!.getChildText("\u00e9\u20ac", NS_CLIENT)).toBe("b");
   });
 
+  it("splits non-ASCII prefixed names at the colon, not at its byte offset", () => {
+    const el = stanza("<message><\u00e9\u00e9:x xmlns:\u00e9\u00e9='urn:e' \u00e9\u00e9:\u20ac='1'/><a:\u00e9 xmlns:a='urn:a' a:\u00e9='2'/></message>");
+    const x = el.getChild("x", "urn:e")!;
+    expect(x.attr("\u20ac", "urn:e")).toBe("1");
+    expect(el.getChild("\u00e9", "urn:a")!.attr("\u00e9", "urn:a")).toBe("2");
+  });
+
   it("checks an end tag's name against the limit in force when it arrives", () => {
     const parser = new StreamParser();
     parser.push(stream("<message><abcdefgh>"));

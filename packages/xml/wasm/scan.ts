@@ -21,10 +21,80 @@ const MAX_ATTRS: i32 = 64;
 export const TAPE: usize = 2048;
 export const REC_INTS: i32 = 6;
 export const TAPE_RECORDS: i32 = 8192;
-/** Input bytes are copied here by the caller. */
-export const INPUT: usize = TAPE + <usize>(TAPE_RECORDS * REC_INTS * 4);
 
-// Record kinds (low 4 bits of the first field; the rest are flags).
+// Names (of elements and attributes) are interned: each distinct name gets an id, recorded in its
+// record's first field (bits 8 and up), so that the JavaScript side makes each name's string once and
+// compares names as ids. NAME_SLOTS is an open-addressing table of ids (0: empty, at most half full),
+// NAME_ENTRIES holds (address, length) per id, NAME_BYTES the names themselves. When the ids or the bytes
+// run out, further new names get id 0 (the JavaScript side slices those) and `namesFull` is set; the
+// caller then starts a new id space with resetNames() once it has taken the tape.
+const NAME_SLOTS_LOG2: u32 = 12;
+const MAX_NAMES: i32 = 2047;
+const MAX_NAME_BYTES: usize = 32768;
+const MAX_INTERNED_LENGTH: usize = 64;
+const NAME_SLOTS: usize = TAPE + <usize>(TAPE_RECORDS * REC_INTS * 4);
+const NAME_ENTRIES: usize = NAME_SLOTS + (<usize>4 << NAME_SLOTS_LOG2);
+const NAME_BYTES: usize = NAME_ENTRIES + <usize>(MAX_NAMES + 1) * 8;
+/** Input bytes are copied here by the caller. */
+export const INPUT: usize = NAME_BYTES + MAX_NAME_BYTES;
+
+let nameCount: i32 = 0;
+let nameBytesUsed: usize = 0;
+export let namesFull: i32 = 0;
+
+export function resetNames(): void {
+  memory.fill(NAME_SLOTS, 0, <usize>4 << NAME_SLOTS_LOG2);
+  nameCount = 0;
+  nameBytesUsed = 0;
+  namesFull = 0;
+}
+
+// Whether the `n` bytes at a and b are equal, eight at a time. It may read up to seven bytes beyond
+// either run: names lie within the input, which the caller pads, or before it, in NAME_BYTES.
+@inline function sameBytes(a: usize, b: usize, n: usize): bool {
+  let k: usize = 0;
+  for (; k + 8 <= n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  return k == n || ((load<u64>(a + k) ^ load<u64>(b + k)) & ((<u64>1 << (<u64>(n - k) << 3)) - 1)) == 0;
+}
+
+// The id of the name of `n` bytes at p, added if new; 0 if it is not interned.
+function intern(p: usize, n: usize): i32 {
+  if (n > MAX_INTERNED_LENGTH) return 0;
+  // Hash the first and last four bytes (within the name) and the length: constant time per name.
+  let h: u32;
+  if (n >= 4) h = (load<u32>(p) * 0x9e3779b1) ^ (load<u32>(p + n - 4) * 0x85ebca6b);
+  else {
+    let w = <u32>load<u8>(p);
+    if (n > 1) w |= <u32>load<u8>(p + 1) << 8;
+    if (n > 2) w |= <u32>load<u8>(p + 2) << 16;
+    h = w * 0x9e3779b1;
+  }
+  h ^= <u32>n;
+  h ^= h >> 16;
+  const mask: u32 = (1 << NAME_SLOTS_LOG2) - 1;
+  let slot = h & mask;
+  for (;;) {
+    const id = load<i32>(NAME_SLOTS + (<usize>slot << 2));
+    if (id == 0) break;
+    const e = NAME_ENTRIES + (<usize>id << 3);
+    if (<usize>load<i32>(e, 4) == n && sameBytes(<usize>load<i32>(e), p, n)) return id;
+    slot = (slot + 1) & mask;
+  }
+  if (nameCount >= MAX_NAMES || nameBytesUsed + n > MAX_NAME_BYTES) {
+    namesFull = 1;
+    return 0;
+  }
+  const id = ++nameCount;
+  const at = NAME_BYTES + nameBytesUsed;
+  memory.copy(at, p, n);
+  nameBytesUsed += n;
+  store<i32>(NAME_ENTRIES + (<usize>id << 3), <i32>at);
+  store<i32>(NAME_ENTRIES + (<usize>id << 3), <i32>n, 4);
+  store<i32>(NAME_SLOTS + (<usize>slot << 2), id);
+  return id;
+}
+
+// Record kinds (low 4 bits of the first field; bits 4–7 are flags, bits 8 and up a name's id).
 const R_STANZA: i32 = 5; // [5, byte start, byte end]: precedes the records of one top-level element
 const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, byte offset of '<']
 const R_ATTR: i32 = 2; // [2 | flags << 4, name start, name end, colon or -1, value start, value end]
@@ -281,7 +351,7 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
           break;
         }
         const startRecord = t;
-        record(t, R_START, <i32>(<isize>ns - base), <i32>(ne - base), nameColon < 0 ? -1 : <i32>(<isize>nameColon - base), <i32>p, 0);
+        record(t, R_START | (intern(ns, <usize>ne - ns) << 8), <i32>(<isize>ns - base), <i32>(ne - base), nameColon < 0 ? -1 : <i32>(<isize>nameColon - base), <i32>p, 0);
         t += recBytes;
         let q = <usize>ne;
         let attributes = 0;
@@ -414,7 +484,7 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
             r = 2;
             break;
           }
-          record(t, R_ATTR | (flags << 4), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
+          record(t, R_ATTR | (flags << 4) | (intern(as, <usize>ae - as) << 8), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
           t += recBytes;
           if (t + 2 * recBytes > tapeEnd) {
             r = 2;
@@ -425,7 +495,7 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
         if (r != 0) break;
         p = q;
         if (selfClosing) {
-          store<i32>(startRecord, R_START | (1 << 4));
+          store<i32>(startRecord, load<i32>(startRecord) | (1 << 4));
           if (depth == 0) break;
         } else {
           store<i32>(STACK + (<usize>depth << 3), <i32>ns);
