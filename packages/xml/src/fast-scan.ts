@@ -13,7 +13,7 @@ export const R_START = 1;
 export const R_ATTR = 2;
 export const R_TEXT = 3;
 export const R_END = 4;
-// 5 (R_STANZA) opens each element's records: [5, byte start, byte end].
+// 5 (R_STANZA) opens each element's records: [5, byte start, byte end, UTF-16 length].
 /** Value flags (first field >> 4): references to resolve; TAB/LF/CR to normalise. */
 export const F_REF = 1;
 export const F_SPACE = 2;

@@ -95,7 +95,7 @@ function intern(p: usize, n: usize): i32 {
 }
 
 // Record kinds (low 4 bits of the first field; bits 4–7 are flags, bits 8 and up a name's id).
-const R_STANZA: i32 = 5; // [5, byte start, byte end]: precedes the records of one top-level element
+const R_STANZA: i32 = 5; // [5, byte start, byte end, UTF-16 length]: precedes one top-level element's records
 const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, byte offset of '<']
 const R_ATTR: i32 = 2; // [2 | flags << 4, name start, name end, colon or -1, value start, value end]
 const R_TEXT: i32 = 3; // [3 | flags << 4, start, end]
@@ -573,7 +573,7 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
       }
     }
     if (r == 0) {
-      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, 0, 0, 0);
+      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, <i32>(<isize>p - base), 0, 0);
       continue;
     }
     consumed = <i32>s0;
