@@ -23,8 +23,6 @@ import {
 } from "./chars.js";
 import { createElement, XmlElement } from "./element.js";
 import {
-  F_REF,
-  F_SPACE,
   type FastScanner,
   fastScanner,
   R_ATTR,
@@ -148,14 +146,9 @@ const EMPTY = new Uint8Array(0);
 const INTERNER = new AsciiInterner();
 const NO_WORDS = new Int32Array(0);
 const NO_NAMES: Array<TapeName | undefined> = []; // a parser without a tape (never written: no ids)
+const NO_TEXTS: string[] = [];
 /** Decodes the buffer views; `ignoreBOM` keeps a U+FEFF as content. */
 const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
-// The fast path decodes whole elements the scanner has validated, so no sequence is ever left pending
-// and `stream: true` changes nothing in the result. It is used for speed on elements that are not all
-// ASCII: in Node it selects the ICU converter, which is about 25% faster on mixed-script text than the
-// one-shot path — and several times slower on ASCII, which the one-shot path decodes in bulk.
-const STANZA_UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
-const STREAMING = { stream: true };
 /**
  * Scratch space for the attributes of the tag being parsed (raw prefix, local name, value), shared by all
  * parsers: a tag is parsed within one synchronous call that nothing can re-enter, and idle parsers then
@@ -235,6 +228,8 @@ export class StreamParser {
   private readonly fast: FastScanner | null;
   private tape: Int32Array | undefined;
   private tapeNames: Array<TapeName | undefined> = NO_NAMES;
+  private tapeTexts: string[] = NO_TEXTS;
+  private tapeText = 0; // index in tapeTexts of the next element's text
   private tapeAt = 0;
   private tapeShift = 0;
   // Where the fast path last ran out of input (absolute offsets of the element's start and the input's
@@ -281,7 +276,7 @@ export class StreamParser {
   /** Changes limits from now on, e.g. to raise the stanza size once the peer has authenticated. */
   setLimits(limits: Partial<XmlLimits>): void {
     this.limits = { ...this.limits, ...limits };
-    this.tape = undefined; // scanned under the old limits
+    this.dropTape(); // scanned under the old limits
   }
 
   /**
@@ -370,7 +365,7 @@ export class StreamParser {
     this.streamStart = this.base + this.pos;
     this.windowStart = -1;
     this.scanKind = SCAN_NONE;
-    this.tape = undefined;
+    this.dropTape();
     this.fastStart = -1;
   }
 
@@ -382,7 +377,7 @@ export class StreamParser {
   takeUnparsed(): Uint8Array {
     const rest = this.buf.slice(this.pos, this.end);
     this.detached = true;
-    this.tape = undefined;
+    this.dropTape();
     this.buf = EMPTY;
     this.pos = this.end = 0;
     return rest;
@@ -1360,6 +1355,8 @@ export class StreamParser {
     if (tape.length > 0) {
       this.tape = tape;
       this.tapeNames = fast.tapeNames;
+      this.tapeTexts = fast.texts;
+      this.tapeText = 0;
       this.tapeAt = 0;
       this.tapeShift = fast.addressToIndex + base;
     } else this.pos = fast.consumed;
@@ -1378,6 +1375,13 @@ export class StreamParser {
     return SLOW;
   }
 
+  /** Lets go of the tape and what belongs to it (the elements' texts may be large). */
+  private dropTape(): void {
+    this.tape = undefined;
+    this.tapeNames = NO_NAMES;
+    this.tapeTexts = NO_TEXTS;
+  }
+
   /** Builds the next element on the tape, with the slow path's own namespace and tree code. */
   private replay(): Step {
     const tape = this.tape!;
@@ -1390,8 +1394,7 @@ export class StreamParser {
     const start = tape[r + 1]! + shift;
     const end = tape[r + 2]! + shift;
     const after = end - base;
-    const bytes = this.buf.subarray(start - base, after);
-    const s = tape[r + 3] === end - start ? UTF8.decode(bytes) : STANZA_UTF8.decode(bytes, STREAMING);
+    const s = this.tapeTexts[this.tapeText++]!;
     this.windowStart = start;
     const raw = RAW_ATTRS;
     r += recordSize;
@@ -1400,9 +1403,7 @@ export class StreamParser {
       const kind = head & 15;
       let step: Step = CONTINUE;
       if (kind === R_TEXT) {
-        const text = s.slice(tape[r + 1], tape[r + 2]);
-        const flags = (head >> 4) & 15;
-        this.text += flags === 0 ? text : textValue(text, flags);
+        this.text += s.slice(tape[r + 1], tape[r + 2]);
         r += recordSize;
       } else if (kind === R_START) {
         const name = tapeName(names, head >>> 8, s, tape[r + 1]!, tape[r + 2]!, tape[r + 3]!);
@@ -1413,11 +1414,9 @@ export class StreamParser {
         while (r < tape.length && (tape[r]! & 15) === R_ATTR) {
           const h = tape[r]!;
           const attr = tapeName(names, h >>> 8, s, tape[r + 1]!, tape[r + 2]!, tape[r + 3]!);
-          const value = s.slice(tape[r + 4], tape[r + 5]);
-          const flags = (h >> 4) & 15;
           raw[n] = attr.prefix;
           raw[n + 1] = attr.local;
-          raw[n + 2] = flags === 0 ? value : attrValue(value, flags);
+          raw[n + 2] = s.slice(tape[r + 4], tape[r + 5]);
           n += 3;
           r += recordSize;
         }
@@ -1429,7 +1428,7 @@ export class StreamParser {
       }
       if (step !== CONTINUE) {
         this.tapeAt = r;
-        if (r >= tape.length || typeof step === "object" && step.kind === "error") this.tape = undefined;
+        if (r >= tape.length || typeof step === "object" && step.kind === "error") this.dropTape();
         return step;
       }
     }
@@ -1452,42 +1451,6 @@ function tapeName(names: Array<TapeName | undefined>, id: number, s: string, sta
     if (id !== 0) names[id] = name;
   }
   return name;
-}
-
-/** Character data from the tape with line ends (F_SPACE) and references (F_REF) to resolve. */
-function textValue(raw: string, flags: number): string {
-  // Line-end normalisation first (XML 1.0 §2.11): a reference to CR stays a CR.
-  const text = flags & F_SPACE ? raw.replace(CR_LF, "\n") : raw;
-  return flags & F_REF ? resolveReferences(text) : text;
-}
-
-/** An attribute value from the tape: whitespace normalised (XML 1.0 §3.3.3), then references resolved. */
-function attrValue(raw: string, flags: number): string {
-  const value = flags & F_SPACE ? raw.replace(ATTR_SPACE, " ") : raw;
-  return flags & F_REF ? resolveReferences(value) : value;
-}
-
-const CR_LF = /\r\n?/g;
-const ATTR_SPACE = /\r\n?|[\t\n]/g;
-
-/** Resolves references the scanner has validated: the five predefined entities and character references. */
-function resolveReferences(s: string): string {
-  let out = "";
-  let from = 0;
-  for (let i = s.indexOf("&"); i >= 0; i = s.indexOf("&", from)) {
-    out += s.slice(from, i);
-    const semi = s.indexOf(";", i);
-    const c = s.charCodeAt(i + 1);
-    if (c === 0x23) {
-      const hexForm = s.charCodeAt(i + 2) === 0x78;
-      out += String.fromCodePoint(Number.parseInt(s.slice(hexForm ? i + 3 : i + 2, semi), hexForm ? 16 : 10));
-    } else if (c === 0x6c) out += "<";
-    else if (c === 0x67) out += ">";
-    else if (c === 0x71) out += '"';
-    else out += s.charCodeAt(i + 2) === 0x6d ? "&" : "'";
-    from = semi + 1;
-  }
-  return out + s.slice(from);
 }
 
 /**

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fastScanner } from "../src/fast-scan.js";
-import { type ParseEvent, StreamParser, type StreamParserOptions, serialize } from "../src/index.js";
+import { type ParseEvent, StreamParser, type StreamParserOptions, serialize, type XmlElement } from "../src/index.js";
 import { writeVaried, xmlTree } from "./arbitraries.js";
 import { bytes, HDR, split, stream } from "./helpers.js";
 
@@ -151,6 +151,26 @@ describe("the WebAssembly fast path", () => {
       const input = stream("<m a='x", bad, "'>t", bad, "</m>");
       for (let cut = HDR.length; cut < input.length; cut++) same(split(input, [cut]));
     }
+  });
+
+  it("replaces references and normalises whitespace itself, exactly as the JavaScript parser does", () => {
+    // The scanner writes each element's text with these done; every offset on the tape indexes into it.
+    const body =
+      "<m a='x&amp;y&#x1F600;\t\n\r\n\rz' b='&#10;&#13;&#9;&lt;&gt;&quot;&apos;' c='&#xe9;&#x20AC;\r'>" +
+      "a\r\nb\rc&#13;&#x1F600;\u00e9&amp;&lt;<n d='\r\r\n'>&#93;]&gt;&#93;]>\r</n>\r\n&#x10FFFF;</m>";
+    const input = stream(body, "<after e='&amp;'>&lt;</after>");
+    const parser = new StreamParser();
+    parser.push(input);
+    const els: unknown[] = [];
+    for (let ev = parser.next(); ev !== undefined; ev = parser.next()) if (ev.kind === "element") els.push(ev.element);
+    const [m] = els as XmlElement[];
+    expect(m!.attr("a")).toBe("x&y\u{1F600}    z"); // TAB, LF, CR LF and CR: one space each
+    expect(m!.attr("b")).toBe("\n\r\t<>\"'");
+    expect(m!.attr("c")).toBe("\u00e9\u20ac ");
+    expect(m!.children).toEqual(["a\nb\nc\r\u{1F600}\u00e9&<", m!.firstElement(), "\n\u{10FFFF}"]);
+    expect(m!.firstElement()!.attr("d")).toBe("  ");
+    expect(m!.firstElement()!.text()).toBe("]]>]]>\n");
+    for (let cut = 1; cut < input.length; cut++) same(split(input, [cut]));
   });
 
   it("applies the limits as the JavaScript parser does", () => {

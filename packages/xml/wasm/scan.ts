@@ -95,14 +95,15 @@ function intern(p: usize, n: usize): i32 {
 }
 
 // Record kinds (low 4 bits of the first field; bits 4–7 are flags, bits 8 and up a name's id).
-const R_STANZA: i32 = 5; // [5, byte start, byte end, UTF-16 length]: precedes one top-level element's records
+// [5, byte start, byte end, UTF-16 length, text start, text end]: precedes one top-level element's records.
+// The text is the element's bytes with references replaced and line ends and attribute whitespace
+// normalised (XML 1.0 §2.11, §3.3.3): in the output region, or the input bytes themselves when nothing
+// needed replacing. The JavaScript side decodes it, and all UTF-16 offsets are indices into it.
+const R_STANZA: i32 = 5;
 const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, byte offset of '<']
-const R_ATTR: i32 = 2; // [2 | flags << 4, name start, name end, colon or -1, value start, value end]
-const R_TEXT: i32 = 3; // [3 | flags << 4, start, end]
+const R_ATTR: i32 = 2; // [2, name start, name end, colon or -1, value start, value end]
+const R_TEXT: i32 = 3; // [3, start, end]
 const R_END: i32 = 4; // end of the innermost open element
-// Flags of values: F_REF — contains references; F_SPACE — contains CR (text) or TAB/LF/CR (attribute).
-const F_REF: i32 = 1;
-const F_SPACE: i32 = 2;
 // Offsets in records other than R_STANZA and R_START's last field are UTF-16 indices from the element's start.
 
 // scan() results.
@@ -165,8 +166,12 @@ export function init(): void {
   return n;
 }
 
-// Length of the reference at p ('&'); 0 to bail (not one of the forms below); -1 if `end` cuts one of
-// them, so that nothing is wrong yet (the JavaScript parser would wait for more input there too).
+// The character of the last reference() that returned a length.
+let refChar: u32 = 0;
+
+// Length of the reference at p ('&'), its character in `refChar`; 0 to bail (not one of the forms
+// below); -1 if `end` cuts one of them, so that nothing is wrong yet (the JavaScript parser would wait
+// for more input there too).
 function reference(p: usize, end: usize): i32 {
   let q = p + 1;
   if (q + 3 > end) return referencePrefix(p, end);
@@ -192,17 +197,23 @@ function reference(p: usize, end: usize): i32 {
     if (q >= end) return q - digits < 7 ? -1 : 0;
     if (q == digits || load<u8>(q) != 0x3b) return 0;
     const ok = cp < 0x20 ? cp == 9 || cp == 10 || cp == 13 : cp < 0xd800 || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+    refChar = cp;
     return ok ? <i32>(q + 1 - p) : 0;
   }
   if (load<u8>(q + 2) == 0x3b) {
     const w = <u32>load<u16>(q);
+    refChar = w == 0x746c ? 0x3c : 0x3e;
     return w == 0x746c || w == 0x7467 ? 4 : 0; // lt gt
   }
   if (q + 4 > end) return referencePrefix(p, end);
-  if (load<u8>(q + 3) == 0x3b) return load<u8>(q) == 0x61 && load<u8>(q + 1) == 0x6d && load<u8>(q + 2) == 0x70 ? 5 : 0; // amp
+  if (load<u8>(q + 3) == 0x3b) {
+    refChar = 0x26;
+    return load<u8>(q) == 0x61 && load<u8>(q + 1) == 0x6d && load<u8>(q + 2) == 0x70 ? 5 : 0; // amp
+  }
   if (q + 5 > end) return referencePrefix(p, end);
   if (load<u8>(q + 4) != 0x3b) return 0;
   const w = load<u32>(q);
+  refChar = w == 0x746f7571 ? 0x22 : 0x27;
   return w == 0x746f7571 || w == 0x736f7061 ? 6 : 0; // quot apos
 }
 
@@ -266,12 +277,58 @@ function scanName(p: usize, end: usize, maxLen: usize): isize {
   store<i32>(t, e, 20);
 }
 
+// The element's text (see R_STANZA) is written only from its first replacement on: `out` is the write
+// pointer into the output region (0 while the element needs no output of its own), `runStart` the first
+// input byte not yet copied, `outTop` where the next element's output may begin.
+let out: usize = 0;
+let runStart: usize = 0;
+let outTop: usize = 0;
+
+// Copies the element's input bytes up to q to the output, starting the output if it is the first time.
+@inline function flushTo(s0: usize, q: usize): void {
+  if (out == 0) {
+    out = outTop;
+    runStart = s0;
+  }
+  const n = q - runStart;
+  memory.copy(out, runStart, n);
+  out += n;
+}
+
+// Writes code point c as UTF-8 at `out`; returns its length in UTF-16 units.
+function putChar(c: u32): i32 {
+  if (c < 0x80) {
+    store<u8>(out, <u8>c);
+    out += 1;
+    return 1;
+  }
+  if (c < 0x800) {
+    store<u8>(out, <u8>(0xc0 | (c >> 6)));
+    store<u8>(out, <u8>(0x80 | (c & 0x3f)), 1);
+    out += 2;
+    return 1;
+  }
+  if (c < 0x10000) {
+    store<u8>(out, <u8>(0xe0 | (c >> 12)));
+    store<u8>(out, <u8>(0x80 | ((c >> 6) & 0x3f)), 1);
+    store<u8>(out, <u8>(0x80 | (c & 0x3f)), 2);
+    out += 3;
+    return 1;
+  }
+  store<u8>(out, <u8>(0xf0 | (c >> 18)));
+  store<u8>(out, <u8>(0x80 | ((c >> 12) & 0x3f)), 1);
+  store<u8>(out, <u8>(0x80 | ((c >> 6) & 0x3f)), 2);
+  store<u8>(out, <u8>(0x80 | (c & 0x3f)), 3);
+  out += 4;
+  return 2;
+}
+
 /**
  * Scans top-level elements from `pos` up to `end` (offsets in memory), skipping whitespace between them,
  * and records each complete one on the tape. `stanzaLimit` is the byte limit of one element. Returns a
  * status; `consumed` is where scanning stopped (after the last recorded element or whitespace).
  */
-export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32): i32 {
+export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32): i32 {
   const end = <usize>endAt;
   const depthLimit = min(maxDepth, MAX_DEPTH);
   const attrLimit = min(maxAttributes, MAX_ATTRS);
@@ -286,6 +343,7 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
   const QUOT = i8x16.splat(0x22);
   let p = <usize>pos;
   let t = TAPE;
+  outTop = <usize>outAt;
   for (;;) {
     while (p < end && isSpace(load<u8>(p))) p++;
     consumed = <i32>p;
@@ -298,7 +356,9 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
     const lim = min(end, s0 + <usize>stanzaLimit);
     const stanzaRecord = t;
     t += recBytes;
-    let base: isize = <isize>s0; // UTF-16 index = byte offset - base
+    // UTF-16 index in the element's text = input byte offset - base.
+    let base: isize = <isize>s0;
+    out = 0;
     let depth: i32 = 0;
     let r = 0; // 0 going on, 1 out of bytes, 2 bail
     for (;;) {
@@ -424,7 +484,6 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
           }
           q++;
           const valueStart = <i32>(<isize>q - base);
-          let flags = 0;
           for (;;) {
             while (q + 16 <= lim) {
               const v = v128.load(q);
@@ -467,13 +526,28 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
                 r = n < 0 ? 1 : 2;
                 break;
               }
-              flags |= F_REF;
+              flushTo(s0, q);
+              base += <isize>(n - putChar(refChar));
               q += <usize>n;
+              runStart = q;
               continue;
             }
             if (k == 5) {
-              flags |= F_SPACE;
+              // TAB, LF and CR become a space, CR LF one space (line ends are normalised first).
+              if (v == 0x0d) {
+                if (q + 1 >= lim) {
+                  r = 1;
+                  break;
+                }
+                flushTo(s0, q);
+                if (load<u8>(q + 1) == 0x0a) base += 1;
+                else putChar(0x20);
+              } else {
+                flushTo(s0, q);
+                putChar(0x20);
+              }
               q++;
+              runStart = q;
               continue;
             }
             r = 2;
@@ -484,7 +558,7 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
             r = 2;
             break;
           }
-          record(t, R_ATTR | (flags << 4) | (intern(as, <usize>ae - as) << 8), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
+          record(t, R_ATTR | (intern(as, <usize>ae - as) << 8), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
           t += recBytes;
           if (t + 2 * recBytes > tapeEnd) {
             r = 2;
@@ -506,7 +580,6 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
       // Character data up to the next '<'.
       const textStart = p;
       const textStartU = <i32>(<isize>p - base);
-      let flags = 0;
       for (;;) {
         while (p + 16 <= lim) {
           const v = v128.load(p);
@@ -545,8 +618,10 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
             r = n < 0 ? 1 : 2;
             break;
           }
-          flags |= F_REF;
+          flushTo(s0, p);
+          base += <isize>(n - putChar(refChar));
           p += <usize>n;
+          runStart = p;
           continue;
         }
         if (k == 3) {
@@ -559,8 +634,16 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
           continue;
         }
         if (k == 4) {
-          flags |= F_SPACE;
+          // CR LF becomes LF, a CR alone LF (XML 1.0 §2.11).
+          if (p + 1 >= lim) {
+            r = 1;
+            break;
+          }
+          flushTo(s0, p);
+          if (load<u8>(p + 1) == 0x0a) base += 1;
+          else putChar(0x0a);
           p++;
+          runStart = p;
           continue;
         }
         r = 2;
@@ -568,12 +651,20 @@ export function scan(pos: i32, endAt: i32, maxDepth: i32, maxAttributes: i32, ma
       }
       if (r != 0) break;
       if (p > textStart) {
-        record(t, R_TEXT | (flags << 4), textStartU, <i32>(<isize>p - base), 0, 0, 0);
+        record(t, R_TEXT, textStartU, <i32>(<isize>p - base), 0, 0, 0);
         t += recBytes;
       }
     }
     if (r == 0) {
-      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, <i32>(<isize>p - base), 0, 0);
+      let textFrom = s0;
+      let textTo = p;
+      if (out != 0) {
+        flushTo(s0, p);
+        textFrom = outTop;
+        textTo = out;
+        outTop = out;
+      }
+      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, <i32>(<isize>p - base), <i32>textFrom, <i32>textTo);
       continue;
     }
     consumed = <i32>s0;
