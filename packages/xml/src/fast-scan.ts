@@ -3,6 +3,7 @@
 // code as its slow path. The scanner accepts a strict subset of well-formed XML and hands everything else
 // back ("bail"), so it can make parsing faster but never more lenient. Where WebAssembly is unavailable
 // (or refused, e.g. by a Content-Security-Policy without 'wasm-unsafe-eval'), the parser runs without it.
+import { UTF8_DECODER } from "./chars.js";
 import { FAST_SCAN_MODULE } from "./fast-scan-module.js";
 
 /**
@@ -44,11 +45,28 @@ interface WebAssemblyApi {
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
 }
 
-/** A name from the tape, made once per id (see {@link FastScanner.tapeNames}). */
+/** A name from the tape, made once per id (see {@link Scanned.names}). */
 export interface TapeName {
   readonly qname: string;
   readonly prefix: string;
   readonly local: string;
+}
+
+/** What one scan found: complete top-level elements, for a parser to build. */
+export interface Scanned {
+  /** The records (R_STANZA, then the element's records, for each element). */
+  readonly tape: Int32Array;
+  /**
+   * The text of each element, in order: its characters with references replaced and line ends and
+   * attribute whitespace normalised, which the tape's UTF-16 offsets index into.
+   */
+  readonly texts: readonly string[];
+  /**
+   * The names of the ids on the tape, filled in by whoever meets an id first. The module's id space is
+   * shared by all parsers; when it fills up the module starts a new one with a new array, so a tape taken
+   * earlier keeps the array its ids belong to.
+   */
+  readonly names: Array<TapeName | undefined>;
 }
 
 /** Limits the scanner applies (a subset of XmlLimits, passed per call so each parser keeps its own). */
@@ -69,25 +87,15 @@ export class FastScanner {
   private readonly inputAt: number;
   private readonly recordInts: number;
   private bytes: Uint8Array;
-  /** Results of the last {@link scan}: where it stopped (an index into the caller's buffer) and the tape. */
+  /** Results of the last {@link scan}: where it stopped (an index into the caller's buffer), what it found. */
   consumed = 0;
-  tape: Int32Array = new Int32Array(0);
+  scanned: Scanned | undefined;
   /** Add to a byte address on the tape to get an index into the caller's buffer. */
   addressToIndex = 0;
   /** Whether the last scan saw only a window of the bytes it was given. */
   windowCut = false;
-  /**
-   * The names of the ids on the last scan's tape, filled in by whoever meets an id first. The module's
-   * id space is shared by all parsers; when it fills up the module starts a new one with a new array, so
-   * a tape taken earlier keeps the array its ids belong to.
-   */
-  tapeNames: Array<TapeName | undefined> = [];
-  /**
-   * The text of each element on the last scan's tape, in order: its characters with references replaced
-   * and line ends and attribute whitespace normalised, which the tape's UTF-16 offsets index into.
-   */
-  texts: string[] = [];
-  private names: Array<TapeName | undefined> = this.tapeNames;
+  /** The names of the current id space (see {@link Scanned.names}). */
+  names: Array<TapeName | undefined> = [];
 
   constructor(x: ScanExports) {
     this.x = x;
@@ -131,18 +139,19 @@ export class FastScanner {
     this.addressToIndex = from - input;
     this.consumed = x.consumed.value + this.addressToIndex;
     const length = x.tapeLength.value * this.recordInts;
-    const tape = length === 0 ? EMPTY_TAPE : new Int32Array(x.memory.buffer, this.tapeAt, length).slice();
-    this.tape = tape;
-    // The texts now: the next scan, by any parser, overwrites them.
-    const texts: string[] = [];
-    for (let r = 0; r < length; r += this.recordInts) {
-      if ((tape[r]! & 15) !== R_STANZA) continue;
-      const bytes = this.bytes.subarray(tape[r + 4]!, tape[r + 5]!);
-      texts.push(tape[r + 3] === bytes.length ? ASCII.decode(bytes) : MIXED.decode(bytes, STREAMING));
+    this.scanned = undefined;
+    if (length > 0) {
+      const tape = new Int32Array(x.memory.buffer, this.tapeAt, length).slice();
+      // The texts now: the next scan, by any parser, overwrites them.
+      const texts: string[] = [];
+      for (let r = 0; r < length; r += this.recordInts) {
+        if ((tape[r]! & 15) !== R_STANZA) continue;
+        const bytes = this.bytes.subarray(tape[r + 4]!, tape[r + 5]!);
+        texts.push(tape[r + 3] === bytes.length ? UTF8_DECODER.decode(bytes) : MIXED.decode(bytes, STREAMING));
+      }
+      this.scanned = { tape, texts, names: this.names };
     }
-    this.texts = texts;
     this.windowCut = from + window < to;
-    this.tapeNames = this.names;
     if (x.namesFull.value !== 0) {
       x.resetNames();
       this.names = [];
@@ -151,12 +160,10 @@ export class FastScanner {
   }
 }
 
-const EMPTY_TAPE = new Int32Array(0);
 const R_STANZA = 5;
-// Both decode validated UTF-8 of whole elements, so `stream: true` never leaves a sequence pending; it is
-// there for speed. In Node it selects the ICU converter, about 25% faster on mixed-script text than the
-// one-shot path, which in turn decodes ASCII in bulk, several times faster than ICU.
-const ASCII = new TextDecoder("utf-8", { ignoreBOM: true });
+// Elements that are not all ASCII are decoded with `stream: true`: the bytes are validated whole elements,
+// so no sequence is ever left pending, and in Node it selects the ICU converter, about 25% faster on
+// mixed-script text than the one-shot path (which in turn decodes ASCII several times faster than ICU).
 const MIXED = new TextDecoder("utf-8", { ignoreBOM: true });
 const STREAMING = { stream: true };
 let scanner: FastScanner | null | undefined;

@@ -19,6 +19,7 @@ import {
   textClass,
   UTF8_NONCHARACTER,
   UTF8_TRUNCATED,
+  UTF8_DECODER,
   utf8Sequence,
 } from "./chars.js";
 import { createElement, XmlElement } from "./element.js";
@@ -31,6 +32,7 @@ import {
   R_TEXT,
   SCAN_NEED_MORE,
   SCAN_TAPE_FULL,
+  type Scanned,
   type TapeName,
 } from "./fast-scan.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
@@ -145,10 +147,6 @@ const EMPTY = new Uint8Array(0);
 /** Shared by all parsers: it only caches immutable strings, and keeps idle parsers small. */
 const INTERNER = new AsciiInterner();
 const NO_WORDS = new Int32Array(0);
-const NO_NAMES: Array<TapeName | undefined> = []; // a parser without a tape (never written: no ids)
-const NO_TEXTS: string[] = [];
-/** Decodes the buffer views; `ignoreBOM` keeps a U+FEFF as content. */
-const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 /**
  * Scratch space for the attributes of the tag being parsed (raw prefix, local name, value), shared by all
  * parsers: a tag is parsed within one synchronous call that nothing can re-enter, and idle parsers then
@@ -223,14 +221,13 @@ export class StreamParser {
   private failure: XmlError | undefined;
   private detached = false;
 
-  // Fast path (see fast-scan.ts). `tape` holds scanned top-level elements not yet reported; `tapeAt` is
-  // the next record; `tapeShift` turns a byte address on the tape into an absolute offset.
+  // Fast path (see fast-scan.ts). `scanned` holds scanned top-level elements not yet reported; `tapeAt`
+  // is the next record and `textAt` the next element's text; `tapeShift` turns a byte address on the
+  // tape into an absolute offset.
   private readonly fast: FastScanner | null;
-  private tape: Int32Array | undefined;
-  private tapeNames: Array<TapeName | undefined> = NO_NAMES;
-  private tapeTexts: string[] = NO_TEXTS;
-  private tapeText = 0; // index in tapeTexts of the next element's text
+  private scanned: Scanned | undefined;
   private tapeAt = 0;
+  private textAt = 0;
   private tapeShift = 0;
   // Where the fast path last ran out of input (absolute offsets of the element's start and the input's
   // end): it retries there only once the input has grown by half, else the JavaScript parser takes the
@@ -276,7 +273,7 @@ export class StreamParser {
   /** Changes limits from now on, e.g. to raise the stanza size once the peer has authenticated. */
   setLimits(limits: Partial<XmlLimits>): void {
     this.limits = { ...this.limits, ...limits };
-    this.dropTape(); // scanned under the old limits
+    this.scanned = undefined; // scanned under the old limits
   }
 
   /**
@@ -365,7 +362,7 @@ export class StreamParser {
     this.streamStart = this.base + this.pos;
     this.windowStart = -1;
     this.scanKind = SCAN_NONE;
-    this.dropTape();
+    this.scanned = undefined;
     this.fastStart = -1;
   }
 
@@ -377,7 +374,7 @@ export class StreamParser {
   takeUnparsed(): Uint8Array {
     const rest = this.buf.slice(this.pos, this.end);
     this.detached = true;
-    this.dropTape();
+    this.scanned = undefined;
     this.buf = EMPTY;
     this.pos = this.end = 0;
     return rest;
@@ -392,7 +389,7 @@ export class StreamParser {
       return { kind: "stream-close" };
     }
     if (this.scanKind !== SCAN_NONE) return this.resumeScan();
-    if (this.tape !== undefined) return this.replay();
+    if (this.scanned !== undefined) return this.replay();
     if (this.pos >= this.end) return NEED_MORE;
     if (this.fast !== null && this.depth === this.top && !this.closed) {
       const r = this.fastScan();
@@ -1055,7 +1052,7 @@ export class StreamParser {
     this.viewStart = this.viewCursor = start;
     this.viewEnd = this.end;
     this.viewAdjust = 0;
-    this.view = UTF8.decode(buf.subarray(start, this.end));
+    this.view = UTF8_DECODER.decode(buf.subarray(start, this.end));
   }
 
   /** Sets up {@link words} for a new `buf` (our own buffer: its whole capacity, as appends go in place). */
@@ -1343,7 +1340,7 @@ export class StreamParser {
     let status: number;
     try {
       status = fast.scan(this.buf, pos, end, this.limits, false);
-      if (status === SCAN_NEED_MORE && fast.windowCut && fast.tape.length === 0 && fast.consumed === pos) {
+      if (status === SCAN_NEED_MORE && fast.windowCut && fast.scanned === undefined && fast.consumed === pos) {
         // The window ended inside the first element: once more with all the room the limits give it.
         status = fast.scan(this.buf, pos, end, this.limits, true);
       }
@@ -1351,41 +1348,31 @@ export class StreamParser {
       return SLOW; // cannot happen with a correct module; the JavaScript parser is always right
     }
     // Only whitespace lies between `pos` and the first element (or `consumed`): skip it as parseOutsideText would.
-    const tape = fast.tape;
-    if (tape.length > 0) {
-      this.tape = tape;
-      this.tapeNames = fast.tapeNames;
-      this.tapeTexts = fast.texts;
-      this.tapeText = 0;
+    const scanned = fast.scanned;
+    if (scanned !== undefined) {
+      this.scanned = scanned;
       this.tapeAt = 0;
+      this.textAt = 0;
       this.tapeShift = fast.addressToIndex + base;
     } else this.pos = fast.consumed;
     if (status === SCAN_NEED_MORE) {
       if (fast.windowCut) {
         // The window ended, not the input. Without progress even the widest window holds no whole element:
         // leave it to the JavaScript parser.
-        return tape.length > 0 || fast.consumed > pos ? CONTINUE : SLOW;
+        return scanned !== undefined || fast.consumed > pos ? CONTINUE : SLOW;
       }
       this.fastStart = base + fast.consumed;
       this.fastEnd = base + end;
-      if (tape.length > 0) return CONTINUE;
+      if (scanned !== undefined) return CONTINUE;
       return end - fast.consumed > this.limits.maxBufferedBytes ? SLOW : NEED_MORE;
     }
-    if (status === SCAN_TAPE_FULL || tape.length > 0) return CONTINUE;
+    if (status === SCAN_TAPE_FULL || scanned !== undefined) return CONTINUE;
     return SLOW;
-  }
-
-  /** Lets go of the tape and what belongs to it (the elements' texts may be large). */
-  private dropTape(): void {
-    this.tape = undefined;
-    this.tapeNames = NO_NAMES;
-    this.tapeTexts = NO_TEXTS;
   }
 
   /** Builds the next element on the tape, with the slow path's own namespace and tree code. */
   private replay(): Step {
-    const tape = this.tape!;
-    const names = this.tapeNames;
+    const { tape, texts, names } = this.scanned!;
     const shift = this.tapeShift;
     const base = this.base;
     const recordSize = this.fast!.recordSize;
@@ -1394,7 +1381,7 @@ export class StreamParser {
     const start = tape[r + 1]! + shift;
     const end = tape[r + 2]! + shift;
     const after = end - base;
-    const s = this.tapeTexts[this.tapeText++]!;
+    const s = texts[this.textAt++]!;
     this.windowStart = start;
     const raw = RAW_ATTRS;
     r += recordSize;
@@ -1428,7 +1415,7 @@ export class StreamParser {
       }
       if (step !== CONTINUE) {
         this.tapeAt = r;
-        if (r >= tape.length || typeof step === "object" && step.kind === "error") this.dropTape();
+        if (r >= tape.length || typeof step === "object" && step.kind === "error") this.scanned = undefined;
         return step;
       }
     }

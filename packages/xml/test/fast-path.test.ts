@@ -231,7 +231,7 @@ describe("the WebAssembly fast path", () => {
 
   it("keeps names right across id spaces: a full name table, long names, a tape taken before a reset", () => {
     const scanner = fastScanner()!;
-    const before = scanner.tapeNames;
+    const before = scanner.names;
     // Parser a takes a tape of three elements and reports one; parser b then fills the name table
     // (2047 ids) several times over; a's remaining elements still get their own names.
     const a = new StreamParser();
@@ -254,7 +254,7 @@ describe("the WebAssembly fast path", () => {
       expect(ev.element.firstElement()?.name).toBe(`c${k % 7}`);
     }
     expect(seen).toHaveLength(3000);
-    expect(scanner.tapeNames).not.toBe(before); // the table did fill up
+    expect(scanner.names).not.toBe(before); // the table did fill up
     const rest: unknown[] = [];
     for (let ev = a.next(); ev !== undefined; ev = a.next()) if (ev.kind === "element") rest.push([ev.element.name, ev.element.attributes()]);
     expect(rest).toEqual([
