@@ -6,6 +6,7 @@
  * @internal
  * @module
  */
+import { concatBytes } from "@xmpp-sansio/sasl";
 import {
   EMPTY_CONTEXT,
   FramedParser,
@@ -132,7 +133,7 @@ export class StreamFraming implements Framing {
   poll(): Uint8Array | undefined {
     if (this.chunks.length > 0) {
       if (this.writer.length > 0) this.chunks.push(this.writer.take());
-      const bytes = concat(this.chunks);
+      const bytes = concatBytes(this.chunks);
       this.chunks.length = 0;
       return bytes;
     }
@@ -182,18 +183,6 @@ export class StreamFraming implements Framing {
     this.parser.setLimits(limits);
   }
 
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /** RFC 7395: each message is one element; `<open/>`/`<close/>` replace the stream header and end tag. */

@@ -110,6 +110,11 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Concatenate byte arrays. @internal */
 export function concat(...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(parts);
+}
+
+/** The byte arrays one after another, in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;
   const out = new Uint8Array(len);

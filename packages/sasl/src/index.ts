@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export { base64Decode, base64Encode } from "./base64.js";
-export { constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";
+export { concatBytes, constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";
 export { createClientMechanism } from "./client.js";
 export type {
   ClientDowngradeProtection,
