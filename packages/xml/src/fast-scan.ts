@@ -9,7 +9,8 @@ import { FAST_SCAN_MODULE } from "./fast-scan-module.js";
 /**
  * Tape record kinds (low 4 bits of a record's first field), as written by wasm/scan.ts. Bit 4 of an
  * R_START marks a self-closing tag; bits 8 and up of R_START and R_ATTR are the id of the name (0: not
- * interned). Offsets in R_START, R_ATTR and R_TEXT are UTF-16 indices into the element's text.
+ * interned). Offsets in R_START (but its last, the tag's byte offset from the element's start), R_ATTR and
+ * R_TEXT are UTF-16 indices into the element's text.
  */
 export const R_START = 1;
 export const R_ATTR = 2;
@@ -31,13 +32,15 @@ interface Global {
 interface ScanExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   readonly init: () => void;
-  readonly scan: (pos: number, end: number, outAt: number, maxDepth: number, maxAttributes: number, maxName: number, stanzaLimit: number) => number;
+  readonly scan: (pos: number, end: number, outAt: number, maxDepth: number, maxAttributes: number, maxName: number, stanzaLimit: number, resume: number) => number;
   readonly consumed: Global;
   readonly tapeLength: Global;
   readonly TAPE: Global;
   readonly INPUT: Global;
   readonly REC_INTS: Global;
   readonly namesFull: Global;
+  readonly resumable: Global;
+  readonly resumeFrom: Global;
   readonly resetNames: () => void;
 }
 interface WebAssemblyApi {
@@ -87,6 +90,14 @@ export class FastScanner {
   private readonly inputAt: number;
   private readonly recordInts: number;
   private bytes: Uint8Array;
+  /** Input bytes one scan may take; the output region (elements' texts) lies after them. */
+  private capacity = 0;
+  // The incomplete element the module keeps for resuming (see `resumable` in wasm/scan.ts): the parser it
+  // belongs to, the absolute offset of its start in that parser's input, and the capacity it was kept at
+  // (its output so far lies in the output region, which moves when the capacity grows).
+  private keptFor: object | null = null;
+  private keptAt = 0;
+  private keptCapacity = 0;
   /** Results of the last {@link scan}: where it stopped (an index into the caller's buffer), what it found. */
   consumed = 0;
   scanned: Scanned | undefined;
@@ -96,6 +107,11 @@ export class FastScanner {
   windowCut = false;
   /** The names of the current id space (see {@link Scanned.names}). */
   names: Array<TapeName | undefined> = [];
+  /**
+   * After a scan that ran out of input inside an element it can resume: the absolute offset of the token
+   * the input cut, from which the next scan of that element will go on (see {@link canResume}).
+   */
+  resumeAt = -1;
 
   constructor(x: ScanExports) {
     this.x = x;
@@ -114,6 +130,8 @@ export class FastScanner {
 
   /** Room for `inputBytes` of input and as many of output (elements' texts), each padded. */
   private reserve(inputBytes: number): void {
+    if (inputBytes <= this.capacity) return;
+    this.capacity = inputBytes;
     const memory = this.x.memory;
     const need = this.inputAt + 2 * (inputBytes + 16);
     if (memory.buffer.byteLength < need) {
@@ -123,19 +141,37 @@ export class FastScanner {
   }
 
   /**
+   * Whether the module still holds `owner`'s incomplete element starting at absolute offset `at`, as its
+   * last scan left it, so that scanning it again with more input resumes it. Other scans in between (any
+   * parser's) or a new id space end that.
+   */
+  canResume(owner: object, at: number): boolean {
+    return this.keptFor === owner && this.keptAt === at && this.keptCapacity === this.capacity;
+  }
+
+  /** Drops what the module keeps for `owner` (its input or limits changed). */
+  forget(owner: object): void {
+    if (this.keptFor === owner) this.keptFor = null;
+  }
+
+  /**
    * Scans `buf[from..to)`: copies (at most a window of) it into the module's memory and runs the scanner.
    * The window is 64 KiB (copying is the price of every scan), or with `wide` as much as one element may
-   * take under the limits (at most 1 MiB). Returns a SCAN_* status and sets {@link consumed}, {@link tape},
-   * {@link addressToIndex} and {@link windowCut} (then SCAN_NEED_MORE only means the window ended).
+   * take under the limits (at most 1 MiB). Returns a SCAN_* status and sets {@link consumed}, {@link scanned},
+   * {@link addressToIndex}, {@link windowCut} (then SCAN_NEED_MORE only means the window ended) and
+   * {@link resumeAt}. `owner` and `base` (the absolute offset of `buf[0]`) identify the input for resuming.
    */
-  scan(buf: Uint8Array, from: number, to: number, limits: ScanLimits, wide: boolean): number {
+  scan(buf: Uint8Array, from: number, to: number, limits: ScanLimits, wide: boolean, owner: object, base: number): number {
     const full = Math.max(MIN_WINDOW, Math.min(limits.maxStanzaBytes, MAX_WINDOW - 1) + 1);
     const window = Math.min(to - from, wide ? full : MIN_WINDOW);
     this.reserve(window);
+    const resume = this.canResume(owner, base + from) ? 1 : 0;
+    this.keptFor = null;
     const input = this.inputAt;
     this.bytes.set(buf.subarray(from, from + window), input);
     const x = this.x;
-    const status = x.scan(input, input + window, input + window + 16, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff));
+    const outAt = input + this.capacity + 16;
+    const status = x.scan(input, input + window, outAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume);
     this.addressToIndex = from - input;
     this.consumed = x.consumed.value + this.addressToIndex;
     const length = x.tapeLength.value * this.recordInts;
@@ -152,9 +188,18 @@ export class FastScanner {
       this.scanned = { tape, texts, names: this.names };
     }
     this.windowCut = from + window < to;
+    this.resumeAt = -1;
+    if (status === SCAN_NEED_MORE && !this.windowCut && x.resumable.value !== 0) {
+      this.keptFor = owner;
+      this.keptAt = base + this.consumed;
+      this.keptCapacity = this.capacity;
+      this.resumeAt = this.keptAt + x.resumeFrom.value;
+    }
     if (x.namesFull.value !== 0) {
+      // The kept records hold ids of the old space.
       x.resetNames();
       this.names = [];
+      this.keptFor = null;
     }
     return status;
   }

@@ -27,7 +27,6 @@ import {
   type FastScanner,
   fastScanner,
   R_ATTR,
-  R_END,
   R_START,
   R_TEXT,
   SCAN_NEED_MORE,
@@ -229,10 +228,14 @@ export class StreamParser {
   private tapeAt = 0;
   private textAt = 0;
   private tapeShift = 0;
-  // Where the fast path last ran out of input (absolute offsets of the element's start and the input's
-  // end): it retries there only once the input has grown by half, else the JavaScript parser takes the
-  // element — so however the input is chunked, the fast path scans each byte at most three times.
+  private tapeThrough = 0; // absolute offset where the scan stopped: after the tape's elements and whitespace
+  // Where the fast path last ran out of input (absolute offsets of the element's start, of where a new
+  // scan would begin — the start again, or the cut token's when the scanner can resume — and of the
+  // input's end): it retries there only once the bytes it would scan again have grown by half, else the
+  // JavaScript parser takes the element — so however the input is chunked, the fast path scans each byte
+  // at most three times.
   private fastStart = -1;
+  private fastFrom = -1;
   private fastEnd = -1;
 
   // Results of scanName.
@@ -274,6 +277,8 @@ export class StreamParser {
   setLimits(limits: Partial<XmlLimits>): void {
     this.limits = { ...this.limits, ...limits };
     this.scanned = undefined; // scanned under the old limits
+    this.fastStart = -1;
+    this.fast?.forget(this);
   }
 
   /**
@@ -364,6 +369,7 @@ export class StreamParser {
     this.scanKind = SCAN_NONE;
     this.scanned = undefined;
     this.fastStart = -1;
+    this.fast?.forget(this);
   }
 
   /**
@@ -375,6 +381,7 @@ export class StreamParser {
     const rest = this.buf.slice(this.pos, this.end);
     this.detached = true;
     this.scanned = undefined;
+    this.fast?.forget(this);
     this.buf = EMPTY;
     this.pos = this.end = 0;
     return rest;
@@ -1334,15 +1341,16 @@ export class StreamParser {
       // The slow path holds less of an incomplete element: let it take one the buffer limit would refuse.
       if (end - pos > this.limits.maxBufferedBytes) return SLOW;
       if (base + end === this.fastEnd) return NEED_MORE; // nothing new since it ran out of input here
-      if (end - pos < 1.5 * (this.fastEnd - this.fastStart)) return SLOW;
+      const from = this.fast!.canResume(this, this.fastStart) ? this.fastFrom : this.fastStart;
+      if (base + end - from < 1.5 * (this.fastEnd - from)) return SLOW;
     }
     const fast = this.fast!;
     let status: number;
     try {
-      status = fast.scan(this.buf, pos, end, this.limits, false);
+      status = fast.scan(this.buf, pos, end, this.limits, false, this, base);
       if (status === SCAN_NEED_MORE && fast.windowCut && fast.scanned === undefined && fast.consumed === pos) {
         // The window ended inside the first element: once more with all the room the limits give it.
-        status = fast.scan(this.buf, pos, end, this.limits, true);
+        status = fast.scan(this.buf, pos, end, this.limits, true, this, base);
       }
     } catch {
       return SLOW; // cannot happen with a correct module; the JavaScript parser is always right
@@ -1354,6 +1362,7 @@ export class StreamParser {
       this.tapeAt = 0;
       this.textAt = 0;
       this.tapeShift = fast.addressToIndex + base;
+      this.tapeThrough = base + fast.consumed;
     } else this.pos = fast.consumed;
     if (status === SCAN_NEED_MORE) {
       if (fast.windowCut) {
@@ -1362,6 +1371,7 @@ export class StreamParser {
         return scanned !== undefined || fast.consumed > pos ? CONTINUE : SLOW;
       }
       this.fastStart = base + fast.consumed;
+      this.fastFrom = fast.resumeAt < 0 ? this.fastStart : fast.resumeAt;
       this.fastEnd = base + end;
       if (scanned !== undefined) return CONTINUE;
       return end - fast.consumed > this.limits.maxBufferedBytes ? SLOW : NEED_MORE;
@@ -1395,7 +1405,7 @@ export class StreamParser {
       } else if (kind === R_START) {
         const name = tapeName(names, head >>> 8, s, tape[r + 1]!, tape[r + 2]!, tape[r + 3]!);
         const selfClosing = (head & (1 << 4)) !== 0;
-        this.tokenStart = tape[r + 4]! + shift;
+        this.tokenStart = start + tape[r + 4]!;
         r += recordSize;
         let n = 0;
         while (r < tape.length && (tape[r]! & 15) === R_ATTR) {
@@ -1415,7 +1425,12 @@ export class StreamParser {
       }
       if (step !== CONTINUE) {
         this.tapeAt = r;
-        if (r >= tape.length || typeof step === "object" && step.kind === "error") this.scanned = undefined;
+        if (typeof step === "object" && step.kind === "error") this.scanned = undefined;
+        else if (r >= tape.length) {
+          // Also past the whitespace the scanner skipped: the next scan begins where this one stopped.
+          this.scanned = undefined;
+          this.pos = this.tapeThrough - base;
+        }
         return step;
       }
     }

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { fastScanner } from "../src/fast-scan.js";
 import { type ParseEvent, StreamParser, type StreamParserOptions, serialize, type XmlElement } from "../src/index.js";
 import { writeVaried, xmlTree } from "./arbitraries.js";
-import { bytes, HDR, split, stream } from "./helpers.js";
+import { bytes, elements, HDR, parseWhole, split, stream } from "./helpers.js";
 
 /** Events per pushed chunk, errors in full, and where the parser stands at the end. */
 function trace(chunks: readonly Uint8Array[], options: StreamParserOptions = {}): unknown[] {
@@ -171,6 +171,54 @@ describe("the WebAssembly fast path", () => {
     expect(m!.firstElement()!.attr("d")).toBe("  ");
     expect(m!.firstElement()!.text()).toBe("]]>]]>\n");
     for (let cut = 1; cut < input.length; cut++) same(split(input, [cut]));
+  });
+
+  it("resumes an element the input cut where it was cut, in any chunking", () => {
+    const body =
+      "<m a='x&amp;y&#x1F600;\t\n\r\n\rz' b='&#10;&#13;&#9;&lt;&gt;' xml:lang='en'>" +
+      "a\r\nb\rc&#13;&#x1F600;\u00e9&amp;&lt;<n d='\r\r\n'>&#93;]&gt;\r</n>\r\n<o xmlns='urn:o'><p q='&apos;'/>\u65e5\u672c</o>&#x10FFFF;</m>";
+    const input = stream(body, "\n<after e='&amp;'>&lt;</after>");
+    for (let size = 2; size <= 48; size++) {
+      same(split(input, Array.from({ length: Math.floor(input.length / size) }, (_, k) => (k + 1) * size)));
+    }
+    // It does resume: the module keeps the element for the parser that scanned it, and only for it.
+    const scanner = fastScanner()!;
+    const nAt = HDR.length + bytes(body.slice(0, body.indexOf("<n "))).length;
+    const cut = nAt + 4;
+    const p = new StreamParser();
+    p.push(input.subarray(0, cut));
+    expect(p.next()?.kind).toBe("stream-open");
+    expect(p.next()).toBeUndefined();
+    expect(scanner.canResume(p, HDR.length)).toBe(true);
+    expect(scanner.resumeAt).toBe(nAt);
+    expect(scanner.canResume(new StreamParser(), HDR.length)).toBe(false);
+    p.push(input.subarray(cut));
+    const ev = p.next();
+    expect(ev?.kind === "element" && serialize(ev.element)).toEqual(serialize(elements(parseWhole(stream(body), { fastPath: false }))[0]!));
+  });
+
+  it("scans an element again from its start when another parser scanned in between, or the limits changed", () => {
+    const body = "<m a='&amp;1'><b>\u00e9&lt;</b><c d='2'>x&#x1F600;</c></m>";
+    const input = stream(body, "<n/>");
+    const want = elements(parseWhole(input, { fastPath: false })).map(serialize);
+    // Another parser's element at the same offset, with other bytes, cut in the same places.
+    const other = stream("<zz y='&lt;'><b>\u00e9\u00e9&lt;</b><c d='22'>xyz&#x1F600;</c></zz>");
+    for (let cut = HDR.length + 1; cut < input.length - 1; cut += 3) {
+      const a = new StreamParser();
+      const b = new StreamParser();
+      a.push(input.subarray(0, cut));
+      b.push(other.subarray(0, cut));
+      const got: string[] = [];
+      const drain = (p: StreamParser, into: string[]) => {
+        for (let ev = p.next(); ev !== undefined; ev = p.next()) if (ev.kind === "element") into.push(serialize(ev.element));
+      };
+      drain(a, got);
+      drain(b, []); // overwrites what the module kept for a
+      a.setLimits({ maxDepth: 10 });
+      a.push(input.subarray(cut));
+      drain(a, got);
+      expect(got).toEqual(want);
+    }
   });
 
   it("applies the limits as the JavaScript parser does", () => {

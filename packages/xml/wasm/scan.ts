@@ -8,12 +8,13 @@
 // and every error text, parses that element instead. Namespaces, duplicate attributes and the `xml`/
 // `xmlns` rules are checked by the JavaScript side on the tape, with the same code as the slow path.
 //
-// Memory: byte tables at 0, the open-element stack at 1024, the tape at TAPE, the input at INPUT.
+// Memory: byte tables at 0, the open-element stack at 1024, the tape at TAPE, the interned names, the input
+// at INPUT, the output region (elements' texts) wherever the caller puts it after the input.
 
 const T_TEXT: usize = 0; // class of a byte in character data
 const T_ATTR: usize = 256; // class of a byte in an attribute value
 const T_NAME: usize = 512; // bit 0: may start a name (ASCII, no colon); bit 1: may continue one
-const STACK: usize = 1024; // (start, end) byte offsets of the open elements' names
+const STACK: usize = 1024; // (start, end) of the open elements' names, byte offsets from the element's start
 const MAX_DEPTH: i32 = 64; // STACK holds this many; deeper elements bail
 const MAX_ATTRS: i32 = 64;
 
@@ -100,11 +101,11 @@ function intern(p: usize, n: usize): i32 {
 // normalised (XML 1.0 §2.11, §3.3.3): in the output region, or the input bytes themselves when nothing
 // needed replacing. The JavaScript side decodes it, and all UTF-16 offsets are indices into it.
 const R_STANZA: i32 = 5;
-const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, byte offset of '<']
+const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, '<' byte offset from the element's start]
 const R_ATTR: i32 = 2; // [2, name start, name end, colon or -1, value start, value end]
 const R_TEXT: i32 = 3; // [3, start, end]
 const R_END: i32 = 4; // end of the innermost open element
-// Offsets in records other than R_STANZA and R_START's last field are UTF-16 indices from the element's start.
+// The other offsets in R_START and R_ATTR, and those in R_TEXT, are UTF-16 indices into the element's text.
 
 // scan() results.
 const NEED_MORE: i32 = 0; // every byte is a valid prefix: wait for more input (`consumed` = its start)
@@ -114,6 +115,25 @@ const TAPE_FULL: i32 = 3; // call again from `consumed` after using the tape
 
 export let consumed: i32 = 0;
 export let tapeLength: i32 = 0;
+
+// Resuming an element the input cut (so that the bytes before its last token are not scanned again).
+// When scan() returns NEED_MORE inside an element, it keeps the state at the start of the token the input
+// cut — a tag, or a run of character data — and sets `resumable`; `resumeFrom` is that token's offset from
+// the element's start. A later scan(…, resume = 1) whose input begins with the same element (the same
+// bytes, and more) goes on from there instead of from the element's start. Its records and output so far
+// stay where the last scan left them and are moved to the start of the tape and the output region, so the
+// caller must pass the same output region and must not have let another scan run in between. All kept
+// offsets are relative to the element's start, as are the open names on STACK and R_START's tag offset.
+export let resumable: i32 = 0;
+export let resumeFrom: i32 = 0;
+let keptRecords: usize = 0; // the element's R_STANZA slot, then its records up to the token
+let keptRecordsLength: usize = 0;
+let keptOut: usize = 0; // the element's output so far (see flushTo), or keptOutLength = -1: none yet
+let keptOutLength: isize = -1;
+let keptBase: isize = 0; // `base` - the element's start
+let keptRunStart: isize = 0;
+let keptDepth: i32 = 0;
+let keptInText: bool = false;
 
 export function init(): void {
   for (let c = 0; c < 256; c++) {
@@ -326,9 +346,10 @@ function putChar(c: u32): i32 {
 /**
  * Scans top-level elements from `pos` up to `end` (offsets in memory), skipping whitespace between them,
  * and records each complete one on the tape. `stanzaLimit` is the byte limit of one element. Returns a
- * status; `consumed` is where scanning stopped (after the last recorded element or whitespace).
+ * status; `consumed` is where scanning stopped (after the last recorded element or whitespace). With
+ * `resume`, the input at `pos` is the element the last scan kept (see `resumable`).
  */
-export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32): i32 {
+export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32, resume: i32): i32 {
   const end = <usize>endAt;
   const depthLimit = min(maxDepth, MAX_DEPTH);
   const attrLimit = min(maxAttributes, MAX_ATTRS);
@@ -344,240 +365,288 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
   let p = <usize>pos;
   let t = TAPE;
   outTop = <usize>outAt;
+  let resuming = resume != 0 && resumable != 0;
+  resumable = 0;
   for (;;) {
-    while (p < end && isSpace(load<u8>(p))) p++;
-    consumed = <i32>p;
-    tapeLength = <i32>((t - TAPE) / recBytes);
-    if (p >= end) return NEED_MORE;
-    if (load<u8>(p) != 0x3c) return OTHER;
-    if (p + 1 >= end) return NEED_MORE;
-    if ((load<u8>(T_NAME + load<u8>(p + 1)) & 1) == 0) return OTHER;
-    const s0 = p;
-    const lim = min(end, s0 + <usize>stanzaLimit);
-    const stanzaRecord = t;
-    t += recBytes;
+    let s0 = p; // the element's start
+    let stanzaRecord = t;
     // UTF-16 index in the element's text = input byte offset - base.
-    let base: isize = <isize>s0;
-    out = 0;
+    let base: isize = <isize>p;
     let depth: i32 = 0;
+    let inText = false;
+    if (resuming) {
+      resuming = false;
+      memory.copy(TAPE, keptRecords, keptRecordsLength);
+      stanzaRecord = TAPE;
+      t = TAPE + keptRecordsLength;
+      out = 0;
+      if (keptOutLength >= 0) {
+        memory.copy(outTop, keptOut, <usize>keptOutLength);
+        out = outTop + <usize>keptOutLength;
+      }
+      runStart = <usize>(<isize>s0 + keptRunStart);
+      base = <isize>s0 + keptBase;
+      depth = keptDepth;
+      inText = keptInText;
+      p = s0 + <usize>resumeFrom;
+    } else {
+      while (p < end && isSpace(load<u8>(p))) p++;
+      consumed = <i32>p;
+      tapeLength = <i32>((t - TAPE) / recBytes);
+      if (p >= end) return NEED_MORE;
+      if (load<u8>(p) != 0x3c) return OTHER;
+      if (p + 1 >= end) return NEED_MORE;
+      if ((load<u8>(T_NAME + load<u8>(p + 1)) & 1) == 0) return OTHER;
+      s0 = p;
+      stanzaRecord = t;
+      t += recBytes;
+      base = <isize>p;
+      out = 0;
+    }
+    const lim = min(end, s0 + <usize>stanzaLimit);
+    // The start of the token being scanned: where to resume if the input cuts it.
+    let keepP = p;
+    let keepT = t;
+    let keepBase = base;
+    let keepOut = out;
+    let keepRunStart = runStart;
+    let keepDepth = depth;
+    let keepInText = inText;
     let r = 0; // 0 going on, 1 out of bytes, 2 bail
     for (;;) {
-      // At '<'.
-      if (t + 2 * recBytes > tapeEnd) {
-        r = 2;
-        break;
-      }
-      if (p + 1 >= lim) {
-        r = 1;
-        break;
-      }
-      if (load<u8>(p + 1) == 0x2f) {
-        const ns = p + 2;
-        const ne = scanName(ns, lim, nameLimit);
-        if (ne < 0) {
-          r = ne == NAME_MORE ? 1 : 2;
+      if (inText) inText = false;
+      else {
+        // At '<'.
+        keepP = p;
+        keepT = t;
+        keepBase = base;
+        keepOut = out;
+        keepRunStart = runStart;
+        keepDepth = depth;
+        keepInText = false;
+        if (t + 2 * recBytes > tapeEnd) {
+          r = 2;
           break;
         }
-        let q = <usize>ne;
-        while (q < lim && isSpace(load<u8>(q))) q++;
-        if (q >= lim) {
+        if (p + 1 >= lim) {
           r = 1;
           break;
         }
-        if (load<u8>(q) != 0x3e) {
-          r = 2;
-          break;
-        }
-        depth--;
-        const os = <usize>load<i32>(STACK + (<usize>depth << 3));
-        const oe = <usize>load<i32>(STACK + (<usize>depth << 3) + 4);
-        if (oe - os != <usize>ne - ns || memory.compare(os, ns, oe - os) != 0) {
-          r = 2;
-          break;
-        }
-        record(t, R_END, 0, 0, 0, 0, 0);
-        t += recBytes;
-        p = q + 1;
-        if (depth == 0) break;
-      } else {
-        const ns = p + 1;
-        const ne = scanName(ns, lim, nameLimit);
-        if (ne < 0) {
-          r = ne == NAME_MORE ? 1 : 2;
-          break;
-        }
-        if (depth >= depthLimit) {
-          r = 2;
-          break;
-        }
-        const startRecord = t;
-        record(t, R_START | (intern(ns, <usize>ne - ns) << 8), <i32>(<isize>ns - base), <i32>(ne - base), nameColon < 0 ? -1 : <i32>(<isize>nameColon - base), <i32>p, 0);
-        t += recBytes;
-        let q = <usize>ne;
-        let attributes = 0;
-        let selfClosing = false;
-        for (;;) {
-          if (q >= lim) {
-            r = 1;
+        if (load<u8>(p + 1) == 0x2f) {
+          const ns = p + 2;
+          const ne = scanName(ns, lim, nameLimit);
+          if (ne < 0) {
+            r = ne == NAME_MORE ? 1 : 2;
             break;
           }
-          let b = <u32>load<u8>(q);
-          if (b == 0x3e) {
-            q++;
-            break;
-          }
-          if (b == 0x2f) {
-            if (q + 1 >= lim) {
-              r = 1;
-              break;
-            }
-            if (load<u8>(q + 1) != 0x3e) {
-              r = 2;
-              break;
-            }
-            q += 2;
-            selfClosing = true;
-            break;
-          }
-          if (!isSpace(b)) {
-            r = 2;
-            break;
-          }
-          do q++;
-          while (q < lim && isSpace(load<u8>(q)));
-          if (q >= lim) {
-            r = 1;
-            break;
-          }
-          b = load<u8>(q);
-          if (b == 0x3e || b == 0x2f) continue;
-          const as = q;
-          const ae = scanName(as, lim, nameLimit);
-          if (ae < 0) {
-            r = ae == NAME_MORE ? 1 : 2;
-            break;
-          }
-          // UTF-16 offsets now: the value may hold multi-byte characters that move `base`.
-          const nameStartU = <i32>(<isize>as - base);
-          const nameEndU = <i32>(ae - base);
-          const colonU = nameColon < 0 ? -1 : <i32>(<isize>nameColon - base);
-          q = <usize>ae;
+          let q = <usize>ne;
           while (q < lim && isSpace(load<u8>(q))) q++;
           if (q >= lim) {
             r = 1;
             break;
           }
-          if (load<u8>(q) != 0x3d) {
+          if (load<u8>(q) != 0x3e) {
             r = 2;
             break;
           }
-          q++;
-          while (q < lim && isSpace(load<u8>(q))) q++;
-          if (q >= lim) {
-            r = 1;
-            break;
-          }
-          const quote = <u32>load<u8>(q);
-          if (quote != 0x27 && quote != 0x22) {
+          depth--;
+          const os = <usize>load<i32>(STACK + (<usize>depth << 3));
+          const oe = <usize>load<i32>(STACK + (<usize>depth << 3) + 4);
+          if (oe - os != <usize>ne - ns || memory.compare(s0 + os, ns, oe - os) != 0) {
             r = 2;
             break;
           }
-          q++;
-          const valueStart = <i32>(<isize>q - base);
+          record(t, R_END, 0, 0, 0, 0, 0);
+          t += recBytes;
+          p = q + 1;
+          if (depth == 0) break;
+        } else {
+          const ns = p + 1;
+          const ne = scanName(ns, lim, nameLimit);
+          if (ne < 0) {
+            r = ne == NAME_MORE ? 1 : 2;
+            break;
+          }
+          if (depth >= depthLimit) {
+            r = 2;
+            break;
+          }
+          const startRecord = t;
+          record(t, R_START | (intern(ns, <usize>ne - ns) << 8), <i32>(<isize>ns - base), <i32>(ne - base), nameColon < 0 ? -1 : <i32>(<isize>nameColon - base), <i32>(p - s0), 0);
+          t += recBytes;
+          let q = <usize>ne;
+          let attributes = 0;
+          let selfClosing = false;
           for (;;) {
-            while (q + 16 <= lim) {
-              const v = v128.load(q);
-              const m = v128.or(v128.or(i8x16.lt_s(v, SP), i8x16.eq(v, LT)), v128.or(i8x16.eq(v, AMP), v128.or(i8x16.eq(v, APOS), i8x16.eq(v, QUOT))));
-              const bits = i8x16.bitmask(m);
-              if (bits != 0) {
-                q += <usize>ctz(bits);
-                break;
-              }
-              q += 16;
-            }
             if (q >= lim) {
               r = 1;
               break;
             }
-            const v = <u32>load<u8>(q);
-            const k = load<u8>(T_ATTR + v);
-            if (k == 0) {
+            let b = <u32>load<u8>(q);
+            if (b == 0x3e) {
               q++;
-              continue;
+              break;
             }
-            if (k == 3) {
-              if (v == quote) break;
-              q++;
-              continue;
-            }
-            if (k == 7) {
-              const n = utf8(q, lim);
-              if (n <= 0) {
-                r = n < 0 ? 1 : 2;
+            if (b == 0x2f) {
+              if (q + 1 >= lim) {
+                r = 1;
                 break;
               }
-              base += n == 4 ? 2 : n - 1;
-              q += <usize>n;
-              continue;
-            }
-            if (k == 2) {
-              const n = reference(q, lim);
-              if (n <= 0) {
-                r = n < 0 ? 1 : 2;
+              if (load<u8>(q + 1) != 0x3e) {
+                r = 2;
                 break;
               }
-              flushTo(s0, q);
-              base += <isize>(n - putChar(refChar));
-              q += <usize>n;
-              runStart = q;
-              continue;
+              q += 2;
+              selfClosing = true;
+              break;
             }
-            if (k == 5) {
-              // TAB, LF and CR become a space, CR LF one space (line ends are normalised first).
-              if (v == 0x0d) {
-                if (q + 1 >= lim) {
-                  r = 1;
+            if (!isSpace(b)) {
+              r = 2;
+              break;
+            }
+            do q++;
+            while (q < lim && isSpace(load<u8>(q)));
+            if (q >= lim) {
+              r = 1;
+              break;
+            }
+            b = load<u8>(q);
+            if (b == 0x3e || b == 0x2f) continue;
+            const as = q;
+            const ae = scanName(as, lim, nameLimit);
+            if (ae < 0) {
+              r = ae == NAME_MORE ? 1 : 2;
+              break;
+            }
+            // UTF-16 offsets now: the value may hold multi-byte characters that move `base`.
+            const nameStartU = <i32>(<isize>as - base);
+            const nameEndU = <i32>(ae - base);
+            const colonU = nameColon < 0 ? -1 : <i32>(<isize>nameColon - base);
+            q = <usize>ae;
+            while (q < lim && isSpace(load<u8>(q))) q++;
+            if (q >= lim) {
+              r = 1;
+              break;
+            }
+            if (load<u8>(q) != 0x3d) {
+              r = 2;
+              break;
+            }
+            q++;
+            while (q < lim && isSpace(load<u8>(q))) q++;
+            if (q >= lim) {
+              r = 1;
+              break;
+            }
+            const quote = <u32>load<u8>(q);
+            if (quote != 0x27 && quote != 0x22) {
+              r = 2;
+              break;
+            }
+            q++;
+            const valueStart = <i32>(<isize>q - base);
+            for (;;) {
+              while (q + 16 <= lim) {
+                const v = v128.load(q);
+                const m = v128.or(v128.or(i8x16.lt_s(v, SP), i8x16.eq(v, LT)), v128.or(i8x16.eq(v, AMP), v128.or(i8x16.eq(v, APOS), i8x16.eq(v, QUOT))));
+                const bits = i8x16.bitmask(m);
+                if (bits != 0) {
+                  q += <usize>ctz(bits);
+                  break;
+                }
+                q += 16;
+              }
+              if (q >= lim) {
+                r = 1;
+                break;
+              }
+              const v = <u32>load<u8>(q);
+              const k = load<u8>(T_ATTR + v);
+              if (k == 0) {
+                q++;
+                continue;
+              }
+              if (k == 3) {
+                if (v == quote) break;
+                q++;
+                continue;
+              }
+              if (k == 7) {
+                const n = utf8(q, lim);
+                if (n <= 0) {
+                  r = n < 0 ? 1 : 2;
+                  break;
+                }
+                base += n == 4 ? 2 : n - 1;
+                q += <usize>n;
+                continue;
+              }
+              if (k == 2) {
+                const n = reference(q, lim);
+                if (n <= 0) {
+                  r = n < 0 ? 1 : 2;
                   break;
                 }
                 flushTo(s0, q);
-                if (load<u8>(q + 1) == 0x0a) base += 1;
-                else putChar(0x20);
-              } else {
-                flushTo(s0, q);
-                putChar(0x20);
+                base += <isize>(n - putChar(refChar));
+                q += <usize>n;
+                runStart = q;
+                continue;
               }
-              q++;
-              runStart = q;
-              continue;
+              if (k == 5) {
+                // TAB, LF and CR become a space, CR LF one space (line ends are normalised first).
+                if (v == 0x0d) {
+                  if (q + 1 >= lim) {
+                    r = 1;
+                    break;
+                  }
+                  flushTo(s0, q);
+                  if (load<u8>(q + 1) == 0x0a) base += 1;
+                  else putChar(0x20);
+                } else {
+                  flushTo(s0, q);
+                  putChar(0x20);
+                }
+                q++;
+                runStart = q;
+                continue;
+              }
+              r = 2;
+              break;
             }
-            r = 2;
-            break;
+            if (r != 0) break;
+            if (++attributes > attrLimit) {
+              r = 2;
+              break;
+            }
+            record(t, R_ATTR | (intern(as, <usize>ae - as) << 8), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
+            t += recBytes;
+            if (t + 2 * recBytes > tapeEnd) {
+              r = 2;
+              break;
+            }
+            q++;
           }
           if (r != 0) break;
-          if (++attributes > attrLimit) {
-            r = 2;
-            break;
+          p = q;
+          if (selfClosing) {
+            store<i32>(startRecord, load<i32>(startRecord) | (1 << 4));
+            if (depth == 0) break;
+          } else {
+            store<i32>(STACK + (<usize>depth << 3), <i32>(ns - s0));
+            store<i32>(STACK + (<usize>depth << 3) + 4, <i32>(<usize>ne - s0));
+            depth++;
           }
-          record(t, R_ATTR | (intern(as, <usize>ae - as) << 8), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
-          t += recBytes;
-          if (t + 2 * recBytes > tapeEnd) {
-            r = 2;
-            break;
-          }
-          q++;
-        }
-        if (r != 0) break;
-        p = q;
-        if (selfClosing) {
-          store<i32>(startRecord, load<i32>(startRecord) | (1 << 4));
-          if (depth == 0) break;
-        } else {
-          store<i32>(STACK + (<usize>depth << 3), <i32>ns);
-          store<i32>(STACK + (<usize>depth << 3) + 4, <i32>ne);
-          depth++;
         }
       }
       // Character data up to the next '<'.
+      keepP = p;
+      keepT = t;
+      keepBase = base;
+      keepOut = out;
+      keepRunStart = runStart;
+      keepDepth = depth;
+      keepInText = true;
       const textStart = p;
       const textStartU = <i32>(<isize>p - base);
       for (;;) {
@@ -669,7 +738,19 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
     }
     consumed = <i32>s0;
     tapeLength = <i32>((stanzaRecord - TAPE) / recBytes);
-    if (r == 1 && lim == end) return NEED_MORE;
+    if (r == 1 && lim == end) {
+      resumable = 1;
+      resumeFrom = <i32>(keepP - s0);
+      keptRecords = stanzaRecord;
+      keptRecordsLength = keepT - stanzaRecord;
+      keptOut = outTop;
+      keptOutLength = keepOut == 0 ? -1 : <isize>(keepOut - outTop);
+      keptBase = keepBase - <isize>s0;
+      keptRunStart = <isize>keepRunStart - <isize>s0;
+      keptDepth = keepDepth;
+      keptInText = keepInText;
+      return NEED_MORE;
+    }
     return tapeLength > 0 && r == 2 && t + 2 * recBytes > tapeEnd ? TAPE_FULL : BAIL;
   }
 }
