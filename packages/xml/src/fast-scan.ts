@@ -8,15 +8,16 @@ import { FAST_SCAN_MODULE } from "./fast-scan-module.js";
 
 /**
  * Tape record kinds (low 4 bits of a record's first field), as written by wasm/scan.ts. Bit 4 of an
- * R_START marks a self-closing tag; bits 8 and up of R_START and R_ATTR are the id of the name (0: not
- * interned). Offsets in R_START (but its last, the tag's byte offset from the element's start), R_ATTR and
- * R_TEXT are UTF-16 indices into the element's text.
+ * R_START marks a self-closing tag, of an R_ATTR or R_TEXT a value in the mixed pool ({@link R_MIXED});
+ * bits 8 and up of R_START and R_ATTR are the id of the name (0: not interned, then it is in the ASCII
+ * pool). Value offsets are UTF-16 indices into their pool's string, from the element's base there.
  */
 export const R_START = 1;
 export const R_ATTR = 2;
 export const R_TEXT = 3;
 export const R_END = 4;
-// 5 (R_STANZA) opens each element's records: [5, byte start, byte end, …] (see wasm/scan.ts).
+export const R_MIXED = 1 << 4;
+// 5 (R_STANZA) opens each element's records: [5, byte start, byte end, ASCII base, mixed base].
 /** Scan results the parser tells apart (1, bail, and 2, not an element, both mean: parse in JavaScript). */
 export const SCAN_NEED_MORE = 0;
 export const SCAN_TAPE_FULL = 3;
@@ -32,13 +33,17 @@ interface Global {
 interface ScanExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   readonly init: () => void;
-  readonly scan: (pos: number, end: number, outAt: number, maxDepth: number, maxAttributes: number, maxName: number, stanzaLimit: number, resume: number) => number;
+  readonly scan: (pos: number, end: number, asciiAt: number, mixedAt: number, maxDepth: number, maxAttributes: number, maxName: number, stanzaLimit: number, resume: number) => number;
   readonly consumed: Global;
   readonly tapeLength: Global;
   readonly TAPE: Global;
   readonly INPUT: Global;
   readonly REC_INTS: Global;
   readonly namesFull: Global;
+  readonly nameCount: Global;
+  readonly NAMES: Global;
+  readonly asciiEnd: Global;
+  readonly mixedEnd: Global;
   readonly resumable: Global;
   readonly resumeFrom: Global;
   readonly resetNames: () => void;
@@ -60,16 +65,17 @@ export interface Scanned {
   /** The records (R_STANZA, then the element's records, for each element). */
   readonly tape: Int32Array;
   /**
-   * The text of each element, in order: its characters with references replaced and line ends and
-   * attribute whitespace normalised, which the tape's UTF-16 offsets index into.
+   * The values (attribute values, character data) that are all ASCII, and the others: the pools, with
+   * references replaced and line ends and attribute whitespace normalised, and names that are not interned.
+   * Kept small (wasm/scan.ts POOL_BATCH): a value sliced from a pool may keep the pool's string alive.
    */
-  readonly texts: readonly string[];
+  readonly ascii: string;
+  readonly mixed: string;
   /**
-   * The names of the ids on the tape, filled in by whoever meets an id first. The module's id space is
-   * shared by all parsers; when it fills up the module starts a new one with a new array, so a tape taken
-   * earlier keeps the array its ids belong to.
+   * The names of the ids on the tape. The module's id space is shared by all parsers; when it fills up
+   * the module starts a new one with a new array, so a tape taken earlier keeps the array its ids belong to.
    */
-  readonly names: Array<TapeName | undefined>;
+  readonly names: readonly TapeName[];
 }
 
 /** Limits the scanner applies (a subset of XmlLimits, passed per call so each parser keeps its own). */
@@ -105,8 +111,8 @@ export class FastScanner {
   addressToIndex = 0;
   /** Whether the last scan saw only a window of the bytes it was given. */
   windowCut = false;
-  /** The names of the current id space (see {@link Scanned.names}). */
-  names: Array<TapeName | undefined> = [];
+  /** The names of the current id space (see {@link Scanned.names}), made as the module gives out ids. */
+  names: TapeName[] = [EMPTY_NAME];
   /**
    * After a scan that ran out of input inside an element it can resume: the absolute offset of the token
    * the input cut, from which the next scan of that element will go on (see {@link canResume}).
@@ -128,12 +134,12 @@ export class FastScanner {
     return this.recordInts;
   }
 
-  /** Room for `inputBytes` of input and as many of output (elements' texts), each padded. */
+  /** Room for `inputBytes` of input and as many in each pool, each padded. */
   private reserve(inputBytes: number): void {
     if (inputBytes <= this.capacity) return;
     this.capacity = inputBytes;
     const memory = this.x.memory;
-    const need = this.inputAt + 2 * (inputBytes + 16);
+    const need = this.inputAt + 3 * (inputBytes + 16) + 16;
     if (memory.buffer.byteLength < need) {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
       this.bytes = new Uint8Array(memory.buffer);
@@ -170,22 +176,23 @@ export class FastScanner {
     const input = this.inputAt;
     this.bytes.set(buf.subarray(from, from + window), input);
     const x = this.x;
-    const outAt = input + this.capacity + 16;
-    const status = x.scan(input, input + window, outAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume);
+    const asciiAt = input + this.capacity + 16;
+    const mixedAt = asciiAt + this.capacity + 16;
+    const status = x.scan(input, input + window, asciiAt, mixedAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume);
     this.addressToIndex = from - input;
     this.consumed = x.consumed.value + this.addressToIndex;
     const length = x.tapeLength.value * this.recordInts;
     this.scanned = undefined;
+    const names = this.names;
+    for (let id = names.length; id <= x.nameCount.value; id++) names.push(this.makeName(id));
     if (length > 0) {
       const tape = new Int32Array(x.memory.buffer, this.tapeAt, length).slice();
-      // The texts now: the next scan, by any parser, overwrites them.
-      const texts: string[] = [];
-      for (let r = 0; r < length; r += this.recordInts) {
-        if ((tape[r]! & 15) !== R_STANZA) continue;
-        const bytes = this.bytes.subarray(tape[r + 4]!, tape[r + 5]!);
-        texts.push(tape[r + 3] === bytes.length ? UTF8_DECODER.decode(bytes) : MIXED.decode(bytes, STREAMING));
-      }
-      this.scanned = { tape, texts, names: this.names };
+      // The pools now: the next scan, by any parser, overwrites them.
+      const asciiEnd = x.asciiEnd.value;
+      const mixedEnd = x.mixedEnd.value;
+      const ascii = asciiEnd > asciiAt ? UTF8_DECODER.decode(this.bytes.subarray(asciiAt, asciiEnd)) : "";
+      const mixed = mixedEnd > mixedAt ? MIXED.decode(this.bytes.subarray(mixedAt, mixedEnd), STREAMING) : "";
+      this.scanned = { tape, ascii, mixed, names };
     }
     this.windowCut = from + window < to;
     this.resumeAt = -1;
@@ -198,17 +205,32 @@ export class FastScanner {
     if (x.namesFull.value !== 0) {
       // The kept records hold ids of the old space.
       x.resetNames();
-      this.names = [];
+      this.names = [EMPTY_NAME];
       this.keptFor = null;
     }
     return status;
   }
+
+  /** The name of id `id`, from the module's table (names there are ASCII). */
+  private makeName(id: number): TapeName {
+    const entry = this.x.NAMES.value + 8 * id;
+    const bytes = this.bytes;
+    const at = bytes[entry]! | (bytes[entry + 1]! << 8) | (bytes[entry + 2]! << 16) | (bytes[entry + 3]! << 24);
+    const length = bytes[entry + 4]! | (bytes[entry + 5]! << 8);
+    return splitName(String.fromCharCode(...bytes.subarray(at, at + length)));
+  }
 }
 
-const R_STANZA = 5;
-// Elements that are not all ASCII are decoded with `stream: true`: the bytes are validated whole elements,
-// so no sequence is ever left pending, and in Node it selects the ICU converter, about 25% faster on
-// mixed-script text than the one-shot path (which in turn decodes ASCII several times faster than ICU).
+/** A qualified name split at its colon (names on the tape have at most one, neither first nor last). */
+export function splitName(qname: string): TapeName {
+  const colon = qname.indexOf(":");
+  return colon < 0 ? { qname, prefix: "", local: qname } : { qname, prefix: qname.slice(0, colon), local: qname.slice(colon + 1) };
+}
+
+const EMPTY_NAME: TapeName = { qname: "", prefix: "", local: "" }; // id 0 (names not interned)
+// The mixed pool is decoded with `stream: true`: it holds whole validated values, so no sequence is ever
+// left pending, and in Node it selects the ICU converter, about 25% faster on mixed-script text than the
+// one-shot path (which in turn decodes ASCII several times faster than ICU).
 const MIXED = new TextDecoder("utf-8", { ignoreBOM: true });
 const STREAMING = { stream: true };
 let scanner: FastScanner | null | undefined;

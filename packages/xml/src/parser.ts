@@ -27,12 +27,13 @@ import {
   type FastScanner,
   fastScanner,
   R_ATTR,
+  R_MIXED,
   R_START,
   R_TEXT,
   SCAN_NEED_MORE,
   SCAN_TAPE_FULL,
   type Scanned,
-  type TapeName,
+  splitName,
 } from "./fast-scan.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
 import { NS_XML, NS_XMLNS } from "./namespaces.js";
@@ -221,12 +222,10 @@ export class StreamParser {
   private detached = false;
 
   // Fast path (see fast-scan.ts). `scanned` holds scanned top-level elements not yet reported; `tapeAt`
-  // is the next record and `textAt` the next element's text; `tapeShift` turns a byte address on the
-  // tape into an absolute offset.
+  // is the next record; `tapeShift` turns a byte address on the tape into an absolute offset.
   private readonly fast: FastScanner | null;
   private scanned: Scanned | undefined;
   private tapeAt = 0;
-  private textAt = 0;
   private tapeShift = 0;
   private tapeThrough = 0; // absolute offset where the scan stopped: after the tape's elements and whitespace
   // Where the fast path last ran out of input (absolute offsets of the element's start, of where a new
@@ -1360,7 +1359,6 @@ export class StreamParser {
     if (scanned !== undefined) {
       this.scanned = scanned;
       this.tapeAt = 0;
-      this.textAt = 0;
       this.tapeShift = fast.addressToIndex + base;
       this.tapeThrough = base + fast.consumed;
     } else this.pos = fast.consumed;
@@ -1382,16 +1380,17 @@ export class StreamParser {
 
   /** Builds the next element on the tape, with the slow path's own namespace and tree code. */
   private replay(): Step {
-    const { tape, texts, names } = this.scanned!;
+    const { tape, ascii, mixed, names } = this.scanned!;
     const shift = this.tapeShift;
     const base = this.base;
     const recordSize = this.fast!.recordSize;
     let r = this.tapeAt;
-    // An R_STANZA record: the element's byte range.
+    // An R_STANZA record: the element's byte range and where its values begin in the pools.
     const start = tape[r + 1]! + shift;
     const end = tape[r + 2]! + shift;
+    const asciiBase = tape[r + 3]!;
+    const mixedBase = tape[r + 4]!;
     const after = end - base;
-    const s = texts[this.textAt++]!;
     this.windowStart = start;
     const raw = RAW_ATTRS;
     r += recordSize;
@@ -1400,20 +1399,22 @@ export class StreamParser {
       const kind = head & 15;
       let step: Step = CONTINUE;
       if (kind === R_TEXT) {
-        this.text += s.slice(tape[r + 1], tape[r + 2]);
+        this.text += (head & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!) : mixed.slice(mixedBase + tape[r + 1]!, mixedBase + tape[r + 2]!);
         r += recordSize;
       } else if (kind === R_START) {
-        const name = tapeName(names, head >>> 8, s, tape[r + 1]!, tape[r + 2]!, tape[r + 3]!);
+        const id = head >>> 8;
+        const name = id !== 0 ? names[id]! : splitName(ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!));
         const selfClosing = (head & (1 << 4)) !== 0;
         this.tokenStart = start + tape[r + 4]!;
         r += recordSize;
         let n = 0;
         while (r < tape.length && (tape[r]! & 15) === R_ATTR) {
           const h = tape[r]!;
-          const attr = tapeName(names, h >>> 8, s, tape[r + 1]!, tape[r + 2]!, tape[r + 3]!);
+          const attrId = h >>> 8;
+          const attr = attrId !== 0 ? names[attrId]! : splitName(ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!));
           raw[n] = attr.prefix;
           raw[n + 1] = attr.local;
-          raw[n + 2] = s.slice(tape[r + 4], tape[r + 5]);
+          raw[n + 2] = (h & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 4]!, asciiBase + tape[r + 5]!) : mixed.slice(mixedBase + tape[r + 4]!, mixedBase + tape[r + 5]!);
           n += 3;
           r += recordSize;
         }
@@ -1435,24 +1436,6 @@ export class StreamParser {
       }
     }
   }
-}
-
-/**
- * The name of a tape record, made once per id. Names on the tape are ASCII; the string is built from
- * char codes so that it is a one-byte string even when the element's text is not (a slice would not be).
- */
-function tapeName(names: Array<TapeName | undefined>, id: number, s: string, start: number, end: number, colon: number): TapeName {
-  let name = id === 0 ? undefined : names[id];
-  if (name === undefined) {
-    const codes: number[] = [];
-    for (let i = start; i < end; i++) codes.push(s.charCodeAt(i));
-    const qname = String.fromCharCode(...codes);
-    const prefix = colon < 0 ? "" : qname.slice(0, colon - start);
-    const local = colon < 0 ? qname : qname.slice(colon - start + 1);
-    name = { qname, prefix, local };
-    if (id !== 0) names[id] = name;
-  }
-  return name;
 }
 
 /**

@@ -39,7 +39,6 @@ const NAME_BYTES: usize = NAME_ENTRIES + <usize>(MAX_NAMES + 1) * 8;
 /** Input bytes are copied here by the caller. */
 export const INPUT: usize = NAME_BYTES + MAX_NAME_BYTES;
 
-let nameCount: i32 = 0;
 let nameBytesUsed: usize = 0;
 export let namesFull: i32 = 0;
 
@@ -95,43 +94,60 @@ function intern(p: usize, n: usize): i32 {
   return id;
 }
 
-// Record kinds (low 4 bits of the first field; bits 4–7 are flags, bits 8 and up a name's id).
-// [5, byte start, byte end, UTF-16 length, text start, text end]: precedes one top-level element's records.
-// The text is the element's bytes with references replaced and line ends and attribute whitespace
-// normalised (XML 1.0 §2.11, §3.3.3): in the output region, or the input bytes themselves when nothing
-// needed replacing. The JavaScript side decodes it, and all UTF-16 offsets are indices into it.
-const R_STANZA: i32 = 5;
+// Record kinds (low 4 bits of the first field; bit 4 a flag, bits 8 and up a name's id, 0: not interned).
+//
+// Values — attribute values and runs of character data — are written to two pools with references
+// replaced and line ends and attribute whitespace normalised (XML 1.0 §2.11, §3.3.3): the ASCII pool
+// takes the values that are all ASCII, the mixed pool the others, so that the JavaScript side decodes
+// each pool with one call per scan and the decoder that suits it, and ASCII values become one-byte
+// strings. Markup is never decoded: names are interned (the JavaScript side reads new ones from
+// NAME_ENTRIES), and a name that is not goes to the ASCII pool. A value's offsets are UTF-16 indices into
+// its pool's string, relative to where its element's values begin there (R_STANZA), so that an element
+// keeps its offsets when resuming moves it.
+const R_STANZA: i32 = 5; // [5, byte start, byte end, ASCII pool base, mixed pool base (UTF-16), 0]: opens an element's records
 const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, '<' byte offset from the element's start]
-const R_ATTR: i32 = 2; // [2, name start, name end, colon or -1, value start, value end]
-const R_TEXT: i32 = 3; // [3, start, end]
+const R_ATTR: i32 = 2; // [2 | mixed << 4, name start, name end, colon or -1, value start, value end]
+const R_TEXT: i32 = 3; // [3 | mixed << 4, start, end]
 const R_END: i32 = 4; // end of the innermost open element
-// The other offsets in R_START and R_ATTR, and those in R_TEXT, are UTF-16 indices into the element's text.
+const MIXED: i32 = 1 << 4;
+// A name's start and end (in the ASCII pool) and colon (from its start) are given only when its id is 0.
 
 // scan() results.
 const NEED_MORE: i32 = 0; // every byte is a valid prefix: wait for more input (`consumed` = its start)
 const BAIL: i32 = 1; // the element at `consumed` is for the JavaScript parser
 const OTHER: i32 = 2; // `consumed` is not the start of an element (end tag, markup declaration, text)
-const TAPE_FULL: i32 = 3; // call again from `consumed` after using the tape
+const TAPE_FULL: i32 = 3; // call again from `consumed` after using the tape (or the pools)
+
+// The pools hold at most this much before a scan stops after an element (TAPE_FULL): a value the caller
+// keeps may keep its pool's string alive, which should be small.
+const POOL_BATCH: usize = 16384;
 
 export let consumed: i32 = 0;
 export let tapeLength: i32 = 0;
+/** The pools' ends after the last recorded element (addresses). */
+export let asciiEnd: i32 = 0;
+export let mixedEnd: i32 = 0;
+/** Ids given out so far in the current id space (their names are at NAME_ENTRIES). */
+export let nameCount: i32 = 0;
+export const NAMES: usize = NAME_ENTRIES;
 
 // Resuming an element the input cut (so that the bytes before its last token are not scanned again).
 // When scan() returns NEED_MORE inside an element, it keeps the state at the start of the token the input
 // cut — a tag, or a run of character data — and sets `resumable`; `resumeFrom` is that token's offset from
 // the element's start. A later scan(…, resume = 1) whose input begins with the same element (the same
-// bytes, and more) goes on from there instead of from the element's start. Its records and output so far
-// stay where the last scan left them and are moved to the start of the tape and the output region, so the
-// caller must pass the same output region and must not have let another scan run in between. All kept
-// offsets are relative to the element's start, as are the open names on STACK and R_START's tag offset.
+// bytes, and more) goes on from there instead of from the element's start. Its records and values so far
+// stay where the last scan left them and are moved to the start of the tape and the pools, so the caller
+// must pass the same pools and must not have let another scan run in between. Kept offsets are relative
+// to the element's start, as are the open names on STACK and R_START's tag offset.
 export let resumable: i32 = 0;
 export let resumeFrom: i32 = 0;
 let keptRecords: usize = 0; // the element's R_STANZA slot, then its records up to the token
 let keptRecordsLength: usize = 0;
-let keptOut: usize = 0; // the element's output so far (see flushTo), or keptOutLength = -1: none yet
-let keptOutLength: isize = -1;
-let keptBase: isize = 0; // `base` - the element's start
-let keptRunStart: isize = 0;
+let keptAscii: usize = 0; // the element's values so far in the pools
+let keptAsciiLength: usize = 0;
+let keptMixed: usize = 0;
+let keptMixedLength: usize = 0;
+let keptMixedUnits: i32 = 0;
 let keptDepth: i32 = 0;
 let keptInText: bool = false;
 
@@ -297,65 +313,162 @@ function scanName(p: usize, end: usize, maxLen: usize): isize {
   store<i32>(t, e, 20);
 }
 
-// The element's text (see R_STANZA) is written only from its first replacement on: `out` is the write
-// pointer into the output region (0 while the element needs no output of its own), `runStart` the first
-// input byte not yet copied, `outTop` where the next element's output may begin.
-let out: usize = 0;
-let runStart: usize = 0;
-let outTop: usize = 0;
+// Pool write pointers and the UTF-16 length of the mixed pool's content.
+let aOut: usize = 0;
+let mOut: usize = 0;
+let mUnits: i32 = 0;
+// Where the value emit() wrote, relative to its element's pool bases, and whether to the mixed pool.
+let vStart: i32 = 0;
+let vEnd: i32 = 0;
+let vMixed: i32 = 0;
 
-// Copies the element's input bytes up to q to the output, starting the output if it is the first time.
-@inline function flushTo(s0: usize, q: usize): void {
-  if (out == 0) {
-    out = outTop;
-    runStart = s0;
-  }
-  const n = q - runStart;
-  memory.copy(out, runStart, n);
-  out += n;
-}
-
-// Writes code point c as UTF-8 at `out`; returns its length in UTF-16 units.
-function putChar(c: u32): i32 {
+// Writes code point c as UTF-8 at `at`; returns the end.
+function putChar(at: usize, c: u32): usize {
   if (c < 0x80) {
-    store<u8>(out, <u8>c);
-    out += 1;
-    return 1;
+    store<u8>(at, <u8>c);
+    return at + 1;
   }
   if (c < 0x800) {
-    store<u8>(out, <u8>(0xc0 | (c >> 6)));
-    store<u8>(out, <u8>(0x80 | (c & 0x3f)), 1);
-    out += 2;
-    return 1;
+    store<u8>(at, <u8>(0xc0 | (c >> 6)));
+    store<u8>(at, <u8>(0x80 | (c & 0x3f)), 1);
+    return at + 2;
   }
   if (c < 0x10000) {
-    store<u8>(out, <u8>(0xe0 | (c >> 12)));
-    store<u8>(out, <u8>(0x80 | ((c >> 6) & 0x3f)), 1);
-    store<u8>(out, <u8>(0x80 | (c & 0x3f)), 2);
-    out += 3;
-    return 1;
+    store<u8>(at, <u8>(0xe0 | (c >> 12)));
+    store<u8>(at, <u8>(0x80 | ((c >> 6) & 0x3f)), 1);
+    store<u8>(at, <u8>(0x80 | (c & 0x3f)), 2);
+    return at + 3;
   }
-  store<u8>(out, <u8>(0xf0 | (c >> 18)));
-  store<u8>(out, <u8>(0x80 | ((c >> 12) & 0x3f)), 1);
-  store<u8>(out, <u8>(0x80 | ((c >> 6) & 0x3f)), 2);
-  store<u8>(out, <u8>(0x80 | (c & 0x3f)), 3);
-  out += 4;
-  return 2;
+  store<u8>(at, <u8>(0xf0 | (c >> 18)));
+  store<u8>(at, <u8>(0x80 | ((c >> 12) & 0x3f)), 1);
+  store<u8>(at, <u8>(0x80 | ((c >> 6) & 0x3f)), 2);
+  store<u8>(at, <u8>(0x80 | (c & 0x3f)), 3);
+  return at + 4;
+}
+
+// Copies the value at [s, e) to `at` with references replaced, CR LF and CR made LF, and in an attribute
+// value TAB, LF and CR (or CR LF) made a space; returns the end. The value has been scanned whole, so
+// every reference in it is complete and valid.
+function transform(at: usize, s: usize, e: usize, attr: bool): usize {
+  const AMP = i8x16.splat(0x26);
+  const CR = i8x16.splat(0x0d);
+  const TAB = i8x16.splat(attr ? 0x09 : 0x0d);
+  const LF = i8x16.splat(attr ? 0x0a : 0x0d);
+  let q = s;
+  while (q < e) {
+    // Runs of other bytes sixteen at a time (stored whole: what lies beyond the run is overwritten).
+    while (q + 16 <= e) {
+      const v = v128.load(q);
+      v128.store(at, v);
+      const bits = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, AMP), i8x16.eq(v, CR)), v128.or(i8x16.eq(v, TAB), i8x16.eq(v, LF))));
+      if (bits != 0) {
+        const k = <usize>ctz(bits);
+        q += k;
+        at += k;
+        break;
+      }
+      q += 16;
+      at += 16;
+    }
+    if (q >= e) break;
+    const c = <u32>load<u8>(q);
+    if (c == 0x26) {
+      const n = reference(q, e);
+      at = putChar(at, refChar);
+      q += <usize>n;
+      continue;
+    }
+    if (c == 0x0d) {
+      if (q + 1 < e && load<u8>(q + 1) == 0x0a) q++;
+      store<u8>(at, attr ? 0x20 : 0x0a);
+    } else if (attr && (c == 0x09 || c == 0x0a)) store<u8>(at, 0x20);
+    else store<u8>(at, <u8>c);
+    at++;
+    q++;
+  }
+  return at;
+}
+
+// Copies n bytes from the input to a pool. Short runs go sixteen at a time (a call to memory.copy costs
+// more than the copying): that may read and write up to 15 bytes beyond both, which the caller's padding
+// allows, and what it writes beyond the run is overwritten or never read.
+@inline function copyOut(dst: usize, src: usize, n: usize): void {
+  if (n <= 64) {
+    for (let k: usize = 0; k < n; k += 16) v128.store(dst + k, v128.load(src + k));
+  } else memory.copy(dst, src, n);
+}
+
+// UTF-16 length of the valid UTF-8 at [s, e): one unit per lead byte, two for a four-byte sequence.
+function units(s: usize, e: usize): i32 {
+  let n: i32 = 0;
+  for (let q = s; q < e; q++) {
+    const b = <u32>load<u8>(q);
+    n += <i32>((b & 0xc0) != 0x80) + <i32>(b >= 0xf0);
+  }
+  return n;
+}
+
+// Writes the value at [s, e) to its pool (see transform) and sets vStart, vEnd and vMixed. `extra` is how
+// many more bytes than UTF-16 units the value has (when unchanged; a changed one is counted as written).
+@inline function emit(s: usize, e: usize, nonAscii: bool, changed: bool, attr: bool, aBase: usize, mBase: i32, extra: i32): void {
+  if (!nonAscii) {
+    vStart = <i32>(aOut - aBase);
+    if (changed) aOut = transform(aOut, s, e, attr);
+    else {
+      copyOut(aOut, s, e - s);
+      aOut += e - s;
+    }
+    vEnd = <i32>(aOut - aBase);
+    vMixed = 0;
+    return;
+  }
+  vStart = mUnits - mBase;
+  if (changed) {
+    const from = mOut;
+    mOut = transform(mOut, s, e, attr);
+    mUnits += units(from, mOut);
+  } else {
+    copyOut(mOut, s, e - s);
+    mOut += e - s;
+    mUnits += <i32>(e - s) - extra;
+  }
+  vEnd = mUnits - mBase;
+  vMixed = MIXED;
+}
+
+// The fields of a name's record: nothing for an interned one, else its place in the ASCII pool.
+let nStart: i32 = 0;
+let nEnd: i32 = 0;
+let nColon: i32 = -1;
+@inline function nameFields(id: i32, ns: usize, ne: usize, aBase: usize): void {
+  nStart = 0;
+  nEnd = 0;
+  nColon = -1;
+  if (id == 0) {
+    nStart = <i32>(aOut - aBase);
+    copyOut(aOut, ns, ne - ns);
+    aOut += ne - ns;
+    nEnd = <i32>(aOut - aBase);
+    if (nameColon >= 0) nColon = <i32>(<usize>nameColon - ns);
+  }
 }
 
 /**
  * Scans top-level elements from `pos` up to `end` (offsets in memory), skipping whitespace between them,
- * and records each complete one on the tape. `stanzaLimit` is the byte limit of one element. Returns a
- * status; `consumed` is where scanning stopped (after the last recorded element or whitespace). With
- * `resume`, the input at `pos` is the element the last scan kept (see `resumable`).
+ * and records each complete one on the tape, its values in the pools at `asciiAt` and `mixedAt` (each with
+ * room for as many bytes as the input). `stanzaLimit` is the byte limit of one element. Returns a status;
+ * `consumed` is where scanning stopped (after the last recorded element or whitespace). With `resume`,
+ * the input at `pos` is the element the last scan kept (see `resumable`).
  */
-export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32, resume: i32): i32 {
+export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32, resume: i32): i32 {
   const end = <usize>endAt;
   const depthLimit = min(maxDepth, MAX_DEPTH);
   const attrLimit = min(maxAttributes, MAX_ATTRS);
   const nameLimit = <usize>maxName;
   const recBytes = <usize>(REC_INTS * 4);
   const tapeEnd = TAPE + <usize>TAPE_RECORDS * recBytes;
+  const aTop = <usize>asciiAt;
+  const mTop = <usize>mixedAt;
   const SP = i8x16.splat(0x20);
   const LT = i8x16.splat(0x3c);
   const AMP = i8x16.splat(0x26);
@@ -364,28 +477,34 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
   const QUOT = i8x16.splat(0x22);
   let p = <usize>pos;
   let t = TAPE;
-  outTop = <usize>outAt;
+  aOut = aTop;
+  mOut = mTop;
+  mUnits = 0;
+  asciiEnd = asciiAt;
+  mixedEnd = mixedAt;
   let resuming = resume != 0 && resumable != 0;
   resumable = 0;
   for (;;) {
     let s0 = p; // the element's start
     let stanzaRecord = t;
-    // UTF-16 index in the element's text = input byte offset - base.
-    let base: isize = <isize>p;
     let depth: i32 = 0;
     let inText = false;
+    // Where the element's values begin in the pools.
+    let aBase = aOut;
+    let mBytesBase = mOut;
+    let mBase = mUnits;
     if (resuming) {
       resuming = false;
+      aBase = aTop;
+      mBytesBase = mTop;
+      mBase = 0;
       memory.copy(TAPE, keptRecords, keptRecordsLength);
-      stanzaRecord = TAPE;
       t = TAPE + keptRecordsLength;
-      out = 0;
-      if (keptOutLength >= 0) {
-        memory.copy(outTop, keptOut, <usize>keptOutLength);
-        out = outTop + <usize>keptOutLength;
-      }
-      runStart = <usize>(<isize>s0 + keptRunStart);
-      base = <isize>s0 + keptBase;
+      memory.copy(aTop, keptAscii, keptAsciiLength);
+      aOut = aTop + keptAsciiLength;
+      memory.copy(mTop, keptMixed, keptMixedLength);
+      mOut = mTop + keptMixedLength;
+      mUnits = keptMixedUnits;
       depth = keptDepth;
       inText = keptInText;
       p = s0 + <usize>resumeFrom;
@@ -394,22 +513,21 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
       consumed = <i32>p;
       tapeLength = <i32>((t - TAPE) / recBytes);
       if (p >= end) return NEED_MORE;
+      if (aOut - aTop + (mOut - mTop) >= POOL_BATCH) return TAPE_FULL;
       if (load<u8>(p) != 0x3c) return OTHER;
       if (p + 1 >= end) return NEED_MORE;
       if ((load<u8>(T_NAME + load<u8>(p + 1)) & 1) == 0) return OTHER;
       s0 = p;
       stanzaRecord = t;
       t += recBytes;
-      base = <isize>p;
-      out = 0;
     }
     const lim = min(end, s0 + <usize>stanzaLimit);
     // The start of the token being scanned: where to resume if the input cuts it.
     let keepP = p;
     let keepT = t;
-    let keepBase = base;
-    let keepOut = out;
-    let keepRunStart = runStart;
+    let keepA = aOut;
+    let keepM = mOut;
+    let keepUnits = mUnits;
     let keepDepth = depth;
     let keepInText = inText;
     let r = 0; // 0 going on, 1 out of bytes, 2 bail
@@ -419,9 +537,9 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
         // At '<'.
         keepP = p;
         keepT = t;
-        keepBase = base;
-        keepOut = out;
-        keepRunStart = runStart;
+        keepA = aOut;
+        keepM = mOut;
+        keepUnits = mUnits;
         keepDepth = depth;
         keepInText = false;
         if (t + 2 * recBytes > tapeEnd) {
@@ -472,7 +590,9 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
             break;
           }
           const startRecord = t;
-          record(t, R_START | (intern(ns, <usize>ne - ns) << 8), <i32>(<isize>ns - base), <i32>(ne - base), nameColon < 0 ? -1 : <i32>(<isize>nameColon - base), <i32>(p - s0), 0);
+          const id = intern(ns, <usize>ne - ns);
+          nameFields(id, ns, <usize>ne, aBase);
+          record(t, R_START | (id << 8), nStart, nEnd, nColon, <i32>(p - s0), 0);
           t += recBytes;
           let q = <usize>ne;
           let attributes = 0;
@@ -518,10 +638,7 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
               r = ae == NAME_MORE ? 1 : 2;
               break;
             }
-            // UTF-16 offsets now: the value may hold multi-byte characters that move `base`.
-            const nameStartU = <i32>(<isize>as - base);
-            const nameEndU = <i32>(ae - base);
-            const colonU = nameColon < 0 ? -1 : <i32>(<isize>nameColon - base);
+            const attrColon = nameColon;
             q = <usize>ae;
             while (q < lim && isSpace(load<u8>(q))) q++;
             if (q >= lim) {
@@ -544,7 +661,10 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
               break;
             }
             q++;
-            const valueStart = <i32>(<isize>q - base);
+            const vs = q;
+            let nonAscii = false;
+            let changed = false;
+            let extra: i32 = 0;
             for (;;) {
               while (q + 16 <= lim) {
                 const v = v128.load(q);
@@ -577,7 +697,8 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
                   r = n < 0 ? 1 : 2;
                   break;
                 }
-                base += n == 4 ? 2 : n - 1;
+                nonAscii = true;
+                extra += n == 4 ? 2 : n - 1;
                 q += <usize>n;
                 continue;
               }
@@ -587,28 +708,14 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
                   r = n < 0 ? 1 : 2;
                   break;
                 }
-                flushTo(s0, q);
-                base += <isize>(n - putChar(refChar));
+                if (refChar >= 0x80) nonAscii = true;
+                changed = true;
                 q += <usize>n;
-                runStart = q;
                 continue;
               }
               if (k == 5) {
-                // TAB, LF and CR become a space, CR LF one space (line ends are normalised first).
-                if (v == 0x0d) {
-                  if (q + 1 >= lim) {
-                    r = 1;
-                    break;
-                  }
-                  flushTo(s0, q);
-                  if (load<u8>(q + 1) == 0x0a) base += 1;
-                  else putChar(0x20);
-                } else {
-                  flushTo(s0, q);
-                  putChar(0x20);
-                }
+                changed = true;
                 q++;
-                runStart = q;
                 continue;
               }
               r = 2;
@@ -619,7 +726,14 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
               r = 2;
               break;
             }
-            record(t, R_ATTR | (intern(as, <usize>ae - as) << 8), nameStartU, nameEndU, colonU, valueStart, <i32>(<isize>q - base));
+            const attrId = intern(as, <usize>ae - as);
+            nameColon = attrColon;
+            nameFields(attrId, as, <usize>ae, aBase);
+            const nameStart = nStart;
+            const nameEnd = nEnd;
+            const colon = nColon;
+            emit(vs, q, nonAscii, changed, true, aBase, mBase, extra);
+            record(t, R_ATTR | vMixed | (attrId << 8), nameStart, nameEnd, colon, vStart, vEnd);
             t += recBytes;
             if (t + 2 * recBytes > tapeEnd) {
               r = 2;
@@ -642,13 +756,15 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
       // Character data up to the next '<'.
       keepP = p;
       keepT = t;
-      keepBase = base;
-      keepOut = out;
-      keepRunStart = runStart;
+      keepA = aOut;
+      keepM = mOut;
+      keepUnits = mUnits;
       keepDepth = depth;
       keepInText = true;
       const textStart = p;
-      const textStartU = <i32>(<isize>p - base);
+      let nonAscii = false;
+      let changed = false;
+      let extra: i32 = 0;
       for (;;) {
         while (p + 16 <= lim) {
           const v = v128.load(p);
@@ -677,7 +793,8 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
             r = n < 0 ? 1 : 2;
             break;
           }
-          base += n == 4 ? 2 : n - 1;
+          nonAscii = true;
+          extra += n == 4 ? 2 : n - 1;
           p += <usize>n;
           continue;
         }
@@ -687,10 +804,9 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
             r = n < 0 ? 1 : 2;
             break;
           }
-          flushTo(s0, p);
-          base += <isize>(n - putChar(refChar));
+          if (refChar >= 0x80) nonAscii = true;
+          changed = true;
           p += <usize>n;
-          runStart = p;
           continue;
         }
         if (k == 3) {
@@ -703,16 +819,8 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
           continue;
         }
         if (k == 4) {
-          // CR LF becomes LF, a CR alone LF (XML 1.0 §2.11).
-          if (p + 1 >= lim) {
-            r = 1;
-            break;
-          }
-          flushTo(s0, p);
-          if (load<u8>(p + 1) == 0x0a) base += 1;
-          else putChar(0x0a);
+          changed = true;
           p++;
-          runStart = p;
           continue;
         }
         r = 2;
@@ -720,20 +828,15 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
       }
       if (r != 0) break;
       if (p > textStart) {
-        record(t, R_TEXT, textStartU, <i32>(<isize>p - base), 0, 0, 0);
+        emit(textStart, p, nonAscii, changed, false, aBase, mBase, extra);
+        record(t, R_TEXT | vMixed, vStart, vEnd, 0, 0, 0);
         t += recBytes;
       }
     }
     if (r == 0) {
-      let textFrom = s0;
-      let textTo = p;
-      if (out != 0) {
-        flushTo(s0, p);
-        textFrom = outTop;
-        textTo = out;
-        outTop = out;
-      }
-      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, <i32>(<isize>p - base), <i32>textFrom, <i32>textTo);
+      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, <i32>(aBase - aTop), mBase, 0);
+      asciiEnd = <i32>aOut;
+      mixedEnd = <i32>mOut;
       continue;
     }
     consumed = <i32>s0;
@@ -743,10 +846,11 @@ export function scan(pos: i32, endAt: i32, outAt: i32, maxDepth: i32, maxAttribu
       resumeFrom = <i32>(keepP - s0);
       keptRecords = stanzaRecord;
       keptRecordsLength = keepT - stanzaRecord;
-      keptOut = outTop;
-      keptOutLength = keepOut == 0 ? -1 : <isize>(keepOut - outTop);
-      keptBase = keepBase - <isize>s0;
-      keptRunStart = <isize>keepRunStart - <isize>s0;
+      keptAscii = aBase;
+      keptAsciiLength = keepA - aBase;
+      keptMixed = mBytesBase;
+      keptMixedLength = keepM - mBytesBase;
+      keptMixedUnits = keepUnits - mBase;
       keptDepth = keepDepth;
       keptInText = keepInText;
       return NEED_MORE;
