@@ -11,6 +11,8 @@ import { FAST_SCAN_MODULE } from "./fast-scan-module.js";
  * R_START marks a self-closing tag, of an R_ATTR or R_TEXT a value in the mixed pool ({@link R_MIXED});
  * bits 8 and up of R_START and R_ATTR are the id of the name (0: not interned, then it is in the ASCII
  * pool). Value offsets are UTF-16 indices into their pool's string, from the element's base there.
+ * Records have one to five fields (see wasm/scan.ts): R_START [head, tag offset], R_ATTR and R_TEXT
+ * [head, value start, value end], R_END [head], and a name that is not interned adds [start, end].
  */
 export const R_START = 1;
 export const R_ATTR = 2;
@@ -38,7 +40,6 @@ interface ScanExports {
   readonly tapeLength: Global;
   readonly TAPE: Global;
   readonly INPUT: Global;
-  readonly REC_INTS: Global;
   readonly namesFull: Global;
   readonly nameCount: Global;
   readonly NAMES: Global;
@@ -94,7 +95,6 @@ export class FastScanner {
   private readonly x: ScanExports;
   private readonly tapeAt: number;
   private readonly inputAt: number;
-  private readonly recordInts: number;
   private bytes: Uint8Array;
   /** Input bytes one scan may take; the output region (elements' texts) lies after them. */
   private capacity = 0;
@@ -123,15 +123,9 @@ export class FastScanner {
     this.x = x;
     this.tapeAt = x.TAPE.value;
     this.inputAt = x.INPUT.value;
-    this.recordInts = x.REC_INTS.value;
     this.reserve(MIN_WINDOW);
     x.init();
     this.bytes = new Uint8Array(x.memory.buffer);
-  }
-
-  /** Ints per tape record. */
-  get recordSize(): number {
-    return this.recordInts;
   }
 
   /** Room for `inputBytes` of input and as many in each pool, each padded. */
@@ -181,7 +175,7 @@ export class FastScanner {
     const status = x.scan(input, input + window, asciiAt, mixedAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume);
     this.addressToIndex = from - input;
     this.consumed = x.consumed.value + this.addressToIndex;
-    const length = x.tapeLength.value * this.recordInts;
+    const length = x.tapeLength.value;
     this.scanned = undefined;
     const names = this.names;
     for (let id = names.length; id <= x.nameCount.value; id++) names.push(this.makeName(id));

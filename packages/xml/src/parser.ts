@@ -34,6 +34,7 @@ import {
   SCAN_TAPE_FULL,
   type Scanned,
   splitName,
+  type TapeName,
 } from "./fast-scan.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
 import { NS_XML, NS_XMLNS } from "./namespaces.js";
@@ -1383,7 +1384,6 @@ export class StreamParser {
     const { tape, ascii, mixed, names } = this.scanned!;
     const shift = this.tapeShift;
     const base = this.base;
-    const recordSize = this.fast!.recordSize;
     let r = this.tapeAt;
     // An R_STANZA record: the element's byte range and where its values begin in the pools.
     const start = tape[r + 1]! + shift;
@@ -1393,36 +1393,42 @@ export class StreamParser {
     const after = end - base;
     this.windowStart = start;
     const raw = RAW_ATTRS;
-    r += recordSize;
+    r += 5;
     for (;;) {
       const head = tape[r]!;
       const kind = head & 15;
       let step: Step = CONTINUE;
       if (kind === R_TEXT) {
         this.text += (head & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!) : mixed.slice(mixedBase + tape[r + 1]!, mixedBase + tape[r + 2]!);
-        r += recordSize;
+        r += 3;
       } else if (kind === R_START) {
         const id = head >>> 8;
-        const name = id !== 0 ? names[id]! : splitName(ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!));
+        const name = id !== 0 ? names[id]! : splitName(ascii.slice(asciiBase + tape[r + 2]!, asciiBase + tape[r + 3]!));
         const selfClosing = (head & (1 << 4)) !== 0;
-        this.tokenStart = start + tape[r + 4]!;
-        r += recordSize;
+        this.tokenStart = start + tape[r + 1]!;
+        r += id !== 0 ? 2 : 4;
         let n = 0;
         while (r < tape.length && (tape[r]! & 15) === R_ATTR) {
           const h = tape[r]!;
           const attrId = h >>> 8;
-          const attr = attrId !== 0 ? names[attrId]! : splitName(ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!));
+          raw[n + 2] = (h & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!) : mixed.slice(mixedBase + tape[r + 1]!, mixedBase + tape[r + 2]!);
+          let attr: TapeName;
+          if (attrId !== 0) {
+            attr = names[attrId]!;
+            r += 3;
+          } else {
+            attr = splitName(ascii.slice(asciiBase + tape[r + 3]!, asciiBase + tape[r + 4]!));
+            r += 5;
+          }
           raw[n] = attr.prefix;
           raw[n + 1] = attr.local;
-          raw[n + 2] = (h & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 4]!, asciiBase + tape[r + 5]!) : mixed.slice(mixedBase + tape[r + 4]!, mixedBase + tape[r + 5]!);
           n += 3;
-          r += recordSize;
         }
         step = this.openElement(name.qname, name.prefix, name.local, selfClosing, after, n);
       } else {
         // R_END
         step = this.closeElement(after);
-        r += recordSize;
+        r += 1;
       }
       if (step !== CONTINUE) {
         this.tapeAt = r;

@@ -18,10 +18,10 @@ const STACK: usize = 1024; // (start, end) of the open elements' names, byte off
 const MAX_DEPTH: i32 = 64; // STACK holds this many; deeper elements bail
 const MAX_ATTRS: i32 = 64;
 
-/** Tape: records of REC_INTS i32 each. */
+/** Tape: records of one to five i32 (see R_STANZA), TAPE_INTS in all. */
 export const TAPE: usize = 2048;
-export const REC_INTS: i32 = 6;
-export const TAPE_RECORDS: i32 = 8192;
+const TAPE_INTS: i32 = 49152;
+const MAX_RECORD: usize = 5 * 4; // bytes
 
 // Names (of elements and attributes) are interned: each distinct name gets an id, recorded in its
 // record's first field (bits 8 and up), so that the JavaScript side makes each name's string once and
@@ -33,7 +33,7 @@ const NAME_SLOTS_LOG2: u32 = 12;
 const MAX_NAMES: i32 = 2047;
 const MAX_NAME_BYTES: usize = 32768;
 const MAX_INTERNED_LENGTH: usize = 64;
-const NAME_SLOTS: usize = TAPE + <usize>(TAPE_RECORDS * REC_INTS * 4);
+const NAME_SLOTS: usize = TAPE + <usize>TAPE_INTS * 4;
 const NAME_ENTRIES: usize = NAME_SLOTS + (<usize>4 << NAME_SLOTS_LOG2);
 const NAME_BYTES: usize = NAME_ENTRIES + <usize>(MAX_NAMES + 1) * 8;
 /** Input bytes are copied here by the caller. */
@@ -104,13 +104,13 @@ function intern(p: usize, n: usize): i32 {
 // NAME_ENTRIES), and a name that is not goes to the ASCII pool. A value's offsets are UTF-16 indices into
 // its pool's string, relative to where its element's values begin there (R_STANZA), so that an element
 // keeps its offsets when resuming moves it.
-const R_STANZA: i32 = 5; // [5, byte start, byte end, ASCII pool base, mixed pool base (UTF-16), 0]: opens an element's records
-const R_START: i32 = 1; // [1 | selfClosing << 4, name start, name end, colon or -1, '<' byte offset from the element's start]
-const R_ATTR: i32 = 2; // [2 | mixed << 4, name start, name end, colon or -1, value start, value end]
+const R_STANZA: i32 = 5; // [5, byte start, byte end, ASCII pool base, mixed pool base (UTF-16)]: opens an element's records
+const R_START: i32 = 1; // [1 | selfClosing << 4 | id << 8, '<' byte offset from the element's start] (+ name)
+const R_ATTR: i32 = 2; // [2 | mixed << 4 | id << 8, value start, value end] (+ name)
 const R_TEXT: i32 = 3; // [3 | mixed << 4, start, end]
-const R_END: i32 = 4; // end of the innermost open element
+const R_END: i32 = 4; // [4]: end of the innermost open element
 const MIXED: i32 = 1 << 4;
-// A name's start and end (in the ASCII pool) and colon (from its start) are given only when its id is 0.
+// (+ name): when the id is 0, two more fields: the name's start and end in the ASCII pool.
 
 // scan() results.
 const NEED_MORE: i32 = 0; // every byte is a valid prefix: wait for more input (`consumed` = its start)
@@ -304,13 +304,12 @@ function scanName(p: usize, end: usize, maxLen: usize): isize {
   return p - start > maxLen ? NAME_BAIL : NAME_MORE;
 }
 
-@inline function record(t: usize, kind: i32, a: i32, b: i32, c: i32, d: i32, e: i32): void {
-  store<i32>(t, kind);
-  store<i32>(t, a, 4);
-  store<i32>(t, b, 8);
-  store<i32>(t, c, 12);
-  store<i32>(t, d, 16);
-  store<i32>(t, e, 20);
+// Writes three fields at t; returns the end.
+@inline function record3(t: usize, a: i32, b: i32, c: i32): usize {
+  store<i32>(t, a);
+  store<i32>(t, b, 4);
+  store<i32>(t, c, 8);
+  return t + 12;
 }
 
 // Pool write pointers and the UTF-16 length of the mixed pool's content.
@@ -436,21 +435,12 @@ function units(s: usize, e: usize): i32 {
   vMixed = MIXED;
 }
 
-// The fields of a name's record: nothing for an interned one, else its place in the ASCII pool.
-let nStart: i32 = 0;
-let nEnd: i32 = 0;
-let nColon: i32 = -1;
-@inline function nameFields(id: i32, ns: usize, ne: usize, aBase: usize): void {
-  nStart = 0;
-  nEnd = 0;
-  nColon = -1;
-  if (id == 0) {
-    nStart = <i32>(aOut - aBase);
-    copyOut(aOut, ns, ne - ns);
-    aOut += ne - ns;
-    nEnd = <i32>(aOut - aBase);
-    if (nameColon >= 0) nColon = <i32>(<usize>nameColon - ns);
-  }
+// Copies a name that is not interned to the ASCII pool; returns its start there (from the element's base).
+@inline function poolName(ns: usize, ne: usize, aBase: usize): i32 {
+  const at = <i32>(aOut - aBase);
+  copyOut(aOut, ns, ne - ns);
+  aOut += ne - ns;
+  return at;
 }
 
 /**
@@ -465,8 +455,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
   const depthLimit = min(maxDepth, MAX_DEPTH);
   const attrLimit = min(maxAttributes, MAX_ATTRS);
   const nameLimit = <usize>maxName;
-  const recBytes = <usize>(REC_INTS * 4);
-  const tapeEnd = TAPE + <usize>TAPE_RECORDS * recBytes;
+  const tapeEnd = TAPE + <usize>TAPE_INTS * 4;
   const aTop = <usize>asciiAt;
   const mTop = <usize>mixedAt;
   const SP = i8x16.splat(0x20);
@@ -511,7 +500,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
     } else {
       while (p < end && isSpace(load<u8>(p))) p++;
       consumed = <i32>p;
-      tapeLength = <i32>((t - TAPE) / recBytes);
+      tapeLength = <i32>((t - TAPE) >> 2);
       if (p >= end) return NEED_MORE;
       if (aOut - aTop + (mOut - mTop) >= POOL_BATCH) return TAPE_FULL;
       if (load<u8>(p) != 0x3c) return OTHER;
@@ -519,7 +508,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       if ((load<u8>(T_NAME + load<u8>(p + 1)) & 1) == 0) return OTHER;
       s0 = p;
       stanzaRecord = t;
-      t += recBytes;
+      t += 20;
     }
     const lim = min(end, s0 + <usize>stanzaLimit);
     // The start of the token being scanned: where to resume if the input cuts it.
@@ -542,7 +531,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
         keepUnits = mUnits;
         keepDepth = depth;
         keepInText = false;
-        if (t + 2 * recBytes > tapeEnd) {
+        if (t + 2 * MAX_RECORD > tapeEnd) {
           r = 2;
           break;
         }
@@ -551,13 +540,25 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
           break;
         }
         if (load<u8>(p + 1) == 0x2f) {
-          const ns = p + 2;
-          const ne = scanName(ns, lim, nameLimit);
-          if (ne < 0) {
-            r = ne == NAME_MORE ? 1 : 2;
+          // An end tag must repeat the open element's name: compare the bytes with it, then expect `>`
+          // (after optional spaces). Anything else — another name, a longer one — is the JavaScript
+          // parser's to report.
+          if (depth == 0) {
+            r = 2;
             break;
           }
-          let q = <usize>ne;
+          const os = s0 + <usize>load<i32>(STACK + (<usize>(depth - 1) << 3));
+          const n = <usize>load<i32>(STACK + (<usize>(depth - 1) << 3) + 4) - (os - s0);
+          const ns = p + 2;
+          if (ns + n >= lim) {
+            r = 1;
+            break;
+          }
+          if (!sameBytes(os, ns, n)) {
+            r = 2;
+            break;
+          }
+          let q = ns + n;
           while (q < lim && isSpace(load<u8>(q))) q++;
           if (q >= lim) {
             r = 1;
@@ -568,14 +569,8 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
             break;
           }
           depth--;
-          const os = <usize>load<i32>(STACK + (<usize>depth << 3));
-          const oe = <usize>load<i32>(STACK + (<usize>depth << 3) + 4);
-          if (oe - os != <usize>ne - ns || memory.compare(s0 + os, ns, oe - os) != 0) {
-            r = 2;
-            break;
-          }
-          record(t, R_END, 0, 0, 0, 0, 0);
-          t += recBytes;
+          store<i32>(t, R_END);
+          t += 4;
           p = q + 1;
           if (depth == 0) break;
         } else {
@@ -591,9 +586,15 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
           }
           const startRecord = t;
           const id = intern(ns, <usize>ne - ns);
-          nameFields(id, ns, <usize>ne, aBase);
-          record(t, R_START | (id << 8), nStart, nEnd, nColon, <i32>(p - s0), 0);
-          t += recBytes;
+          store<i32>(t, R_START | (id << 8));
+          store<i32>(t, <i32>(p - s0), 4);
+          t += 8;
+          if (id == 0) {
+            const at = poolName(ns, <usize>ne, aBase);
+            store<i32>(t, at);
+            store<i32>(t, at + <i32>(<usize>ne - ns), 4);
+            t += 8;
+          }
           let q = <usize>ne;
           let attributes = 0;
           let selfClosing = false;
@@ -638,7 +639,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
               r = ae == NAME_MORE ? 1 : 2;
               break;
             }
-            const attrColon = nameColon;
             q = <usize>ae;
             while (q < lim && isSpace(load<u8>(q))) q++;
             if (q >= lim) {
@@ -727,15 +727,15 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
               break;
             }
             const attrId = intern(as, <usize>ae - as);
-            nameColon = attrColon;
-            nameFields(attrId, as, <usize>ae, aBase);
-            const nameStart = nStart;
-            const nameEnd = nEnd;
-            const colon = nColon;
+            const nameAt = attrId == 0 ? poolName(as, <usize>ae, aBase) : 0;
             emit(vs, q, nonAscii, changed, true, aBase, mBase, extra);
-            record(t, R_ATTR | vMixed | (attrId << 8), nameStart, nameEnd, colon, vStart, vEnd);
-            t += recBytes;
-            if (t + 2 * recBytes > tapeEnd) {
+            t = record3(t, R_ATTR | vMixed | (attrId << 8), vStart, vEnd);
+            if (attrId == 0) {
+              store<i32>(t, nameAt);
+              store<i32>(t, nameAt + <i32>(<usize>ae - as), 4);
+              t += 8;
+            }
+            if (t + 2 * MAX_RECORD > tapeEnd) {
               r = 2;
               break;
             }
@@ -829,18 +829,21 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       if (r != 0) break;
       if (p > textStart) {
         emit(textStart, p, nonAscii, changed, false, aBase, mBase, extra);
-        record(t, R_TEXT | vMixed, vStart, vEnd, 0, 0, 0);
-        t += recBytes;
+        t = record3(t, R_TEXT | vMixed, vStart, vEnd);
       }
     }
     if (r == 0) {
-      record(stanzaRecord, R_STANZA, <i32>s0, <i32>p, <i32>(aBase - aTop), mBase, 0);
+      store<i32>(stanzaRecord, R_STANZA);
+      store<i32>(stanzaRecord, <i32>s0, 4);
+      store<i32>(stanzaRecord, <i32>p, 8);
+      store<i32>(stanzaRecord, <i32>(aBase - aTop), 12);
+      store<i32>(stanzaRecord, mBase, 16);
       asciiEnd = <i32>aOut;
       mixedEnd = <i32>mOut;
       continue;
     }
     consumed = <i32>s0;
-    tapeLength = <i32>((stanzaRecord - TAPE) / recBytes);
+    tapeLength = <i32>((stanzaRecord - TAPE) >> 2);
     if (r == 1 && lim == end) {
       resumable = 1;
       resumeFrom = <i32>(keepP - s0);
@@ -855,6 +858,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       keptInText = keepInText;
       return NEED_MORE;
     }
-    return tapeLength > 0 && r == 2 && t + 2 * recBytes > tapeEnd ? TAPE_FULL : BAIL;
+    return tapeLength > 0 && r == 2 && t + 2 * MAX_RECORD > tapeEnd ? TAPE_FULL : BAIL;
   }
 }
