@@ -59,7 +59,15 @@ export interface TapeName {
   readonly qname: string;
   readonly prefix: string;
   readonly local: string;
+  /** As an attribute's name: one of the NAME_* kinds. */
+  readonly kind: number;
 }
+
+/** Kinds of attribute names: unprefixed, `xmlns`, `xml:…`, anything else (`xmlns:…`, other prefixes). */
+export const NAME_PLAIN = 0;
+export const NAME_DEFAULT_NS = 1;
+export const NAME_XML = 2;
+export const NAME_OTHER = 4;
 
 /** What one scan found: complete top-level elements, for a parser to build. */
 export interface Scanned {
@@ -218,10 +226,12 @@ export class FastScanner {
 /** A qualified name split at its colon (names on the tape have at most one, neither first nor last). */
 export function splitName(qname: string): TapeName {
   const colon = qname.indexOf(":");
-  return colon < 0 ? { qname, prefix: "", local: qname } : { qname, prefix: qname.slice(0, colon), local: qname.slice(colon + 1) };
+  if (colon < 0) return { qname, prefix: "", local: qname, kind: qname === "xmlns" ? NAME_DEFAULT_NS : NAME_PLAIN };
+  const prefix = qname.slice(0, colon);
+  return { qname, prefix, local: qname.slice(colon + 1), kind: prefix === "xml" ? NAME_XML : NAME_OTHER };
 }
 
-const EMPTY_NAME: TapeName = { qname: "", prefix: "", local: "" }; // id 0 (names not interned)
+const EMPTY_NAME: TapeName = splitName(""); // id 0 (names not interned)
 // The mixed pool is decoded with `stream: true`: it holds whole validated values, so no sequence is ever
 // left pending, and in Node it selects the ICU converter, about 25% faster on mixed-script text than the
 // one-shot path (which in turn decodes ASCII several times faster than ICU).

@@ -32,6 +32,8 @@ import {
   R_TEXT,
   SCAN_NEED_MORE,
   SCAN_TAPE_FULL,
+  NAME_DEFAULT_NS,
+  NAME_OTHER,
   type Scanned,
   splitName,
   type TapeName,
@@ -125,6 +127,10 @@ interface Scope {
 }
 
 const ROOT_SCOPE: Scope = { defaultNs: "", prefixes: [], parent: null };
+/** A cleared slot of the element stack. */
+const UNUSED = "";
+/** The prefixes of a scope that only sets the default namespace (lookups never ask for ""). */
+const DEFAULT_ONLY: string[] = [];
 
 // Internal step results; events are objects, so these numbers never collide with them.
 const NEED_MORE = 0;
@@ -1231,6 +1237,12 @@ export class StreamParser {
       this.push1(HEADER_PLACEHOLDER, qname, scope);
       return event;
     }
+    return this.place(el, qname, scope, selfClosing, tagOffset);
+  }
+
+  /** Puts a new element (not the stream header) into the tree: appended to its parent, or reported. */
+  private place(el: XmlElement, qname: string, scope: Scope, selfClosing: boolean, tagOffset: number): Step {
+    const depth = this.depth;
     if (depth - this.top + 1 > this.limits.maxDepth) {
       return this.fail("policy-violation", `elements nested deeper than ${this.limits.maxDepth}`, tagOffset);
     }
@@ -1255,8 +1267,46 @@ export class StreamParser {
     return CONTINUE;
   }
 
+  /**
+   * openElement for the usual element from the tape: no prefix on its name, and attributes that are
+   * unprefixed, `xml:`-prefixed or a default namespace declaration (`mask`: the kinds seen, see
+   * TapeName.kind), none twice. Anything else — and every error — is left to openElement.
+   */
+  private openCommon(name: TapeName, selfClosing: boolean, after: number, n: number, mask: number): Step {
+    const raw = RAW_ATTRS;
+    if (n > 3 && findDuplicate(raw, n) >= 0) return SLOW;
+    let scope = this.scope;
+    let count = n;
+    if ((mask & NAME_DEFAULT_NS) !== 0) {
+      let uri = "";
+      for (let k = 0; k < n; k += 3) if (raw[k] === "" && raw[k + 1] === "xmlns") uri = raw[k + 2]!;
+      if (uri === NS_XML || uri === NS_XMLNS) return SLOW;
+      // The same namespace as the parent's: share its scope, and its string.
+      if (uri !== scope.defaultNs) scope = { defaultNs: uri, prefixes: DEFAULT_ONLY, parent: scope };
+      count -= 3;
+    }
+    const attrs: string[] = new Array(count);
+    for (let k = 0, j = 0; k < n; k += 3) {
+      const p = raw[k]!;
+      const local = raw[k + 1]!;
+      if (p === "") {
+        if (local === "xmlns") continue;
+        attrs[j] = "";
+      } else attrs[j] = NS_XML;
+      attrs[j + 1] = local;
+      attrs[j + 2] = raw[k + 2]!;
+      j += 3;
+    }
+    this.pos = after;
+    return this.place(createElement(name.local, scope.defaultNs, attrs), name.qname, scope, selfClosing, this.tokenStart);
+  }
+
   private push1(el: XmlElement, qname: string, scope: Scope): void {
-    this.stack.push(el, qname, this.scope);
+    const stack = this.stack;
+    const at = this.depth * 3;
+    stack[at] = el;
+    stack[at + 1] = qname;
+    stack[at + 2] = this.scope;
     this.scope = scope;
     this.depth++;
   }
@@ -1302,9 +1352,11 @@ export class StreamParser {
   private closeElement(after: number): Step {
     const depth = this.depth;
     const stack = this.stack;
-    this.scope = stack.pop() as Scope;
-    stack.pop();
-    const el = stack.pop() as XmlElement;
+    // Slots above the depth are cleared, not removed: the stack keeps its length for the next element.
+    const at = (depth - 1) * 3;
+    const el = stack[at] as XmlElement;
+    this.scope = stack[at + 2] as Scope;
+    stack[at] = stack[at + 1] = stack[at + 2] = UNUSED;
     this.depth = depth - 1;
     this.pos = after;
     if (this.text !== "") {
@@ -1315,6 +1367,8 @@ export class StreamParser {
     this.crPending = false;
     if (depth - 1 === this.top) {
       this.windowStart = -1;
+      // Give back what an unusually deep element took.
+      if (stack.length > 3 * 16) stack.length = depth * 3;
       return { kind: "element", element: el };
     }
     if (depth === 1 && this.top === 1) {
@@ -1408,6 +1462,7 @@ export class StreamParser {
         this.tokenStart = start + tape[r + 1]!;
         r += id !== 0 ? 2 : 4;
         let n = 0;
+        let mask = 0;
         while (r < tape.length && (tape[r]! & 15) === R_ATTR) {
           const h = tape[r]!;
           const attrId = h >>> 8;
@@ -1422,9 +1477,11 @@ export class StreamParser {
           }
           raw[n] = attr.prefix;
           raw[n + 1] = attr.local;
+          mask |= attr.kind;
           n += 3;
         }
-        step = this.openElement(name.qname, name.prefix, name.local, selfClosing, after, n);
+        step = name.prefix === "" && mask < NAME_OTHER && this.depth > 0 ? this.openCommon(name, selfClosing, after, n, mask) : SLOW;
+        if (step === SLOW) step = this.openElement(name.qname, name.prefix, name.local, selfClosing, after, n);
       } else {
         // R_END
         step = this.closeElement(after);
