@@ -221,6 +221,23 @@ describe("the WebAssembly fast path", () => {
     }
   });
 
+  it("reads names as the JavaScript parser does, whatever their length and colons", () => {
+    // The scanner classifies names shorter than 16 bytes sixteen bytes at once: every shape around that.
+    const names: string[] = [];
+    for (let n = 1; n <= 20; n++) {
+      const base = "aZ_9.-".repeat(4).slice(0, n);
+      names.push(`q${base}`, `_${base}`, `${base}`, `9${base}`, `-${base}`, `.${base}`, `x:${base}`, `x:9${base}`, `${base}:y`, `${base}:`, `:${base}`, `a:b:${base}`, `p:${base}\u00e9`);
+    }
+    names.push("a:1", "a:-b", "a::b", "x.y-z_0:Q", "\u00e9", "a\u00e9", "é:a");
+    for (const name of names) {
+      for (const body of [`<${name}/>`, `<${name} xmlns:${name.split(":")[0] || "p"}='urn:p'>t</${name}>`, `<m ${name}='v' xmlns:x='urn:x' xmlns:a='urn:a' xmlns:p='urn:p'/>`]) {
+        const input = stream(`${body}<after-${"n".repeat(20)}/>`);
+        same([input]);
+        same([input], { limits: { maxNameLength: 10 } });
+      }
+    }
+  });
+
   it("applies the limits as the JavaScript parser does", () => {
     const deep = `${"<a>".repeat(70)}${"</a>".repeat(70)}`;
     const many = `<m ${Array.from({ length: 70 }, (_, i) => `a${i}='${i}'`).join(" ")}/>`;

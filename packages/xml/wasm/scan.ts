@@ -181,8 +181,23 @@ export function init(): void {
 }
 
 // Length (2–4) of the UTF-8 sequence at p (lead ≥ 0x80); 0 if invalid or U+FFFE/U+FFFF; -1 if `end`
-// cuts a valid prefix.
+// cuts a valid prefix. Two- and three-byte sequences that `end` does not cut are checked here, the rest
+// by utf8Rest.
 @inline function utf8(p: usize, end: usize): i32 {
+  const c = <u32>load<u8>(p);
+  if (c >= 0xc2 && c < 0xe0 && p + 2 <= end) return (load<u8>(p + 1) & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c < 0xf0 && p + 3 <= end) {
+    const b1 = <u32>load<u8>(p + 1);
+    const b2 = <u32>load<u8>(p + 2);
+    if ((b1 & 0xc0) != 0x80 || (b2 & 0xc0) != 0x80) return 0;
+    if (c == 0xe0) return b1 >= 0xa0 ? 3 : 0; // else overlong
+    if (c == 0xed) return b1 < 0xa0 ? 3 : 0; // else a surrogate
+    return c == 0xef && b1 == 0xbf && b2 >= 0xbe ? 0 : 3; // U+FFFE, U+FFFF
+  }
+  return utf8Rest(p, end);
+}
+
+function utf8Rest(p: usize, end: usize): i32 {
   const c = <u32>load<u8>(p);
   if (c < 0xc2 || c > 0xf4) return 0;
   const n: i32 = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
@@ -280,8 +295,39 @@ let nameColon: i32 = -1;
 const NAME_MORE: isize = -1;
 const NAME_BAIL: isize = -2;
 
-// An ASCII name (one optional colon, not first or last) at p: its end, NAME_MORE or NAME_BAIL.
+// An ASCII name (one optional colon, not first or last) at p: its end, NAME_MORE or NAME_BAIL. A name
+// shorter than sixteen bytes, followed by an ASCII byte, is classified sixteen bytes at once; the rest
+// byte by byte (scanNameRest).
 function scanName(p: usize, end: usize, maxLen: usize): isize {
+  if (p + 16 <= end) {
+    const v = v128.load(p);
+    const lower = v128.or(v, i8x16.splat(0x20));
+    const alpha = v128.and(i8x16.ge_u(lower, i8x16.splat(0x61)), i8x16.le_u(lower, i8x16.splat(0x7a)));
+    const digit = v128.and(i8x16.ge_u(v, i8x16.splat(0x30)), i8x16.le_u(v, i8x16.splat(0x39)));
+    const first = v128.or(alpha, i8x16.eq(v, i8x16.splat(0x5f))); // may start a name (or follow its colon)
+    const colons = i8x16.eq(v, i8x16.splat(0x3a));
+    const other = v128.or(v128.or(digit, colons), v128.or(i8x16.eq(v, i8x16.splat(0x2d)), i8x16.eq(v, i8x16.splat(0x2e))));
+    const length = ctz(~i8x16.bitmask(v128.or(first, other)));
+    if (length > 0 && length < 16 && <usize>length <= maxLen && load<u8>(p + <usize>length) < 0x80) {
+      const starts = i8x16.bitmask(first);
+      const colonBits = i8x16.bitmask(colons) & ((1 << length) - 1);
+      if ((starts & 1) != 0) {
+        if (colonBits == 0) {
+          nameColon = -1;
+          return <isize>(p + <usize>length);
+        }
+        const c = ctz(colonBits);
+        if (colonBits == 1 << c && c + 1 < length && ((starts >> (c + 1)) & 1) != 0) {
+          nameColon = <i32>(p + <usize>c);
+          return <isize>(p + <usize>length);
+        }
+      }
+    }
+  }
+  return scanNameRest(p, end, maxLen);
+}
+
+function scanNameRest(p: usize, end: usize, maxLen: usize): isize {
   const start = p;
   const stop = min(end, p + maxLen + 1);
   nameColon = -1;
@@ -692,14 +738,17 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
                 continue;
               }
               if (k == 7) {
-                const n = utf8(q, lim);
-                if (n <= 0) {
-                  r = n < 0 ? 1 : 2;
-                  break;
-                }
+                do {
+                  const n = utf8(q, lim);
+                  if (n <= 0) {
+                    r = n < 0 ? 1 : 2;
+                    break;
+                  }
+                  extra += n == 4 ? 2 : n - 1;
+                  q += <usize>n;
+                } while (q < lim && load<u8>(q) >= 0x80);
+                if (r != 0) break;
                 nonAscii = true;
-                extra += n == 4 ? 2 : n - 1;
-                q += <usize>n;
                 continue;
               }
               if (k == 2) {
@@ -788,14 +837,18 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
         }
         if (k == 1) break;
         if (k == 6) {
-          const n = utf8(p, lim);
-          if (n <= 0) {
-            r = n < 0 ? 1 : 2;
-            break;
-          }
+          // A run of non-ASCII characters (a word in another script) at once.
+          do {
+            const n = utf8(p, lim);
+            if (n <= 0) {
+              r = n < 0 ? 1 : 2;
+              break;
+            }
+            extra += n == 4 ? 2 : n - 1;
+            p += <usize>n;
+          } while (p < lim && load<u8>(p) >= 0x80);
+          if (r != 0) break;
           nonAscii = true;
-          extra += n == 4 ? 2 : n - 1;
-          p += <usize>n;
           continue;
         }
         if (k == 2) {
