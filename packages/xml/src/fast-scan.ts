@@ -26,6 +26,8 @@ export const SCAN_TAPE_FULL = 3;
 
 /** Input bytes handed to one scan at most: enough for any element within the default limits. */
 const MIN_WINDOW = 64 * 1024;
+/** Spare tapes kept for reuse (each as long as the module's, TAPE_INTS). */
+const MAX_SPARE_TAPES = 4;
 const MAX_WINDOW = 1024 * 1024 + 1;
 const PAGE = 65536;
 
@@ -39,6 +41,7 @@ interface ScanExports {
   readonly consumed: Global;
   readonly tapeLength: Global;
   readonly TAPE: Global;
+  readonly TAPE_INTS: Global;
   readonly INPUT: Global;
   readonly namesFull: Global;
   readonly nameCount: Global;
@@ -71,8 +74,9 @@ export const NAME_OTHER = 4;
 
 /** What one scan found: complete top-level elements, for a parser to build. */
 export interface Scanned {
-  /** The records (R_STANZA, then the element's records, for each element). */
+  /** The records (R_STANZA, then the element's records, for each element), in `tape[0..length)`. */
   readonly tape: Int32Array;
+  readonly length: number;
   /**
    * The values (attribute values, character data) that are all ASCII, and the others: the pools, with
    * references replaced and line ends and attribute whitespace normalised, and names that are not interned.
@@ -112,6 +116,7 @@ export class FastScanner {
   private keptFor: object | null = null;
   private keptAt = 0;
   private keptCapacity = 0;
+  private readonly spareTapes: Int32Array[] = [];
   /** Results of the last {@link scan}: where it stopped (an index into the caller's buffer), what it found. */
   consumed = 0;
   scanned: Scanned | undefined;
@@ -157,6 +162,14 @@ export class FastScanner {
     return this.keptFor === owner && this.keptAt === at && this.keptCapacity === this.capacity;
   }
 
+  /**
+   * Takes back the tape of a {@link Scanned} its holder has built all elements from and no longer
+   * refers to, for a later scan (saves allocating one per scan).
+   */
+  recycle(scanned: Scanned): void {
+    if (this.spareTapes.length < MAX_SPARE_TAPES) this.spareTapes.push(scanned.tape);
+  }
+
   /** Drops what the module keeps for `owner` (its input or limits changed). */
   forget(owner: object): void {
     if (this.keptFor === owner) this.keptFor = null;
@@ -188,13 +201,14 @@ export class FastScanner {
     const names = this.names;
     for (let id = names.length; id <= x.nameCount.value; id++) names.push(this.makeName(id));
     if (length > 0) {
-      const tape = new Int32Array(x.memory.buffer, this.tapeAt, length).slice();
+      const tape = this.spareTapes.pop() ?? new Int32Array(x.TAPE_INTS.value);
+      tape.set(new Int32Array(x.memory.buffer, this.tapeAt, length));
       // The pools now: the next scan, by any parser, overwrites them.
       const asciiEnd = x.asciiEnd.value;
       const mixedEnd = x.mixedEnd.value;
       const ascii = asciiEnd > asciiAt ? UTF8_DECODER.decode(this.bytes.subarray(asciiAt, asciiEnd)) : "";
       const mixed = mixedEnd > mixedAt ? MIXED.decode(this.bytes.subarray(mixedAt, mixedEnd), STREAMING) : "";
-      this.scanned = { tape, ascii, mixed, names };
+      this.scanned = { tape, length, ascii, mixed, names };
     }
     this.windowCut = from + window < to;
     this.resumeAt = -1;

@@ -1435,7 +1435,8 @@ export class StreamParser {
 
   /** Builds the next element on the tape, with the slow path's own namespace and tree code. */
   private replay(): Step {
-    const { tape, ascii, mixed, names } = this.scanned!;
+    const scanned = this.scanned!;
+    const { tape, length, ascii, mixed, names } = scanned;
     const shift = this.tapeShift;
     const base = this.base;
     let r = this.tapeAt;
@@ -1463,7 +1464,7 @@ export class StreamParser {
         r += id !== 0 ? 2 : 4;
         let n = 0;
         let mask = 0;
-        while (r < tape.length && (tape[r]! & 15) === R_ATTR) {
+        while (r < length && (tape[r]! & 15) === R_ATTR) {
           const h = tape[r]!;
           const attrId = h >>> 8;
           raw[n + 2] = (h & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!) : mixed.slice(mixedBase + tape[r + 1]!, mixedBase + tape[r + 2]!);
@@ -1490,9 +1491,10 @@ export class StreamParser {
       if (step !== CONTINUE) {
         this.tapeAt = r;
         if (typeof step === "object" && step.kind === "error") this.scanned = undefined;
-        else if (r >= tape.length) {
+        else if (r >= length) {
           // Also past the whitespace the scanner skipped: the next scan begins where this one stopped.
           this.scanned = undefined;
+          this.fast!.recycle(scanned);
           this.pos = this.tapeThrough - base;
         }
         return step;

@@ -20,7 +20,7 @@ const MAX_ATTRS: i32 = 64;
 
 /** Tape: records of one to five i32 (see R_STANZA), TAPE_INTS in all. */
 export const TAPE: usize = 2048;
-const TAPE_INTS: i32 = 49152;
+export const TAPE_INTS: i32 = 49152;
 const MAX_RECORD: usize = 5 * 4; // bytes
 
 // Names (of elements and attributes) are interned: each distinct name gets an id, recorded in its
