@@ -25,24 +25,26 @@ export interface XmlAttribute {
  * ```
  */
 export class XmlElement {
+  // The fields are `declare`d and set by the constructor alone: class fields would first be defined (as
+  // undefined) by an initializer, then assigned — twice the work for every parsed element.
   /** Local name (no prefix). */
-  name: string;
+  declare name: string;
   /** Namespace URI; `""` means no namespace. */
-  ns: string;
+  declare ns: string;
   /**
    * Attribute storage as flat triples `[ns, name, value, ns, name, value, …]`. Prefer the methods; the
    * layout is exposed for the parser and serializer, which are hot paths.
    * @internal
    */
-  _attrs: string[];
+  declare _attrs: string[];
   /** Child nodes in document order. Text nodes are strings; adjacent text is one string. */
-  children: XmlNode[];
+  declare children: XmlNode[];
   /**
    * True when the namespace was not given and is taken from the parent this element is appended to
    * (builder convenience). Parsed elements never have it.
    * @internal
    */
-  _inheritNs: boolean;
+  declare _inheritNs: boolean;
 
   constructor(name: string, ns = "", attrs?: Readonly<Record<string, string | undefined>> | null, children?: readonly XmlNode[]) {
     this.name = name;
