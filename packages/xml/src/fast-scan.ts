@@ -146,7 +146,7 @@ export class FastScanner {
     if (inputBytes <= this.capacity) return;
     this.capacity = inputBytes;
     const memory = this.x.memory;
-    const need = this.inputAt + 3 * (inputBytes + 16) + 16;
+    const need = this.inputAt + 4 * (inputBytes + 16) + 32;
     if (memory.buffer.byteLength < need) {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
       this.bytes = new Uint8Array(memory.buffer);
@@ -192,7 +192,7 @@ export class FastScanner {
     this.bytes.set(buf.subarray(from, from + window), input);
     const x = this.x;
     const asciiAt = input + this.capacity + 16;
-    const mixedAt = asciiAt + this.capacity + 16;
+    const mixedAt = asciiAt + this.capacity + 16; // UTF-16: up to twice as many bytes
     const status = x.scan(input, input + window, asciiAt, mixedAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume);
     this.addressToIndex = from - input;
     this.consumed = x.consumed.value + this.addressToIndex;
@@ -207,7 +207,7 @@ export class FastScanner {
       const asciiEnd = x.asciiEnd.value;
       const mixedEnd = x.mixedEnd.value;
       const ascii = asciiEnd > asciiAt ? UTF8_DECODER.decode(this.bytes.subarray(asciiAt, asciiEnd)) : "";
-      const mixed = mixedEnd > mixedAt ? MIXED.decode(this.bytes.subarray(mixedAt, mixedEnd), STREAMING) : "";
+      const mixed = mixedEnd > mixedAt ? UTF16.decode(this.bytes.subarray(mixedAt, mixedEnd)) : "";
       this.scanned = { tape, length, ascii, mixed, names };
     }
     this.windowCut = from + window < to;
@@ -246,11 +246,8 @@ export function splitName(qname: string): TapeName {
 }
 
 const EMPTY_NAME: TapeName = splitName(""); // id 0 (names not interned)
-// The mixed pool is decoded with `stream: true`: it holds whole validated values, so no sequence is ever
-// left pending, and in Node it selects the ICU converter, about 25% faster on mixed-script text than the
-// one-shot path (which in turn decodes ASCII several times faster than ICU).
-const MIXED = new TextDecoder("utf-8", { ignoreBOM: true });
-const STREAMING = { stream: true };
+// The mixed pool is UTF-16, which decodes about twice as fast as the same text in UTF-8.
+const UTF16 = new TextDecoder("utf-16le", { ignoreBOM: true });
 let scanner: FastScanner | null | undefined;
 
 /** The realm's scanner, or `null` where WebAssembly is unavailable. */

@@ -173,6 +173,22 @@ describe("the WebAssembly fast path", () => {
     for (let cut = 1; cut < input.length; cut++) same(split(input, [cut]));
   });
 
+  it("keeps every character of values that are not ASCII, a leading U+FEFF and pairs beyond the BMP included", () => {
+    // Such values go to the mixed pool, which is written as UTF-16: a decoder that drops a BOM, or a
+    // wrong surrogate pair, would change them.
+    const values = ["\ufeffa", "\ufeff", "\u{1F600}", "a\u{10FFFF}b", "\u00e9&amp;\u20ac", "x&#x1F600;y", "\u0100\u07ff\u0800\uffe0"];
+    const body = values.map((v, k) => `<v${k} a='${v}'>${v}</v${k}>`).join("");
+    const parser = new StreamParser();
+    parser.push(stream(body));
+    const got: string[] = [];
+    for (let ev = parser.next(); ev !== undefined; ev = parser.next()) if (ev.kind === "element") got.push(ev.element.attr("a")!, ev.element.text());
+    const want = values.flatMap((v) => {
+      const s = v.replace("&amp;", "&").replace("&#x1F600;", "\u{1F600}");
+      return [s, s];
+    });
+    expect(got).toEqual(want);
+  });
+
   it("resumes an element the input cut where it was cut, in any chunking", () => {
     const body =
       "<m a='x&amp;y&#x1F600;\t\n\r\n\rz' b='&#10;&#13;&#9;&lt;&gt;' xml:lang='en'>" +

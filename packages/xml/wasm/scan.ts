@@ -147,7 +147,6 @@ let keptAscii: usize = 0; // the element's values so far in the pools
 let keptAsciiLength: usize = 0;
 let keptMixed: usize = 0;
 let keptMixedLength: usize = 0;
-let keptMixedUnits: i32 = 0;
 let keptDepth: i32 = 0;
 let keptInText: bool = false;
 
@@ -358,41 +357,16 @@ function scanNameRest(p: usize, end: usize, maxLen: usize): isize {
   return t + 12;
 }
 
-// Pool write pointers and the UTF-16 length of the mixed pool's content.
+// Pool write pointers. The ASCII pool holds bytes (one per character), the mixed pool UTF-16 code units.
 let aOut: usize = 0;
 let mOut: usize = 0;
-let mUnits: i32 = 0;
 // Where the value emit() wrote, relative to its element's pool bases, and whether to the mixed pool.
 let vStart: i32 = 0;
 let vEnd: i32 = 0;
 let vMixed: i32 = 0;
 
-// Writes code point c as UTF-8 at `at`; returns the end.
-function putChar(at: usize, c: u32): usize {
-  if (c < 0x80) {
-    store<u8>(at, <u8>c);
-    return at + 1;
-  }
-  if (c < 0x800) {
-    store<u8>(at, <u8>(0xc0 | (c >> 6)));
-    store<u8>(at, <u8>(0x80 | (c & 0x3f)), 1);
-    return at + 2;
-  }
-  if (c < 0x10000) {
-    store<u8>(at, <u8>(0xe0 | (c >> 12)));
-    store<u8>(at, <u8>(0x80 | ((c >> 6) & 0x3f)), 1);
-    store<u8>(at, <u8>(0x80 | (c & 0x3f)), 2);
-    return at + 3;
-  }
-  store<u8>(at, <u8>(0xf0 | (c >> 18)));
-  store<u8>(at, <u8>(0x80 | ((c >> 12) & 0x3f)), 1);
-  store<u8>(at, <u8>(0x80 | ((c >> 6) & 0x3f)), 2);
-  store<u8>(at, <u8>(0x80 | (c & 0x3f)), 3);
-  return at + 4;
-}
-
-// Copies the value at [s, e) to `at` with references replaced, CR LF and CR made LF, and in an attribute
-// value TAB, LF and CR (or CR LF) made a space; returns the end. The value has been scanned whole, so
+// Copies the ASCII value at [s, e) to `at` with references replaced, CR LF and CR made LF, and in an
+// attribute value TAB, LF and CR (or CR LF) made a space; returns the end. The value has been scanned whole, so
 // every reference in it is complete and valid.
 function transform(at: usize, s: usize, e: usize, attr: bool): usize {
   const AMP = i8x16.splat(0x26);
@@ -419,7 +393,8 @@ function transform(at: usize, s: usize, e: usize, attr: bool): usize {
     const c = <u32>load<u8>(q);
     if (c == 0x26) {
       const n = reference(q, e);
-      at = putChar(at, refChar);
+      store<u8>(at, <u8>refChar); // ASCII: a value with other references goes to the mixed pool
+      at++;
       q += <usize>n;
       continue;
     }
@@ -443,19 +418,71 @@ function transform(at: usize, s: usize, e: usize, attr: bool): usize {
   } else memory.copy(dst, src, n);
 }
 
-// UTF-16 length of the valid UTF-8 at [s, e): one unit per lead byte, two for a four-byte sequence.
-function units(s: usize, e: usize): i32 {
-  let n: i32 = 0;
-  for (let q = s; q < e; q++) {
-    const b = <u32>load<u8>(q);
-    n += <i32>((b & 0xc0) != 0x80) + <i32>(b >= 0xf0);
+// Writes the valid UTF-8 value at [s, e) to `at` as UTF-16 (little-endian), with references replaced and
+// whitespace normalised as transform() does; returns the end. ASCII goes sixteen bytes at a time.
+function toUtf16(at: usize, s: usize, e: usize, attr: bool): usize {
+  const HIGH = i8x16.splat(0);
+  const AMP = i8x16.splat(0x26);
+  const CR = i8x16.splat(0x0d);
+  const TAB = i8x16.splat(attr ? 0x09 : 0x0d);
+  const LF = i8x16.splat(attr ? 0x0a : 0x0d);
+  let q = s;
+  while (q < e) {
+    while (q + 16 <= e) {
+      const v = v128.load(q);
+      // Widened whole: what lies beyond the ASCII run is overwritten.
+      v128.store(at, i16x8.extend_low_i8x16_u(v));
+      v128.store(at, i16x8.extend_high_i8x16_u(v), 16);
+      const special = v128.or(v128.or(i8x16.lt_s(v, HIGH), i8x16.eq(v, AMP)), v128.or(i8x16.eq(v, CR), v128.or(i8x16.eq(v, TAB), i8x16.eq(v, LF))));
+      const bits = i8x16.bitmask(special);
+      if (bits != 0) {
+        const k = <usize>ctz(bits);
+        q += k;
+        at += k << 1;
+        break;
+      }
+      q += 16;
+      at += 32;
+    }
+    if (q >= e) break;
+    const c = <u32>load<u8>(q);
+    let cp = c;
+    if (c < 0x80) {
+      q++;
+      if (c == 0x26) {
+        const n = reference(q - 1, e);
+        cp = refChar;
+        q += <usize>(n - 1);
+      } else if (c == 0x0d) {
+        if (q < e && load<u8>(q) == 0x0a) q++;
+        cp = attr ? 0x20 : 0x0a;
+      } else if (attr && (c == 0x09 || c == 0x0a)) cp = 0x20;
+    } else if (c < 0xe0) {
+      cp = ((c & 0x1f) << 6) | (<u32>load<u8>(q + 1) & 0x3f);
+      q += 2;
+    } else if (c < 0xf0) {
+      cp = ((c & 0x0f) << 12) | ((<u32>load<u8>(q + 1) & 0x3f) << 6) | (<u32>load<u8>(q + 2) & 0x3f);
+      q += 3;
+    } else {
+      cp = ((c & 0x07) << 18) | ((<u32>load<u8>(q + 1) & 0x3f) << 12) | ((<u32>load<u8>(q + 2) & 0x3f) << 6) | (<u32>load<u8>(q + 3) & 0x3f);
+      q += 4;
+    }
+    if (cp < 0x10000) {
+      store<u16>(at, <u16>cp);
+      at += 2;
+    } else {
+      cp -= 0x10000;
+      store<u16>(at, <u16>(0xd800 | (cp >> 10)));
+      store<u16>(at, <u16>(0xdc00 | (cp & 0x3ff)), 2);
+      at += 4;
+    }
   }
-  return n;
+  return at;
 }
 
-// Writes the value at [s, e) to its pool (see transform) and sets vStart, vEnd and vMixed. `extra` is how
-// many more bytes than UTF-16 units the value has (when unchanged; a changed one is counted as written).
-@inline function emit(s: usize, e: usize, nonAscii: bool, changed: bool, attr: bool, aBase: usize, mBase: i32, extra: i32): void {
+// Writes the value at [s, e) to its pool — the ASCII pool as is (or through transform()), the mixed
+// pool as UTF-16 — and sets vStart, vEnd and vMixed.
+@inline function emit(s: usize, e: usize, nonAscii: bool, changed: bool, attr: bool, aBase: usize, mBase: usize): void {
   if (!nonAscii) {
     vStart = <i32>(aOut - aBase);
     if (changed) aOut = transform(aOut, s, e, attr);
@@ -467,17 +494,9 @@ function units(s: usize, e: usize): i32 {
     vMixed = 0;
     return;
   }
-  vStart = mUnits - mBase;
-  if (changed) {
-    const from = mOut;
-    mOut = transform(mOut, s, e, attr);
-    mUnits += units(from, mOut);
-  } else {
-    copyOut(mOut, s, e - s);
-    mOut += e - s;
-    mUnits += <i32>(e - s) - extra;
-  }
-  vEnd = mUnits - mBase;
+  vStart = <i32>((mOut - mBase) >> 1);
+  mOut = toUtf16(mOut, s, e, attr);
+  vEnd = <i32>((mOut - mBase) >> 1);
   vMixed = MIXED;
 }
 
@@ -514,7 +533,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
   let t = TAPE;
   aOut = aTop;
   mOut = mTop;
-  mUnits = 0;
   asciiEnd = asciiAt;
   mixedEnd = mixedAt;
   let resuming = resume != 0 && resumable != 0;
@@ -526,20 +544,17 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
     let inText = false;
     // Where the element's values begin in the pools.
     let aBase = aOut;
-    let mBytesBase = mOut;
-    let mBase = mUnits;
+    let mBase = mOut;
     if (resuming) {
       resuming = false;
       aBase = aTop;
-      mBytesBase = mTop;
-      mBase = 0;
+      mBase = mTop;
       memory.copy(TAPE, keptRecords, keptRecordsLength);
       t = TAPE + keptRecordsLength;
       memory.copy(aTop, keptAscii, keptAsciiLength);
       aOut = aTop + keptAsciiLength;
       memory.copy(mTop, keptMixed, keptMixedLength);
       mOut = mTop + keptMixedLength;
-      mUnits = keptMixedUnits;
       depth = keptDepth;
       inText = keptInText;
       p = s0 + <usize>resumeFrom;
@@ -562,7 +577,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
     let keepT = t;
     let keepA = aOut;
     let keepM = mOut;
-    let keepUnits = mUnits;
     let keepDepth = depth;
     let keepInText = inText;
     let r = 0; // 0 going on, 1 out of bytes, 2 bail
@@ -574,7 +588,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
         keepT = t;
         keepA = aOut;
         keepM = mOut;
-        keepUnits = mUnits;
         keepDepth = depth;
         keepInText = false;
         if (t + 2 * MAX_RECORD > tapeEnd) {
@@ -710,7 +723,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
             const vs = q;
             let nonAscii = false;
             let changed = false;
-            let extra: i32 = 0;
             for (;;) {
               while (q + 16 <= lim) {
                 const v = v128.load(q);
@@ -744,7 +756,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
                     r = n < 0 ? 1 : 2;
                     break;
                   }
-                  extra += n == 4 ? 2 : n - 1;
                   q += <usize>n;
                 } while (q < lim && load<u8>(q) >= 0x80);
                 if (r != 0) break;
@@ -777,7 +788,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
             }
             const attrId = intern(as, <usize>ae - as);
             const nameAt = attrId == 0 ? poolName(as, <usize>ae, aBase) : 0;
-            emit(vs, q, nonAscii, changed, true, aBase, mBase, extra);
+            emit(vs, q, nonAscii, changed, true, aBase, mBase);
             t = record3(t, R_ATTR | vMixed | (attrId << 8), vStart, vEnd);
             if (attrId == 0) {
               store<i32>(t, nameAt);
@@ -807,13 +818,11 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       keepT = t;
       keepA = aOut;
       keepM = mOut;
-      keepUnits = mUnits;
       keepDepth = depth;
       keepInText = true;
       const textStart = p;
       let nonAscii = false;
       let changed = false;
-      let extra: i32 = 0;
       for (;;) {
         while (p + 16 <= lim) {
           const v = v128.load(p);
@@ -844,7 +853,6 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
               r = n < 0 ? 1 : 2;
               break;
             }
-            extra += n == 4 ? 2 : n - 1;
             p += <usize>n;
           } while (p < lim && load<u8>(p) >= 0x80);
           if (r != 0) break;
@@ -881,7 +889,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       }
       if (r != 0) break;
       if (p > textStart) {
-        emit(textStart, p, nonAscii, changed, false, aBase, mBase, extra);
+        emit(textStart, p, nonAscii, changed, false, aBase, mBase);
         t = record3(t, R_TEXT | vMixed, vStart, vEnd);
       }
     }
@@ -890,7 +898,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       store<i32>(stanzaRecord, <i32>s0, 4);
       store<i32>(stanzaRecord, <i32>p, 8);
       store<i32>(stanzaRecord, <i32>(aBase - aTop), 12);
-      store<i32>(stanzaRecord, mBase, 16);
+      store<i32>(stanzaRecord, <i32>((mBase - mTop) >> 1), 16);
       asciiEnd = <i32>aOut;
       mixedEnd = <i32>mOut;
       continue;
@@ -904,9 +912,8 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       keptRecordsLength = keepT - stanzaRecord;
       keptAscii = aBase;
       keptAsciiLength = keepA - aBase;
-      keptMixed = mBytesBase;
-      keptMixedLength = keepM - mBytesBase;
-      keptMixedUnits = keepUnits - mBase;
+      keptMixed = mBase;
+      keptMixedLength = keepM - mBase;
       keptDepth = keepDepth;
       keptInText = keepInText;
       return NEED_MORE;
