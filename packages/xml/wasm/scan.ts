@@ -120,7 +120,7 @@ const TAPE_FULL: i32 = 3; // call again from `consumed` after using the tape (or
 
 // The pools hold at most this much before a scan stops after an element (TAPE_FULL): a value the caller
 // keeps may keep its pool's string alive, which should be small.
-const POOL_BATCH: usize = 16384;
+const POOL_BATCH: usize = 4096;
 
 export let consumed: i32 = 0;
 export let tapeLength: i32 = 0;
