@@ -34,6 +34,7 @@ import {
   SCAN_TAPE_FULL,
   NAME_DEFAULT_NS,
   NAME_OTHER,
+  NAME_XML,
   type Scanned,
   splitName,
   type TapeName,
@@ -1268,33 +1269,34 @@ export class StreamParser {
   }
 
   /**
-   * openElement for the usual element from the tape: no prefix on its name, and attributes that are
-   * unprefixed, `xml:`-prefixed or a default namespace declaration (`mask`: the kinds seen, see
-   * TapeName.kind), none twice. Anything else — and every error — is left to openElement.
+   * openElement for the usual element from the tape: no prefix on its name, and `count` attributes from
+   * record `first` on, each interned, none twice, unprefixed, `xml:`-prefixed or the default namespace
+   * declaration (`mask`: the kinds seen, see TapeName.kind). Anything else — and every error — is left
+   * to openElement (SLOW).
    */
-  private openCommon(name: TapeName, selfClosing: boolean, after: number, n: number, mask: number): Step {
-    const raw = RAW_ATTRS;
-    if (n > 3 && findDuplicate(raw, n) >= 0) return SLOW;
+  private openCommon(name: TapeName, selfClosing: boolean, after: number, first: number, count: number, mask: number, asciiBase: number, mixedBase: number): Step {
+    const { tape, ascii, mixed, names } = this.scanned!;
     let scope = this.scope;
-    let count = n;
+    let size = count * 3;
     if ((mask & NAME_DEFAULT_NS) !== 0) {
       let uri = "";
-      for (let k = 0; k < n; k += 3) if (raw[k] === "" && raw[k + 1] === "xmlns") uri = raw[k + 2]!;
+      for (let k = 0, r = first; k < count; k++, r += 3) {
+        const h = tape[r]!;
+        if (names[h >>> 8]!.kind === NAME_DEFAULT_NS) uri = tapeValue(h, tape[r + 1]!, tape[r + 2]!, ascii, asciiBase, mixed, mixedBase);
+      }
       if (uri === NS_XML || uri === NS_XMLNS) return SLOW;
       // The same namespace as the parent's: share its scope, and its string.
       if (uri !== scope.defaultNs) scope = { defaultNs: uri, prefixes: DEFAULT_ONLY, parent: scope };
-      count -= 3;
+      size -= 3;
     }
-    const attrs: string[] = new Array(count);
-    for (let k = 0, j = 0; k < n; k += 3) {
-      const p = raw[k]!;
-      const local = raw[k + 1]!;
-      if (p === "") {
-        if (local === "xmlns") continue;
-        attrs[j] = "";
-      } else attrs[j] = NS_XML;
-      attrs[j + 1] = local;
-      attrs[j + 2] = raw[k + 2]!;
+    const attrs: string[] = new Array(size);
+    for (let k = 0, r = first, j = 0; k < count; k++, r += 3) {
+      const h = tape[r]!;
+      const attr = names[h >>> 8]!;
+      if (attr.kind === NAME_DEFAULT_NS) continue;
+      attrs[j] = attr.kind === NAME_XML ? NS_XML : "";
+      attrs[j + 1] = attr.local;
+      attrs[j + 2] = tapeValue(h, tape[r + 1]!, tape[r + 2]!, ascii, asciiBase, mixed, mixedBase);
       j += 3;
     }
     this.pos = after;
@@ -1454,7 +1456,7 @@ export class StreamParser {
       const kind = head & 15;
       let step: Step = CONTINUE;
       if (kind === R_TEXT) {
-        this.text += (head & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!) : mixed.slice(mixedBase + tape[r + 1]!, mixedBase + tape[r + 2]!);
+        this.text += tapeValue(head, tape[r + 1]!, tape[r + 2]!, ascii, asciiBase, mixed, mixedBase);
         r += 3;
       } else if (kind === R_START) {
         const id = head >>> 8;
@@ -1462,27 +1464,36 @@ export class StreamParser {
         const selfClosing = (head & (1 << 4)) !== 0;
         this.tokenStart = start + tape[r + 1]!;
         r += id !== 0 ? 2 : 4;
-        let n = 0;
+        // The attributes' heads first: their kinds, and whether one is not interned or comes twice.
+        const first = r;
+        let count = 0;
         let mask = 0;
         while (r < length && (tape[r]! & 15) === R_ATTR) {
-          const h = tape[r]!;
-          const attrId = h >>> 8;
-          raw[n + 2] = (h & R_MIXED) === 0 ? ascii.slice(asciiBase + tape[r + 1]!, asciiBase + tape[r + 2]!) : mixed.slice(mixedBase + tape[r + 1]!, mixedBase + tape[r + 2]!);
-          let attr: TapeName;
+          const attrId = tape[r]! >>> 8;
           if (attrId !== 0) {
-            attr = names[attrId]!;
+            mask |= names[attrId]!.kind;
+            for (let q = first; q < r; q += 3) if (tape[q]! >>> 8 === attrId) mask |= NAME_OTHER;
             r += 3;
           } else {
-            attr = splitName(ascii.slice(asciiBase + tape[r + 3]!, asciiBase + tape[r + 4]!));
+            mask |= NAME_OTHER;
             r += 5;
           }
-          raw[n] = attr.prefix;
-          raw[n + 1] = attr.local;
-          mask |= attr.kind;
-          n += 3;
+          count++;
         }
-        step = name.prefix === "" && mask < NAME_OTHER && this.depth > 0 ? this.openCommon(name, selfClosing, after, n, mask) : SLOW;
-        if (step === SLOW) step = this.openElement(name.qname, name.prefix, name.local, selfClosing, after, n);
+        step = name.prefix === "" && mask < NAME_OTHER && this.depth > 0 ? this.openCommon(name, selfClosing, after, first, count, mask, asciiBase, mixedBase) : SLOW;
+        if (step === SLOW) {
+          let n = 0;
+          for (let q = first; q < r; n += 3) {
+            const h = tape[q]!;
+            const attrId = h >>> 8;
+            raw[n + 2] = tapeValue(h, tape[q + 1]!, tape[q + 2]!, ascii, asciiBase, mixed, mixedBase);
+            const attr = attrId !== 0 ? names[attrId]! : splitName(ascii.slice(asciiBase + tape[q + 3]!, asciiBase + tape[q + 4]!));
+            raw[n] = attr.prefix;
+            raw[n + 1] = attr.local;
+            q += attrId !== 0 ? 3 : 5;
+          }
+          step = this.openElement(name.qname, name.prefix, name.local, selfClosing, after, n);
+        }
       } else {
         // R_END
         step = this.closeElement(after);
@@ -1501,6 +1512,11 @@ export class StreamParser {
       }
     }
   }
+}
+
+/** A value on the tape: [start, end) in its pool (by R_MIXED in its record's head), from the element's base. */
+function tapeValue(head: number, start: number, end: number, ascii: string, asciiBase: number, mixed: string, mixedBase: number): string {
+  return (head & R_MIXED) === 0 ? ascii.slice(asciiBase + start, asciiBase + end) : mixed.slice(mixedBase + start, mixedBase + end);
 }
 
 /**

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fastScanner } from "../src/fast-scan.js";
-import { type ParseEvent, StreamParser, type StreamParserOptions, serialize, type XmlElement } from "../src/index.js";
+import { type ParseEvent, StreamParser, type StreamParserOptions, serialize, toXmlString, type XmlElement } from "../src/index.js";
 import { writeVaried, xmlTree } from "./arbitraries.js";
 import { bytes, elements, HDR, parseWhole, split, stream } from "./helpers.js";
 
@@ -216,7 +216,7 @@ describe("the WebAssembly fast path", () => {
   it("scans an element again from its start when another parser scanned in between, or the limits changed", () => {
     const body = "<m a='&amp;1'><b>\u00e9&lt;</b><c d='2'>x&#x1F600;</c></m>";
     const input = stream(body, "<n/>");
-    const want = elements(parseWhole(input, { fastPath: false })).map(serialize);
+    const want = elements(parseWhole(input, { fastPath: false })).map((el) => toXmlString(el));
     // Another parser's element at the same offset, with other bytes, cut in the same places.
     const other = stream("<zz y='&lt;'><b>\u00e9\u00e9&lt;</b><c d='22'>xyz&#x1F600;</c></zz>");
     for (let cut = HDR.length + 1; cut < input.length - 1; cut += 3) {
@@ -226,7 +226,7 @@ describe("the WebAssembly fast path", () => {
       b.push(other.subarray(0, cut));
       const got: string[] = [];
       const drain = (p: StreamParser, into: string[]) => {
-        for (let ev = p.next(); ev !== undefined; ev = p.next()) if (ev.kind === "element") into.push(serialize(ev.element));
+        for (let ev = p.next(); ev !== undefined; ev = p.next()) if (ev.kind === "element") into.push(toXmlString(ev.element));
       };
       drain(a, got);
       drain(b, []); // overwrites what the module kept for a

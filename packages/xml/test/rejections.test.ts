@@ -26,6 +26,8 @@ const rows: Row[] = [
   ["duplicate attribute", stream("<message to='a' to='b'/>"), "not-well-formed"],
   ["duplicate attribute after namespace expansion", stream("<message xmlns:a='urn:x' xmlns:b='urn:x' a:t='1' b:t='2'/>"), "not-well-formed"],
   ["duplicate namespace declaration", stream("<message xmlns:a='urn:x' xmlns:a='urn:y'/>"), "not-well-formed"],
+  ["duplicate default namespace declaration", stream("<message><x xmlns='urn:x' a='1' xmlns='urn:y'/></message>"), "not-well-formed"],
+  ["duplicate xml: attribute", stream("<message><x xml:lang='en' a='1' xml:lang='de'/></message>"), "not-well-formed"],
   ["'<' in an attribute value", stream("<message to='a<b'/>"), "not-well-formed"],
   ["bare '&' in text", msg("fish & chips"), "not-well-formed"],
   ["bare '&' in an attribute value", stream("<message to='a&b'/>"), "not-well-formed"],
