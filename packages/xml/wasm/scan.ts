@@ -699,27 +699,33 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
               break;
             }
             q = <usize>ae;
-            while (q < lim && isSpace(load<u8>(q))) q++;
-            if (q >= lim) {
-              r = 1;
-              break;
+            let quote: u32 = 0;
+            // Usually `='` or `="` right after the name.
+            if (q + 1 < lim && load<u8>(q) == 0x3d) quote = <u32>load<u8>(q + 1);
+            if (quote == 0x27 || quote == 0x22) q += 2;
+            else {
+              while (q < lim && isSpace(load<u8>(q))) q++;
+              if (q >= lim) {
+                r = 1;
+                break;
+              }
+              if (load<u8>(q) != 0x3d) {
+                r = 2;
+                break;
+              }
+              q++;
+              while (q < lim && isSpace(load<u8>(q))) q++;
+              if (q >= lim) {
+                r = 1;
+                break;
+              }
+              quote = <u32>load<u8>(q);
+              if (quote != 0x27 && quote != 0x22) {
+                r = 2;
+                break;
+              }
+              q++;
             }
-            if (load<u8>(q) != 0x3d) {
-              r = 2;
-              break;
-            }
-            q++;
-            while (q < lim && isSpace(load<u8>(q))) q++;
-            if (q >= lim) {
-              r = 1;
-              break;
-            }
-            const quote = <u32>load<u8>(q);
-            if (quote != 0x27 && quote != 0x22) {
-              r = 2;
-              break;
-            }
-            q++;
             const vs = q;
             let nonAscii = false;
             let changed = false;
