@@ -58,7 +58,7 @@ export function resetNames(): void {
 }
 
 // The id of the name of `n` bytes at p, added if new; 0 if it is not interned.
-function intern(p: usize, n: usize): i32 {
+@inline function intern(p: usize, n: usize): i32 {
   if (n > MAX_INTERNED_LENGTH) return 0;
   // Hash the first and last four bytes (within the name) and the length: constant time per name.
   let h: u32;
@@ -297,7 +297,7 @@ const NAME_BAIL: isize = -2;
 // An ASCII name (one optional colon, not first or last) at p: its end, NAME_MORE or NAME_BAIL. A name
 // shorter than sixteen bytes, followed by an ASCII byte, is classified sixteen bytes at once; the rest
 // byte by byte (scanNameRest).
-function scanName(p: usize, end: usize, maxLen: usize): isize {
+@inline function scanName(p: usize, end: usize, maxLen: usize): isize {
   if (p + 16 <= end) {
     const v = v128.load(p);
     const lower = v128.or(v, i8x16.splat(0x20));
