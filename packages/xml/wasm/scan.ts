@@ -290,11 +290,12 @@ function referencePrefix(p: usize, end: usize): i32 {
   return -1;
 }
 
-let nameColon: i32 = -1;
-const NAME_MORE: isize = -1;
-const NAME_BAIL: isize = -2;
+// What the token scanners below return instead of a token's end: CUT, the input ends inside a valid
+// prefix (wait for more); INVALID, the token is outside the scanner's subset (bail).
+const CUT: isize = -1;
+const INVALID: isize = -2;
 
-// An ASCII name (one optional colon, not first or last) at p: its end, NAME_MORE or NAME_BAIL. A name
+// An ASCII name (one optional colon, not first or last) at p: its end, CUT or INVALID. A name
 // shorter than sixteen bytes, followed by an ASCII byte, is classified sixteen bytes at once; the rest
 // byte by byte (scanNameRest).
 @inline function scanName(p: usize, end: usize, maxLen: usize): isize {
@@ -311,13 +312,8 @@ const NAME_BAIL: isize = -2;
       const starts = i8x16.bitmask(first);
       const colonBits = i8x16.bitmask(colons) & ((1 << length) - 1);
       if ((starts & 1) != 0) {
-        if (colonBits == 0) {
-          nameColon = -1;
-          return <isize>(p + <usize>length);
-        }
         const c = ctz(colonBits);
-        if (colonBits == 1 << c && c + 1 < length && ((starts >> (c + 1)) & 1) != 0) {
-          nameColon = <i32>(p + <usize>c);
+        if (colonBits == 0 || (colonBits == 1 << c && c + 1 < length && ((starts >> (c + 1)) & 1) != 0)) {
           return <isize>(p + <usize>length);
         }
       }
@@ -329,7 +325,7 @@ const NAME_BAIL: isize = -2;
 function scanNameRest(p: usize, end: usize, maxLen: usize): isize {
   const start = p;
   const stop = min(end, p + maxLen + 1);
-  nameColon = -1;
+  let colon = false;
   let atStart = true;
   for (; p < stop; p++) {
     const c = <u32>load<u8>(p);
@@ -338,15 +334,32 @@ function scanNameRest(p: usize, end: usize, maxLen: usize): isize {
       atStart = false;
       continue;
     }
-    if (c == 0x3a && !atStart && nameColon < 0) {
-      nameColon = <i32>p;
+    if (c == 0x3a && !atStart && !colon) {
+      colon = true;
       atStart = true;
       continue;
     }
-    if (atStart || c >= 0x80 || c == 0x3a) return NAME_BAIL;
+    if (atStart || c >= 0x80 || c == 0x3a) return INVALID;
     return <isize>p;
   }
-  return p - start > maxLen ? NAME_BAIL : NAME_MORE;
+  return p - start > maxLen ? INVALID : CUT;
+}
+
+// The end of the run of non-ASCII characters at p (a word in another script, taken at once), CUT or
+// INVALID (see utf8).
+@inline function nonAsciiRun(p: usize, end: usize): isize {
+  do {
+    const n = utf8(p, end);
+    if (n <= 0) return n < 0 ? CUT : INVALID;
+    p += <usize>n;
+  } while (p < end && load<u8>(p) >= 0x80);
+  return <isize>p;
+}
+
+// The end of the reference at p, its character in `refChar`; CUT or INVALID (see reference).
+@inline function referenceEnd(p: usize, end: usize): isize {
+  const n = reference(p, end);
+  return n > 0 ? <isize>(p + <usize>n) : n < 0 ? CUT : INVALID;
 }
 
 // Writes three fields at t; returns the end.
@@ -636,7 +649,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
           const ns = p + 1;
           const ne = scanName(ns, lim, nameLimit);
           if (ne < 0) {
-            r = ne == NAME_MORE ? 1 : 2;
+            r = ne == CUT ? 1 : 2;
             break;
           }
           if (depth >= depthLimit) {
@@ -695,7 +708,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
             const as = q;
             const ae = scanName(as, lim, nameLimit);
             if (ae < 0) {
-              r = ae == NAME_MORE ? 1 : 2;
+              r = ae == CUT ? 1 : 2;
               break;
             }
             q = <usize>ae;
@@ -755,28 +768,15 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
                 q++;
                 continue;
               }
-              if (k == 7) {
-                do {
-                  const n = utf8(q, lim);
-                  if (n <= 0) {
-                    r = n < 0 ? 1 : 2;
-                    break;
-                  }
-                  q += <usize>n;
-                } while (q < lim && load<u8>(q) >= 0x80);
-                if (r != 0) break;
-                nonAscii = true;
-                continue;
-              }
-              if (k == 2) {
-                const n = reference(q, lim);
-                if (n <= 0) {
-                  r = n < 0 ? 1 : 2;
+              if (k == 7 || k == 2) {
+                const e = k == 7 ? nonAsciiRun(q, lim) : referenceEnd(q, lim);
+                if (e < 0) {
+                  r = e == CUT ? 1 : 2;
                   break;
                 }
-                if (refChar >= 0x80) nonAscii = true;
-                changed = true;
-                q += <usize>n;
+                nonAscii = nonAscii || k == 7 || refChar >= 0x80;
+                changed = changed || k == 2;
+                q = <usize>e;
                 continue;
               }
               if (k == 5) {
@@ -851,29 +851,15 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
           continue;
         }
         if (k == 1) break;
-        if (k == 6) {
-          // A run of non-ASCII characters (a word in another script) at once.
-          do {
-            const n = utf8(p, lim);
-            if (n <= 0) {
-              r = n < 0 ? 1 : 2;
-              break;
-            }
-            p += <usize>n;
-          } while (p < lim && load<u8>(p) >= 0x80);
-          if (r != 0) break;
-          nonAscii = true;
-          continue;
-        }
-        if (k == 2) {
-          const n = reference(p, lim);
-          if (n <= 0) {
-            r = n < 0 ? 1 : 2;
+        if (k == 6 || k == 2) {
+          const e = k == 6 ? nonAsciiRun(p, lim) : referenceEnd(p, lim);
+          if (e < 0) {
+            r = e == CUT ? 1 : 2;
             break;
           }
-          if (refChar >= 0x80) nonAscii = true;
-          changed = true;
-          p += <usize>n;
+          nonAscii = nonAscii || k == 6 || refChar >= 0x80;
+          changed = changed || k == 2;
+          p = <usize>e;
           continue;
         }
         if (k == 3) {
