@@ -108,11 +108,11 @@ export class FastScanner {
   private readonly tapeAt: number;
   private readonly inputAt: number;
   private bytes: Uint8Array;
-  /** Input bytes one scan may take; the output region (elements' texts) lies after them. */
+  /** Input bytes one scan may take; the two pools lie after them. */
   private capacity = 0;
   // The incomplete element the module keeps for resuming (see `resumable` in wasm/scan.ts): the parser it
   // belongs to, the absolute offset of its start in that parser's input, and the capacity it was kept at
-  // (its output so far lies in the output region, which moves when the capacity grows).
+  // (its values so far lie in the pools, which move when the capacity grows).
   private keptFor: object | null = null;
   private keptAt = 0;
   private keptCapacity = 0;

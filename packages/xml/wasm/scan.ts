@@ -6,10 +6,11 @@
 // subset — any malformed input, but also CDATA, non-ASCII names, a reference cut by the end of the input,
 // deep nesting or many attributes — it stops with BAIL and the JavaScript parser, which knows every rule
 // and every error text, parses that element instead. Namespaces, duplicate attributes and the `xml`/
-// `xmlns` rules are checked by the JavaScript side on the tape, with the same code as the slow path.
+// `xmlns` rules are checked by the JavaScript side on the tape (parser.ts: openCommon for the usual
+// element, the slow path's openElement for the rest).
 //
 // Memory: byte tables at 0, the open-element stack at 1024, the tape at TAPE, the interned names, the input
-// at INPUT, the output region (elements' texts) wherever the caller puts it after the input.
+// at INPUT, the two pools of values (see R_STANZA) wherever the caller puts them after the input.
 
 const T_TEXT: usize = 0; // class of a byte in character data
 const T_ATTR: usize = 256; // class of a byte in an attribute value
