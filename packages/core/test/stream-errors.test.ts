@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { FramedParser, NS_STREAMS, XmlElement, serialize, toXmlString, xml } from "@xmpp-sansio/xml";
 import {
   NS_XMPP_STREAMS,
@@ -142,7 +143,7 @@ describe("parseStreamError", () => {
         expect(isStreamErrorCondition(err.condition)).toBe(true);
         if (err.seeOtherHost !== undefined) expect(parseHostPort(err.seeOtherHost)).toBeDefined();
       }),
-      { numRuns: 2000 },
+      fuzz(2000),
     );
   });
 
