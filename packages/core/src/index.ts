@@ -16,5 +16,21 @@ export {
   SessionStateError,
   type StreamVersion,
 } from "./session-base.js";
+export { bindFeature } from "./features/bind.js";
+export { channelBindingList, DEFAULT_SERVER_MECHANISMS, saslFeature } from "./features/sasl.js";
+export { sessionFeature } from "./features/session.js";
+export { starttlsFeature } from "./features/starttls.js";
+export * from "./features/types.js";
+export {
+  CLIENT_TRANSITIONS,
+  type ClientState,
+  type ClientStateKind,
+  coarseState,
+  renderTransitions,
+  SERVER_TRANSITIONS,
+  type ServerState,
+  type ServerStateKind,
+  type Transition,
+} from "./state.js";
 export { ClientSession, type ClientExtraOptions } from "./session-client.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";

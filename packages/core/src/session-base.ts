@@ -7,6 +7,8 @@
  */
 import { base64Encode } from "@xmpp-sansio/sasl";
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
+import type { Jid } from "@xmpp-sansio/jid";
+import type { FeatureContext, FeatureHooks, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
 import { type Framing, type HeaderAttributes, type InputEvent, StreamFraming, WebSocketFraming } from "./session-framing.js";
 import type {
   ChannelBindingData,
@@ -17,18 +19,15 @@ import type {
   StreamErrorEvent,
   TlsInfo,
 } from "./session-types.js";
+import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
 
-/** `urn:ietf:params:xml:ns:xmpp-tls` (RFC 6120 §5.4). */
-export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
-/** `urn:ietf:params:xml:ns:xmpp-sasl` (RFC 6120 §6.4). */
-export const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
-/** `urn:ietf:params:xml:ns:xmpp-bind` (RFC 6120 §7). */
-export const NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind";
-/** `urn:ietf:params:xml:ns:xmpp-session` (RFC 3921 §3, kept by draft-cridland-xmpp-session as optional). */
-export const NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session";
-/** `urn:xmpp:sasl-cb:0` (XEP-0440: SASL channel-binding type capability). */
-export const NS_SASL_CB = "urn:xmpp:sasl-cb:0";
+export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
+export { NS_TLS } from "./features/starttls.js";
+export { definedOnly, el, isStanza, trimmedText } from "./util.js";
+
+export { NS_BIND } from "./features/bind.js";
+export { NS_SESSION } from "./features/session.js";
 
 /**
  * The application called a method in a state where it is not allowed (e.g. `send` before the session
@@ -67,24 +66,15 @@ export function parseStreamVersion(value: string | undefined): StreamVersion | u
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
 
-/** Channel-binding data as the list the sasl package takes, in the XEP-0440 preference order. */
-export function channelBindingList(data: ChannelBindingData | undefined): { type: "tls-exporter" | "tls-unique" | "tls-server-end-point"; data: Uint8Array }[] {
-  const out: { type: "tls-exporter" | "tls-unique" | "tls-server-end-point"; data: Uint8Array }[] = [];
-  if (data === undefined) return out;
-  for (const type of ["tls-exporter", "tls-unique", "tls-server-end-point"] as const) {
-    const d = data[type];
-    if (d instanceof Uint8Array && d.length > 0) out.push({ type, data: d });
-  }
-  return out;
-}
-
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on. Not exported from the
  * package: use the two role classes.
  * @internal
  */
-export abstract class SessionBase<E extends { readonly type: string }> {
-  protected _state: SessionState = "idle";
+export abstract class SessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> {
+  /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
+  protected kind: K = "idle" as K;
+  private readonly table: { readonly [S in K]: Partial<Record<Transition, K>> };
   protected readonly framing: Framing;
   protected readonly lang: string;
   protected readonly timeouts: SessionTimeouts;
@@ -108,12 +98,27 @@ export abstract class SessionBase<E extends { readonly type: string }> {
   protected paused = false;
   /** Our stream header for the current stream has been written. */
   protected headerSent = false;
-  /** Whether the transport is protected by TLS (STARTTLS completed, Direct TLS, or wss:). */
-  protected secured = false;
+  /** What the stream has achieved (flags only ever go from false to true). */
+  protected readonly flagState = { secure: false, authenticated: false, bound: false };
   protected tls: TlsInfo | undefined;
+  /** The bound full JID, once online. */
+  protected boundJid: Jid | undefined;
+  /** Server: the authenticated account (localpart). */
+  protected username: string | undefined;
   private pumping = false;
+  /** The loaded features, in negotiation order, with this session's half of each. */
+  protected readonly features: { readonly def: StreamFeature; readonly half: H }[] = [];
+  /** Namespace → index into `features` of its owner. */
+  private readonly owners = new Map<string, number>();
+  /** Features with stanza hooks (most streams have none or one: SM). */
+  private readonly inboundHooks: H[] = [];
+  private readonly outboundHooks: H[] = [];
+  private readonly stanzaTakers: H[] = [];
+  /** The context handed to every feature of this session. */
+  protected abstract readonly ctx: C;
 
-  constructor(options: SessionOptions) {
+  constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }) {
+    this.table = table;
     this.lang = options.lang ?? "en";
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.fullLimits = { ...DEFAULT_XML_LIMITS, ...options.limits };
@@ -124,9 +129,84 @@ export abstract class SessionBase<E extends { readonly type: string }> {
     this.framing = options.framing === "websocket" ? new WebSocketFraming(this.preAuthLimits) : new StreamFraming(this.preAuthLimits);
   }
 
-  /** Where the session stands. */
+  /** Where the session stands (coarse; see `docs/core.md` for the detailed states). */
   get state(): SessionState {
-    return this._state;
+    return coarseState(this.kind as never);
+  }
+
+  /** The detailed state kind (one of the role's transition table). */
+  get detailedState(): K {
+    return this.kind;
+  }
+
+  /** What the stream has achieved so far. */
+  get flags(): StreamFlags {
+    return this.flagState;
+  }
+
+  /** Whether the transport is protected by TLS (STARTTLS completed, Direct TLS, or wss:). */
+  protected get secured(): boolean {
+    return this.flagState.secure;
+  }
+
+  /**
+   * Moves along the role's transition table. An illegal transition is a bug of a feature (never a peer's
+   * doing: features check their input first), reported as a `SessionStateError`.
+   */
+  protected go(t: Transition): void {
+    const to = transition(this.table, this.kind, t);
+    if (to === undefined) throw new SessionStateError(`illegal transition '${t}' from state '${this.kind}'`);
+    this.kind = to;
+  }
+
+  /**
+   * Loads features (in negotiation order) and creates this session's half of each. Called by the role
+   * constructors. @throws TypeError on two features claiming one name or namespace.
+   */
+  protected loadFeatures(defs: readonly StreamFeature[], make: (def: StreamFeature) => H | undefined): void {
+    const names = new Set<string>();
+    for (const def of defs) {
+      if (names.has(def.name)) throw new TypeError(`two stream features are named '${def.name}'`);
+      names.add(def.name);
+      const half = make(def);
+      if (half === undefined) continue;
+      const index = this.features.length;
+      for (const ns of def.namespaces) {
+        const other = this.owners.get(ns);
+        if (other !== undefined) throw new TypeError(`features '${this.features[other]!.def.name}' and '${def.name}' both claim namespace '${ns}'`);
+        this.owners.set(ns, index);
+      }
+      this.features.push({ def, half });
+      if (half.handleInbound !== undefined) this.inboundHooks.push(half);
+      if (half.handleOutbound !== undefined) this.outboundHooks.push(half);
+      if (half.handleStanza !== undefined) this.stanzaTakers.push(half);
+    }
+  }
+
+  /** The feature owning `ns`, if any. */
+  protected ownerOf(ns: string): H | undefined {
+    const i = this.owners.get(ns);
+    return i === undefined ? undefined : this.features[i]!.half;
+  }
+
+  /** Lets every feature observe a received stanza (before the session's own checks). */
+  protected observeInbound(stanza: XmlElement): void {
+    for (const h of this.inboundHooks) h.handleInbound!(stanza, this.ctx);
+  }
+
+  /** Offers a received stanza to the features in order; `true` when one took it. */
+  protected featureTakes(stanza: XmlElement): boolean {
+    for (const h of this.stanzaTakers) {
+      if (h.handleStanza!(stanza, this.ctx)) return true;
+      if ((this.kind as string) === "closed") return true;
+    }
+    return false;
+  }
+
+  /** Writes a stanza and runs the outbound hooks (counting, holding for acknowledgement). */
+  protected writeStanza(stanza: XmlElement): void {
+    this.write(stanza);
+    for (const h of this.outboundHooks) h.handleOutbound!(stanza, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -148,7 +228,7 @@ export abstract class SessionBase<E extends { readonly type: string }> {
    */
   receiveMessage(message: string | Uint8Array, binary: boolean, now: number): void {
     if (this.framing.kind !== "websocket") throw new SessionStateError("receiveMessage() is for WebSocket framing; use receive() with stream framing");
-    if (this._state === "closed") return;
+    if (this.kind === "closed") return;
     this.tick(now);
     if (binary) {
       this.fatal("unsupported-encoding", "RFC 7395 §3.2: XMPP over WebSocket uses text frames only");
@@ -158,13 +238,13 @@ export abstract class SessionBase<E extends { readonly type: string }> {
   }
 
   private input(bytes: Uint8Array, now: number): void {
-    if (this._state === "closed") return;
-    if (this._state === "tls-handshake") {
+    if (this.kind === "closed") return;
+    if (this.kind === "tls-handshake") {
       throw new SessionStateError("receive() during the STARTTLS hand-over: these bytes belong to TLS; call tlsEstablished() first");
     }
     this.tick(now);
     this.beforeInput();
-    if ((this._state as SessionState) === "closed") return;
+    if ((this.kind as string) === "closed") return;
     this.framing.push(bytes);
     const max = this.fullLimits.maxBufferedBytes ?? DEFAULT_XML_LIMITS.maxBufferedBytes;
     if (this.paused && this.framing.bufferedBytes > max) {
@@ -183,7 +263,7 @@ export abstract class SessionBase<E extends { readonly type: string }> {
    * drainable, so the cap is exceeded by at most their size).
    */
   private checkPendingOutput(): void {
-    if (this._state === "closed" || !this.framing.hasOutput) return;
+    if (this.kind === "closed" || !this.framing.hasOutput) return;
     for (let out = this.framing.poll(); out !== undefined; out = this.framing.poll()) {
       this.outQueue.push(out);
       this.outBytes += out.length;
@@ -208,18 +288,19 @@ export abstract class SessionBase<E extends { readonly type: string }> {
    * role then resets what it had learned and restarts the stream.
    */
   protected acceptTls(info: TlsInfo, beforeStart: boolean): boolean {
-    if (!beforeStart && this._state !== "tls-handshake") throw new SessionStateError("tlsEstablished() without a starttls event");
-    this.secured = true;
+    if (!beforeStart && this.kind !== "tls-handshake") throw new SessionStateError("tlsEstablished() without a starttls event");
+    this.flagState.secure = true;
     this.tls = info;
     if (beforeStart) return false;
     this.framing.renew(this.preAuthLimits);
-    this._state = "negotiating";
+    this.go("tls-established");
+    for (const f of this.features) f.half.handleRestart?.();
     return true;
   }
 
   /** The transport was closed by the peer or failed. */
   transportClosed(now: number): void {
-    if (this._state === "closed") return;
+    if (this.kind === "closed") return;
     this.tick(now);
     this.finish("transport-closed");
   }
@@ -275,8 +356,10 @@ export abstract class SessionBase<E extends { readonly type: string }> {
 
   /** Earliest `now` at which `handleTimeout` must be called, if any. */
   nextTimeout(): number | undefined {
-    if (this._state === "closed") return undefined;
-    return minDefined(minDefined(this.negotiationDeadline, this.closeDeadline), this.extraDeadline());
+    if (this.kind === "closed") return undefined;
+    let t = minDefined(minDefined(this.negotiationDeadline, this.closeDeadline), this.extraDeadline());
+    for (const f of this.features) if (f.half.nextTimeout !== undefined) t = minDefined(t, f.half.nextTimeout());
+    return t;
   }
 
   /** Hook for role-specific deadlines (tracked IQs). */
@@ -286,7 +369,7 @@ export abstract class SessionBase<E extends { readonly type: string }> {
 
   /** Call at (or after) the instant `nextTimeout()` gave. */
   handleTimeout(now: number): void {
-    if (this._state === "closed") return;
+    if (this.kind === "closed") return;
     this.tick(now);
     if (this.closeDeadline !== undefined && now >= this.closeDeadline) {
       this.finish("timeout");
@@ -297,6 +380,11 @@ export abstract class SessionBase<E extends { readonly type: string }> {
       return;
     }
     this.onTimeout(now);
+    for (const f of this.features) {
+      if ((this.kind as string) === "closed") return;
+      const due = f.half.nextTimeout?.();
+      if (due !== undefined && now >= due) f.half.handleTimeout?.(now, this.ctx);
+    }
   }
 
   /** Hook for role-specific timers. */
@@ -307,15 +395,15 @@ export abstract class SessionBase<E extends { readonly type: string }> {
    * Does nothing if the session is already closing or closed.
    */
   close(now: number): void {
-    if (this._state === "closed" || this._state === "closing") return;
+    if (this.kind === "closed" || this.kind === "closing") return;
     this.tick(now);
-    if (this._state === "idle" && !this.headerSent) {
+    if (this.kind === "idle" && !this.headerSent) {
       this.finish("closed");
       return;
     }
     if (!this.headerSent) this.writeHeader();
     this.framing.writeClose();
-    this._state = "closing";
+    this.go("close");
     this.negotiationDeadline = undefined;
     this.closeDeadline = now + this.timeouts.closeMs;
   }
@@ -330,9 +418,96 @@ export abstract class SessionBase<E extends { readonly type: string }> {
    * closed session ignores the call.
    */
   abort(condition: StreamErrorCondition, text: string | undefined, now: number): void {
-    if (this._state === "closed") return;
+    if (this.kind === "closed") return;
     this.tick(now);
     this.fatal(condition, text);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // The feature context
+
+  /**
+   * The context both roles give their features: the common part and the negotiation controls, plus
+   * the role's own members in `extra` (getters are kept as getters).
+   */
+  protected makeContext<X extends object>(role: "client" | "server", extra: X): FeatureContext<E> & NegotiationControl & X {
+    const self = this;
+    const common: FeatureContext<E> & NegotiationControl = {
+      role,
+      get now() {
+        return self.now;
+      },
+      framing: this.framing.kind,
+      flags: this.flagState,
+      get tls() {
+        return self.tls;
+      },
+      get jid() {
+        return self.boundJid;
+      },
+      get ended() {
+        return self.kind === "closed";
+      },
+      write: (el) => this.write(el),
+      emit: (ev) => this.emit(ev),
+      fatal: (condition, text, app) => this.fatal(condition, text, app),
+      randomBytes: (n) => this.randomBytes(n),
+      randomId: (bytes) => this.randomId(bytes),
+      done: (outcome) => this.featureDone(outcome?.restart === true),
+      pause: () => {
+        this.paused = true;
+      },
+      resume: () => {
+        if (this.kind !== "closed") this.resume();
+      },
+      handOverTls: () => {
+        // RFC 6120 §5.4.3.3 / CVE-2011-0411: not one byte after the boundary is parsed as XML.
+        const tlsBytes = this.framing.takeUnparsed();
+        this.go("tls-handover");
+        this.paused = true;
+        this.emit({ type: "starttls", tlsBytes } as never);
+      },
+      setAuthenticated: (identity) => {
+        this.flagState.authenticated = true;
+        this.username = identity.username;
+        this.authLimits();
+        this.emit({ type: "authenticated", ...identity } as never);
+      },
+      end: (reason) => {
+        this.framing.writeClose();
+        this.finish(reason);
+      },
+      close: () => this.close(this.now),
+      setBound: (jid, extra) => {
+        this.flagState.bound = true;
+        this.boundJid = jid;
+        this.onBound(extra?.resumed === true);
+      },
+    };
+    return Object.defineProperties(common, Object.getOwnPropertyDescriptors(extra)) as FeatureContext<E> & NegotiationControl & X;
+  }
+
+  /**
+   * A full JID is bound. The server goes online at once; the client when no feature is left to negotiate
+   * (the legacy session request, XEP-0198 `<enable/>`).
+   */
+  protected abstract onBound(resumed: boolean): void;
+
+  /** Goes online: the `online` event (with `resumed` after XEP-0198 resumption). */
+  protected goOnline(resumed: boolean): void {
+    const jid = this.boundJid!;
+    this.go("bound");
+    this.negotiationDone();
+    this.emit((resumed ? { type: "online", jid, resumed: true } : { type: "online", jid }) as never);
+  }
+
+  /** A feature's negotiation step is over (see {@link FeatureContext.done}). */
+  protected abstract featureDone(restart: boolean): void;
+
+  /** Resets the parser at the current byte and starts a new stream (RFC 6120 §6.4.6 after SASL). */
+  protected restartStream(): void {
+    this.framing.restart();
+    for (const f of this.features) f.half.handleRestart?.();
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -378,7 +553,7 @@ export abstract class SessionBase<E extends { readonly type: string }> {
     if (this.pumping) return; // re-entrancy: an answer given while dispatching resumes in the outer loop
     this.pumping = true;
     try {
-      while (!this.paused && this._state !== "closed" && this._state !== "tls-handshake") {
+      while (!this.paused && this.kind !== "closed" && this.kind !== "tls-handshake") {
         const ev = this.framing.next();
         if (ev === undefined) break;
         this.dispatch(ev);
@@ -411,7 +586,7 @@ export abstract class SessionBase<E extends { readonly type: string }> {
           this.onPeerStreamError(el);
           return;
         }
-        if (this._state === "closing") {
+        if (this.kind === "closing") {
           // RFC 6120 §4.4: after our close, the peer may still send data; it is not processed.
           return;
         }
@@ -463,7 +638,7 @@ export abstract class SessionBase<E extends { readonly type: string }> {
   }
 
   private onPeerClose(seeOtherUri: string | undefined): void {
-    if (this._state !== "closing") {
+    if (this.kind !== "closing") {
       // RFC 6120 §4.4: answer the close with ours.
       if (!this.headerSent) this.writeHeader();
       this.framing.writeClose();
@@ -478,11 +653,13 @@ export abstract class SessionBase<E extends { readonly type: string }> {
    * stream (preceded by our header if none was sent yet, §4.9.1.2), emits `stream-error` and `closed`,
    * and refuses all further input. The queued output stays drainable.
    */
-  protected fatal(condition: StreamErrorCondition, text?: string): void {
-    if (this._state === "closed") return;
-    if (this._state !== "closing") {
+  protected fatal(condition: StreamErrorCondition, text?: string, applicationCondition?: XmlElement): void {
+    if (this.kind === "closed") return;
+    if (this.kind !== "closing") {
       if (!this.headerSent) this.writeHeader();
-      this.framing.writeElement(buildStreamError(text === undefined ? { condition } : { condition, text, lang: "en" }));
+      this.framing.writeElement(
+        buildStreamError({ condition, ...(text === undefined ? {} : { text, lang: "en" }), ...(applicationCondition === undefined ? {} : { applicationCondition }) }),
+      );
       this.framing.writeClose();
     }
     this.emit(text === undefined ? { type: "stream-error", condition, byPeer: false } : { type: "stream-error", condition, text, byPeer: false });
@@ -491,8 +668,12 @@ export abstract class SessionBase<E extends { readonly type: string }> {
 
   /** Ends the session: `closed` event, no more input, no more timers. */
   protected finish(reason: ClosedEvent["reason"], seeOtherUri?: string): void {
-    if (this._state === "closed") return;
-    this._state = "closed";
+    if (this.kind === "closed") return;
+    // XEP-0198 §7 (and our reading of RFC 6120 §4.4): a stream both sides closed on purpose is over for
+    // good; a lost transport, a timeout or a stream error leaves a resumable session resumable.
+    const clean = reason === "closed" || reason === "peer-closed" || reason === "timeout";
+    for (const f of this.features) f.half.handleEnd?.(clean, this.ctx);
+    this.kind = "closed" as K;
     this.paused = true;
     this.negotiationDeadline = undefined;
     this.closeDeadline = undefined;
@@ -526,26 +707,4 @@ function defaultRandom(bytes: Uint8Array): void {
   const c = (globalThis as { crypto?: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
   if (c === undefined) throw new TypeError("globalThis.crypto.getRandomValues is not available; inject `random`");
   c.getRandomValues(bytes);
-}
-
-/** Whether `el` is a stanza of the content namespace (`message`, `presence`, `iq`). */
-export function isStanza(el: XmlElement): boolean {
-  return el.ns === NS_CLIENT && (el.name === "message" || el.name === "presence" || el.name === "iq");
-}
-
-/** The text of an element with surrounding XML whitespace removed. */
-export function trimmedText(el: XmlElement | undefined): string {
-  return el === undefined ? "" : el.text().replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
-}
-
-/** Builds `<name xmlns=ns>text</name>`. */
-export function el(name: string, ns: string, attrs?: Record<string, string | undefined> | null, ...children: (XmlElement | string)[]): XmlElement {
-  return new XmlElement(name, ns, attrs ?? null, children);
-}
-
-/** Drops properties whose value is `undefined` (for `exactOptionalPropertyTypes`). */
-export function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -1,60 +1,24 @@
 /**
- * The initiating entity (client) of RFC 6120: opens the stream, negotiates STARTTLS, SASL and resource
- * binding, then exchanges stanzas and tracks IQ requests.
+ * The initiating entity (client) of RFC 6120: opens the stream, negotiates the loaded stream features
+ * (STARTTLS, SASL, the application's features, resource binding, legacy session), then exchanges stanzas
+ * and tracks IQ requests.
  *
  * @module
  */
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
-import {
-  type ClientMechanism,
-  createClientMechanism,
-  DEFAULT_MECHANISM_PREFERENCE,
-  decodeSaslPayload,
-  encodeSaslPayload,
-  isMechanismName,
-  isSaslError,
-  type MechanismName,
-  type SaltedPasswordCache,
-  type SaslError,
-  selectMechanism,
-} from "@xmpp-sansio/sasl";
-import { NS_CLIENT, type XmlElement } from "@xmpp-sansio/xml";
+import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
+import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
+import { bindFeature } from "./features/bind.js";
+import { SaslClient, saslFeature } from "./features/sasl.js";
+import { sessionFeature } from "./features/session.js";
+import { starttlsFeature } from "./features/starttls.js";
+import { type ClientFeature, type ClientFeatureContext, isAvailable, type StreamFeature } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
-import { parseSaslFailure } from "./sasl-failure.js";
-import {
-  channelBindingList,
-  definedOnly,
-  el,
-  NS_BIND,
-  NS_SASL,
-  NS_SASL_CB,
-  NS_SESSION,
-  NS_TLS,
-  parseStreamVersion,
-  SessionBase,
-  SessionStateError,
-  trimmedText,
-} from "./session-base.js";
+import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } from "./session-types.js";
-import { parseStanzaError } from "./stanza-errors.js";
-
-type Phase =
-  | "idle"
-  | "await-open" // our header is out, waiting for the server's
-  | "await-features"
-  | "starttls" // <starttls/> sent, waiting for <proceed/>
-  | "credentials" // asked the application for a password
-  | "sasl" // <auth/> sent, exchanging challenges
-  | "sasl-abort" // we sent <abort/>, waiting for the failure
-  | "auth-retry" // a failure the application may retry with supplyCredentials()
-  | "bind" // bind request sent
-  | "session" // legacy session request sent
-  | "online"
-  | "done";
-
-/** SASL failure conditions after which trying again (other password) makes sense (RFC 6120 §6.4.5). */
-const RETRYABLE = new Set(["not-authorized", "temporary-auth-failure", "credentials-expired", "aborted"]);
+import { CLIENT_TRANSITIONS, type ClientStateKind } from "./state.js";
+import { isStanza } from "./util.js";
 
 /** Extra client options of this implementation (on top of {@link ClientOptions}). */
 export interface ClientExtraOptions {
@@ -67,12 +31,18 @@ export interface ClientExtraOptions {
   maxAuthAttempts?: number;
 }
 
+type Ctx = ClientFeatureContext<ClientEvent>;
+
 /**
  * The client side of an XMPP session as a sans-IO state machine.
  *
  * Drive it like every session of this package: `start(now)`, then in a loop `receive(bytes, now)` →
  * drain `pollEvent()` (answer `credentials-needed` with {@link ClientSession.supplyCredentials}, hand the
  * socket to TLS on `starttls`) → write `pollTransmit()` → wait until `nextTimeout()`.
+ *
+ * Features are negotiated in this order: STARTTLS, SASL, the application's `features` in the order
+ * given (e.g. Stream Management), resource binding, the legacy session. After each completed step every
+ * feature is asked again (`negotiate`), in order, until none starts; then the session is online.
  *
  * @example
  * ```ts
@@ -81,48 +51,47 @@ export interface ClientExtraOptions {
  * for (let out = c.pollTransmit(); out; out = c.pollTransmit()) socket.write(out);
  * ```
  */
-export class ClientSession extends SessionBase<ClientEvent> implements SansIoSession<ClientEvent> {
+export class ClientSession
+  extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, Ctx>
+  implements SansIoSession<ClientEvent>
+{
   private readonly account: Jid;
-  private readonly requestedResource: string;
-  private password: string | undefined;
-  private readonly authzid: string | undefined;
   private readonly tlsPolicy: TlsPolicy;
-  private readonly allowPlainInClear: boolean;
-  private readonly preference: readonly MechanismName[];
-  private readonly minIterations: number;
-  private readonly cache: SaltedPasswordCache | undefined;
-  private readonly maxAuthAttempts: number;
-
-  private phase: Phase = "idle";
-  private authenticated = false;
-  private offered: string[] = [];
-  private cbTypes: string[] | undefined;
-  private mech: ClientMechanism | undefined;
-  private localError: SaslError | undefined;
-  private authAttempts = 0;
-  private bindId = "";
-  private bindRetried = false;
-  private sessionRequired = false;
-  private sessionId = "";
-  private boundJid: Jid | undefined;
+  private readonly sasl: SaslClient;
+  protected readonly ctx: Ctx;
+  /** The current stream's `<stream:features/>`. */
+  private offer: XmlElement | undefined;
+  /** The feature negotiating now. */
+  private active: ClientFeature<ClientEvent> | undefined;
+  private activeName = "";
+  private resumed = false;
   private tracker: IqTracker | undefined;
   /** The server's stream id (RFC 6120 §4.7.3), forgotten at each restart. */
   streamId: string | undefined;
 
   constructor(options: ClientOptions & ClientExtraOptions) {
-    super(options);
+    super(options, CLIENT_TRANSITIONS);
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
-    this.requestedResource = j.resource;
-    this.password = options.password;
-    this.authzid = options.authzid;
-    this.tlsPolicy = options.tls ?? "required";
-    this.allowPlainInClear = options.allowPlainInClear ?? false;
-    this.preference = (options.mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName);
-    this.minIterations = options.minScramIterations ?? 4096;
-    this.cache = options.saltedPasswordCache;
-    this.maxAuthAttempts = options.maxAuthAttempts ?? 3;
     if (this.account.local === "") throw new TypeError("the client JID needs a localpart (the account)");
+    this.tlsPolicy = options.tls ?? "required";
+    this.ctx = this.makeContext("client", { account: this.account });
+    const sasl = saslFeature({
+      client: {
+        password: options.password,
+        authzid: options.authzid,
+        tls: this.tlsPolicy,
+        allowPlainInClear: options.allowPlainInClear ?? false,
+        preference: (options.mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName),
+        minIterations: options.minScramIterations ?? 4096,
+        maxIterations: options.maxScramIterations,
+        cache: options.saltedPasswordCache,
+        maxAuthAttempts: options.maxAuthAttempts ?? 3,
+      },
+    });
+    const defs: StreamFeature[] = [starttlsFeature(this.tlsPolicy), sasl, ...(options.features ?? []), bindFeature(j.resource), sessionFeature()];
+    this.loadFeatures(defs, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
+    this.sasl = this.features.find((f) => f.def.name === "sasl")!.half as unknown as SaslClient;
   }
 
   /** The full JID once bound (online); before that, the configured account (bare) JID. */
@@ -132,19 +101,19 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
 
   /** Opens the stream. */
   start(now: number): void {
-    if (this.phase !== "idle") throw new SessionStateError("start() was already called");
+    if (this.kind !== "idle") throw new SessionStateError("start() was already called");
     this.tick(now);
     if (this.tlsPolicy === "direct" && !this.secured) {
       throw new SessionStateError('tls: "direct" — call tlsEstablished() before start()');
     }
-    this._state = "negotiating";
+    this.go("start");
     this.negotiationDeadline = now + this.timeouts.negotiationMs;
     this.openStream();
   }
 
   private openStream(): void {
     this.streamId = undefined;
-    this.phase = "await-open";
+    this.offer = undefined;
     this.writeHeader();
   }
 
@@ -159,10 +128,9 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
    */
   tlsEstablished(info: TlsInfo, now: number): void {
     this.tick(now);
-    if (!this.acceptTls(info, this.phase === "idle")) return;
+    if (!this.acceptTls(info, this.kind === "idle")) return;
     this.paused = false;
-    this.offered = [];
-    this.cbTypes = undefined;
+    this.active = undefined;
     this.openStream();
   }
 
@@ -171,17 +139,15 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
    * `canRetry: true` (RFC 6120 §6.4.5).
    */
   supplyCredentials(credentials: { password: string }): void {
-    if (this.phase !== "credentials" && this.phase !== "auth-retry") {
+    if (this.kind === "closed" || !this.sasl.supply(credentials.password, this.ctx)) {
       throw new SessionStateError("supplyCredentials() is only valid after credentials-needed or a retryable auth-failed");
     }
-    this.password = credentials.password;
-    this.startAuth();
   }
 
   /** Sends a stanza (online only). Stanzas without `xmlns` get `jabber:client`. */
   send(stanza: XmlElement): void {
-    if (this._state !== "online") throw new SessionStateError(`send() in state ${this._state}: wait for the online event`);
-    this.write(stanza);
+    if (this.kind !== "online") throw new SessionStateError(`send() in state ${this.state}: wait for the online event`);
+    this.writeStanza(stanza);
   }
 
   /**
@@ -190,7 +156,7 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
    * IQ has none. Returns the id.
    */
   sendIq(iq: XmlElement, now: number, timeoutMs?: number): string {
-    if (this._state !== "online") throw new SessionStateError(`sendIq() in state ${this._state}: wait for the online event`);
+    if (this.kind !== "online") throw new SessionStateError(`sendIq() in state ${this.state}: wait for the online event`);
     const type = iq.attr("type");
     if (iq.name !== "iq" || (type !== "get" && type !== "set")) throw new SessionStateError("sendIq() takes an <iq type='get'|'set'>");
     this.tick(now);
@@ -204,7 +170,7 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
     this.tracker ??= new IqTracker();
     this.tracker.track(id, to, this.jid, now + (timeoutMs ?? this.timeouts.iqMs));
     try {
-      this.write(iq);
+      this.writeStanza(iq);
     } catch (e) {
       this.tracker.cancel(id);
       throw e;
@@ -214,7 +180,7 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
 
   /** Sends a whitespace keepalive (RFC 6120 §4.6.1); a no-op with WebSocket framing (use pings there). */
   sendKeepalive(): void {
-    if (this._state !== "online" && this._state !== "negotiating") throw new SessionStateError(`sendKeepalive() in state ${this._state}`);
+    if (this.state !== "online" && this.state !== "negotiating") throw new SessionStateError(`sendKeepalive() in state ${this.state}`);
     this.framing.writeKeepalive();
   }
 
@@ -228,15 +194,15 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
   }
 
   protected override onFinish(): void {
-    this.phase = "done";
     // Outstanding requests will never be answered: each ends with iq-timeout (before `closed`).
     if (this.tracker !== undefined) for (const id of this.tracker.cancelAll()) this.emit({ type: "iq-timeout", id });
   }
 
   // ---------------------------------------------------------------------------------------------------
+  // Negotiation
 
   protected onOpen(header: XmlElement, namespaces: ReadonlyMap<string, string>): void {
-    if (this.phase !== "await-open") {
+    if (this.kind !== "await-header") {
       this.fatal("bad-format", "unexpected stream header");
       return;
     }
@@ -248,7 +214,7 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
       return;
     }
     this.streamId = header.attr("id");
-    this.phase = "await-features";
+    this.go("header");
     this.emit({
       type: "stream-opened",
       header: definedOnly({
@@ -262,264 +228,77 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
   }
 
   protected onElement(e: XmlElement): void {
-    switch (this.phase) {
+    switch (this.kind) {
       case "await-features":
-        if (e.is("features", "http://etherx.jabber.org/streams")) this.onFeatures(e);
-        else this.unexpected(e);
-        return;
-      case "starttls":
-        if (e.is("proceed", NS_TLS)) this.onProceed();
-        else if (e.is("failure", NS_TLS)) {
-          // RFC 6120 §5.4.2.2: the server closes the stream after a STARTTLS failure.
-          this.emit({ type: "stream-error", condition: "policy-violation", text: "the server refused STARTTLS", byPeer: false });
-          this.framing.writeClose();
-          this.finish("stream-error");
+        if (e.is("features", NS_STREAMS)) {
+          this.offer = e;
+          this.negotiateNext();
         } else this.unexpected(e);
         return;
-      case "sasl":
-      case "sasl-abort":
-        this.onSasl(e);
+      case "negotiating":
+        this.active!.handleElement(e, this.ctx);
         return;
-      case "bind":
-      case "session":
-        this.onBindReply(e);
+      case "online": {
+        const owner = this.ownerOf(e.ns);
+        if (owner !== undefined) owner.handleElement(e, this.ctx);
+        else if (isStanza(e)) this.onStanza(e);
+        // RFC 6120 §4.9.3.23: a first-level element that is neither a stanza nor owned by a feature.
+        else this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
         return;
-      case "online":
-        this.onStanza(e);
-        return;
+      }
       default:
         this.unexpected(e);
     }
   }
 
   private unexpected(e: XmlElement): void {
-    this.fatal("unsupported-stanza-type", `unexpected <${e.name} xmlns='${e.ns}'> during ${this.phase}`);
+    this.fatal("unsupported-stanza-type", `unexpected <${e.name} xmlns='${e.ns}'> in state ${this.kind}`);
   }
 
-  private onFeatures(f: XmlElement): void {
-    // STARTTLS first (RFC 6120 §5.3.4: TLS before SASL). Only for stream framing: wss: is TLS already.
-    if (!this.secured && this.framing.kind === "stream" && this.tlsPolicy !== "none") {
-      if (f.getChild("starttls", NS_TLS) !== undefined) {
-        this.write(el("starttls", NS_TLS));
-        this.phase = "starttls";
+  /** Asks every available feature, in order, whether it starts now; online when none does and bound. */
+  private negotiateNext(): void {
+    const offer = this.offer!;
+    for (const f of this.features) {
+      if (!isAvailable(f.def.availability, this.flagState)) continue;
+      if (f.half.negotiate(offer, this.ctx)) {
+        if ((this.kind as string) === "closed") return;
+        this.active = f.half;
+        this.activeName = f.def.name;
+        if (this.kind !== "tls-handshake") this.go("negotiate");
         return;
       }
+      if ((this.kind as string) === "closed") return;
     }
-    if (!this.secured && this.tlsPolicy === "required") {
-      // No STARTTLS offer while we require TLS: a stripping attack or a misconfigured server. We never
-      // continue in the clear. RFC 6120 §5.3.1 makes TLS mandatory-to-negotiate by local policy; the
-      // condition for "violates local service policy" is <policy-violation/> (§4.9.3.14).
-      this.fatal("policy-violation", "TLS is required by local policy but the server did not offer STARTTLS");
+    this.active = undefined;
+    if (this.flagState.bound) {
+      this.goOnline(this.resumed);
       return;
     }
-    if (!this.authenticated) {
-      const mechs = f.getChild("mechanisms", NS_SASL);
-      if (mechs === undefined) {
-        this.fatal("policy-violation", "the server offered no SASL mechanisms");
-        return;
-      }
-      this.offered = mechs.getChildren("mechanism").map((m) => trimmedText(m));
-      const cb = f.getChild("sasl-channel-binding", NS_SASL_CB);
-      this.cbTypes = cb === undefined ? undefined : cb.getChildren("channel-binding").map((c) => c.attr("type") ?? "");
-      if (this.password === undefined) {
-        const sel = this.select();
-        if (sel === undefined) return;
-        this.phase = "credentials";
-        this.emit({ type: "credentials-needed", mechanism: sel.mechanism });
-        return;
-      }
-      this.startAuth();
-      return;
-    }
-    if (f.getChild("bind", NS_BIND) === undefined) {
-      this.fatal("undefined-condition", "the server did not offer resource binding (RFC 6120 §7.3.1)");
-      return;
-    }
-    const session = f.getChild("session", NS_SESSION);
-    this.sessionRequired = session !== undefined && session.getChild("optional", NS_SESSION) === undefined;
-    this.sendBind(this.requestedResource);
+    this.fatal("undefined-condition", "no stream feature left to negotiate, and no resource is bound");
   }
 
-  private onProceed(): void {
-    // RFC 6120 §5.4.3.3 / CVE-2011-0411: not one byte after <proceed/> is parsed as XML; they belong to TLS.
-    const tlsBytes = this.framing.takeUnparsed();
-    this._state = "tls-handshake";
-    this.phase = "await-open";
-    this.paused = true;
-    this.emit({ type: "starttls", tlsBytes });
-  }
-
-  private select(): ReturnType<typeof selectMechanism> {
-    const sel = selectMechanism({
-      offered: this.offered,
-      serverChannelBindingTypes: this.cbTypes,
-      channelBindings: channelBindingList(this.tls?.channelBinding),
-      credentials: { password: true },
-      tls: this.secured,
-      allowPlainInClear: this.allowPlainInClear,
-      preference: this.preference,
-    });
-    if (sel === undefined) {
-      this.authGiveUp("invalid-mechanism", `no acceptable SASL mechanism among: ${this.offered.join(", ") || "none"}`);
-    }
-    return sel;
-  }
-
-  private startAuth(): void {
-    const sel = this.select();
-    if (sel === undefined) return;
-    this.authAttempts++;
-    this.localError = undefined;
-    try {
-      this.mech = createClientMechanism(sel.mechanism, {
-        username: this.account.local,
-        password: this.password ?? "",
-        ...(this.authzid === undefined ? {} : { authzid: this.authzid }),
-        ...sel.options,
-        random: (n) => this.randomBytes(n),
-        minIterations: this.minIterations,
-        downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbTypes },
-        ...(this.cache === undefined ? {} : { saltedPasswordCache: this.cache }),
-      });
-    } catch (e) {
-      // The application's password or authzid is unusable (e.g. fails PRECIS OpaqueString).
-      this.phase = "auth-retry";
-      this.emit({ type: "auth-failed", condition: "not-authorized", text: (e as Error).message, canRetry: true });
-      return;
-    }
-    const initial = this.mech.initialResponse();
-    this.write(el("auth", NS_SASL, { mechanism: sel.mechanism }, encodeSaslPayload(initial)));
-    this.phase = "sasl";
-  }
-
-  private onSasl(e: XmlElement): void {
-    const mech = this.mech!;
-    if (e.is("challenge", NS_SASL) && this.phase === "sasl") {
-      const data = decodeSaslPayload(e.text());
-      const r = isSaslError(data) ? data : mech.challenge(data ?? new Uint8Array(0));
-      if (isSaslError(r)) {
-        this.localError = r;
-        this.write(el("abort", NS_SASL));
-        this.phase = "sasl-abort";
-        return;
-      }
-      this.write(el("response", NS_SASL, null, encodeSaslPayload(r)));
-      return;
-    }
-    if (e.is("success", NS_SASL) && this.phase === "sasl") {
-      const data = decodeSaslPayload(e.text());
-      const r = isSaslError(data) ? data : mech.finish(data ?? undefined);
-      if (r !== true) {
-        // The server did not prove it knows our credentials (SCRAM v=): never trust this stream.
-        this.authGiveUp(r.condition, r.text);
-        return;
-      }
-      this.authenticated = true;
-      this.mech = undefined;
-      this.password = undefined; // not needed any more; do not keep it in memory
-      this.emit({ type: "authenticated", mechanism: mech.name });
-      // RFC 6120 §6.4.6: restart at the exact byte after </success>; what follows is the new stream.
-      this.framing.restart();
-      this.authLimits();
+  protected featureDone(restart: boolean): void {
+    this.active = undefined;
+    if (restart) {
+      this.restartStream();
+      this.go("restart");
       this.openStream();
       return;
     }
-    if (e.is("failure", NS_SASL)) {
-      const f = parseSaslFailure(e);
-      this.mech = undefined;
-      if (this.localError !== undefined) {
-        this.authGiveUp(this.localError.condition, this.localError.text);
-        return;
-      }
-      const canRetry = RETRYABLE.has(f.condition) && this.authAttempts < this.maxAuthAttempts;
-      if (canRetry) {
-        this.phase = "auth-retry";
-        this.emit(definedOnly({ type: "auth-failed" as const, condition: f.condition, text: f.text, canRetry: true }));
-        return;
-      }
-      this.authGiveUp(f.condition, f.text);
-      return;
-    }
-    this.unexpected(e);
+    if (this.kind === "negotiating" || this.kind === "await-features") this.negotiateNext();
   }
 
-  /** Authentication cannot succeed: report, close the stream, and end (reason `auth-failed`). */
-  private authGiveUp(condition: string, text: string | undefined): void {
-    this.emit(definedOnly({ type: "auth-failed" as const, condition, text, canRetry: false }));
-    this.framing.writeClose();
-    this.finish("auth-failed");
+  protected onBound(resumed: boolean): void {
+    this.resumed = resumed;
   }
 
-  private sendBind(resource: string): void {
-    this.bindId = this.randomId(9);
-    const bind = el("bind", NS_BIND);
-    if (resource !== "") bind.append(el("resource", NS_BIND, null, resource));
-    this.write(el("iq", NS_CLIENT, { type: "set", id: this.bindId }, bind));
-    this.phase = "bind";
-  }
-
-  private onBindReply(e: XmlElement): void {
-    const id = e.attr("id");
-    const type = e.attr("type");
-    const ours = e.is("iq", NS_CLIENT) && (type === "result" || type === "error");
-    if (!ours || (id !== this.bindId && id !== this.sessionId)) {
-      this.unexpected(e);
-      return;
-    }
-    if (this.phase === "bind") {
-      if (type === "error") {
-        const err = parseStanzaError(e);
-        if (err.condition === "conflict" && this.requestedResource !== "" && !this.bindRetried) {
-          // RFC 6120 §7.7.2.2: our resource is taken; ask the server to generate one instead.
-          this.bindRetried = true;
-          this.sendBind("");
-          return;
-        }
-        this.emit(definedOnly({ type: "bind-failed" as const, condition: err.condition, text: err.text }));
-        this.close(this.now);
-        return;
-      }
-      const jidText = trimmedText(e.getChild("bind", NS_BIND)?.getChild("jid", NS_BIND));
-      let bound: Jid;
-      try {
-        bound = parseJid(jidText);
-      } catch {
-        this.fatal("undefined-condition", "the server returned an invalid JID from resource binding");
-        return;
-      }
-      // §7.6.1: trust the server's JID — but it must be a full JID of our account.
-      if (bound.resource === "" || !bound.bare.equals(this.account)) {
-        this.fatal("undefined-condition", `the server bound a JID of another account: ${bound.toString()}`);
-        return;
-      }
-      this.boundJid = bound;
-      if (this.sessionRequired) {
-        // RFC 3921 §3: legacy session establishment, when the server does not mark it <optional/>.
-        this.sessionId = this.randomId(9);
-        this.write(el("iq", NS_CLIENT, { type: "set", id: this.sessionId }, el("session", NS_SESSION)));
-        this.phase = "session";
-        return;
-      }
-      this.goOnline();
-      return;
-    }
-    if (type === "error") {
-      const err = parseStanzaError(e);
-      this.emit(definedOnly({ type: "bind-failed" as const, condition: err.condition, text: err.text }));
-      this.close(this.now);
-      return;
-    }
-    this.goOnline();
-  }
-
-  private goOnline(): void {
-    this.phase = "online";
-    this._state = "online";
-    this.negotiationDone();
-    this.emit({ type: "online", jid: this.boundJid! });
+  /** The feature negotiating now (`negotiating` state), for diagnostics. */
+  get negotiatingFeature(): string | undefined {
+    return this.kind === "negotiating" ? this.activeName : undefined;
   }
 
   private onStanza(e: XmlElement): void {
+    this.observeInbound(e);
     if (this.tracker !== undefined && e.name === "iq" && e.ns === NS_CLIENT) {
       const m = this.tracker.match(e, this.jid);
       if (m !== undefined) {
@@ -527,8 +306,8 @@ export class ClientSession extends SessionBase<ClientEvent> implements SansIoSes
         return;
       }
     }
-    // Anything else (messages, presence, requests, replies from a JID we did not ask, extension
-    // elements such as XEP-0198's) is the application's.
+    if (this.featureTakes(e)) return;
+    // Anything else (messages, presence, requests, replies from a JID we did not ask) is the application's.
     this.emit({ type: "stanza", stanza: e });
   }
 }

@@ -1,39 +1,19 @@
 /**
  * The receiving entity (server) of RFC 6120 for client-to-server streams: answers the stream header,
- * offers STARTTLS / SASL / resource binding, asks the application every question that needs its data
- * (served domains, stored credentials, resources in use), then validates, stamps and delivers stanzas.
+ * offers the loaded stream features (STARTTLS, SASL, the application's features, resource binding, legacy
+ * session), asks the application every question that needs its data (served domains, stored credentials,
+ * resources in use), then validates, stamps and delivers stanzas.
  *
  * @module
  */
-import { type Jid, JidError, jid as makeJid, parseJid, prepareLocal, prepareResource, tryParseJid } from "@xmpp-sansio/jid";
-import {
-  createServerMechanism,
-  decodeSaslPayload,
-  encodeSaslPayload,
-  isMechanismName,
-  isSaslError,
-  isScramMechanism,
-  type SaslCondition,
-  type ServerMechanism,
-  type ServerStep,
-  utf8Decode,
-} from "@xmpp-sansio/sasl";
-import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
-import { buildSaslFailure } from "./sasl-failure.js";
-import {
-  channelBindingList,
-  definedOnly,
-  el,
-  isStanza,
-  NS_BIND,
-  NS_SASL,
-  NS_SASL_CB,
-  NS_SESSION,
-  NS_TLS,
-  parseStreamVersion,
-  SessionBase,
-  SessionStateError,
-} from "./session-base.js";
+import { type Jid, JidError, parseJid, tryParseJid } from "@xmpp-sansio/jid";
+import { NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
+import { type BindServer, bindFeature } from "./features/bind.js";
+import { DEFAULT_SERVER_MECHANISMS, type SaslServer, saslFeature } from "./features/sasl.js";
+import { sessionFeature } from "./features/session.js";
+import { starttlsFeature } from "./features/starttls.js";
+import { isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
+import { parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
   BindAnswer,
@@ -46,24 +26,18 @@ import type {
   TlsPolicy,
 } from "./session-types.js";
 import { errorReply, type StanzaErrorCondition, stanzaError } from "./stanza-errors.js";
+import { SERVER_TRANSITIONS, type ServerStateKind } from "./state.js";
+import { definedOnly, el, iqProblem, isStanza } from "./util.js";
 
-type Pending = "host" | "scram" | "password" | "external" | "bind" | undefined;
-
-type Phase =
-  | "await-open"
-  | "features" // features sent; expecting <starttls/>, <auth/> (or the bind IQ once authenticated)
-  | "sasl" // an exchange is in progress
-  | "online";
-
-const DEFAULT_MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"] as const;
 const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
-const IQ_TYPES = new Set(["get", "set", "result", "error"]);
 
 /** Extra server options of this implementation (on top of {@link ServerOptions}). */
 export interface ServerExtraOptions {
   /** Failed SASL attempts before the stream is closed with `<policy-violation/>` (RFC 6120 §6.4.5). Default 3. */
   maxAuthAttempts?: number;
 }
+
+type Ctx = ServerFeatureContext<ServerEvent>;
 
 /**
  * The server side of a client-to-server XMPP session as a sans-IO state machine.
@@ -74,43 +48,65 @@ export interface ServerExtraOptions {
  * `from` stamped (§8.1.2.1). **IQ requests (`get`/`set`) must be answered by the application** — for
  * payloads it does not handle, `session.send(serviceUnavailable(iq))` (RFC 6120 §8.2.3, §8.4).
  */
-export class ServerSession extends SessionBase<ServerEvent> implements SansIoSession<ServerEvent> {
+export class ServerSession
+  extends SessionBase<ServerEvent, ServerStateKind, ServerFeature<ServerEvent>, Ctx>
+  implements SansIoSession<ServerEvent>
+{
   private readonly tlsPolicy: TlsPolicy;
-  private readonly mechanisms: readonly string[];
-  private readonly allowPlainInClear: boolean;
-  private readonly offerLegacySession: boolean;
   private readonly defaultDomain: string | undefined;
-  private readonly maxAuthAttempts: number;
-
-  private phase: Phase = "await-open";
-  private pending: Pending;
+  private readonly sasl: SaslServer;
+  private readonly bind: BindServer;
+  protected readonly ctx: Ctx;
+  private hostPending = false;
   private domain: string | undefined;
   private clientFrom: string | undefined;
   private streamId = "";
-  private offered: string[] = [];
-  private cbAdvertised: string[] | undefined;
-  private mech: ServerMechanism | undefined;
-  private externalAuthzid: string | undefined;
-  private failures = 0;
-  private authenticated = false;
-  private username = "";
-  private bindIq: XmlElement | undefined;
-  private full: Jid | undefined;
   private started = false;
 
   constructor(options: ServerOptions & ServerExtraOptions = {}) {
-    super(options);
+    super(options, SERVER_TRANSITIONS);
     this.tlsPolicy = options.tls ?? "required";
-    this.mechanisms = options.mechanisms ?? DEFAULT_MECHANISMS;
-    this.allowPlainInClear = options.allowPlainInClear ?? false;
-    this.offerLegacySession = options.offerLegacySession ?? true;
     this.defaultDomain = options.defaultDomain;
-    this.maxAuthAttempts = options.maxAuthAttempts ?? 3;
+    const self = this;
+    this.ctx = this.makeContext("server", {
+      get domain() {
+        return self.domain!;
+      },
+      get username() {
+        return self.username;
+      },
+      get peerFrom() {
+        return self.clientFrom;
+      },
+      replyError: (stanza: XmlElement, condition: StanzaErrorCondition, text?: string) => this.replyError(stanza, condition, text),
+    });
+    const defs: StreamFeature[] = [
+      starttlsFeature(this.tlsPolicy),
+      saslFeature({
+        server: {
+          tls: this.tlsPolicy,
+          mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
+          allowPlainInClear: options.allowPlainInClear ?? false,
+          maxAuthAttempts: options.maxAuthAttempts ?? 3,
+        },
+      }),
+      ...(options.features ?? []),
+      bindFeature(),
+      sessionFeature(options.offerLegacySession ?? true),
+    ];
+    this.loadFeatures(defs, (def) => def.server?.() as ServerFeature<ServerEvent> | undefined);
+    this.sasl = this.half("sasl") as unknown as SaslServer;
+    this.bind = this.half("bind") as unknown as BindServer;
+  }
+
+  /** This session's half of the feature named `name`. */
+  private half(name: string): ServerFeature<ServerEvent> {
+    return this.features.find((f) => f.def.name === name)!.half;
   }
 
   /** The client's full JID once bound; undefined before. */
   get jid(): Jid | undefined {
-    return this.full;
+    return this.boundJid;
   }
 
   /** The id of our current stream header (RFC 6120 §4.7.3): fresh at every restart. */
@@ -143,8 +139,7 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
   /** TLS is up: after our `starttls` event (the stream restarts), or before any input for Direct TLS/wss:. */
   tlsEstablished(info: TlsInfo, now: number): void {
     this.tick(now);
-    if (!this.acceptTls(info, this._state === "idle")) return;
-    this.phase = "await-open";
+    if (!this.acceptTls(info, this.kind === "idle")) return;
     this.headerSent = false;
     this.paused = false;
     this.pump();
@@ -152,8 +147,8 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
 
   /** Sends a stanza to the client (online only). Stanzas without `xmlns` get `jabber:client`. */
   send(stanza: XmlElement): void {
-    if (this._state !== "online") throw new SessionStateError(`send() in state ${this._state}: the client is not bound yet`);
-    this.write(stanza);
+    if (this.kind !== "online") throw new SessionStateError(`send() in state ${this.state}: the client is not bound yet`);
+    this.writeStanza(stanza);
   }
 
   protected headerAttributes(): HeaderAttributes {
@@ -164,88 +159,63 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
   // Answers
 
   /**
-   * Takes the pending question. `false` when the session ended meanwhile (the answer is ignored: an
-   * application that looks things up asynchronously cannot avoid that race).
+   * Whether an answer may be taken: `false` when the session ended meanwhile (the answer is ignored: an
+   * application that looks things up asynchronously cannot avoid that race). @throws SessionStateError
+   * when the question was not asked.
    */
-  private take(kind: Exclude<Pending, undefined>, what: string): boolean {
-    if (this._state === "closed") return false;
-    if (this.pending !== kind) throw new SessionStateError(`${what}() without a pending ${kind} question`);
-    this.pending = undefined;
+  private answering(asked: boolean, what: string): boolean {
+    if (this.kind === "closed") return false;
+    if (!asked) throw new SessionStateError(`${what}() without a pending question`);
     return true;
   }
 
   /** Answers `host-check`: whether this server serves the domain the client asked for. */
   answerHost(ok: boolean): void {
-    if (!this.take("host", "answerHost")) return;
+    if (!this.answering(this.hostPending, "answerHost")) return;
+    this.hostPending = false;
     if (!ok) {
       this.fatal("host-unknown", `this server does not serve ${this.domain}`);
       return;
     }
+    this.go("host-accepted");
     this.sendHeaderAndFeatures();
     this.resume();
   }
 
   /** Answers `scram-credentials` with the account's stored keys, or `null` for an unknown account. */
   answerScramCredentials(stored: ScramStoredCredentials | null): void {
-    if (!this.take("scram", "answerScramCredentials")) return;
-    this.step(this.mech!.supplyCredentials(stored));
-    this.resume();
+    if (this.answering(this.sasl.pending === "scram", "answerScramCredentials")) this.sasl.answerScram(stored, this.ctx);
   }
 
   /** Answers `verify-password` (PLAIN). */
   answerPassword(ok: boolean): void {
-    if (!this.take("password", "answerPassword")) return;
-    this.step(this.mech!.verdict(ok));
-    this.resume();
+    if (this.answering(this.sasl.pending === "password", "answerPassword")) this.sasl.answerPassword(ok, this.ctx);
   }
 
   /** Answers `external-identity`: the account (localpart) the certificate maps to, or `null`. */
   answerExternal(username: string | null): void {
-    if (!this.take("external", "answerExternal")) return;
-    if (username === null) this.authFailure("not-authorized", "the client certificate maps to no account");
-    else {
-      const local = prepareLocal(username);
-      const authzid = this.externalAuthzid;
-      if (authzid !== undefined && !this.authzidAllowed(local, authzid)) this.authFailure("invalid-authzid", "invalid authorization identity");
-      else this.authSuccess("EXTERNAL", local, undefined);
-    }
-    this.resume();
+    if (this.answering(this.sasl.pending === "external", "answerExternal")) this.sasl.answerExternal(username, this.ctx);
   }
 
   /** Answers `bind-request`: bind a resource (possibly another than requested) or refuse. */
   answerBind(answer: BindAnswer): void {
-    if (!this.take("bind", "answerBind")) return;
-    const iq = this.bindIq!;
-    this.bindIq = undefined;
-    if ("accept" in answer) {
-      const full = makeJid(this.username, this.domain!, answer.accept);
-      this.full = full;
-      this.write(
-        el("iq", NS_CLIENT, { type: "result", id: iq.attr("id") }, el("bind", NS_BIND, null, el("jid", NS_BIND, null, full.toString()))),
-      );
-      this._state = "online";
-      this.phase = "online";
-      this.negotiationDone();
-      this.emit({ type: "online", jid: full });
-    } else {
-      this.replyError(iq, answer.refuse, answer.text);
-    }
-    this.resume();
+    if (this.answering(this.bind.pending, "answerBind")) this.bind.answer(answer, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
   // Stream header and features
 
   protected onOpen(header: XmlElement, namespaces: ReadonlyMap<string, string>): void {
-    if (this.phase !== "await-open") {
+    if (this.kind !== "await-header" && this.kind !== "idle") {
       this.fatal("bad-format", "unexpected stream header");
       return;
     }
-    if (this._state === "idle") this._state = "negotiating";
     const fromAttr = header.attr("from");
     const from = fromAttr === undefined ? undefined : tryParseJid(fromAttr);
     this.clientFrom = from === undefined || from instanceof JidError ? undefined : from.toString();
     this.streamId = this.randomId();
+    const restarted = this.domain !== undefined;
+    this.go(restarted ? "reopen" : "header");
     if (!this.checkHeader(header, namespaces)) return;
     // RFC 6120 §4.7.5: no version = pre-1.0 (not supported here); a higher major version is not ours.
     const version = parseStreamVersion(header.attr("version"));
@@ -258,9 +228,9 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
       return;
     }
     const toAttr = header.attr("to");
-    if (this.domain !== undefined) {
+    if (restarted) {
       // A restart: the client must keep talking to the same domain.
-      if (toAttr !== undefined && !sameDomain(toAttr, this.domain)) {
+      if (toAttr !== undefined && !sameDomain(toAttr, this.domain!)) {
         this.fatal("host-unknown", "the 'to' of a restarted stream must not change");
         return;
       }
@@ -276,6 +246,7 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
       }
       this.domain = parseJid(this.defaultDomain).domain;
       this.emitOpened(header);
+      this.go("host-accepted");
       this.sendHeaderAndFeatures();
       return;
     }
@@ -286,7 +257,7 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
     }
     this.domain = to.domain;
     this.emitOpened(header);
-    this.pending = "host";
+    this.hostPending = true;
     this.paused = true;
     this.emit({ type: "host-check", domain: to.domain });
   }
@@ -304,335 +275,74 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
     });
   }
 
-  private tlsOffered(): boolean {
-    return !this.secured && this.framing.kind === "stream" && (this.tlsPolicy === "required" || this.tlsPolicy === "optional");
-  }
-
-  private tlsMandatory(): boolean {
-    return !this.secured && this.tlsPolicy === "required";
-  }
-
   private sendHeaderAndFeatures(): void {
     this.writeHeader();
     const features = el("features", NS_STREAMS);
-    this.offered = [];
-    this.cbAdvertised = undefined;
-    if (!this.authenticated) {
-      if (this.tlsOffered()) {
-        const starttls = el("starttls", NS_TLS);
-        if (this.tlsPolicy === "required") starttls.append(el("required", NS_TLS));
-        features.append(starttls);
-      }
-      // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
-      if (!this.tlsMandatory()) {
-        this.offered = this.mechanismsToOffer();
-        const mechs = el("mechanisms", NS_SASL);
-        for (const m of this.offered) mechs.append(el("mechanism", NS_SASL, null, m));
-        features.append(mechs);
-        const cbTypes = channelBindingList(this.tls?.channelBinding).map((b) => b.type);
-        if (cbTypes.length > 0) {
-          // XEP-0440: tell the client which channel-binding types we can verify.
-          this.cbAdvertised = cbTypes;
-          features.append(el("sasl-channel-binding", NS_SASL_CB, null, ...cbTypes.map((t) => el("channel-binding", NS_SASL_CB, { type: t }))));
-        }
-      }
-    } else {
-      features.append(el("bind", NS_BIND));
-      if (this.offerLegacySession) features.append(el("session", NS_SESSION, null, el("optional", NS_SESSION)));
+    for (const f of this.features) {
+      if (!isAvailable(f.def.availability, this.flagState)) continue;
+      const offered = f.half.offer(this.ctx);
+      if (offered === undefined) continue;
+      if (Array.isArray(offered)) for (const o of offered) features.append(o);
+      else features.append(offered as XmlElement);
     }
     this.write(features);
-    this.phase = "features";
   }
 
-  private mechanismsToOffer(): string[] {
-    const hasCb = channelBindingList(this.tls?.channelBinding).length > 0;
-    const ids = this.tls?.peerIdentities ?? [];
-    const out: string[] = [];
-    const add = (m: string): void => {
-      if (!out.includes(m)) out.push(m);
-    };
-    // §6.3.4: EXTERNAL first when a client certificate was verified.
-    if (this.secured && ids.length > 0 && (this.mechanisms === DEFAULT_MECHANISMS || this.mechanisms.includes("EXTERNAL"))) add("EXTERNAL");
-    for (const m of this.mechanisms) {
-      if (!isMechanismName(m)) continue;
-      if (isScramMechanism(m)) {
-        const base = m.replace(/-PLUS$/, "");
-        if (hasCb) add(`${base}-PLUS`);
-        if (!m.endsWith("-PLUS")) add(base);
-      } else if (m === "PLAIN") {
-        if (this.secured || this.allowPlainInClear) add(m);
-      } else if (m === "EXTERNAL") {
-        if (this.secured && ids.length > 0) add(m);
-      } else add(m);
-    }
-    return out;
+  protected featureDone(restart: boolean): void {
+    if (!restart) return;
+    // RFC 6120 §6.4.6: the client's next byte starts a new stream, parsed from exactly here.
+    this.restartStream();
+    this.headerSent = false;
+    this.go("restart");
+  }
+
+  protected onBound(resumed: boolean): void {
+    this.goOnline(resumed);
   }
 
   // ---------------------------------------------------------------------------------------------------
   // Elements
 
   protected onElement(e: XmlElement): void {
-    if (this.phase === "online") {
-      this.onStanza(e);
-      return;
-    }
-    if (this.phase === "await-open") {
+    if (this.kind === "await-header") {
       this.fatal("bad-format", "an element before the stream header");
       return;
     }
-    if (e.ns === NS_TLS) {
-      if (e.name === "starttls" && this.phase === "features" && !this.authenticated && this.tlsOffered()) {
-        this.onStartTls();
-        return;
-      }
-      // A second <starttls/>, or one we never offered (§5.4.3.3: TLS is negotiated once, before SASL).
-      this.fatal("policy-violation", this.secured ? "TLS is already established" : "STARTTLS is not available on this stream");
+    const owner = this.ownerOf(e.ns);
+    if (owner !== undefined) {
+      owner.handleElement(e, this.ctx);
       return;
     }
-    if (e.ns === NS_SASL && !this.authenticated) {
-      this.onSasl(e);
-      return;
-    }
-    if (!this.authenticated) {
+    if (!this.flagState.authenticated) {
       // RFC 6120 §4.9.3.12: stanzas (or anything else) before authentication; not processed.
       this.fatal("not-authorized", "authenticate first");
       return;
     }
-    this.onBindPhase(e);
-  }
-
-  private onStartTls(): void {
-    this.write(el("proceed", NS_TLS));
-    // Bytes after <starttls/> belong to the TLS handshake (CVE-2011-0411): never parse them.
-    const tlsBytes = this.framing.takeUnparsed();
-    this._state = "tls-handshake";
-    this.paused = true;
-    this.emit({ type: "starttls", tlsBytes });
-  }
-
-  private onSasl(e: XmlElement): void {
-    if (e.name === "auth") {
-      if (this.phase !== "features") {
-        this.fatal("policy-violation", "a new <auth/> while an exchange is in progress");
-        return;
-      }
-      this.onAuth(e);
-      return;
-    }
-    if (e.name === "response" && this.phase === "sasl" && this.mech !== undefined) {
-      const data = decodeSaslPayload(e.text());
-      if (isSaslError(data)) {
-        this.authFailure("incorrect-encoding", data.text);
-        return;
-      }
-      this.step(this.mech.response(data ?? new Uint8Array(0)));
-      return;
-    }
-    if (e.name === "abort") {
-      if (this.phase === "sasl" && this.mech !== undefined) this.step(this.mech.abort());
-      else this.authFailure("aborted", "the client aborted the exchange");
-      return;
-    }
-    this.fatal("policy-violation", `unexpected SASL element <${e.name}/>`);
-  }
-
-  private onAuth(e: XmlElement): void {
-    const name = e.attr("mechanism") ?? "";
-    if (this.tlsMandatory()) {
-      // RFC 6120 §5.3.1 + §6.5.3: TLS is mandatory-to-negotiate here; no mechanism is usable before it.
-      this.authFailure("encryption-required", "negotiate TLS (STARTTLS) first");
-      return;
-    }
-    if (!this.offered.includes(name)) {
-      if (name === "PLAIN" && !this.secured && this.mechanisms.includes("PLAIN")) this.authFailure("encryption-required", "PLAIN needs TLS");
-      else this.authFailure("invalid-mechanism", `mechanism ${name ? `'${name}' ` : ""}not offered`);
-      return;
-    }
-    const data = decodeSaslPayload(e.text());
-    if (isSaslError(data)) {
-      this.authFailure("incorrect-encoding", data.text);
-      return;
-    }
-    if (!isMechanismName(name)) {
-      this.authFailure("invalid-mechanism", `mechanism '${name}' not supported`);
-      return;
-    }
-    this.phase = "sasl";
-    if (name === "EXTERNAL") {
-      this.onExternal(data);
-      return;
-    }
-    this.mech = createServerMechanism(name, {
-      channelBindings: channelBindingList(this.tls?.channelBinding),
-      offeredPlus: this.offered.some((m) => m.endsWith("-PLUS")),
-      allowAuthzid: (authcid, authzid) => this.authzidAllowed(authcid, authzid),
-      random: (n) => this.randomBytes(n),
-      downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbAdvertised },
-    });
-    this.step(this.mech.start(data));
-  }
-
-  private onExternal(data: Uint8Array | null): void {
-    const ids = this.tls?.peerIdentities ?? [];
-    const text = data === null ? "" : utf8Decode(data);
-    if (text === undefined || text.includes("\u0000")) {
-      this.authFailure("malformed-request", "EXTERNAL authzid is not valid UTF-8");
-      return;
-    }
-    if (ids.length === 0) {
-      this.authFailure("not-authorized", "no client certificate was verified");
-      return;
-    }
-    this.externalAuthzid = text === "" ? undefined : text;
-    this.pending = "external";
-    this.paused = true;
-    this.emit(definedOnly({ type: "external-identity" as const, peerIdentities: ids, authzid: this.externalAuthzid }));
-  }
-
-  /** RFC 6120 §6.3.8: the authzid must be the bare JID of the authenticated account (or the authcid). */
-  private authzidAllowed(authcid: string, authzid: string): boolean {
-    try {
-      const local = prepareLocal(authcid);
-      if (authzid === authcid) return true;
-      const j = parseJid(authzid);
-      return j.local === local && j.domain === this.domain && j.resource === "";
-    } catch {
-      return false;
-    }
-  }
-
-  private step(s: ServerStep): void {
-    switch (s.kind) {
-      case "challenge":
-        this.write(el("challenge", NS_SASL, null, encodeSaslPayload(s.data)));
-        return;
-      case "success": {
-        let local: string;
-        try {
-          local = prepareLocal(s.identity.authcid);
-        } catch {
-          this.authFailure("not-authorized", "not authorized");
-          return;
-        }
-        this.authSuccess(s.identity.mechanism, local, s.data);
-        return;
-      }
-      case "failure":
-        this.authFailure(s.condition, s.text);
-        return;
-      case "credentials-needed": {
-        const username = safeLocal(s.username);
-        if (username === undefined) {
-          this.step(this.mech!.refuse("not-authorized"));
-          return;
-        }
-        this.pending = "scram";
-        this.paused = true;
-        this.emit(definedOnly({ type: "scram-credentials" as const, mechanism: s.mechanism, username, authzid: s.authzid }));
-        return;
-      }
-      case "verify-password": {
-        const username = safeLocal(s.username);
-        if (username === undefined) {
-          this.step(this.mech!.verdict(false));
-          return;
-        }
-        this.pending = "password";
-        this.paused = true;
-        this.emit(definedOnly({ type: "verify-password" as const, username, password: s.password, authzid: s.authzid }));
-        return;
-      }
-    }
-  }
-
-  private authSuccess(mechanism: string, username: string, data: Uint8Array | undefined): void {
-    this.mech = undefined;
-    this.write(el("success", NS_SASL, null, data === undefined ? "" : encodeSaslPayload(data)));
-    this.authenticated = true;
-    this.username = username;
-    this.emit({ type: "authenticated", mechanism, username });
-    // RFC 6120 §6.4.6: the client's next byte starts a new stream. We stopped parsing right after its
-    // last SASL element (pausing for the application's answer if need be), so restart exactly there.
-    this.framing.restart();
-    this.authLimits();
-    this.headerSent = false;
-    this.phase = "await-open";
-  }
-
-  private authFailure(condition: SaslCondition, text: string | undefined): void {
-    this.mech = undefined;
-    this.phase = "features";
-    this.failures++;
-    this.write(buildSaslFailure(text === undefined ? { condition } : { condition, text }));
-    const canRetry = this.failures < this.maxAuthAttempts;
-    this.emit(definedOnly({ type: "auth-failed" as const, condition, text, canRetry }));
-    // RFC 6120 §6.4.5: after the retry limit, close the stream with <policy-violation/>.
-    if (!canRetry) this.fatal("policy-violation", "too many failed authentication attempts");
-  }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Resource binding (RFC 6120 §7) and stanzas (§8)
-
-  private onBindPhase(e: XmlElement): void {
     if (!isStanza(e)) {
+      // RFC 6120 §4.9.3.23: a first-level element no feature owns.
       this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
       return;
     }
-    const bind = e.name === "iq" && e.attr("type") === "set" ? e.getChild("bind", NS_BIND) : undefined;
-    if (bind === undefined) {
+    if (this.kind !== "online") {
+      if (this.featureTakes(e)) return;
       // RFC 6120 §7.1: no stanzas before a resource is bound.
       this.fatal("not-authorized", "bind a resource first");
       return;
     }
-    if (!this.validIq(e)) return;
-    const requested = bind.getChild("resource", NS_BIND);
-    let resource: string;
-    let generated = false;
-    if (requested === undefined || requested.text() === "") {
-      resource = this.randomId(12);
-      generated = true;
-    } else {
-      try {
-        // §7.7.2.1: the resourcepart must conform to OpaqueString (RFC 7622 §3.4), at most 1023 bytes.
-        resource = prepareResource(requested.text());
-      } catch (err) {
-        this.replyError(e, "bad-request", err instanceof Error ? err.message : undefined);
-        return;
-      }
-    }
-    this.bindIq = e;
-    this.pending = "bind";
-    this.paused = true;
-    this.emit({ type: "bind-request", username: this.username, resource, generated });
-  }
-
-  /** RFC 6120 §8.2.3: `id` required; `type` one of four; get/set with exactly one payload child. */
-  private validIq(e: XmlElement): boolean {
-    const type = e.attr("type");
-    let problem: string | undefined;
-    if (e.attr("id") === undefined) problem = "an IQ needs an 'id' (RFC 6120 §8.2.3)";
-    else if (type === undefined || !IQ_TYPES.has(type)) problem = "an IQ 'type' must be get, set, result or error";
-    else if ((type === "get" || type === "set") && e.elements().length !== 1) problem = "an IQ get/set must have exactly one child element";
-    if (problem === undefined) return true;
-    if (type !== "error") this.replyError(e, "bad-request", problem);
-    return false;
+    this.onStanza(e);
   }
 
   private replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void {
     const reply = errorReply(stanza, stanzaError(condition, text === undefined ? {} : { text, lang: "en" }));
     if (reply === undefined) return;
     // Our own replies come from the server (no 'from' = the server, §8.1.2.1 rule 2 allows the domain).
-    if (this.full !== undefined && reply.attr("to") === undefined) reply.setAttr("to", this.full.toString());
+    if (this.boundJid !== undefined && reply.attr("to") === undefined) reply.setAttr("to", this.boundJid.toString());
     this.write(reply);
   }
 
   private onStanza(e: XmlElement): void {
-    if (!isStanza(e)) {
-      // RFC 6120 §4.9.3.23: a first-level element we do not support.
-      this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
-      return;
-    }
-    const full = this.full!;
+    this.observeInbound(e);
+    const full = this.boundJid!;
     const type = e.attr("type");
     const fromAttr = e.attr("from");
     if (fromAttr !== undefined) {
@@ -654,29 +364,17 @@ export class ServerSession extends SessionBase<ServerEvent> implements SansIoSes
       e.setAttr("to", to.toString());
     }
     if (e.name === "iq") {
-      if (!this.validIq(e)) return;
-      if (type === "set" && e.getChild("session", NS_SESSION) !== undefined) {
-        // RFC 3921 §3 legacy session establishment: a no-op that succeeds.
-        this.write(el("iq", NS_CLIENT, { type: "result", id: e.attr("id"), to: full.toString() }));
-        return;
-      }
-      if (type === "set" && e.getChild("bind", NS_BIND) !== undefined) {
-        this.replyError(e, "not-allowed", "a resource is already bound to this stream");
+      const problem = iqProblem(e);
+      if (problem !== undefined) {
+        if (type !== "error") this.replyError(e, "bad-request", problem);
         return;
       }
     }
+    if (this.featureTakes(e)) return;
     // §8.1.2.1 rule 1: stamp the full JID; subscription presence keeps the bare JID if the client used it.
     const stamp = e.name === "presence" && type !== undefined && SUBSCRIPTION_TYPES.has(type) && fromAttr !== undefined && !fromAttr.includes("/") ? full.bare : full;
     e.setAttr("from", stamp.toString());
     this.emit({ type: "stanza", stanza: e });
-  }
-}
-
-function safeLocal(username: string): string | undefined {
-  try {
-    return prepareLocal(username);
-  } catch {
-    return undefined;
   }
 }
 

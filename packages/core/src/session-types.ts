@@ -2,6 +2,7 @@
 // Adapters (Node, Deno, WebSocket) are written against this file only.
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
+import type { StreamFeature } from "./features/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
 /** How bytes are framed on the transport: an RFC 6120 XML stream, or RFC 7395 WebSocket messages. */
@@ -97,6 +98,16 @@ export interface ClientOptions extends SessionOptions {
   mechanisms?: readonly string[];
   /** Minimum SCRAM iteration count accepted from the server. Default 4096. */
   minScramIterations?: number;
+  /**
+   * Maximum SCRAM iteration count accepted from the server: bounds the PBKDF2 work a server can make the
+   * client do. Default 1 000 000 (`DEFAULT_MAX_ITERATIONS` of `@xmpp-sansio/sasl`).
+   */
+  maxScramIterations?: number;
+  /**
+   * Stream features of the application, negotiated after SASL and before resource binding, in this
+   * order (e.g. `streamManagement()`). See `docs/core.md`.
+   */
+  features?: readonly StreamFeature[];
 }
 
 /** Server (receiving entity) options. */
@@ -111,6 +122,11 @@ export interface ServerOptions extends SessionOptions {
   offerLegacySession?: boolean;
   /** Client `to` missing: RFC 6120 §4.7.1 lets a server pick its default host. Undefined → error. */
   defaultDomain?: string;
+  /**
+   * Stream features of the application, offered after SASL's and before resource binding's, in this
+   * order (e.g. `streamManagement()`). See `docs/core.md`.
+   */
+  features?: readonly StreamFeature[];
 }
 
 /** Stored SCRAM credentials of one account (never the password). */
@@ -152,6 +168,8 @@ export interface StartTlsEvent {
 export interface OnlineEvent {
   readonly type: "online";
   readonly jid: Jid;
+  /** True when the session came back through XEP-0198 resumption (same JID, same presence). */
+  readonly resumed?: boolean;
 }
 
 /** An incoming stanza (message, presence, or an iq that is not the answer to a tracked request). */

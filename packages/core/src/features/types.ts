@@ -1,0 +1,233 @@
+/**
+ * The open feature model: a stream feature is one unit that both roles load. It **offers** itself
+ * (server: a child of `<stream:features/>`), **negotiates** from the offer (client), owns the top-level
+ * elements of its namespaces (nonzas such as `<r/>`, `<a/>`, `<enable/>`, in every state), and may
+ * observe and hold stanzas. The RFC 6120 set (STARTTLS, SASL, resource binding, legacy session) is built
+ * on this model exactly like Stream Management (XEP-0198) or an application's own feature.
+ *
+ * In the spirit of mellium's `StreamFeature` (offer / parse / negotiate) and Prosody's `stream-features`
+ * event, with the sans-IO rule that a feature never blocks: it writes elements, emits events, asks the
+ * application questions (the session pauses parsing until the answer), and says when its step is done.
+ *
+ * @module
+ */
+import type { Jid } from "@xmpp-sansio/jid";
+import type { XmlElement } from "@xmpp-sansio/xml";
+import type { Framing, TlsInfo } from "../session-types.js";
+import type { StanzaErrorCondition } from "../stanza-errors.js";
+import type { StreamErrorCondition } from "../stream-errors.js";
+
+/** What a stream has achieved so far. Each flag, once set, stays set for the session. */
+export interface StreamFlags {
+  /** TLS protects the transport (STARTTLS done, Direct TLS, `wss:`). */
+  readonly secure: boolean;
+  /** SASL (or another authentication feature) succeeded. */
+  readonly authenticated: boolean;
+  /** A full JID is bound: stanzas flow (the session is online). */
+  readonly bound: boolean;
+}
+
+/**
+ * When a feature may be offered and negotiated: every flag given `true` in `requires` must be set, and
+ * the flag named by `until` must not be set yet. The session checks it before calling `offer` (server)
+ * and `negotiate` (client); elements of the feature's namespaces reach it in every state, so it answers
+ * an out-of-order element itself (with the error its specification asks for).
+ */
+export interface FeatureAvailability {
+  readonly requires?: Partial<StreamFlags>;
+  readonly until?: keyof StreamFlags;
+}
+
+/** The role-independent part of what a feature may do on the session it belongs to. */
+export interface FeatureContext<E> {
+  readonly role: "client" | "server";
+  /** The latest `now` given to the session (milliseconds, any monotonic clock). */
+  readonly now: number;
+  readonly framing: Framing;
+  readonly flags: StreamFlags;
+  /** TLS facts (channel binding, verified peer identities), once TLS is up. */
+  readonly tls: TlsInfo | undefined;
+  /** The bound full JID (online), else `undefined`. */
+  readonly jid: Jid | undefined;
+  /** Writes one top-level element (a nonza or a stanza) now. */
+  write(el: XmlElement): void;
+  /** Queues an event for the application (in order with the session's own events). */
+  emit(ev: E): void;
+  /** Ends the stream with a stream error of ours (RFC 6120 §4.9): sticky, the output stays drainable. */
+  fatal(condition: StreamErrorCondition, text?: string, applicationCondition?: XmlElement): void;
+  /** `n` bytes from the session's (injectable) random source. */
+  randomBytes(n: number): Uint8Array;
+  /** A random identifier (base64url, `bytes` of entropy; default 16 = 128 bits). */
+  randomId(bytes?: number): string;
+  /**
+   * This feature's negotiation step is over. `restart: true` when the stream restarts at the current
+   * input byte (RFC 6120 §6.4.6 after SASL); otherwise the session goes on with the next feature of the
+   * same `<stream:features/>` (client) or waits for the next request (server).
+   */
+  done(outcome?: { readonly restart?: boolean }): void;
+  /**
+   * A question to the application is pending: input stays buffered, unparsed, until {@link resume}
+   * (bounded by `maxBufferedBytes`). The feature emits the question event itself.
+   */
+  pause(): void;
+  /** The application answered: parsing goes on (also when called from within the answer). */
+  resume(): void;
+  /** Whether the session has ended (an asynchronous answer may arrive after that: ignore it). */
+  readonly ended: boolean;
+}
+
+/**
+ * Privileged steps the built-in features take (and that features of the same weight — SASL2, Bind2,
+ * in-band registration — need): the TLS hand-over, authentication, binding.
+ */
+export interface NegotiationControl {
+  /**
+   * STARTTLS hand-over (RFC 6120 §5.4.3.3): call right after writing (server) or reading (client) the
+   * boundary element. Every byte after it is taken from the parser for TLS; the `starttls` event is
+   * emitted; parsing stops until `tlsEstablished()`.
+   */
+  handOverTls(): void;
+  /** Authentication succeeded: sets the flag and switches to the post-authentication XML limits. */
+  setAuthenticated(identity: { readonly mechanism: string; readonly username?: string }): void;
+  /**
+   * A full JID is bound. The server goes online at once (emits `online`); the client once no feature is
+   * left to negotiate on this stream.
+   */
+  setBound(jid: Jid, extra?: { readonly resumed?: boolean }): void;
+  /**
+   * Ends the session after a negotiation the peer ended (a STARTTLS `<failure/>`, a SASL failure we give
+   * up on): writes our end of the stream, no stream error element, and closes with `reason`.
+   */
+  end(reason: "stream-error" | "auth-failed"): void;
+  /** Starts a graceful close (as the application's `close()`). */
+  close(): void;
+}
+
+/** The client-side context. */
+export interface ClientFeatureContext<E> extends FeatureContext<E>, NegotiationControl {
+  /** The configured account (bare JID). */
+  readonly account: Jid;
+}
+
+/** The server-side context. */
+export interface ServerFeatureContext<E> extends FeatureContext<E>, NegotiationControl {
+  /** The domain this stream serves (from the client's `to`, or the default domain). */
+  readonly domain: string;
+  /** The authenticated account (localpart), once authenticated. */
+  readonly username: string | undefined;
+  /** The peer's `from` on its stream header, if it was a valid JID. */
+  readonly peerFrom: string | undefined;
+  /**
+   * Answers a stanza with a stanza error (RFC 6120 §8.3), addressed to the bound JID if the stanza had no
+   * `from`. Nothing is sent for a stanza of type `error`.
+   */
+  replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void;
+}
+
+/** Hooks both halves may implement. */
+export interface FeatureHooks<C> {
+  /**
+   * A top-level element of one of the feature's namespaces (a nonza), in any state after the stream
+   * header. Also, on the client, every element while this feature is the one negotiating (e.g. the IQ
+   * result of resource binding).
+   */
+  handleElement(el: XmlElement, ctx: C): void;
+  /**
+   * Observes every stanza received while online, before anything else looks at it (XEP-0198 counts
+   * here: a stanza the session then refuses with an error was still received).
+   */
+  handleInbound?(stanza: XmlElement, ctx: C): void;
+  /** Observes every stanza written while online (XEP-0198 counts it and holds a copy until acknowledged). */
+  handleOutbound?(stanza: XmlElement, ctx: C): void;
+  /**
+   * Takes a received stanza before the application sees it: return `true` to consume it. Online, after
+   * the session's own checks (RFC 6120 §8: addresses validated, `from` stamped on the server); on the
+   * server also before resource binding (the bind IQ). Features are asked in order.
+   */
+  handleStanza?(stanza: XmlElement, ctx: C): boolean;
+  /** The earliest instant this feature wants `handleTimeout`, if any. */
+  nextTimeout?(): number | undefined;
+  handleTimeout?(now: number, ctx: C): void;
+  /**
+   * The stream restarted (after TLS or SASL): everything learned from the previous stream's features is
+   * void (RFC 6120 §4.3.3).
+   */
+  handleRestart?(): void;
+  /**
+   * The session ends. `clean` when both sides closed the stream with `</stream:stream>` (or the
+   * application asked), false for a lost transport, a timeout or a stream error. Called before `closed`
+   * is emitted, so the feature can still emit events (e.g. stanzas it must report as not delivered).
+   */
+  handleEnd?(clean: boolean, ctx: C): void;
+}
+
+/** The client half of a feature (one instance per session). */
+export interface ClientFeature<E = unknown> extends FeatureHooks<ClientFeatureContext<E>> {
+  /**
+   * The server's `<stream:features/>` (or the same element again after an earlier feature's step was
+   * done): start negotiating if this feature applies now — write the first element and return `true`
+   * (the session waits; elements go to {@link FeatureHooks.handleElement} until `done`). Return `false`
+   * if there is nothing to do now. A feature may also write something and return `false` when it does
+   * not need to wait (XEP-0198 `<enable/>` pipelined after binding).
+   */
+  negotiate(features: XmlElement, ctx: ClientFeatureContext<E>): boolean;
+}
+
+/** The server half of a feature (one instance per session). */
+export interface ServerFeature<E = unknown> extends FeatureHooks<ServerFeatureContext<E>> {
+  /**
+   * The child of `<stream:features/>` for this stream (given its flags), or `undefined` when not offered.
+   * Called each time features are sent (after every stream header of ours).
+   */
+  offer(ctx: ServerFeatureContext<E>): XmlElement | readonly XmlElement[] | undefined;
+}
+
+/**
+ * A stream feature both roles load. Register the same object with `ClientSession` and `ServerSession`
+ * (`features` option); each session creates its own half with `client()` / `server()`.
+ *
+ * @example A feature that greets once the client is authenticated (see `docs/core.md`):
+ * ```ts
+ * const hello: StreamFeature = {
+ *   name: "hello", namespaces: ["urn:example:hello"], availability: { requires: { authenticated: true }, until: "bound" },
+ *   restarts: false, mandatory: false,
+ *   server: () => ({ offer: () => xml("hello", { xmlns: "urn:example:hello" }), handleElement(el, ctx) { ... } }),
+ *   client: () => ({ negotiate(features, ctx) { ... }, handleElement(el, ctx) { ... } }),
+ * };
+ * ```
+ */
+export interface StreamFeature<CE = unknown, SE = unknown> {
+  /** A unique name (`starttls`, `sasl`, `bind`, `session`, `sm`, …). */
+  readonly name: string;
+  /** Namespaces of the top-level elements this feature owns. */
+  readonly namespaces: readonly string[];
+  /** When it may be offered / negotiated. */
+  readonly availability: FeatureAvailability;
+  /** Whether a successful negotiation restarts the stream (STARTTLS and SASL do). */
+  readonly restarts: boolean;
+  /** Whether the peer must negotiate it before anything that comes after it (RFC 6120 §4.3.2). */
+  readonly mandatory: boolean;
+  client?(): ClientFeature<CE>;
+  server?(): ServerFeature<SE>;
+}
+
+/** Whether `availability` allows the feature on a stream with `flags`. */
+export function isAvailable(availability: FeatureAvailability, flags: StreamFlags): boolean {
+  const r = availability.requires;
+  if (r !== undefined) {
+    if (r.secure === true && !flags.secure) return false;
+    if (r.authenticated === true && !flags.authenticated) return false;
+    if (r.bound === true && !flags.bound) return false;
+  }
+  return availability.until === undefined || !flags[availability.until];
+}
+
+/** An event a custom feature emits (built-in features have typed events of their own). */
+export interface FeatureEvent {
+  readonly type: "feature";
+  /** The feature's name. */
+  readonly feature: string;
+  /** What happened, in the feature's words. */
+  readonly name: string;
+  readonly data?: unknown;
+}

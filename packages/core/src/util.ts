@@ -1,0 +1,43 @@
+/**
+ * Small element helpers the session and the features share. Internal.
+ *
+ * @internal
+ * @module
+ */
+import { NS_CLIENT, XmlElement } from "@xmpp-sansio/xml";
+
+/** Whether `el` is a stanza of the content namespace (`message`, `presence`, `iq`). */
+export function isStanza(el: XmlElement): boolean {
+  return el.ns === NS_CLIENT && (el.name === "message" || el.name === "presence" || el.name === "iq");
+}
+
+/** The text of an element with surrounding XML whitespace removed. */
+export function trimmedText(el: XmlElement | undefined): string {
+  return el === undefined ? "" : el.text().replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+}
+
+/** Builds `<name xmlns=ns>text</name>`. */
+export function el(name: string, ns: string, attrs?: Record<string, string | undefined> | null, ...children: (XmlElement | string)[]): XmlElement {
+  return new XmlElement(name, ns, attrs ?? null, children);
+}
+
+/** Drops properties whose value is `undefined` (for `exactOptionalPropertyTypes`). */
+export function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
+const IQ_TYPES = new Set(["get", "set", "result", "error"]);
+
+/**
+ * RFC 6120 §8.2.3: what is wrong with an IQ (`id` required; `type` one of four; get/set with exactly one
+ * payload child), or `undefined` when nothing is.
+ */
+export function iqProblem(e: XmlElement): string | undefined {
+  const type = e.attr("type");
+  if (e.attr("id") === undefined) return "an IQ needs an 'id' (RFC 6120 §8.2.3)";
+  if (type === undefined || !IQ_TYPES.has(type)) return "an IQ 'type' must be get, set, result or error";
+  if ((type === "get" || type === "set") && e.elements().length !== 1) return "an IQ get/set must have exactly one child element";
+  return undefined;
+}
