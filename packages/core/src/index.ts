@@ -20,6 +20,7 @@ export { bindFeature } from "./features/bind.js";
 export { channelBindingList, DEFAULT_SERVER_MECHANISMS, saslFeature } from "./features/sasl.js";
 export { sessionFeature } from "./features/session.js";
 export { starttlsFeature } from "./features/starttls.js";
+export * from "./features/sm/index.js";
 export * from "./features/types.js";
 export {
   CLIENT_TRANSITIONS,

@@ -38,7 +38,15 @@ export class SessionStateError extends TypeError {
 }
 
 /** Default timeouts (milliseconds). */
-export const DEFAULT_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze({ negotiationMs: 60_000, closeMs: 5_000, iqMs: 30_000 });
+export const DEFAULT_TIMEOUTS: Readonly<Omit<SessionTimeouts, "keepaliveMs">> = Object.freeze({
+  negotiationMs: 60_000,
+  closeMs: 5_000,
+  iqMs: 30_000,
+  keepaliveAnswerMs: 60_000,
+});
+
+/** Default idle time before a keepalive probe: a client probes sooner than a server. */
+export const DEFAULT_KEEPALIVE_MS = Object.freeze({ client: 240_000, server: 840_000 });
 
 /**
  * Default cap on output the session holds for the transport (1 MiB): see
@@ -117,10 +125,14 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   /** The context handed to every feature of this session. */
   protected abstract readonly ctx: C;
 
-  constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }) {
+  /** Keepalive: the last input (online), and the deadline of an unanswered probe. */
+  private lastInput = 0;
+  private probeDeadline: number | undefined;
+
+  constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server") {
     this.table = table;
     this.lang = options.lang ?? "en";
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.timeouts = { ...DEFAULT_TIMEOUTS, keepaliveMs: DEFAULT_KEEPALIVE_MS[role], ...options.timeouts };
     this.fullLimits = { ...DEFAULT_XML_LIMITS, ...options.limits };
     this.preAuthLimits = { ...this.fullLimits, ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuthLimits };
     this.randomFill = options.random ?? defaultRandom;
@@ -243,6 +255,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       throw new SessionStateError("receive() during the STARTTLS hand-over: these bytes belong to TLS; call tlsEstablished() first");
     }
     this.tick(now);
+    this.lastInput = this.now;
+    this.probeDeadline = undefined;
     this.beforeInput();
     if ((this.kind as string) === "closed") return;
     this.framing.push(bytes);
@@ -358,6 +372,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   nextTimeout(): number | undefined {
     if (this.kind === "closed") return undefined;
     let t = minDefined(minDefined(this.negotiationDeadline, this.closeDeadline), this.extraDeadline());
+    if (this.kind === "online") t = minDefined(t, this.probeDeadline ?? this.lastInput + this.timeouts.keepaliveMs);
     for (const f of this.features) if (f.half.nextTimeout !== undefined) t = minDefined(t, f.half.nextTimeout());
     return t;
   }
@@ -379,6 +394,13 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       this.fatal("connection-timeout", `stream negotiation did not complete within ${this.timeouts.negotiationMs} ms`);
       return;
     }
+    if (this.kind === "online") {
+      if (this.probeDeadline !== undefined && now >= this.probeDeadline) {
+        this.fatal("connection-timeout", `no answer to a keepalive probe within ${this.timeouts.keepaliveAnswerMs} ms`);
+        return;
+      }
+      if (this.probeDeadline === undefined && now >= this.lastInput + this.timeouts.keepaliveMs) this.probe();
+    }
     this.onTimeout(now);
     for (const f of this.features) {
       if ((this.kind as string) === "closed") return;
@@ -386,6 +408,26 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       if (due !== undefined && now >= due) f.half.handleTimeout?.(now, this.ctx);
     }
   }
+
+  /** Sends a keepalive probe: a feature's (XEP-0198 `<r/>`) or the role's own. */
+  private probe(): void {
+    let answered = false;
+    for (const f of this.features) {
+      if (f.half.handleProbe?.(this.ctx) === true) {
+        answered = true;
+        break;
+      }
+    }
+    if (!answered) answered = this.defaultProbe();
+    if (answered) this.probeDeadline = this.now + this.timeouts.keepaliveAnswerMs;
+    else this.lastInput = this.now; // nothing will answer: probe again after another idle period
+  }
+
+  /**
+   * The role's keepalive when no feature probes: writes it and returns whether the peer must answer it
+   * (client: a XEP-0199 ping; server: a whitespace keepalive, which no one answers).
+   */
+  protected abstract defaultProbe(): boolean;
 
   /** Hook for role-specific timers. */
   protected onTimeout(_now: number): void {}
@@ -402,6 +444,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       return;
     }
     if (!this.headerSent) this.writeHeader();
+    this.beforeClosing();
     this.framing.writeClose();
     this.go("close");
     this.negotiationDeadline = undefined;
@@ -496,6 +539,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   /** Goes online: the `online` event (with `resumed` after XEP-0198 resumption). */
   protected goOnline(resumed: boolean): void {
     const jid = this.boundJid!;
+    this.lastInput = this.now;
     this.go("bound");
     this.negotiationDone();
     this.emit((resumed ? { type: "online", jid, resumed: true } : { type: "online", jid }) as never);
@@ -503,6 +547,17 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
   /** A feature's negotiation step is over (see {@link FeatureContext.done}). */
   protected abstract featureDone(restart: boolean): void;
+
+  /** Lets the features write their last words before our end of the stream (XEP-0198 `<a/>`). */
+  private beforeClosing(): void {
+    if (this.kind !== "online") return;
+    for (const f of this.features) f.half.handleClosing?.(this.ctx);
+  }
+
+  /** This session's half of the feature named `name` (e.g. `"sm"`), if loaded. */
+  featureHalf(name: string): H | undefined {
+    return this.features.find((f) => f.def.name === name)?.half;
+  }
 
   /** Resets the parser at the current byte and starts a new stream (RFC 6120 §6.4.6 after SASL). */
   protected restartStream(): void {
@@ -587,7 +642,9 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
           return;
         }
         if (this.kind === "closing") {
-          // RFC 6120 §4.4: after our close, the peer may still send data; it is not processed.
+          // RFC 6120 §4.4: after our close, the peer may still send data; it is not processed — except a
+          // feature's nonzas (XEP-0198 §7: the peer's last <a/> tells what it handled).
+          this.ownerOf(el.ns)?.handleElement(el, this.ctx);
           return;
         }
         this.onElement(el);
@@ -641,6 +698,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     if (this.kind !== "closing") {
       // RFC 6120 §4.4: answer the close with ours.
       if (!this.headerSent) this.writeHeader();
+      this.beforeClosing();
       this.framing.writeClose();
       this.finish("peer-closed", seeOtherUri);
     } else {

@@ -18,7 +18,13 @@ import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from 
 import type { HeaderAttributes } from "./session-framing.js";
 import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } from "./session-types.js";
 import { CLIENT_TRANSITIONS, type ClientStateKind } from "./state.js";
-import { isStanza } from "./util.js";
+import { el, isStanza } from "./util.js";
+
+/** Stanzas kept while bound but not yet online (see `onElement`). */
+const MAX_EARLY_STANZAS = 1000;
+
+/** `urn:xmpp:ping` (XEP-0199). */
+const NS_PING = "urn:xmpp:ping";
 
 /** Extra client options of this implementation (on top of {@link ClientOptions}). */
 export interface ClientExtraOptions {
@@ -65,12 +71,14 @@ export class ClientSession
   private active: ClientFeature<ClientEvent> | undefined;
   private activeName = "";
   private resumed = false;
+  private pingId: string | undefined;
+  private early: XmlElement[] = [];
   private tracker: IqTracker | undefined;
   /** The server's stream id (RFC 6120 §4.7.3), forgotten at each restart. */
   streamId: string | undefined;
 
   constructor(options: ClientOptions & ClientExtraOptions) {
-    super(options, CLIENT_TRANSITIONS);
+    super(options, CLIENT_TRANSITIONS, "client");
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
     if (this.account.local === "") throw new TypeError("the client JID needs a localpart (the account)");
@@ -236,6 +244,14 @@ export class ClientSession
         } else this.unexpected(e);
         return;
       case "negotiating":
+        if (this.flagState.bound && isStanza(e) && !isIqAnswer(e)) {
+          // Bound but still negotiating (legacy session, XEP-0198 <enable/>): the server may already
+          // route stanzas to us. Keep them (bounded) and deliver them once online, in order. (IQ answers
+          // are the negotiating feature's: we sent no other request yet.)
+          if (this.early.length >= MAX_EARLY_STANZAS) this.fatal("policy-violation", `more than ${MAX_EARLY_STANZAS} stanzas before the session was online`);
+          else this.early.push(e);
+          return;
+        }
         this.active!.handleElement(e, this.ctx);
         return;
       case "online": {
@@ -272,6 +288,12 @@ export class ClientSession
     this.active = undefined;
     if (this.flagState.bound) {
       this.goOnline(this.resumed);
+      const early = this.early;
+      this.early = [];
+      for (const stanza of early) {
+        if ((this.kind as string) !== "online") return;
+        this.emit({ type: "stanza", stanza });
+      }
       return;
     }
     this.fatal("undefined-condition", "no stream feature left to negotiate, and no resource is bound");
@@ -288,6 +310,13 @@ export class ClientSession
     if (this.kind === "negotiating" || this.kind === "await-features") this.negotiateNext();
   }
 
+  /** XEP-0199: a ping to our server; its answer (any input) proves the server alive. */
+  protected defaultProbe(): boolean {
+    this.pingId = this.randomId(9);
+    this.write(el("iq", NS_CLIENT, { type: "get", id: this.pingId, to: this.account.domain }, el("ping", NS_PING)));
+    return true;
+  }
+
   protected onBound(resumed: boolean): void {
     this.resumed = resumed;
   }
@@ -299,6 +328,10 @@ export class ClientSession
 
   private onStanza(e: XmlElement): void {
     this.observeInbound(e);
+    if (this.pingId !== undefined && e.name === "iq" && e.attr("id") === this.pingId && e.attr("type") !== "get" && e.attr("type") !== "set") {
+      this.pingId = undefined; // the answer to our keepalive ping (result, or an error from a server without XEP-0199)
+      return;
+    }
     if (this.tracker !== undefined && e.name === "iq" && e.ns === NS_CLIENT) {
       const m = this.tracker.match(e, this.jid);
       if (m !== undefined) {
@@ -310,4 +343,9 @@ export class ClientSession
     // Anything else (messages, presence, requests, replies from a JID we did not ask) is the application's.
     this.emit({ type: "stanza", stanza: e });
   }
+}
+
+function isIqAnswer(e: XmlElement): boolean {
+  const type = e.attr("type");
+  return e.name === "iq" && (type === "result" || type === "error");
 }

@@ -64,7 +64,7 @@ export class ServerSession
   private started = false;
 
   constructor(options: ServerOptions & ServerExtraOptions = {}) {
-    super(options, SERVER_TRANSITIONS);
+    super(options, SERVER_TRANSITIONS, "server");
     this.tlsPolicy = options.tls ?? "required";
     this.defaultDomain = options.defaultDomain;
     const self = this;
@@ -294,6 +294,12 @@ export class ServerSession
     this.restartStream();
     this.headerSent = false;
     this.go("restart");
+  }
+
+  /** RFC 6120 §4.6.1 whitespace keepalive (as Prosody after `read_timeout`); nothing answers it. */
+  protected defaultProbe(): boolean {
+    this.framing.writeKeepalive();
+    return false;
   }
 
   protected onBound(resumed: boolean): void {

@@ -2,7 +2,7 @@
 // Adapters (Node, Deno, WebSocket) are written against this file only.
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
-import type { StreamFeature } from "./features/types.js";
+import type { FeatureEvent, StreamFeature } from "./features/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
 /** How bytes are framed on the transport: an RFC 6120 XML stream, or RFC 7395 WebSocket messages. */
@@ -48,6 +48,19 @@ export interface SessionTimeouts {
   closeMs: number;
   /** Client: default timeout of tracked IQ requests. Default 30 000. */
   iqMs: number;
+  /**
+   * Keepalive (online): after this long without a byte from the peer, probe it — XEP-0198 `<r/>` when
+   * Stream Management is on; otherwise a XEP-0199 ping (client) or a whitespace keepalive (server, as
+   * Prosody's `read_timeout`). A quiet peer that answers stays; see `keepaliveAnswerMs`.
+   * Default: client 240 000 (4 min), server 840 000 (14 min, Prosody's default).
+   */
+  keepaliveMs: number;
+  /**
+   * How long a probe that expects an answer (`<r/>`, ping) may stay unanswered — no byte at all — before
+   * the peer is declared dead: the stream ends with `<connection-timeout/>` (a broken stream: an SM
+   * session stays resumable). Default 60 000.
+   */
+  keepaliveAnswerMs: number;
 }
 
 /** Options common to both roles. */
@@ -280,6 +293,92 @@ export interface BindFailedEvent {
   readonly text?: string;
 }
 
+// -------------------------------------------------------------------------------------------------
+// XEP-0198 Stream Management events (only with the `streamManagement()` feature loaded).
+
+/** SM is on: the peer answered `<enable/>` with `<enabled/>` (XEP-0198 §3). */
+export interface SmEnabledEvent {
+  readonly type: "sm-enabled";
+  /** The resumption id, when the session is resumable. */
+  readonly id?: string;
+  readonly resumable: boolean;
+  /** Seconds the server keeps a detached session (its `max`). */
+  readonly max?: number;
+  /** Client: the server's preferred reconnection address for resumption (`location`). */
+  readonly location?: string;
+}
+
+/** Client: the server refused to enable SM, or to resume (then `resume: true`; binding follows). */
+export interface SmFailedEvent {
+  readonly type: "sm-failed";
+  readonly condition: string;
+  readonly resume: boolean;
+}
+
+/** Client: the server acknowledged this stanza (XEP-0198 `<a h/>`): it was handled. */
+export interface StanzaAckedEvent {
+  readonly type: "stanza-acked";
+  readonly stanza: XmlElement;
+}
+
+/**
+ * Client: this stanza was sent but is lost for good: the stream was closed, or the session could not be
+ * resumed, before the server acknowledged it (XEP-0198 §6). The application may send it again.
+ */
+export interface StanzaFailedEvent {
+  readonly type: "stanza-failed";
+  readonly stanza: XmlElement;
+  readonly reason: "closed" | "not-resumable" | "resume-failed";
+}
+
+/** Server: the client asks to resume `previd` (XEP-0198 §5). Answer with `answerResume()` on the SM half. */
+export interface ResumeRequestEvent {
+  readonly type: "resume-request";
+  readonly previd: string;
+  /** The client's `h`: stanzas it handled of the old session's. */
+  readonly h: number;
+}
+
+/**
+ * Server: the session ended while resumable (transport lost, timeout, stream error): keep `state` for
+ * `state.max` seconds (`DetachedSessions`), deliver stanzas for the JID into it, and resume it when asked.
+ */
+export interface SmDetachedEvent {
+  readonly type: "sm-detached";
+  readonly state: SmState;
+}
+
+/**
+ * Server: stanzas the client never acknowledged, on a session that ended for good. XEP-0198 §6: treat
+ * them as stanzas to an unavailable resource — an error to the sender, or offline storage.
+ */
+export interface UndeliveredEvent {
+  readonly type: "undelivered";
+  readonly stanzas: readonly XmlElement[];
+}
+
+/**
+ * The state of an XEP-0198 session as plain JSON: what resumption needs after the transport — or the
+ * whole process — is gone. Client: `streamManagement({ resume: state })`; server: `answerResume`.
+ */
+export interface SmState {
+  readonly v: 1;
+  /** The resumption id (`<enabled id/>`). */
+  readonly id: string;
+  /** The full JID bound to the session. */
+  readonly jid: string;
+  /** Stanzas we handled of the peer's (our `h`, modulo 2^32). */
+  readonly inbound: number;
+  /** The peer's last `h`: our stanzas it acknowledged (modulo 2^32). */
+  readonly acked: number;
+  /** Our stanzas sent after `acked`, serialized, oldest first. */
+  readonly unacked: readonly string[];
+  /** Seconds the server keeps the detached session. */
+  readonly max?: number;
+  /** Client: the server's `location` for resumption. */
+  readonly location?: string;
+}
+
 export type ClientEvent =
   | StreamOpenedEvent
   | StartTlsEvent
@@ -291,6 +390,11 @@ export type ClientEvent =
   | IqResponseEvent
   | IqTimeoutEvent
   | BindFailedEvent
+  | SmEnabledEvent
+  | SmFailedEvent
+  | StanzaAckedEvent
+  | StanzaFailedEvent
+  | FeatureEvent
   | StreamErrorEvent
   | ClosedEvent;
 
@@ -306,6 +410,11 @@ export type ServerEvent =
   | BindQuestionEvent
   | OnlineEvent
   | StanzaEvent
+  | SmEnabledEvent
+  | ResumeRequestEvent
+  | SmDetachedEvent
+  | UndeliveredEvent
+  | FeatureEvent
   | StreamErrorEvent
   | ClosedEvent;
 

@@ -25,13 +25,13 @@ import {
   utf8Decode,
 } from "@xmpp-sansio/sasl";
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { buildSaslFailure, parseSaslFailure } from "../sasl-failure.js";
+import { buildSaslFailure, NS_XMPP_SASL, parseSaslFailure } from "../sasl-failure.js";
 import type { ChannelBindingData, ScramStoredCredentials, TlsPolicy } from "../session-types.js";
 import { definedOnly, el, trimmedText } from "../util.js";
 import type { ClientFeature, ClientFeatureContext, ServerFeature, ServerFeatureContext, StreamFeature } from "./types.js";
 
 /** `urn:ietf:params:xml:ns:xmpp-sasl` (RFC 6120 §6.4). */
-export const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
+export const NS_SASL = NS_XMPP_SASL;
 /** `urn:xmpp:sasl-cb:0` (XEP-0440: SASL channel-binding type capability). */
 export const NS_SASL_CB = "urn:xmpp:sasl-cb:0";
 

@@ -153,6 +153,13 @@ export interface FeatureHooks<C> {
    * void (RFC 6120 §4.3.3).
    */
   handleRestart?(): void;
+  /** Our end of the stream is about to be written (a graceful close, ours or in answer to the peer's). */
+  handleClosing?(ctx: C): void;
+  /**
+   * Keepalive (RFC 6120 §4.6.1): the peer was silent for `keepaliveMs`. Write a probe the peer must
+   * answer and return `true` (XEP-0198 `<r/>`), or return `false` to leave it to the session.
+   */
+  handleProbe?(ctx: C): boolean;
   /**
    * The session ends. `clean` when both sides closed the stream with `</stream:stream>` (or the
    * application asked), false for a lost transport, a timeout or a stream error. Called before `closed`
