@@ -35,7 +35,8 @@ export function fuzz<T = unknown>(runs: number, extra: fc.Parameters<T> = {}): f
     seed,
     reporter(details) {
       if (details.failed) {
-        throw new Error(`${fc.defaultReportMessage(details)}\nreplay with: FUZZ_SEED=${seed} FUZZ_RUNS=${fuzzFactor()}`);
+        const cause = details.errorInstance instanceof Error ? `\n${details.errorInstance.message}` : "";
+        throw new Error(`${fc.defaultReportMessage(details)}${cause}\nreplay with: FUZZ_SEED=${seed} FUZZ_RUNS=${fuzzFactor()}`);
       }
     },
   };

@@ -65,6 +65,8 @@ export class World {
   /** The server application's queue for juliet while she has no SM session to hold them. */
   readonly serverQueue: XmlElement[] = [];
   connections = 0;
+  /** Detached sessions that expired (their last stanzas' fate is unknowable, XEP-0198 §6). */
+  expiredSessions = 0;
   private seed: number;
 
   constructor(private readonly o: WorldOptions = {}) {
@@ -298,7 +300,10 @@ export class World {
         l.client.handleTimeout(this.now);
         l.server.handleTimeout(this.now);
       }
-      for (const x of this.detached.expire(this.now)) this.bounce(x.stanzas);
+      for (const x of this.detached.expire(this.now)) {
+        this.expiredSessions++;
+        this.bounce(x.stanzas);
+      }
       this.run();
     }
     this.now = until;

@@ -102,6 +102,8 @@ abstract class SmHalf {
   protected max: number | undefined;
   private sinceRequest = 0;
   private requestDue: number | undefined;
+  /** Our end of the stream was written: the session ends for good, even if the transport breaks first. */
+  protected closing = false;
 
   constructor(protected readonly o: Options) {}
 
@@ -328,6 +330,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
     if (this.acknowledge(e.attr("h"), ctx) === undefined) return;
     // XEP-0198 §5: retransmit what the server did not acknowledge; they keep their sequence numbers.
     for (const s of this.ledger.unacked()) ctx.write(s);
+    if (this.ledger.pending > 0) this.request(ctx);
     this.jid = parseJid(from.state.jid);
     ctx.setBound(this.jid, { resumed: true });
     ctx.done();
@@ -351,6 +354,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
 
   handleEnd(clean: boolean, ctx: ClientCtx): void {
     if (this.resumeFrom !== undefined) return; // never used: still resumable as it was
+    clean ||= this.closing;
     if (!clean && this.resumable && this.phase === "enabled") return; // resumable: see exportState()
     if (this.countingOut) {
       const reason = clean ? "closed" : "not-resumable";
@@ -361,6 +365,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
 
   /** Before our `</stream:stream>`: our last `<a/>`, and a last `<r/>` if stanzas wait for one. */
   handleClosing(ctx: ClientCtx): void {
+    this.closing = true;
     if (this.phase !== "enabled") return;
     this.finalAck(ctx);
     if (this.ledger.pending > 0) this.request(ctx);
@@ -495,6 +500,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     if (this.acknowledge(String(this.pendingH), ctx) === undefined) return;
     // XEP-0198 §5: retransmit exactly the stanzas the client did not handle.
     for (const s of this.ledger.unacked()) ctx.write(s);
+    if (this.ledger.pending > 0) this.request(ctx);
     ctx.setBound(jid, { resumed: true });
     ctx.resume();
   }
@@ -513,7 +519,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
   handleEnd(clean: boolean, ctx: ServerCtx): void {
     if (this.phase !== "enabled") return;
     this.phase = "moved";
-    const state = clean ? undefined : this.state(ctx.jid);
+    const state = clean || this.closing ? undefined : this.state(ctx.jid);
     if (state !== undefined) {
       ctx.emit({ type: "sm-detached", state });
       return;
@@ -524,6 +530,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
   }
 
   handleClosing(ctx: ServerCtx): void {
+    this.closing = true;
     if (this.phase === "enabled") this.finalAck(ctx);
   }
 }
