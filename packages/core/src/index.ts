@@ -1,4 +1,5 @@
 export * from "./iq-tracker.js";
+export * from "./lifecycle.js";
 export * from "./reconnect.js";
 export * from "./sasl-failure.js";
 export * from "./srv.js";

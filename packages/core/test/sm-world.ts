@@ -6,7 +6,10 @@ import type { ScramHash } from "@xmpp-sansio/sasl";
 import { toXmlString, type XmlElement, xml } from "@xmpp-sansio/xml";
 import {
   type ClientEvent,
+  ClientLifecycle,
   ClientSession,
+  type LifecycleEvent,
+  type LifecycleState,
   DetachedSessions,
   type ServerEvent,
   ServerSession,
@@ -65,6 +68,9 @@ export class World {
   /** The server application's queue for juliet while she has no SM session to hold them. */
   readonly serverQueue: XmlElement[] = [];
   connections = 0;
+  /** Lifecycle mode: the client application is a `ClientLifecycle` that reconnects by itself. */
+  life: ClientLifecycle | undefined;
+  readonly lifeEvents: LifecycleEvent[] = [];
   /** Detached sessions that expired (their last stanzas' fate is unknowable, XEP-0198 §6). */
   expiredSessions = 0;
   private seed: number;
@@ -74,27 +80,50 @@ export class World {
     this.detached = new DetachedSessions({ tombstoneMs: 10_000_000 });
   }
 
-  /** Opens a new connection; the client resumes `resume` if given. */
-  connect(resume?: SmState, cutAfter?: { c2s: number; s2c: number }): void {
-    this.connections++;
-    const seed = this.seed++;
-    const client = new ClientSession({
+  private clientOptions(seed: number) {
+    return {
       jid: "juliet@im.example.com/balcony",
       password: "r0m30myr0m30",
-      tls: "none",
+      tls: "none" as const,
       allowPlainInClear: true,
       mechanisms: ["SCRAM-SHA-256"],
       minScramIterations: 1,
       random: seededRandom(seed * 7 + 1),
+    };
+  }
+
+  /** Opens a new connection; the client resumes `resume` if given. */
+  connect(resume?: SmState, cutAfter?: { c2s: number; s2c: number }): void {
+    const seed = this.seed;
+    const client = new ClientSession({
+      ...this.clientOptions(seed),
       features: [streamManagement({ ...this.o.client, ...(resume === undefined ? {} : { resume }) })],
     });
+    this.attach(client, cutAfter);
+    client.start(this.now);
+  }
+
+  /** Lifecycle mode: the client application is a ClientLifecycle (resuming `resume` from a dead process). */
+  startLifecycle(resume?: LifecycleState): void {
+    let r = this.seed * 7919;
+    this.life = new ClientLifecycle({
+      session: this.clientOptions(this.seed),
+      sm: this.o.client ?? {},
+      reconnect: { random: () => ((r = (r * 1103515245 + 12345) >>> 0) % 1000) / 1000 },
+      ...(resume === undefined ? {} : { resume }),
+    });
+    this.life.start(this.now);
+  }
+
+  private attach(client: ClientSession, cutAfter?: { c2s: number; s2c: number }): void {
+    this.connections++;
+    const seed = this.seed++;
     const server = new ServerSession({
       tls: "none",
       random: seededRandom(seed * 13 + 5),
       features: this.o.server === false ? [] : [streamManagement({ maxResumeSeconds: this.o.maxResumeSeconds ?? 60, ...this.o.server })],
     });
     this.link = { client, server, c2s: [], s2c: [], cut: false, ...(cutAfter === undefined ? {} : { cutAfter: { ...cutAfter } }) };
-    client.start(this.now);
     server.start(this.now);
   }
 
@@ -102,6 +131,10 @@ export class World {
   clientSends(id: string): void {
     const m = xml("message", { to: "romeo@im.example.com", id, type: "chat" }, xml("body", {}, id));
     this.sentByClient.push(id);
+    if (this.life !== undefined) {
+      this.life.send(m);
+      return;
+    }
     const c = this.link?.client;
     if (c !== undefined && c.state === "online") c.send(m);
     else this.clientQueue.push(m);
@@ -185,13 +218,39 @@ export class World {
 
   private drainEvents(): boolean {
     const l = this.link;
-    if (l === undefined) return false;
+    if (l === undefined && this.life === undefined) return false;
+    if (l === undefined) return this.drainClient(false);
+    return this.drainClient(this.drainServer(l));
+  }
+
+  private drainServer(l: Link): boolean {
     let moved = false;
     for (let ev = l.server.pollEvent(); ev; ev = l.server.pollEvent()) {
       moved = true;
       this.serverEvents.push(ev);
       this.onServerEvent(l.server, ev);
     }
+    return moved;
+  }
+
+  private drainClient(movedBefore: boolean): boolean {
+    let moved = movedBefore;
+    const l = this.link;
+    if (this.life !== undefined) {
+      for (let ev = this.life.pollEvent(); ev; ev = this.life.pollEvent()) {
+        moved = true;
+        this.lifeEvents.push(ev);
+        if (ev.type === "connect") {
+          this.life.connected(this.now);
+          this.attach(this.life.session!);
+        } else if (ev.type !== "reconnecting" && ev.type !== "stopped") {
+          this.clientEvents.push(ev);
+          this.onClientEvent(this.life.session!, ev);
+        }
+      }
+      return moved;
+    }
+    if (l === undefined) return moved;
     for (let ev = l.client.pollEvent(); ev; ev = l.client.pollEvent()) {
       moved = true;
       this.clientEvents.push(ev);
@@ -265,6 +324,7 @@ export class World {
   private onClientEvent(c: ClientSession, ev: ClientEvent): void {
     switch (ev.type) {
       case "online": {
+        if (this.life !== undefined) return; // the lifecycle flushes its own queue
         const queued = this.clientQueue.splice(0);
         for (const m of queued) c.send(m);
         return;
@@ -291,15 +351,16 @@ export class World {
   /** Advances time, firing every timer that is due (the client's, the server's, the table's). */
   advance(ms: number): void {
     const until = this.now + ms;
+    this.run();
     for (;;) {
       const l = this.link;
-      const next = [l?.client.nextTimeout(), l?.server.nextTimeout(), this.detached.nextTimeout()].filter((t): t is number => t !== undefined && t <= until);
+      const clientNext = this.life !== undefined ? this.life.nextTimeout() : l?.cut === false ? l.client.nextTimeout() : undefined;
+      const next = [clientNext, l?.cut === false ? l.server.nextTimeout() : undefined, this.detached.nextTimeout()].filter((t): t is number => t !== undefined && t <= until);
       if (next.length === 0) break;
       this.now = Math.max(this.now, Math.min(...next));
-      if (l !== undefined && !l.cut) {
-        l.client.handleTimeout(this.now);
-        l.server.handleTimeout(this.now);
-      }
+      if (this.life !== undefined) this.life.handleTimeout(this.now);
+      else if (l !== undefined && !l.cut) l.client.handleTimeout(this.now);
+      if (l !== undefined && !l.cut) l.server.handleTimeout(this.now);
       for (const x of this.detached.expire(this.now)) {
         this.expiredSessions++;
         this.bounce(x.stanzas);

@@ -16,7 +16,7 @@ export function exportSmState(id: string, jid: string, ledger: Ledger, extra: { 
     jid,
     inbound: ledger.inbound,
     acked: ledger.acked,
-    unacked: ledger.unacked().map((s) => toXmlString(s)),
+    unacked: serializeStanzas(ledger.unacked()),
     ...(extra.max === undefined ? {} : { max: extra.max }),
     ...(extra.location === undefined ? {} : { location: extra.location }),
   };
@@ -32,14 +32,26 @@ export function importSmState(state: SmState): { state: SmState; unacked: XmlEle
   for (const k of ["inbound", "acked"] as const) {
     if (parseH(String(state[k])) !== state[k]) throw new TypeError(`SM state: ${k} must be an integer in [0, 2^32)`);
   }
-  if (!Array.isArray(state.unacked)) throw new TypeError("SM state: unacked must be an array");
+  return { state, unacked: parseStanzas(state.unacked, "SM state: unacked") };
+}
+
+/** Serializes stanzas for a JSON state (those built without a namespace get `jabber:client`). */
+export function serializeStanzas(stanzas: readonly XmlElement[]): string[] {
+  return stanzas.map((s) => {
+    if (s.ns === "") s.adoptNamespace(NS_CLIENT);
+    return toXmlString(s);
+  });
+}
+
+/** Parses serialized stanzas of a JSON state. @throws TypeError naming `what` on anything else. */
+export function parseStanzas(list: readonly string[], what: string): XmlElement[] {
+  if (!Array.isArray(list)) throw new TypeError(`${what} must be an array`);
   const parser = new FramedParser();
   const encoder = new TextEncoder();
-  const unacked = state.unacked.map((s, i) => {
+  return list.map((s, i) => {
     const el = typeof s === "string" ? parser.parse(encoder.encode(s)) : undefined;
-    if (!(el instanceof XmlElement)) throw new TypeError(`SM state: unacked[${i}] is not one well-formed element`);
-    if (el.ns !== NS_CLIENT) throw new TypeError(`SM state: unacked[${i}] is not a stanza of '${NS_CLIENT}'`);
+    if (!(el instanceof XmlElement)) throw new TypeError(`${what}[${i}] is not one well-formed element`);
+    if (el.ns !== NS_CLIENT) throw new TypeError(`${what}[${i}] is not a stanza of '${NS_CLIENT}'`);
     return el;
   });
-  return { state, unacked };
 }

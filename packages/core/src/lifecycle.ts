@@ -1,0 +1,329 @@
+/**
+ * The client's whole life as a pure state machine: connect → negotiate → online → lost → reconnect
+ * with backoff → resume (XEP-0198) or bind again → online, with `now` passed in. The adapter only does
+ * IO: it opens a transport when asked (`connect` event), feeds bytes, writes what `pollTransmit` gives,
+ * and calls `handleTimeout` at `nextTimeout`. While the session is not online, `send()` queues (bounded)
+ * instead of throwing; the queue is flushed after resumption or binding.
+ *
+ * @module
+ */
+import type { XmlElement } from "@xmpp-sansio/xml";
+import { parseStanzas, serializeStanzas, type StreamManagementOptions, smClient, streamManagement } from "./features/sm/index.js";
+import { ReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect.js";
+import { SessionStateError } from "./session-base.js";
+import { ClientSession, type ClientExtraOptions } from "./session-client.js";
+import type { ClientEvent, ClientOptions, SessionState, SmState, TlsInfo } from "./session-types.js";
+import type { StreamErrorCondition } from "./stream-errors.js";
+
+/**
+ * Reconnection defaults of the lifecycle: a bot is back within a few seconds of its server. The first
+ * delay is drawn below 1 s, each failed attempt doubles the ceiling up to 8 s (full jitter, so clients
+ * dropped together do not return together): once the server is back, the next attempt comes within 8 s,
+ * 4 s on average. RFC 6120 §3.3's 0–60 s is `ReconnectPolicy`'s own default, for clients that prefer it.
+ */
+export const LIFECYCLE_RECONNECT_DEFAULTS: Readonly<ReconnectPolicyOptions> = Object.freeze({ initialDelayMs: 1000, maxDelayMs: 8000, factor: 2 });
+
+/** Stream errors after which reconnecting would only repeat the refusal (or fight another session). */
+const FINAL_STREAM_ERRORS: ReadonlySet<string> = new Set<StreamErrorCondition>([
+  "conflict",
+  "not-authorized",
+  "policy-violation",
+  "host-unknown",
+  "invalid-namespace",
+  "unsupported-version",
+  "unsupported-encoding",
+  "invalid-from",
+  "improper-addressing",
+]);
+
+/** Settings of {@link ClientLifecycle}. */
+export interface ClientLifecycleOptions {
+  /** Options of each session (a fresh `ClientSession` per connection). */
+  session: ClientOptions & ClientExtraOptions;
+  /** XEP-0198 settings, or `false` to not use Stream Management. Default: on, resumable. */
+  sm?: Omit<StreamManagementOptions, "resume"> | false;
+  /** Reconnection policy, or `false` to stop when a connection is lost. Default {@link LIFECYCLE_RECONNECT_DEFAULTS}. */
+  reconnect?: ReconnectPolicyOptions | false;
+  /** A session online this long resets the backoff. Default 60 000 ms. */
+  stableAfterMs?: number;
+  /** Stanzas `send()` queues while not online. Default 1000; past it `send()` throws `QueueFullError`. */
+  maxQueued?: number;
+  /** State exported by an earlier process (`exportState()`): resume its session, send its queue. */
+  resume?: LifecycleState;
+}
+
+/** What a restarted process needs to carry on: the SM session and the stanzas still queued. */
+export interface LifecycleState {
+  readonly v: 1;
+  readonly sm?: SmState;
+  /** Stanzas queued but never sent, serialized (`jabber:client`). */
+  readonly queued: readonly string[];
+}
+
+/** Open a transport now; then call `connected(now)`, or `connectFailed(now)` if it could not be opened. */
+export interface ConnectRequestEvent {
+  readonly type: "connect";
+  /** 0 for the first connection, then 1, 2, … since the last stable session. */
+  readonly attempt: number;
+}
+
+/** The connection was lost; the next attempt comes in `delayMs`. */
+export interface ReconnectingEvent {
+  readonly type: "reconnecting";
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
+/** The lifecycle is over: the application closed it, or reconnecting cannot help (`reason`). */
+export interface StoppedEvent {
+  readonly type: "stopped";
+  readonly reason: "closed" | "auth-failed" | "bind-failed" | "stream-error" | "no-reconnect";
+  readonly condition?: string;
+}
+
+/** Events of the lifecycle: the current session's, plus its own. */
+export type LifecycleEvent = ClientEvent | ConnectRequestEvent | ReconnectingEvent | StoppedEvent;
+
+/** Where a lifecycle stands. */
+export type LifecycleStateKind = "idle" | "connecting" | "session" | "backoff" | "stopped";
+
+/** `send()` while the queue is full: the application must slow down (a programming-level signal). */
+export class QueueFullError extends TypeError {
+  override readonly name = "QueueFullError";
+}
+
+/**
+ * @example
+ * ```ts
+ * const life = new ClientLifecycle({ session: { jid: "bot@example.com", password } });
+ * life.start(now);
+ * // loop: on "connect" open a socket, then life.connected(now); bytes → life.receive(bytes, now);
+ * // write life.pollTransmit(); handle life.pollEvent() (stanzas, online, …); timer at life.nextTimeout().
+ * life.send(xml("message", { to: "juliet@example.com" }, xml("body", {}, "hi"))); // queued until online
+ * ```
+ */
+export class ClientLifecycle {
+  private kind: LifecycleStateKind = "idle";
+  private current: ClientSession | undefined;
+  private readonly policy: ReconnectPolicy | undefined;
+  private readonly maxQueued: number;
+  private readonly stableAfterMs: number;
+  private queue: XmlElement[];
+  private sm: SmState | undefined;
+  private readonly events: LifecycleEvent[] = [];
+  private reconnectAt: number | undefined;
+  private stableAt: number | undefined;
+  private closing = false;
+  private now = 0;
+
+  constructor(private readonly options: ClientLifecycleOptions) {
+    this.policy = options.reconnect === false ? undefined : new ReconnectPolicy({ ...LIFECYCLE_RECONNECT_DEFAULTS, ...options.reconnect });
+    this.maxQueued = options.maxQueued ?? 1000;
+    this.stableAfterMs = options.stableAfterMs ?? 60_000;
+    this.queue = parseStanzas(options.resume?.queued ?? [], "lifecycle state: queued");
+    this.sm = options.resume?.sm;
+  }
+
+  /** Where the lifecycle stands. */
+  get state(): LifecycleStateKind {
+    return this.kind;
+  }
+
+  /** The current session (a new one per connection), if any. */
+  get session(): ClientSession | undefined {
+    return this.current;
+  }
+
+  /** The current session's state, or `closed` between sessions. */
+  get sessionState(): SessionState {
+    return this.current?.state ?? "closed";
+  }
+
+  /** Stanzas waiting for the session to be online. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Starts: asks for the first connection. */
+  start(now: number): void {
+    if (this.kind !== "idle") throw new SessionStateError("start() was already called");
+    this.now = now;
+    this.kind = "connecting";
+    this.events.push({ type: "connect", attempt: 0 });
+  }
+
+  /** The adapter opened the transport (after a `connect` event): a new session starts on it. */
+  connected(now: number, tls?: TlsInfo): void {
+    if (this.kind !== "connecting") throw new SessionStateError("connected() without a pending connect event");
+    this.now = now;
+    const features = [...(this.options.session.features ?? [])];
+    if (this.options.sm !== false) features.unshift(streamManagement({ ...this.options.sm, ...(this.sm === undefined ? {} : { resume: this.sm }) }));
+    this.sm = undefined;
+    this.current = new ClientSession({ ...this.options.session, features });
+    if (tls !== undefined) this.current.tlsEstablished(tls, now);
+    this.kind = "session";
+    this.current.start(now);
+  }
+
+  /** The transport could not be opened. */
+  connectFailed(now: number): void {
+    if (this.kind !== "connecting") throw new SessionStateError("connectFailed() without a pending connect event");
+    this.now = now;
+    this.lost(undefined);
+  }
+
+  /** Bytes from the transport. */
+  receive(bytes: Uint8Array, now: number): void {
+    this.now = now;
+    this.current?.receive(bytes, now);
+  }
+
+  /** One WebSocket message. */
+  receiveMessage(message: string | Uint8Array, binary: boolean, now: number): void {
+    this.now = now;
+    this.current?.receiveMessage(message, binary, now);
+  }
+
+  /** TLS is up after a `starttls` event. */
+  tlsEstablished(info: TlsInfo, now: number): void {
+    this.now = now;
+    this.current?.tlsEstablished(info, now);
+  }
+
+  /** The transport closed or failed. */
+  transportClosed(now: number): void {
+    this.now = now;
+    this.current?.transportClosed(now);
+  }
+
+  /** Output for the transport. */
+  pollTransmit(): Uint8Array | undefined {
+    return this.current?.pollTransmit();
+  }
+
+  /** Next event: the session's (in order), with the lifecycle's own among them. */
+  pollEvent(): LifecycleEvent | undefined {
+    for (;;) {
+      const own = this.events.shift();
+      if (own !== undefined) return own;
+      const s = this.current;
+      const ev = s?.pollEvent();
+      if (ev === undefined) return undefined;
+      this.observe(s!, ev);
+      return ev;
+    }
+  }
+
+  /** When `handleTimeout` must be called. */
+  nextTimeout(): number | undefined {
+    const t = [this.current?.nextTimeout(), this.reconnectAt, this.stableAt].filter((x): x is number => x !== undefined);
+    return t.length === 0 ? undefined : Math.min(...t);
+  }
+
+  handleTimeout(now: number): void {
+    this.now = now;
+    if (this.stableAt !== undefined && now >= this.stableAt) {
+      this.stableAt = undefined;
+      this.policy?.reset();
+    }
+    if (this.kind === "backoff" && this.reconnectAt !== undefined && now >= this.reconnectAt) {
+      this.reconnectAt = undefined;
+      this.kind = "connecting";
+      this.events.push({ type: "connect", attempt: this.policy?.attempts ?? 0 });
+      return;
+    }
+    this.current?.handleTimeout(now);
+  }
+
+  /**
+   * Sends a stanza now if online, else queues it (bounded) for after resumption or binding.
+   * @throws QueueFullError when `maxQueued` stanzas wait; SessionStateError after `stop`.
+   */
+  send(stanza: XmlElement): void {
+    if (this.kind === "stopped" || this.closing) throw new SessionStateError("send() after close()");
+    if (this.current?.state === "online") {
+      this.current.send(stanza);
+      return;
+    }
+    if (this.queue.length >= this.maxQueued) throw new QueueFullError(`${this.maxQueued} stanzas already wait for the session`);
+    this.queue.push(stanza);
+  }
+
+  /** Ends for good: closes the session gracefully (or stops waiting to reconnect). */
+  close(now: number): void {
+    this.now = now;
+    this.closing = true;
+    this.reconnectAt = undefined;
+    if (this.current !== undefined && this.current.state !== "closed") this.current.close(now);
+    else this.stop("closed");
+  }
+
+  /**
+   * What a new process needs to carry on (JSON-safe after serializing the stanzas): the resumable SM
+   * state and the queued stanzas. Stanzas the session reported as not delivered are the application's.
+   */
+  exportState(): LifecycleState {
+    const sm = this.sm ?? (this.current === undefined ? undefined : smClient(this.current)?.exportState());
+    return { v: 1, ...(sm === undefined ? {} : { sm }), queued: serializeStanzas(this.queue) };
+  }
+
+  private observe(s: ClientSession, ev: ClientEvent): void {
+    switch (ev.type) {
+      case "online": {
+        this.stableAt = this.now + this.stableAfterMs;
+        const queued = this.queue;
+        this.queue = [];
+        for (const stanza of queued) {
+          if (s.state !== "online") {
+            this.queue.push(stanza);
+            continue;
+          }
+          s.send(stanza);
+        }
+        return;
+      }
+      case "closed": {
+        this.stableAt = undefined;
+        if (this.closing) {
+          this.stop("closed");
+          return;
+        }
+        this.sm = smClient(s)?.exportState();
+        if (ev.reason === "auth-failed") this.stop("auth-failed");
+        else if (this.lastError !== undefined && FINAL_STREAM_ERRORS.has(this.lastError)) this.stop("stream-error", this.lastError);
+        else if (this.bindFailed) this.stop("bind-failed");
+        else this.lost(this.lastError);
+        this.lastError = undefined;
+        return;
+      }
+      case "stream-error":
+        this.lastError = ev.condition;
+        return;
+      case "bind-failed":
+        this.bindFailed = true;
+        return;
+      default:
+    }
+  }
+
+  private lastError: string | undefined;
+  private bindFailed = false;
+
+  private lost(_condition: string | undefined): void {
+    if (this.policy === undefined) {
+      this.stop("no-reconnect");
+      return;
+    }
+    const delayMs = this.policy.nextDelay();
+    this.kind = "backoff";
+    this.reconnectAt = this.now + delayMs;
+    this.events.push({ type: "reconnecting", attempt: this.policy.attempts, delayMs });
+  }
+
+  private stop(reason: StoppedEvent["reason"], condition?: string): void {
+    if (this.kind === "stopped") return;
+    this.kind = "stopped";
+    this.reconnectAt = undefined;
+    this.events.push(condition === undefined ? { type: "stopped", reason } : { type: "stopped", reason, condition });
+  }
+}
