@@ -139,7 +139,7 @@ describe("ClientLifecycle under fault injection (fast-check)", () => {
           if (w.life!.sessionState === "online") break;
         }
         expect(w.life!.sessionState).toBe("online");
-        w.link!.cutAfter = undefined;
+        delete w.link!.cutAfter;
         w.advance(1000);
         const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
         const gotS = count(w.receivedByServer);
