@@ -6,6 +6,8 @@
  * @module
  */
 export { XmppClient, type XmppClientOptions } from "./client.js";
+// The structural Deno connection types the adapter is written against (a `ServerConnection` wraps a `DenoConn`).
+export type { DenoConn, DenoTlsConn } from "./deno-api.js";
 export { ServerConnection, XmppServer, type XmppServerEvents, type XmppServerOptions } from "./server.js";
 export {
   AuthError,

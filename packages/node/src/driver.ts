@@ -13,7 +13,7 @@ import type { SansIoSession, StreamErrorCondition, TlsInfo } from "@xmpp-sansio/
 import { channelBindingFromTlsSocket, type TlsSide } from "./channel-binding.js";
 
 /** The events a driver must understand; everything else is passed through. */
-type DriverEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
+export type DriverEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
 
 /** Monotonic milliseconds: what the core's `now` means here. */
 export const monotonicNow = (): number => performance.now();

@@ -133,11 +133,31 @@ export function webSocketEndpoints(links: readonly HostMetaLink[], policy: Endpo
   return out;
 }
 
-/** The subset of the WHATWG `fetch` the discovery needs. */
-export type FetchLike = (
-  url: string,
-  init: { headers: Record<string, string>; redirect: "follow" | "error"; signal?: unknown },
-) => Promise<{ ok: boolean; url?: string; text(): Promise<string> }>;
+/**
+ * The environment's `AbortSignal` type (DOM, Node or Deno), or `never` where none is declared: the package
+ * needs no DOM library to type-check, yet a real signal (and the global `fetch`) is accepted where one is.
+ */
+export type AbortSignalLike = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : never;
+
+/** The request options {@link discoverWebSocketEndpoints} passes to `fetch` (a subset of `RequestInit`). */
+export interface FetchInit {
+  headers: Record<string, string>;
+  redirect: "follow" | "error";
+  signal?: AbortSignalLike;
+}
+
+/** The part of a `fetch` `Response` the discovery reads. */
+export interface FetchResponseLike {
+  readonly ok: boolean;
+  readonly url?: string;
+  text(): Promise<string>;
+}
+
+/**
+ * The subset of the WHATWG `fetch` the discovery needs. The global `fetch` of browsers, Node and Deno is
+ * one (`discoverWebSocketEndpoints(domain, { fetch: globalThis.fetch })` type-checks).
+ */
+export type FetchLike = (url: string, init: FetchInit) => Promise<FetchResponseLike>;
 
 /** Options of {@link discoverWebSocketEndpoints}. */
 export interface DiscoveryOptions extends EndpointPolicy {
@@ -148,8 +168,8 @@ export interface DiscoveryOptions extends EndpointPolicy {
    * `allowInsecure` (then e.g. `http://127.0.0.1:8080` for tests).
    */
   baseUrl?: string;
-  /** Passed to `fetch` (an `AbortSignal`). */
-  signal?: unknown;
+  /** Passed to `fetch`, to cancel both requests. */
+  signal?: AbortSignalLike;
 }
 
 /**
@@ -171,7 +191,7 @@ export async function discoverWebSocketEndpoints(domain: string, options: Discov
   const get = async (path: string, accept: string): Promise<string | undefined> => {
     try {
       const url = parseUrl(path, baseUrl.href)!.href;
-      const init: Parameters<FetchLike>[1] = { headers: { accept }, redirect: "follow" };
+      const init: FetchInit = { headers: { accept }, redirect: "follow" };
       if (options.signal !== undefined) init.signal = options.signal;
       const res = await fetchFn(url, init);
       if (!res.ok) return undefined;

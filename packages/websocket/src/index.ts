@@ -6,11 +6,14 @@
  * @module
  */
 export {
+  type AbortSignalLike,
   checkWebSocketUri,
   type DiscoveryOptions,
   discoverWebSocketEndpoints,
   type EndpointPolicy,
+  type FetchInit,
   type FetchLike,
+  type FetchResponseLike,
   type HostMetaLink,
   MAX_HOST_META_BYTES,
   NS_XRD,
