@@ -48,3 +48,16 @@ export { type MessageType, messageType } from "./server-message.js";
 export { parsePriority } from "./server-presence.js";
 export { type LocalRun, MemoryImStore, processLocally } from "./memory-store.js";
 export { isExpired, offlineDelivery, offlineEventNotification, stampOfflineStored } from "./offline.js";
+export { Roster, type RosterCache, type RosterEvent, type RosterOptions } from "./client-roster.js";
+export {
+  approveSubscription,
+  availablePresence,
+  denySubscription,
+  type ParsedPresence,
+  type PresenceFields,
+  parsePresence,
+  type Show,
+  subscribe,
+  unavailablePresence,
+  unsubscribe,
+} from "./client-presence.js";

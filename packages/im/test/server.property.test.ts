@@ -46,7 +46,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 function stanzaOf(o: Exclude<Op, { k: "end" }>): XmlElement {
-  const target = USERS[o.t as number]!;
+  const target = USERS["t" in o ? o.t : 0]!;
   switch (o.k) {
     case "presence":
       return o.unavailable ? xml("presence", { type: "unavailable" }) : xml("presence", {}, xml("priority", {}, String(o.priority)));
