@@ -303,7 +303,9 @@ function probeInbound(ctx: Ctx, from: Jid, user: string): void {
     currentPresenceTo(ctx, user, replyTo);
     return;
   }
-  if (stateParts(ctx.state(user, contact)).in !== "subscribed") {
+  const inbound = stateParts(ctx.state(user, contact)).in;
+  if (inbound === "pending") return; // a request awaits the user's answer: reveal nothing, cancel nothing
+  if (inbound === "none") {
     // §4.3.2: not subscribed — tell the prober so (its roster is out of step).
     ctx.route(xml("presence", { type: "unsubscribed", from: user, to: contact }));
     return;

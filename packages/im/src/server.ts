@@ -47,9 +47,14 @@ export class ImServer {
     this.s = settings(options);
   }
 
-  /** A stanza a local session sent, `sender` being its full JID. */
+  /** A stanza a local session sent, `sender` being its full JID (`from` is set to it if it is not already). */
   handleOutbound(stanza: XmlElement, sender: Jid, view: ImStoreView): ImAction[] {
     const ctx = new Ctx(view, this.s);
+    if (stanza.attr("from") !== sender.toString()) {
+      // RFC 6120 §8.1.2.1: the server stamps the full JID of the session (the core normally has already).
+      stanza = stanza.clone();
+      stanza.setAttr("from", sender.toString());
+    }
     const to = jidAttr(stanza, "to");
     if (to instanceof JidError) {
       ctx.replyError(stanza, sender, "jid-malformed", { text: "the 'to' address is not a valid JID" });

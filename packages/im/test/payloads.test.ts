@@ -88,12 +88,15 @@ describe("payload round trips through the wire", () => {
   it("envelope, event, expire, oob and roster exchange", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ kind: fc.constantFrom("to" as const, "cc" as const, "replyto" as const, "from" as const, "forwardedby" as const), jid: jidArb, name: fc.option(str, { nil: undefined }) }), { maxLength: 5 }),
+        fc.array(fc.record(
+            { kind: fc.constantFrom("to" as const, "cc" as const, "replyto" as const, "from" as const, "forwardedby" as const), jid: jidArb, name: str },
+            { requiredKeys: ["kind", "jid"] },
+          ), { maxLength: 5 }),
         fc.subarray(["offline", "delivered", "displayed", "composing"] as const),
         fc.option(str, { nil: undefined }),
         fc.nat({ max: 1e9 }),
-        fc.array(fc.record({ url: str, desc: fc.option(str, { nil: undefined }) }), { maxLength: 3 }),
-        fc.array(fc.record({ jid: jidArb, name: fc.option(str, { nil: undefined }), groups: fc.uniqueArray(str, { maxLength: 3 }) }), { maxLength: 4 }),
+        fc.array(fc.record({ url: str, desc: str }, { requiredKeys: ["url"] }), { maxLength: 3 }),
+        fc.array(fc.record({ jid: jidArb, name: str, groups: fc.uniqueArray(str, { maxLength: 3 }) }, { requiredKeys: ["jid", "groups"] }), { maxLength: 4 }),
         (env, events, id, seconds, oobs, contacts) => {
           const strip = <T extends object>(o: T) => JSON.parse(JSON.stringify(o)) as T;
           expect(parseEnvelope(wire(buildEnvelope(env)))).toEqual(strip(env));
@@ -118,7 +121,7 @@ const vcardArb: fc.Arbitrary<VCard> = fc.record(
     nickname: str,
     url: str,
     bday: str,
-    org: fc.record({ name: fc.option(str, { nil: undefined }), units: fc.array(str, { maxLength: 2 }) }),
+    org: fc.record({ name: str, units: fc.array(str, { maxLength: 2 }) }, { requiredKeys: ["units"] }),
     title: str,
     role: str,
     tel: fc.array(fc.record({ types: fc.subarray(["HOME", "WORK", "VOICE", "CELL", "PREF"]), number: str }), { maxLength: 2 }),
