@@ -22,6 +22,7 @@ export interface Settings {
   maxNameLength: number;
   maxGroups: number;
   maxDirected: number;
+  maxPendingIn: number;
   bareMessageDelivery: "highest" | "all";
   nextId: () => string;
 }
@@ -109,6 +110,15 @@ export class Ctx {
 
   blocked(user: string, j: Jid): boolean {
     return isBlockedBy(this.view.blocklist(user), j);
+  }
+
+  /** {@link blocked} for a canonical bare JID string (a roster item), without parsing it. */
+  blockedBare(user: string, bare: string): boolean {
+    const list = this.view.blocklist(user);
+    if (list.length === 0) return false;
+    const at = bare.indexOf("@");
+    const domain = at < 0 ? bare : bare.slice(at + 1);
+    return list.includes(bare) || list.includes(domain);
   }
 
   // ---- outputs

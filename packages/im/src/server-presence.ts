@@ -72,7 +72,7 @@ export function presenceOutbound(ctx: Ctx, p: XmlElement, sender: Jid, to: Jid |
       return;
     }
     if (ctx.blocked(user, to)) return;
-    subscriptionOutbound(ctx, p, type, user, to.bare.toString());
+    subscriptionOutbound(ctx, p, sender, type, user, to.bare.toString());
     return;
   }
   if (type === "probe") {
@@ -93,10 +93,15 @@ export function presenceOutbound(ctx: Ctx, p: XmlElement, sender: Jid, to: Jid |
   else directed(ctx, p, sender, to, type === "unavailable");
 }
 
-function subscriptionOutbound(ctx: Ctx, p: XmlElement, type: SubscriptionPresenceType, user: string, contact: string): void {
+function subscriptionOutbound(ctx: Ctx, p: XmlElement, sender: Jid, type: SubscriptionPresenceType, user: string, contact: string): void {
   const before = ctx.state(user, contact);
   const cell = OUTBOUND[type][before];
   const stamped = readdress(p, user, contact);
+  const creates = (type === "subscribe" || type === "subscribed") && ctx.item(user, contact) === undefined;
+  if (creates && ctx.roster(user).length >= ctx.s.maxRosterItems) {
+    ctx.replyError(p, sender, "not-allowed", { text: `the roster is full (${ctx.s.maxRosterItems} items)` });
+    return;
+  }
   if (cell.pass) {
     if (cell.next !== undefined) ctx.moveTo(user, contact, cell.next);
     const lostFrom = stateParts(before).in === "subscribed" && cell.next !== undefined && stateParts(cell.next).in !== "subscribed";
@@ -148,8 +153,7 @@ function broadcast(ctx: Ctx, p: XmlElement, sender: Jid, unavailable: boolean): 
   const covered = new Set<string>();
   if (!unavailable || wasAvailable) {
     for (const it of subscribers) {
-      const c = tryParseJid(it.jid);
-      if (c instanceof JidError || ctx.blocked(user, c)) continue;
+      if (ctx.blockedBare(user, it.jid)) continue;
       covered.add(it.jid);
       ctx.route(readdress(p, from, it.jid));
     }
@@ -175,8 +179,7 @@ function broadcast(ctx: Ctx, p: XmlElement, sender: Jid, unavailable: boolean): 
     // the pending subscription requests (§3.1.3).
     for (const it of ctx.roster(user)) {
       if (it.subscription !== "to" && it.subscription !== "both") continue;
-      const c = tryParseJid(it.jid);
-      if (c instanceof JidError || ctx.blocked(user, c)) continue;
+      if (ctx.blockedBare(user, it.jid)) continue;
       ctx.route(xml("presence", { type: "probe", from: user, to: it.jid }));
     }
     for (const sess of sessions) {
@@ -283,6 +286,10 @@ function subscriptionInbound(
       return;
     }
     if (!cell.pass) return;
+    if (ctx.view.pendingInAll(user).length >= ctx.s.maxPendingIn) {
+      ctx.bounce(p, "resource-constraint", { text: "too many subscription requests are waiting for this user" });
+      return;
+    }
     ctx.setPending(user, contact, stamped);
     if (cell.next !== undefined) ctx.moveTo(user, contact, cell.next);
     deliverToAvailable(ctx, user, stamped);

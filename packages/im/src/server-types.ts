@@ -68,6 +68,11 @@ export interface ImServerOptions {
   /** Directed presence targets tracked per session (§4.6); more → `<resource-constraint/>`. Default 1000. */
   maxDirected?: number;
   /**
+   * Inbound subscription requests kept waiting per user (§3.1.3); a new one beyond it is refused with
+   * `<resource-constraint/>`. Default 1000.
+   */
+  maxPendingIn?: number;
+  /**
    * Delivery of `normal`/`chat` messages to a bare JID with several non-negative resources (§8.5.2.1.1):
    * `highest` (the resources sharing the highest priority, the default) or `all` (every non-negative one).
    */

@@ -22,6 +22,7 @@ function settings(o: ImServerOptions | undefined): Settings {
     maxNameLength: o?.maxNameLength ?? 1023,
     maxGroups: o?.maxGroups ?? 100,
     maxDirected: o?.maxDirected ?? 1000,
+    maxPendingIn: o?.maxPendingIn ?? 1000,
     bareMessageDelivery: o?.bareMessageDelivery ?? "highest",
     nextId: o?.nextId ?? (() => `push${++n}`),
   };

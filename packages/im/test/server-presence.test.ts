@@ -207,3 +207,28 @@ describe("pre-approval (§3.4)", () => {
     expect(store.rosterItem(romeo, "x@remote.example")?.approved).toBe(false);
   });
 });
+
+describe("bounds", () => {
+  it("a subscription presence that would add a roster item to a full roster is refused", () => {
+    const im = new ImServer({ maxRosterItems: 1 });
+    const store = storeWith(juliet);
+    const me = online(store, `${juliet}/balcony`);
+    applyAll(store, im.handleOutbound(xml("presence", { type: "subscribe", to: "a@remote.example" }), me, store));
+    const a = im.handleOutbound(xml("presence", { type: "subscribe", to: "b@remote.example" }), me, store);
+    expect(routes(a)).toHaveLength(0);
+    expect(parseStanzaError(delivers(a)[0]!.stanza).condition).toBe("not-allowed");
+    // existing items are not affected
+    expect(routes(im.handleOutbound(xml("presence", { type: "unsubscribe", to: "a@remote.example" }), me, store))).toHaveLength(1);
+  });
+
+  it("waiting subscription requests are bounded per user", () => {
+    const im = new ImServer({ maxPendingIn: 2 });
+    const store = storeWith(juliet);
+    for (const c of ["a", "b", "c"]) {
+      const actions = im.handleInbound(xml("presence", { type: "subscribe", from: `${c}@remote.example`, to: juliet }), store);
+      applyAll(store, actions);
+      if (c === "c") expect(parseStanzaError(routes(actions)[0]!).condition).toBe("resource-constraint");
+    }
+    expect(store.pendingInAll(juliet)).toHaveLength(2);
+  });
+});
