@@ -184,3 +184,60 @@ describe("server properties", () => {
     );
   });
 });
+
+describe("hostile input", () => {
+  const jidish = fc.oneof(
+    fc.constantFrom("alice@example.com", "alice@example.com/r1", "bob@example.com/zz", "ghost@example.com", "example.com", "x@remote.example/r", "a@@b", "", "@", "/x"),
+    fc.string({ maxLength: 12 }),
+  );
+  const text = fc.oneof(fc.constantFrom("", "5", "-129", "127", "+3", " 1 ", "1e2", "chat", "remove"), fc.string({ maxLength: 8 }));
+  const child: fc.Arbitrary<XmlElement> = fc.oneof(
+    fc.record({ n: fc.constantFrom("priority", "show", "status", "body"), t: text }).map(({ n, t }) => xml(n, {}, t)),
+    fc
+      .record({
+        items: fc.array(fc.record({ jid: fc.option(jidish, { nil: undefined }), sub: fc.option(text, { nil: undefined }), name: fc.option(text, { nil: undefined }), groups: fc.array(text, { maxLength: 3 }) }), { maxLength: 3 }),
+        ver: fc.option(text, { nil: undefined }),
+      })
+      .map(({ items, ver }) =>
+        xml("query", { xmlns: NS_ROSTER, ver }, ...items.map((i) => xml("item", { jid: i.jid, subscription: i.sub, name: i.name }, ...i.groups.map((g) => xml("group", {}, g))))),
+      ),
+    fc
+      .record({ n: fc.constantFrom("block", "unblock", "blocklist", "other"), jids: fc.array(jidish, { maxLength: 3 }) })
+      .map(({ n, jids }) => xml(n, { xmlns: "urn:xmpp:blocking" }, ...jids.map((j) => xml("item", { jid: j })))),
+    fc.constantFrom("offline", "composing").map((e) => xml("x", { xmlns: "jabber:x:event" }, xml(e))),
+  );
+  const stanza = fc
+    .record({
+      name: fc.constantFrom("message", "presence", "iq", "foo"),
+      type: fc.option(fc.oneof(fc.constantFrom("chat", "normal", "groupchat", "headline", "error", "get", "set", "result", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "unavailable"), fc.string({ maxLength: 6 })), { nil: undefined }),
+      to: fc.option(jidish, { nil: undefined }),
+      from: fc.option(jidish, { nil: undefined }),
+      id: fc.option(fc.string({ maxLength: 4 }), { nil: undefined }),
+      children: fc.array(child, { maxLength: 3 }),
+    })
+    .map(({ name, type, to, from, id, children }) => xml(name, { type, to, from, id }, ...children));
+
+  it("handleOutbound/handleInbound never throw, and every delivery goes to a connected full JID", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 10 }), fc.array(fc.tuple(fc.boolean(), stanza, fc.nat({ max: 5 })), { maxLength: 10 }), (setupOps, inputs) => {
+        const store = play(setupOps, () => {});
+        const im = new ImServer({ offlineLimit: 3 });
+        for (const [outbound, st, who] of inputs) {
+          const full = parseJid(`${USERS[who % 3]}/${RESOURCES[who % 2]}`);
+          if (!store.sessions(full.bare.toString()).some((s) => s.resource === full.resource)) store.connect(full);
+          const run = outbound ? processLocally(im, store, { stanza: st, from: full }) : undefined;
+          const actions = run?.actions ?? im.handleInbound(st, store);
+          if (run === undefined) {
+            for (const a of actions) if (a.kind !== "deliver" && a.kind !== "route" && a.kind !== "unhandled" && a.kind !== "offline-flush") store.apply(a);
+          }
+          for (const a of actions) {
+            if (a.kind !== "deliver") continue;
+            if (a.to.resource === "") throw new Error("delivery to a bare JID");
+            if (!store.sessions(a.to.bare.toString()).some((s) => s.resource === a.to.resource)) throw new Error(`delivery to ${a.to}, not connected`);
+          }
+        }
+      }),
+      fuzz(300),
+    );
+  });
+});
