@@ -311,6 +311,18 @@ function probeInbound(ctx: Ctx, from: Jid, user: string): void {
     return;
   }
   const inbound = stateParts(ctx.state(user, contact)).in;
+  if (inbound !== "subscribed") {
+    // §4.6: resources that sent the prober directed presence answer for themselves.
+    let answered = false;
+    for (const sess of ctx.available(user)) {
+      if (!sess.directed.includes(replyTo) && !sess.directed.includes(contact)) continue;
+      const fromJid = sessionJid(user, sess);
+      if (fromJid === undefined) continue;
+      ctx.route(readdress(sess.presence ?? xml("presence"), fromJid.toString(), replyTo));
+      answered = true;
+    }
+    if (answered) return;
+  }
   if (inbound === "pending") return; // a request awaits the user's answer: reveal nothing, cancel nothing
   if (inbound === "none") {
     // §4.3.2: not subscribed — tell the prober so (its roster is out of step).

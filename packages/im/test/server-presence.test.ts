@@ -162,6 +162,15 @@ describe("presence broadcast (§4.2, §4.4, §4.5)", () => {
     expect(d.map((x) => [x.to, x.stanza.attr("from")])).toEqual([[me.toString(), "x@remote.example"]]);
   });
 
+  it("a probe from an entity that got directed presence is answered by that resource (§4.6)", () => {
+    const im = new ImServer();
+    const store = storeWith(juliet);
+    const me = online(store, `${juliet}/balcony`);
+    applyAll(store, im.handleOutbound(xml("presence", { to: "room@muc.remote.example/nick" }), me, store));
+    const a = im.handleInbound(xml("presence", { type: "probe", from: "room@muc.remote.example/nick", to: juliet }), store);
+    expect(routes(a).map((p) => [p.attr("type"), p.attr("from"), p.attr("to")])).toEqual([[undefined, me.toString(), "room@muc.remote.example/nick"]]);
+  });
+
   it("a subscription presence to one's own account is refused", () => {
     const im = new ImServer();
     const store = storeWith(juliet);
