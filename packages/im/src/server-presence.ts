@@ -299,7 +299,7 @@ function subscriptionInbound(
   const lostFrom = type === "unsubscribe" && stateParts(before).in === "subscribed";
   if (cell.next !== undefined) ctx.moveTo(user, contact, cell.next);
   if (!blocked) deliverToAvailable(ctx, user, stamped);
-  if (lostFrom) unavailableTo(ctx, user, contact);
+  if (lostFrom && !blocked) unavailableTo(ctx, user, contact);
 }
 
 function probeInbound(ctx: Ctx, from: Jid, user: string): void {

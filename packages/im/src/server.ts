@@ -93,7 +93,7 @@ export class ImServer {
       return;
     }
     if (own && payload?.ns === NS_BLOCKING && blockingIq(ctx, iq, sender)) return;
-    if (own || to.local === "") {
+    if (own || (to.local === "" && ctx.view.isLocalDomain(to.domain))) {
       ctx.actions.push({ kind: "unhandled", stanza: iq });
       return;
     }

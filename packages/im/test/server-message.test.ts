@@ -123,6 +123,9 @@ describe("IQs", () => {
     expect(im.handleOutbound(v, me, store)[0]!.kind).toBe("unhandled");
     const d = xml("iq", { type: "get", id: "d", to: "example.com" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }));
     expect(im.handleOutbound(d, me, store)[0]!.kind).toBe("unhandled");
+    // …but an IQ to a remote domain is routed (s2s).
+    const remote = xml("iq", { type: "get", id: "d", to: "remote.example" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }));
+    expect(im.handleOutbound(remote, me, store)[0]!.kind).toBe("route");
   });
 
   it("a message without 'to' goes to the sender's own bare JID (RFC 6120 §10.3.1)", () => {
