@@ -88,6 +88,7 @@ export {
 } from "./payloads.js";
 export {
   buildVCard,
+  classifyVCardIq,
   emptyVCard,
   parseVCard,
   type VCard,
@@ -95,7 +96,9 @@ export {
   type VCardEmail,
   type VCardName,
   type VCardPhoto,
+  type VCardRequest,
   type VCardTel,
   vcardGet,
+  vcardResult,
   vcardSet,
 } from "./vcard.js";

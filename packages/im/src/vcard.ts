@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Jid, parseJid } from "@xmpp-sansio/jid";
+import { errorReply, stanzaError } from "@xmpp-sansio/core";
+import { type Jid, JidError, parseJid, tryParseJid } from "@xmpp-sansio/jid";
 import { XmlElement, xml } from "@xmpp-sansio/xml";
 import { NS_VCARD } from "./namespaces.js";
 
@@ -174,4 +175,41 @@ export function vcardGet(id: string, of?: Jid | string): XmlElement {
 /** The IQ publishing our vCard (XEP-0054 §3.3). */
 export function vcardSet(id: string, v: VCard): XmlElement {
   return xml("iq", { type: "set", id }, buildVCard(v));
+}
+
+/** What a vcard-temp IQ from a local session asks the server for (XEP-0054 §3), see {@link classifyVCardIq}. */
+export type VCardRequest =
+  /** Fetch the vCard of `of` (a bare JID string: the sender's own when the IQ had no `to`). */
+  | { readonly kind: "get"; readonly of: string }
+  /** Store this vCard as the sender's own. */
+  | { readonly kind: "set"; readonly vcard: XmlElement }
+  /** Refuse: answer with this error reply. */
+  | { readonly kind: "error"; readonly reply: XmlElement };
+
+/**
+ * Classifies a vcard-temp IQ from a local session (`sender` its full JID): a get for the sender's own or
+ * another account's vCard, a set of one's own (no `to`, or one's own bare JID), or an error reply — a set
+ * for someone else is `not-allowed` (the seed's 405), anything else `bad-request`. Returns `undefined`
+ * when the IQ is not a vcard-temp request.
+ */
+export function classifyVCardIq(iq: XmlElement, sender: Jid): VCardRequest | undefined {
+  const v = iq.getChild("vCard", NS_VCARD);
+  const type = iq.attr("type");
+  if (iq.name !== "iq" || v === undefined || (type !== "get" && type !== "set")) return undefined;
+  const own = sender.bare.toString();
+  const rawTo = iq.attr("to");
+  const to = rawTo === undefined ? undefined : tryParseJid(rawTo);
+  if (to instanceof JidError) return { kind: "error", reply: errorReply(iq, stanzaError("jid-malformed"))! };
+  const target = to === undefined ? own : to.bare.toString();
+  if (type === "get") return { kind: "get", of: target };
+  if (target !== own) return { kind: "error", reply: errorReply(iq, stanzaError("not-allowed", { text: "only one's own vCard can be set" }))! };
+  return { kind: "set", vcard: v.clone() };
+}
+
+/**
+ * The answer to a vcard-temp get: the stored vCard, or an empty `<vCard/>` when there is none
+ * (XEP-0054 §3.1 — `item-not-found` would reveal whether the account exists).
+ */
+export function vcardResult(iq: XmlElement, stored: XmlElement | undefined): XmlElement {
+  return xml("iq", { type: "result", id: iq.attr("id"), to: iq.attr("from"), from: iq.attr("to") }, stored?.clone() ?? new XmlElement("vCard", NS_VCARD));
 }

@@ -18,7 +18,9 @@ import {
   parseRosterExchange,
   parseSigned,
 } from "../src/payloads.js";
-import { buildVCard, parseVCard, type VCard, vcardGet } from "../src/vcard.js";
+import { parseStanzaError } from "@xmpp-sansio/core";
+import { parseJid } from "@xmpp-sansio/jid";
+import { buildVCard, classifyVCardIq, emptyVCard, parseVCard, type VCard, vcardGet, vcardResult, vcardSet } from "../src/vcard.js";
 
 /** Parses one stanza from text the way the stream parser would inside a jabber:client stream. */
 function parse(stanza: string): XmlElement {
@@ -160,6 +162,28 @@ Rw0K</BINVAL></PHOTO><GEO><LAT>39.59</LAT></GEO></vCard></iq>`),
     expect(buildVCard(v).getChild("GEO", "vcard-temp")?.getChildText("LAT", "vcard-temp")).toBe("39.59");
     expect(vcardGet("v1", "romeo@montague.net/orchard").attr("to")).toBe("romeo@montague.net");
     expect(parseVCard(xml("iq"))).toBeUndefined();
+  });
+});
+
+describe("vcard-temp on the server", () => {
+  const me = parseJid("juliet@capulet.com/balcony");
+  it("classifies get (own, other's), set (own) and refuses a set for someone else", () => {
+    expect(classifyVCardIq(vcardGet("1"), me)).toEqual({ kind: "get", of: "juliet@capulet.com" });
+    expect(classifyVCardIq(vcardGet("2", "romeo@montague.net/orchard"), me)).toEqual({ kind: "get", of: "romeo@montague.net" });
+    const set = classifyVCardIq(vcardSet("3", { ...emptyVCard(), fn: "Juliet" }), me);
+    expect(set?.kind === "set" && parseVCard(set.vcard)?.fn).toBe("Juliet");
+    const other = vcardSet("4", emptyVCard());
+    other.setAttr("to", "romeo@montague.net");
+    const refused = classifyVCardIq(other, me);
+    expect(refused?.kind === "error" && parseStanzaError(refused.reply).condition).toBe("not-allowed");
+    expect(refused?.kind === "error" && refused.reply.getChild("error")?.attr("code")).toBe("405");
+    expect(classifyVCardIq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:version" })), me)).toBeUndefined();
+  });
+  it("answers a get with the stored vCard or an empty one", () => {
+    const get = vcardGet("5");
+    get.setAttr("from", me.toString());
+    expect(vcardResult(get, undefined).getChild("vCard", "vcard-temp")!.elements()).toHaveLength(0);
+    expect(parseVCard(vcardResult(get, buildVCard({ ...emptyVCard(), nickname: "J" })))?.nickname).toBe("J");
   });
 });
 
