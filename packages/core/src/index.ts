@@ -6,7 +6,10 @@ export * from "./srv.js";
 export * from "./stanza-errors.js";
 export * from "./stream-errors.js";
 export * from "./session-types.js";
+/** @internal The base class and framing strategy the two role classes are built on (exported for declarations). */
+export type { FramingStrategy, HeaderAttributes, InputEvent } from "./session-framing.js";
 export {
+  DEFAULT_KEEPALIVE_MS,
   DEFAULT_MAX_PENDING_OUTPUT_BYTES,
   NS_BIND,
   NS_SASL,
@@ -14,11 +17,12 @@ export {
   NS_SESSION,
   NS_TLS,
   parseStreamVersion,
+  SessionBase,
   SessionStateError,
   type StreamVersion,
 } from "./session-base.js";
 export { bindFeature } from "./features/bind.js";
-export { channelBindingList, DEFAULT_SERVER_MECHANISMS, saslFeature } from "./features/sasl.js";
+export { channelBindingList, DEFAULT_SERVER_MECHANISMS, SaslClient, type SaslClientOptions, SaslServer, type SaslServerOptions, type SaslQuestion, saslFeature } from "./features/sasl.js";
 export { sessionFeature } from "./features/session.js";
 export { starttlsFeature } from "./features/starttls.js";
 export * from "./features/sm/index.js";
@@ -33,6 +37,7 @@ export {
   type ServerState,
   type ServerStateKind,
   type Transition,
+  type TransitionTable,
 } from "./state.js";
 export { ClientSession, type ClientExtraOptions } from "./session-client.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";

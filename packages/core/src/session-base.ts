@@ -9,7 +9,7 @@ import { base64Encode } from "@xmpp-sansio/sasl";
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { FeatureContext, FeatureHooks, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
-import { type Framing, type HeaderAttributes, type InputEvent, StreamFraming, WebSocketFraming } from "./session-framing.js";
+import { type FramingStrategy, type HeaderAttributes, type InputEvent, StreamFraming, WebSocketFraming } from "./session-framing.js";
 import type {
   ChannelBindingData,
   ClosedEvent,
@@ -83,7 +83,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
   protected kind: K = "idle" as K;
   private readonly table: { readonly [S in K]: Partial<Record<Transition, K>> };
-  protected readonly framing: Framing;
+  protected readonly framing: FramingStrategy;
   protected readonly lang: string;
   protected readonly timeouts: SessionTimeouts;
   protected readonly fullLimits: Partial<XmlLimits>;

@@ -37,8 +37,6 @@ export interface ClientExtraOptions {
   maxAuthAttempts?: number;
 }
 
-type Ctx = ClientFeatureContext<ClientEvent>;
-
 /**
  * The client side of an XMPP session as a sans-IO state machine.
  *
@@ -58,13 +56,13 @@ type Ctx = ClientFeatureContext<ClientEvent>;
  * ```
  */
 export class ClientSession
-  extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, Ctx>
+  extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
   private readonly account: Jid;
   private readonly tlsPolicy: TlsPolicy;
   private readonly sasl: SaslClient;
-  protected readonly ctx: Ctx;
+  protected readonly ctx: ClientFeatureContext<ClientEvent>;
   /** The current stream's `<stream:features/>`. */
   private offer: XmlElement | undefined;
   /** The feature negotiating now. */

@@ -49,7 +49,7 @@ const EMPTY_NAMESPACES: ReadonlyMap<string, string> = new Map();
  * One framing: writes our side and cuts the peer's side into {@link InputEvent}s.
  * @internal
  */
-export interface Framing {
+export interface FramingStrategy {
   readonly kind: "stream" | "websocket";
   /** Writes our stream header (`<stream:stream>` or `<open/>`). */
   writeOpen(attrs: HeaderAttributes): void;
@@ -83,7 +83,7 @@ const INITIAL_WRITER_BYTES = 256;
 const COMPACT_ABOVE = 2048;
 
 /** RFC 6120 XML stream over bytes. */
-export class StreamFraming implements Framing {
+export class StreamFraming implements FramingStrategy {
   readonly kind = "stream" as const;
   private writer = new XmlWriter(INITIAL_WRITER_BYTES);
   private readonly chunks: Uint8Array[] = [];
@@ -186,7 +186,7 @@ export class StreamFraming implements Framing {
 }
 
 /** RFC 7395: each message is one element; `<open/>`/`<close/>` replace the stream header and end tag. */
-export class WebSocketFraming implements Framing {
+export class WebSocketFraming implements FramingStrategy {
   readonly kind = "websocket" as const;
   private readonly out: Uint8Array[] = [];
   private writer = new XmlWriter(INITIAL_WRITER_BYTES);

@@ -37,8 +37,6 @@ export interface ServerExtraOptions {
   maxAuthAttempts?: number;
 }
 
-type Ctx = ServerFeatureContext<ServerEvent>;
-
 /**
  * The server side of a client-to-server XMPP session as a sans-IO state machine.
  *
@@ -49,14 +47,14 @@ type Ctx = ServerFeatureContext<ServerEvent>;
  * payloads it does not handle, `session.send(serviceUnavailable(iq))` (RFC 6120 §8.2.3, §8.4).
  */
 export class ServerSession
-  extends SessionBase<ServerEvent, ServerStateKind, ServerFeature<ServerEvent>, Ctx>
+  extends SessionBase<ServerEvent, ServerStateKind, ServerFeature<ServerEvent>, ServerFeatureContext<ServerEvent>>
   implements SansIoSession<ServerEvent>
 {
   private readonly tlsPolicy: TlsPolicy;
   private readonly defaultDomain: string | undefined;
   private readonly sasl: SaslServer;
   private readonly bind: BindServer;
-  protected readonly ctx: Ctx;
+  protected readonly ctx: ServerFeatureContext<ServerEvent>;
   private hostPending = false;
   private domain: string | undefined;
   private clientFrom: string | undefined;

@@ -49,13 +49,14 @@ export type Transition =
   | "close" // we sent our end of the stream
   | "end"; // the session is over (any reason)
 
-type Table<K extends string> = { readonly [S in K]: Partial<Record<Transition, K>> };
+/** A role's transition table: for each state, the transitions it allows and where they lead. */
+export type TransitionTable<K extends string> = { readonly [S in K]: Partial<Record<Transition, K>> };
 
 /**
  * Client transitions. `close` is legal from every state but `closing`/`closed`, `end` from every state
  * but `closed`; both are added by {@link transition} and listed once in the rendered table.
  */
-export const CLIENT_TRANSITIONS: Table<ClientStateKind> = {
+export const CLIENT_TRANSITIONS: TransitionTable<ClientStateKind> = {
   idle: { start: "await-header" },
   "await-header": { header: "await-features" },
   "await-features": { negotiate: "negotiating", bound: "online" },
@@ -67,7 +68,7 @@ export const CLIENT_TRANSITIONS: Table<ClientStateKind> = {
 };
 
 /** Server transitions (same convention as {@link CLIENT_TRANSITIONS}). */
-export const SERVER_TRANSITIONS: Table<ServerStateKind> = {
+export const SERVER_TRANSITIONS: TransitionTable<ServerStateKind> = {
   idle: { header: "host-check" },
   "await-header": { header: "host-check", reopen: "features" },
   "host-check": { "host-accepted": "features" },
@@ -79,7 +80,7 @@ export const SERVER_TRANSITIONS: Table<ServerStateKind> = {
 };
 
 /** The state `from` goes to on `t`, or `undefined` when the table does not allow it. */
-export function transition<K extends string>(table: Table<K>, from: K, t: Transition): K | undefined {
+export function transition<K extends string>(table: TransitionTable<K>, from: K, t: Transition): K | undefined {
   if (t === "end") return from === "closed" ? undefined : ("closed" as K);
   if (t === "close") return from === "closed" || from === "closing" ? undefined : ("closing" as K);
   return table[from][t];
@@ -104,7 +105,7 @@ export function coarseState(kind: ClientStateKind | ServerStateKind): SessionSta
 }
 
 /** Renders a table as Markdown rows `| from | transition | to |` (the form `docs/core.md` shows). */
-export function renderTransitions<K extends string>(table: Table<K>): string {
+export function renderTransitions<K extends string>(table: TransitionTable<K>): string {
   const rows = ["| from | on | to |", "|---|---|---|"];
   for (const from of Object.keys(table) as K[]) {
     for (const [t, to] of Object.entries(table[from]) as [Transition, K][]) rows.push(`| \`${from}\` | ${t} | \`${to}\` |`);

@@ -241,7 +241,8 @@ export class SaslClient implements ClientFeature {
 // -----------------------------------------------------------------------------------------------------
 // Server
 
-type Question = "scram" | "password" | "external";
+/** A credential question the server half asks the application. */
+export type SaslQuestion = "scram" | "password" | "external";
 
 /** The server half; the `answer*` calls of `ServerSession` reach it. */
 export class SaslServer implements ServerFeature {
@@ -252,7 +253,7 @@ export class SaslServer implements ServerFeature {
   private externalAuthzid: string | undefined;
   private failures = 0;
   /** The question pending with the application, if any. */
-  pending: Question | undefined;
+  pending: SaslQuestion | undefined;
 
   constructor(private readonly o: SaslServerOptions) {}
 
@@ -388,7 +389,7 @@ export class SaslServer implements ServerFeature {
     ctx.emit(definedOnly({ type: "external-identity" as const, peerIdentities: ids, authzid: this.externalAuthzid }));
   }
 
-  private ask(q: Question, ctx: ServerFeatureContext<unknown>): void {
+  private ask(q: SaslQuestion, ctx: ServerFeatureContext<unknown>): void {
     this.pending = q;
     ctx.pause();
   }

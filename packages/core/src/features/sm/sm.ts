@@ -42,9 +42,10 @@ export interface StreamManagementOptions {
   resume?: SmState;
 }
 
-type Options = Required<Omit<StreamManagementOptions, "resume">>;
+/** {@link StreamManagementOptions} with every default applied. */
+export type ResolvedSmOptions = Required<Omit<StreamManagementOptions, "resume">>;
 
-const DEFAULTS: Options = { resumable: true, maxResumeSeconds: 300, ackEvery: 5, ackAfterMs: 1000, maxUnacked: 500 };
+const DEFAULTS: ResolvedSmOptions = { resumable: true, maxResumeSeconds: 300, ackEvery: 5, ackAfterMs: 1000, maxUnacked: 500 };
 
 /**
  * Stream Management, for `features` of `ClientSession` and `ServerSession`.
@@ -58,7 +59,7 @@ const DEFAULTS: Options = { resumable: true, maxResumeSeconds: 300, ackEvery: 5,
  */
 export function streamManagement(options: StreamManagementOptions = {}): StreamFeature<ClientEvent, ServerEvent> {
   const { resume: resumeState, ...rest } = options;
-  const o: Options = { ...DEFAULTS, ...rest };
+  const o: ResolvedSmOptions = { ...DEFAULTS, ...rest };
   if (!(o.ackEvery >= 1 && o.maxUnacked >= 1 && o.maxResumeSeconds >= 0 && o.ackAfterMs >= 0)) {
     throw new RangeError("streamManagement: ackEvery and maxUnacked must be ≥ 1, maxResumeSeconds and ackAfterMs ≥ 0");
   }
@@ -74,7 +75,8 @@ export function streamManagement(options: StreamManagementOptions = {}): StreamF
   };
 }
 
-type AnyCtx = ClientFeatureContext<ClientEvent> | ServerFeatureContext<ServerEvent>;
+/** The context either half of SM works with. */
+export type SmContext = ClientFeatureContext<ClientEvent> | ServerFeatureContext<ServerEvent>;
 
 function sm(name: string, attrs?: Record<string, string | undefined>, ...children: XmlElement[]): XmlElement {
   return new XmlElement(name, NS_SM, attrs ?? null, children);
@@ -90,8 +92,11 @@ function failedCondition(e: XmlElement): string {
   return e.elements().find((c) => c.ns === NS_STANZAS)?.name ?? "undefined-condition";
 }
 
-/** What both halves share: counting, acknowledging, requesting acknowledgements. */
-abstract class SmHalf {
+/**
+ * What both halves share: counting, acknowledging, requesting acknowledgements.
+ * @internal
+ */
+export abstract class SmHalf {
   protected ledger = new Ledger();
   /** Counting our stanzas (after `<enable/>` on the client, `<enabled/>` on the server). */
   protected countingOut = false;
@@ -105,13 +110,13 @@ abstract class SmHalf {
   /** Our end of the stream was written: the session ends for good, even if the transport breaks first. */
   protected closing = false;
 
-  constructor(protected readonly o: Options) {}
+  constructor(protected readonly o: ResolvedSmOptions) {}
 
   handleInbound(): void {
     if (this.countingIn) this.ledger.inbound = (this.ledger.inbound + 1) >>> 0;
   }
 
-  handleOutbound(stanza: XmlElement, ctx: AnyCtx): void {
+  handleOutbound(stanza: XmlElement, ctx: SmContext): void {
     if (!this.countingOut) return;
     this.ledger.push(stanza);
     if (this.ledger.pending > this.o.maxUnacked) {
@@ -123,7 +128,7 @@ abstract class SmHalf {
   }
 
   /** Writes `<r/>`. */
-  protected request(ctx: AnyCtx): void {
+  protected request(ctx: SmContext): void {
     this.sinceRequest = 0;
     this.requestDue = undefined;
     ctx.write(sm("r"));
@@ -134,18 +139,18 @@ abstract class SmHalf {
   }
 
   /** Keepalive: `<r/>` is the probe (XEP-0198 §4: the peer must answer it at once). */
-  handleProbe(ctx: AnyCtx): boolean {
+  handleProbe(ctx: SmContext): boolean {
     if (!this.countingOut || !this.countingIn) return false;
     this.request(ctx);
     return true;
   }
 
-  handleTimeout(now: number, ctx: AnyCtx): void {
+  handleTimeout(now: number, ctx: SmContext): void {
     if (this.requestDue !== undefined && now >= this.requestDue && this.countingOut) this.request(ctx);
   }
 
   /** `<r/>` and `<a/>`, the same in both roles once SM is on. Returns false for other elements. */
-  protected handleAckElements(e: XmlElement, ctx: AnyCtx): boolean {
+  protected handleAckElements(e: XmlElement, ctx: SmContext): boolean {
     if (e.name === "r" || e.name === "a") {
       if (!(e.name === "r" ? this.countingIn : this.countingOut)) {
         // Before SM is on. The server answers as for any out-of-order SM request; a client has no
@@ -168,7 +173,7 @@ abstract class SmHalf {
   }
 
   /** Applies the peer's `h`. */
-  protected acknowledge(hAttr: string | undefined, ctx: AnyCtx): XmlElement[] | undefined {
+  protected acknowledge(hAttr: string | undefined, ctx: SmContext): XmlElement[] | undefined {
     const h = parseH(hAttr);
     if (h === undefined) {
       ctx.fatal("bad-format", "XEP-0198: 'h' must be an unsigned 32-bit integer");
@@ -184,10 +189,10 @@ abstract class SmHalf {
     return r.acked;
   }
 
-  protected onAcked(_stanzas: XmlElement[], _ctx: AnyCtx): void {}
+  protected onAcked(_stanzas: XmlElement[], _ctx: SmContext): void {}
 
   /** Before our end of the stream: tell the peer what we handled (XEP-0198 §7). */
-  protected finalAck(ctx: AnyCtx): void {
+  protected finalAck(ctx: SmContext): void {
     if (this.countingIn) ctx.write(sm("a", { h: String(this.ledger.inbound) }));
   }
 
@@ -200,7 +205,6 @@ abstract class SmHalf {
 
 // -----------------------------------------------------------------------------------------------------
 
-type ClientCtx = ClientFeatureContext<ClientEvent>;
 
 /** The client half. Find it with `smClient(session)`. */
 export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
@@ -209,7 +213,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
   private jid: Jid | undefined;
 
   constructor(
-    o: Options,
+    o: ResolvedSmOptions,
     private resumeFrom: { state: SmState; unacked: XmlElement[] } | undefined,
   ) {
     super(o);
@@ -226,7 +230,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
     return this.state(this.jid, this.location);
   }
 
-  negotiate(features: XmlElement, ctx: ClientCtx): boolean {
+  negotiate(features: XmlElement, ctx: ClientFeatureContext<ClientEvent>): boolean {
     const offered = features.getChild("sm", NS_SM) !== undefined;
     if (!ctx.flags.bound) {
       const from = this.resumeFrom;
@@ -264,7 +268,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
     this.countingOut = true;
   }
 
-  handleElement(e: XmlElement, ctx: ClientCtx): void {
+  handleElement(e: XmlElement, ctx: ClientFeatureContext<ClientEvent>): void {
     if (e.ns === NS_SM) {
       if (this.phase === "resuming") {
         if (e.name === "resumed") {
@@ -293,7 +297,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
   }
 
   /** `<enabled/>` (also when it arrives inline in a SASL2/Bind2 success). */
-  handleEnabled(e: XmlElement, ctx: ClientCtx): void {
+  handleEnabled(e: XmlElement, ctx: ClientFeatureContext<ClientEvent>): void {
     this.phase = "enabled";
     this.countingIn = true;
     this.jid = ctx.jid;
@@ -312,7 +316,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
   }
 
   /** `<resumed/>`: acknowledge, retransmit exactly what the server did not handle, go online. */
-  handleResumed(e: XmlElement, ctx: ClientCtx): void {
+  handleResumed(e: XmlElement, ctx: ClientFeatureContext<ClientEvent>): void {
     const from = this.resumeFrom!;
     if (e.attr("previd") !== from.state.id) {
       ctx.fatal("undefined-condition", "XEP-0198: <resumed/> for another session");
@@ -337,7 +341,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
   }
 
   /** Resumption is impossible: what the server handled is acknowledged, the rest reported lost. */
-  private resumeLost(ctx: ClientCtx, condition: string, h: number | undefined): void {
+  private resumeLost(ctx: ClientFeatureContext<ClientEvent>, condition: string, h: number | undefined): void {
     const from = this.resumeFrom!;
     this.resumeFrom = undefined;
     this.phase = "idle";
@@ -348,11 +352,11 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
     ctx.emit({ type: "sm-failed", condition, resume: true });
   }
 
-  protected override onAcked(stanzas: XmlElement[], ctx: ClientCtx): void {
+  protected override onAcked(stanzas: XmlElement[], ctx: ClientFeatureContext<ClientEvent>): void {
     for (const stanza of stanzas) ctx.emit({ type: "stanza-acked", stanza });
   }
 
-  handleEnd(clean: boolean, ctx: ClientCtx): void {
+  handleEnd(clean: boolean, ctx: ClientFeatureContext<ClientEvent>): void {
     if (this.resumeFrom !== undefined) return; // never used: still resumable as it was
     clean ||= this.closing;
     if (!clean && this.resumable && this.phase === "enabled") return; // resumable: see exportState()
@@ -364,7 +368,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
   }
 
   /** Before our `</stream:stream>`: our last `<a/>`, and a last `<r/>` if stanzas wait for one. */
-  handleClosing(ctx: ClientCtx): void {
+  handleClosing(ctx: ClientFeatureContext<ClientEvent>): void {
     this.closing = true;
     if (this.phase !== "enabled") return;
     this.finalAck(ctx);
@@ -374,7 +378,6 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
 
 // -----------------------------------------------------------------------------------------------------
 
-type ServerCtx = ServerFeatureContext<ServerEvent>;
 
 /** The application's answer to a `resume-request`. */
 export type ResumeAnswer =
@@ -384,7 +387,7 @@ export type ResumeAnswer =
 /** The server half. Find it with `smServer(session)`. */
 export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
   private phase: "idle" | "resume-asked" | "enabled" | "moved" = "idle";
-  private ctx: ServerCtx | undefined;
+  private ctx: ServerFeatureContext<ServerEvent> | undefined;
   private previd = "";
 
   /** Whether SM is on. */
@@ -401,7 +404,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     return sm("sm");
   }
 
-  handleElement(e: XmlElement, ctx: ServerCtx): void {
+  handleElement(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
     this.ctx = ctx;
     if (!ctx.flags.authenticated) {
       ctx.fatal("not-authorized", "authenticate first");
@@ -423,7 +426,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
    * Answers `<enable/>` (also inline in Bind2): `<enabled/>`, or `<failed/>` before binding or when SM is
    * already on (XEP-0198 §3). Our stanzas count from the answer on, the client's from its request.
    */
-  enable(e: XmlElement, ctx: ServerCtx): XmlElement {
+  enable(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): XmlElement {
     if (!ctx.flags.bound || this.phase === "enabled" || this.phase === "moved") return failed("unexpected-request");
     this.phase = "enabled";
     this.ledger = new Ledger();
@@ -438,7 +441,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     return sm("enabled", { id: this.id, resume: this.resumable ? "true" : undefined, max: this.max === undefined ? undefined : String(this.max) });
   }
 
-  private handleResume(e: XmlElement, ctx: ServerCtx): void {
+  private handleResume(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
     const h = parseH(e.attr("h"));
     const previd = e.attr("previd");
     if (ctx.flags.bound || this.phase !== "idle") {
@@ -516,7 +519,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     return state;
   }
 
-  handleEnd(clean: boolean, ctx: ServerCtx): void {
+  handleEnd(clean: boolean, ctx: ServerFeatureContext<ServerEvent>): void {
     if (this.phase !== "enabled") return;
     this.phase = "moved";
     const state = clean || this.closing ? undefined : this.state(ctx.jid);
@@ -529,7 +532,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     if (stanzas.length > 0) ctx.emit({ type: "undelivered", stanzas });
   }
 
-  handleClosing(ctx: ServerCtx): void {
+  handleClosing(ctx: ServerFeatureContext<ServerEvent>): void {
     this.closing = true;
     if (this.phase === "enabled") this.finalAck(ctx);
   }
