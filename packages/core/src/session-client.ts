@@ -93,6 +93,7 @@ export class ClientSession
         maxIterations: options.maxScramIterations,
         cache: options.saltedPasswordCache,
         maxAuthAttempts: options.maxAuthAttempts ?? 3,
+        ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
       },
     });
     const defs: StreamFeature[] = [starttlsFeature(this.tlsPolicy), sasl, ...(options.features ?? []), bindFeature(j.resource), sessionFeature()];

@@ -86,6 +86,7 @@ export class ServerSession
           mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
           allowPlainInClear: options.allowPlainInClear ?? false,
           maxAuthAttempts: options.maxAuthAttempts ?? 3,
+          ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
         },
       }),
       ...(options.features ?? []),

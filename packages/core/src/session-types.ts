@@ -1,6 +1,7 @@
 // The public contract of the session core: options, events, and the sans-IO surface shared by both roles.
 // Adapters (Node, Deno, WebSocket) are written against this file only.
 import type { Jid } from "@xmpp-sansio/jid";
+import type { CustomClientMechanism, CustomServerMechanism } from "@xmpp-sansio/sasl";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
@@ -109,6 +110,11 @@ export interface ClientOptions extends SessionOptions {
   allowPlainInClear?: boolean;
   /** Mechanisms we may use, in preference order. Default: SCRAM-SHA-512/256/1 (-PLUS first), PLAIN. */
   mechanisms?: readonly string[];
+  /**
+   * The application's own SASL mechanisms (`CustomClientMechanism` of `@xmpp-sansio/sasl`), preferred
+   * in this order over the built-in ones when the server offers them.
+   */
+  customMechanisms?: readonly CustomClientMechanism[];
   /** Minimum SCRAM iteration count accepted from the server. Default 4096. */
   minScramIterations?: number;
   /**
@@ -131,6 +137,8 @@ export interface ServerOptions extends SessionOptions {
   mechanisms?: readonly string[];
   /** Allow PLAIN before TLS. Default false. */
   allowPlainInClear?: boolean;
+  /** The application's own SASL mechanisms (`CustomServerMechanism`), offered before the built-in ones. */
+  customMechanisms?: readonly CustomServerMechanism[];
   /** Offer the legacy `<session/>` feature (RFC 3921) as optional. Default true. */
   offerLegacySession?: boolean;
   /** Client `to` missing: RFC 6120 §4.7.1 lets a server pick its default host. Undefined → error. */

@@ -26,7 +26,7 @@ export type ClientMechanismState =
  */
 export interface ClientMechanism {
   /** The mechanism name to put in `<auth mechanism='…'>`. */
-  readonly name: MechanismName;
+  readonly name: string;
   /** The current state. */
   readonly state: ClientMechanismState;
   /**

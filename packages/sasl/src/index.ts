@@ -9,6 +9,7 @@
 export { base64Decode, base64Encode } from "./base64.js";
 export { concatBytes, constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";
 export { createClientMechanism } from "./client.js";
+export { type CustomClientMechanism, type CustomServerMechanism, isValidMechanismName } from "./custom.js";
 export type {
   ClientDowngradeProtection,
   ClientMechanism,

@@ -112,7 +112,7 @@ export type ServerMechanismState =
  */
 export interface ServerMechanism {
   /** The mechanism name. */
-  readonly name: MechanismName;
+  readonly name: string;
   /** The current state. */
   readonly state: ServerMechanismState;
   /**

@@ -62,7 +62,7 @@ export type RandomBytes = (length: number) => Uint8Array;
 /** The identity a server-side mechanism established on success. */
 export interface SaslIdentity {
   /** The mechanism that authenticated the client. */
-  readonly mechanism: MechanismName;
+  readonly mechanism: string;
   /**
    * The authentication identity: the SCRAM/PLAIN username as sent (SCRAM `saslname` unescaped), the
    * identity the application supplied for EXTERNAL, and `""` for ANONYMOUS.

@@ -8,6 +8,9 @@
 import { parseJid, prepareLocal } from "@xmpp-sansio/jid";
 import {
   type ClientMechanism,
+  type ClientMechanismOptions,
+  type CustomClientMechanism,
+  type CustomServerMechanism,
   createClientMechanism,
   createServerMechanism,
   decodeSaslPayload,
@@ -20,6 +23,7 @@ import {
   type SaslCondition,
   type SaslError,
   type ServerMechanism,
+  type ServerMechanismOptions,
   type ServerStep,
   selectMechanism,
   utf8Decode,
@@ -66,6 +70,8 @@ export interface SaslClientOptions {
   readonly maxIterations: number | undefined;
   readonly cache: SaltedPasswordCache | undefined;
   readonly maxAuthAttempts: number;
+  /** The application's own mechanisms, preferred (in this order) over the built-in ones when offered. */
+  readonly custom?: readonly CustomClientMechanism[];
 }
 
 /** Options of the server half (from `ServerOptions`). */
@@ -74,6 +80,8 @@ export interface SaslServerOptions {
   readonly mechanisms: readonly string[];
   readonly allowPlainInClear: boolean;
   readonly maxAuthAttempts: number;
+  /** The application's own mechanisms, offered before the built-in ones. */
+  readonly custom?: readonly CustomServerMechanism[];
 }
 
 /** The SASL feature; the same definition serves both roles (each half takes its own options). */
@@ -139,7 +147,8 @@ export class SaslClient implements ClientFeature {
     this.cbTypes = undefined;
   }
 
-  private select(ctx: ClientFeatureContext<unknown>): ReturnType<typeof selectMechanism> {
+  private select(ctx: ClientFeatureContext<unknown>): { mechanism: string; options: ClientMechanismOptions; custom?: CustomClientMechanism } | undefined {
+    for (const c of this.o.custom ?? []) if (this.offered.includes(c.name)) return { mechanism: c.name, options: {}, custom: c };
     const sel = selectMechanism({
       offered: this.offered,
       serverChannelBindingTypes: this.cbTypes,
@@ -159,7 +168,7 @@ export class SaslClient implements ClientFeature {
     this.attempts++;
     this.localError = undefined;
     try {
-      this.mech = createClientMechanism(sel.mechanism, {
+      const options: ClientMechanismOptions = {
         username: ctx.account.local,
         password: this.password ?? "",
         ...(this.o.authzid === undefined ? {} : { authzid: this.o.authzid }),
@@ -169,7 +178,8 @@ export class SaslClient implements ClientFeature {
         ...(this.o.maxIterations === undefined ? {} : { maxIterations: this.o.maxIterations }),
         downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbTypes },
         ...(this.o.cache === undefined ? {} : { saltedPasswordCache: this.o.cache }),
-      });
+      };
+      this.mech = sel.custom !== undefined ? sel.custom.create(options) : createClientMechanism(sel.mechanism as MechanismName, options);
     } catch (e) {
       // The application's password or authzid is unusable (e.g. fails PRECIS OpaqueString).
       this.phase = "retry";
@@ -285,6 +295,7 @@ export class SaslServer implements ServerFeature {
     const add = (m: string): void => {
       if (!out.includes(m)) out.push(m);
     };
+    for (const c of this.o.custom ?? []) if (secure || c.allowInClear === true || this.o.allowPlainInClear) add(c.name);
     // §6.3.4: EXTERNAL first when a client certificate was verified.
     if (secure && ids.length > 0 && (this.o.mechanisms === DEFAULT_SERVER_MECHANISMS || this.o.mechanisms.includes("EXTERNAL"))) add("EXTERNAL");
     for (const m of this.o.mechanisms) {
@@ -354,22 +365,24 @@ export class SaslServer implements ServerFeature {
       this.failure(ctx, "incorrect-encoding", data.text);
       return;
     }
-    if (!isMechanismName(name)) {
+    const custom = this.o.custom?.find((c) => c.name === name);
+    if (custom === undefined && !isMechanismName(name)) {
       this.failure(ctx, "invalid-mechanism", `mechanism '${name}' not supported`);
       return;
     }
     this.exchanging = true;
-    if (name === "EXTERNAL") {
+    if (name === "EXTERNAL" && custom === undefined) {
       this.onExternal(data, ctx);
       return;
     }
-    this.mech = createServerMechanism(name, {
+    const options: ServerMechanismOptions = {
       channelBindings: channelBindingList(ctx.tls?.channelBinding),
       offeredPlus: this.offered.some((m) => m.endsWith("-PLUS")),
       allowAuthzid: (authcid, authzid) => authzidAllowed(authcid, authzid, ctx.domain),
       random: (n) => ctx.randomBytes(n),
       downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbAdvertised },
-    });
+    };
+    this.mech = custom !== undefined ? custom.create(options) : createServerMechanism(name as MechanismName, options);
     this.step(ctx, this.mech.start(data));
   }
 
