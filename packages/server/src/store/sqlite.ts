@@ -197,7 +197,7 @@ export class SqliteStorage implements Storage {
     const rosterVersion = db.prepare<[string], number>("SELECT roster_version FROM accounts WHERE username = ?").pluck();
     const bumpVersion = db.prepare<[string], number>(
       "UPDATE accounts SET roster_version = roster_version + 1 WHERE username = ? RETURNING roster_version",
-    );
+    ).pluck();
     const itemsGet = db.prepare<[string], ItemRow>(
       "SELECT jid, name, subscription, ask, approved, groups FROM roster_items WHERE username = ? ORDER BY jid",
     );
