@@ -163,6 +163,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (seedDemoAccounts(storage)) console.log(`created the demo accounts juliet (r0m30myr0m30) and romeo (j0liet) in ${databaseFile}`);
         const accounts = new AccountStore({ records: storage.accounts });
         const tls = loadOrCreateCertificate(values.data, values.domain, values.cert, values.key);
+        // Listen for the signals before saying "serving": a supervisor may stop us as soon as it reads that.
+        const stopped = new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
         const running = await startServer({
           domain: values.domain,
           accounts,
@@ -184,11 +190,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         console.log(
           `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${accounts.usernames().join(", ")}`,
         );
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once("SIGINT", stop);
-          process.once("SIGTERM", stop);
-        });
+        await stopped;
         console.log("shutting down (<system-shutdown/> to every client)…");
         await running.close();
         return 0;
