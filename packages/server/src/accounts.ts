@@ -139,7 +139,12 @@ export class AccountStore {
     const parsed = parseAccountsFile(file);
     const written: string[] = [];
     for (const [name, keys] of parsed) {
-      if (options.onlyNew === true ? this.accounts.create(name, keys) : (this.accounts.put(name, keys), true)) written.push(name);
+      if (options.onlyNew === true) {
+        if (this.accounts.create(name, keys)) written.push(name);
+      } else {
+        this.accounts.put(name, keys);
+        written.push(name);
+      }
     }
     return written;
   }
