@@ -49,7 +49,7 @@ function bench(label: string, path: string, options: SqliteStorageOptions): stri
     });
     let taken = 0;
     const takeStart = performance.now();
-    for (let u = 0; u < USERS; u++) taken += storage.offline.take(`user${u}`).length;
+    for (let u = 0; u < USERS; u++) taken += storage.offline.take(`user${u}`, 0).length;
     const takeMs = performance.now() - takeStart;
     return [
       `${label.padEnd(34)} store ${fmt(insertsPerSecond).padStart(8)} msg/s (${fmt(n)} in ${fmt(elapsed)} ms)   take ${fmt((taken / takeMs) * 1000).padStart(9)} msg/s, ${fmt((USERS / takeMs) * 1000).padStart(7)} users/s (${fmt(taken)} messages of ${USERS} users)`,

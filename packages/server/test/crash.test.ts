@@ -111,7 +111,7 @@ function inspect(dir: string, check: (db: View) => void): void {
       names: accounts.usernames(),
       verify: (name, password) => accounts.verifyPassword(name, password),
       hashes: (name) => accounts.hashesOf(name),
-      offline: (name) => storage.offline.peek(name).map((m) => m.stanza),
+      offline: (name) => storage.offline.peek(name, 0).map((m) => m.stanza),
     });
   } finally {
     storage.close();

@@ -112,23 +112,41 @@ describe("SQLite offline messages", () => {
     expect(storage.offline.store("juliet", "<message id='4'/>", 4000)).toEqual({ ok: false, reason: "full" });
     expect(storage.offline.store("nobody", "<message/>", 4000)).toEqual({ ok: false, reason: "no-such-user" });
     expect(storage.offline.count("juliet")).toBe(3);
-    expect(storage.offline.take("juliet")).toEqual([
+    expect(storage.offline.take("juliet", 10_000)).toEqual([
       { id: 1, stanza: "<message id='1'/>", storedAt: 1000 },
       { id: 2, stanza: "<message id='2'/>", storedAt: 2000 },
       { id: 4, stanza: "<message id='3'/>", storedAt: 3000 },
     ]);
-    expect(storage.offline.take("juliet")).toEqual([]);
+    expect(storage.offline.take("juliet", 10_000)).toEqual([]);
     expect(storage.offline.count("romeo")).toBe(1);
     expect(storage.offline.store("juliet", "<message id='5'/>", 5000)).toEqual({ ok: true, id: 5 }); // room again, ids never reused
   });
 
   it("peeks without deleting and removes through an id (delete on acknowledgement)", () => {
     for (let i = 1; i <= 3; i++) storage.offline.store("juliet", `<message id='${i}'/>`, i);
-    expect(storage.offline.peek("juliet", 2).map((m) => m.id)).toEqual([1, 2]);
+    expect(storage.offline.peek("juliet", 0, 2).map((m) => m.id)).toEqual([1, 2]);
     expect(storage.offline.count("juliet")).toBe(3);
     expect(storage.offline.remove("juliet", 2)).toBe(2);
-    expect(storage.offline.peek("juliet").map((m) => m.stanza)).toEqual(["<message id='3'/>"]);
+    expect(storage.offline.peek("juliet", 0).map((m) => m.stanza)).toEqual(["<message id='3'/>"]);
     expect(storage.offline.remove("romeo", 99)).toBe(0);
+  });
+
+  it("drops messages past their jabber:x:expire instant: not delivered, and not counted against the limit", () => {
+    expect(storage.offline.store("juliet", "<message id='a'/>", 1000, 5000)).toEqual({ ok: true, id: 1 });
+    expect(storage.offline.store("juliet", "<message id='b'/>", 1000)).toEqual({ ok: true, id: 2 });
+    expect(storage.offline.store("juliet", "<message id='c'/>", 1000, 9000)).toEqual({ ok: true, id: 3 });
+    expect(storage.offline.store("juliet", "<message id='d'/>", 4999)).toEqual({ ok: false, reason: "full" });
+    expect(storage.offline.peek("juliet", 4999).map((m) => m.id)).toEqual([1, 2, 3]);
+    expect(storage.offline.peek("juliet", 5000).map((m) => m.id)).toEqual([2, 3]);
+    expect(storage.offline.store("juliet", "<message id='e'/>", 5000)).toEqual({ ok: true, id: 4 }); // 'a' expired: room
+    expect(storage.offline.take("juliet", 8999)).toEqual([
+      { id: 2, stanza: "<message id='b'/>", storedAt: 1000 },
+      { id: 3, stanza: "<message id='c'/>", storedAt: 1000, expiresAt: 9000 },
+      { id: 4, stanza: "<message id='e'/>", storedAt: 5000 },
+    ]);
+    storage.offline.store("romeo", "<message/>", 0, 10);
+    expect(storage.offline.take("romeo", 10)).toEqual([]);
+    expect(storage.offline.count("romeo")).toBe(0);
   });
 
   it("never holds more than the limit and loses nothing it accepted, under any sequence of operations", () => {
@@ -157,10 +175,10 @@ describe("SQLite offline messages", () => {
                 model[o.user].push(stanza);
               } else expect(result).toEqual({ ok: false, reason: "full" });
             } else if (o.kind === "take") {
-              expect(s.offline.take(o.user).map((m) => m.stanza)).toEqual(model[o.user]);
+              expect(s.offline.take(o.user, 0).map((m) => m.stanza)).toEqual(model[o.user]);
               model[o.user] = [];
             } else {
-              const waiting = s.offline.peek(o.user);
+              const waiting = s.offline.peek(o.user, 0);
               const through = waiting[Math.min(o.n, waiting.length) - 1]?.id ?? 0;
               s.offline.remove(o.user, through);
               model[o.user] = model[o.user].slice(Math.min(o.n, waiting.length));
@@ -241,7 +259,7 @@ describe("SQLite transactions and files", () => {
         new AccountStore({ records: a.accounts, iterations: 1 }).add("juliet", "x");
         expect(b.accounts.has("juliet")).toBe(true);
         expect(b.offline.store("juliet", "<message/>", 1)).toEqual({ ok: true, id: 1 });
-        expect(a.offline.take("juliet")).toHaveLength(1);
+        expect(a.offline.take("juliet", 0)).toHaveLength(1);
         const raw = new Database(file, { readonly: true });
         expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
         expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
@@ -282,7 +300,7 @@ describe("SQLite transactions and files", () => {
       a.close();
       const copy = openSqliteStorage(join(dir, "copy.sqlite"));
       expect(copy.accounts.list()).toEqual(["juliet"]);
-      expect(copy.offline.peek("juliet")).toEqual([{ id: 1, stanza: "<message/>", storedAt: 7 }]);
+      expect(copy.offline.peek("juliet", 0)).toEqual([{ id: 1, stanza: "<message/>", storedAt: 7 }]);
       copy.close();
     });
   });

@@ -59,6 +59,7 @@ export const MIGRATIONS: readonly string[] = [
     id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, so "delete through id" stays exact
     username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
     stored_at INTEGER NOT NULL,
+    expires_at INTEGER, -- jabber:x:expire (XEP-0023): gone after this instant; NULL: never
     stanza TEXT NOT NULL
   ) STRICT;
   CREATE INDEX offline_messages_by_user ON offline_messages(username, id);

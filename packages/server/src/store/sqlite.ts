@@ -54,7 +54,7 @@ const HASH_ORDER: readonly ScramHash[] = ["SHA-1", "SHA-256", "SHA-512"];
  * ```ts
  * const storage = openSqliteStorage("./xmpp-data/xmpp-sansio.sqlite");
  * storage.offline.store("juliet", "<message …/>", Date.now()); // { ok: true, id: 1 }
- * storage.offline.take("juliet"); // [{ id: 1, stanza: "<message …/>", storedAt: … }]
+ * storage.offline.take("juliet", Date.now()); // [{ id: 1, stanza: "<message …/>", storedAt: … }]
  * storage.close();
  * ```
  */
@@ -111,6 +111,7 @@ interface OfflineRow {
   id: number;
   stanza: string;
   stored_at: number;
+  expires_at: number | null;
 }
 
 interface PendingRow {
@@ -246,27 +247,37 @@ export class SqliteStorage implements Storage {
 
     // offline messages
     const offlineCount = db.prepare<[string], number>("SELECT count(*) FROM offline_messages WHERE username = ?").pluck();
-    const offlineInsert = db.prepare<[string, number, string], number>(
-      "INSERT INTO offline_messages (username, stored_at, stanza) VALUES (?, ?, ?) RETURNING id",
-    ).pluck();
-    const offlinePeek = db.prepare<[string, number], OfflineRow>(
-      "SELECT id, stanza, stored_at FROM offline_messages WHERE username = ? ORDER BY id LIMIT ?",
+    const offlineInsert = db
+      .prepare<[string, number, number | null, string], number>(
+        "INSERT INTO offline_messages (username, stored_at, expires_at, stanza) VALUES (?, ?, ?, ?) RETURNING id",
+      )
+      .pluck();
+    const offlinePeek = db.prepare<[string, number, number], OfflineRow>(
+      "SELECT id, stanza, stored_at, expires_at FROM offline_messages WHERE username = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id LIMIT ?",
     );
+    const offlineExpire = db.prepare("DELETE FROM offline_messages WHERE username = ? AND expires_at <= ?");
     const offlineDeleteThrough = db.prepare("DELETE FROM offline_messages WHERE username = ? AND id <= ?");
-    const toMessage = (r: OfflineRow): OfflineMessage => ({ id: r.id, stanza: r.stanza, storedAt: r.stored_at });
+    const toMessage = (r: OfflineRow): OfflineMessage => ({
+      id: r.id,
+      stanza: r.stanza,
+      storedAt: r.stored_at,
+      ...(r.expires_at === null ? {} : { expiresAt: r.expires_at }),
+    });
     this.offline = {
-      store: write((user: string, stanza: string, at: number): OfflineStoreResult => {
+      store: write((user: string, stanza: string, at: number, expiresAt?: number): OfflineStoreResult => {
         if (!exists(user)) return { ok: false, reason: "no-such-user" };
+        offlineExpire.run(user, at);
         if ((offlineCount.get(user) ?? 0) >= maxOffline) return { ok: false, reason: "full" };
-        return { ok: true, id: offlineInsert.get(user, at, stanza) as number };
+        return { ok: true, id: offlineInsert.get(user, at, expiresAt ?? null, stanza) as number };
       }),
-      take: write((user: string) => {
-        const rows = offlinePeek.all(user, -1);
+      take: write((user: string, at: number) => {
+        offlineExpire.run(user, at);
+        const rows = offlinePeek.all(user, at, -1);
         const last = rows.at(-1);
         if (last !== undefined) offlineDeleteThrough.run(user, last.id);
         return rows.map(toMessage);
       }),
-      peek: (user, limit = -1) => offlinePeek.all(user, limit).map(toMessage),
+      peek: (user, at, limit = -1) => offlinePeek.all(user, at, limit).map(toMessage),
       remove: write((user: string, throughId: number) => offlineDeleteThrough.run(user, throughId).changes),
       count: (user) => offlineCount.get(user) ?? 0,
     };

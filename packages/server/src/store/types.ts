@@ -106,6 +106,8 @@ export interface OfflineMessage {
   readonly stanza: string;
   /** When it was stored, ms since the epoch: the XEP-0203 `<delay stamp=…/>`. */
   readonly storedAt: number;
+  /** When it expires (XEP-0023 `jabber:x:expire`), ms since the epoch; absent: never. */
+  readonly expiresAt?: number;
 }
 
 /** The answer of {@link OfflineStore.store}: stored, or why not (the router then bounces the message). */
@@ -116,18 +118,23 @@ export type OfflineStoreResult =
 
 /** Offline messages (XEP-0160), bounded per user. */
 export interface OfflineStore {
-  /** Stores a message for `user` if it has room (count checked and row inserted in one transaction). */
-  store(user: string, stanza: string, now: number): OfflineStoreResult;
+  /**
+   * Stores a message for `user` if it has room: expired messages are dropped first, then the count is
+   * checked and the row inserted, all in one transaction. `expiresAt` (ms since the epoch) is for
+   * XEP-0023 `jabber:x:expire`: the message is dropped, never delivered, from that instant on.
+   */
+  store(user: string, stanza: string, now: number, expiresAt?: number): OfflineStoreResult;
   /**
    * Fetches and deletes all of the user's messages, oldest first, in one transaction: call it only when
    * the messages are handed to a session in the same turn (see docs/server.md on "delete on hand-over").
+   * Messages expired at `now` are deleted and not returned.
    */
-  take(user: string): OfflineMessage[];
-  /** Reads up to `limit` messages, oldest first, without deleting them (delete-on-ack: {@link remove}). */
-  peek(user: string, limit?: number): OfflineMessage[];
+  take(user: string, now: number): OfflineMessage[];
+  /** Reads up to `limit` unexpired messages, oldest first, without deleting them (delete-on-ack: {@link remove}). */
+  peek(user: string, now: number, limit?: number): OfflineMessage[];
   /** Deletes the user's messages with `id <= throughId`; how many were deleted. */
   remove(user: string, throughId: number): number;
-  /** How many messages the user has waiting. */
+  /** How many messages the user has waiting (expired ones included until the next store or take). */
   count(user: string): number;
 }
 
