@@ -188,7 +188,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           log: (line) => console.log(`${new Date().toISOString()} ${line}`),
         });
         console.log(
-          `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${accounts.usernames().join(", ")}`,
+          `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
         );
         await stopped;
         console.log("shutting down (<system-shutdown/> to every client)…");
@@ -201,6 +201,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     default:
       return usage();
   }
+}
+
+/** Up to ten names, then how many there are in all. */
+function listNames(names: readonly string[]): string {
+  return names.length <= 10 ? names.join(", ") : `${names.slice(0, 10).join(", ")}, … (${names.length} in all)`;
 }
 
 function usage(): number {

@@ -17,6 +17,7 @@ const PACKAGE = join(import.meta.dirname, "..");
 const MAIN = join(PACKAGE, "src", "main.ts");
 const WRITER = join(PACKAGE, "test", "support", "store-writer.ts");
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
+const BATCH = 60; // as in support/store-writer.ts
 
 /** mulberry32: a small seeded PRNG, so the kill points are the same on every run with the same seed. */
 function prng(seed: number): () => number {
@@ -157,6 +158,31 @@ describe("SIGKILL never loses or corrupts an acknowledged write", () => {
       });
     }
     expect(acknowledged.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it("a transaction killed in the middle leaves none of its writes; one that said it committed leaves all", { timeout: 120_000 }, async () => {
+    const random = prng(SEED + 3);
+    for (let round = 0; round < 3; round++) {
+      const prefix = `b${round}n`;
+      const writer = run(WRITER, [dir, prefix, "batch"]);
+      await writer.line(/^begin$/);
+      // Deriving 60 × 3 SCRAM keys takes far longer than this, so the kill lands inside the transaction.
+      const timer = setTimeout(() => writer.child.kill("SIGKILL"), Math.floor(random() * 200));
+      await writer.exited;
+      clearTimeout(timer);
+      const committed = writer.lines.includes("committed batch");
+      inspect(dir, (db) => {
+        const written = db.names.filter((n) => n.startsWith(prefix));
+        expect(written).toHaveLength(committed ? BATCH : 0);
+      });
+    }
+    // and one left to finish commits all of it
+    const writer = run(WRITER, [dir, "done", "batch"]);
+    expect(await writer.exited).toBe(0);
+    inspect(dir, (db) => {
+      expect(db.names.filter((n) => n.startsWith("done"))).toHaveLength(BATCH);
+      expect(db.verify(`done${BATCH - 1}`, `password-done${BATCH - 1}`)).toBe(true);
+    });
   });
 
   it("add-user killed at seeded moments leaves each account either absent or whole, and the next start works", { timeout: 120_000 }, async () => {
