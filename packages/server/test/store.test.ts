@@ -92,14 +92,26 @@ describe("SQLite rosters", () => {
 
   it("refuses writes for unknown users and keeps pending inbound requests apart from items", () => {
     expect(storage.rosters.setItem("nobody", item("a@b"))).toBeUndefined();
-    expect(storage.rosters.addPending("nobody", { jid: "a@b", stanza: "<presence/>", receivedAt: 1 })).toBe(false);
-    expect(storage.rosters.addPending("juliet", { jid: "b@x", stanza: "<presence type='subscribe' from='b@x'/>", receivedAt: 5 })).toBe(true);
-    expect(storage.rosters.addPending("juliet", { jid: "a@x", stanza: "<presence type='subscribe' from='a@x'/>", receivedAt: 7 })).toBe(true);
+    expect(storage.rosters.addPending("nobody", { jid: "a@b", stanza: "<presence/>", receivedAt: 1 })).toEqual({ ok: false, reason: "no-such-user" });
+    expect(storage.rosters.addPending("juliet", { jid: "b@x", stanza: "<presence type='subscribe' from='b@x'/>", receivedAt: 5 })).toEqual({ ok: true });
+    expect(storage.rosters.addPending("juliet", { jid: "a@x", stanza: "<presence type='subscribe' from='a@x'/>", receivedAt: 7 })).toEqual({ ok: true });
     expect(storage.rosters.listPending("juliet").map((p) => p.jid)).toEqual(["b@x", "a@x"]);
     expect(storage.rosters.get("juliet").items).toEqual([]);
     expect(storage.rosters.removePending("juliet", "b@x")).toBe(true);
     expect(storage.rosters.removePending("juliet", "b@x")).toBe(false);
     expect(storage.rosters.listPending("juliet")).toEqual([{ jid: "a@x", stanza: "<presence type='subscribe' from='a@x'/>", receivedAt: 7 }]);
+  });
+
+  it("bounds the pending requests per user; a repeated request from a pending JID replaces it", () => {
+    const s = openSqliteStorage(":memory:", { maxPendingPerUser: 2 });
+    new AccountStore({ records: s.accounts, iterations: 1, hashes: ["SHA-1"] }).add("juliet", "x");
+    const req = (jid: string, at: number) => ({ jid, stanza: `<presence type='subscribe' from='${jid}'/>`, receivedAt: at });
+    expect(s.rosters.addPending("juliet", req("a@x", 1))).toEqual({ ok: true });
+    expect(s.rosters.addPending("juliet", req("b@x", 2))).toEqual({ ok: true });
+    expect(s.rosters.addPending("juliet", req("c@x", 3))).toEqual({ ok: false, reason: "full" });
+    expect(s.rosters.addPending("juliet", req("a@x", 4))).toEqual({ ok: true });
+    expect(s.rosters.listPending("juliet").map((p) => [p.jid, p.receivedAt])).toEqual([["b@x", 2], ["a@x", 4]]);
+    s.close();
   });
 });
 
@@ -120,6 +132,18 @@ describe("SQLite offline messages", () => {
     expect(storage.offline.take("juliet", 10_000)).toEqual([]);
     expect(storage.offline.count("romeo")).toBe(1);
     expect(storage.offline.store("juliet", "<message id='5'/>", 5000)).toEqual({ ok: true, id: 5 }); // room again, ids never reused
+  });
+
+  it("bounds the UTF-8 bytes waiting per user too", () => {
+    const s = openSqliteStorage(":memory:", { maxOfflineBytesPerUser: 20 });
+    new AccountStore({ records: s.accounts, iterations: 1, hashes: ["SHA-1"] }).add("juliet", "x");
+    expect(s.offline.store("juliet", "<m>ééé</m>", 1)).toEqual({ ok: true, id: 1 }); // 13 bytes, 10 characters
+    expect(s.offline.store("juliet", "<m>12</m>", 1)).toEqual({ ok: false, reason: "full" }); // 13 + 9 > 20
+    expect(s.offline.store("juliet", "<m/>", 1)).toEqual({ ok: true, id: 2 }); // 13 + 4 <= 20
+    expect(s.offline.store("juliet", "<m/>", 1)).toEqual({ ok: false, reason: "full" }); // 17 + 4 > 20
+    s.offline.take("juliet", 1);
+    expect(s.offline.store("juliet", "<m>ééé</m>", 1)).toEqual({ ok: true, id: 3 });
+    s.close();
   });
 
   it("peeks without deleting and removes through an id (delete on acknowledgement)", () => {

@@ -25,6 +25,8 @@ export type {
   RosterStore,
   Storage,
   StoredKeys,
+  StoreRefusal,
+  StoreResult,
   Subscription,
   VCardStore,
 } from "./types.js";

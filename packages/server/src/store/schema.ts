@@ -60,6 +60,7 @@ export const MIGRATIONS: readonly string[] = [
     username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
     stored_at INTEGER NOT NULL,
     expires_at INTEGER, -- jabber:x:expire (XEP-0023): gone after this instant; NULL: never
+    bytes INTEGER NOT NULL, -- the stanza's UTF-8 length, for the per-user byte bound
     stanza TEXT NOT NULL
   ) STRICT;
   CREATE INDEX offline_messages_by_user ON offline_messages(username, id);

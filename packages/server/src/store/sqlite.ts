@@ -23,6 +23,7 @@ import type {
   RosterStore,
   Storage,
   StoredKeys,
+  StoreResult,
   Subscription,
   VCardStore,
 } from "./types.js";
@@ -31,6 +32,10 @@ import type {
 export interface SqliteStorageOptions {
   /** Offline messages kept per user; {@link OfflineStore.store} answers `full` beyond. Default 1000. */
   maxOfflinePerUser?: number;
+  /** UTF-8 bytes of offline messages kept per user; `full` beyond. Default 10 MiB. */
+  maxOfflineBytesPerUser?: number;
+  /** Pending inbound subscription requests kept per user; `full` beyond. Default 1000. */
+  maxPendingPerUser?: number;
   /**
    * `full` (default): a commit is on disk before the call returns — survives SIGKILL and power loss.
    * `normal`: in WAL mode a commit survives SIGKILL (it is in the OS page cache) but the last commits
@@ -144,6 +149,8 @@ export class SqliteStorage implements Storage {
     this.path = db.name;
     const now = options.now ?? Date.now;
     const maxOffline = options.maxOfflinePerUser ?? 1000;
+    const maxOfflineBytes = options.maxOfflineBytesPerUser ?? 10 * 1024 * 1024;
+    const maxPending = options.maxPendingPerUser ?? 1000;
     const write = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) => {
       const tx = db.transaction(fn);
       return (...args: A) => tx.immediate(...args);
@@ -216,6 +223,8 @@ export class SqliteStorage implements Storage {
        ON CONFLICT (username, jid) DO UPDATE SET stanza = excluded.stanza, received_at = excluded.received_at`,
     );
     const pendingDelete = db.prepare("DELETE FROM roster_pending WHERE username = ? AND jid = ?");
+    const pendingHas = db.prepare<[string, string], 1>("SELECT 1 FROM roster_pending WHERE username = ? AND jid = ?").pluck();
+    const pendingCount = db.prepare<[string], number>("SELECT count(*) FROM roster_pending WHERE username = ?").pluck();
     const pendingList = db.prepare<[string], PendingRow>(
       "SELECT jid, stanza, received_at FROM roster_pending WHERE username = ? ORDER BY received_at, jid",
     );
@@ -236,10 +245,11 @@ export class SqliteStorage implements Storage {
         return bumpVersion.get(user);
       }),
       removeItem: write((user: string, jid: string) => (itemDelete.run(user, jid).changes > 0 ? bumpVersion.get(user) : undefined)),
-      addPending: write((user: string, pending: PendingSubscription) => {
-        if (!exists(user)) return false;
+      addPending: write((user: string, pending: PendingSubscription): StoreResult => {
+        if (!exists(user)) return { ok: false, reason: "no-such-user" };
+        if (pendingHas.get(user, pending.jid) === undefined && (pendingCount.get(user) ?? 0) >= maxPending) return { ok: false, reason: "full" };
         pendingUpsert.run(user, pending.jid, pending.stanza, pending.receivedAt);
-        return true;
+        return { ok: true };
       }),
       removePending: write((user: string, jid: string) => pendingDelete.run(user, jid).changes > 0),
       listPending: (user) => pendingList.all(user).map((r) => ({ jid: r.jid, stanza: r.stanza, receivedAt: r.received_at })),
@@ -247,9 +257,12 @@ export class SqliteStorage implements Storage {
 
     // offline messages
     const offlineCount = db.prepare<[string], number>("SELECT count(*) FROM offline_messages WHERE username = ?").pluck();
+    const offlineUsage = db.prepare<[string], { n: number; bytes: number }>(
+      "SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM offline_messages WHERE username = ?",
+    );
     const offlineInsert = db
-      .prepare<[string, number, number | null, string], number>(
-        "INSERT INTO offline_messages (username, stored_at, expires_at, stanza) VALUES (?, ?, ?, ?) RETURNING id",
+      .prepare<[string, number, number | null, number, string], number>(
+        "INSERT INTO offline_messages (username, stored_at, expires_at, bytes, stanza) VALUES (?, ?, ?, ?, ?) RETURNING id",
       )
       .pluck();
     const offlinePeek = db.prepare<[string, number, number], OfflineRow>(
@@ -267,8 +280,10 @@ export class SqliteStorage implements Storage {
       store: write((user: string, stanza: string, at: number, expiresAt?: number): OfflineStoreResult => {
         if (!exists(user)) return { ok: false, reason: "no-such-user" };
         offlineExpire.run(user, at);
-        if ((offlineCount.get(user) ?? 0) >= maxOffline) return { ok: false, reason: "full" };
-        return { ok: true, id: offlineInsert.get(user, at, expiresAt ?? null, stanza) as number };
+        const bytes = Buffer.byteLength(stanza, "utf8");
+        const usage = offlineUsage.get(user) ?? { n: 0, bytes: 0 };
+        if (usage.n >= maxOffline || usage.bytes + bytes > maxOfflineBytes) return { ok: false, reason: "full" };
+        return { ok: true, id: offlineInsert.get(user, at, expiresAt ?? null, bytes, stanza) as number };
       }),
       take: write((user: string, at: number) => {
         offlineExpire.run(user, at);

@@ -90,8 +90,11 @@ export interface RosterStore {
   setItem(user: string, item: RosterItem): number | undefined;
   /** Removes an item; the new roster version, or `undefined` when there was no such item. */
   removeItem(user: string, jid: string): number | undefined;
-  /** Records (or replaces) a pending inbound request; false for an unknown user. */
-  addPending(user: string, pending: PendingSubscription): boolean;
+  /**
+   * Records (or replaces) a pending inbound request. Bounded per user (other people fill this list): a
+   * request from a JID not pending yet is refused with `full` at the limit (the IM layer drops it).
+   */
+  addPending(user: string, pending: PendingSubscription): StoreResult;
   /** Forgets a pending inbound request; true when there was one. */
   removePending(user: string, jid: string): boolean;
   /** The pending inbound requests, oldest first. */
@@ -110,17 +113,24 @@ export interface OfflineMessage {
   readonly expiresAt?: number;
 }
 
-/** The answer of {@link OfflineStore.store}: stored, or why not (the router then bounces the message). */
-export type OfflineStoreResult =
-  | { readonly ok: true; readonly id: number }
-  /** `full`: the user's limit is reached (RFC 6121 §8.5.2.1.1 answers `<service-unavailable/>`). */
-  | { readonly ok: false; readonly reason: "full" | "no-such-user" };
+/** Why a bounded write was refused: the user's limit is reached, or there is no such account. */
+export type StoreRefusal = { readonly ok: false; readonly reason: "full" | "no-such-user" };
+
+/** The answer of a bounded write: done, or why not. */
+export type StoreResult = { readonly ok: true } | StoreRefusal;
+
+/**
+ * The answer of {@link OfflineStore.store}: stored (with the message's id), or why not — `full` when the
+ * user's count or byte limit is reached (the router then answers `<service-unavailable/>`, RFC 6121
+ * §8.5.2.1.1).
+ */
+export type OfflineStoreResult = { readonly ok: true; readonly id: number } | StoreRefusal;
 
 /** Offline messages (XEP-0160), bounded per user. */
 export interface OfflineStore {
   /**
-   * Stores a message for `user` if it has room: expired messages are dropped first, then the count is
-   * checked and the row inserted, all in one transaction. `expiresAt` (ms since the epoch) is for
+   * Stores a message for `user` if it has room: expired messages are dropped first, then the count and
+   * the bytes waiting are checked and the row inserted, all in one transaction. `expiresAt` (ms since the epoch) is for
    * XEP-0023 `jabber:x:expire`: the message is dropped, never delivered, from that instant on.
    */
   store(user: string, stanza: string, now: number, expiresAt?: number): OfflineStoreResult;
