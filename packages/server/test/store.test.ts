@@ -88,6 +88,18 @@ describe("SQLite rosters", () => {
     expect(storage.rosters.removeItem("juliet", "romeo@example.net")).toBeUndefined();
     expect(storage.rosters.get("juliet").version).toBe(4);
     expect(storage.rosters.get("romeo")).toEqual({ version: 0, items: [] });
+    expect(storage.rosters.setItem("romeo", item("juliet@example.com"))).toBe(5); // one counter for all
+    expect(storage.rosters.setItem("juliet", item("nurse@example.net"))).toBe(6);
+  });
+
+  it("never repeats a version for a deleted and re-created account (a client's cached ver stays stale)", () => {
+    for (let i = 0; i < 3; i++) storage.rosters.setItem("juliet", item(`c${i}@x`));
+    const before = storage.rosters.get("juliet").version;
+    storage.accounts.remove("juliet");
+    new AccountStore({ records: storage.accounts, iterations: 1 }).add("juliet", "x");
+    expect(storage.rosters.get("juliet").version).toBe(0);
+    for (let i = 0; i < 3; i++) storage.rosters.setItem("juliet", item(`d${i}@x`));
+    expect(storage.rosters.get("juliet").version).toBeGreaterThan(before);
   });
 
   it("refuses writes for unknown users and keeps pending inbound requests apart from items", () => {

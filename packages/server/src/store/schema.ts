@@ -20,6 +20,14 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
 
+  -- Counters shared by all accounts ('roster': roster versions, so a deleted and re-created account
+  -- never repeats a version a client may still have cached).
+  CREATE TABLE sequences (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO sequences (name, value) VALUES ('roster', 0);
+
   CREATE TABLE accounts (
     username TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL,

@@ -203,9 +203,9 @@ export class SqliteStorage implements Storage {
 
     // rosters
     const rosterVersion = db.prepare<[string], number>("SELECT roster_version FROM accounts WHERE username = ?").pluck();
-    const bumpVersion = db.prepare<[string], number>(
-      "UPDATE accounts SET roster_version = roster_version + 1 WHERE username = ? RETURNING roster_version",
-    ).pluck();
+    const nextRosterVersion = db.prepare<[], number>("UPDATE sequences SET value = value + 1 WHERE name = 'roster' RETURNING value").pluck();
+    const setVersion = db.prepare<[number, string], number>("UPDATE accounts SET roster_version = ? WHERE username = ? RETURNING roster_version").pluck();
+    const bumpVersion = (user: string) => setVersion.get(nextRosterVersion.get() as number, user);
     const itemsGet = db.prepare<[string], ItemRow>(
       "SELECT jid, name, subscription, ask, approved, groups FROM roster_items WHERE username = ? ORDER BY jid",
     );
@@ -242,9 +242,9 @@ export class SqliteStorage implements Storage {
         if (!exists(user)) return undefined;
         const groups = JSON.stringify([...new Set(item.groups)]);
         itemUpsert.run(user, item.jid, item.name ?? null, item.subscription, item.ask ? 1 : 0, item.approved ? 1 : 0, groups);
-        return bumpVersion.get(user);
+        return bumpVersion(user);
       }),
-      removeItem: write((user: string, jid: string) => (itemDelete.run(user, jid).changes > 0 ? bumpVersion.get(user) : undefined)),
+      removeItem: write((user: string, jid: string) => (itemDelete.run(user, jid).changes > 0 ? bumpVersion(user) : undefined)),
       addPending: write((user: string, pending: PendingSubscription): StoreResult => {
         if (!exists(user)) return { ok: false, reason: "no-such-user" };
         if (pendingHas.get(user, pending.jid) === undefined && (pendingCount.get(user) ?? 0) >= maxPending) return { ok: false, reason: "full" };

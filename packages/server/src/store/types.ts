@@ -65,7 +65,10 @@ export interface RosterItem {
 
 /** A user's roster with its version (RFC 6121 §2.6; the number is the `ver` string's value). */
 export interface Roster {
-  /** Increases by one with every change to the items; 0 for a roster never written. */
+  /**
+   * Increases with every change to the items (from one counter shared by all accounts, so a re-created
+   * account never repeats a version of the old one); 0 for a roster never written.
+   */
   readonly version: number;
   readonly items: readonly RosterItem[];
 }
