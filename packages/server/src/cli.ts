@@ -148,6 +148,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "backup": {
       const [file] = rest;
       if (file === undefined) return usage();
+      if (existsSync(file)) {
+        console.error(`backup: ${file} exists; a backup never overwrites a file`);
+        return 1;
+      }
       const { storage, databaseFile } = open();
       try {
         storage.backupTo(file);
@@ -246,8 +250,8 @@ async function readPassword(file: string | undefined): Promise<string | undefine
 /** Reads one line from the terminal without echoing it; `undefined` on Ctrl-C or Ctrl-D. */
 function prompt(question: string): Promise<string | undefined> {
   const stdin = process.stdin;
+  stdin.setRawMode(true); // before the question: what is typed after it must not be echoed
   process.stderr.write(question);
-  stdin.setRawMode(true);
   stdin.resume();
   let line = "";
   return new Promise((resolve) => {
