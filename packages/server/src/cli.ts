@@ -114,7 +114,13 @@ export async function main(argv: readonly string[]): Promise<number> {
           console.error(`passwd: no account '${name}' in ${databaseFile}`);
           return 1;
         }
-        accounts.add(name, password);
+        try {
+          accounts.add(name, password);
+        } catch (error) {
+          // an invalid username (JidError) or password (not a PRECIS OpaqueString): say which, no stack
+          console.error(`${command}: ${(error as Error).message}`);
+          return 1;
+        }
         console.log(`account '${name}' saved in ${databaseFile}`);
         return 0;
       } finally {

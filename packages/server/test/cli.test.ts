@@ -57,6 +57,15 @@ describe("the account commands", () => {
     expect(err.at(-1)).toMatch(/--password-file F .*XMPP_SANSIO_PASSWORD/);
   });
 
+  it("refuse an invalid name or password with a message, not a stack", async () => {
+    vi.stubEnv(PASSWORD_ENV, "pw");
+    expect(await main(["add-user", "a@b", "--data", dir])).toBe(1);
+    expect(err.at(-1)).toMatch(/^add-user: the localpart must not contain '@'/);
+    vi.stubEnv(PASSWORD_ENV, "\u0007");
+    expect(await main(["add-user", "ab", "--data", dir])).toBe(1);
+    expect(err.at(-1)).toMatch(/^add-user: the password is not valid under PRECIS OpaqueString/);
+  });
+
   it("passwd changes only existing accounts; deluser and list", async () => {
     vi.stubEnv(PASSWORD_ENV, "one");
     expect(await main(["passwd", "juliet", "--data", dir])).toBe(1);
