@@ -78,10 +78,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const open = (): DataDirectory => {
+  /** Opens the data directory, or says why not (a malformed accounts.json, a newer schema…): `undefined`. */
+  const open = (): DataDirectory | undefined => {
     const maxOffline = values["max-offline"] === undefined ? undefined : Number(values["max-offline"]);
-    if (maxOffline !== undefined && !(Number.isInteger(maxOffline) && maxOffline >= 0)) throw new TypeError("--max-offline: a whole number of messages");
-    const dir = openDataDirectory(values.data, maxOffline === undefined ? {} : { maxOfflinePerUser: maxOffline });
+    if (maxOffline !== undefined && !(Number.isInteger(maxOffline) && maxOffline >= 0)) {
+      console.error("--max-offline: a whole number of messages");
+      return undefined;
+    }
+    let dir: DataDirectory;
+    try {
+      dir = openDataDirectory(values.data, maxOffline === undefined ? {} : { maxOfflinePerUser: maxOffline });
+    } catch (error) {
+      console.error(`cannot open the data directory ${values.data}: ${(error as Error).message}`);
+      return undefined;
+    }
     if (dir.imported.length > 0) {
       console.log(`imported ${dir.imported.length} account(s) from ${join(values.data, "accounts.json")} into ${dir.databaseFile}: ${dir.imported.join(", ")}`);
     }
@@ -107,7 +117,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const password = await readPassword(values["password-file"]);
       if (password === undefined) return 2;
-      const { storage, databaseFile } = open();
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
       try {
         const accounts = new AccountStore({ records: storage.accounts });
         if (command === "passwd" && !accounts.has(name)) {
@@ -130,7 +142,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "deluser": {
       const [name] = rest;
       if (name === undefined) return usage();
-      const { storage, databaseFile } = open();
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
       try {
         if (!new AccountStore({ records: storage.accounts }).remove(name)) {
           console.error(`deluser: no account '${name}' in ${databaseFile}`);
@@ -143,7 +157,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
     case "list": {
-      const { storage } = open();
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage } = opened;
       try {
         for (const name of storage.accounts.list()) console.log(name);
         return 0;
@@ -158,7 +174,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         console.error(`backup: ${file} exists; a backup never overwrites a file`);
         return 1;
       }
-      const { storage, databaseFile } = open();
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
       try {
         storage.backupTo(file);
         console.log(`${databaseFile} copied to ${file}`);
@@ -168,7 +186,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
     case "serve": {
-      const { storage, databaseFile } = open();
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
       try {
         if (seedDemoAccounts(storage)) console.log(`created the demo accounts juliet (r0m30myr0m30) and romeo (j0liet) in ${databaseFile}`);
         const accounts = new AccountStore({ records: storage.accounts });

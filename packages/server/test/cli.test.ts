@@ -66,6 +66,15 @@ describe("the account commands", () => {
     expect(err.at(-1)).toMatch(/^add-user: the password is not valid under PRECIS OpaqueString/);
   });
 
+  it("say why the data directory cannot be opened, and exit 1", async () => {
+    writeFileSync(join(dir, "accounts.json"), "{");
+    vi.stubEnv(PASSWORD_ENV, "pw");
+    expect(await main(["add-user", "juliet", "--data", dir])).toBe(1);
+    expect(err.at(-1)).toMatch(/^cannot open the data directory .*accounts\.json is not valid JSON/);
+    expect(await main(["serve", "--port", "0", "--data", dir])).toBe(1);
+    expect(await main(["list", "--max-offline", "-1", "--data", dir])).toBe(1);
+  });
+
   it("passwd changes only existing accounts; deluser and list", async () => {
     vi.stubEnv(PASSWORD_ENV, "one");
     expect(await main(["passwd", "juliet", "--data", dir])).toBe(1);
