@@ -72,7 +72,7 @@ describe("the account commands", () => {
     expect(await main(["add-user", "juliet", "--data", dir])).toBe(1);
     expect(err.at(-1)).toMatch(/^cannot open the data directory .*accounts\.json is not valid JSON/);
     expect(await main(["serve", "--port", "0", "--data", dir])).toBe(1);
-    expect(await main(["list", "--max-offline", "-1", "--data", dir])).toBe(1);
+    expect(await main(["list", "--max-offline=-1", "--data", dir])).toBe(1);
   });
 
   it("passwd changes only existing accounts; deluser and list", async () => {
