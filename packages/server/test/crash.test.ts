@@ -16,6 +16,7 @@ import { IMPORTED_ACCOUNTS_FILE, LEGACY_ACCOUNTS_FILE, openDataDirectory } from 
 const PACKAGE = join(import.meta.dirname, "..");
 const MAIN = join(PACKAGE, "src", "main.ts");
 const WRITER = join(PACKAGE, "test", "support", "store-writer.ts");
+const FILLER = join(PACKAGE, "test", "support", "offline-filler.ts");
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 const BATCH = 60; // as in support/store-writer.ts
 
@@ -42,11 +43,11 @@ interface Run {
 
 const children = new Set<ChildProcess>();
 
-function run(script: string, args: readonly string[], env: Record<string, string> = {}): Run {
+function run(script: string, args: readonly string[], env: Record<string, string> = {}, stdin: "ignore" | "pipe" = "ignore"): Run {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", script, ...args], {
     cwd: PACKAGE,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin, "pipe", "pipe"],
   });
   children.add(child);
   const lines: string[] = [];
@@ -249,6 +250,39 @@ describe("several processes on one data directory", () => {
       expect(db.names).toEqual(names);
       for (const n of names) expect(db.verify(n, `pw-${n}`)).toBe(true);
     });
+  });
+
+  it("two processes filling one user's offline store at once stop at the limit together, not beyond", { timeout: 60_000 }, async () => {
+    const { storage } = openDataDirectory(dir);
+    new AccountStore({ records: storage.accounts, iterations: 1, hashes: ["SHA-1"] }).add("juliet", "x");
+    storage.close();
+    const fillers = [0, 1].map(() => run(FILLER, [dir, "juliet", "300", "fill"], {}, "pipe"));
+    await Promise.all(fillers.map((f) => f.line(/^ready$/)));
+    for (const f of fillers) f.child.stdin?.end("go\n");
+    const counts = await Promise.all(fillers.map(async (f) => Number((await f.line(/^stored \d+$/)).split(" ")[1])));
+    expect(await Promise.all(fillers.map((f) => f.exited))).toEqual([0, 0]);
+    expect(counts[0]! + counts[1]!).toBe(300);
+    const check = openDataDirectory(dir).storage;
+    expect(check.offline.count("juliet")).toBe(300);
+    check.close();
+  });
+
+  it("three processes storing and taking with a limit of one never see two messages waiting", { timeout: 60_000 }, async () => {
+    const { storage } = openDataDirectory(dir);
+    new AccountStore({ records: storage.accounts, iterations: 1, hashes: ["SHA-1"] }).add("juliet", "x");
+    storage.close();
+    const procs = [0, 1, 2].map(() => run(FILLER, [dir, "juliet", "1", "pingpong", "150"], {}, "pipe"));
+    await Promise.all(procs.map((p) => p.line(/^ready$/)));
+    for (const p of procs) p.child.stdin?.end("go\n");
+    const reports = await Promise.all(procs.map((p) => p.line(/^stored \d+ taken \d+ max \d+$/)));
+    const numbers = reports.map((r) => r.split(" ").filter((_, i) => i % 2 === 1).map(Number));
+    for (const [, , max] of numbers) expect(max).toBeLessThanOrEqual(1);
+    const check = openDataDirectory(dir).storage;
+    const left = check.offline.count("juliet");
+    check.close();
+    const stored = numbers.reduce((sum, [s]) => sum + (s as number), 0);
+    const taken = numbers.reduce((sum, [, t]) => sum + (t as number), 0);
+    expect(taken + left).toBe(stored); // nothing accepted was lost, nothing taken twice
   });
 
   it("a running server sees accounts added, changed and deleted by the CLI at once", { timeout: 60_000 }, async () => {
