@@ -1,17 +1,25 @@
 /**
- * `xmpp-sansio-server`: the demo server's command line.
+ * `xmpp-sansio-server`: the server's command line.
  *
- *   xmpp-sansio-server demo                      run the RFC 6120 §9.1 demo on loopback and exit
- *   xmpp-sansio-server serve [options]           keep a server running for real clients
- *   xmpp-sansio-server add-user NAME PASSWORD    create (or reset) an account in the accounts file
+ *   xmpp-sansio-server demo                 run the RFC 6120 §9.1 demo on loopback and exit
+ *   xmpp-sansio-server serve [options]      keep a server running for real clients
+ *   xmpp-sansio-server add-user NAME        create (or reset) an account in the database
+ *   xmpp-sansio-server passwd NAME          change an existing account's password
+ *   xmpp-sansio-server deluser NAME         delete an account and all its data
+ *   xmpp-sansio-server list                 list the accounts
+ *   xmpp-sansio-server backup FILE          write a consistent copy of the database (server may run)
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AccountStore } from "./accounts.js";
 import { generateSelfSignedCertificate } from "./certificate.js";
 import { runDemo } from "./demo.js";
 import { startServer } from "./server.js";
+import { type DataDirectory, openDataDirectory, seedDemoAccounts } from "./store/data-dir.js";
+
+/** The environment variable `add-user` and `passwd` read the password from (before prompting). */
+export const PASSWORD_ENV = "XMPP_SANSIO_PASSWORD";
 
 const USAGE = `usage:
   xmpp-sansio-server demo
@@ -20,13 +28,28 @@ const USAGE = `usage:
       both ways and exits.
   xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P]
                            [--websocket-port P [--websocket-path /p] [--websocket-tls]] [--data DIR] [--cert F --key F]
+                           [--max-offline N]
       Runs until interrupted. --websocket-port also serves XMPP over WebSocket (RFC 7395) at
       ws://H:P/xmpp-websocket (wss:// with --websocket-tls), routed together with the TCP clients.
-      Accounts live in DIR/accounts.json (created with juliet/r0m30myr0m30 and
-      romeo/j0liet when absent); without --cert/--key a self-signed certificate for the domain is
-      generated on first start into DIR.
-  xmpp-sansio-server add-user NAME PASSWORD [--data DIR]
-      Creates or resets an account (SCRAM keys only; the password is not stored).
+      Everything is kept in the SQLite database DIR/xmpp-sansio.sqlite (created on first start, with
+      the demo accounts juliet/r0m30myr0m30 and romeo/j0liet when it has no accounts; an accounts.json
+      of earlier versions is imported once and renamed accounts.json.imported). Accounts added with
+      add-user while the server runs can log in at once. --max-offline: offline messages kept per
+      user (default 1000). Without --cert/--key a self-signed certificate for the domain is generated
+      on first start into DIR.
+  xmpp-sansio-server add-user NAME [--password-file F] [--data DIR]
+  xmpp-sansio-server passwd NAME [--password-file F] [--data DIR]
+      Creates or resets an account / changes an existing account's password (SCRAM keys only; the
+      password is not stored). The password is read from F (its first line; - for stdin), else from
+      the ${PASSWORD_ENV} environment variable, else asked for on the terminal — never from the
+      command line, where other users could read it.
+  xmpp-sansio-server deluser NAME [--data DIR]
+      Deletes an account with its roster, offline messages, vCard, private XML and blocklist.
+  xmpp-sansio-server list [--data DIR]
+      Prints the accounts, one per line.
+  xmpp-sansio-server backup FILE [--data DIR]
+      Writes a consistent copy of the database to FILE (which must not exist), also while the server
+      runs (SQLite VACUUM INTO).
 defaults: --domain localhost --host 127.0.0.1 --port 5222 --data ./xmpp-data`;
 
 /** Runs the command line; resolves with the exit code. */
@@ -45,6 +68,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       data: { type: "string", default: "./xmpp-data" },
       cert: { type: "string" },
       key: { type: "string" },
+      "password-file": { type: "string" },
+      "max-offline": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,7 +78,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const accountsFile = join(values.data, "accounts.json");
+  /** Opens the data directory, or says why not (a malformed accounts.json, a newer schema…): `undefined`. */
+  const open = (): DataDirectory | undefined => {
+    const maxOffline = values["max-offline"] === undefined ? undefined : Number(values["max-offline"]);
+    if (maxOffline !== undefined && !(Number.isInteger(maxOffline) && maxOffline >= 0)) {
+      console.error("--max-offline: a whole number of messages");
+      return undefined;
+    }
+    let dir: DataDirectory;
+    try {
+      dir = openDataDirectory(values.data, maxOffline === undefined ? {} : { maxOfflinePerUser: maxOffline });
+    } catch (error) {
+      console.error(`cannot open the data directory ${values.data}: ${(error as Error).message}`);
+      return undefined;
+    }
+    if (dir.imported.length > 0) {
+      console.log(`imported ${dir.imported.length} account(s) from ${join(values.data, "accounts.json")} into ${dir.databaseFile}: ${dir.imported.join(", ")}`);
+    }
+    return dir;
+  };
   switch (command) {
     case "demo": {
       const colour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
@@ -64,73 +107,197 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
       return ok ? 0 : 1;
     }
-    case "add-user": {
-      const [name, password] = rest;
-      if (name === undefined || password === undefined) {
-        console.error(USAGE);
+    case "add-user":
+    case "passwd": {
+      const [name, extra] = rest;
+      if (name === undefined) return usage();
+      if (extra !== undefined) {
+        console.error(`${command}: a password on the command line is visible to every user of this machine (ps); use --password-file F, ${PASSWORD_ENV} or the prompt`);
         return 2;
       }
-      const accounts = loadAccounts(accountsFile, false);
-      accounts.add(name, password);
-      saveAccounts(accountsFile, accounts);
-      console.log(`account '${name}' saved in ${accountsFile}`);
-      return 0;
+      const password = await readPassword(values["password-file"]);
+      if (password === undefined) return 2;
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
+      try {
+        const accounts = new AccountStore({ records: storage.accounts });
+        if (command === "passwd" && !accounts.has(name)) {
+          console.error(`passwd: no account '${name}' in ${databaseFile}`);
+          return 1;
+        }
+        try {
+          accounts.add(name, password);
+        } catch (error) {
+          // an invalid username (JidError) or password (not a PRECIS OpaqueString): say which, no stack
+          console.error(`${command}: ${(error as Error).message}`);
+          return 1;
+        }
+        console.log(`account '${name}' saved in ${databaseFile}`);
+        return 0;
+      } finally {
+        storage.close();
+      }
+    }
+    case "deluser": {
+      const [name] = rest;
+      if (name === undefined) return usage();
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
+      try {
+        if (!new AccountStore({ records: storage.accounts }).remove(name)) {
+          console.error(`deluser: no account '${name}' in ${databaseFile}`);
+          return 1;
+        }
+        console.log(`account '${name}' and its data deleted from ${databaseFile}`);
+        return 0;
+      } finally {
+        storage.close();
+      }
+    }
+    case "list": {
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage } = opened;
+      try {
+        for (const name of storage.accounts.list()) console.log(name);
+        return 0;
+      } finally {
+        storage.close();
+      }
+    }
+    case "backup": {
+      const [file] = rest;
+      if (file === undefined) return usage();
+      if (existsSync(file)) {
+        console.error(`backup: ${file} exists; a backup never overwrites a file`);
+        return 1;
+      }
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
+      try {
+        storage.backupTo(file);
+        console.log(`${databaseFile} copied to ${file}`);
+        return 0;
+      } finally {
+        storage.close();
+      }
     }
     case "serve": {
-      const accounts = loadAccounts(accountsFile, true);
-      const tls = loadOrCreateCertificate(values.data, values.domain, values.cert, values.key);
-      const running = await startServer({
-        domain: values.domain,
-        accounts,
-        host: values.host,
-        port: Number(values.port),
-        ...(values["direct-tls-port"] === undefined ? {} : { directTlsPort: Number(values["direct-tls-port"]) }),
-        ...(values["websocket-port"] === undefined
-          ? {}
-          : {
-              websocket: {
-                port: Number(values["websocket-port"]),
-                ...(values["websocket-path"] === undefined ? {} : { path: values["websocket-path"] }),
-                tls: values["websocket-tls"] === true,
-              },
-            }),
-        tls,
-        log: (line) => console.log(`${new Date().toISOString()} ${line}`),
-      });
-      console.log(
-        `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; accounts: ${accounts.usernames().join(", ")}`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
-      console.log("shutting down (<system-shutdown/> to every client)…");
-      await running.close();
-      return 0;
+      const opened = open();
+      if (opened === undefined) return 1;
+      const { storage, databaseFile } = opened;
+      try {
+        if (seedDemoAccounts(storage)) console.log(`created the demo accounts juliet (r0m30myr0m30) and romeo (j0liet) in ${databaseFile}`);
+        const accounts = new AccountStore({ records: storage.accounts });
+        const tls = loadOrCreateCertificate(values.data, values.domain, values.cert, values.key);
+        // Listen for the signals before saying "serving": a supervisor may stop us as soon as it reads that.
+        const stopped = new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+        const running = await startServer({
+          domain: values.domain,
+          accounts,
+          host: values.host,
+          port: Number(values.port),
+          ...(values["direct-tls-port"] === undefined ? {} : { directTlsPort: Number(values["direct-tls-port"]) }),
+          ...(values["websocket-port"] === undefined
+            ? {}
+            : {
+                websocket: {
+                  port: Number(values["websocket-port"]),
+                  ...(values["websocket-path"] === undefined ? {} : { path: values["websocket-path"] }),
+                  tls: values["websocket-tls"] === true,
+                },
+              }),
+          tls,
+          log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+        });
+        console.log(
+          `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
+        );
+        await stopped;
+        console.log("shutting down (<system-shutdown/> to every client)…");
+        await running.close();
+        return 0;
+      } finally {
+        storage.close();
+      }
     }
     default:
-      console.error(USAGE);
-      return 2;
+      return usage();
   }
 }
 
-function loadAccounts(file: string, createDemoAccounts: boolean): AccountStore {
-  const accounts = new AccountStore();
-  if (existsSync(file)) {
-    accounts.load(JSON.parse(readFileSync(file, "utf8")));
-  } else if (createDemoAccounts) {
-    accounts.add("juliet", "r0m30myr0m30");
-    accounts.add("romeo", "j0liet");
-    saveAccounts(file, accounts);
-    console.log(`created ${file} with the demo accounts juliet (r0m30myr0m30) and romeo (j0liet)`);
-  }
-  return accounts;
+/** Up to ten names, then how many there are in all. */
+function listNames(names: readonly string[]): string {
+  return names.length <= 10 ? names.join(", ") : `${names.slice(0, 10).join(", ")}, … (${names.length} in all)`;
 }
 
-function saveAccounts(file: string, accounts: AccountStore): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(accounts.toJSON(), null, 2)}\n`, { mode: 0o600 });
+function usage(): number {
+  console.error(USAGE);
+  return 2;
+}
+
+/**
+ * The password for add-user/passwd: the first line of `file` (`-`: stdin), else the environment
+ * variable, else a prompt without echo on a terminal. `undefined` (after saying why) when there is none.
+ */
+async function readPassword(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    const text = readFileSync(file === "-" ? 0 : file, "utf8");
+    const password = text.split(/\r?\n/, 1)[0] ?? "";
+    if (password === "") {
+      console.error(`the password file ${file === "-" ? "(stdin)" : file} is empty`);
+      return undefined;
+    }
+    return password;
+  }
+  const fromEnv = process.env[PASSWORD_ENV];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  if (process.stdin.isTTY !== true) {
+    console.error(`no password: give --password-file F (- for stdin), set ${PASSWORD_ENV}, or run on a terminal to be asked`);
+    return undefined;
+  }
+  const first = await prompt("password: ");
+  const second = first === undefined ? undefined : await prompt("again: ");
+  if (first === undefined || second === undefined || first === "") return undefined;
+  if (first !== second) {
+    console.error("the passwords differ");
+    return undefined;
+  }
+  return first;
+}
+
+/** Reads one line from the terminal without echoing it; `undefined` on Ctrl-C or Ctrl-D. */
+function prompt(question: string): Promise<string | undefined> {
+  const stdin = process.stdin;
+  stdin.setRawMode(true); // before the question: what is typed after it must not be echoed
+  process.stderr.write(question);
+  stdin.resume();
+  let line = "";
+  return new Promise((resolve) => {
+    const done = (value: string | undefined) => {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write("\n");
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") return done(line);
+        if (ch === "\u0003" || ch === "\u0004") return done(undefined);
+        if (ch === "\u007f" || ch === "\b") line = line.slice(0, -1);
+        else line += ch;
+      }
+    };
+    stdin.on("data", onData);
+  });
 }
 
 function loadOrCreateCertificate(dir: string, domain: string, certFile?: string, keyFile?: string): { cert: string; key: string } {

@@ -45,3 +45,29 @@ describe("AccountStore", () => {
     expect(new AccountStore().remove("a@b")).toBe(false);
   });
 });
+
+describe("AccountStore on its records", () => {
+  it("create never replaces; load with onlyNew keeps existing accounts and says which it wrote", () => {
+    const store = new AccountStore({ random, iterations: 1, hashes: ["SHA-256"] });
+    expect(store.create("Juliet", "one")).toBe(true);
+    expect(store.create("juliet", "two")).toBe(false);
+    expect(store.verifyPassword("juliet", "one")).toBe(true);
+    const other = new AccountStore({ random, iterations: 1, hashes: ["SHA-256"] });
+    other.add("juliet", "three");
+    other.add("romeo", "four");
+    expect(store.load(other.toJSON(), { onlyNew: true })).toEqual(["romeo"]);
+    expect(store.verifyPassword("juliet", "one")).toBe(true);
+    expect(store.load(other.toJSON())).toEqual(["juliet", "romeo"]);
+    expect(store.verifyPassword("juliet", "three")).toBe(true);
+    expect(store.usernames()).toEqual(["juliet", "romeo"]);
+  });
+
+  it("checks the whole file before writing anything", () => {
+    const store = new AccountStore();
+    const good = new AccountStore({ random, iterations: 1, hashes: ["SHA-1"] });
+    good.add("a", "x");
+    const file = { version: 1, accounts: { ...good.toJSON().accounts, b: {} } };
+    expect(() => store.load(file)).toThrow(/account 'b': no keys/);
+    expect(store.usernames()).toEqual([]);
+  });
+});
