@@ -93,6 +93,7 @@ export class ClientSession
         maxIterations: options.maxScramIterations,
         cache: options.saltedPasswordCache,
         maxAuthAttempts: options.maxAuthAttempts ?? 3,
+        ...(options.deriveKey === undefined ? {} : { deriveKey: options.deriveKey }),
         ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
       },
     });
@@ -149,6 +150,12 @@ export class ClientSession
     if (this.kind === "closed" || !this.sasl.supply(credentials.password, this.ctx)) {
       throw new SessionStateError("supplyCredentials() is only valid after credentials-needed or a retryable auth-failed");
     }
+  }
+
+  /** Answers `derive-key` with the SaltedPassword the adapter computed. */
+  supplyDerivedKey(saltedPassword: Uint8Array): void {
+    if (this.kind === "closed") return; // the answer of an asynchronous derivation may come late
+    if (!this.sasl.supplyDerivedKey(saltedPassword, this.ctx)) throw new SessionStateError("supplyDerivedKey() without a pending derive-key event");
   }
 
   /** Sends a stanza (online only). Stanzas without `xmlns` get `jabber:client`. */

@@ -115,6 +115,13 @@ export interface ClientOptions extends SessionOptions {
    * in this order over the built-in ones when the server offers them.
    */
   customMechanisms?: readonly CustomClientMechanism[];
+  /**
+   * SCRAM's PBKDF2 (up to `maxScramIterations` rounds of HMAC chosen by the server): `"inline"` (default)
+   * computes it inside `receive()` with pure JS; `"ask"` emits `derive-key` and waits for
+   * `supplyDerivedKey()`, so the adapter derives it with `node:crypto`/WebCrypto, off the event loop.
+   * The adapters of this project use `"ask"`.
+   */
+  deriveKey?: "inline" | "ask";
   /** Minimum SCRAM iteration count accepted from the server. Default 4096. */
   minScramIterations?: number;
   /**
@@ -233,6 +240,20 @@ export interface AuthenticatedEvent {
 export interface CredentialsNeededEvent {
   readonly type: "credentials-needed";
   readonly mechanism: string;
+}
+
+/**
+ * Client, `deriveKey: "ask"`: compute `PBKDF2-HMAC-hash(password, salt, iterations, length)` (SCRAM's
+ * SaltedPassword, RFC 5802 §3) and answer with `supplyDerivedKey()`. Input is held until then.
+ * `password` is the prepared password in UTF-8: password-equivalent, do not keep it.
+ */
+export interface DeriveKeyEvent {
+  readonly type: "derive-key";
+  readonly hash: "SHA-1" | "SHA-256" | "SHA-512";
+  readonly password: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly iterations: number;
+  readonly length: number;
 }
 
 /** Server: does this session serve `domain` (the client's `to`)? Answer with `answerHost()`. */
@@ -391,6 +412,7 @@ export type ClientEvent =
   | StreamOpenedEvent
   | StartTlsEvent
   | CredentialsNeededEvent
+  | DeriveKeyEvent
   | AuthenticatedEvent
   | AuthFailedEvent
   | OnlineEvent

@@ -1,6 +1,6 @@
 // Test harness: a client core and a server core over an in-memory pipe, with the server's questions
 // answered from an in-memory account table. Deterministic: randomness and time are injected.
-import { deriveScramCredentials, type ScramHash } from "@xmpp-sansio/sasl";
+import { deriveScramCredentials, pbkdf2, type ScramHash } from "@xmpp-sansio/sasl";
 import {
   type ChannelBindingData,
   ClientSession,
@@ -185,6 +185,7 @@ export function makePair(opts: PairOptions = {}): Pair {
       }
       for (let ev = client.pollEvent(); ev; ev = client.pollEvent()) {
         clientEvents.push(ev);
+        if (ev.type === "derive-key") client.supplyDerivedKey(pbkdf2(ev.hash, ev.password, ev.salt, ev.iterations));
         if (ev.type === "starttls") {
           tlsClient = true;
           client.tlsEstablished({ channelBinding: opts.channelBinding ?? {} }, pair.now);

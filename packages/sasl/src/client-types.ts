@@ -41,7 +41,12 @@ export interface ClientMechanism {
    *
    * @param data - the decoded challenge
    */
-  challenge(data: Uint8Array): Uint8Array | SaslError;
+  challenge(data: Uint8Array): Uint8Array | SaslError | KeyDerivationRequest;
+  /**
+   * SCRAM with `deriveKey: "ask"`: the SaltedPassword the application computed for the
+   * {@link KeyDerivationRequest} that `challenge` returned. Returns the response to send, or an error.
+   */
+  supplySaltedPassword?(saltedPassword: Uint8Array): Uint8Array | SaslError;
   /**
    * The server sent `<success/>`. Pass its additional data, if any. Returns `true` only when the
    * mechanism is complete and — for SCRAM — the server proved knowledge of the credentials (`v=`);
@@ -114,4 +119,31 @@ export interface ClientMechanismOptions {
   readonly downgradeProtection?: ClientDowngradeProtection;
   /** Optional SaltedPassword cache. */
   readonly saltedPasswordCache?: SaltedPasswordCache;
+  /**
+   * SCRAM's PBKDF2 (RFC 5802 §3 `Hi()`): `"inline"` (default) computes it in `challenge()` with the
+   * package's pure-JS code; `"ask"` makes `challenge()` return a {@link KeyDerivationRequest} so the
+   * application derives the key where it is fast and off the event loop (`node:crypto`, WebCrypto) and
+   * answers with `supplySaltedPassword()`.
+   */
+  readonly deriveKey?: "inline" | "ask";
+}
+
+/**
+ * SCRAM asks for `SaltedPassword := Hi(Normalize(password), salt, i)` — PBKDF2 with HMAC-`hash`, output
+ * the hash's length (RFC 5802 §2.2, §3). Answer with {@link ClientMechanism.supplySaltedPassword}.
+ */
+export interface KeyDerivationRequest {
+  readonly kind: "derive-key";
+  readonly hash: "SHA-1" | "SHA-256" | "SHA-512";
+  /** The prepared password, UTF-8 (RFC 8265 OpaqueString). Password-equivalent: do not keep it. */
+  readonly password: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly iterations: number;
+  /** Output length in bytes (20, 32 or 64). */
+  readonly length: number;
+}
+
+/** Whether a `challenge()` result is a {@link KeyDerivationRequest}. */
+export function isKeyDerivationRequest(x: unknown): x is KeyDerivationRequest {
+  return typeof x === "object" && x !== null && (x as { kind?: unknown }).kind === "derive-key";
 }

@@ -9,12 +9,14 @@
 export { base64Decode, base64Encode } from "./base64.js";
 export { concatBytes, constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";
 export { createClientMechanism } from "./client.js";
+export { isKeyDerivationRequest } from "./client-types.js";
 export { type CustomClientMechanism, type CustomServerMechanism, isValidMechanismName } from "./custom.js";
 export type {
   ClientDowngradeProtection,
   ClientMechanism,
   ClientMechanismOptions,
   ClientMechanismState,
+  KeyDerivationRequest,
   SaltedPasswordCache,
   SaltedPasswordCacheKey,
 } from "./client-types.js";

@@ -12,6 +12,7 @@ import type {
   ClientMechanism,
   ClientMechanismOptions,
   ClientMechanismState,
+  KeyDerivationRequest,
   SaltedPasswordCache,
 } from "./client-types.js";
 import { digest, hashLength, hmac, pbkdf2, xor } from "./crypto.js";
@@ -57,6 +58,9 @@ export class ScramClient implements ClientMechanism {
   private phase: "initial" | "sent-first" | "sent-final" | "verified" | "succeeded" | "failed" = "initial";
   private error: SaslError | undefined;
   private serverSignature: Uint8Array | undefined;
+  private readonly ask: boolean;
+  /** While a key derivation is asked: what the client-final message needs besides the key. */
+  private pendingFinal: { salt: Uint8Array; iterations: number; text: string; nonce: string } | undefined;
 
   constructor(name: ScramMechanismName, options: ClientMechanismOptions) {
     this.name = name;
@@ -115,6 +119,7 @@ export class ScramClient implements ClientMechanism {
     }
     this.downgrade = options.downgradeProtection;
     this.cache = options.saltedPasswordCache;
+    this.ask = options.deriveKey === "ask";
   }
 
   get state(): ClientMechanismState {
@@ -135,7 +140,8 @@ export class ScramClient implements ClientMechanism {
     return utf8EncodeOrThrow(this.gs2Header + this.clientFirstBare, "the client-first-message");
   }
 
-  challenge(data: Uint8Array): Uint8Array | SaslError {
+  challenge(data: Uint8Array): Uint8Array | SaslError | KeyDerivationRequest {
+    if (this.pendingFinal !== undefined) throw new TypeError("challenge() while a key derivation is pending: call supplySaltedPassword()");
     switch (this.phase) {
       case "initial":
         throw new TypeError("challenge() before initialResponse()");
@@ -201,7 +207,7 @@ export class ScramClient implements ClientMechanism {
     return this.fail(saslError("malformed-request", "malformed-scram-message", text));
   }
 
-  private onServerFirst(data: Uint8Array): Uint8Array | SaslError {
+  private onServerFirst(data: Uint8Array): Uint8Array | SaslError | KeyDerivationRequest {
     const text = utf8Decode(data);
     if (text === undefined) return this.fail(saslError("malformed-request", "invalid-utf8", "server-first-message is not UTF-8"));
     const attrs = splitAttributes(text);
@@ -263,7 +269,30 @@ export class ScramClient implements ClientMechanism {
       }
     }
 
-    const saltedPassword = this.saltedPassword(salt, iterations);
+    const key = { hash: this.hash, password: this.password, salt, iterations };
+    const cached = this.cache?.get(key);
+    if (cached !== undefined && cached.length === hashLength(this.hash)) return this.clientFinal(cached, text, nonce);
+    if (this.ask) {
+      this.pendingFinal = { salt, iterations, text, nonce };
+      return { kind: "derive-key", hash: this.hash, password: utf8EncodeOrThrow(this.password, "the password"), salt, iterations, length: hashLength(this.hash) };
+    }
+    const sp = pbkdf2(this.hash, utf8EncodeOrThrow(this.password, "the password"), salt, iterations);
+    this.cache?.set(key, sp);
+    return this.clientFinal(sp, text, nonce);
+  }
+
+  supplySaltedPassword(saltedPassword: Uint8Array): Uint8Array | SaslError {
+    const p = this.pendingFinal;
+    if (p === undefined) throw new TypeError("supplySaltedPassword() without a pending key derivation");
+    if (!(saltedPassword instanceof Uint8Array) || saltedPassword.length !== hashLength(this.hash)) {
+      throw new TypeError(`the SaltedPassword must be ${hashLength(this.hash)} bytes`);
+    }
+    this.pendingFinal = undefined;
+    this.cache?.set({ hash: this.hash, password: this.password, salt: p.salt, iterations: p.iterations }, saltedPassword);
+    return this.clientFinal(saltedPassword, p.text, p.nonce);
+  }
+
+  private clientFinal(saltedPassword: Uint8Array, text: string, nonce: string): Uint8Array {
     const clientKey = hmac(this.hash, saltedPassword, ascii("Client Key"));
     const storedKey = digest(this.hash, clientKey);
     const cbind = base64Encode(concat(utf8EncodeOrThrow(this.gs2Header, "gs2-header"), this.cbData));
@@ -275,15 +304,6 @@ export class ScramClient implements ClientMechanism {
     this.serverSignature = hmac(this.hash, serverKey, authMessage);
     this.phase = "sent-final";
     return ascii(`${finalWithoutProof},p=${base64Encode(proof)}`);
-  }
-
-  private saltedPassword(salt: Uint8Array, iterations: number): Uint8Array {
-    const key = { hash: this.hash, password: this.password, salt, iterations };
-    const cached = this.cache?.get(key);
-    if (cached !== undefined && cached.length === hashLength(this.hash)) return cached;
-    const sp = pbkdf2(this.hash, utf8EncodeOrThrow(this.password, "the password"), salt, iterations);
-    this.cache?.set(key, sp);
-    return sp;
   }
 
   private onServerFinal(data: Uint8Array): true | SaslError {

@@ -1,6 +1,8 @@
 import {
   type ClientMechanism,
+  isKeyDerivationRequest,
   isSaslError,
+  pbkdf2,
   type SaslError,
   type ScramCredentials,
   type ServerMechanism,
@@ -58,7 +60,9 @@ export function runExchange(
         step = server.verdict(app.password?.(step.username, step.preparedPassword) ?? false);
         break;
       case "challenge": {
-        const r = client.challenge(tamper(n++, step.data));
+        let r = client.challenge(tamper(n++, step.data));
+        // deriveKey: "ask" — answer the question as an application would (here with the package's pbkdf2).
+        if (isKeyDerivationRequest(r)) r = client.supplySaltedPassword!(pbkdf2(r.hash, r.password, r.salt, r.iterations));
         if (isSaslError(r)) return { kind: "client-error", error: r };
         step = server.response(tamper(n++, r));
         break;

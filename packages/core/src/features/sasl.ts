@@ -15,6 +15,7 @@ import {
   createServerMechanism,
   decodeSaslPayload,
   encodeSaslPayload,
+  isKeyDerivationRequest,
   isMechanismName,
   isSaslError,
   isScramMechanism,
@@ -72,6 +73,8 @@ export interface SaslClientOptions {
   readonly maxAuthAttempts: number;
   /** The application's own mechanisms, preferred (in this order) over the built-in ones when offered. */
   readonly custom?: readonly CustomClientMechanism[];
+  /** SCRAM's PBKDF2: computed inline, or asked of the application (`derive-key` event). */
+  readonly deriveKey?: "inline" | "ask";
 }
 
 /** Options of the server half (from `ServerOptions`). */
@@ -98,7 +101,7 @@ export function saslFeature(options: { client?: SaslClientOptions; server?: Sasl
   };
 }
 
-type ClientPhase = "idle" | "credentials" | "exchange" | "abort" | "retry";
+type ClientPhase = "idle" | "credentials" | "exchange" | "deriving" | "abort" | "retry";
 
 /** The client half; `ClientSession.supplyCredentials` reaches it through {@link SaslClient.supply}. */
 export class SaslClient implements ClientFeature {
@@ -178,6 +181,7 @@ export class SaslClient implements ClientFeature {
         ...(this.o.maxIterations === undefined ? {} : { maxIterations: this.o.maxIterations }),
         downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbTypes },
         ...(this.o.cache === undefined ? {} : { saltedPasswordCache: this.o.cache }),
+        ...(this.o.deriveKey === undefined ? {} : { deriveKey: this.o.deriveKey }),
       };
       this.mech = sel.custom !== undefined ? sel.custom.create(options) : createClientMechanism(sel.mechanism as MechanismName, options);
     } catch (e) {
@@ -197,13 +201,14 @@ export class SaslClient implements ClientFeature {
       if (e.name === "challenge" && this.phase === "exchange") {
         const data = decodeSaslPayload(e.text());
         const r = isSaslError(data) ? data : mech.challenge(data ?? new Uint8Array(0));
-        if (isSaslError(r)) {
-          this.localError = r;
-          ctx.write(el("abort", NS_SASL));
-          this.phase = "abort";
+        if (isKeyDerivationRequest(r)) {
+          // PBKDF2 is the application's (adapter's) work: ask, and parse nothing until the answer.
+          this.phase = "deriving";
+          ctx.pause();
+          ctx.emit({ type: "derive-key", hash: r.hash, password: r.password, salt: r.salt, iterations: r.iterations, length: r.length });
           return;
         }
-        ctx.write(el("response", NS_SASL, null, encodeSaslPayload(r)));
+        this.respond(r, ctx);
         return;
       }
       if (e.name === "success" && this.phase === "exchange") {
@@ -239,6 +244,25 @@ export class SaslClient implements ClientFeature {
       }
     }
     ctx.fatal("unsupported-stanza-type", `unexpected <${e.name} xmlns='${e.ns}'> during sasl`);
+  }
+
+  private respond(r: Uint8Array | SaslError, ctx: ClientFeatureContext<unknown>): void {
+    if (isSaslError(r)) {
+      this.localError = r;
+      ctx.write(el("abort", NS_SASL));
+      this.phase = "abort";
+      return;
+    }
+    ctx.write(el("response", NS_SASL, null, encodeSaslPayload(r)));
+  }
+
+  /** The answer to `derive-key`: the SaltedPassword. `false` when no derivation was asked. */
+  supplyDerivedKey(saltedPassword: Uint8Array, ctx: ClientFeatureContext<unknown>): boolean {
+    if (this.phase !== "deriving" || this.mech?.supplySaltedPassword === undefined) return false;
+    this.phase = "exchange";
+    this.respond(this.mech.supplySaltedPassword(saltedPassword), ctx);
+    ctx.resume();
+    return true;
   }
 
   /** Authentication cannot succeed: report, close the stream, and end (reason `auth-failed`). */
