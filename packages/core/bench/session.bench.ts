@@ -2,7 +2,7 @@
 // Run: pnpm -F @xmpp-sansio/core bench   (node --expose-gc gives the heap figure)
 import { createSaltedPasswordCache, deriveScramCredentials, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
 import { xml } from "@xmpp-sansio/xml";
-import { ClientSession, type ClientOptions, ServerSession } from "../src/index.js";
+import { ClientSession, type ClientOptions, ServerSession, type StreamFeature, streamManagement } from "../src/index.js";
 
 const DOMAIN = "im.example.com";
 const PASSWORD = "r0m30myr0m30";
@@ -46,7 +46,7 @@ function pump(p: Pair): void {
   }
 }
 
-function negotiate(mech: "PLAIN" | "SCRAM-SHA-256", cache?: SaltedPasswordCache): Pair {
+function negotiate(mech: "PLAIN" | "SCRAM-SHA-256", cache?: SaltedPasswordCache, sm?: { client: StreamFeature; server: StreamFeature }): Pair {
   const opts: ClientOptions & { saltedPasswordCache?: SaltedPasswordCache } = {
     jid: "juliet@im.example.com/balcony",
     password: PASSWORD,
@@ -55,8 +55,9 @@ function negotiate(mech: "PLAIN" | "SCRAM-SHA-256", cache?: SaltedPasswordCache)
     mechanisms: [mech],
     random,
     ...(cache ? { saltedPasswordCache: cache } : {}),
+    ...(sm ? { features: [sm.client] } : {}),
   };
-  const p = { client: new ClientSession(opts), server: new ServerSession({ tls: "none", allowPlainInClear: true, random }) };
+  const p = { client: new ClientSession(opts), server: new ServerSession({ tls: "none", allowPlainInClear: true, random, ...(sm ? { features: [sm.server] } : {}) }) };
   p.client.start(0);
   pump(p);
   if (p.client.state !== "online" || p.server.state !== "online") throw new Error(`negotiation failed: ${p.client.state}/${p.server.state}`);
@@ -107,6 +108,24 @@ console.log(
   console.log(`  → ${(perSec2 * BATCH).toFixed(0)} stanzas/s`);
 }
 
+// XEP-0198: the same client → server flow with Stream Management on (the server answers every fifth
+// stanza's <r/> with <a/>, the client processes the acks) and off, in one run.
+{
+  const BATCH = 100;
+  const flow = (p: Pair) => () => {
+    for (let i = 0; i < BATCH; i++) p.client.send(xml("message", { to: "romeo@example.net", type: "chat" }, xml("body", {}, "Art thou not Romeo, and a Montague?")));
+    p.server.receive(p.client.pollTransmit()!, 0);
+    for (let ev = p.server.pollEvent(); ev; ev = p.server.pollEvent()) {}
+    const back = p.server.pollTransmit();
+    if (back) p.client.receive(back, 0);
+    for (let ev = p.client.pollEvent(); ev; ev = p.client.pollEvent()) {}
+  };
+  const off = rate(`stanzas client → server, SM off (batches of ${BATCH})`, "batches", 1500, flow(negotiate("PLAIN")));
+  const sm = { client: streamManagement({ ackEvery: 5 }), server: streamManagement() };
+  const on = rate(`stanzas client → server, SM on, <r/> every 5 (batches of ${BATCH})`, "batches", 1500, flow(negotiate("PLAIN", undefined, sm)));
+  console.log(`  → SM off ${(off * BATCH).toFixed(0)} stanzas/s, SM on ${(on * BATCH).toFixed(0)} stanzas/s: ${(on / off).toFixed(2)}× (acks and acked events included)`);
+}
+
 // Heap per idle online server session.
 {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -125,5 +144,16 @@ console.log(
     const per = (after - before) / N;
     console.log(`\nheap per idle online server session (N=${N}, client dropped): ${per.toFixed(0)} bytes (${(per / 1024).toFixed(2)} KiB; target ≤ 8 KiB)`);
     if (keep.length !== N) throw new Error("unreachable");
+    keep.length = 0;
+    const sm = { client: streamManagement(), server: streamManagement() };
+    for (let i = 0; i < 50; i++) negotiate("PLAIN", undefined, sm);
+    gc();
+    gc();
+    const before2 = process.memoryUsage().heapUsed;
+    for (let i = 0; i < N; i++) keep.push(negotiate("PLAIN", undefined, sm).server);
+    gc();
+    gc();
+    const per2 = (process.memoryUsage().heapUsed - before2) / N;
+    console.log(`heap per idle online server session with SM enabled: ${per2.toFixed(0)} bytes → SM state ≈ ${(per2 - per).toFixed(0)} bytes per idle session`);
   }
 }

@@ -6,9 +6,10 @@
  * @module
  */
 import { base64Encode } from "@xmpp-sansio/sasl";
-import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
+import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { FeatureContext, FeatureHooks, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
+import type { StanzaErrorCondition } from "./stanza-errors.js";
 import { type FramingStrategy, type HeaderAttributes, type InputEvent, StreamFraming, WebSocketFraming } from "./session-framing.js";
 import type {
   ChannelBindingData,
@@ -113,17 +114,25 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected boundJid: Jid | undefined;
   /** Server: the authenticated account (localpart). */
   protected username: string | undefined;
+  /** Client: the configured account (bare JID). */
+  protected account: Jid | undefined;
+  /** Server: the domain this stream serves. */
+  protected domain: string | undefined;
+  /** Server: the peer's `from` on its stream header, if it was a valid JID. */
+  protected peerFrom: string | undefined;
   private pumping = false;
-  /** The loaded features, in negotiation order, with this session's half of each. */
-  protected readonly features: { readonly def: StreamFeature; readonly half: H }[] = [];
-  /** Namespace → index into `features` of its owner. */
-  private readonly owners = new Map<string, number>();
+  /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
+  protected readonly defs: StreamFeature[] = [];
+  protected readonly halves: H[] = [];
   /** Features with stanza hooks (most streams have none or one: SM). */
-  private readonly inboundHooks: H[] = [];
-  private readonly outboundHooks: H[] = [];
-  private readonly stanzaTakers: H[] = [];
-  /** The context handed to every feature of this session. */
-  protected abstract readonly ctx: C;
+  // biome-ignore lint/suspicious/noExplicitAny: one shared empty array for every session without hooks
+  private inboundHooks: H[] = NO_HOOKS as any;
+  // biome-ignore lint/suspicious/noExplicitAny: idem
+  private outboundHooks: H[] = NO_HOOKS as any;
+  // biome-ignore lint/suspicious/noExplicitAny: idem
+  private stanzaTakers: H[] = NO_HOOKS as any;
+  /** The context handed to every feature of this session (one small object; its methods are shared). */
+  protected readonly ctx: C;
 
   /** Keepalive: the last input (online), and the deadline of an unanswered probe. */
   private lastInput = 0;
@@ -131,6 +140,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
   constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server") {
     this.table = table;
+    this.ctx = new SessionBase.Context(this, role) as unknown as C;
     this.lang = options.lang ?? "en";
     this.timeouts = { ...DEFAULT_TIMEOUTS, keepaliveMs: DEFAULT_KEEPALIVE_MS[role], ...options.timeouts };
     this.fullLimits = { ...DEFAULT_XML_LIMITS, ...options.limits };
@@ -175,30 +185,32 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
    * Loads features (in negotiation order) and creates this session's half of each. Called by the role
    * constructors. @throws TypeError on two features claiming one name or namespace.
    */
-  protected loadFeatures(defs: readonly StreamFeature[], make: (def: StreamFeature) => H | undefined): void {
-    const names = new Set<string>();
-    for (const def of defs) {
-      if (names.has(def.name)) throw new TypeError(`two stream features are named '${def.name}'`);
-      names.add(def.name);
-      const half = make(def);
-      if (half === undefined) continue;
-      const index = this.features.length;
-      for (const ns of def.namespaces) {
-        const other = this.owners.get(ns);
-        if (other !== undefined) throw new TypeError(`features '${this.features[other]!.def.name}' and '${def.name}' both claim namespace '${ns}'`);
-        this.owners.set(ns, index);
+  protected loadFeatures(features: readonly (readonly [StreamFeature, H | undefined])[]): void {
+    for (let i = 0; i < features.length; i++) {
+      const [def, half] = features[i]!;
+      for (let j = 0; j < i; j++) {
+        const other = features[j]![0];
+        if (other.name === def.name) throw new TypeError(`two stream features are named '${def.name}'`);
+        const ns = def.namespaces.find((n) => other.namespaces.includes(n));
+        if (ns !== undefined) throw new TypeError(`features '${other.name}' and '${def.name}' both claim namespace '${ns}'`);
       }
-      this.features.push({ def, half });
-      if (half.handleInbound !== undefined) this.inboundHooks.push(half);
-      if (half.handleOutbound !== undefined) this.outboundHooks.push(half);
-      if (half.handleStanza !== undefined) this.stanzaTakers.push(half);
+      if (half === undefined) continue;
+      this.defs.push(def);
+      this.halves.push(half);
+      if (half.handleInbound !== undefined) (this.inboundHooks === NO_HOOKS ? (this.inboundHooks = []) : this.inboundHooks).push(half);
+      if (half.handleOutbound !== undefined) (this.outboundHooks === NO_HOOKS ? (this.outboundHooks = []) : this.outboundHooks).push(half);
+      if (half.handleStanza !== undefined) (this.stanzaTakers === NO_HOOKS ? (this.stanzaTakers = []) : this.stanzaTakers).push(half);
     }
   }
 
-  /** The feature owning `ns`, if any. */
+  /** The feature owning `ns`, if any (a handful of features: a scan beats a map per session). */
   protected ownerOf(ns: string): H | undefined {
-    const i = this.owners.get(ns);
-    return i === undefined ? undefined : this.features[i]!.half;
+    const defs = this.defs;
+    for (let i = 0; i < defs.length; i++) {
+      const owned = defs[i]!.namespaces;
+      for (let k = 0; k < owned.length; k++) if (owned[k] === ns) return this.halves[i];
+    }
+    return undefined;
   }
 
   /** Lets every feature observe a received stanza (before the session's own checks). */
@@ -308,7 +320,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     if (beforeStart) return false;
     this.framing.renew(this.preAuthLimits);
     this.go("tls-established");
-    for (const f of this.features) f.half.handleRestart?.();
+    for (const h of this.halves) h.handleRestart?.();
     return true;
   }
 
@@ -373,7 +385,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     if (this.kind === "closed") return undefined;
     let t = minDefined(minDefined(this.negotiationDeadline, this.closeDeadline), this.extraDeadline());
     if (this.kind === "online") t = minDefined(t, this.probeDeadline ?? this.lastInput + this.timeouts.keepaliveMs);
-    for (const f of this.features) if (f.half.nextTimeout !== undefined) t = minDefined(t, f.half.nextTimeout());
+    for (const h of this.halves) if (h.nextTimeout !== undefined) t = minDefined(t, h.nextTimeout());
     return t;
   }
 
@@ -402,18 +414,18 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       if (this.probeDeadline === undefined && now >= this.lastInput + this.timeouts.keepaliveMs) this.probe();
     }
     this.onTimeout(now);
-    for (const f of this.features) {
+    for (const h of this.halves) {
       if ((this.kind as string) === "closed") return;
-      const due = f.half.nextTimeout?.();
-      if (due !== undefined && now >= due) f.half.handleTimeout?.(now, this.ctx);
+      const due = h.nextTimeout?.();
+      if (due !== undefined && now >= due) h.handleTimeout?.(now, this.ctx);
     }
   }
 
   /** Sends a keepalive probe: a feature's (XEP-0198 `<r/>`) or the role's own. */
   private probe(): void {
     let answered = false;
-    for (const f of this.features) {
-      if (f.half.handleProbe?.(this.ctx) === true) {
+    for (const h of this.halves) {
+      if (h.handleProbe?.(this.ctx) === true) {
         answered = true;
         break;
       }
@@ -470,64 +482,102 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   // The feature context
 
   /**
-   * The context both roles give their features: the common part and the negotiation controls, plus
-   * the role's own members in `extra` (getters are kept as getters).
+   * The feature context: one per session, methods on the prototype (no closures, no per-session
+   * property descriptors), reaching the session's protected members from inside its class body.
    */
-  protected makeContext<X extends object>(role: "client" | "server", extra: X): FeatureContext<E> & NegotiationControl & X {
-    const self = this;
-    const common: FeatureContext<E> & NegotiationControl = {
-      role,
-      get now() {
-        return self.now;
-      },
-      framing: this.framing.kind,
-      flags: this.flagState,
-      get tls() {
-        return self.tls;
-      },
-      get jid() {
-        return self.boundJid;
-      },
-      get ended() {
-        return self.kind === "closed";
-      },
-      write: (el) => this.write(el),
-      emit: (ev) => this.emit(ev),
-      fatal: (condition, text, app) => this.fatal(condition, text, app),
-      randomBytes: (n) => this.randomBytes(n),
-      randomId: (bytes) => this.randomId(bytes),
-      done: (outcome) => this.featureDone(outcome?.restart === true),
-      pause: () => {
-        this.paused = true;
-      },
-      resume: () => {
-        if (this.kind !== "closed") this.resume();
-      },
-      handOverTls: () => {
-        // RFC 6120 §5.4.3.3 / CVE-2011-0411: not one byte after the boundary is parsed as XML.
-        const tlsBytes = this.framing.takeUnparsed();
-        this.go("tls-handover");
-        this.paused = true;
-        this.emit({ type: "starttls", tlsBytes } as never);
-      },
-      setAuthenticated: (identity) => {
-        this.flagState.authenticated = true;
-        this.username = identity.username;
-        this.authLimits();
-        this.emit({ type: "authenticated", ...identity } as never);
-      },
-      end: (reason) => {
-        this.framing.writeClose();
-        this.finish(reason);
-      },
-      close: () => this.close(this.now),
-      setBound: (jid, extra) => {
-        this.flagState.bound = true;
-        this.boundJid = jid;
-        this.onBound(extra?.resumed === true);
-      },
-    };
-    return Object.defineProperties(common, Object.getOwnPropertyDescriptors(extra)) as FeatureContext<E> & NegotiationControl & X;
+  private static readonly Context = class SessionContext implements FeatureContext<unknown>, NegotiationControl {
+    constructor(
+      // biome-ignore lint/suspicious/noExplicitAny: the context serves sessions of every role and event type
+      private readonly s: SessionBase<any, any, any, any>,
+      readonly role: "client" | "server",
+    ) {}
+    get now(): number {
+      return this.s.now;
+    }
+    get framing(): "stream" | "websocket" {
+      return this.s.framing.kind;
+    }
+    get flags(): StreamFlags {
+      return this.s.flagState;
+    }
+    get tls(): TlsInfo | undefined {
+      return this.s.tls;
+    }
+    get jid(): Jid | undefined {
+      return this.s.boundJid;
+    }
+    get ended(): boolean {
+      return this.s.kind === "closed";
+    }
+    get account(): Jid | undefined {
+      return this.s.account;
+    }
+    get domain(): string | undefined {
+      return this.s.domain;
+    }
+    get username(): string | undefined {
+      return this.s.username;
+    }
+    get peerFrom(): string | undefined {
+      return this.s.peerFrom;
+    }
+    write(el: XmlElement): void {
+      this.s.write(el);
+    }
+    emit(ev: unknown): void {
+      this.s.emit(ev as never);
+    }
+    fatal(condition: StreamErrorCondition, text?: string, app?: XmlElement): void {
+      this.s.fatal(condition, text, app);
+    }
+    randomBytes(n: number): Uint8Array {
+      return this.s.randomBytes(n);
+    }
+    randomId(bytes?: number): string {
+      return this.s.randomId(bytes);
+    }
+    done(outcome?: { readonly restart?: boolean }): void {
+      this.s.featureDone(outcome?.restart === true);
+    }
+    pause(): void {
+      this.s.paused = true;
+    }
+    resume(): void {
+      if (this.s.kind !== "closed") this.s.resume();
+    }
+    replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void {
+      this.s.replyError(stanza, condition, text);
+    }
+    handOverTls(): void {
+      // RFC 6120 §5.4.3.3 / CVE-2011-0411: not one byte after the boundary is parsed as XML.
+      const tlsBytes = this.s.framing.takeUnparsed();
+      this.s.go("tls-handover");
+      this.s.paused = true;
+      this.s.emit({ type: "starttls", tlsBytes });
+    }
+    setAuthenticated(identity: { readonly mechanism: string; readonly username?: string }): void {
+      this.s.flagState.authenticated = true;
+      this.s.username = identity.username;
+      this.s.authLimits();
+      this.s.emit({ type: "authenticated", ...identity });
+    }
+    setBound(jid: Jid, extra?: { readonly resumed?: boolean }): void {
+      this.s.flagState.bound = true;
+      this.s.boundJid = jid;
+      this.s.onBound(extra?.resumed === true);
+    }
+    end(reason: "stream-error" | "auth-failed"): void {
+      this.s.framing.writeClose();
+      this.s.finish(reason);
+    }
+    close(): void {
+      this.s.close(this.s.now);
+    }
+  };
+
+  /** Answers a stanza with a stanza error (server; the client role never needs it). */
+  protected replyError(_stanza: XmlElement, _condition: StanzaErrorCondition, _text?: string): void {
+    throw new SessionStateError("replyError() is for the server role");
   }
 
   /**
@@ -551,18 +601,19 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   /** Lets the features write their last words before our end of the stream (XEP-0198 `<a/>`). */
   private beforeClosing(): void {
     if (this.kind !== "online") return;
-    for (const f of this.features) f.half.handleClosing?.(this.ctx);
+    for (const h of this.halves) h.handleClosing?.(this.ctx);
   }
 
   /** This session's half of the feature named `name` (e.g. `"sm"`), if loaded. */
   featureHalf(name: string): H | undefined {
-    return this.features.find((f) => f.def.name === name)?.half;
+    const i = this.defs.findIndex((d) => d.name === name);
+    return i < 0 ? undefined : this.halves[i];
   }
 
   /** Resets the parser at the current byte and starts a new stream (RFC 6120 §6.4.6 after SASL). */
   protected restartStream(): void {
     this.framing.restart();
-    for (const f of this.features) f.half.handleRestart?.();
+    for (const h of this.halves) h.handleRestart?.();
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -730,7 +781,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     // XEP-0198 §7 (and our reading of RFC 6120 §4.4): a stream both sides closed on purpose is over for
     // good; a lost transport, a timeout or a stream error leaves a resumable session resumable.
     const clean = reason === "closed" || reason === "peer-closed" || reason === "timeout";
-    for (const f of this.features) f.half.handleEnd?.(clean, this.ctx);
+    for (const h of this.halves) h.handleEnd?.(clean, this.ctx);
     this.kind = "closed" as K;
     this.paused = true;
     this.negotiationDeadline = undefined;
@@ -754,6 +805,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
+/** Shared by every session whose features have no hook of a kind (never written to). */
+const NO_HOOKS: never[] = [];
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;

@@ -8,11 +8,11 @@
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
-import { bindFeature } from "./features/bind.js";
-import { SaslClient, saslFeature } from "./features/sasl.js";
-import { sessionFeature } from "./features/session.js";
+import { BIND_DEFINITION, BindClient } from "./features/bind.js";
+import { SASL_DEFINITION, SaslClient } from "./features/sasl.js";
+import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { type ClientFeature, type ClientFeatureContext, isAvailable, type StreamFeature } from "./features/types.js";
+import { type ClientFeature, type ClientFeatureContext, isAvailable } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
@@ -59,10 +59,8 @@ export class ClientSession
   extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
-  private readonly account: Jid;
   private readonly tlsPolicy: TlsPolicy;
   private readonly sasl: SaslClient;
-  protected readonly ctx: ClientFeatureContext<ClientEvent>;
   /** The current stream's `<stream:features/>`. */
   private offer: XmlElement | undefined;
   /** The feature negotiating now. */
@@ -79,32 +77,34 @@ export class ClientSession
     super(options, CLIENT_TRANSITIONS, "client");
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
-    if (this.account.local === "") throw new TypeError("the client JID needs a localpart (the account)");
+    if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
     this.tlsPolicy = options.tls ?? "required";
-    this.ctx = this.makeContext("client", { account: this.account });
-    const sasl = saslFeature({
-      client: {
-        password: options.password,
-        authzid: options.authzid,
-        tls: this.tlsPolicy,
-        allowPlainInClear: options.allowPlainInClear ?? false,
-        preference: (options.mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName),
-        minIterations: options.minScramIterations ?? 4096,
-        maxIterations: options.maxScramIterations,
-        cache: options.saltedPasswordCache,
-        maxAuthAttempts: options.maxAuthAttempts ?? 3,
-        ...(options.deriveKey === undefined ? {} : { deriveKey: options.deriveKey }),
-        ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
-      },
+    this.sasl = new SaslClient({
+      password: options.password,
+      authzid: options.authzid,
+      tls: this.tlsPolicy,
+      allowPlainInClear: options.allowPlainInClear ?? false,
+      preference: (options.mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName),
+      minIterations: options.minScramIterations ?? 4096,
+      maxIterations: options.maxScramIterations,
+      cache: options.saltedPasswordCache,
+      maxAuthAttempts: options.maxAuthAttempts ?? 3,
+      ...(options.deriveKey === undefined ? {} : { deriveKey: options.deriveKey }),
+      ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
     });
-    const defs: StreamFeature[] = [starttlsFeature(this.tlsPolicy), sasl, ...(options.features ?? []), bindFeature(j.resource), sessionFeature()];
-    this.loadFeatures(defs, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
-    this.sasl = this.features.find((f) => f.def.name === "sasl")!.half as unknown as SaslClient;
+    const starttls = starttlsFeature(this.tlsPolicy);
+    this.loadFeatures([
+      [starttls, starttls.client!() as ClientFeature<ClientEvent>],
+      [SASL_DEFINITION, this.sasl as ClientFeature<ClientEvent>],
+      ...(options.features ?? []).map((def) => [def, def.client?.() as ClientFeature<ClientEvent> | undefined] as const),
+      [BIND_DEFINITION, new BindClient(j.resource) as ClientFeature<ClientEvent>],
+      [SESSION_DEFINITION, new SessionClient() as ClientFeature<ClientEvent>],
+    ]);
   }
 
   /** The full JID once bound (online); before that, the configured account (bare) JID. */
   get jid(): Jid {
-    return this.boundJid ?? this.account;
+    return this.boundJid ?? this.account!;
   }
 
   /** Opens the stream. */
@@ -127,7 +127,7 @@ export class ClientSession
 
   protected headerAttributes(): HeaderAttributes {
     // RFC 6120 §4.7.1: a client SHOULD include 'from' (its bare JID) — we do, as in the §9.1 example.
-    return { to: this.account.domain, from: this.account.toString(), lang: this.lang };
+    return { to: this.account!.domain, from: this.account!.toString(), lang: this.lang };
   }
 
   /**
@@ -280,12 +280,14 @@ export class ClientSession
   /** Asks every available feature, in order, whether it starts now; online when none does and bound. */
   private negotiateNext(): void {
     const offer = this.offer!;
-    for (const f of this.features) {
-      if (!isAvailable(f.def.availability, this.flagState)) continue;
-      if (f.half.negotiate(offer, this.ctx)) {
+    for (let i = 0; i < this.defs.length; i++) {
+      const def = this.defs[i]!;
+      const half = this.halves[i]!;
+      if (!isAvailable(def.availability, this.flagState)) continue;
+      if (half.negotiate(offer, this.ctx)) {
         if ((this.kind as string) === "closed") return;
-        this.active = f.half;
-        this.activeName = f.def.name;
+        this.active = half;
+        this.activeName = def.name;
         if (this.kind !== "tls-handshake") this.go("negotiate");
         return;
       }
@@ -319,7 +321,7 @@ export class ClientSession
   /** XEP-0199: a ping to our server; its answer (any input) proves the server alive. */
   protected defaultProbe(): boolean {
     this.pingId = this.randomId(9);
-    this.write(el("iq", NS_CLIENT, { type: "get", id: this.pingId, to: this.account.domain }, el("ping", NS_PING)));
+    this.write(el("iq", NS_CLIENT, { type: "get", id: this.pingId, to: this.account!.domain }, el("ping", NS_PING)));
     return true;
   }
 

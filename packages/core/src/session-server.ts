@@ -8,11 +8,11 @@
  */
 import { type Jid, JidError, parseJid, tryParseJid } from "@xmpp-sansio/jid";
 import { NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
-import { type BindServer, bindFeature } from "./features/bind.js";
-import { DEFAULT_SERVER_MECHANISMS, type SaslServer, saslFeature } from "./features/sasl.js";
-import { sessionFeature } from "./features/session.js";
+import { BIND_DEFINITION, BindServer } from "./features/bind.js";
+import { DEFAULT_SERVER_MECHANISMS, SASL_DEFINITION, SaslServer } from "./features/sasl.js";
+import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
+import { isAvailable, type ServerFeature, type ServerFeatureContext } from "./features/types.js";
 import { parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
@@ -54,10 +54,7 @@ export class ServerSession
   private readonly defaultDomain: string | undefined;
   private readonly sasl: SaslServer;
   private readonly bind: BindServer;
-  protected readonly ctx: ServerFeatureContext<ServerEvent>;
   private hostPending = false;
-  private domain: string | undefined;
-  private clientFrom: string | undefined;
   private streamId = "";
   private started = false;
 
@@ -65,42 +62,22 @@ export class ServerSession
     super(options, SERVER_TRANSITIONS, "server");
     this.tlsPolicy = options.tls ?? "required";
     this.defaultDomain = options.defaultDomain;
-    const self = this;
-    this.ctx = this.makeContext("server", {
-      get domain() {
-        return self.domain!;
-      },
-      get username() {
-        return self.username;
-      },
-      get peerFrom() {
-        return self.clientFrom;
-      },
-      replyError: (stanza: XmlElement, condition: StanzaErrorCondition, text?: string) => this.replyError(stanza, condition, text),
+    this.sasl = new SaslServer({
+      tls: this.tlsPolicy,
+      mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
+      allowPlainInClear: options.allowPlainInClear ?? false,
+      maxAuthAttempts: options.maxAuthAttempts ?? 3,
+      ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
     });
-    const defs: StreamFeature[] = [
-      starttlsFeature(this.tlsPolicy),
-      saslFeature({
-        server: {
-          tls: this.tlsPolicy,
-          mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
-          allowPlainInClear: options.allowPlainInClear ?? false,
-          maxAuthAttempts: options.maxAuthAttempts ?? 3,
-          ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
-        },
-      }),
-      ...(options.features ?? []),
-      bindFeature(),
-      sessionFeature(options.offerLegacySession ?? true),
-    ];
-    this.loadFeatures(defs, (def) => def.server?.() as ServerFeature<ServerEvent> | undefined);
-    this.sasl = this.half("sasl") as unknown as SaslServer;
-    this.bind = this.half("bind") as unknown as BindServer;
-  }
-
-  /** This session's half of the feature named `name`. */
-  private half(name: string): ServerFeature<ServerEvent> {
-    return this.features.find((f) => f.def.name === name)!.half;
+    this.bind = new BindServer();
+    const starttls = starttlsFeature(this.tlsPolicy);
+    this.loadFeatures([
+      [starttls, starttls.server!() as ServerFeature<ServerEvent>],
+      [SASL_DEFINITION, this.sasl as ServerFeature<ServerEvent>],
+      ...(options.features ?? []).map((def) => [def, def.server?.() as ServerFeature<ServerEvent> | undefined] as const),
+      [BIND_DEFINITION, this.bind as ServerFeature<ServerEvent>],
+      [SESSION_DEFINITION, sessionServer(options.offerLegacySession ?? true) as ServerFeature<ServerEvent>],
+    ]);
   }
 
   /** The client's full JID once bound; undefined before. */
@@ -151,7 +128,7 @@ export class ServerSession
   }
 
   protected headerAttributes(): HeaderAttributes {
-    return { from: this.domain ?? this.defaultDomain, id: this.streamId || undefined, to: this.clientFrom, lang: this.lang };
+    return { from: this.domain ?? this.defaultDomain, id: this.streamId || undefined, to: this.peerFrom, lang: this.lang };
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -211,7 +188,7 @@ export class ServerSession
     }
     const fromAttr = header.attr("from");
     const from = fromAttr === undefined ? undefined : tryParseJid(fromAttr);
-    this.clientFrom = from === undefined || from instanceof JidError ? undefined : from.toString();
+    this.peerFrom = from === undefined || from instanceof JidError ? undefined : from.toString();
     this.streamId = this.randomId();
     const restarted = this.domain !== undefined;
     this.go(restarted ? "reopen" : "header");
@@ -277,9 +254,9 @@ export class ServerSession
   private sendHeaderAndFeatures(): void {
     this.writeHeader();
     const features = el("features", NS_STREAMS);
-    for (const f of this.features) {
-      if (!isAvailable(f.def.availability, this.flagState)) continue;
-      const offered = f.half.offer(this.ctx);
+    for (let i = 0; i < this.defs.length; i++) {
+      if (!isAvailable(this.defs[i]!.availability, this.flagState)) continue;
+      const offered = this.halves[i]!.offer(this.ctx);
       if (offered === undefined) continue;
       if (Array.isArray(offered)) for (const o of offered) features.append(o);
       else features.append(offered as XmlElement);
@@ -337,7 +314,7 @@ export class ServerSession
     this.onStanza(e);
   }
 
-  private replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void {
+  protected override replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void {
     const reply = errorReply(stanza, stanzaError(condition, text === undefined ? {} : { text, lang: "en" }));
     if (reply === undefined) return;
     // Our own replies come from the server (no 'from' = the server, §8.1.2.1 rule 2 allows the domain).

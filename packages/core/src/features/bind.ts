@@ -15,27 +15,26 @@ import type { ClientFeature, ClientFeatureContext, ServerFeature, ServerFeatureC
 /** `urn:ietf:params:xml:ns:xmpp-bind` (RFC 6120 §7). */
 export const NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind";
 
-/**
- * Resource binding. The client asks for `requestedResource` (empty: let the server choose). Binding
- * travels in IQ stanzas, so the feature owns no nonza namespace.
- */
+/** What resource binding is, without its halves. Binding travels in IQ stanzas: it owns no nonza namespace. */
+export const BIND_DEFINITION: StreamFeature = {
+  name: "bind",
+  namespaces: [],
+  availability: { requires: { authenticated: true }, until: "bound" },
+  restarts: false,
+  mandatory: true,
+};
+
+/** Resource binding. The client asks for `requestedResource` (empty: let the server choose). */
 export function bindFeature(requestedResource = ""): StreamFeature {
-  return {
-    name: "bind",
-    namespaces: [],
-    availability: { requires: { authenticated: true }, until: "bound" },
-    restarts: false,
-    mandatory: true,
-    client: () => new BindClient(requestedResource),
-    server: () => new BindServer(),
-  };
+  return { ...BIND_DEFINITION, client: () => new BindClient(requestedResource), server: () => new BindServer() };
 }
 
 function isBindSet(e: XmlElement): XmlElement | undefined {
   return e.name === "iq" && e.ns === NS_CLIENT && e.attr("type") === "set" ? e.getChild("bind", NS_BIND) : undefined;
 }
 
-class BindClient implements ClientFeature {
+/** The client half. */
+export class BindClient implements ClientFeature {
   private id = "";
   private retried = false;
 

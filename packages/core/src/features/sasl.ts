@@ -87,15 +87,20 @@ export interface SaslServerOptions {
   readonly custom?: readonly CustomServerMechanism[];
 }
 
+/** What SASL is, without its halves (the sessions create those with their options). */
+export const SASL_DEFINITION: StreamFeature = {
+  name: "sasl",
+  namespaces: [NS_SASL],
+  availability: { until: "authenticated" },
+  restarts: true,
+  mandatory: true,
+};
+
 /** The SASL feature; the same definition serves both roles (each half takes its own options). */
 export function saslFeature(options: { client?: SaslClientOptions; server?: SaslServerOptions }): StreamFeature {
   const { client, server } = options;
   return {
-    name: "sasl",
-    namespaces: [NS_SASL],
-    availability: { until: "authenticated" },
-    restarts: true,
-    mandatory: true,
+    ...SASL_DEFINITION,
     ...(client === undefined ? {} : { client: () => new SaslClient(client) }),
     ...(server === undefined ? {} : { server: () => new SaslServer(server) }),
   };

@@ -13,20 +13,31 @@ import type { ClientFeature, ClientFeatureContext, ServerFeature, ServerFeatureC
 /** `urn:ietf:params:xml:ns:xmpp-session` (RFC 3921 §3, kept by draft-cridland-xmpp-session as optional). */
 export const NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session";
 
+/** What the legacy session is, without its halves. */
+export const SESSION_DEFINITION: StreamFeature = {
+  name: "session",
+  namespaces: [],
+  availability: { requires: { authenticated: true } },
+  restarts: false,
+  mandatory: false,
+};
+
 /** The legacy session feature; `offer: false` makes the server not advertise it (requests still succeed). */
 export function sessionFeature(offer = true): StreamFeature {
-  return {
-    name: "session",
-    namespaces: [],
-    availability: { requires: { authenticated: true } },
-    restarts: false,
-    mandatory: false,
-    client: () => new SessionClient(),
-    server: () => new SessionServer(offer),
-  };
+  return { ...SESSION_DEFINITION, client: () => new SessionClient(), server: () => sessionServer(offer) };
 }
 
-class SessionClient implements ClientFeature {
+const SESSION_SERVERS = new Map<boolean, ServerFeature>();
+
+/** The server half is stateless: one instance per setting serves every session. */
+export function sessionServer(offer: boolean): ServerFeature {
+  let half = SESSION_SERVERS.get(offer);
+  if (half === undefined) SESSION_SERVERS.set(offer, (half = new SessionServer(offer)));
+  return half;
+}
+
+/** The client half. */
+export class SessionClient implements ClientFeature {
   private id: string | undefined;
   private finished = false;
 

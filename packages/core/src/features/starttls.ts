@@ -11,17 +11,29 @@ import type { ClientFeature, ClientFeatureContext, ServerFeature, ServerFeatureC
 /** `urn:ietf:params:xml:ns:xmpp-tls` (RFC 6120 §5.4). */
 export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 
-/** STARTTLS with a TLS policy (see {@link TlsPolicy}); `required` makes it mandatory-to-negotiate. */
+const DEFINITIONS = new Map<TlsPolicy, StreamFeature>();
+
+/**
+ * STARTTLS with a TLS policy (see {@link TlsPolicy}); `required` makes it mandatory-to-negotiate. Both
+ * halves are stateless, so one definition and one instance of each half serve every session.
+ */
 export function starttlsFeature(policy: TlsPolicy): StreamFeature {
-  return {
-    name: "starttls",
-    namespaces: [NS_TLS],
-    availability: { until: "secure" },
-    restarts: true,
-    mandatory: policy === "required",
-    client: () => new StarttlsClient(policy),
-    server: () => new StarttlsServer(policy),
-  };
+  let def = DEFINITIONS.get(policy);
+  if (def === undefined) {
+    const client = new StarttlsClient(policy);
+    const server = new StarttlsServer(policy);
+    def = {
+      name: "starttls",
+      namespaces: [NS_TLS],
+      availability: { until: "secure" },
+      restarts: true,
+      mandatory: policy === "required",
+      client: () => client,
+      server: () => server,
+    };
+    DEFINITIONS.set(policy, def);
+  }
+  return def;
 }
 
 /** Whether STARTTLS can be negotiated on this stream (stream framing; `wss:` is TLS already). */
