@@ -8,12 +8,20 @@ import { dec, DOMAIN, enc, makePair, scramFor, seededRandom } from "./harness.js
 import { World } from "./sm-world.js";
 
 const SM = "urn:xmpp:sm:3";
+/** Acks only on request: nothing is acknowledged behind a test's back. */
+const LAZY = { ackEvery: 100, ackAfterMs: 10_000 };
+
+/** A world whose client is online. */
+function onlineWorld(o: ConstructorParameters<typeof World>[0] = {}): World {
+  const w = new World(o);
+  w.connect();
+  w.run();
+  return w;
+}
 
 describe("XEP-0198: enabling and acknowledgements", () => {
   it("enables SM in both roles; the client is online only after <enabled/>", () => {
-    const w = new World();
-    w.connect();
-    w.run();
+    const w = onlineWorld();
     const c = w.link!.client;
     expect(c.state).toBe("online");
     const kinds = w.clientEvents.map((e) => e.type);
@@ -25,9 +33,7 @@ describe("XEP-0198: enabling and acknowledgements", () => {
   });
 
   it("requests an ack every `ackEvery` stanzas and reports each acknowledged stanza", () => {
-    const w = new World({ client: { ackEvery: 3 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ client: { ackEvery: 3 } });
     for (let i = 0; i < 7; i++) w.clientSends(`m${i}`);
     w.run();
     // 6 acknowledged by two <r/>; the 7th waits for the next request (on idle).
@@ -38,9 +44,7 @@ describe("XEP-0198: enabling and acknowledgements", () => {
   });
 
   it("the server counts and is acknowledged too", () => {
-    const w = new World({ server: { ackEvery: 2 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ server: { ackEvery: 2 } });
     for (let i = 0; i < 4; i++) w.serverSends(`s${i}`);
     w.run();
     expect(w.receivedByClient).toEqual(["s0", "s1", "s2", "s3"]);
@@ -81,9 +85,7 @@ describe("XEP-0198: enabling and acknowledgements", () => {
   });
 
   it("ends the stream when the peer acknowledges more than was sent (handled-count-too-high)", () => {
-    const w = new World();
-    w.connect();
-    w.run();
+    const w = onlineWorld();
     w.link!.server.receive(enc(`<a xmlns='${SM}' h='5'/>`), 0);
     const err = w.link!.server.pollEvent();
     expect(err).toMatchObject({ type: "stream-error", condition: "undefined-condition" });
@@ -134,9 +136,7 @@ describe("XEP-0198: counters modulo 2^32", () => {
 
 describe("XEP-0198: resumption", () => {
   it("resumes after a cut: exactly the unacknowledged stanzas are sent again, both ways", () => {
-    const w = new World({ client: { ackEvery: 100, ackAfterMs: 10_000 }, server: { ackEvery: 100, ackAfterMs: 10_000 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ client: LAZY, server: LAZY });
     w.clientSends("c1");
     w.serverSends("s1");
     w.run();
@@ -157,9 +157,7 @@ describe("XEP-0198: resumption", () => {
   });
 
   it("a cut between <a/> and the next stanza loses and duplicates nothing", () => {
-    const w = new World({ client: { ackEvery: 1 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ client: { ackEvery: 1 } });
     w.clientSends("c1");
     w.run();
     expect(w.clientAcked).toEqual(["c1"]);
@@ -171,9 +169,7 @@ describe("XEP-0198: resumption", () => {
   });
 
   it("a second resumption of the same id wins; the first connection is closed with <conflict/>", () => {
-    const w = new World();
-    w.connect();
-    w.run();
+    const w = onlineWorld();
     const first = w.link!;
     const state = smClient(first.client)!.exportState()!;
     // The client believes the link is dead and resumes on a new one; the server has not noticed yet.
@@ -187,9 +183,7 @@ describe("XEP-0198: resumption", () => {
   });
 
   it("a failed resumption reports what the server handled (h) as acked and the rest as not delivered, then binds", () => {
-    const w = new World({ client: { ackEvery: 100, ackAfterMs: 10_000 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ client: LAZY });
     w.clientSends("c1");
     w.clientSends("c2");
     w.run();
@@ -252,9 +246,7 @@ describe("XEP-0198: resumption", () => {
 
 describe("XEP-0198: what happens to stanzas that cannot be delivered", () => {
   it("a clean close reports the client's unacknowledged stanzas and hands the server's to the application", () => {
-    const w = new World({ client: { ackEvery: 100, ackAfterMs: 10_000 }, server: { ackEvery: 100, ackAfterMs: 10_000 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ client: LAZY, server: LAZY });
     w.clientSends("c1");
     w.serverSends("s1");
     w.run();
@@ -268,9 +260,7 @@ describe("XEP-0198: what happens to stanzas that cannot be delivered", () => {
   });
 
   it("a stanza still in flight when the client closes is not handled by it and goes back to its sender", () => {
-    const w = new World({ client: { ackEvery: 100, ackAfterMs: 10_000 }, server: { ackEvery: 100, ackAfterMs: 10_000 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ client: LAZY, server: LAZY });
     w.serverSends("s1"); // written, not yet read by the client
     w.link!.client.close(w.now); // RFC 6120 §4.4: the closing side processes nothing more
     w.run();
@@ -279,9 +269,7 @@ describe("XEP-0198: what happens to stanzas that cannot be delivered", () => {
   });
 
   it("an expired detached session returns its stanzas to their senders (XEP-0198 §6)", () => {
-    const w = new World({ server: { ackEvery: 100, ackAfterMs: 10_000 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ server: LAZY });
     w.serverSends("s1");
     w.cut(); // s1 was written but never reached juliet's client
     w.serverSends("s2"); // held meanwhile
@@ -292,9 +280,7 @@ describe("XEP-0198: what happens to stanzas that cannot be delivered", () => {
   });
 
   it("bounds the unacknowledged queue: past maxUnacked the stream breaks (resumable, nothing lost)", () => {
-    const w = new World({ server: { ackEvery: 1000, ackAfterMs: 1e9, maxUnacked: 3 } });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ server: { ackEvery: 1000, ackAfterMs: 1e9, maxUnacked: 3 } });
     // juliet's client stops answering (we drop what it writes)
     const l = w.link!;
     for (let i = 0; i < 4; i++) w.serverSends(`s${i}`);
@@ -323,18 +309,14 @@ describe("XEP-0198: what happens to stanzas that cannot be delivered", () => {
 
 describe("keepalive: probes find dead peers, quiet peers stay", () => {
   it("with SM, an idle session is probed with <r/>; a peer that answers stays online", () => {
-    const w = new World();
-    w.connect();
-    w.run();
+    const w = onlineWorld();
     w.advance(10 * 60_000); // 10 minutes of silence: the client probed (240 s), the server answered
     expect(w.link!.client.state).toBe("online");
     expect(w.link!.server.state).toBe("online");
   });
 
   it("a probe that stays unanswered ends the stream with <connection-timeout/> (resumable)", () => {
-    const w = new World();
-    w.connect();
-    w.run();
+    const w = onlineWorld();
     const l = w.link!;
     l.blackhole = "c2s"; // the server never hears from the client again
     w.advance(20 * 60_000);
@@ -382,9 +364,7 @@ describe("nonzas without their feature", () => {
   });
 
   it("a client with SM loaded but not enabled refuses <r/> too; a server without SM refuses <enable/>", () => {
-    const w = new World({ server: false });
-    w.connect();
-    w.run();
+    const w = onlineWorld({ server: false });
     w.link!.client.receive(enc(`<r xmlns='${SM}'/>`), 0);
     expect(w.link!.client.pollEvent()).toMatchObject({ type: "stream-error", condition: "unsupported-stanza-type", text: "XEP-0198 <r/> before Stream Management was enabled" });
     const p = makePair({ client: { tls: "none" }, server: { tls: "none" } });
