@@ -24,7 +24,7 @@ import { checkExports, report } from "./check-exports.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
-const PACKAGES = ["precis", "xml", "jid", "sasl", "core", "adapter", "node", "websocket", "deno", "server"];
+const PACKAGES = ["precis", "xml", "jid", "sasl", "core", "im", "adapter", "node", "websocket", "deno", "server"];
 const REQUIRED_FIELDS = ["license", "repository", "homepage", "bugs", "keywords", "engines", "description"];
 
 const failures = [];

@@ -276,8 +276,8 @@ export class World {
       case "resume-request": {
         // A live session with that id (the client came back before we saw the old link die) is taken over.
         for (const [jid, other] of this.online) {
-          const state = smServer(other)?.takeOver(other.jid);
-          if (state !== undefined && state.id === ev.previd) {
+          const state = smServer(other)?.takeOver(other.jid, ev.previd);
+          if (state !== undefined) {
             this.online.delete(jid);
             other.abort("conflict", "replaced by a resumed stream", this.now);
             smServer(s)!.answerResume({ state });

@@ -49,7 +49,9 @@ describe("XEP-0198: enabling and acknowledgements", () => {
     w.run();
     expect(w.receivedByClient).toEqual(["s0", "s1", "s2", "s3"]);
     // the server holds nothing any more
-    expect(smServer(w.link!.server)!.takeOver(w.link!.server.jid)!.unacked).toEqual([]);
+    const sv = smServer(w.link!.server)!;
+    expect(sv.takeOver(w.link!.server.jid, "another-id")).toBeUndefined();
+    expect(sv.takeOver(w.link!.server.jid, sv.resumptionId!)!.unacked).toEqual([]);
   });
 
   it("answers <enable/> before binding and a second <enable/> with <failed><unexpected-request/>", () => {
@@ -287,6 +289,23 @@ describe("XEP-0198: what happens to stanzas that cannot be delivered", () => {
     expect(l.server.state).toBe("closed");
     w.run();
     expect(w.serverEvents.some((e) => e.type === "sm-detached")).toBe(true);
+  });
+
+  it("a session probed for a take-over of another id keeps its SM and answers for its stanzas", () => {
+    const w = onlineWorld({ server: LAZY });
+    w.serverSends("s1");
+    w.run();
+    const s = w.link!.server;
+    expect(smServer(s)!.takeOver(s.jid, "not-this-one")).toBeUndefined();
+    w.cut();
+    expect(w.serverEvents.some((e) => e.type === "sm-detached")).toBe(true);
+  });
+
+  it("DetachedSessions.end keeps the tombstone for a late resumption", () => {
+    const d = new DetachedSessions();
+    d.detach({ v: 1, id: "a", jid: "j@d/1", inbound: 3, acked: 0, unacked: ["<message xmlns='jabber:client' id='m'/>"], max: 10 }, 0);
+    expect(d.end("a", 1)?.stanzas.map((x) => x.attr("id"))).toEqual(["m"]);
+    expect(d.take("a", 2)).toEqual({ expired: true, h: 3 });
   });
 
   it("DetachedSessions: replacing, eviction, tombstones, bounded holds", () => {

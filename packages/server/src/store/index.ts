@@ -20,6 +20,7 @@ export type {
   OfflineStoreResult,
   PendingSubscription,
   PrivateXmlStore,
+  Promisified,
   Roster,
   RosterItem,
   RosterStore,

@@ -210,7 +210,8 @@ export interface Storage {
   close(): void;
 }
 
-type Promisified<T> = {
+/** `T` with every method returning a promise (the shape of an asynchronous store). */
+export type Promisified<T> = {
   readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : Promisified<T[K]>;
 };
 

@@ -126,6 +126,14 @@ export class DetachedSessions {
     return undefined;
   }
 
+  /**
+   * Ends the session `id` now (a fresh bind of the same full JID superseded it, say): its stanzas are
+   * returned to be answered for, and its final `h` is kept as a tombstone for a late `<resume/>`.
+   */
+  end(id: string, now: number): ExpiredSession | undefined {
+    return this.remove(id, now);
+  }
+
   /** Ends the sessions whose time is up; their stanzas must be answered for (error or offline storage). */
   expire(now: number): ExpiredSession[] {
     const out: ExpiredSession[] = [];

@@ -508,12 +508,19 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     ctx.resume();
   }
 
+  /** The resumption id of this session, when SM is on and resumable. */
+  get resumptionId(): string | undefined {
+    return this.phase === "enabled" && this.resumable ? this.id : undefined;
+  }
+
   /**
-   * Takes the live state away from this session for a resumption on another connection (the same
-   * client came back before we noticed this one was dead). This session then reports nothing at its
-   * end; close it (`abort("conflict", …)`, as Prosody's mod_smacks does).
+   * Takes the live state away from this session for a resumption of `previd` on another connection
+   * (the same client came back before we noticed this one was dead). Nothing happens, and `undefined`
+   * comes back, when this session is not `previd`. After a take-over this session reports nothing at
+   * its end; close it (`abort("conflict", …)`, as Prosody's mod_smacks does).
    */
-  takeOver(jid: Jid | undefined): SmState | undefined {
+  takeOver(jid: Jid | undefined, previd: string): SmState | undefined {
+    if (this.resumptionId !== previd) return undefined;
     const state = this.state(jid);
     if (state !== undefined) this.phase = "moved";
     return state;
