@@ -32,3 +32,4 @@ export {
   type XmppServerOptions,
   type XmppServerTlsOptions,
 } from "./server.js";
+export { type OnlineInfo, streamManagementOf } from "@xmpp-sansio/adapter";
