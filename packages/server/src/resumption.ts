@@ -407,9 +407,13 @@ export class SessionTable<C extends SessionConnection> {
     );
   }
 
-  /** `<service-unavailable/>` back to the sender, routed like any stanza (it may be detached too). */
+  /**
+   * `<service-unavailable/>` back to the sender, routed like any stanza (it may be detached too). A
+   * message carries its original payload (RFC 6120 §8.3.1 rule 6): it is the sender's own, and it tells
+   * the sender's client which text was not delivered even when it keeps no ids.
+   */
   private sendError(stanza: XmlElement): void {
-    const reply = errorReply(stanza, stanzaError("service-unavailable"));
+    const reply = errorReply(stanza, stanzaError("service-unavailable"), { includeOriginal: stanza.name === "message" });
     if (reply !== undefined && reply.attr("to") !== undefined) this.o.router.route(this.serverEndpoint, reply);
   }
 
