@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { AccountStore } from "./accounts.js";
 import { generateSelfSignedCertificate } from "./certificate.js";
 import { runDemo } from "./demo.js";
-import { startServer } from "./server.js";
+import { type StreamManagementSettings, startServer } from "./server.js";
 
 const USAGE = `usage:
   xmpp-sansio-server demo
@@ -20,8 +20,12 @@ const USAGE = `usage:
       both ways and exits.
   xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P]
                            [--websocket-port P [--websocket-path /p] [--websocket-tls]] [--data DIR] [--cert F --key F]
+                           [--no-sm | --sm-max-resume SECONDS --sm-max-detached N]
       Runs until interrupted. --websocket-port also serves XMPP over WebSocket (RFC 7395) at
       ws://H:P/xmpp-websocket (wss:// with --websocket-tls), routed together with the TCP clients.
+      Stream Management (XEP-0198) is on: a client whose connection drops may resume its session
+      for --sm-max-resume seconds (default 300); at most --sm-max-detached such sessions are kept
+      (default 10000). --no-sm turns it off.
       Accounts live in DIR/accounts.json (created with juliet/r0m30myr0m30 and
       romeo/j0liet when absent); without --cert/--key a self-signed certificate for the domain is
       generated on first start into DIR.
@@ -45,6 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       data: { type: "string", default: "./xmpp-data" },
       cert: { type: "string" },
       key: { type: "string" },
+      "no-sm": { type: "boolean" },
+      "sm-max-resume": { type: "string" },
+      "sm-max-detached": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -77,6 +84,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case "serve": {
+      const streamManagement = streamManagementFromArgs(values);
+      if (typeof streamManagement === "string") {
+        console.error(`${streamManagement}\n${USAGE}`);
+        return 2;
+      }
       const accounts = loadAccounts(accountsFile, true);
       const tls = loadOrCreateCertificate(values.data, values.domain, values.cert, values.key);
       const running = await startServer({
@@ -95,6 +107,7 @@ export async function main(argv: readonly string[]): Promise<number> {
               },
             }),
         tls,
+        streamManagement,
         log: (line) => console.log(`${new Date().toISOString()} ${line}`),
       });
       console.log(
@@ -113,6 +126,26 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(USAGE);
       return 2;
   }
+}
+
+/**
+ * The Stream Management settings of `serve` from its options (`--no-sm`, `--sm-max-resume`,
+ * `--sm-max-detached`), or an error message.
+ */
+export function streamManagementFromArgs(values: {
+  readonly "no-sm"?: boolean | undefined;
+  readonly "sm-max-resume"?: string | undefined;
+  readonly "sm-max-detached"?: string | undefined;
+}): false | StreamManagementSettings | string {
+  const resume = values["sm-max-resume"];
+  const detached = values["sm-max-detached"];
+  if (values["no-sm"] === true) return resume === undefined && detached === undefined ? false : "--no-sm goes without --sm-max-resume and --sm-max-detached";
+  const integer = (s: string, min: number) => (/^\d{1,10}$/.test(s) && Number(s) >= min && Number(s) <= 0xffff_ffff ? Number(s) : undefined);
+  const maxResumeSeconds = resume === undefined ? undefined : integer(resume, 0);
+  if (resume !== undefined && maxResumeSeconds === undefined) return `--sm-max-resume: seconds as an integer ≥ 0, not '${resume}'`;
+  const maxDetached = detached === undefined ? undefined : integer(detached, 0);
+  if (detached !== undefined && maxDetached === undefined) return `--sm-max-detached: an integer ≥ 0, not '${detached}'`;
+  return { ...(maxResumeSeconds === undefined ? {} : { maxResumeSeconds }), ...(maxDetached === undefined ? {} : { maxDetached }) };
 }
 
 function loadAccounts(file: string, createDemoAccounts: boolean): AccountStore {

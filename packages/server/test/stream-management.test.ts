@@ -7,6 +7,7 @@ import { XmppClient } from "@xmpp-sansio/node";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AccountStore } from "../src/accounts.js";
+import { streamManagementFromArgs } from "../src/cli.js";
 import { generateSelfSignedCertificate } from "../src/certificate.js";
 import { type RunningServer, type StartServerOptions, startServer } from "../src/server.js";
 import { Inbox, NS_SM, RawClient, re } from "./support/raw.js";
@@ -284,5 +285,17 @@ describe("the streamManagement option", () => {
     } finally {
       await h.stop();
     }
+  });
+});
+
+describe("serve's Stream Management options", () => {
+  it("parses --no-sm, --sm-max-resume and --sm-max-detached, and refuses nonsense", () => {
+    expect(streamManagementFromArgs({})).toEqual({});
+    expect(streamManagementFromArgs({ "no-sm": true })).toBe(false);
+    expect(streamManagementFromArgs({ "sm-max-resume": "60", "sm-max-detached": "100" })).toEqual({ maxResumeSeconds: 60, maxDetached: 100 });
+    expect(streamManagementFromArgs({ "sm-max-resume": "-1" })).toMatch(/^--sm-max-resume/);
+    expect(streamManagementFromArgs({ "sm-max-resume": "1.5" })).toMatch(/^--sm-max-resume/);
+    expect(streamManagementFromArgs({ "sm-max-detached": "many" })).toMatch(/^--sm-max-detached/);
+    expect(streamManagementFromArgs({ "no-sm": true, "sm-max-resume": "60" })).toMatch(/^--no-sm/);
   });
 });
