@@ -10,7 +10,7 @@ import { AccountStore } from "../src/accounts.js";
 import { streamManagementFromArgs } from "../src/cli.js";
 import { generateSelfSignedCertificate } from "../src/certificate.js";
 import { type RunningServer, type StartServerOptions, startServer } from "../src/server.js";
-import { Inbox, NS_SM, RawClient, re } from "./support/raw.js";
+import { Inbox, NS_SM, RawClient, RawWebSocketClient, re } from "./support/raw.js";
 
 const DOMAIN = "localhost";
 const accounts = new AccountStore();
@@ -173,6 +173,42 @@ describe("XEP-0198 on the reference server (raw socket, Direct TLS)", () => {
     await owner.until(new RegExp(`<a xmlns='${NS_SM}' h='0'/>`));
     owner.destroy();
     intruder.destroy();
+  });
+});
+
+describe("XEP-0198 across transports", () => {
+  const h = new Harness();
+  beforeAll(() => h.start({ websocket: { port: 0, tls: true } }));
+  afterAll(() => h.stop());
+
+  it("a session begun over TCP (Direct TLS) is resumed over wss: (RFC 7395 framing)", async () => {
+    const { client: romeo } = await h.client(`romeo@${DOMAIN}/orchard`, "j0liet");
+    const tcp = await h.raw();
+    await tcp.login("juliet", "r0m30myr0m30");
+    const jid = await tcp.bind("balcony");
+    tcp.write(`<enable xmlns='${NS_SM}' resume='true'/>`);
+    const id = (await tcp.until(/<enabled [^>]*id='([^']+)'/))[1]!;
+    romeo.send(chat(jid, "w1"));
+    await tcp.until(messageWithId("w1"));
+    tcp.destroy();
+    await h.logLine((l) => l.startsWith(`detached ${jid} `));
+    romeo.send(chat(jid, "w2")); // held
+
+    const ws = await RawWebSocketClient.connect(`wss://localhost:${h.running.websocketPort}/xmpp-websocket`, h.running.certificate);
+    try {
+      expect(await ws.login("juliet", "r0m30myr0m30")).toContain(`<sm xmlns='${NS_SM}'/>`);
+      ws.write(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+      await ws.until(new RegExp(`<resumed xmlns='${NS_SM}' previd='${re(id)}' h='0'/>`));
+      await ws.until(messageWithId("w1"));
+      await ws.until(messageWithId("w2"));
+      expect(await h.logLine((l) => l.startsWith(`resumed ${jid} `))).toMatch(/\(WebSocket wss, PLAIN\)$/);
+      romeo.send(chat(jid, "w3"));
+      await ws.until(messageWithId("w3"));
+      ws.write(`<r xmlns='${NS_SM}'/>`);
+      await ws.until(new RegExp(`<a xmlns='${NS_SM}' h='0'/>`));
+    } finally {
+      ws.close();
+    }
   });
 });
 

@@ -122,3 +122,78 @@ export class Inbox {
     return new Promise((resolve) => this.waiters.push({ test, resolve }));
   }
 }
+
+/** A raw RFC 7395 client: one element per WebSocket message, over `wss:` trusting `ca`. */
+export class RawWebSocketClient {
+  text = "";
+  private cursor = 0;
+  private waiter: { pattern: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void } | undefined;
+  private ended = false;
+
+  private constructor(
+    private readonly ws: import("ws").WebSocket,
+    readonly domain: string,
+  ) {
+    ws.on("message", (data) => {
+      this.text += data.toString();
+      this.check();
+    });
+    ws.on("close", () => {
+      this.ended = true;
+      this.check();
+    });
+    ws.on("error", () => {});
+  }
+
+  static async connect(url: string, ca: string, domain = "localhost"): Promise<RawWebSocketClient> {
+    const { WebSocket } = await import("ws");
+    const ws = new WebSocket(url, "xmpp", { ca });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    return new RawWebSocketClient(ws, domain);
+  }
+
+  write(s: string): void {
+    this.ws.send(s);
+  }
+
+  until(pattern: RegExp): Promise<RegExpExecArray> {
+    if (this.waiter !== undefined) throw new Error("one until() at a time");
+    return new Promise((resolve, reject) => {
+      this.waiter = { pattern, resolve, reject };
+      this.check();
+    });
+  }
+
+  /** `<open/>`, SASL PLAIN (wss: counts as TLS), `<open/>` again; resolves with the features after SASL. */
+  async login(username: string, password: string): Promise<string> {
+    const open = `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='${this.domain}' version='1.0'/>`;
+    this.write(open);
+    await this.until(/<\/stream:features>/);
+    this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${username}\0${password}`).toString("base64")}</auth>`);
+    await this.until(/<success [^>]*\/>|<success [^>]*>[^<]*<\/success>/);
+    this.write(open);
+    return (await this.until(/<stream:features[^>]*>([\s\S]*?)<\/stream:features>/))[1]!;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+
+  private check(): void {
+    const w = this.waiter;
+    if (w === undefined) return;
+    const rest = this.text.slice(this.cursor);
+    const m = new RegExp(w.pattern.source, w.pattern.flags.replace("g", "")).exec(rest);
+    if (m !== null) {
+      this.waiter = undefined;
+      this.cursor += m.index + m[0].length;
+      w.resolve(m);
+    } else if (this.ended) {
+      this.waiter = undefined;
+      w.reject(new Error(`WebSocket closed before ${w.pattern} arrived; after the last match we got: ${rest}`));
+    }
+  }
+}
