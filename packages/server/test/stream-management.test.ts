@@ -116,8 +116,9 @@ describe("XEP-0198 on the reference server (raw socket, Direct TLS)", () => {
     expect(resent).toBe(first);
     expect(await h.logLine((l) => l.startsWith(`resumed ${jid} `))).toMatch(/\(direct TLS, PLAIN\)$/);
 
-    // The resumed stream is the same session: new stanzas reach it, and the counters go on.
-    romeo.send(chat(jid, "m2"));
+    // The resumed stream is the same session: it kept its presence (a message to the bare JID goes to its
+    // only available resource), new stanzas reach it, and the counters go on.
+    romeo.send(chat(`juliet@${DOMAIN}`, "m2"));
     await again.until(messageWithId("m2"));
     again.write(`<message to='romeo@${DOMAIN}/orchard' id='j1' type='chat'><body>still here</body></message><r xmlns='${NS_SM}'/>`);
     await again.until(new RegExp(`<a xmlns='${NS_SM}' h='2'/>`));
