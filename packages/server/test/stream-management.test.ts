@@ -250,6 +250,23 @@ describe("XEP-0198 §6 on the reference server: a detached session that expires"
     expect(h.running.sessions.detachedCount).toBe(0);
   });
 
+  it("without resume='true' nothing is kept: the unacknowledged message comes back at once when the link breaks", async () => {
+    h = new Harness();
+    await h.start();
+    const juliet = await h.raw();
+    await juliet.login("juliet", "r0m30myr0m30");
+    const jid = await juliet.bind("balcony");
+    juliet.write(`<enable xmlns='${NS_SM}'/>`);
+    expect((await juliet.until(/<enabled [^>]*\/>/))[0]).toBe(`<enabled xmlns='${NS_SM}'/>`);
+    const { client: romeo, inbox } = await h.client(`romeo@${DOMAIN}/orchard`, "j0liet");
+    romeo.send(chat(jid, "n1"));
+    await juliet.until(messageWithId("n1"));
+    juliet.destroy();
+    expect(parseStanzaError(await errorFor(inbox, "n1")).condition).toBe("service-unavailable");
+    await h.logLine((l) => l === `offline ${jid}`);
+    expect(h.log.some((l) => l.startsWith("detached "))).toBe(false);
+  });
+
   it("hands them to the offlineStore hook instead, when it takes them (no error to the sender)", async () => {
     h = new Harness();
     const stored: XmlElement[] = [];
