@@ -236,8 +236,11 @@ export class SessionTable<C extends SessionConnection> {
   resume(previd: string, _h: number, connection: C): ResumeAnswer {
     const username = connection.username;
     if (username === undefined || this.closed) return { refuse: "item-not-found" };
+    const domain = this.serverEndpoint.jid.domain;
+    const account = tryParseJid(`${username}@${domain}`);
+    if (account instanceof JidError) return { refuse: "item-not-found" };
     // A live session with that id: the client came back before the server noticed the old link die.
-    for (const ep of this.byAccount.get(`${username}@${this.o.domain}`) ?? []) {
+    for (const ep of this.byAccount.get(account.bare.toString()) ?? []) {
       const old = ep.connection;
       if (ep.phase !== "online" || old === undefined) continue;
       const sm = this.o.smOf(old);
@@ -252,7 +255,7 @@ export class SessionTable<C extends SessionConnection> {
     }
     const ep = this.bySmId.get(previd);
     // Only the owner may resume a session; anyone else learns nothing (not even that it exists).
-    if (ep !== undefined && (ep.jid.local !== username || ep.jid.domain !== this.o.domain)) return { refuse: "item-not-found" };
+    if (ep !== undefined && !ep.jid.bare.equals(account.bare)) return { refuse: "item-not-found" };
     const taken = this.detachedSessions.take(previd, this.clock.now());
     this.schedule();
     if (taken === undefined) return { refuse: "item-not-found" };
