@@ -25,9 +25,11 @@ export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimer
 export {
   type HookedConnection,
   type MaybePromise,
+  type OnlineInfo,
   ServerHooksCore,
   type ServerHooksCoreOptions,
   type ServerSessionLike,
+  streamManagementOf,
   type XmppConnection,
   type XmppServerHooks,
 } from "./server-core.js";

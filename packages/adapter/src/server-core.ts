@@ -8,13 +8,18 @@
  */
 import {
   type BindAnswer,
+  importSmState,
   type ResourceConflictPolicy,
+  type ResumeAnswer,
   resolveResourceConflict,
   type SansIoSession,
   type ScramStoredCredentials,
   type ServerEvent,
+  type SmServer,
+  type SmState,
   type StreamErrorCondition,
   serviceUnavailable,
+  smServer,
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
@@ -28,6 +33,8 @@ export interface ServerSessionLike extends SansIoSession<ServerEvent> {
   answerPassword(ok: boolean): void;
   answerExternal(username: string | null): void;
   answerBind(answer: BindAnswer): void;
+  /** This session's half of a loaded stream feature (the core's `ServerSession` has it; fakes may not). */
+  featureHalf?(name: string): unknown;
 }
 
 /** A value or a promise of it (hooks may be sync or async). */
@@ -90,10 +97,51 @@ export interface XmppServerHooks<C extends XmppConnection = XmppConnection> {
    * answered. Default: IQ get/set get `<service-unavailable/>`, other stanzas are dropped.
    */
   stanza?(connection: C, stanza: XmlElement): MaybePromise<void>;
-  /** The connection is online (bound). */
-  online?(connection: C): MaybePromise<void>;
-  /** A connection that was online has ended. */
+  /**
+   * The connection is online (bound). `resumed`: it came back through XEP-0198 resumption — the same full
+   * JID and presence as the session it resumed, which was never reported offline.
+   */
+  online?(connection: C, info: OnlineInfo): MaybePromise<void>;
+  /**
+   * A connection that was online has ended. With Stream Management, `detached` came first if the session
+   * stays resumable; a session taken over by a resumption ends here too.
+   */
   offline?(connection: C): MaybePromise<void>;
+  /**
+   * XEP-0198 §5: the client asks to resume session `previd`, having handled `h` of its stanzas. Answer
+   * with the session's state (from `detached`, or taken over from a live connection with
+   * {@link streamManagementOf}) or refuse. Default: `{ refuse: "item-not-found" }`. A state that cannot
+   * be resumed after all (the connection closed while the hook ran) comes back through `detached`.
+   */
+  resume?(previd: string, h: number, connection: C): MaybePromise<ResumeAnswer>;
+  /**
+   * XEP-0198: the session ended while resumable (transport lost, timeout, stream error). Keep `state` for
+   * `state.max` seconds (the core's `DetachedSessions`) and hold the stanzas addressed to its JID meanwhile.
+   * Default: nothing is kept and the unacknowledged stanzas go to `undelivered`.
+   */
+  detached?(connection: C, state: SmState): MaybePromise<void>;
+  /**
+   * Stanzas sent to the client that it never acknowledged, on a Stream Management session that ended for
+   * good. XEP-0198 §6: treat them as stanzas sent to an unavailable resource (an error to the sender, or
+   * offline storage). Default: dropped.
+   */
+  undelivered?(connection: C, stanzas: readonly XmlElement[]): MaybePromise<void>;
+}
+
+/** The second argument of the `online` hook. */
+export interface OnlineInfo {
+  /** The session resumed an earlier one (XEP-0198). */
+  readonly resumed: boolean;
+}
+
+/**
+ * The XEP-0198 half of a connection's session, when `streamManagement()` is among the session's
+ * `features`: its state (`enabled`, `state(jid)`), and `takeOver(jid)` for a resumption that replaces a
+ * connection the server still thinks alive.
+ */
+export function streamManagementOf(connection: { readonly pump: SessionPump<ServerEvent> }): SmServer | undefined {
+  const session = connection.pump.session as Partial<ServerSessionLike>;
+  return typeof session.featureHalf === "function" ? smServer(session as { featureHalf(name: string): unknown }) : undefined;
 }
 
 /** What {@link ServerHooksCore} needs of a connection of the adapter. */
@@ -257,7 +305,22 @@ export class ServerHooksCore<C extends HookedConnection> {
         const previous = this.byJid.get(key);
         if (previous !== undefined && previous !== conn) previous.abort("conflict", "replaced by a new session");
         this.byJid.set(key, conn);
-        if (h.online !== undefined) this.run(conn, () => h.online!(conn));
+        const info: OnlineInfo = { resumed: ev.resumed === true };
+        if (h.online !== undefined) this.run(conn, () => h.online!(conn, info));
+        return;
+      }
+      case "resume-request":
+        this.resume(conn, ev.previd, ev.h);
+        return;
+      case "sm-detached": {
+        const state = ev.state;
+        if (h.detached !== undefined) this.run(conn, () => h.detached!(conn, state));
+        else if (h.undelivered !== undefined) this.run(conn, () => h.undelivered!(conn, importSmState(state).unacked));
+        return;
+      }
+      case "undelivered": {
+        const stanzas = ev.stanzas;
+        if (h.undelivered !== undefined) this.run(conn, () => h.undelivered!(conn, stanzas));
         return;
       }
       case "stanza": {
@@ -272,6 +335,41 @@ export class ServerHooksCore<C extends HookedConnection> {
       default:
         return;
     }
+  }
+
+  /**
+   * XEP-0198 resumption: asks the `resume` hook, then answers the session. A state that cannot be
+   * resumed here after all (the connection closed meanwhile, or the core refused it) goes back to the
+   * application through `detached`, so no session is lost between the two.
+   */
+  private resume(conn: C, previd: string, h: number): void {
+    const hooks = this.hooks;
+    const giveBack = (state: SmState) => {
+      if (hooks.detached !== undefined) this.run(conn, () => hooks.detached!(conn, state));
+      else if (hooks.undelivered !== undefined) this.run(conn, () => hooks.undelivered!(conn, importSmState(state).unacked));
+    };
+    Promise.resolve()
+      .then((): MaybePromise<ResumeAnswer> => (hooks.resume !== undefined ? hooks.resume(previd, h, conn) : { refuse: "item-not-found" }))
+      .then(
+        (answer) => {
+          const sm = streamManagementOf(conn);
+          if (conn.pump.session.state === "closed" || conn.closed || sm === undefined || !sm.resumePending) {
+            if ("state" in answer) giveBack(answer.state);
+            return;
+          }
+          conn.pump.interact(() => sm.answerResume(answer));
+          // The core goes online at once when it accepts a state; anything else left the state unused.
+          if ("state" in answer && conn.jid === undefined) giveBack(answer.state);
+        },
+        (err: unknown) => {
+          this.emitHookError(err, conn);
+          conn.abort("internal-server-error");
+        },
+      )
+      .catch((err: unknown) => {
+        this.emitHookError(err, conn);
+        conn.abort("internal-server-error");
+      });
   }
 
   /** Calls a hook with no answer; errors end the connection. Synchronous parts run now (stanza order). */

@@ -15,8 +15,10 @@ export {
   type ClientCloseInfo,
   ConnectionError,
   IqTimeoutError,
+  type OnlineInfo,
   StanzaErrorException,
   StreamErrorException,
+  streamManagementOf,
   type XmppClientEvents,
   type XmppServerHooks,
 } from "@xmpp-sansio/adapter";

@@ -34,3 +34,4 @@ export {
   type XmppServerOptions,
   type XmppServerTlsOptions,
 } from "./server.js";
+export { type OnlineInfo, streamManagementOf } from "@xmpp-sansio/adapter";

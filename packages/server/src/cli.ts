@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { AccountStore } from "./accounts.js";
 import { generateSelfSignedCertificate } from "./certificate.js";
 import { runDemo } from "./demo.js";
-import { startServer } from "./server.js";
+import { type StreamManagementSettings, startServer } from "./server.js";
 import { type DataDirectory, openDataDirectory, seedDemoAccounts } from "./store/data-dir.js";
 
 /** The environment variable `add-user` and `passwd` read the password from (before prompting). */
@@ -28,7 +28,7 @@ const USAGE = `usage:
       both ways and exits.
   xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P]
                            [--websocket-port P [--websocket-path /p] [--websocket-tls]] [--data DIR] [--cert F --key F]
-                           [--max-offline N]
+                           [--max-offline N] [--no-sm | --sm-max-resume SECONDS --sm-max-detached N]
       Runs until interrupted. --websocket-port also serves XMPP over WebSocket (RFC 7395) at
       ws://H:P/xmpp-websocket (wss:// with --websocket-tls), routed together with the TCP clients.
       Everything is kept in the SQLite database DIR/xmpp-sansio.sqlite (created on first start, with
@@ -36,7 +36,9 @@ const USAGE = `usage:
       of earlier versions is imported once and renamed accounts.json.imported). Accounts added with
       add-user while the server runs can log in at once. --max-offline: offline messages kept per
       user (default 1000). Without --cert/--key a self-signed certificate for the domain is generated
-      on first start into DIR.
+      on first start into DIR. Stream Management (XEP-0198) is on: a client whose connection drops may
+      resume its session for --sm-max-resume seconds (default 300); at most --sm-max-detached such
+      sessions are kept (default 10000). --no-sm turns it off.
   xmpp-sansio-server add-user NAME [--password-file F] [--data DIR]
   xmpp-sansio-server passwd NAME [--password-file F] [--data DIR]
       Creates or resets an account / changes an existing account's password (SCRAM keys only; the
@@ -70,6 +72,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       key: { type: "string" },
       "password-file": { type: "string" },
       "max-offline": { type: "string" },
+      "no-sm": { type: "boolean" },
+      "sm-max-resume": { type: "string" },
+      "sm-max-detached": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -186,6 +191,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
     case "serve": {
+      const streamManagement = streamManagementFromArgs(values);
+      if (typeof streamManagement === "string") {
+        console.error(`${streamManagement}\n${USAGE}`);
+        return 2;
+      }
       const opened = open();
       if (opened === undefined) return 1;
       const { storage, databaseFile } = opened;
@@ -215,6 +225,7 @@ export async function main(argv: readonly string[]): Promise<number> {
                 },
               }),
           tls,
+          streamManagement,
           log: (line) => console.log(`${new Date().toISOString()} ${line}`),
         });
         console.log(
@@ -315,3 +326,24 @@ function loadOrCreateCertificate(dir: string, domain: string, certFile?: string,
   console.log(`generated a self-signed certificate for ${domain}: ${cert} (clients must trust it, e.g. Node's NODE_EXTRA_CA_CERTS)`);
   return pair;
 }
+
+/**
+ * The Stream Management settings of `serve` from its options (`--no-sm`, `--sm-max-resume`,
+ * `--sm-max-detached`), or an error message.
+ */
+export function streamManagementFromArgs(values: {
+  readonly "no-sm"?: boolean | undefined;
+  readonly "sm-max-resume"?: string | undefined;
+  readonly "sm-max-detached"?: string | undefined;
+}): false | StreamManagementSettings | string {
+  const resume = values["sm-max-resume"];
+  const detached = values["sm-max-detached"];
+  if (values["no-sm"] === true) return resume === undefined && detached === undefined ? false : "--no-sm goes without --sm-max-resume and --sm-max-detached";
+  const integer = (s: string, min: number) => (/^\d{1,10}$/.test(s) && Number(s) >= min && Number(s) <= 0xffff_ffff ? Number(s) : undefined);
+  const maxResumeSeconds = resume === undefined ? undefined : integer(resume, 0);
+  if (resume !== undefined && maxResumeSeconds === undefined) return `--sm-max-resume: seconds as an integer ≥ 0, not '${resume}'`;
+  const maxDetached = detached === undefined ? undefined : integer(detached, 0);
+  if (detached !== undefined && maxDetached === undefined) return `--sm-max-detached: an integer ≥ 0, not '${detached}'`;
+  return { ...(maxResumeSeconds === undefined ? {} : { maxResumeSeconds }), ...(maxDetached === undefined ? {} : { maxDetached }) };
+}
+

@@ -2,6 +2,23 @@ export { type AccountsFile, AccountStore, type AccountStoreOptions, MemoryAccoun
 export { type CertificatePair, generateSelfSignedCertificate, type SavedCertificate, type SelfSignedOptions, saveCertificate } from "./certificate.js";
 export { main, PASSWORD_ENV } from "./cli.js";
 export { type DemoOptions, type DemoResult, runDemo } from "./demo.js";
+export {
+  type OfflineOutcome,
+  type OfflineStore,
+  type RouterLike,
+  type SessionClock,
+  type SessionConnection,
+  SessionTable,
+  type SessionTableOptions,
+  type SmHalfLike,
+} from "./resumption.js";
 export { type Endpoint, Router, type RouterOptions } from "./router.js";
-export { type RunningServer, type StartServerOptions, startServer, type WebSocketListenOptions } from "./server.js";
+export {
+  type HookConnection,
+  type RunningServer,
+  type StartServerOptions,
+  type StreamManagementSettings,
+  startServer,
+  type WebSocketListenOptions,
+} from "./server.js";
 export * from "./store/index.js";

@@ -1,12 +1,14 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { type ServerOptions, type SmState, type StreamErrorCondition, streamManagement } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
-import { XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
+import { streamManagementOf, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
 import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
-import { type Endpoint, Router } from "./router.js";
+import { type OfflineStore, SessionTable } from "./resumption.js";
+import { Router } from "./router.js";
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -31,6 +33,28 @@ export interface StartServerOptions {
   readonly mechanisms?: readonly string[];
   /** Receives one line per connection event. */
   readonly log?: (line: string) => void;
+  /**
+   * XEP-0198 Stream Management on every c2s session (TCP and WebSocket): acknowledgements and resumption.
+   * Default on (`true` = the defaults below); `false` turns it off (`<enable/>` is then answered with the
+   * RFC's `<unsupported-stanza-type/>`, as by any server without it).
+   */
+  readonly streamManagement?: boolean | StreamManagementSettings;
+  /**
+   * Offline storage (XEP-0160) for `chat`/`normal` messages that reached nobody because the session they
+   * were sent to ended unacknowledged (XEP-0198 §6) or expired while detached: return `true` (or a promise
+   * of it) when stored — then the sender gets no error. Without it the sender gets `<service-unavailable/>`.
+   */
+  readonly offlineStore?: OfflineStore;
+}
+
+/** Stream Management settings of {@link startServer}. */
+export interface StreamManagementSettings {
+  /** The most seconds a detached session is kept for resumption (and the `max` granted). Default 300. */
+  readonly maxResumeSeconds?: number;
+  /** Most detached sessions kept at once; past it the one expiring first ends early. Default 10 000. */
+  readonly maxDetached?: number;
+  /** Most stanzas held per detached session (unacknowledged plus new ones); more are undeliverable. Default 500. */
+  readonly maxHeldStanzas?: number;
 }
 
 /** The WebSocket listener of {@link startServer}. */
@@ -51,6 +75,8 @@ export interface WebSocketListenOptions {
 export interface RunningServer {
   readonly server: XmppServer;
   readonly router: Router;
+  /** The sessions as the router sees them, with the detached XEP-0198 sessions. */
+  readonly sessions: SessionTable<HookConnection>;
   /** The ports actually bound. */
   readonly port: number | undefined;
   readonly directTlsPort: number | undefined;
@@ -89,14 +115,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const mechanisms = options.mechanisms ?? DEFAULT_MECHANISMS;
   // One router for every transport: a TCP client and a WebSocket client are just two endpoints.
   const router = new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
-  const endpoints = new WeakMap<HookConnection, Endpoint>();
-  const endpointOf = (connection: HookConnection): Endpoint | undefined => {
-    let endpoint = endpoints.get(connection);
-    if (!endpoint && connection.jid) {
-      endpoint = { jid: connection.jid, deliver: (stanza) => connection.isOnline && connection.send(stanza) };
-      endpoints.set(connection, endpoint);
-    }
-    return endpoint;
+  const sm = options.streamManagement === false ? undefined : options.streamManagement === true ? {} : (options.streamManagement ?? {});
+  // One endpoint per full JID, stable across XEP-0198 resumptions, shared by every transport.
+  const sessions = new SessionTable<HookConnection>({
+    router,
+    domain,
+    smOf: (connection) => streamManagementOf(connection),
+    log,
+    ...(sm?.maxDetached === undefined ? {} : { maxDetached: sm.maxDetached }),
+    ...(sm?.maxHeldStanzas === undefined ? {} : { maxHeldStanzas: sm.maxHeldStanzas }),
+    ...(options.offlineStore === undefined ? {} : { offlineStore: options.offlineStore }),
+  });
+  const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = {
+    mechanisms,
+    ...(sm === undefined ? {} : { features: [streamManagement({ maxResumeSeconds: sm.maxResumeSeconds ?? 300 })] }),
   };
   // The same hooks serve both servers; only the label in the log differs.
   const hooksFor = (transport: (connection: HookConnection) => string) => ({
@@ -104,19 +136,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     scramCredentials: (username: string, mechanism: string) => accounts.scramKeys(username, hashOf(mechanism)) ?? null,
     verifyPassword: (username: string, password: string) => accounts.verifyPassword(username, password),
     stanza: (connection: HookConnection, stanza: XmlElement) => {
-      const endpoint = endpointOf(connection);
+      const endpoint = sessions.endpointOf(connection);
       if (endpoint) router.route(endpoint, stanza);
     },
-    online: (connection: HookConnection) => {
-      const endpoint = endpointOf(connection);
-      if (endpoint) router.online(endpoint);
-      log(`online  ${connection.jid} from ${connection.remoteAddress} (${transport(connection)}, ${connection.mechanism})`);
+    online: (connection: HookConnection, info: { readonly resumed: boolean }) => {
+      sessions.online(connection, info);
+      log(`${info.resumed ? "resumed" : "online "} ${connection.jid} from ${connection.remoteAddress} (${transport(connection)}, ${connection.mechanism})`);
     },
     offline: (connection: HookConnection) => {
-      const endpoint = endpoints.get(connection);
-      if (endpoint) router.offline(endpoint);
-      log(`offline ${connection.jid}`);
+      // A detached session stays online for the router until it expires; a taken-over one lives on elsewhere.
+      if (sessions.offline(connection) === "offline") log(`offline ${connection.jid}`);
     },
+    resume: (previd: string, h: number, connection: HookConnection) => sessions.resume(previd, h, connection),
+    detached: (connection: HookConnection, state: SmState) => sessions.detached(connection, state),
+    undelivered: (connection: HookConnection, stanzas: readonly XmlElement[]) => sessions.undelivered(connection, stanzas),
   });
   const serverOptions: XmppServerOptions = {
     domains: domain,
@@ -124,7 +157,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     host,
     port: options.port ?? 5222,
     ...(options.directTlsPort === undefined ? {} : { directTlsPort: options.directTlsPort }),
-    session: { mechanisms },
+    session: sessionOptions,
     resourceConflict: "assign-new",
     hooks: hooksFor((c) => (c.directTls ? "direct TLS" : "STARTTLS")),
   };
@@ -147,7 +180,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         domains: domain,
         path,
         ...(https === undefined ? { host, port: ws.port } : { server: https, secure: true }),
-        session: { mechanisms },
+        session: sessionOptions,
         resourceConflict: "assign-new",
         hooks: hooksFor(() => (ws.tls === true ? "WebSocket wss" : "WebSocket ws")),
       });
@@ -171,6 +204,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await websocket?.close();
       if (https?.listening) await new Promise<void>((r) => https?.close(() => r()));
       await server.close();
+      sessions.close();
       throw error;
     }
   }
@@ -178,6 +212,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   return {
     server,
     router,
+    sessions,
     port: ports.port,
     directTlsPort: ports.directTlsPort,
     websocket,
@@ -191,19 +226,25 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         h.closeAllConnections();
         await new Promise<void>((r) => h.close(() => r()));
       }
+      // Sessions detached by the shutdown end now: their stanzas go to offline storage or back as errors.
+      sessions.close();
     },
   };
 }
 
 /** What the hooks use of a connection: members that the TCP and the WebSocket connections both have. */
-interface HookConnection {
+export interface HookConnection {
   readonly id: number;
   readonly jid: Jid | undefined;
+  readonly username: string | undefined;
   readonly isOnline: boolean;
   readonly remoteAddress: string | undefined;
   readonly mechanism: string | undefined;
   readonly directTls?: boolean;
+  /** @internal the adapter's pump, for `streamManagementOf` */
+  readonly pump: Parameters<typeof streamManagementOf>[0]["pump"];
   send(stanza: XmlElement): void;
+  closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
 }
 
 function hashOf(mechanism: string): ScramHash {

@@ -25,7 +25,7 @@ import type { XmlElement } from "@xmpp-sansio/xml";
 import { type WebSocket, WebSocketServer } from "ws";
 
 export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "@xmpp-sansio/adapter";
-export { ServerHooksCore, type ServerHooksCoreOptions } from "@xmpp-sansio/adapter";
+export { type OnlineInfo, ServerHooksCore, type ServerHooksCoreOptions, streamManagementOf } from "@xmpp-sansio/adapter";
 
 export { XMPP_SUBPROTOCOL } from "./client.js";
 
