@@ -267,7 +267,7 @@ export class ServerHooksCore<C extends HookedConnection> {
         const to = reply?.attr("to");
         if (reply === undefined || to === undefined) continue;
         const sender = this.byJid.get(to);
-        if (sender !== undefined && sender.isOnline) this.send(sender, reply);
+        if (sender?.isOnline) this.send(sender, reply);
       }
     });
   }

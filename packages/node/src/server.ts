@@ -26,6 +26,17 @@ import { channelBindingFromTlsSocket } from "./channel-binding.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
 
 export type { ServerSessionLike } from "@xmpp-sansio/adapter";
+export {
+  type AddressLimits,
+  authFailureLine,
+  DEFAULT_ADDRESS_LIMITS,
+  DEFAULT_OUTBOUND_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  type OutboundLimits,
+  type RateLimit,
+  type RateLimits,
+  type ServerLimits,
+} from "@xmpp-sansio/adapter";
 
 /**
  * The application side of the server (the shared hooks of `@xmpp-sansio/adapter`, seeing this server's

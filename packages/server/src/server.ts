@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { Jid } from "@xmpp-sansio/jid";
-import { XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
+import { authFailureLine, type ServerLimits, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
 import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
 import type { XmlElement } from "@xmpp-sansio/xml";
@@ -31,6 +31,11 @@ export interface StartServerOptions {
   readonly mechanisms?: readonly string[];
   /** Receives one line per connection event. */
   readonly log?: (line: string) => void;
+  /**
+   * Load limits of every listener (outbound queue per connection, read rates, connections and login
+   * attempts per IP). Default: the adapter's defaults (docs/server.md, "Load limits").
+   */
+  readonly limits?: ServerLimits;
 }
 
 /** The WebSocket listener of {@link startServer}. */
@@ -117,7 +122,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       if (endpoint) router.offline(endpoint);
       log(`offline ${connection.jid}`);
     },
+    // A slow reader's queue overflowed: what it held takes the offline path (here: errors to the senders).
+    undeliverable: (_connection: HookConnection, stanzas: readonly XmlElement[]) => router.undeliverable(stanzas),
   });
+  const limitLog = (connection: HookConnection, condition: string, text: string) =>
+    log(`limit   connection ${connection.id} from ${connection.remoteAddress}: ${condition}: ${text}`);
+  const authLog = (connection: HookConnection, username: string | undefined, condition: string) =>
+    log(`auth    ${authFailureLine(username, connection.remoteAddress, condition)}`);
   const serverOptions: XmppServerOptions = {
     domains: domain,
     tls: { cert: pair.cert, key: pair.key },
@@ -127,9 +138,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     session: { mechanisms },
     resourceConflict: "assign-new",
     hooks: hooksFor((c) => (c.directTls ? "direct TLS" : "STARTTLS")),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   };
   const server = new XmppServer(serverOptions);
   server.on("hookError", (error, connection) => log(`error   connection ${connection.id}: ${String(error)}`));
+  server.on("authFailed", authLog);
+  server.on("limit", limitLog);
   const ports = await server.listen();
 
   let websocket: XmppWebSocketServer | undefined;
