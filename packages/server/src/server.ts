@@ -164,8 +164,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         session: { mechanisms },
         resourceConflict: "assign-new",
         hooks: hooksFor(() => (ws.tls === true ? "WebSocket wss" : "WebSocket ws")),
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
       });
       websocket.on("hookError", (error, connection) => log(`error   connection ws-${connection.id}: ${String(error)}`));
+      websocket.on("authFailed", authLog);
+      websocket.on("limit", limitLog);
       if (https === undefined) {
         websocketPort = (await websocket.listen()).port;
       } else {
