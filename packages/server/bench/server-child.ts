@@ -1,6 +1,10 @@
-// The demo server in its own process for bench/server.bench.ts, so that its memory can be measured
+// The demo server in its own process for bench/server.bench.ts, so that its memory and CPU can be measured
 // alone. IPC: sends { ready, port, certificate }; answers "memory" with process.memoryUsage() after a full
-// GC (run with --expose-gc); "stop" closes the server and exits.
+// GC (run with --expose-gc) and "cpu" with process.cpuUsage(); "stop" closes the server and exits.
+//
+// BENCH_RATE_LIMITS=off (default) | default: the per-connection read rates (off for the throughput rows,
+// the defaults for the fairness rows). The per-IP caps are always off: every bench client comes from
+// 127.0.0.1. BENCH_ITERATIONS: the accounts' PBKDF2 iteration count.
 import { AccountStore } from "../src/accounts.js";
 import { startServer } from "../src/server.js";
 
@@ -8,7 +12,14 @@ const iterations = Number(process.env.BENCH_ITERATIONS ?? 10_000);
 const accounts = new AccountStore({ iterations, hashes: ["SHA-1", "SHA-256", "SHA-512"] });
 accounts.add("juliet", "r0m30myr0m30");
 accounts.add("romeo", "j0liet");
-const running = await startServer({ domain: "localhost", accounts, port: 0 });
+const rates = process.env.BENCH_RATE_LIMITS === "default" ? {} : { rate: { preAuth: null, authenticated: null } };
+const running = await startServer({
+  domain: "localhost",
+  accounts,
+  port: 0,
+  ...(process.env.BENCH_LOG === "1" ? { log: (line: string) => console.error(`server: ${line}`) } : {}),
+  limits: { ...rates, address: { maxConnectionsPerIp: null, maxLoginAttemptsPerIp: null } },
+});
 const gc = (globalThis as { gc?: () => void }).gc;
 
 process.on("message", async (message: unknown) => {
@@ -16,6 +27,8 @@ process.on("message", async (message: unknown) => {
     gc?.();
     gc?.();
     process.send?.({ memory: process.memoryUsage(), connections: running.server.connections.size });
+  } else if (message === "cpu") {
+    process.send?.({ cpu: process.cpuUsage() });
   } else if (message === "stop") {
     await running.close();
     process.disconnect();
