@@ -105,6 +105,9 @@ export interface XmppServerEvents {
 
 let nextConnectionId = 1;
 
+/** After authentication, input is fed to a session at most this much per turn of the event loop. */
+const FAIR_SLICE_BYTES = 8 * 1024;
+
 /** One client connection as the application sees it. */
 export class ServerConnection implements XmppConnection, HookedConnection {
   /** A process-unique number, for logs. */
@@ -374,21 +377,56 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const address = socket.remoteAddress;
     const admitted = this.gate.open(address, monotonicNow());
     // Read rate: every chunk read is taken from a token bucket; in debt, reads pause until it is paid.
+    // Fairness: after authentication, a large chunk is fed to the session in slices, one per turn of the
+    // event loop (reads paused meanwhile), so other connections' input is handled in between.
     const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
+    let authenticated = false;
+    let rateHold = false;
     let resumeTimer: NodeJS.Timeout | undefined;
-    const onData = (chunk: Buffer) => {
-      const wait = limiter.consume(chunk.length, monotonicNow());
-      if (wait <= 0 || resumeTimer !== undefined) return;
-      const paused = driver.socket;
-      paused.pause();
-      conn.readsPausedFlag = true;
-      resumeTimer = setTimeout(() => {
-        resumeTimer = undefined;
-        conn.readsPausedFlag = false;
-        if (!driver.closed && driver.socket === paused) paused.resume();
-      }, Math.ceil(wait));
+    const slices: Uint8Array[] = [];
+    let draining = false;
+    const holdReads = () => {
+      const hold = rateHold || draining;
+      conn.readsPausedFlag = hold;
+      if (driver.closed) return;
+      if (hold) driver.socket.pause();
+      else driver.socket.resume();
     };
-    socket.on("data", onData);
+    let feedSlice: (bytes: Uint8Array) => void = () => {};
+    const drainStep = () => {
+      const next = slices.shift();
+      if (next !== undefined && !driver.closed) feedSlice(next);
+      if (slices.length > 0 && !driver.closed) setImmediate(drainStep);
+      else {
+        slices.length = 0;
+        draining = false;
+        holdReads();
+      }
+    };
+    const input = (chunk: Buffer, feed: (bytes: Uint8Array) => void) => {
+      const wait = limiter.consume(chunk.length, monotonicNow());
+      if (wait > 0 && resumeTimer === undefined) {
+        rateHold = true;
+        holdReads();
+        resumeTimer = setTimeout(() => {
+          resumeTimer = undefined;
+          rateHold = false;
+          holdReads();
+        }, Math.ceil(wait));
+      }
+      // Before authentication (STARTTLS may move the rest of a chunk to TLS) every chunk is fed at once.
+      if (!authenticated || (!draining && chunk.length <= FAIR_SLICE_BYTES)) {
+        if (draining) slices.push(chunk);
+        else feed(chunk);
+        return;
+      }
+      for (let i = 0; i < chunk.length; i += FAIR_SLICE_BYTES) slices.push(chunk.subarray(i, i + FAIR_SLICE_BYTES));
+      if (draining) return;
+      draining = true;
+      feedSlice = feed;
+      holdReads();
+      drainStep();
+    };
     const driver = new SocketDriver<ServerEvent>({
       socket,
       side: "server",
@@ -396,7 +434,10 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
         new SessionPump<ServerEvent>({
           session,
           onEvent: (ev) => {
-            if (ev.type === "authenticated") limiter.authenticated(monotonicNow());
+            if (ev.type === "authenticated") {
+              authenticated = true;
+              limiter.authenticated(monotonicNow());
+            }
             this.core.onEvent(conn, ev);
           },
           now: monotonicNow,
@@ -409,18 +450,15 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
             return true;
           },
         }),
-      upgrade: (plain) => {
-        plain.off("data", onData);
-        const secure = new tls.TLSSocket(plain, {
+      input,
+      upgrade: (plain) =>
+        new tls.TLSSocket(plain, {
           isServer: true,
           secureContext: this.secureContext!,
           requestCert: this.options.tls?.requestCert ?? false,
           rejectUnauthorized: false,
           ...hwm,
-        });
-        secure.on("data", onData);
-        return secure;
-      },
+        }),
       tlsInfo: (s) => peerIdentities(s),
       onInternalError: (err) => this.emitHookError(err, conn),
       onSocketClose: () => {

@@ -1,10 +1,12 @@
 // One client sending as fast as it can, in its own process (so its CPU does not slow the measuring
 // clients): for the fairness rows of bench/server.bench.ts. Logs in as juliet/flood over STARTTLS and sends
-// chat messages to its own full JID (the server routes them back), keeping at most 256 KiB in its socket.
-// IPC: args port and CA file; sends { online } when online; answers "stop" with { received } and exits.
+// messages to the server's domain (parsed, stamped and routed, then ignored: RFC 6120 §10.5.1 — the flood
+// costs the server input work and sends the flooder nothing to read back), more whenever its socket holds
+// less than 16 KiB. IPC: args port and CA file; sends { online } when online; answers "stop" with
+// { sent, perMessage } (messages handed to the client; the size of one) and exits.
 import { readFileSync } from "node:fs";
 import { XmppClient } from "@xmpp-sansio/node";
-import { xml } from "@xmpp-sansio/xml";
+import { toXmlString, xml } from "@xmpp-sansio/xml";
 
 const [port, caFile] = process.argv.slice(2);
 const client = new XmppClient({
@@ -15,18 +17,23 @@ const client = new XmppClient({
   tls: { ca: readFileSync(caFile!, "utf8") },
   session: { mechanisms: ["SCRAM-SHA-1"] },
 });
-const me = (await client.online()).toString();
+await client.online();
 let received = 0;
 let sent = 0;
 let running = true;
 client.on("message", () => received++);
 const body = "flood ".repeat(10);
 const loop = () => {
-  if (!running) return;
-  const socket = client.socket as { writableLength: number } | undefined;
-  if (socket !== undefined && socket.writableLength < 256 * 1024) {
-    for (let i = 0; i < 100; i++) client.send(xml("message", { to: me, type: "chat", id: `f${sent++}` }, xml("body", {}, body)));
+  if (!running || !client.isOnline) return;
+  const socket = client.socket as (NodeJS.EventEmitter & { writableLength: number }) | undefined;
+  if (socket === undefined) return;
+  // Blocked (the server paused reading us): wait for 'drain' instead of spinning, so this process does not
+  // take the CPU the server and the measuring clients need.
+  if (socket.writableLength >= 16 * 1024) {
+    socket.once("drain", loop);
+    return;
   }
+  for (let i = 0; i < 100; i++) client.send(xml("message", { to: "localhost", type: "chat", id: `f${sent++}` }, xml("body", {}, body)));
   setImmediate(loop);
 };
 loop();
@@ -34,7 +41,7 @@ process.send?.({ online: true });
 process.on("message", async (m: unknown) => {
   if (m !== "stop") return;
   running = false;
-  process.send?.({ received, sent });
+  process.send?.({ received, sent, perMessage: Buffer.byteLength(toXmlString(xml("message", { to: "localhost", type: "chat", id: `f${sent}` }, xml("body", {}, body)))) });
   await client.close().catch(() => {});
   process.disconnect();
   process.exit(0);

@@ -1,6 +1,7 @@
 // The demo server in its own process for bench/server.bench.ts, so that its memory and CPU can be measured
 // alone. IPC: sends { ready, port, certificate }; answers "memory" with process.memoryUsage() after a full
-// GC (run with --expose-gc) and "cpu" with process.cpuUsage(); "stop" closes the server and exits.
+// GC (run with --expose-gc), "cpu" with process.cpuUsage(), "flood" with the bytes read from the
+// fairness flooder (juliet/flood); "stop" closes the server and exits.
 //
 // BENCH_RATE_LIMITS=off (default) | default: the per-connection read rates (off for the throughput rows,
 // the defaults for the fairness rows). The per-IP caps are always off: every bench client comes from
@@ -27,6 +28,10 @@ process.on("message", async (message: unknown) => {
     gc?.();
     gc?.();
     process.send?.({ memory: process.memoryUsage(), connections: running.server.connections.size });
+  } else if (message === "flood") {
+    // Bytes the server has read (after TLS) from the bench's flooder connection.
+    const conn = running.server.connectionFor("juliet@localhost/flood");
+    process.send?.({ floodBytes: conn?.tlsSocket?.bytesRead ?? 0 });
   } else if (message === "cpu") {
     process.send?.({ cpu: process.cpuUsage() });
   } else if (message === "stop") {

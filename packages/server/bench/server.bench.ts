@@ -165,7 +165,11 @@ if (Number.isFinite(fdLimit) && fdLimit < IDLE + 200) {
 const execArgv = ["--expose-gc", "--conditions=source", "--import", "tsx"];
 const startChild = (rateLimits: "off" | "default") => fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), [], { execArgv, env: { ...process.env, BENCH_ITERATIONS: ITERATIONS, BENCH_RATE_LIMITS: rateLimits } });
 const child = startChild("off");
-type ChildMessage = { ready: true; port: number; certificate: string; gc: boolean } | { memory: NodeJS.MemoryUsage; connections: number } | { cpu: NodeJS.CpuUsage };
+type ChildMessage =
+  | { ready: true; port: number; certificate: string; gc: boolean }
+  | { memory: NodeJS.MemoryUsage; connections: number }
+  | { cpu: NodeJS.CpuUsage }
+  | { floodBytes: number };
 const fromChild = (c = child) => new Promise<ChildMessage>((resolve) => c.once("message", (m) => resolve(m as ChildMessage)));
 const memory = async () => {
   const reply = fromChild();
@@ -236,12 +240,22 @@ async function fairness(rateLimits: "off" | "default"): Promise<FairRow> {
     const quiet = await selfPings(clients, jids, FAIR_SECONDS);
     const flooder = fork(fileURLToPath(new URL("./flooder-child.ts", import.meta.url)), [String(r.port), caFile], { execArgv });
     await new Promise((res) => flooder.once("message", res));
+    const floodBytes = async () => {
+      const reply = fromChild(server);
+      server.send("flood");
+      return ((await reply) as { floodBytes: number }).floodBytes;
+    };
+    const read0 = await floodBytes();
     const flooded = await selfPings(clients, jids, FAIR_SECONDS);
-    const done = new Promise<{ received: number }>((res) => flooder.once("message", (m) => res(m as { received: number })));
+    const read1 = await floodBytes();
+    if (!flooder.connected) throw new Error("the flooder exited early");
+    const done = new Promise<{ perMessage: number }>((res) => flooder.once("message", (m) => res(m as { perMessage: number })));
+    const exited = new Promise((res) => flooder.once("exit", res));
     flooder.send("stop");
-    const { received } = await done;
-    await new Promise((res) => flooder.once("exit", res));
-    return { limits: rateLimits, quiet, flooded, flooderMessages: received };
+    const { perMessage } = await done;
+    await exited;
+    // What the server read from the flooder while the others were measured (bytes after TLS / message size).
+    return { limits: rateLimits, quiet, flooded, flooderMessages: (read1 - read0) / perMessage };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     const exited = new Promise((res) => server.once("exit", res));
@@ -339,8 +353,8 @@ try {
   if (fair.length > 0) {
     console.log();
     console.log(`fairness: ${FAIR_CLIENTS} clients × 20 msg/s to themselves, latency through our server (ms), quiet vs one flooder (${FAIR_SECONDS} s each)`);
-    console.log("| read rate limits | quiet p50 | quiet p99 | flooded p50 | flooded p99 | p99 flooded/quiet | flooder messages/s |");
-    console.log("|:-----------------|----------:|----------:|------------:|------------:|------------------:|-------------------:|");
+    console.log("| read rate limits | quiet p50 | quiet p99 | flooded p50 | flooded p99 | p99 flooded/quiet | flooder messages/s read |");
+    console.log("|:-----------------|----------:|----------:|------------:|------------:|------------------:|------------------------:|");
     for (const f of fair) {
       const [q50, q99, f50, f99] = [quantile(f.quiet, 0.5), quantile(f.quiet, 0.99), quantile(f.flooded, 0.5), quantile(f.flooded, 0.99)];
       console.log(
