@@ -166,6 +166,31 @@ describe("XmppServer load limits", () => {
     await raw.until(/<stream:error>|not-authorized|<\/stream:stream>/);
   });
 
+  it("after authentication a big read is fed in slices: reads pause meanwhile, nothing is lost or reordered", async () => {
+    const { server, port } = await plainServer({ limits: { rate: { preAuth: null, authenticated: null } } });
+    const raw = new RawClient(port);
+    closers.push(() => raw.socket.destroy());
+    await raw.login("romeo", "self");
+    const conn = server.connectionFor("romeo@localhost/self")!;
+    let sawPaused = false;
+    const seen: string[] = [];
+    const hooks = accountHooks(() => server);
+    (server as unknown as { core: { hooks: { stanza(c: ServerConnection, s: XmlElement): void } } }).core.hooks.stanza = (c, s) => {
+      sawPaused ||= c.readsPaused;
+      seen.push(s.attr("id")!);
+      hooks.stanza!(c, s);
+    };
+    // 400 messages to itself (≈ 60 KiB) in one write: more than one 8 KiB slice.
+    const body = "y".repeat(100);
+    const all = Array.from({ length: 400 }, (_, i) => `<message to='romeo@localhost/self' type='chat' id='s${i}'><body>${body}</body></message>`);
+    raw.write(all.join(""));
+    await raw.until(/id=.s399./);
+    expect(seen).toEqual(all.map((_, i) => `s${i}`));
+    expect(sawPaused).toBe(true);
+    expect(conn.readsPaused).toBe(false);
+    expect(raw.text.match(/<message /g)).toHaveLength(400);
+  });
+
   it("caps connections per IP with <policy-violation/>", async () => {
     const { server, port } = await plainServer({ limits: { address: { maxConnectionsPerIp: 2 } } });
     const limits: string[] = [];
