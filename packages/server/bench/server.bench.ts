@@ -5,8 +5,11 @@
 //   pnpm -F @xmpp-sansio/server bench
 //   env: BENCH_LOGINS (200), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
 //        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count),
-//        BENCH_ONLY (logins,messages,idle,fairness: the parts to run), BENCH_FAIR_CLIENTS (20),
-//        BENCH_FAIR_SECONDS (4)
+//        BENCH_ONLY (logins,messages,load,idle,fairness: the parts to run), BENCH_FAIR_CLIENTS (20),
+//        BENCH_FAIR_SECONDS (4), BENCH_LOAD_CLIENTS (200), BENCH_LOAD_SECONDS (5)
+//
+// Prosody runs as operators run it: log level info, to a file (no debug log). Load rows: BENCH_LOAD_CLIENTS
+// clients (one account, distinct resources) each send themselves a message every 50 ms; latency p50/p99.
 //
 // Fairness (ours only): BENCH_FAIR_CLIENTS clients each send themselves a message every 50 ms and time
 // its way back through the server, first quiet, then while one client (bench/flooder-child.ts, its own
@@ -32,9 +35,11 @@ const ROUNDTRIPS = Number(process.env.BENCH_ROUNDTRIPS ?? 2_000);
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
 let IDLE = Number(process.env.BENCH_IDLE ?? 1_000);
 const ITERATIONS = process.env.BENCH_ITERATIONS ?? "10000";
-const ONLY = new Set((process.env.BENCH_ONLY ?? "logins,messages,idle,fairness").split(","));
+const ONLY = new Set((process.env.BENCH_ONLY ?? "logins,messages,load,idle,fairness").split(","));
 const FAIR_CLIENTS = Number(process.env.BENCH_FAIR_CLIENTS ?? 20);
 const FAIR_SECONDS = Number(process.env.BENCH_FAIR_SECONDS ?? 4);
+const LOAD_CLIENTS = Number(process.env.BENCH_LOAD_CLIENTS ?? 200);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 
 interface Target {
   readonly name: string;
@@ -267,7 +272,7 @@ async function fairness(rateLimits: "off" | "default"): Promise<FairRow> {
 
 let prosody: Awaited<ReturnType<typeof startProsody>> | undefined;
 if (hasProsody()) {
-  prosody = await startProsody({ accounts: { juliet: "r0m30myr0m30", romeo: "j0liet" } });
+  prosody = await startProsody({ accounts: { juliet: "r0m30myr0m30", romeo: "j0liet" }, logLevel: "info" });
 } else {
   notes.push("Prosody is not installed (prosody, prosodyctl, openssl on PATH): its column is empty");
 }
@@ -311,6 +316,26 @@ try {
     console.log(`  our server's CPU per message in the burst: ${cpuPerMessage?.toFixed(2)} µs (user + system, parse → route → serialize → write)`);
   }
 
+  if (ONLY.has("load")) {
+    const lat = new Map<string, number[]>();
+    for (const t of [ours, ...(theirs ? [theirs] : [])]) {
+      const clients = await openIdle(t, LOAD_CLIENTS, 20);
+      try {
+        const jids = clients.map((c) => String(c.jid));
+        await selfPings(clients, jids, 1); // warm-up
+        lat.set(t.name, await selfPings(clients, jids, LOAD_SECONDS));
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
+    }
+    for (const q of [0.5, 0.99]) {
+      const metric = `latency p${q * 100}, ${LOAD_CLIENTS} clients × 20 msg/s`;
+      const row = { metric, ours: quantile(lat.get(ours.name)!, q), theirs: theirs ? quantile(lat.get(theirs.name)!, q) : undefined, unit: "ms (lower is better)" };
+      rows.push(row);
+      console.log(`  ${metric}: ${row.ours.toFixed(2)} vs ${row.theirs === undefined ? "—" : row.theirs.toFixed(2)} ms`);
+    }
+  }
+
   const fair: FairRow[] = [];
   if (ONLY.has("fairness")) for (const limits of ["off", "default"] as const) fair.push(await fairness(limits));
 
@@ -332,7 +357,8 @@ try {
 
   const ratio = (r: Row) => (r.theirs === undefined ? "—" : `${(r.ours / r.theirs).toFixed(2)}×`);
   const header = ["", "xmpp-sansio", "Prosody 0.12", "ratio", ""];
-  const table = rows.map((r) => [r.metric, fmt(r.ours), r.theirs === undefined ? "—" : fmt(r.theirs), ratio(r), r.unit]);
+  const num = (n: number) => (n < 100 ? n.toFixed(2) : fmt(n));
+  const table = rows.map((r) => [r.metric, num(r.ours), r.theirs === undefined ? "—" : num(r.theirs), ratio(r), r.unit]);
   const perConn = (after.memory.rss - before.memory.rss) / IDLE;
   const heapPerConn = (after.memory.heapUsed + after.memory.external - before.memory.heapUsed - before.memory.external) / IDLE;
   if (IDLE > 0) table.push([
