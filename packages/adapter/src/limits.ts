@@ -179,8 +179,19 @@ export class OutboundQueue {
 
   /** `stanza` was just sent (its bytes are the last written). */
   track(stanza: XmlElement): void {
+    if (this.pending() === 0) {
+      // Everything written so far has left (the usual case): nothing to remember, not even this one.
+      if (this.head < this.stanzas.length) this.clear();
+      return;
+    }
     this.ends.push(this.written);
     this.stanzas.push(stanza);
+  }
+
+  private clear(): void {
+    this.ends = [];
+    this.stanzas = [];
+    this.head = 0;
   }
 
   /** Whether the bytes held are over the cap. */
@@ -197,9 +208,7 @@ export class OutboundQueue {
   overflow(): XmlElement[] {
     this.overflowed = true;
     const unsent = this.stanzas.slice(this.head);
-    this.ends = [];
-    this.stanzas = [];
-    this.head = 0;
+    this.clear();
     return unsent;
   }
 
@@ -207,11 +216,8 @@ export class OutboundQueue {
     if (this.head === this.stanzas.length) return;
     const flushed = this.written - this.pending();
     while (this.head < this.stanzas.length && this.ends[this.head]! <= flushed) this.head++;
-    if (this.head === this.stanzas.length) {
-      this.ends = [];
-      this.stanzas = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.stanzas.length) {
+    if (this.head === this.stanzas.length) this.clear();
+    else if (this.head > 1024 && this.head * 2 > this.stanzas.length) {
       this.ends = this.ends.slice(this.head);
       this.stanzas = this.stanzas.slice(this.head);
       this.head = 0;

@@ -96,6 +96,22 @@ describe("OutboundQueue", () => {
     expect(q.heldStanzas).toBe(0);
   });
 
+  it("remembers nothing when the transport holds nothing (an idle connection pins no stanza)", () => {
+    let pending = 0;
+    const q = new OutboundQueue(() => pending, { maxBytes: 100, maxStanzas: 3 });
+    q.wrote(40);
+    q.track(xml("message"));
+    expect(q.heldStanzas).toBe(0);
+    pending = 40;
+    q.wrote(40);
+    q.track(xml("message"));
+    expect(q.heldStanzas).toBe(1);
+    pending = 0;
+    q.wrote(10);
+    q.track(xml("message"));
+    expect(q.heldStanzas).toBe(0);
+  });
+
   it("is full at maxStanzas held even under the byte cap", () => {
     const q = new OutboundQueue(() => 10, { maxBytes: 1000, maxStanzas: 2 });
     q.wrote(5);

@@ -355,7 +355,11 @@ try {
     await Promise.all(idleTheirs.map((c) => c.close()));
   }
 
-  const ratio = (r: Row) => (r.theirs === undefined ? "—" : `${(r.ours / r.theirs).toFixed(2)}×`);
+  const ratio = (r: Row) => {
+    if (r.theirs === undefined) return "—";
+    const x = r.ours / r.theirs;
+    return `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+  };
   const header = ["", "xmpp-sansio", "Prosody 0.12", "ratio", ""];
   const num = (n: number) => (n < 100 ? n.toFixed(2) : fmt(n));
   const table = rows.map((r) => [r.metric, num(r.ours), r.theirs === undefined ? "—" : num(r.theirs), ratio(r), r.unit]);
