@@ -64,9 +64,20 @@ describe("XmppServer load limits", () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
-  async function plainServer(extra: Partial<XmppServerOptions> = {}) {
+  /** A plain-stream server over the test accounts; `onStanza` sees every routed stanza first. */
+  async function plainServer(extra: Partial<XmppServerOptions> = {}, onStanza?: (c: ServerConnection, s: XmlElement) => void) {
     let server!: XmppServer;
-    const base = accountHooks(() => server);
+    const routing = accountHooks(() => server);
+    const base =
+      onStanza === undefined
+        ? routing
+        : {
+            ...routing,
+            stanza: (c: ServerConnection, st: XmlElement) => {
+              onStanza(c, st);
+              return routing.stanza!(c, st);
+            },
+          };
     server = new XmppServer({
       domains: "localhost",
       host: "127.0.0.1",
@@ -99,15 +110,13 @@ describe("XmppServer load limits", () => {
     const maxBytes = 64 * 1024;
     let sampledMax = 0;
     let slowConn: ServerConnection | undefined;
-    const { server, port } = await plainServer({
-      limits: { outbound: { maxBytes, maxStanzas: 100_000, closeGraceMs: 50 }, rate: { preAuth: null, authenticated: null } },
-    });
-    const hooks = accountHooks(() => server);
-    // Sample the slow connection's held bytes after every delivery to it.
-    (server as unknown as { core: { hooks: { stanza(c: ServerConnection, s: XmlElement): void } } }).core.hooks.stanza = (c, s) => {
-      hooks.stanza!(c, s);
-      if (slowConn !== undefined) sampledMax = Math.max(sampledMax, slowConn.heldBytes);
-    };
+    // Sample the slow connection's held bytes before every delivery to it (i.e. after the previous one).
+    const { server, port } = await plainServer(
+      { limits: { outbound: { maxBytes, maxStanzas: 100_000, closeGraceMs: 50 }, rate: { preAuth: null, authenticated: null } } },
+      () => {
+        if (slowConn !== undefined) sampledMax = Math.max(sampledMax, slowConn.heldBytes);
+      },
+    );
     const limits: string[] = [];
     server.on("limit", (_c, condition) => limits.push(condition));
 
@@ -167,19 +176,16 @@ describe("XmppServer load limits", () => {
   });
 
   it("after authentication a big read is fed in slices: reads pause meanwhile, nothing is lost or reordered", async () => {
-    const { server, port } = await plainServer({ limits: { rate: { preAuth: null, authenticated: null } } });
+    let sawPaused = false;
+    const seen: string[] = [];
+    const { server, port } = await plainServer({ limits: { rate: { preAuth: null, authenticated: null } } }, (c, s) => {
+      sawPaused ||= c.readsPaused;
+      seen.push(s.attr("id")!);
+    });
     const raw = new RawClient(port);
     closers.push(() => raw.socket.destroy());
     await raw.login("romeo", "self");
     const conn = server.connectionFor("romeo@localhost/self")!;
-    let sawPaused = false;
-    const seen: string[] = [];
-    const hooks = accountHooks(() => server);
-    (server as unknown as { core: { hooks: { stanza(c: ServerConnection, s: XmlElement): void } } }).core.hooks.stanza = (c, s) => {
-      sawPaused ||= c.readsPaused;
-      seen.push(s.attr("id")!);
-      hooks.stanza!(c, s);
-    };
     // 400 messages to itself (≈ 60 KiB) in one write: more than one 8 KiB slice.
     const body = "y".repeat(100);
     const all = Array.from({ length: 400 }, (_, i) => `<message to='romeo@localhost/self' type='chat' id='s${i}'><body>${body}</body></message>`);
