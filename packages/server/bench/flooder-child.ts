@@ -37,6 +37,7 @@ const loop = () => {
   setImmediate(loop);
 };
 loop();
+process.on("disconnect", () => process.exit(0)); // the bench died: do not outlive it
 process.send?.({ online: true });
 process.on("message", async (m: unknown) => {
   if (m !== "stop") return;

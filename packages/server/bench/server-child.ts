@@ -40,4 +40,6 @@ process.on("message", async (message: unknown) => {
     process.exit(0);
   }
 });
+// The bench died without saying "stop": do not outlive it.
+process.on("disconnect", () => process.exit(0));
 process.send?.({ ready: true, port: running.port, certificate: running.certificate, gc: gc !== undefined });

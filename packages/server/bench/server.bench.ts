@@ -276,6 +276,16 @@ if (hasProsody()) {
 } else {
   notes.push("Prosody is not installed (prosody, prosodyctl, openssl on PATH): its column is empty");
 }
+// A crash of this process must not leave Prosody running (the children exit on their own on disconnect).
+process.on("exit", () => {
+  if (prosody !== undefined) {
+    try {
+      process.kill(prosody.pid);
+    } catch {
+      // already gone
+    }
+  }
+});
 const theirs: Target | undefined = prosody && { name: "Prosody 0.12", port: prosody.c2sPort, ca: prosody.caCert };
 
 console.log(`xmpp-sansio demo server vs ${theirs ? "Prosody 0.12" : "(no Prosody)"} — loopback, Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs (shared)`);
