@@ -23,6 +23,22 @@ export { type EventMap, type EventsOf, TypedEmitter } from "./emitter.js";
 export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
 export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";
 export {
+  type AddressLimits,
+  AddressGate,
+  DEFAULT_ADDRESS_LIMITS,
+  DEFAULT_OUTBOUND_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  logSafe,
+  type OutboundLimits,
+  OutboundQueue,
+  type RateLimit,
+  type RateLimits,
+  ReadLimiter,
+  type ServerLimits,
+  TokenBucket,
+} from "./limits.js";
+export {
+  authFailureLine,
   type HookedConnection,
   type MaybePromise,
   type OnlineInfo,

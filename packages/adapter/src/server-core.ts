@@ -18,11 +18,14 @@ import {
   type SmServer,
   type SmState,
   type StreamErrorCondition,
+  errorReply,
   serviceUnavailable,
   smServer,
+  stanzaError,
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
+import { type AddressGate, logSafe, type OutboundQueue } from "./limits.js";
 import { globalTimers, type PumpTimers, type SessionPump } from "./pump.js";
 
 /** The server session surface the adapter drives (the core's `ServerSession`). */
@@ -126,6 +129,16 @@ export interface XmppServerHooks<C extends XmppConnection = XmppConnection> {
    * offline storage). Default: dropped.
    */
   undelivered?(connection: C, stanzas: readonly XmlElement[]): MaybePromise<void>;
+  /**
+   * Stanzas sent to `connection` that will not reach it: its outbound queue overflowed (`reason`
+   * `"slow-reader"`: the peer stopped reading) and the session is being closed with `<resource-constraint/>`.
+   * They take the path of stanzas to an offline resource: offline storage, or an error to the sender.
+   * Default: each sender that is online on this server gets a `<service-unavailable/>` error reply (RFC
+   * 6120 §8.3.3.19; errors and results get nothing, §8.3.1) — never dropped without the sender being told,
+   * as far as this server can reach it. (With Stream Management the broken stream leaves the session
+   * resumable: what it had written but not had acknowledged travels with its state to `detached`.)
+   */
+  undeliverable?(connection: C, stanzas: readonly XmlElement[], reason: "slow-reader"): MaybePromise<void>;
 }
 
 /** The second argument of the `online` hook. */
@@ -158,6 +171,10 @@ export interface HookedConnection extends XmppConnection {
    * `abort`), plus whatever the transport needs (e.g. a TLS handshake under way cannot carry XML).
    */
   abort(condition: StreamErrorCondition, text?: string): void;
+  /** @internal the outbound queue (bytes and stanzas held for a slow reader), if the adapter bounds it */
+  readonly outbound?: OutboundQueue;
+  /** @internal the overflow's stream error is queued: give the peer `closeGraceMs` to read it, then destroy */
+  closeAfterGrace?(ms: number): void;
 }
 
 /** Options of {@link ServerHooksCore}. */
@@ -170,6 +187,20 @@ export interface ServerHooksCoreOptions<C extends HookedConnection> {
   resourceConflict?: ResourceConflictPolicy;
   /** A hook threw or rejected (the connection is being ended with `<internal-server-error/>`). */
   onHookError(error: unknown, connection: C): void;
+  /** Login attempts per address (the cap ends the stream with `<policy-violation/>`). Default: none. */
+  addressGate?: AddressGate;
+  /** A SASL exchange failed (`username` as asked, if any): for the log line fail2ban reads. */
+  onAuthFailed?(connection: C, username: string | undefined, condition: string): void;
+  /** A connection was ended for a limit (`policy-violation`, `resource-constraint`): for the log. */
+  onLimit?(connection: C, condition: StreamErrorCondition, text: string): void;
+}
+
+/**
+ * The fail2ban-readable line for a failed login: `authentication failed for <user> from <ip>`, the user
+ * percent-encoded where it is not printable ASCII (a peer cannot forge or split lines), `-` if unknown.
+ */
+export function authFailureLine(username: string | undefined, address: string | undefined, detail?: string): string {
+  return `authentication failed for ${logSafe(username ?? "")} from ${address ?? "unknown"}${detail === undefined ? "" : ` (${logSafe(detail)})`}`;
 }
 
 /**
@@ -184,6 +215,8 @@ export class ServerHooksCore<C extends HookedConnection> {
   private readonly domains: readonly string[];
   private readonly hooks: XmppServerHooks<C>;
   private readonly opts: ServerHooksCoreOptions<C>;
+  /** The login name of the SASL exchange under way, per connection (for the failure log line). */
+  private readonly loginName = new WeakMap<C, string>();
 
   constructor(options: ServerHooksCoreOptions<C>) {
     this.opts = options;
@@ -217,6 +250,75 @@ export class ServerHooksCore<C extends HookedConnection> {
     await Promise.race([Promise.all(all.map((c) => c.closedPromise)), timedOut]);
     timers.clearTimeout(timer);
     return [...this.live];
+  }
+
+  /**
+   * Sends a stanza to a connection through its bounded outbound queue: when the queue is over a cap, the
+   * connection is closed with `<resource-constraint/>` and the stanza (with those still held) goes to the
+   * `undeliverable` hook. @throws SessionStateError (from the core) when the session is not online
+   */
+  send(conn: C, stanza: XmlElement): void {
+    const q = conn.outbound;
+    if (q === undefined) {
+      conn.pump.interact((s) => s.send(stanza));
+      return;
+    }
+    if (q.overflowed) {
+      this.undeliverable(conn, [stanza]);
+      return;
+    }
+    if (q.full) {
+      this.overflow(conn, [stanza]);
+      return;
+    }
+    conn.pump.interact((s) => s.send(stanza));
+    q.track(stanza);
+  }
+
+  /** The transport took `n` bytes of `conn`'s output: past the byte cap, the connection overflows (soon). */
+  wrote(conn: C, n: number): void {
+    const q = conn.outbound;
+    if (q === undefined) return;
+    q.wrote(n);
+    // Inside the pump: the abort runs once the current dispatch is done.
+    if (!q.overflowed && q.overBytes) microtask(() => this.overflow(conn, []));
+  }
+
+  /** The outbound queue of `conn` overflowed: `<resource-constraint/>`, and what it held goes to `undeliverable`. */
+  private overflow(conn: C, extra: readonly XmlElement[]): void {
+    const q = conn.outbound;
+    if (q === undefined || q.overflowed) {
+      if (extra.length > 0) this.undeliverable(conn, extra);
+      return;
+    }
+    const held = q.heldBytes;
+    const unsent = [...q.overflow(), ...extra];
+    const text = `the client is not reading: ${held} bytes and ${unsent.length} stanzas held (limits ${q.limits.maxBytes} bytes, ${q.limits.maxStanzas} stanzas)`;
+    this.opts.onLimit?.(conn, "resource-constraint", text);
+    conn.abort("resource-constraint", text);
+    conn.closeAfterGrace?.(q.limits.closeGraceMs);
+    if (unsent.length > 0) this.undeliverable(conn, unsent);
+  }
+
+  private undeliverable(conn: C, stanzas: readonly XmlElement[]): void {
+    const h = this.hooks;
+    if (h.undeliverable !== undefined) {
+      Promise.resolve()
+        .then(() => h.undeliverable!(conn, stanzas, "slow-reader"))
+        .catch((err) => this.emitHookError(err, conn));
+      return;
+    }
+    // Default: an error to each sender online here (a microtask later: we may be inside a sender's pump).
+    microtask(() => {
+      for (const stanza of stanzas) {
+        if (stanza.name === "presence") continue; // RFC 6121 §4.3/§4.5: presence to a gone resource is dropped
+        const reply = errorReply(stanza, stanzaError("service-unavailable", { text: "the recipient's session ended before the stanza was delivered" }));
+        const to = reply?.attr("to");
+        if (reply === undefined || to === undefined) continue;
+        const sender = this.byJid.get(to);
+        if (sender?.isOnline) this.send(sender, reply);
+      }
+    });
   }
 
   /** The connection's transport has closed: forget it, run the `offline` hook if it was online. */
@@ -268,6 +370,7 @@ export class ServerHooksCore<C extends HookedConnection> {
         );
         return;
       case "scram-credentials":
+        if (!this.loginAttempt(conn, ev.username)) return;
         this.ask(
           conn,
           () => (h.scramCredentials !== undefined ? h.scramCredentials(ev.username, ev.mechanism, conn) : null),
@@ -275,6 +378,7 @@ export class ServerHooksCore<C extends HookedConnection> {
         );
         return;
       case "verify-password":
+        if (!this.loginAttempt(conn, ev.username)) return;
         this.ask(
           conn,
           () => (h.verifyPassword !== undefined ? h.verifyPassword(ev.username, ev.password, conn) : false),
@@ -282,6 +386,7 @@ export class ServerHooksCore<C extends HookedConnection> {
         );
         return;
       case "external-identity":
+        if (!this.loginAttempt(conn, undefined)) return;
         this.ask(
           conn,
           () => (h.external !== undefined ? h.external(ev.peerIdentities, ev.authzid, conn) : null),
@@ -291,6 +396,11 @@ export class ServerHooksCore<C extends HookedConnection> {
       case "authenticated":
         if (ev.username !== undefined) conn.username = ev.username;
         conn.mechanism = ev.mechanism;
+        this.loginName.delete(conn);
+        return;
+      case "auth-failed":
+        this.opts.onAuthFailed?.(conn, this.loginName.get(conn), ev.condition);
+        this.loginName.delete(conn);
         return;
       case "bind-request":
         this.ask(
@@ -370,6 +480,18 @@ export class ServerHooksCore<C extends HookedConnection> {
         this.emitHookError(err, conn);
         conn.abort("internal-server-error");
       });
+  }
+
+  /** Counts a login attempt against the address cap; over it, the stream ends with `<policy-violation/>`. */
+  private loginAttempt(conn: C, username: string | undefined): boolean {
+    if (username !== undefined) this.loginName.set(conn, username);
+    const gate = this.opts.addressGate;
+    if (gate === undefined || gate.loginAttempt(conn.remoteAddress, conn.pump.now())) return true;
+    const text = `too many login attempts from ${conn.remoteAddress}; try again later`;
+    this.opts.onLimit?.(conn, "policy-violation", text);
+    this.opts.onAuthFailed?.(conn, username, "too-many-attempts");
+    microtask(() => conn.abort("policy-violation", text));
+    return false;
   }
 
   /** Calls a hook with no answer; errors end the connection. Synchronous parts run now (stanza order). */

@@ -11,8 +11,13 @@
  * @module
  */
 import {
+  AddressGate,
   type HookedConnection,
+  monotonicNow,
+  OutboundQueue,
+  ReadLimiter,
   ServerHooksCore,
+  type ServerLimits,
   type ServerSessionLike,
   SessionPump,
   TypedEmitter,
@@ -46,6 +51,11 @@ export interface XmppServerOptions {
   shutdownTimeoutMs?: number;
   /** Builds a session (inject a scripted fake in tests). Default `new ServerSession(options)`. */
   createSession?: (options: ServerOptions) => ServerSessionLike;
+  /**
+   * Load limits, as for `@xmpp-sansio/node`'s `XmppServer`: the outbound queue is the bytes in the write
+   * chain; read rates delay the next read; connections and login attempts per IP.
+   */
+  limits?: ServerLimits;
 }
 
 /** Events of the Deno {@link XmppServer}. */
@@ -54,6 +64,10 @@ export interface XmppServerEvents {
   connection: [connection: ServerConnection];
   hookError: [error: unknown, connection: ServerConnection];
   error: [error: Error];
+  /** A SASL exchange failed (see `@xmpp-sansio/node`'s `authFailed`). */
+  authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
+  /** A connection is being ended for a limit. */
+  limit: [connection: ServerConnection, condition: StreamErrorCondition, text: string];
 }
 
 let nextConnectionId = 1;
@@ -75,12 +89,22 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   readonly closedPromise: Promise<void>;
   private readonly conn: DenoConn;
   private writeChain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  /** @internal the bounded outbound queue (bytes in the write chain) */
+  readonly outbound: OutboundQueue;
+  /** @internal */
+  limiter: ReadLimiter | undefined;
+  /** @internal */
+  sendVia: ((c: ServerConnection, stanza: XmlElement) => void) | undefined;
+  private paused = false;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private ended = false;
   private connClosed = false;
   private resolveClosed!: () => void;
 
   /** @internal */
-  constructor(conn: DenoConn, directTls: boolean) {
+  constructor(conn: DenoConn, directTls: boolean, limits?: ServerLimits) {
+    this.outbound = new OutboundQueue(() => this.pending, limits?.outbound);
     this.id = nextConnectionId++;
     this.conn = conn;
     this.directTls = directTls;
@@ -101,9 +125,30 @@ export class ServerConnection implements XmppConnection, HookedConnection {
     return this.connClosed;
   }
 
-  /** Sends a stanza. @throws SessionStateError (from the core) when not online */
+  /**
+   * Sends a stanza through the bounded outbound queue (past its caps: `<resource-constraint/>` and the
+   * `undeliverable` hook). @throws SessionStateError (from the core) when not online
+   */
   send(stanza: XmlElement): void {
-    this.pump.interact((s) => s.send(stanza));
+    if (this.sendVia !== undefined) this.sendVia(this, stanza);
+    else this.pump.interact((s) => s.send(stanza));
+  }
+
+  /** Bytes written and not yet taken by the operating system. */
+  get heldBytes(): number {
+    return this.pending;
+  }
+
+  /** Whether reads are paused by the rate limit. */
+  get readsPaused(): boolean {
+    return this.paused;
+  }
+
+  /** @internal after the overflow's stream error: close the connection if it has not closed within `ms` */
+  closeAfterGrace(ms: number): void {
+    if (this.graceTimer !== undefined || this.connClosed) return;
+    this.graceTimer = setTimeout(() => this.destroy(), ms);
+    void this.closedPromise.then(() => clearTimeout(this.graceTimer));
   }
 
   /** Closes the stream gracefully. Resolves when the connection is closed. */
@@ -122,7 +167,15 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   write(data: Uint8Array): void {
     if (this.ended) return;
     const copy = data.slice();
-    this.writeChain = this.writeChain.then(() => writeAll(this.conn, copy)).catch(() => this.destroy());
+    this.pending += copy.length;
+    this.writeChain = this.writeChain
+      .then(() => writeAll(this.conn, copy))
+      .then(
+        () => {
+          this.pending -= copy.length;
+        },
+        () => this.destroy(),
+      );
   }
 
   /** @internal Ends the stream with a stream error through the core; its `closed` then closes the connection. */
@@ -161,6 +214,13 @@ export class ServerConnection implements XmppConnection, HookedConnection {
       if (n === null) break;
       const chunk = buf.slice(0, n);
       this.pump.guarded((s, now) => s.receive(chunk, now));
+      // Read rate: in debt, the next read waits until the bucket has refilled.
+      const wait = this.limiter?.consume(n, monotonicNow()) ?? 0;
+      if (wait > 0 && !this.connClosed) {
+        this.paused = true;
+        await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+        this.paused = false;
+      }
     }
     this.pump.transportClosed();
     this.destroy();
@@ -183,6 +243,7 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
   private readonly options: XmppServerOptions;
   private readonly domains: readonly string[];
   private readonly core: ServerHooksCore<ServerConnection>;
+  private readonly gate: AddressGate;
   private sockets: Array<{ listener: DenoListener; directTls: boolean; loop: Promise<void> }> = [];
   private closing = false;
 
@@ -199,6 +260,13 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
       ...(options.resourceConflict === undefined ? {} : { resourceConflict: options.resourceConflict }),
       onHookError: (err, conn) => {
         if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
+      },
+      addressGate: (this.gate = new AddressGate(options.limits?.address)),
+      onAuthFailed: (conn, username, condition) => {
+        if (this.listenerCount("authFailed") > 0) this.emit("authFailed", conn, username, condition);
+      },
+      onLimit: (conn, condition, text) => {
+        if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
       },
     });
   }
@@ -287,11 +355,22 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
       conn.close();
       return;
     }
-    const c = new ServerConnection(conn, directTls);
+    const c = new ServerConnection(conn, directTls, this.options.limits);
+    const address = c.remoteAddress;
+    const admitted = this.gate.open(address, monotonicNow());
+    const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
+    c.limiter = limiter;
+    c.sendVia = (conn, stanza) => this.core.send(conn, stanza);
     c.pump = new SessionPump<ServerEvent>({
       session,
-      write: (data) => c.write(data),
-      onEvent: (ev) => this.core.onEvent(c, ev),
+      write: (data) => {
+        c.write(data);
+        this.core.wrote(c, data.length);
+      },
+      onEvent: (ev) => {
+        if (ev.type === "authenticated") limiter.authenticated(monotonicNow());
+        this.core.onEvent(c, ev);
+      },
       onClosed: () => c.endConn(),
       // A throwing session or hook (input/timer-driven: nobody to throw to) ends only this connection.
       onError: (err) => {
@@ -305,6 +384,14 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
       if (directTls) s.tlsEstablished({ channelBinding: {} }, now);
       (s as ServerSessionLike).start(now);
     });
-    void c.readLoop(() => this.core.closed(c));
+    if (!admitted) {
+      const text = `too many connections from ${address} (limit ${this.gate.limits.maxConnectionsPerIp})`;
+      if (this.listenerCount("limit") > 0) this.emit("limit", c, "policy-violation", text);
+      c.abort("policy-violation", text);
+    }
+    void c.readLoop(() => {
+      if (admitted) this.gate.close(address, monotonicNow());
+      this.core.closed(c);
+    });
   }
 }

@@ -43,6 +43,11 @@ export interface SocketDriverOptions<E extends DriverEvent> {
   lingerMs?: number;
   /** Sees every chunk read (`in`) and written (`out`) as the session sees it: XML, never TLS records. */
   trace?(direction: "in" | "out", bytes: Uint8Array): void;
+  /**
+   * Sees every chunk read before the session does and decides when it is fed (`feed(bytes)`, in order,
+   * possibly later and in slices): the server's read rate limits and fair slicing. Default: fed at once.
+   */
+  input?(chunk: Buffer, feed: (bytes: Uint8Array) => void): void;
   /** STARTTLS finished: the TLS socket, before the session hears of it. */
   onSecure?(socket: TLSSocket): void;
 }
@@ -64,6 +69,12 @@ export class SocketDriver<E extends DriverEvent> {
   private firstError: Error | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer) => {
+    if (this.opts.input !== undefined) this.opts.input(chunk, this.feed);
+    else this.feed(chunk);
+  };
+  /** Gives bytes read to the session (directly, or from the `input` hook, possibly later). */
+  private readonly feed = (chunk: Uint8Array) => {
+    if (this.closedNotified) return;
     this.opts.trace?.("in", chunk);
     this.guarded((s, now) => s.receive(chunk, now));
   };

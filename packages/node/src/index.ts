@@ -26,7 +26,16 @@ export type { DriverEvent, SocketDriver, SocketDriverOptions } from "./driver.js
 export { type DiscoveryOptions, type DiscoveryResult, discoverEndpoints, type SrvResolver } from "./discovery.js";
 export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
 export {
+  type AddressLimits,
+  authFailureLine,
+  DEFAULT_ADDRESS_LIMITS,
+  DEFAULT_OUTBOUND_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  type OutboundLimits,
+  type RateLimit,
+  type RateLimits,
   ServerConnection,
+  type ServerLimits,
   type ServerSessionLike,
   XmppServer,
   type XmppServerEvents,

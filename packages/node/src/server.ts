@@ -8,9 +8,13 @@ import { EventEmitter, once } from "node:events";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import {
+  AddressGate,
   type HookedConnection,
   type XmppServerHooks as HooksOf,
+  OutboundQueue,
+  ReadLimiter,
   ServerHooksCore,
+  type ServerLimits,
   type ServerSessionLike,
   SessionPump,
   type XmppConnection,
@@ -22,6 +26,17 @@ import { channelBindingFromTlsSocket } from "./channel-binding.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
 
 export type { ServerSessionLike } from "@xmpp-sansio/adapter";
+export {
+  type AddressLimits,
+  authFailureLine,
+  DEFAULT_ADDRESS_LIMITS,
+  DEFAULT_OUTBOUND_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  type OutboundLimits,
+  type RateLimit,
+  type RateLimits,
+  type ServerLimits,
+} from "@xmpp-sansio/adapter";
 
 /**
  * The application side of the server (the shared hooks of `@xmpp-sansio/adapter`, seeing this server's
@@ -58,6 +73,13 @@ export interface XmppServerOptions {
   hooks?: XmppServerHooks;
   /** `close()` waits this long for clients to end their streams before destroying sockets. Default 5 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * Load limits: the outbound queue per connection (a client that does not read is closed with
+   * `<resource-constraint/>` past 1 MiB or 10 000 stanzas held; the stanzas go to the `undeliverable` hook),
+   * read rates (10 KiB/s before authentication, 256 KiB/s after, applied by pausing reads), connections
+   * (100) and login attempts (20 per minute) per IP address. See docs/server.md for the table.
+   */
+  limits?: ServerLimits;
   /** Socket `highWaterMark` for writes (bytes). */
   writableHighWaterMark?: number;
   /** Builds a session (inject a scripted fake in tests). Default `new ServerSession(options)`. */
@@ -72,9 +94,19 @@ export interface XmppServerEvents {
   hookError: [error: unknown, connection: ServerConnection];
   /** A listener failed after start. Only emitted when someone listens. */
   error: [error: Error];
+  /**
+   * A SASL exchange failed (`username` as the client gave it, if any; `condition` the SASL failure, or
+   * `too-many-attempts`). Log it with `authFailureLine()` for fail2ban.
+   */
+  authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
+  /** A connection is being ended for a limit (`policy-violation`: per-IP caps; `resource-constraint`: slow reader). */
+  limit: [connection: ServerConnection, condition: StreamErrorCondition, text: string];
 }
 
 let nextConnectionId = 1;
+
+/** After authentication, input is fed to a session at most this much per turn of the event loop. */
+const FAIR_SLICE_BYTES = 8 * 1024;
 
 /** One client connection as the application sees it. */
 export class ServerConnection implements XmppConnection, HookedConnection {
@@ -97,12 +129,28 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   readonly session: ServerSessionLike;
   /** @internal */
   readonly closedPromise: Promise<void>;
+  /** @internal the bounded outbound queue */
+  readonly outbound: OutboundQueue;
+  /** @internal */
+  readsPausedFlag = false;
+  private readonly sendVia: (c: ServerConnection, stanza: XmlElement) => void;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   /** @internal */
-  constructor(driver: SocketDriver<ServerEvent>, session: ServerSessionLike, socket: net.Socket, directTls: boolean, closedPromise: Promise<void>) {
+  constructor(
+    driver: SocketDriver<ServerEvent>,
+    session: ServerSessionLike,
+    socket: net.Socket,
+    directTls: boolean,
+    closedPromise: Promise<void>,
+    outbound: OutboundQueue,
+    sendVia: (c: ServerConnection, stanza: XmlElement) => void,
+  ) {
     this.id = nextConnectionId++;
     this.driver = driver;
     this.session = session;
+    this.outbound = outbound;
+    this.sendVia = sendVia;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
     this.directTls = directTls;
@@ -134,9 +182,31 @@ export class ServerConnection implements XmppConnection, HookedConnection {
     return this.driver.socket instanceof tls.TLSSocket;
   }
 
-  /** Sends a stanza to the client. @throws SessionStateError (from the core) when not online */
+  /**
+   * Sends a stanza to the client, through the bounded outbound queue (past its caps the connection is
+   * closed with `<resource-constraint/>` and the stanza goes to the `undeliverable` hook).
+   * @throws SessionStateError (from the core) when not online
+   */
   send(stanza: XmlElement): void {
-    this.driver.interact((s) => s.send(stanza));
+    this.sendVia(this, stanza);
+  }
+
+  /** Bytes written to the socket and not yet taken by the operating system (the outbound queue). */
+  get heldBytes(): number {
+    return this.outbound.heldBytes;
+  }
+
+  /** Whether reads are paused by the rate limit. */
+  get readsPaused(): boolean {
+    return this.readsPausedFlag;
+  }
+
+  /** @internal after the overflow's stream error: destroy the socket if it has not closed within `ms` */
+  closeAfterGrace(ms: number): void {
+    if (this.graceTimer !== undefined || this.driver.closed) return;
+    this.graceTimer = setTimeout(() => this.driver.destroy(), ms);
+    this.graceTimer.unref();
+    void this.closedPromise.then(() => clearTimeout(this.graceTimer));
   }
 
   /** Closes the stream gracefully (`</stream:stream>`, then waits for the client's). Resolves when the socket is closed. */
@@ -176,6 +246,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   private readonly tlsServer: tls.Server | undefined;
   /** Hook dispatch, online registry and conflict policy, shared with the other adapters. */
   private readonly core: ServerHooksCore<ServerConnection>;
+  private readonly gate: AddressGate;
   private closing = false;
 
   constructor(options: XmppServerOptions) {
@@ -189,6 +260,13 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       hooks: options.hooks ?? {},
       ...(options.resourceConflict === undefined ? {} : { resourceConflict: options.resourceConflict }),
       onHookError: (err, conn) => this.emitHookError(err, conn),
+      addressGate: (this.gate = new AddressGate(options.limits?.address)),
+      onAuthFailed: (conn, username, condition) => {
+        if (this.listenerCount("authFailed") > 0) this.emit("authFailed", conn, username, condition);
+      },
+      onLimit: (conn, condition, text) => {
+        if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
+      },
     });
     if (options.tls !== undefined) {
       const { requestCert: _r, ...ctx } = options.tls;
@@ -296,10 +374,83 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     let resolveClosed!: () => void;
     const closedPromise = new Promise<void>((r) => (resolveClosed = r));
     let conn!: ServerConnection;
+    const address = socket.remoteAddress;
+    const admitted = this.gate.open(address, monotonicNow());
+    // Read rate: every chunk read is taken from a token bucket; in debt, reads pause until it is paid.
+    // Fairness: after authentication, a large chunk is fed to the session in slices, one per turn of the
+    // event loop (reads paused meanwhile), so other connections' input is handled in between.
+    const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
+    let authenticated = false;
+    let rateHold = false;
+    let resumeTimer: NodeJS.Timeout | undefined;
+    const slices: Uint8Array[] = [];
+    let draining = false;
+    const holdReads = () => {
+      const hold = rateHold || draining;
+      conn.readsPausedFlag = hold;
+      if (driver.closed) return;
+      if (hold) driver.socket.pause();
+      else driver.socket.resume();
+    };
+    let feedSlice: (bytes: Uint8Array) => void = () => {};
+    const drainStep = () => {
+      const next = slices.shift();
+      if (next !== undefined && !driver.closed) feedSlice(next);
+      if (slices.length > 0 && !driver.closed) setImmediate(drainStep);
+      else {
+        slices.length = 0;
+        draining = false;
+        holdReads();
+      }
+    };
+    const input = (chunk: Buffer, feed: (bytes: Uint8Array) => void) => {
+      const wait = limiter.consume(chunk.length, monotonicNow());
+      if (wait > 0 && resumeTimer === undefined) {
+        rateHold = true;
+        holdReads();
+        resumeTimer = setTimeout(() => {
+          resumeTimer = undefined;
+          rateHold = false;
+          holdReads();
+        }, Math.ceil(wait));
+      }
+      // Before authentication (STARTTLS may move the rest of a chunk to TLS) every chunk is fed at once.
+      if (!authenticated || (!draining && chunk.length <= FAIR_SLICE_BYTES)) {
+        if (draining) slices.push(chunk);
+        else feed(chunk);
+        return;
+      }
+      for (let i = 0; i < chunk.length; i += FAIR_SLICE_BYTES) slices.push(chunk.subarray(i, i + FAIR_SLICE_BYTES));
+      if (draining) return;
+      draining = true;
+      feedSlice = feed;
+      holdReads();
+      drainStep();
+    };
     const driver = new SocketDriver<ServerEvent>({
       socket,
       side: "server",
-      createPump: (io) => new SessionPump<ServerEvent>({ session, onEvent: (ev) => this.core.onEvent(conn, ev), now: monotonicNow, ...io }),
+      createPump: (io) =>
+        new SessionPump<ServerEvent>({
+          session,
+          onEvent: (ev) => {
+            if (ev.type === "authenticated") {
+              authenticated = true;
+              limiter.authenticated(monotonicNow());
+            }
+            this.core.onEvent(conn, ev);
+          },
+          now: monotonicNow,
+          ...io,
+          // No back-pressure into the session: its output goes to the socket at once, where the outbound
+          // queue measures it (bytes and stanzas) and closes the connection past its caps.
+          write: (bytes) => {
+            io.write(bytes);
+            this.core.wrote(conn, bytes.length);
+            return true;
+          },
+        }),
+      input,
       upgrade: (plain) =>
         new tls.TLSSocket(plain, {
           isServer: true,
@@ -311,17 +462,25 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       tlsInfo: (s) => peerIdentities(s),
       onInternalError: (err) => this.emitHookError(err, conn),
       onSocketClose: () => {
+        if (resumeTimer !== undefined) clearTimeout(resumeTimer);
+        if (admitted) this.gate.close(address, monotonicNow());
         this.core.closed(conn);
         resolveClosed();
       },
     });
-    conn = new ServerConnection(driver, session, socket, directTls, closedPromise);
+    const outbound = new OutboundQueue(() => driver.socket.writableLength, this.options.limits?.outbound);
+    conn = new ServerConnection(driver, session, socket, directTls, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza));
     this.core.live.add(conn);
     this.emit("connection", conn);
     driver.interact((s, now) => {
       if (directTls) s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(socket as tls.TLSSocket, "server"), ...peerIdentities(socket as tls.TLSSocket) }, now);
       (s as ServerSessionLike).start(now);
     });
+    if (!admitted) {
+      const text = `too many connections from ${address} (limit ${this.gate.limits.maxConnectionsPerIp})`;
+      if (this.listenerCount("limit") > 0) this.emit("limit", conn, "policy-violation", text);
+      conn.abort("policy-violation", text);
+    }
   }
 
   private emitHookError(err: unknown, conn: ServerConnection): void {

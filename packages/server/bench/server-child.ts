@@ -1,6 +1,11 @@
-// The demo server in its own process for bench/server.bench.ts, so that its memory can be measured
+// The demo server in its own process for bench/server.bench.ts, so that its memory and CPU can be measured
 // alone. IPC: sends { ready, port, certificate }; answers "memory" with process.memoryUsage() after a full
-// GC (run with --expose-gc); "stop" closes the server and exits.
+// GC (run with --expose-gc), "cpu" with process.cpuUsage(), "flood" with the bytes read from the
+// fairness flooder (juliet/flood); "stop" closes the server and exits.
+//
+// BENCH_RATE_LIMITS=off (default) | default: the per-connection read rates (off for the throughput rows,
+// the defaults for the fairness rows). The per-IP caps are always off: every bench client comes from
+// 127.0.0.1. BENCH_ITERATIONS: the accounts' PBKDF2 iteration count.
 import { AccountStore } from "../src/accounts.js";
 import { startServer } from "../src/server.js";
 
@@ -8,7 +13,14 @@ const iterations = Number(process.env.BENCH_ITERATIONS ?? 10_000);
 const accounts = new AccountStore({ iterations, hashes: ["SHA-1", "SHA-256", "SHA-512"] });
 accounts.add("juliet", "r0m30myr0m30");
 accounts.add("romeo", "j0liet");
-const running = await startServer({ domain: "localhost", accounts, port: 0 });
+const rates = process.env.BENCH_RATE_LIMITS === "default" ? {} : { rate: { preAuth: null, authenticated: null } };
+const running = await startServer({
+  domain: "localhost",
+  accounts,
+  port: 0,
+  ...(process.env.BENCH_LOG === "1" ? { log: (line: string) => console.error(`server: ${line}`) } : {}),
+  limits: { ...rates, address: { maxConnectionsPerIp: null, maxLoginAttemptsPerIp: null } },
+});
 const gc = (globalThis as { gc?: () => void }).gc;
 
 process.on("message", async (message: unknown) => {
@@ -16,10 +28,18 @@ process.on("message", async (message: unknown) => {
     gc?.();
     gc?.();
     process.send?.({ memory: process.memoryUsage(), connections: running.server.connections.size });
+  } else if (message === "flood") {
+    // Bytes the server has read (after TLS) from the bench's flooder connection.
+    const conn = running.server.connectionFor("juliet@localhost/flood");
+    process.send?.({ floodBytes: conn?.tlsSocket?.bytesRead ?? 0 });
+  } else if (message === "cpu") {
+    process.send?.({ cpu: process.cpuUsage() });
   } else if (message === "stop") {
     await running.close();
     process.disconnect();
     process.exit(0);
   }
 });
+// The bench died without saying "stop": do not outlive it.
+process.on("disconnect", () => process.exit(0));
 process.send?.({ ready: true, port: running.port, certificate: running.certificate, gc: gc !== undefined });

@@ -4,18 +4,30 @@
 //
 //   pnpm -F @xmpp-sansio/server bench
 //   env: BENCH_LOGINS (200), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
-//        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count)
+//        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count),
+//        BENCH_ONLY (logins,messages,load,idle,fairness: the parts to run), BENCH_FAIR_CLIENTS (20),
+//        BENCH_FAIR_SECONDS (4), BENCH_LOAD_CLIENTS (200), BENCH_LOAD_SECONDS (5)
+//
+// Prosody runs as operators run it: log level info, to a file (no debug log). Load rows: BENCH_LOAD_CLIENTS
+// clients (one account, distinct resources) each send themselves a message every 50 ms; latency p50/p99.
+//
+// Fairness (ours only): BENCH_FAIR_CLIENTS clients each send themselves a message every 50 ms and time
+// its way back through the server, first quiet, then while one client (bench/flooder-child.ts, its own
+// process) sends as fast as it can; with the read rate limits off and with the defaults (a second server).
 //
 // Both servers: STARTTLS (TLS 1.3) + SCRAM-SHA-1 + bind, accounts with the same PBKDF2 iteration count,
 // so the client-side key derivation costs the same. Our server runs in a child process
 // (bench/server-child.ts), like Prosody, so RSS is the server's alone.
 import { execSync, fork } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { XmppClient } from "@xmpp-sansio/node";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 // The Prosody harness of @xmpp-sansio/node's tests (starts a throwaway Prosody on free loopback ports).
 import { hasProsody, startProsody } from "../../node/test/support/prosody.js";
+import { routeCpu } from "./router-cpu.js";
 
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -23,6 +35,11 @@ const ROUNDTRIPS = Number(process.env.BENCH_ROUNDTRIPS ?? 2_000);
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
 let IDLE = Number(process.env.BENCH_IDLE ?? 1_000);
 const ITERATIONS = process.env.BENCH_ITERATIONS ?? "10000";
+const ONLY = new Set((process.env.BENCH_ONLY ?? "logins,messages,load,idle,fairness").split(","));
+const FAIR_CLIENTS = Number(process.env.BENCH_FAIR_CLIENTS ?? 20);
+const FAIR_SECONDS = Number(process.env.BENCH_FAIR_SECONDS ?? 4);
+const LOAD_CLIENTS = Number(process.env.BENCH_LOAD_CLIENTS ?? 200);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 
 interface Target {
   readonly name: string;
@@ -70,7 +87,7 @@ async function concurrentLogins(target: Target, n: number, concurrency: number):
 }
 
 /** One pair: juliet ↔ romeo round trips (romeo echoes), and a pipelined one-way burst juliet → romeo. */
-async function messages(target: Target): Promise<{ roundTrips: number; burst: number }> {
+async function messages(target: Target, serverCpu?: () => Promise<number>): Promise<{ roundTrips: number; burst: number; cpuPerMessage?: number }> {
   const juliet = client(target, "juliet@localhost/balcony", "r0m30myr0m30");
   const romeo = client(target, "romeo@localhost/orchard", "j0liet");
   const [jj, rj] = await Promise.all([juliet.online(), romeo.online()]);
@@ -100,14 +117,21 @@ async function messages(target: Target): Promise<{ roundTrips: number; burst: nu
     const burst = async (n: number) => {
       received = 0;
       target_ = n;
-      const finished = new Promise<void>((r) => (done = r));
+      // A receiver closed by the server (e.g. its outbound queue overflowed) ends the bench with an error.
+      const finished = new Promise<void>((r, reject) => {
+        done = r;
+        romeo.once("close", () => reject(new Error(`romeo's connection closed during the burst (${received} of ${n} received)`)));
+      });
       for (let i = 0; i < n; i++) juliet.send(chat(i));
       await finished;
     };
     await burst(Math.min(2_000, BURST)); // warm-up
+    const cpu0 = await serverCpu?.();
     t0 = performance.now();
     await burst(BURST);
-    return { roundTrips, burst: BURST / ((performance.now() - t0) / 1000) };
+    const rate = BURST / ((performance.now() - t0) / 1000);
+    const cpu1 = await serverCpu?.();
+    return { roundTrips, burst: rate, ...(cpu0 === undefined || cpu1 === undefined ? {} : { cpuPerMessage: (cpu1 - cpu0) / BURST }) };
   } finally {
     await Promise.all([juliet.close(), romeo.close()]);
   }
@@ -143,26 +167,125 @@ if (Number.isFinite(fdLimit) && fdLimit < IDLE + 200) {
   IDLE = Math.max(0, fdLimit - 200);
 }
 
-const child = fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), [], {
-  execArgv: ["--expose-gc", "--conditions=source", "--import", "tsx"],
-  env: { ...process.env, BENCH_ITERATIONS: ITERATIONS },
-});
-type ChildMessage = { ready: true; port: number; certificate: string; gc: boolean } | { memory: NodeJS.MemoryUsage; connections: number };
-const fromChild = () => new Promise<ChildMessage>((resolve) => child.once("message", (m) => resolve(m as ChildMessage)));
+const execArgv = ["--expose-gc", "--conditions=source", "--import", "tsx"];
+const startChild = (rateLimits: "off" | "default") => fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), [], { execArgv, env: { ...process.env, BENCH_ITERATIONS: ITERATIONS, BENCH_RATE_LIMITS: rateLimits } });
+const child = startChild("off");
+type ChildMessage =
+  | { ready: true; port: number; certificate: string; gc: boolean }
+  | { memory: NodeJS.MemoryUsage; connections: number }
+  | { cpu: NodeJS.CpuUsage }
+  | { floodBytes: number };
+const fromChild = (c = child) => new Promise<ChildMessage>((resolve) => c.once("message", (m) => resolve(m as ChildMessage)));
 const memory = async () => {
   const reply = fromChild();
   child.send("memory");
   return (await reply) as { memory: NodeJS.MemoryUsage; connections: number };
 };
+/** The server child's CPU time (user + system), microseconds. */
+const serverCpu = async () => {
+  const reply = fromChild();
+  child.send("cpu");
+  const { cpu } = (await reply) as { cpu: NodeJS.CpuUsage };
+  return cpu.user + cpu.system;
+};
 const ready = (await fromChild()) as { port: number; certificate: string };
 const ours: Target = { name: "xmpp-sansio", port: ready.port, ca: ready.certificate };
 
+const quantile = (sorted: number[], q: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+
+/** `n` clients each send themselves a message every 50 ms for `seconds`; latencies (ms), sorted. */
+async function selfPings(clients: XmppClient[], jids: string[], seconds: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const handlers: ((m: XmlElement) => void)[] = [];
+  clients.forEach((c, i) => {
+    const sentAt = new Map<string, number>();
+    let seq = 0;
+    const h = (m: XmlElement) => {
+      const t = sentAt.get(m.attr("id") ?? "");
+      if (t !== undefined) latencies.push(performance.now() - t);
+    };
+    handlers.push(h);
+    c.on("message", h);
+    // Spread the clients over the 50 ms period.
+    timers.push(
+      setTimeout(() => {
+        timers.push(
+          setInterval(() => {
+            const id = `p${seq++}`;
+            sentAt.set(id, performance.now());
+            c.send(xml("message", { to: jids[i]!, type: "chat", id }, xml("body", {}, "ping")));
+          }, 50),
+        );
+      }, (50 * i) / clients.length),
+    );
+  });
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  for (const t of timers) clearInterval(t);
+  await new Promise((r) => setTimeout(r, 200)); // the last ones in flight
+  clients.forEach((c, i) => c.off("message", handlers[i]!));
+  return latencies.sort((a, b) => a - b);
+}
+
+type FairRow = { limits: string; quiet: number[]; flooded: number[]; flooderMessages: number };
+
+/** Quiet vs flooded latency of FAIR_CLIENTS clients on a server child with the given read rate limits. */
+async function fairness(rateLimits: "off" | "default"): Promise<FairRow> {
+  const server = startChild(rateLimits);
+  const r = (await fromChild(server)) as { port: number; certificate: string };
+  const target: Target = { name: "xmpp-sansio", port: r.port, ca: r.certificate };
+  const dir = mkdtempSync(join(tmpdir(), "xmpp-bench-"));
+  const caFile = join(dir, "ca.pem");
+  writeFileSync(caFile, r.certificate);
+  const clients: XmppClient[] = [];
+  try {
+    for (let i = 0; i < FAIR_CLIENTS; i++) clients.push(client(target, `romeo@localhost/q${i}`, "j0liet"));
+    const jids = (await Promise.all(clients.map((c) => c.online()))).map(String);
+    await selfPings(clients, jids, 1); // warm-up
+    const quiet = await selfPings(clients, jids, FAIR_SECONDS);
+    const flooder = fork(fileURLToPath(new URL("./flooder-child.ts", import.meta.url)), [String(r.port), caFile], { execArgv });
+    await new Promise((res) => flooder.once("message", res));
+    const floodBytes = async () => {
+      const reply = fromChild(server);
+      server.send("flood");
+      return ((await reply) as { floodBytes: number }).floodBytes;
+    };
+    const read0 = await floodBytes();
+    const flooded = await selfPings(clients, jids, FAIR_SECONDS);
+    const read1 = await floodBytes();
+    if (!flooder.connected) throw new Error("the flooder exited early");
+    const done = new Promise<{ perMessage: number }>((res) => flooder.once("message", (m) => res(m as { perMessage: number })));
+    const exited = new Promise((res) => flooder.once("exit", res));
+    flooder.send("stop");
+    const { perMessage } = await done;
+    await exited;
+    // What the server read from the flooder while the others were measured (bytes after TLS / message size).
+    return { limits: rateLimits, quiet, flooded, flooderMessages: (read1 - read0) / perMessage };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    const exited = new Promise((res) => server.once("exit", res));
+    server.send("stop");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 let prosody: Awaited<ReturnType<typeof startProsody>> | undefined;
 if (hasProsody()) {
-  prosody = await startProsody({ accounts: { juliet: "r0m30myr0m30", romeo: "j0liet" } });
+  prosody = await startProsody({ accounts: { juliet: "r0m30myr0m30", romeo: "j0liet" }, logLevel: "info" });
 } else {
   notes.push("Prosody is not installed (prosody, prosodyctl, openssl on PATH): its column is empty");
 }
+// A crash of this process must not leave Prosody running (the children exit on their own on disconnect).
+process.on("exit", () => {
+  if (prosody !== undefined) {
+    try {
+      process.kill(prosody.pid);
+    } catch {
+      // already gone
+    }
+  }
+});
 const theirs: Target | undefined = prosody && { name: "Prosody 0.12", port: prosody.c2sPort, ca: prosody.caCert };
 
 console.log(`xmpp-sansio demo server vs ${theirs ? "Prosody 0.12" : "(no Prosody)"} — loopback, Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs (shared)`);
@@ -179,41 +302,80 @@ const measure = async (metric: string, unit: string, run: (t: Target) => Promise
 
 try {
   // Warm-up (JIT, TLS session caches are not used: every login is a full handshake).
-  for (const t of [ours, ...(theirs ? [theirs] : [])]) await sequentialLogins(t, 10);
-  await measure(`logins, sequential (${LOGINS})`, "logins/s", (t) => sequentialLogins(t, LOGINS));
-  await measure(`logins, ${CONCURRENCY} concurrent (${LOGINS})`, "logins/s", (t) => concurrentLogins(t, LOGINS, CONCURRENCY));
-  const results = new Map<string, { roundTrips: number; burst: number }>();
-  for (const t of [ours, ...(theirs ? [theirs] : [])]) results.set(t.name, await messages(t));
-  for (const [metric, key, unit] of [
-    [`message round trips, one pair (${ROUNDTRIPS})`, "roundTrips", "round trips/s"],
-    [`messages, pipelined burst (${BURST})`, "burst", "messages/s"],
-  ] as const) {
-    const row = { metric, ours: results.get(ours.name)![key], theirs: theirs ? results.get(theirs.name)![key] : undefined, unit };
-    rows.push(row);
-    console.log(`  ${metric}: ${fmt(row.ours)} vs ${row.theirs === undefined ? "—" : fmt(row.theirs)} ${unit}`);
+  if (ONLY.has("logins")) {
+    for (const t of [ours, ...(theirs ? [theirs] : [])]) await sequentialLogins(t, 10);
+    await measure(`logins, sequential (${LOGINS})`, "logins/s", (t) => sequentialLogins(t, LOGINS));
+    await measure(`logins, ${CONCURRENCY} concurrent (${LOGINS})`, "logins/s", (t) => concurrentLogins(t, LOGINS, CONCURRENCY));
+  }
+  let cpuPerMessage: number | undefined;
+  let routing: { off: number; on: number } | undefined;
+  if (ONLY.has("messages")) {
+    routing = { off: routeCpu(0), on: routeCpu(4096) };
+    console.log(`  routing only (in-process Router): ${routing.off.toFixed(2)} µs/message without the prepared-JID cache, ${routing.on.toFixed(2)} µs with it`);
+    const results = new Map<string, { roundTrips: number; burst: number; cpuPerMessage?: number }>();
+    for (const t of [ours, ...(theirs ? [theirs] : [])]) results.set(t.name, await messages(t, t === ours ? serverCpu : undefined));
+    cpuPerMessage = results.get(ours.name)!.cpuPerMessage;
+    for (const [metric, key, unit] of [
+      [`message round trips, one pair (${ROUNDTRIPS})`, "roundTrips", "round trips/s"],
+      [`messages, pipelined burst (${BURST})`, "burst", "messages/s"],
+    ] as const) {
+      const row = { metric, ours: results.get(ours.name)![key], theirs: theirs ? results.get(theirs.name)![key] : undefined, unit };
+      rows.push(row);
+      console.log(`  ${metric}: ${fmt(row.ours)} vs ${row.theirs === undefined ? "—" : fmt(row.theirs)} ${unit}`);
+    }
+    console.log(`  our server's CPU per message in the burst: ${cpuPerMessage?.toFixed(2)} µs (user + system, parse → route → serialize → write)`);
   }
 
+  if (ONLY.has("load")) {
+    const lat = new Map<string, number[]>();
+    for (const t of [ours, ...(theirs ? [theirs] : [])]) {
+      const clients = await openIdle(t, LOAD_CLIENTS, 20);
+      try {
+        const jids = clients.map((c) => String(c.jid));
+        await selfPings(clients, jids, 1); // warm-up
+        lat.set(t.name, await selfPings(clients, jids, LOAD_SECONDS));
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
+    }
+    for (const q of [0.5, 0.99]) {
+      const metric = `latency p${q * 100}, ${LOAD_CLIENTS} clients × 20 msg/s`;
+      const row = { metric, ours: quantile(lat.get(ours.name)!, q), theirs: theirs ? quantile(lat.get(theirs.name)!, q) : undefined, unit: "ms (lower is better)" };
+      rows.push(row);
+      console.log(`  ${metric}: ${row.ours.toFixed(2)} vs ${row.theirs === undefined ? "—" : row.theirs.toFixed(2)} ms`);
+    }
+  }
+
+  const fair: FairRow[] = [];
+  if (ONLY.has("fairness")) for (const limits of ["off", "default"] as const) fair.push(await fairness(limits));
+
   // Memory per idle client (online, no presence) at IDLE connections.
+  if (!ONLY.has("idle")) IDLE = 0;
   const before = await memory();
   const prosodyBefore = prosody ? prosodyRss(prosody.pid) : undefined;
   const t0 = performance.now();
-  const idleOurs = await openIdle(ours, IDLE, 50);
+  const idleOurs = IDLE === 0 ? [] : await openIdle(ours, IDLE, 50);
   const openSeconds = (performance.now() - t0) / 1000;
   const after = await memory();
   await Promise.all(idleOurs.map((c) => c.close()));
   let prosodyPer: number | undefined;
-  if (prosody && prosodyBefore !== undefined) {
+  if (prosody && prosodyBefore !== undefined && IDLE > 0) {
     const idleTheirs = await openIdle(theirs!, IDLE, 50);
     prosodyPer = (prosodyRss(prosody.pid) - prosodyBefore) / IDLE;
     await Promise.all(idleTheirs.map((c) => c.close()));
   }
 
-  const ratio = (r: Row) => (r.theirs === undefined ? "—" : `${(r.ours / r.theirs).toFixed(2)}×`);
+  const ratio = (r: Row) => {
+    if (r.theirs === undefined) return "—";
+    const x = r.ours / r.theirs;
+    return `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+  };
   const header = ["", "xmpp-sansio", "Prosody 0.12", "ratio", ""];
-  const table = rows.map((r) => [r.metric, fmt(r.ours), r.theirs === undefined ? "—" : fmt(r.theirs), ratio(r), r.unit]);
+  const num = (n: number) => (n < 100 ? n.toFixed(2) : fmt(n));
+  const table = rows.map((r) => [r.metric, num(r.ours), r.theirs === undefined ? "—" : num(r.theirs), ratio(r), r.unit]);
   const perConn = (after.memory.rss - before.memory.rss) / IDLE;
   const heapPerConn = (after.memory.heapUsed + after.memory.external - before.memory.heapUsed - before.memory.external) / IDLE;
-  table.push([
+  if (IDLE > 0) table.push([
     `RSS per idle client at ${fmt(IDLE)} connections`,
     `${(perConn / 1024).toFixed(1)} KiB`,
     prosodyPer === undefined ? "—" : `${(prosodyPer / 1024).toFixed(1)} KiB`,
@@ -227,7 +389,20 @@ try {
   console.log(`|${widths.map((w, i) => (i === 0 || i === 4 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
   for (const r of table) console.log(line(r));
   console.log();
-  console.log(
+  if (cpuPerMessage !== undefined) console.log(`our server's CPU per message, pipelined burst: ${cpuPerMessage.toFixed(2)} µs (routing alone: ${routing!.on.toFixed(2)} µs; ${routing!.off.toFixed(2)} µs without the JID cache)`);
+  if (fair.length > 0) {
+    console.log();
+    console.log(`fairness: ${FAIR_CLIENTS} clients × 20 msg/s to themselves, latency through our server (ms), quiet vs one flooder (${FAIR_SECONDS} s each)`);
+    console.log("| read rate limits | quiet p50 | quiet p99 | flooded p50 | flooded p99 | p99 flooded/quiet | flooder messages/s read |");
+    console.log("|:-----------------|----------:|----------:|------------:|------------:|------------------:|------------------------:|");
+    for (const f of fair) {
+      const [q50, q99, f50, f99] = [quantile(f.quiet, 0.5), quantile(f.quiet, 0.99), quantile(f.flooded, 0.5), quantile(f.flooded, 0.99)];
+      console.log(
+        `| ${f.limits === "off" ? "off" : "defaults (256 KiB/s)"} | ${q50.toFixed(2)} | ${q99.toFixed(2)} | ${f50.toFixed(2)} | ${f99.toFixed(2)} | ${(f99 / q99).toFixed(2)}× | ${fmt(f.flooderMessages / FAIR_SECONDS)} |`,
+      );
+    }
+  }
+  if (IDLE > 0) console.log(
     `our server: RSS ${(before.memory.rss / 2 ** 20).toFixed(1)} MiB → ${(after.memory.rss / 2 ** 20).toFixed(1)} MiB with ${after.connections} connections` +
       ` (JS heap + external ${(heapPerConn / 1024).toFixed(1)} KiB per connection; ${fmt(IDLE)} clients online in ${openSeconds.toFixed(1)} s)`,
   );

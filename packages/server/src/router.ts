@@ -18,6 +18,8 @@ export interface RouterOptions {
   accountExists(username: string): boolean;
   /** Software name for XEP-0092 and disco. Default `"xmpp-sansio"`. */
   software?: string;
+  /** Prepared `to` JIDs kept (parsing runs PRECIS: the bulk of routing's CPU). Default 4 096. */
+  jidCacheSize?: number;
 }
 
 const NS_PING = "urn:xmpp:ping";
@@ -57,14 +59,39 @@ interface PresenceState {
 export class Router {
   private readonly sessions = new Map<string, Map<string, PresenceState>>();
   private readonly options: RouterOptions;
+  /** `to` string → prepared JID (or the error), oldest first; bounded by `jidCacheSize`. */
+  private readonly jids = new Map<string, Jid | JidError>();
+  private readonly jidCacheSize: number;
 
   constructor(options: RouterOptions) {
     this.options = options;
+    this.jidCacheSize = options.jidCacheSize ?? 4096;
+  }
+
+  /** The prepared JID of a `to` attribute, from the bounded cache (first in, first out). */
+  private target(to: string): Jid | JidError {
+    let jid = this.jids.get(to);
+    if (jid === undefined) {
+      jid = tryParseJid(to);
+      if (this.jids.size >= this.jidCacheSize) this.jids.delete(this.jids.keys().next().value!);
+      if (this.jidCacheSize > 0) this.jids.set(to, jid);
+    }
+    return jid;
+  }
+
+  /** The key of the account's resources: the bare JID's string, without building a bare `Jid`. */
+  private bareKey(jid: Jid): string {
+    return jid.local === "" ? jid.domain : `${jid.local}@${jid.domain}`;
+  }
+
+  /** Prepared JIDs cached (for tests). */
+  get cachedJids(): number {
+    return this.jids.size;
   }
 
   /** Registers a session that just went online. */
   online(endpoint: Endpoint): void {
-    const bare = endpoint.jid.bare.toString();
+    const bare = this.bareKey(endpoint.jid);
     let resources = this.sessions.get(bare);
     if (!resources) this.sessions.set(bare, (resources = new Map()));
     resources.set(endpoint.jid.resource, { endpoint, available: false, priority: 0, last: undefined });
@@ -75,7 +102,7 @@ export class Router {
    * (RFC 6121 §4.5.2: the server generates the unavailable presence when a session ends).
    */
   offline(endpoint: Endpoint): void {
-    const bare = endpoint.jid.bare.toString();
+    const bare = this.bareKey(endpoint.jid);
     const resources = this.sessions.get(bare);
     const state = resources?.get(endpoint.jid.resource);
     if (!resources || !state || state.endpoint !== endpoint) return;
@@ -89,7 +116,7 @@ export class Router {
 
   /** The full JIDs online for a bare JID. */
   resourcesOf(bare: Jid): Jid[] {
-    return [...(this.sessions.get(bare.bare.toString())?.values() ?? [])].map((s) => s.endpoint.jid);
+    return [...(this.sessions.get(this.bareKey(bare))?.values() ?? [])].map((s) => s.endpoint.jid);
   }
 
   /**
@@ -102,7 +129,7 @@ export class Router {
       this.routeWithoutTo(sender, stanza);
       return;
     }
-    const target = tryParseJid(toAttr);
+    const target = this.target(toAttr);
     if (target instanceof JidError) {
       this.bounce(sender, stanza, "jid-malformed");
       return;
@@ -121,7 +148,7 @@ export class Router {
       return;
     }
     if (target.resource !== "") {
-      const session = this.sessions.get(target.bare.toString())?.get(target.resource);
+      const session = this.sessions.get(this.bareKey(target))?.get(target.resource);
       if (session) {
         session.endpoint.deliver(stanza);
         return;
@@ -145,21 +172,30 @@ export class Router {
   }
 
   private routeToBare(sender: Endpoint, stanza: XmlElement, bare: Jid): void {
-    const resources = [...(this.sessions.get(bare.bare.toString())?.values() ?? [])].filter((s) => s.available);
+    const all = this.sessions.get(this.bareKey(bare));
     if (stanza.name === "message") {
       const type = stanza.attr("type") ?? "normal";
       if (type === "error") return;
-      const eligible = resources.filter((s) => s.priority >= 0);
-      if (type === "groupchat" || eligible.length === 0) {
+      // RFC 6121 §8.5.2.1.1: headline to all non-negative resources, chat/normal to the highest priority.
+      const targets: PresenceState[] = [];
+      let top = -1;
+      if (type !== "groupchat" && all !== undefined) {
+        for (const s of all.values()) {
+          if (!s.available || s.priority < 0) continue;
+          if (type !== "headline" && s.priority > top) {
+            top = s.priority;
+            targets.length = 0;
+          }
+          if (type === "headline" || s.priority === top) targets.push(s);
+        }
+      }
+      if (targets.length === 0) {
         this.bounce(sender, stanza, "service-unavailable");
         return;
       }
-      // RFC 6121 §8.5.2.1.1: headline to all non-negative resources, chat/normal to the highest priority.
-      const top = Math.max(...eligible.map((s) => s.priority));
-      const targets = type === "headline" ? eligible : eligible.filter((s) => s.priority === top);
       deliverAll(targets, stanza);
     } else if (stanza.name === "presence") {
-      deliverAll(resources, stanza);
+      deliverAll([...(all?.values() ?? [])].filter((s) => s.available), stanza);
     } else if (stanza.name === "iq") {
       this.handleIq(sender, stanza, bare);
     }
@@ -167,7 +203,7 @@ export class Router {
 
   /** Presence without `to`: availability, priority, and a broadcast to the account's other resources. */
   private updatePresence(sender: Endpoint, presence: XmlElement): void {
-    const resources = this.sessions.get(sender.jid.bare.toString());
+    const resources = this.sessions.get(this.bareKey(sender.jid));
     const state = resources?.get(sender.jid.resource);
     if (!resources || !state) return;
     const type = presence.attr("type");
@@ -222,6 +258,24 @@ export class Router {
     }
     // RFC 6120 §10.3.3 / §10.5.3.2: a payload the server does not understand → <service-unavailable/>.
     this.bounce(sender, iq, "service-unavailable");
+  }
+
+  /**
+   * Stanzas that will not reach the session they were delivered to (its outbound queue overflowed: the
+   * client stopped reading). With no offline storage, the path of a message to an offline user: a
+   * `<service-unavailable/>` error to each sender online here (RFC 6120 §8.3.3.19); presence is dropped
+   * (RFC 6121 §4.3), errors and results get nothing (§8.3.1).
+   */
+  undeliverable(stanzas: readonly XmlElement[]): void {
+    for (const stanza of stanzas) {
+      if (stanza.name === "presence") continue;
+      const reply = errorReply(stanza, stanzaError("service-unavailable", { text: "the recipient's session ended before the stanza was delivered" }));
+      const to = reply?.attr("to");
+      if (reply === undefined || to === undefined) continue;
+      const sender = this.target(to);
+      if (sender instanceof JidError || sender.resource === "") continue;
+      this.sessions.get(this.bareKey(sender))?.get(sender.resource)?.endpoint.deliver(reply);
+    }
   }
 
   private bounce(sender: Endpoint, stanza: XmlElement, condition: StanzaErrorCondition): void {

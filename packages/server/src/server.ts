@@ -1,7 +1,7 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { type ServerOptions, type SmState, type StreamErrorCondition, streamManagement } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
-import { streamManagementOf, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
+import { authFailureLine, type ServerLimits, streamManagementOf, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
 import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
 import type { XmlElement } from "@xmpp-sansio/xml";
@@ -45,6 +45,11 @@ export interface StartServerOptions {
    * of it) when stored — then the sender gets no error. Without it the sender gets `<service-unavailable/>`.
    */
   readonly offlineStore?: OfflineStore;
+  /**
+   * Load limits of every listener (outbound queue per connection, read rates, connections and login
+   * attempts per IP). Default: the adapter's defaults (docs/server.md, "Load limits").
+   */
+  readonly limits?: ServerLimits;
 }
 
 /** Stream Management settings of {@link startServer}. */
@@ -150,7 +155,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     resume: (previd: string, h: number, connection: HookConnection) => sessions.resume(previd, h, connection),
     detached: (connection: HookConnection, state: SmState) => sessions.detached(connection, state),
     undelivered: (connection: HookConnection, stanzas: readonly XmlElement[]) => sessions.undelivered(connection, stanzas),
+    // A slow reader's queue overflowed: what it held takes the offline path (here: errors to the senders).
+    undeliverable: (_connection: HookConnection, stanzas: readonly XmlElement[]) => router.undeliverable(stanzas),
   });
+  const limitLog = (connection: HookConnection, condition: string, text: string) =>
+    log(`limit   connection ${connection.id} from ${connection.remoteAddress}: ${condition}: ${text}`);
+  const authLog = (connection: HookConnection, username: string | undefined, condition: string) =>
+    log(`auth    ${authFailureLine(username, connection.remoteAddress, condition)}`);
   const serverOptions: XmppServerOptions = {
     domains: domain,
     tls: { cert: pair.cert, key: pair.key },
@@ -160,9 +171,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     session: sessionOptions,
     resourceConflict: "assign-new",
     hooks: hooksFor((c) => (c.directTls ? "direct TLS" : "STARTTLS")),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   };
   const server = new XmppServer(serverOptions);
   server.on("hookError", (error, connection) => log(`error   connection ${connection.id}: ${String(error)}`));
+  server.on("authFailed", authLog);
+  server.on("limit", limitLog);
   const ports = await server.listen();
 
   let websocket: XmppWebSocketServer | undefined;
@@ -183,8 +197,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         session: sessionOptions,
         resourceConflict: "assign-new",
         hooks: hooksFor(() => (ws.tls === true ? "WebSocket wss" : "WebSocket ws")),
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
       });
       websocket.on("hookError", (error, connection) => log(`error   connection ws-${connection.id}: ${String(error)}`));
+      websocket.on("authFailed", authLog);
+      websocket.on("limit", limitLog);
       if (https === undefined) {
         websocketPort = (await websocket.listen()).port;
       } else {

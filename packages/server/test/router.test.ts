@@ -136,4 +136,38 @@ describe("Router (RFC 6120 §10)", () => {
     send(balcony, xml("presence", { to: "romeo@im.example.com" }));
     expect(orchard.inbox.filter((s) => s.attr("from") === "juliet@im.example.com/balcony")).toHaveLength(1);
   });
+
+  it("prepares each `to` once: a bounded cache of prepared JIDs, the same answers as without it", () => {
+    const { router, balcony, orchard, send } = setup();
+    for (let i = 0; i < 10; i++) send(balcony, chat("Romeo@IM.example.com/orchard", `m${i}`));
+    expect(orchard.inbox).toHaveLength(10);
+    expect(router.cachedJids).toBe(1);
+    // Malformed addresses are cached as errors, and still answered with <jid-malformed/>.
+    send(balcony, chat("@im.example.com", "x"));
+    send(balcony, chat("@im.example.com", "y"));
+    expect(balcony.inbox.map(errorOf)).toEqual(["jid-malformed", "jid-malformed"]);
+    const small = new Router({ serves: () => true, accountExists: () => true, jidCacheSize: 16 });
+    const e = new TestEndpoint("juliet@im.example.com/balcony");
+    small.online(e);
+    for (let i = 0; i < 1000; i++) small.route(e, chat(`u${i}@im.example.com`, "x").setAttr("from", e.jid.toString()));
+    expect(small.cachedJids).toBe(16);
+  });
+
+  it("undeliverable stanzas (a slow reader's queue) go back to their senders as <service-unavailable/>", () => {
+    const { router, balcony, orchard } = setup();
+    const held = [
+      chat("romeo@im.example.com/orchard", "one").setAttr("from", balcony.jid.toString()),
+      xml("presence", { from: balcony.jid.toString(), to: orchard.jid.toString() }),
+      xml("iq", { type: "get", id: "q1", from: balcony.jid.toString(), to: orchard.jid.toString() }, xml("query", { xmlns: "jabber:iq:version" })),
+      xml("iq", { type: "result", id: "q2", from: balcony.jid.toString(), to: orchard.jid.toString() }),
+      chat("romeo@im.example.com/orchard", "from someone gone").setAttr("from", "juliet@im.example.com/gone"),
+    ];
+    router.undeliverable(held);
+    expect(balcony.inbox.map((s) => `${s.name} ${s.attr("type")} ${s.attr("id")} ${errorOf(s)}`)).toEqual([
+      "message error m1 service-unavailable",
+      "iq error q1 service-unavailable",
+    ]);
+    expect(balcony.inbox[0]!.attr("from")).toBe("romeo@im.example.com/orchard");
+    expect(orchard.inbox).toHaveLength(0);
+  });
 });

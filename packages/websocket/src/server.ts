@@ -11,8 +11,13 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import {
+  AddressGate,
   type HookedConnection,
+  OutboundQueue,
+  ReadLimiter,
+  monotonicNow,
   ServerHooksCore,
+  type ServerLimits,
   type ServerSessionLike,
   SessionPump,
   TypedEmitter,
@@ -25,7 +30,14 @@ import type { XmlElement } from "@xmpp-sansio/xml";
 import { type WebSocket, WebSocketServer } from "ws";
 
 export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "@xmpp-sansio/adapter";
-export { type OnlineInfo, ServerHooksCore, type ServerHooksCoreOptions, streamManagementOf } from "@xmpp-sansio/adapter";
+export {
+  authFailureLine,
+  type OnlineInfo,
+  ServerHooksCore,
+  type ServerHooksCoreOptions,
+  type ServerLimits,
+  streamManagementOf,
+} from "@xmpp-sansio/adapter";
 
 export { XMPP_SUBPROTOCOL } from "./client.js";
 
@@ -57,6 +69,11 @@ export interface XmppWebSocketServerOptions {
   hooks?: XmppServerHooks<ServerConnection>;
   /** `close()` waits this long for clients to end their streams. Default 5 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * Load limits, as for `@xmpp-sansio/node`'s `XmppServer`: the outbound queue is the WebSocket's
+   * `bufferedAmount`; read rates pause the WebSocket (`ws.pause()`); connections and login attempts per IP.
+   */
+  limits?: ServerLimits;
   /** Largest WebSocket message accepted by `ws` (bytes). Default: the session's stanza limit + 4 KiB. */
   maxPayload?: number;
   /** Builds a session (inject a scripted fake in tests). Default `new ServerSession(options)`. */
@@ -69,6 +86,10 @@ export interface XmppWebSocketServerEvents {
   connection: [connection: ServerConnection];
   hookError: [error: unknown, connection: ServerConnection];
   error: [error: Error];
+  /** A SASL exchange failed (see `@xmpp-sansio/node`'s `authFailed`). */
+  authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
+  /** A connection is being ended for a limit. */
+  limit: [connection: ServerConnection, condition: StreamErrorCondition, text: string];
 }
 
 let nextConnectionId = 1;
@@ -91,13 +112,29 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   readonly closedPromise: Promise<void>;
   /** @internal */
   readonly socket: WebSocket;
+  /** @internal the bounded outbound queue (`bufferedAmount`) */
+  readonly outbound: OutboundQueue;
+  /** @internal */
+  readsPausedFlag = false;
   private ended = false;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly sendVia: (c: ServerConnection, stanza: XmlElement) => void;
 
   /** @internal */
-  constructor(pump: SessionPump<ServerEvent>, socket: WebSocket, request: http.IncomingMessage, secure: boolean, closedPromise: Promise<void>) {
+  constructor(
+    pump: SessionPump<ServerEvent>,
+    socket: WebSocket,
+    request: http.IncomingMessage,
+    secure: boolean,
+    closedPromise: Promise<void>,
+    outbound: OutboundQueue,
+    sendVia: (c: ServerConnection, stanza: XmlElement) => void,
+  ) {
     this.id = nextConnectionId++;
     this.pump = pump;
     this.socket = socket;
+    this.outbound = outbound;
+    this.sendVia = sendVia;
     this.remoteAddress = request.socket.remoteAddress;
     this.remotePort = request.socket.remotePort;
     this.origin = request.headers.origin;
@@ -113,9 +150,30 @@ export class ServerConnection implements XmppConnection, HookedConnection {
     return this.socket.readyState === this.socket.CLOSED;
   }
 
-  /** Sends a stanza to the client. @throws SessionStateError (from the core) when not online */
+  /**
+   * Sends a stanza to the client through the bounded outbound queue (past its caps: `<resource-constraint/>`
+   * and the `undeliverable` hook). @throws SessionStateError (from the core) when not online
+   */
   send(stanza: XmlElement): void {
-    this.pump.interact((s) => s.send(stanza));
+    this.sendVia(this, stanza);
+  }
+
+  /** Bytes queued on the WebSocket and not yet taken by the operating system. */
+  get heldBytes(): number {
+    return this.outbound.heldBytes;
+  }
+
+  /** Whether reads are paused by the rate limit. */
+  get readsPaused(): boolean {
+    return this.readsPausedFlag;
+  }
+
+  /** @internal after the overflow's stream error: terminate the WebSocket if it has not closed within `ms` */
+  closeAfterGrace(ms: number): void {
+    if (this.graceTimer !== undefined || this.closed) return;
+    this.graceTimer = setTimeout(() => this.socket.terminate(), ms);
+    this.graceTimer.unref();
+    void this.closedPromise.then(() => clearTimeout(this.graceTimer));
   }
 
   /** Closes the stream gracefully (`<close/>`, then waits for the client's). Resolves when the WebSocket is closed. */
@@ -166,6 +224,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
   private readonly options: XmppWebSocketServerOptions;
   private readonly domains: readonly string[];
   private readonly core: ServerHooksCore<ServerConnection>;
+  private readonly gate: AddressGate;
   private readonly http: http.Server | https.Server;
   private readonly ownsHttp: boolean;
   private readonly wss: WebSocketServer;
@@ -186,6 +245,13 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       ...(options.resourceConflict === undefined ? {} : { resourceConflict: options.resourceConflict }),
       onHookError: (err, conn) => {
         if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
+      },
+      addressGate: (this.gate = new AddressGate(options.limits?.address)),
+      onAuthFailed: (conn, username, condition) => {
+        if (this.listenerCount("authFailed") > 0) this.emit("authFailed", conn, username, condition);
+      },
+      onLimit: (conn, condition, text) => {
+        if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
       },
     });
     this.path = options.path ?? "/xmpp-websocket";
@@ -298,14 +364,22 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     let resolveClosed!: () => void;
     const closedPromise = new Promise<void>((r) => (resolveClosed = r));
     let conn!: ServerConnection;
+    const address = req.socket.remoteAddress;
+    const admitted = this.gate.open(address, monotonicNow());
+    const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
+    let resumeTimer: ReturnType<typeof setTimeout> | undefined;
     const dec = new TextDecoder();
     const pump = new SessionPump<ServerEvent>({
       session,
-      // RFC 7395 §3.2: text frames.
+      // RFC 7395 §3.2: text frames. No back-pressure: the outbound queue measures `bufferedAmount`.
       write: (data) => {
         if (ws.readyState === ws.OPEN) ws.send(dec.decode(data));
+        this.core.wrote(conn, data.length);
       },
-      onEvent: (ev) => this.core.onEvent(conn, ev),
+      onEvent: (ev) => {
+        if (ev.type === "authenticated") limiter.authenticated(monotonicNow());
+        this.core.onEvent(conn, ev);
+      },
       onClosed: () => conn.endSocket(),
       // A throwing session or hook (socket/timer-driven: nobody to throw to) ends only this connection.
       onError: (err) => {
@@ -313,14 +387,28 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
         if (!conn.closed) conn.abort("internal-server-error");
       },
     });
-    conn = new ServerConnection(pump, ws, req, this.secure, closedPromise);
+    const outbound = new OutboundQueue(() => ws.bufferedAmount, this.options.limits?.outbound);
+    conn = new ServerConnection(pump, ws, req, this.secure, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza));
     this.core.live.add(conn);
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
       pump.guarded((s, now) => s.receiveMessage(bytes, isBinary, now));
+      // Read rate: in debt, the WebSocket stops reading until the bucket has refilled.
+      const wait = limiter.consume(bytes.length, monotonicNow());
+      if (wait > 0 && resumeTimer === undefined) {
+        ws.pause();
+        conn.readsPausedFlag = true;
+        resumeTimer = setTimeout(() => {
+          resumeTimer = undefined;
+          conn.readsPausedFlag = false;
+          if (ws.readyState === ws.OPEN || ws.readyState === ws.CLOSING) ws.resume();
+        }, Math.ceil(wait));
+      }
     });
     ws.on("error", () => {});
     ws.on("close", () => {
+      if (resumeTimer !== undefined) clearTimeout(resumeTimer);
+      if (admitted) this.gate.close(address, monotonicNow());
       pump.transportClosed();
       this.core.closed(conn);
       resolveClosed();
@@ -330,6 +418,11 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       if (this.secure) s.tlsEstablished({ channelBinding: {} }, now);
       (s as ServerSessionLike).start(now);
     });
+    if (!admitted) {
+      const text = `too many connections from ${address} (limit ${this.gate.limits.maxConnectionsPerIp})`;
+      if (this.listenerCount("limit") > 0) this.emit("limit", conn, "policy-violation", text);
+      conn.abort("policy-violation", text);
+    }
   }
 }
 

@@ -46,7 +46,9 @@ export function route(server: XmppWebSocketServer, from: ServerConnection, stanz
 }
 
 /** Starts our WebSocket server, on its own loopback http server or on `httpServer`. */
-export async function startDemoServer(options: { httpServer?: http.Server; session?: XmppWebSocketServerOptions["session"] } = {}): Promise<{
+export async function startDemoServer(
+  options: { httpServer?: http.Server; session?: XmppWebSocketServerOptions["session"]; limits?: XmppWebSocketServerOptions["limits"] } = {},
+): Promise<{
   server: XmppWebSocketServer;
   port: number;
   url: string;
@@ -60,6 +62,7 @@ export async function startDemoServer(options: { httpServer?: http.Server; sessi
     port: 0,
     ...(options.httpServer === undefined ? {} : { server: options.httpServer }),
     ...(options.session === undefined ? {} : { session: options.session }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     shutdownTimeoutMs: 2_000,
     hooks: {
       scramCredentials(username, mechanism) {
