@@ -292,7 +292,10 @@ export class ServerHooksCore<C extends HookedConnection> {
       return;
     }
     const held = q.heldBytes;
-    const unsent = [...q.overflow(), ...extra];
+    // With XEP-0198 the stanzas already written are in the session's unacknowledged queue: the broken
+    // stream leaves them to resumption (or to `undelivered`). Bouncing them too would deliver them twice.
+    const written = q.overflow();
+    const unsent = [...(streamManagementOf(conn)?.enabled === true ? [] : written), ...extra];
     const text = `the client is not reading: ${held} bytes and ${unsent.length} stanzas held (limits ${q.limits.maxBytes} bytes, ${q.limits.maxStanzas} stanzas)`;
     this.opts.onLimit?.(conn, "resource-constraint", text);
     conn.abort("resource-constraint", text);
