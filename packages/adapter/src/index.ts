@@ -16,7 +16,6 @@ export {
   type ClientSessionLike,
   type ClientTransport,
   FATAL_STREAM_ERRORS,
-  SessionClient,
   type StanzaFailureReason,
   type XmppClientEvents,
 } from "./client.js";
@@ -33,3 +32,4 @@ export {
   type XmppConnection,
   type XmppServerHooks,
 } from "./server-core.js";
+export { SessionClient } from "./session-client.js";
