@@ -14,7 +14,7 @@ import {
   ConnectionError,
   type XmppClientEvents,
 } from "@xmpp-sansio/adapter";
-import type { ClientEvent, ClientOptions, ConnectionCandidate, LifecycleState, TlsPolicy } from "@xmpp-sansio/core";
+import type { ClientEvent, ClientLifecycle, ClientOptions, ConnectionCandidate, LifecycleState, TlsPolicy } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
@@ -143,6 +143,11 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
    */
   send(stanza: XmlElement): void {
     this.core.send(stanza);
+  }
+
+  /** The core's lifecycle of the current run (`state`, `queued`, `session`), for inspection. */
+  get lifecycle(): ClientLifecycle | undefined {
+    return this.core.lifecycle;
   }
 
   /** What a new process needs to resume this session and send the queue (`resume` option). JSON-safe. */
