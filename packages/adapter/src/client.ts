@@ -425,7 +425,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     conn.pump = new SessionPump<ClientEvent>({
       session: this.facade(conn),
       write: io.write,
-      onEvent: () => {},
+      onEvent: (ev) => this.onPumpEvent(conn, ev),
       onClosed: (ev) => io.closeTransport(ev as ClientEvent & { type: "closed" }),
       ...(io.onStartTls === undefined ? {} : { onStartTls: io.onStartTls }),
       ...(io.onError === undefined ? {} : { onError: io.onError }),
@@ -604,23 +604,20 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   }
 
   /**
-   * The pump of `conn` asks for its next event: the controller dispatches every lifecycle event itself
-   * and hands the pump only what it acts on for its connection (`starttls`, `closed`).
+   * The pump of `conn` asks for its next event: the lifecycle's, while `conn` is the current connection
+   * (the pump dispatches it to {@link ClientController.onPumpEvent}, then writes what it produced).
    */
   private pollFor(conn: Connection): ClientEvent | undefined {
     const life = this.life;
     if (life === undefined || conn !== this.conn) return undefined;
-    for (;;) {
-      const mine = conn.session !== undefined && life.session === (conn.session as unknown);
-      const ev = life.pollEvent();
-      if (ev === undefined) {
-        this.rearm();
-        return undefined;
-      }
-      if (ev.type === "closed" && mine) conn.reason = ev.reason;
-      this.dispatch(ev);
-      if (mine && (ev.type === "starttls" || ev.type === "closed")) return ev;
-    }
+    const ev = life.pollEvent();
+    if (ev === undefined) this.rearm();
+    return ev as ClientEvent | undefined;
+  }
+
+  private onPumpEvent(conn: Connection, ev: LifecycleEvent): void {
+    if (ev.type === "closed" && conn.session !== undefined && this.life?.session === (conn.session as unknown)) conn.reason = ev.reason;
+    this.dispatch(ev);
   }
 
   private dispatch(ev: LifecycleEvent): void {

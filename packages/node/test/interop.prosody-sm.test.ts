@@ -1,7 +1,7 @@
 // XEP-0198 against a real Prosody 0.12 (mod_smacks) on loopback: our Node client enables Stream
 // Management, gets acks, loses its TCP connection (destroyed from the test), and the lifecycle reconnects
 // and resumes — nothing lost, nothing duplicated, every stanza acked.
-import { xml, type XmlElement } from "@xmpp-sansio/xml";
+import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterEach, describe, expect, it } from "vitest";
 import { XmppClient, type XmppClientOptions } from "../src/index.js";
 import { hasProsody, prosodyFixture, type RunningProsody } from "./support/prosody.js";
