@@ -235,8 +235,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private draining = false;
   private drainAgain = false;
   private saslMechanism: string | undefined;
-  /** The run stopped: how to settle `online()` and `stanzas()` once the transport is closed. */
-  private stopped: { error: Error; end: Error | undefined } | undefined;
+  /** The run stopped: `online()` and `stanzas()` settle once the transport is closed. */
+  private stopped = false;
 
   /**
    * @param sink where events go (the adapter's emitter)
@@ -777,11 +777,10 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private onStopped(): void {
     const life = this.life!;
     this.boundJid = undefined;
-    const error = this.userClosed ? undefined : this.lastError;
     // Stanzas still queued will never be sent by this run: say so.
     const state = life.exportState();
     for (const stanza of parseStanzas(state.queued, "queued stanzas")) this.emitToUser("failed", stanza, "not-sent");
-    this.stopped = { error: error ?? new ConnectionError("closed", this.userClosed ? "closed by the application" : "connection closed before online"), end: error };
+    this.stopped = true;
     this.settleClose();
   }
 
@@ -793,11 +792,12 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     if (this.life !== undefined && this.life.state !== "stopped") return;
     if (this.openConnections() > 0) return;
     // Promises settle once the last transport is closed (its final output is out).
-    const stopped = this.stopped;
-    this.stopped = undefined;
-    if (stopped !== undefined) {
-      this.failOnline(stopped.error);
-      this.endSubscribers(stopped.end);
+    if (this.stopped) {
+      this.stopped = false;
+      // The error known now includes the transport's (a lost connection is reported when it closes).
+      const error = this.userClosed ? undefined : this.lastError;
+      this.failOnline(error ?? new ConnectionError("closed", this.userClosed ? "closed by the application" : "connection closed before online"));
+      this.endSubscribers(error);
     }
     const waiters = this.closeWaiters;
     this.closeWaiters = [];
