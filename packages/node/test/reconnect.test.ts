@@ -2,6 +2,8 @@
 // settings (LIFECYCLE_RECONNECT_DEFAULTS), a stanza sent while the server is down is queued and delivered
 // once the client is back. The time from "server listening again" to "client online again" is printed
 // (measured loosely on the wall clock, bounded generously: a figure, not a benchmark).
+import { once } from "node:events";
+import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import { xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -79,4 +81,32 @@ describeTls("reconnection after a server restart (Node client ↔ Node server, l
       await second?.close();
     }
   }, 30_000);
+
+  it("<see-other-host/> (RFC 6120 §4.9.3.19): the next connection goes to the host:port given, the certificate still checked", async () => {
+    const real = server(0);
+    const port = (await real.listen()).port!;
+    let redirected = 0;
+    const redirector = net.createServer((sock) => {
+      redirected++;
+      sock.once("data", () => {
+        sock.end(
+          "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='r1' version='1.0'>" +
+            `<stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>127.0.0.1:${port}</see-other-host></stream:error></stream:stream>`,
+        );
+      });
+    });
+    redirector.listen(0, "127.0.0.1");
+    await once(redirector, "listening");
+    const juliet = new XmppClient({ jid: "juliet@localhost", password: PASSWORDS.get("juliet")!, host: "127.0.0.1", port: (redirector.address() as net.AddressInfo).port, tls: { ca: cert.cert } });
+    try {
+      const jid = await juliet.online();
+      expect(jid.bare.toString()).toBe("juliet@localhost");
+      expect(redirected).toBe(1);
+      expect(juliet.socket?.remotePort).toBe(port);
+    } finally {
+      await juliet.close();
+      await real.close();
+      await new Promise((r) => redirector.close(r));
+    }
+  });
 });
