@@ -16,9 +16,10 @@ export {
   type ClientSessionLike,
   type ClientTransport,
   FATAL_STREAM_ERRORS,
-  SessionClient,
+  type StanzaFailureReason,
   type XmppClientEvents,
 } from "./client.js";
+export { type DeriveKeyFunction, type DeriveKeyRequest, deriveSaltedPassword, deriveSaltedPasswordJs } from "./derive-key.js";
 export { type EventMap, type EventsOf, TypedEmitter } from "./emitter.js";
 export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
 export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";
@@ -49,3 +50,4 @@ export {
   type XmppConnection,
   type XmppServerHooks,
 } from "./server-core.js";
+export { SessionClient } from "./session-client.js";

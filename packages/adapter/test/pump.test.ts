@@ -2,7 +2,7 @@
 // guarded calls, the timer (fake timers injected).
 import { ServerSession } from "@xmpp-sansio/core";
 import { describe, expect, it } from "vitest";
-import { ConnectionError, SessionPump, type PumpTimers, ServerHooksCore } from "../src/index.js";
+import { ConnectionError, type PumpTimers, ServerHooksCore, SessionPump } from "../src/index.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

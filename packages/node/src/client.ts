@@ -14,10 +14,11 @@ import {
   ConnectionError,
   type XmppClientEvents,
 } from "@xmpp-sansio/adapter";
-import type { ClientEvent, ClientOptions, ConnectionCandidate, TlsPolicy } from "@xmpp-sansio/core";
+import type { ClientEvent, ClientLifecycle, ClientOptions, ConnectionCandidate, LifecycleState, TlsPolicy } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
+import { nodeDeriveKey } from "./derive-key.js";
 import { discoverEndpoints, type SrvResolver } from "./discovery.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
 
@@ -97,7 +98,12 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
   constructor(options: XmppClientOptions) {
     super();
     this.options = options;
-    this.core = new ClientController(options, this, { connect: () => this.connect() }, { now: monotonicNow });
+    this.core = new ClientController(
+      options,
+      this,
+      { connect: (redirect) => this.connect(redirect), redirectTarget: (target) => parseSeeOtherHost(target) === undefined ? undefined : target },
+      { now: monotonicNow, deriveKey: nodeDeriveKey },
+    );
     this.address = this.core.address;
   }
 
@@ -130,9 +136,23 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
     return this.core.online();
   }
 
-  /** Sends a stanza. @throws SessionStateError (from the core) when not online */
+  /**
+   * Sends a stanza: at once while online, queued (bounded, `maxQueued`) while reconnecting and sent after
+   * resumption or binding. `acked`/`failed` events tell its fate when SM is on.
+   * @throws ConnectionError before `online()` or after the client stopped; `QueueFullError` (core) when the queue is full
+   */
   send(stanza: XmlElement): void {
     this.core.send(stanza);
+  }
+
+  /** The core's lifecycle of the current run (`state`, `queued`, `session`), for inspection. */
+  get lifecycle(): ClientLifecycle | undefined {
+    return this.core.lifecycle;
+  }
+
+  /** What a new process needs to resume this session and send the queue (`resume` option). JSON-safe. */
+  exportState(): LifecycleState | undefined {
+    return this.core.exportState();
   }
 
   /**
@@ -217,8 +237,9 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
     throw lastError instanceof Error ? lastError : new ConnectionError("connect-failed", "could not connect");
   }
 
-  private async connect(): Promise<void> {
-    const { socket, candidate } = await this.open(await this.candidates());
+  private async connect(redirect: string | undefined): Promise<void> {
+    const target = redirect === undefined ? undefined : parseSeeOtherHost(redirect);
+    const { socket, candidate } = await this.open(target === undefined ? await this.candidates() : [{ host: target.host, port: target.port, directTls: false }]);
     if (this.core.closedByUser) {
       socket.destroy();
       throw new ConnectionError("closed", "closed before the connection was established");
@@ -235,7 +256,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         upgrade: (plain) => tls.connect({ ...this.tlsOptions(), ...this.hwm(), socket: plain }),
         onTlsError: (err) => this.core.transportError(new ConnectionError("tls-failed", `TLS handshake failed: ${err.message}`, { cause: err, endpoint })),
         onSocketClose: (err) => {
-          if (driver === this.driver) this.core.transportEnded(driver.pump, err);
+          this.core.transportEnded(driver.pump, err);
         },
         ...(this.options.trace ? { trace: this.options.trace } : {}),
         ...(this.options.onSecure ? { onSecure: this.options.onSecure } : {}),
@@ -252,6 +273,15 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       (s as ClientSessionLike).start(now);
     });
   }
+}
+
+/** A `see-other-host` redirect as the controller passes it (`xmpp:host[:port]`, RFC 6120 §4.9.3.19). */
+function parseSeeOtherHost(target: string): { host: string; port: number } | undefined {
+  const m = /^xmpp:(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d{1,5}))?$/.exec(target);
+  if (m === null) return undefined;
+  const port = m[2] === undefined ? 5222 : Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
 function isTlsError(err: unknown): boolean {

@@ -21,9 +21,10 @@ export {
   type XmppClientEvents,
   type XmppClientOptions,
 } from "./client.js";
+export { nodeDeriveKey } from "./derive-key.js";
+export { type DiscoveryOptions, type DiscoveryResult, discoverEndpoints, type SrvResolver } from "./discovery.js";
 // The socket driver behind each connection (`ServerConnection.driver`), exported as types so they can be named.
 export type { DriverEvent, SocketDriver, SocketDriverOptions } from "./driver.js";
-export { type DiscoveryOptions, type DiscoveryResult, discoverEndpoints, type SrvResolver } from "./discovery.js";
 export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
 export {
   type AddressLimits,

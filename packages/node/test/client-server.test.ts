@@ -2,7 +2,7 @@
 import { once } from "node:events";
 import * as net from "node:net";
 import type { TLSSocket } from "node:tls";
-import { xml, type XmlElement } from "@xmpp-sansio/xml";
+import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AuthError, type ClientCloseInfo, ConnectionError, StanzaErrorException, StreamErrorException, XmppClient, XmppServer, type XmppServerHooks, type XmppServerOptions } from "../src/index.js";
 import { accountHooks, PASSWORDS } from "./support/accounts.js";
