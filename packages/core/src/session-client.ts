@@ -12,7 +12,7 @@ import { BIND_DEFINITION, BindClient } from "./features/bind.js";
 import { SASL_DEFINITION, SaslClient } from "./features/sasl.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { type ClientFeature, type ClientFeatureContext, isAvailable } from "./features/types.js";
+import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
@@ -93,10 +93,12 @@ export class ClientSession
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
     });
     const starttls = starttlsFeature(this.tlsPolicy);
+    const [authPhase, later] = featuresByPhase(options.features ?? [], (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
     this.loadFeatures([
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],
+      ...authPhase,
       [SASL_DEFINITION, this.sasl as ClientFeature<ClientEvent>],
-      ...(options.features ?? []).map((def) => [def, def.client?.() as ClientFeature<ClientEvent> | undefined] as const),
+      ...later,
       [BIND_DEFINITION, new BindClient(j.resource) as ClientFeature<ClientEvent>],
       [SESSION_DEFINITION, new SessionClient() as ClientFeature<ClientEvent>],
     ]);
@@ -123,6 +125,10 @@ export class ClientSession
     this.streamId = undefined;
     this.offer = undefined;
     this.writeHeader();
+  }
+
+  protected currentStreamIdForFeatures(): string | undefined {
+    return this.streamId;
   }
 
   protected headerAttributes(): HeaderAttributes {
@@ -285,7 +291,8 @@ export class ClientSession
       const half = this.halves[i]!;
       if (!isAvailable(def.availability, this.flagState)) continue;
       if (half.negotiate(offer, this.ctx)) {
-        if ((this.kind as string) === "closed") return;
+        // The feature may have ended the stream (a stream error) or closed it (a refusal it reported).
+        if ((this.kind as string) === "closed" || (this.kind as string) === "closing") return;
         this.active = half;
         this.activeName = def.name;
         if (this.kind !== "tls-handshake") this.go("negotiate");
