@@ -35,7 +35,7 @@ export class IqAuthClient implements ClientFeature<ClientEvent> {
 
   negotiate(features: XmlElement, ctx: ClientFeatureContext<ClientEvent>): boolean {
     // SASL first (XEP-0078 §1: a client MUST prefer SASL when the server offers it).
-    if (this.phase !== "idle" || features.getChild("mechanisms", NS_SASL) !== undefined) return false;
+    if (this.phase !== "idle" || (features.getChild("mechanisms", NS_SASL)?.getChildren("mechanism").length ?? 0) > 0) return false;
     this.phase = "fields";
     this.id = ctx.randomId(9);
     ctx.write(el("iq", NS_CLIENT, { type: "get", id: this.id }, el("query", NS_IQ_AUTH, null, el("username", NS_IQ_AUTH, null, ctx.account.local))));
