@@ -87,7 +87,7 @@ export function defaultIqAuth(req: NonNullable<ReturnType<typeof iqAuthRequestOf
 
 /** Runs the pair, answering the features' questions, until nothing moves. */
 export function drive(pair: Pair, answers: Answers = {}): void {
-  let seen = 0;
+  let seen = SEEN.get(pair) ?? 0;
   for (let round = 0; round < 100; round++) {
     pair.run();
     let answered = false;
@@ -104,6 +104,10 @@ export function drive(pair: Pair, answers: Answers = {}): void {
         answered = true;
       }
     }
+    SEEN.set(pair, seen);
     if (!answered) return;
   }
 }
+
+/** Server events of each pair already looked at (a pair is driven again after timers run). */
+const SEEN = new WeakMap<Pair, number>();
