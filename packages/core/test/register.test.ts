@@ -235,7 +235,7 @@ describe("XEP-0077: server error paths", () => {
   it("input is held while the question is pending", () => {
     const r = opened();
     r.take();
-    r.send(set("1", "<username>a</username><password>b</password>") + `<iq id='2' type='get'>${REG}</query></iq>`);
+    r.send(`${set("1", "<username>a</username><password>b</password>")}<iq id='2' type='get'>${REG}</query></iq>`);
     expect(r.take()).toBe("");
     registerServer(r.server)!.answer({ ok: true });
     r.pump();
