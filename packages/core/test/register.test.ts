@@ -57,6 +57,11 @@ describe("XEP-0077: the seed's use case 7.1 (account registration)", () => {
     const out = r.take();
     expect(out.startsWith("<iq type='result' id='a'>")).toBe(true);
     expect(out).not.toContain("mallory");
+    // An error reply too: the claimed 'from' is dropped, not turned into a 'to'.
+    r.send(`<iq id='b' type='set' from='mallory@evil.example'>${REG}<username>x</username></query></iq>`);
+    const err = r.take();
+    expect(err).toContain("<not-acceptable ");
+    expect(err).not.toContain("mallory");
   });
 });
 
