@@ -9,6 +9,7 @@ import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
+import { iqAuthFeature } from "./features/iq-auth/index.js";
 import { SASL_DEFINITION, SaslClient } from "./features/sasl.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
@@ -35,6 +36,11 @@ export interface ClientExtraOptions {
   saltedPasswordCache?: SaltedPasswordCache;
   /** How many SASL attempts the client makes before giving up (RFC 6120 §6.4.5). Default 3. */
   maxAuthAttempts?: number;
+  /**
+   * Log in with XEP-0078 `jabber:iq:auth` (obsolete) when the server offers no SASL mechanism: loads
+   * `iqAuthFeature` with `password` and the JID's resource. Needs `password`. Default `false`.
+   */
+  useIqAuth?: boolean;
 }
 
 /**
@@ -93,7 +99,12 @@ export class ClientSession
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
     });
     const starttls = starttlsFeature(this.tlsPolicy);
-    const [authPhase, later] = featuresByPhase(options.features ?? [], (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
+    let features = options.features ?? [];
+    if (options.useIqAuth === true) {
+      if (options.password === undefined) throw new TypeError("useIqAuth needs the password in the options");
+      features = [...features, iqAuthFeature({ client: { password: options.password, ...(j.resource === "" ? {} : { resource: j.resource }) } })];
+    }
+    const [authPhase, later] = featuresByPhase(features, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
     this.loadFeatures([
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],
       ...authPhase,

@@ -2,7 +2,7 @@
 // shapes (digest), the client in both kinds of login, and every error path.
 import { describe, expect, it } from "vitest";
 import { xml } from "@xmpp-sansio/xml";
-import { iqAuthDigest, iqAuthFeature, iqAuthRequestOf, iqAuthServer, verifyIqAuthDigest } from "../src/index.js";
+import { ClientSession, iqAuthDigest, iqAuthFeature, iqAuthRequestOf, iqAuthServer, verifyIqAuthDigest } from "../src/index.js";
 import { defaultIqAuth, drive, rawServer, SEED_HEADER } from "./preauth-driver.js";
 import { makePair } from "./harness.js";
 
@@ -66,6 +66,15 @@ describe("XEP-0078: client and server of this package", () => {
     const req = pair.serverEvents.map(iqAuthRequestOf).find(Boolean)!;
     expect("digest" in req).toBe(true);
     expect(pair.server.state).toBe("online");
+  });
+
+  it("useIqAuth: true loads the client half with the session's password and resource", () => {
+    const pair = makePair({ client: { useIqAuth: true }, server: { mechanisms: [], features: [iqAuthFeature({ server: {} })] } });
+    pair.client.start(0);
+    drive(pair);
+    expect(pair.client.state).toBe("online");
+    expect(pair.client.jid.toString()).toBe("juliet@im.example.com/balcony");
+    expect(() => new ClientSession({ jid: "juliet@im.example.com", useIqAuth: true })).toThrow(/needs the password/);
   });
 
   it("client with plaintext over TLS when the server does not offer the digest (SCRAM-only store)", () => {
