@@ -1,6 +1,7 @@
 // XEP-0077 In-Band Registration on the feature model: the seed's use case 1 with its XML shapes, the
 // client flow register → SASL → online, every error path, and the post-login password change and removal.
 import { afterEach, describe, expect, it } from "vitest";
+import { xml } from "@xmpp-sansio/xml";
 import { changePasswordIq, registerFeature, registerRequestOf, registerServer, registrationOutcomeOf, removeAccountIq } from "../src/index.js";
 import { defaultRegister, drive, rawServer, SEED_HEADER } from "./preauth-driver.js";
 import { ACCOUNTS, makePair } from "./harness.js";
@@ -207,11 +208,11 @@ describe("XEP-0077: server error paths", () => {
     expect(r.take()).toContain("<bad-request ");
   });
 
-  it("a removal before login → <not-authorized/> (stanza error)", () => {
+  it("a removal before login → <unexpected-request/> (XEP-0077 §3.2: no account on this stream)", () => {
     const r = opened();
     r.take();
     r.send(set("1", "<remove/>"));
-    expect(r.take()).toContain("<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>");
+    expect(r.take()).toContain("<unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>");
   });
 
   it("more than maxAttempts registration requests on one stream → <policy-violation/>", () => {
@@ -306,6 +307,17 @@ describe("XEP-0077 after login: password change and account removal", () => {
     expect(resp).toBeGreaterThanOrEqual(0);
     expect(err).toBeGreaterThan(resp);
     expect(pair.server.state).toBe("closed");
+  });
+
+  it("<remove/> with other children → <bad-request/>, nothing asked", () => {
+    const pair = online();
+    const iq = removeAccountIq();
+    iq.getChild("query", "jabber:iq:register")!.append(xml("username", { xmlns: "jabber:iq:register" }, "juliet"));
+    const id = pair.client.sendIq(iq, 0);
+    drive(pair);
+    const r = pair.clientEvents.find((e) => e.type === "iq-response" && e.id === id);
+    expect(r?.type === "iq-response" && r.stanza.getChild("error")?.elements()[0]?.name).toBe("bad-request");
+    expect(pair.server.state).toBe("online");
   });
 
   it("removal and password change can be switched off → <not-allowed/>", () => {

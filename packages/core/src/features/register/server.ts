@@ -122,7 +122,8 @@ export class RegisterServer implements ServerFeature<ServerEvent> {
       return;
     }
     if (query.getChild("remove", NS_REGISTER) !== undefined) {
-      ctx.replyError(e, "not-authorized", "log in before removing an account");
+      // XEP-0077 §3.2: a removal without a 'from' (no account on this stream) is unexpected.
+      ctx.replyError(e, "unexpected-request", "log in before removing an account");
       return;
     }
     const fields = this.credentials(e, query, ctx, "not-acceptable");
@@ -145,6 +146,11 @@ export class RegisterServer implements ServerFeature<ServerEvent> {
       return;
     }
     if (query.getChild("remove", NS_REGISTER) !== undefined) {
+      if (query.elements().length !== 1) {
+        // XEP-0077 §3.2: <remove/> must be the only child of <query/>.
+        ctx.replyError(e, "bad-request", "<remove/> must be the only child of <query/>");
+        return;
+      }
       if (this.o.removal === false) {
         ctx.replyError(e, "not-allowed", "in-band account removal is not allowed on this server");
         return;
