@@ -294,6 +294,9 @@ describe("XEP-0077 after login: password change and account removal", () => {
     };
     expect(cond(a)).toBe("not-authorized");
     expect(cond(b)).toBe("bad-request");
+    // XEP-0077 §3.3: the error does not echo the request (with its password).
+    const err = pair.clientEvents.find((e) => e.type === "iq-response" && e.id === a);
+    expect(err?.type === "iq-response" && err.stanza.getChild("query", "jabber:iq:register")).toBeUndefined();
     expect(pair.serverEvents.some((e) => registerRequestOf(e) !== undefined)).toBe(false);
   });
 
