@@ -26,6 +26,8 @@ export { channelBindingList, DEFAULT_SERVER_MECHANISMS, SaslClient, type SaslCli
 export { sessionFeature } from "./features/session.js";
 export { starttlsFeature } from "./features/starttls.js";
 export * from "./features/sm/index.js";
+export * from "./features/register/index.js";
+export * from "./features/iq-auth/index.js";
 export * from "./features/types.js";
 export {
   CLIENT_TRANSITIONS,

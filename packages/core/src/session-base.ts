@@ -506,6 +506,9 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     get jid(): Jid | undefined {
       return this.s.boundJid;
     }
+    get streamId(): string | undefined {
+      return this.s.currentStreamIdForFeatures();
+    }
     get ended(): boolean {
       return this.s.kind === "closed";
     }
@@ -574,6 +577,9 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       this.s.close(this.s.now);
     }
   };
+
+  /** The id of the current stream, for {@link FeatureContext.streamId}. */
+  protected abstract currentStreamIdForFeatures(): string | undefined;
 
   /** Answers a stanza with a stanza error (server; the client role never needs it). */
   protected replyError(_stanza: XmlElement, _condition: StanzaErrorCondition, _text?: string): void {

@@ -9,10 +9,11 @@ import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
+import { iqAuthFeature } from "./features/iq-auth/index.js";
 import { SASL_DEFINITION, SaslClient } from "./features/sasl.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { type ClientFeature, type ClientFeatureContext, isAvailable } from "./features/types.js";
+import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
@@ -35,6 +36,11 @@ export interface ClientExtraOptions {
   saltedPasswordCache?: SaltedPasswordCache;
   /** How many SASL attempts the client makes before giving up (RFC 6120 §6.4.5). Default 3. */
   maxAuthAttempts?: number;
+  /**
+   * Log in with XEP-0078 `jabber:iq:auth` (obsolete) when the server offers no SASL mechanism: loads
+   * `iqAuthFeature` with `password` and the JID's resource. Needs `password`. Default `false`.
+   */
+  useIqAuth?: boolean;
 }
 
 /**
@@ -93,10 +99,17 @@ export class ClientSession
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
     });
     const starttls = starttlsFeature(this.tlsPolicy);
+    let features = options.features ?? [];
+    if (options.useIqAuth === true) {
+      if (options.password === undefined) throw new TypeError("useIqAuth needs the password in the options");
+      features = [...features, iqAuthFeature({ client: { password: options.password, ...(j.resource === "" ? {} : { resource: j.resource }) } })];
+    }
+    const [authPhase, later] = featuresByPhase(features, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
     this.loadFeatures([
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],
+      ...authPhase,
       [SASL_DEFINITION, this.sasl as ClientFeature<ClientEvent>],
-      ...(options.features ?? []).map((def) => [def, def.client?.() as ClientFeature<ClientEvent> | undefined] as const),
+      ...later,
       [BIND_DEFINITION, new BindClient(j.resource) as ClientFeature<ClientEvent>],
       [SESSION_DEFINITION, new SessionClient() as ClientFeature<ClientEvent>],
     ]);
@@ -123,6 +136,10 @@ export class ClientSession
     this.streamId = undefined;
     this.offer = undefined;
     this.writeHeader();
+  }
+
+  protected currentStreamIdForFeatures(): string | undefined {
+    return this.streamId;
   }
 
   protected headerAttributes(): HeaderAttributes {
@@ -285,7 +302,8 @@ export class ClientSession
       const half = this.halves[i]!;
       if (!isAvailable(def.availability, this.flagState)) continue;
       if (half.negotiate(offer, this.ctx)) {
-        if ((this.kind as string) === "closed") return;
+        // The feature may have ended the stream (a stream error) or closed it (a refusal it reported).
+        if ((this.kind as string) === "closed" || (this.kind as string) === "closing") return;
         this.active = half;
         this.activeName = def.name;
         if (this.kind !== "tls-handshake") this.go("negotiate");

@@ -12,7 +12,7 @@ import { BIND_DEFINITION, BindServer } from "./features/bind.js";
 import { DEFAULT_SERVER_MECHANISMS, SASL_DEFINITION, SaslServer } from "./features/sasl.js";
 import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { isAvailable, type ServerFeature, type ServerFeatureContext } from "./features/types.js";
+import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext } from "./features/types.js";
 import { parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
@@ -71,10 +71,12 @@ export class ServerSession
     });
     this.bind = new BindServer();
     const starttls = starttlsFeature(this.tlsPolicy);
+    const [authPhase, later] = featuresByPhase(options.features ?? [], (def) => def.server?.() as ServerFeature<ServerEvent> | undefined);
     this.loadFeatures([
       [starttls, starttls.server!() as ServerFeature<ServerEvent>],
+      ...authPhase,
       [SASL_DEFINITION, this.sasl as ServerFeature<ServerEvent>],
-      ...(options.features ?? []).map((def) => [def, def.server?.() as ServerFeature<ServerEvent> | undefined] as const),
+      ...later,
       [BIND_DEFINITION, this.bind as ServerFeature<ServerEvent>],
       [SESSION_DEFINITION, sessionServer(options.offerLegacySession ?? true) as ServerFeature<ServerEvent>],
     ]);
@@ -125,6 +127,10 @@ export class ServerSession
   send(stanza: XmlElement): void {
     if (this.kind !== "online") throw new SessionStateError(`send() in state ${this.state}: the client is not bound yet`);
     this.writeStanza(stanza);
+  }
+
+  protected currentStreamIdForFeatures(): string | undefined {
+    return this.streamId || undefined;
   }
 
   protected headerAttributes(): HeaderAttributes {
@@ -296,6 +302,8 @@ export class ServerSession
       return;
     }
     if (!this.flagState.authenticated) {
+      // XEP-0077 / XEP-0078: a feature available now may take an IQ before authentication.
+      if (this.takenBeforeAuth(e)) return;
       // RFC 6120 §4.9.3.12: stanzas (or anything else) before authentication; not processed.
       this.fatal("not-authorized", "authenticate first");
       return;
@@ -312,6 +320,25 @@ export class ServerSession
       return;
     }
     this.onStanza(e);
+  }
+
+  /**
+   * Offers an IQ received before authentication to the features available now (see
+   * `FeatureHooks.handleStanza`): only one addressed to no one or to our domain; its `from` and `to`
+   * are removed, since an unauthenticated peer has no address (replies then carry no `to`).
+   */
+  private takenBeforeAuth(e: XmlElement): boolean {
+    if (!isStanza(e) || e.name !== "iq") return false;
+    const to = e.attr("to");
+    if (to !== undefined && !sameDomain(to, this.domain!)) return false;
+    e.removeAttr("from");
+    e.removeAttr("to");
+    for (let i = 0; i < this.defs.length; i++) {
+      const half = this.halves[i]!;
+      if (half.handleStanza === undefined || !isAvailable(this.defs[i]!.availability, this.flagState)) continue;
+      if (half.handleStanza(e, this.ctx) || this.kind === "closed") return true;
+    }
+    return false;
   }
 
   protected override replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void {

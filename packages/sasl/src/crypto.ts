@@ -23,7 +23,7 @@ export function hashLength(hash: ScramHash): number {
   return HASHES[hash].len;
 }
 
-/** H(data). */
+/** H(data): the SHA-1, SHA-256 or SHA-512 digest of `data` (SCRAM's H; also XEP-0078's digest). */
 export function digest(hash: ScramHash, data: Uint8Array): Uint8Array {
   return HASHES[hash].fn(data);
 }

@@ -306,6 +306,8 @@ export class SaslServer implements ServerFeature {
     // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
     if (this.tlsMandatory(ctx)) return undefined;
     this.offered = this.mechanismsToOffer(ctx);
+    // Nothing usable on this stream (e.g. `mechanisms: []` for a server that logs in with XEP-0078 only).
+    if (this.offered.length === 0) return undefined;
     const out = [el("mechanisms", NS_SASL, null, ...this.offered.map((m) => el("mechanism", NS_SASL, null, m)))];
     const cbTypes = channelBindingList(ctx.tls?.channelBinding).map((b) => b.type);
     if (cbTypes.length > 0) {

@@ -49,6 +49,11 @@ export interface FeatureContext<E> {
   readonly tls: TlsInfo | undefined;
   /** The bound full JID (online), else `undefined`. */
   readonly jid: Jid | undefined;
+  /**
+   * The id of the current stream (RFC 6120 §4.7.3): the server's own, or the one the client received;
+   * `undefined` before the header. Fresh at every restart (XEP-0078 digests are bound to it).
+   */
+  readonly streamId: string | undefined;
   /** Writes one top-level element (a nonza or a stanza) now. */
   write(el: XmlElement): void;
   /** Queues an event for the application (in order with the session's own events). */
@@ -143,6 +148,12 @@ export interface FeatureHooks<C> {
    * Takes a received stanza before the application sees it: return `true` to consume it. Online, after
    * the session's own checks (RFC 6120 §8: addresses validated, `from` stamped on the server); on the
    * server also before resource binding (the bind IQ). Features are asked in order.
+   *
+   * **Before authentication** (server only) an IQ is offered to the features whose `availability`
+   * allows them on the stream's current flags (XEP-0077 registration, XEP-0078 `jabber:iq:auth`): only
+   * an IQ without `to` or addressed to the stream's domain, with its `from` and `to` removed (an
+   * unauthenticated peer has no address; replies carry no `to`). One no feature takes ends the stream
+   * with `<not-authorized/>` (RFC 6120 §4.9.3.12), as any other stanza before authentication.
    */
   handleStanza?(stanza: XmlElement, ctx: C): boolean;
   /** The earliest instant this feature wants `handleTimeout`, if any. */
@@ -227,6 +238,21 @@ export function isAvailable(availability: FeatureAvailability, flags: StreamFlag
     if (r.bound === true && !flags.bound) return false;
   }
   return availability.until === undefined || !flags[availability.until];
+}
+
+/**
+ * Splits the application's features into those of the authentication phase (`until: "authenticated"`:
+ * XEP-0077 registration, XEP-0078, SASL2 — negotiated and offered before SASL) and the rest (after SASL),
+ * each with this session's half.
+ */
+export function featuresByPhase<H>(
+  features: readonly StreamFeature[],
+  half: (def: StreamFeature) => H | undefined,
+): [(readonly [StreamFeature, H | undefined])[], (readonly [StreamFeature, H | undefined])[]] {
+  const auth: (readonly [StreamFeature, H | undefined])[] = [];
+  const later: (readonly [StreamFeature, H | undefined])[] = [];
+  for (const def of features) (def.availability.until === "authenticated" ? auth : later).push([def, half(def)]);
+  return [auth, later];
 }
 
 /** An event a custom feature emits (built-in features have typed events of their own). */
