@@ -52,6 +52,87 @@ export class XmlSerializeError extends TypeError {
 }
 
 const NO_BINDINGS: readonly string[] = [];
+
+/**
+ * The namespace bindings in scope while {@link XmlWriter.element} writes a tree, and its element stack.
+ * Lookups are constant time and every declaration is undone in constant time when its element ends, so
+ * writing stays linear in the output however many prefixes are in scope (a list scanned per attribute
+ * made 60 levels × 32 declarations take seconds).
+ *
+ * Invariants that make this exact (the result is what scanning `[prefix, uri, …]` from the innermost
+ * binding gives): the context's prefixes are distinct (a map's keys) and every declaration the writer
+ * makes takes a prefix bound nowhere in scope, so no binding is ever shadowed; `byUri` holds, per URI, the
+ * innermost prefix bound to it. The writer declares `ns1`, `ns2`, … — the smallest `n` whose `ns<n>` is
+ * not in scope — and undoes declarations in reverse order, so the ones in scope are always the first
+ * `k` numbers the context does not use, and the next is the first such number after the last one.
+ */
+class WriterState {
+  /** Five slots per open element: the element, the index of its next child, the default namespace and undo mark for its children, its prefix. */
+  readonly stack: unknown[] = [];
+  /** URI → the innermost prefix bound to it: the context's, then the writer's declarations. */
+  readonly byUri = new Map<string, string>();
+  /** Undo log, two slots per declaration: its URI, and the prefix that URI had before (or undefined). */
+  readonly undo: Array<string | undefined> = [];
+  /** The `n` of each declaration's `ns<n>`, one per undo entry. */
+  readonly numbers: number[] = [];
+  /** Declarations in the undo log. */
+  top = 0;
+  /** The `n` of the context's own `ns<n>` prefixes, if it has any: declarations must skip them. */
+  taken: Set<number> | undefined;
+  /** The context these bindings were made for (see {@link XmlWriter.contextBindings}). */
+  lastPrefixes: ReadonlyMap<string, string> | undefined;
+  lastBindings: readonly string[] = NO_BINDINGS;
+
+  /** Makes the context's bindings (flat `[prefix, uri, …]`, prefixes checked) the base; the log must be empty. */
+  setBase(bindings: readonly string[]): void {
+    const byUri = this.byUri;
+    byUri.clear();
+    this.taken = undefined;
+    for (let k = 0; k < bindings.length; k += 2) {
+      const p = bindings[k]!;
+      byUri.set(bindings[k + 1]!, p);
+      const n = generatedNumber(p);
+      if (n > 0) (this.taken ??= new Set()).add(n);
+    }
+  }
+
+  /** Declares a fresh prefix for `uri` (bound to none in scope) and returns it. */
+  declare(uri: string): string {
+    const top = this.top;
+    let n = top === 0 ? 1 : this.numbers[top - 1]! + 1;
+    const taken = this.taken;
+    if (taken !== undefined) while (taken.has(n)) n++;
+    const prefix = `ns${n}`;
+    const byUri = this.byUri;
+    this.undo[2 * top] = uri;
+    this.undo[2 * top + 1] = byUri.get(uri);
+    this.numbers[top] = n;
+    this.top = top + 1;
+    byUri.set(uri, prefix);
+    return prefix;
+  }
+
+  /** Undoes the declarations made after the log held `mark` of them. */
+  revert(mark: number): void {
+    const undo = this.undo;
+    const byUri = this.byUri;
+    for (let k = this.top - 1; k >= mark; k--) {
+      const uri = undo[2 * k]!;
+      const prev = undo[2 * k + 1];
+      if (prev === undefined) byUri.delete(uri);
+      else byUri.set(uri, prev);
+      undo[2 * k] = undo[2 * k + 1] = undefined;
+    }
+    this.top = mark;
+  }
+}
+
+/** `n` if `p` is `ns<n>` as the writer spells it (`n` ≥ 1, no leading zero), else 0. */
+function generatedNumber(p: string): number {
+  if (p.length < 3 || p.charCodeAt(0) !== 0x6e || p.charCodeAt(1) !== 0x73) return 0;
+  const digits = p.slice(2);
+  return /^[1-9][0-9]{0,14}$/.test(digits) ? Number(digits) : 0;
+}
 /** Strings longer than this are escaped in pieces, so the buffer never grows to six times a huge string. */
 const PIECE = 8192;
 
@@ -76,14 +157,8 @@ function invalidName(s: string): XmlSerializeError {
 export class XmlWriter {
   private out: Uint8Array;
   private len = 0;
-  /**
-   * The element stack of {@link element}, five slots a level (element, index of the next child, default
-   * namespace and bindings for its children, its prefix); kept between calls.
-   */
-  private stack: unknown[] | undefined = [];
-  /** The prefix map of the last context, and its bindings; see {@link contextBindings}. */
-  private lastPrefixes: ReadonlyMap<string, string> | undefined;
-  private lastBindings: readonly string[] = NO_BINDINGS;
+  /** Bindings in scope and the element stack of {@link element}; kept between calls (undefined during one). */
+  private state: WriterState | undefined = new WriterState();
 
   constructor(initialCapacity = 4096) {
     this.out = new Uint8Array(initialCapacity);
@@ -129,12 +204,14 @@ export class XmlWriter {
   /** Writes an element and its descendants. Iterative: depth is bounded by memory, not the call stack. */
   element(el: XmlElement, context: NamespaceContext = EMPTY_CONTEXT): this {
     const start = this.len;
-    // A fresh stack if this call is nested in another (it cannot be, short of getters on the tree).
-    const st = this.stack ?? [];
-    this.stack = undefined;
+    // A fresh state if this call is nested in another (it cannot be, short of getters on the tree).
+    const state = this.state ?? new WriterState();
+    this.state = undefined;
+    const st = state.stack;
     let top = 0;
     try {
-      top = this.open(el, context.defaultNs, this.contextBindings(context.prefixes), st, 0);
+      this.contextBindings(state, context.prefixes);
+      top = this.open(el, context.defaultNs, state, 0);
       while (top > 0) {
         const f = top - 5;
         const parent = st[f] as XmlElement;
@@ -144,19 +221,21 @@ export class XmlWriter {
           st[f + 1] = i + 1;
           const child = children[i]!;
           if (typeof child === "string") this.len = this.escaped(child, TEXT_ESCAPE, 0);
-          else top = this.open(child, st[f + 2] as string, st[f + 3] as readonly string[], st, top);
+          else top = this.open(child, st[f + 2] as string, state, top);
           continue;
         }
         this.endTag(st[f + 4] as string, parent.name);
-        st[f] = st[f + 3] = undefined;
+        state.revert(st[f + 3] as number);
+        st[f] = st[f + 2] = undefined;
         top = f;
       }
     } catch (error) {
       this.len = start;
-      for (let k = 0; k < top; k += 5) st[k] = st[k + 3] = undefined;
+      for (let k = 0; k < top; k += 5) st[k] = st[k + 2] = undefined;
+      state.revert(0);
       throw error;
     } finally {
-      this.stack = st;
+      this.state = state;
     }
     return this;
   }
@@ -176,7 +255,9 @@ export class XmlWriter {
       this.tagStart(prefix, el.name);
       if (declare.defaultNs !== "") this.attr("", "xmlns", declare.defaultNs);
       for (let k = 0; k < bindings.length; k += 2) this.attr("xmlns", bindings[k]!, bindings[k + 1]!);
-      this.attributes(el, bindings);
+      const state = new WriterState();
+      state.setBase(bindings);
+      this.attributes(el, state);
       this.reserve(1)[this.len++] = 0x3e;
       return { defaultNs: declare.defaultNs, prefixes };
     } catch (error) {
@@ -187,9 +268,10 @@ export class XmlWriter {
 
   /**
    * Writes the start tag of `el` (or all of it, when it has no children) in the scope of its parent
-   * (`defaultNs`, `bindings`); pushes a level for its children at `top` and returns the new top.
+   * (`defaultNs`, the bindings in `state`); pushes a level for its children at `top` and returns the new
+   * top. The declarations it makes stay in `state` for its children, or are undone if it has none.
    */
-  private open(el: XmlElement, defaultNs: string, bindings: readonly string[], st: unknown[], top: number): number {
+  private open(el: XmlElement, defaultNs: string, state: WriterState, top: number): number {
     const ns = el.ns;
     let prefix = "";
     let declareDefault = false;
@@ -199,7 +281,7 @@ export class XmlWriter {
     } else if (ns === NS_XMLNS) {
       throw new XmlSerializeError("no element can be in the xmlns namespace (Namespaces §3)");
     } else if (ns !== defaultNs) {
-      const bound = ns === "" ? undefined : prefixFor(bindings, ns);
+      const bound = ns === "" || state.byUri.size === 0 ? undefined : state.byUri.get(ns);
       if (bound !== undefined) prefix = bound;
       else {
         declareDefault = true;
@@ -212,25 +294,28 @@ export class XmlWriter {
     }
     this.tagStart(prefix, el.name);
     if (declareDefault) this.attr("", "xmlns", ns);
-    if (el._attrs.length > 0) bindings = this.attributes(el, bindings);
+    const mark = state.top;
+    if (el._attrs.length > 0) this.attributes(el, state);
     if (el.children.length === 0) {
       const out = this.reserve(2);
       out[this.len] = 0x2f;
       out[this.len + 1] = 0x3e;
       this.len += 2;
+      if (state.top !== mark) state.revert(mark);
       return top;
     }
     this.reserve(1)[this.len++] = 0x3e;
+    const st = state.stack;
     st[top] = el;
     st[top + 1] = 0;
     st[top + 2] = defaultNs;
-    st[top + 3] = bindings;
+    st[top + 3] = mark;
     st[top + 4] = prefix;
     return top + 5;
   }
 
-  /** Writes the attributes, declaring prefixes for namespaced ones; returns the bindings for children. */
-  private attributes(el: XmlElement, bindings: readonly string[]): readonly string[] {
+  /** Writes the attributes, declaring prefixes (in `state`) for namespaced ones that have none in scope. */
+  private attributes(el: XmlElement, state: WriterState): void {
     const a = el._attrs;
     for (let i = 0; i < a.length; i += 3) {
       const ns = a[i]!;
@@ -246,40 +331,46 @@ export class XmlWriter {
       }
       // Declarations are made by the writer, never taken from attributes: that could rebind prefixes.
       if (ns === NS_XMLNS) throw new XmlSerializeError("attributes in the xmlns namespace cannot be serialized");
-      let prefix = prefixFor(bindings, ns);
+      let prefix = state.byUri.get(ns);
       if (prefix === undefined) {
-        let n = 1;
-        while (bindingFor(bindings, `ns${n}`) !== undefined) n++;
-        prefix = `ns${n}`;
-        bindings = [...bindings, prefix, ns];
+        prefix = state.declare(ns);
         this.attr("xmlns", prefix, ns);
       }
       this.attr(prefix, name, value);
     }
-    return bindings;
   }
 
   /**
-   * The context's prefix bindings as flat `[prefix, uri, …]`, prefixes checked. The last ones are kept
+   * Makes the context's prefix bindings (prefixes checked) the base of `state`. The last ones are kept
    * and reused while the map holds exactly them (a connection passes the same context with every stanza).
    */
-  private contextBindings(prefixes: ReadonlyMap<string, string> | undefined): readonly string[] {
-    if (prefixes === undefined || prefixes.size === 0) return NO_BINDINGS;
-    let bindings = this.lastBindings;
-    if (prefixes === this.lastPrefixes && prefixes.size * 2 === bindings.length) {
+  private contextBindings(state: WriterState, prefixes: ReadonlyMap<string, string> | undefined): void {
+    if (prefixes === undefined || prefixes.size === 0) {
+      if (state.lastBindings.length !== 0) {
+        state.setBase(NO_BINDINGS);
+        state.lastBindings = NO_BINDINGS;
+      }
+      state.lastPrefixes = undefined;
+      return;
+    }
+    let bindings = state.lastBindings;
+    if (prefixes === state.lastPrefixes && prefixes.size * 2 === bindings.length) {
       let k = 0;
       while (k < bindings.length && prefixes.get(bindings[k]!) === bindings[k + 1]) k += 2;
-      if (k === bindings.length) return bindings;
+      if (k === bindings.length) return;
     }
     const fresh: string[] = [];
+    // A bad prefix throws before anything changes.
     for (const [p, uri] of prefixes) fresh.push(checkName(p), uri);
     bindings = fresh;
     // Where two prefixes share a URI the map's order picks one; the map could be reordered unseen.
     let unique = true;
-    for (let k = 1; k < bindings.length && unique; k += 2) unique = bindings.indexOf(bindings[k]!, k + 1) === -1;
-    this.lastPrefixes = unique ? prefixes : undefined;
-    this.lastBindings = bindings;
-    return bindings;
+    if (bindings.length <= 32) {
+      for (let k = 1; k < bindings.length && unique; k += 2) unique = bindings.indexOf(bindings[k]!, k + 1) === -1;
+    } else unique = new Set(prefixes.values()).size === prefixes.size;
+    state.lastPrefixes = unique ? prefixes : undefined;
+    state.lastBindings = bindings;
+    state.setBase(bindings);
   }
 
   /** Writes `<prefix:name` (`<name` for an empty prefix), checking the name (the prefix is known valid). */
@@ -461,19 +552,6 @@ function writeEscapedRest(out: Uint8Array, p: number, s: string, from: number, t
     }
   }
   return p;
-}
-
-/** The innermost prefix bound to `uri`, provided no inner binding of that prefix shadows it. */
-function prefixFor(bindings: readonly string[], uri: string): string | undefined {
-  for (let k = bindings.length - 2; k >= 0; k -= 2) {
-    if (bindings[k + 1] === uri && bindingFor(bindings, bindings[k]!) === uri) return bindings[k];
-  }
-  return undefined;
-}
-
-function bindingFor(bindings: readonly string[], prefix: string): string | undefined {
-  for (let k = bindings.length - 2; k >= 0; k -= 2) if (bindings[k] === prefix) return bindings[k + 1];
-  return undefined;
 }
 
 let sharedWriter: XmlWriter | undefined;
