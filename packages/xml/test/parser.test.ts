@@ -184,6 +184,39 @@ describe("character data and attribute values", () => {
     expect(body.attr("q")).toBe("3");
   });
 
+  it("resolves prefixes with many bindings in scope, shadowed and restored as elements end", () => {
+    // Past eight bindings in scope the parser indexes them: the same answers as with a few.
+    const outer = Array.from({ length: 12 }, (_, i) => ` xmlns:p${i}='urn:o${i}'`).join("");
+    const inner = ` xmlns:p3='urn:i3' xmlns:p11='urn:i11'${Array.from({ length: 10 }, (_, i) => ` xmlns:q${i}='urn:q${i}'`).join("")}`;
+    const el = stanza(`<m${outer}><p3:a${inner} p11:x='1' q9:y='2' p0:z='0'><p3:b/></p3:a><p3:c p11:x='3'/><q:d xmlns:q='urn:d'/><p3:e/></m>`);
+    const [a, c, d, e] = el.elements();
+    expect([a!.ns, a!.attr("x", "urn:i11"), a!.attr("y", "urn:q9"), a!.attr("z", "urn:o0"), a!.firstElement()!.ns]).toEqual(["urn:i3", "1", "2", "0", "urn:i3"]);
+    expect([c!.ns, c!.attr("x", "urn:o11"), d!.ns, e!.ns]).toEqual(["urn:o3", "3", "urn:d", "urn:o3"]);
+    // An inner element's declarations are gone once it ends, and nothing leaks into the next stanza.
+    for (const body of [`<m${outer}><q0:a${inner}/><q0:b/></m>`, `<m${outer}><a${inner}></a><x q1:b='1'/></m>`, `<m${outer}/><p0:m/>`]) {
+      for (const fastPath of [true, false]) {
+        const err = lastError(parseWhole(stream(body), { fastPath }));
+        expect(err?.condition).toBe("not-well-formed");
+        expect(err?.text).toMatch(/undeclared namespace prefix '(q0|q1|p0)'/);
+      }
+    }
+  });
+
+  it("resolves 20,000 prefixed attributes on one element in linear time when the limits allow them", () => {
+    const n = 20_000;
+    let body = "<m";
+    for (let i = 0; i < n; i++) body += ` xmlns:p${i}='urn:${i}' p${i}:a='${i}'`;
+    body += "><p7:x p19999:b='z'/></m>";
+    const limits = { maxStanzaBytes: 1e9, maxAttributes: 2 * n, maxBufferedBytes: 1e9 };
+    const events = parseWhole(stream(body, "<m/>"), { limits });
+    expect(lastError(events)).toBeUndefined();
+    const [m, next] = elements(events);
+    expect(m!.attrCount).toBe(n);
+    expect(m!.attr("a", "urn:12345")).toBe("12345");
+    expect([m!.firstElement()!.ns, m!.firstElement()!.attr("b", "urn:19999")]).toEqual(["urn:7", "z"]);
+    expect(next!.ns).toBe(NS_CLIENT);
+  });
+
   it("accepts end tags with whitespace before '>', non-ASCII names and prefixes", () => {
     const el = stanza("<message><body >a</body \t\r\n><p:x xmlns:p='urn:p'><\u00e9\u20ac>b</\u00e9\u20ac ></p:x></message >");
     expect(el.getChildText("body")).toBe("a");
