@@ -1518,6 +1518,13 @@ export class StreamParser {
         // leave it to the JavaScript parser.
         return scanned !== undefined || fast.consumed > pos ? CONTINUE : SLOW;
       }
+      if (fast.suspect) {
+        // A complete start tag of the cut element needs the namespace checks that the tape's replay
+        // would make only once the element is complete: the JavaScript parser takes the element now,
+        // so that an error in that tag is reported at once, as with any other chunking.
+        this.fastStart = -1;
+        return scanned !== undefined ? CONTINUE : SLOW;
+      }
       this.fastStart = base + fast.consumed;
       this.fastFrom = fast.resumeAt < 0 ? this.fastStart : fast.resumeAt;
       this.fastEnd = base + end;

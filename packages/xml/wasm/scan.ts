@@ -142,6 +142,11 @@ export const NAMES: usize = NAME_ENTRIES;
 // to the element's start, as are the open names on STACK and R_START's tag offset.
 export let resumable: i32 = 0;
 export let resumeFrom: i32 = 0;
+// With `resumable`: how many i32 of records the kept element has so far (its R_STANZA slot, not yet
+// filled in, and the records of its complete tokens), from TAPE + 4 * tapeLength. The JavaScript side
+// looks at their start tags so that it can report an error in one at once rather than when the element
+// is complete (see `suspect` in fast-scan.ts).
+export let keptLength: i32 = 0;
 let keptRecords: usize = 0; // the element's R_STANZA slot, then its records up to the token
 let keptRecordsLength: usize = 0;
 let keptAscii: usize = 0; // the element's values so far in the pools
@@ -551,6 +556,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
   mixedEnd = mixedAt;
   let resuming = resume != 0 && resumable != 0;
   resumable = 0;
+  keptLength = 0;
   for (;;) {
     let s0 = p; // the element's start
     let stanzaRecord = t;
@@ -903,6 +909,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       resumeFrom = <i32>(keepP - s0);
       keptRecords = stanzaRecord;
       keptRecordsLength = keepT - stanzaRecord;
+      keptLength = <i32>(keptRecordsLength >> 2);
       keptAscii = aBase;
       keptAsciiLength = keepA - aBase;
       keptMixed = mBase;
