@@ -38,7 +38,18 @@ interface Global {
 interface ScanExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   readonly init: () => void;
-  readonly scan: (pos: number, end: number, asciiAt: number, mixedAt: number, maxDepth: number, maxAttributes: number, maxName: number, stanzaLimit: number, resume: number) => number;
+  readonly scan: (
+    pos: number,
+    end: number,
+    asciiAt: number,
+    mixedAt: number,
+    maxDepth: number,
+    maxAttributes: number,
+    maxName: number,
+    stanzaLimit: number,
+    resume: number,
+    maxElements: number,
+  ) => number;
   readonly consumed: Global;
   readonly tapeLength: Global;
   readonly TAPE: Global;
@@ -97,6 +108,7 @@ export interface Scanned {
 export interface ScanLimits {
   readonly maxStanzaBytes: number;
   readonly maxDepth: number;
+  readonly maxElements: number;
   readonly maxAttributes: number;
   readonly maxNameLength: number;
 }
@@ -211,7 +223,7 @@ export class FastScanner {
     const x = this.x;
     const asciiAt = input + this.capacity + 16;
     const mixedAt = asciiAt + this.capacity + 16; // UTF-16: up to twice as many bytes
-    const status = x.scan(input, input + window, asciiAt, mixedAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume);
+    const status = x.scan(input, input + window, asciiAt, mixedAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume, Math.min(limits.maxElements, 0x7fffffff));
     this.addressToIndex = from - input;
     this.consumed = x.consumed.value + this.addressToIndex;
     const length = x.tapeLength.value;

@@ -54,6 +54,14 @@ export interface XmlLimits {
   maxStanzaBytes: number;
   /** Nesting depth inside one top-level element (the stanza itself is depth 1). Default 64. */
   maxDepth: number;
+  /**
+   * Elements in one top-level element, itself included (the stream header is not counted; its stanzas
+   * are, each on its own). Default 16,384: one per 16 bytes of the default `maxStanzaBytes`, more than a
+   * real stanza comes near (a roster item takes ~80 bytes), while `<a/>` repeated 65,000 times in
+   * 256 KiB would be 65,000 objects. Checked as each start tag is parsed. Before authentication the
+   * session uses a much lower cap (core's `DEFAULT_PRE_AUTH_LIMITS`).
+   */
+  maxElements: number;
   /** Attributes on one element, namespace declarations included. Default 64. */
   maxAttributes: number;
   /** Bytes in one element or attribute name, prefix included. Default 256. */
@@ -66,6 +74,7 @@ export interface XmlLimits {
 export const DEFAULT_XML_LIMITS: Readonly<XmlLimits> = Object.freeze({
   maxStanzaBytes: 256 * 1024,
   maxDepth: 64,
+  maxElements: 16384,
   maxAttributes: 64,
   maxNameLength: 256,
   maxBufferedBytes: 512 * 1024,
@@ -232,6 +241,8 @@ export class StreamParser {
   private bracketCarry = 0; // literal `]` bytes ending the last text run (for `]]>`)
   private closed = false;
   private streamStart = 0; // absolute offset where the current stream (or message) began
+  private bomTaken = false; // a byte-order mark opened the current stream: another is character data
+  private elementCount = 0; // elements so far in the current top-level element
   private windowStart = -1; // absolute offset of the current top-level element's `<`, or -1
 
   private scanKind = SCAN_NONE;
@@ -391,6 +402,7 @@ export class StreamParser {
     this.bracketCarry = 0;
     this.closed = false;
     this.streamStart = this.base + this.pos;
+    this.bomTaken = false;
     this.windowStart = -1;
     this.scanKind = SCAN_NONE;
     this.scanned = undefined;
@@ -531,14 +543,16 @@ export class StreamParser {
     const buf = this.buf;
     const end = this.end;
     let i = this.pos;
-    // A byte-order mark may open a stream (UTF-8 only), never appear later.
+    // A byte-order mark may open a stream (UTF-8 only), once, and never appear later: a second one is
+    // U+FEFF as character data before the root element, which is not well-formed (XML 1.0 §2.1, §4.3.3).
     if (this.depth === 0 && this.base + i === this.streamStart) {
       const c = buf[i]!;
-      if (c === 0xef) {
+      if (c === 0xef && !this.bomTaken) {
         if (i + 3 > end) return NEED_MORE;
         if (buf[i + 1] === 0xbb && buf[i + 2] === 0xbf) {
           this.pos = i + 3;
           this.streamStart = this.base + this.pos;
+          this.bomTaken = true;
           return CONTINUE;
         }
       } else if (c === 0xfe || c === 0xff || c === 0x00) {
@@ -554,6 +568,17 @@ export class StreamParser {
       return this.top === 0
         ? this.fail("not-well-formed", "character data outside an element")
         : this.fail("not-well-formed", "character data before the stream header");
+    }
+    // Between stanzas. What is no XML character at all breaks well-formedness, as it would inside a
+    // stanza: RFC 6120 §11.4 (rule 2) asks for <not-well-formed/> (§4.9.3.13), and §4.9.3.1 recommends the
+    // specific conditions over <bad-format/>. Characters XML allows are well-formed XML that XMPP does
+    // not allow there: <bad-format/>.
+    const c = buf[i]!;
+    if (c < 0x20) return this.fail("not-well-formed", `control character U+${hex(c)} at stream level`, this.base + i);
+    if (c >= 0x80) {
+      const n = utf8Sequence(buf, i, end);
+      if (n === UTF8_TRUNCATED) return NEED_MORE;
+      if (n < 0) return this.badUtf8(n, i);
     }
     return this.fail("bad-format", "character data at stream level (only whitespace is allowed between stanzas)");
   }
@@ -1336,6 +1361,10 @@ export class StreamParser {
     const depth = this.depth;
     if (depth - this.top + 1 > this.limits.maxDepth) {
       return this.fail("policy-violation", `elements nested deeper than ${this.limits.maxDepth}`, tagOffset);
+    }
+    if (depth === this.top) this.elementCount = 0;
+    if (++this.elementCount > this.limits.maxElements) {
+      return this.fail("policy-violation", `more than ${this.limits.maxElements} elements in one stanza`, tagOffset);
     }
     if (depth > this.top) {
       const parent = this.stack[(depth - 1) * 3] as XmlElement;

@@ -297,12 +297,18 @@ describe("the WebAssembly fast path", () => {
   it("applies the limits as the JavaScript parser does", () => {
     const deep = `${"<a>".repeat(70)}${"</a>".repeat(70)}`;
     const many = `<m ${Array.from({ length: 70 }, (_, i) => `a${i}='${i}'`).join(" ")}/>`;
-    for (const limits of [{ maxDepth: 3 }, { maxDepth: 100 }, { maxAttributes: 2 }, { maxAttributes: 100 }, { maxNameLength: 2 }, { maxStanzaBytes: 40 }]) {
-      for (const body of [deep, many, "<message><body>hello</body></message>", "<abc defg='1'/>"]) {
+    const wide = `<m>${"<a>x</a><b/>".repeat(40)}</m>`;
+    for (const limits of [{ maxDepth: 3 }, { maxDepth: 100 }, { maxAttributes: 2 }, { maxAttributes: 100 }, { maxNameLength: 2 }, { maxStanzaBytes: 40 }, { maxElements: 3 }, { maxElements: 70 }, { maxElements: 81 }]) {
+      for (const body of [deep, many, wide, "<message><body>hello</body></message>", "<abc defg='1'/>"]) {
         const input = stream(body);
         same([input], { limits });
         same(split(input, [HDR.length + 5, HDR.length + 17]), { limits });
       }
+    }
+    // The count goes on where a resumed element was cut.
+    const input = stream(wide, "<n/>");
+    for (let size = 3; size <= 40; size += 5) {
+      same(split(input, Array.from({ length: Math.floor(input.length / size) }, (_, k) => (k + 1) * size)), { limits: { maxElements: 70 } });
     }
   });
 

@@ -155,6 +155,7 @@ let keptMixed: usize = 0;
 let keptMixedLength: usize = 0;
 let keptDepth: i32 = 0;
 let keptInText: bool = false;
+let keptElements: i32 = 0;
 
 export function init(): void {
   for (let c = 0; c < 256; c++) {
@@ -532,9 +533,11 @@ function toUtf16(at: usize, s: usize, e: usize, attr: bool): usize {
  * and records each complete one on the tape, its values in the pools at `asciiAt` and `mixedAt` (each with
  * room for as many bytes as the input). `stanzaLimit` is the byte limit of one element. Returns a status;
  * `consumed` is where scanning stopped (after the last recorded element or whitespace). With `resume`,
- * the input at `pos` is the element the last scan kept (see `resumable`).
+ * the input at `pos` is the element the last scan kept (see `resumable`). An element with more than
+ * `maxElements` start tags (itself included) bails at the tag that is one too many, so nothing past the
+ * cap is scanned.
  */
-export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32, resume: i32): i32 {
+export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32, resume: i32, maxElements: i32): i32 {
   const end = <usize>endAt;
   const depthLimit = min(maxDepth, MAX_DEPTH);
   const attrLimit = min(maxAttributes, MAX_ATTRS);
@@ -561,6 +564,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
     let s0 = p; // the element's start
     let stanzaRecord = t;
     let depth: i32 = 0;
+    let elements: i32 = 0; // start tags so far
     let inText = false;
     // Where the element's values begin in the pools.
     let aBase = aOut;
@@ -577,6 +581,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       mOut = mTop + keptMixedLength;
       depth = keptDepth;
       inText = keptInText;
+      elements = keptElements;
       p = s0 + <usize>resumeFrom;
     } else {
       while (p < end && isSpace(load<u8>(p))) p++;
@@ -599,6 +604,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
     let keepM = mOut;
     let keepDepth = depth;
     let keepInText = inText;
+    let keepElements = elements;
     let r = 0; // 0 going on, 1 out of bytes, 2 bail
     for (;;) {
       if (inText) inText = false;
@@ -610,6 +616,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
         keepM = mOut;
         keepDepth = depth;
         keepInText = false;
+        keepElements = elements;
         if (t + 2 * MAX_RECORD > tapeEnd) {
           r = 2;
           break;
@@ -659,7 +666,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
             r = ne == CUT ? 1 : 2;
             break;
           }
-          if (depth >= depthLimit) {
+          if (depth >= depthLimit || ++elements > maxElements) {
             r = 2;
             break;
           }
@@ -833,6 +840,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       keepM = mOut;
       keepDepth = depth;
       keepInText = true;
+      keepElements = elements;
       const textStart = p;
       let nonAscii = false;
       let changed = false;
@@ -916,6 +924,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       keptMixedLength = keepM - mBase;
       keptDepth = keepDepth;
       keptInText = keepInText;
+      keptElements = keepElements;
       return NEED_MORE;
     }
     return tapeLength > 0 && r == 2 && t + 2 * MAX_RECORD > tapeEnd ? TAPE_FULL : BAIL;
