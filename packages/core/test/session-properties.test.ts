@@ -1,5 +1,6 @@
 // fast-check properties over a client core and a server core connected by an in-memory pipe.
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { ClientSession, ServerSession } from "../src/index.js";
 import { CB, makePair, type PairOptions } from "./harness.js";
@@ -73,7 +74,7 @@ describe("client core ↔ server core", () => {
         const auth = p.clientEvents.find((e) => e.type === "authenticated");
         expect(auth?.type === "authenticated" && auth.mechanism).toBe(s.mechanism);
       }),
-      { numRuns: 150 },
+      fuzz(150),
     );
   });
 
@@ -142,7 +143,7 @@ describe("client core ↔ server core", () => {
           }
         }
       }),
-      { numRuns: 300 },
+      fuzz(300),
     );
   });
 });
@@ -194,7 +195,7 @@ describe("arbitrary input straight into one core", () => {
         s.handleTimeout(1e9);
         expect(s.state).toMatch(/^(online|closed)$/);
       }),
-      { numRuns: 400 },
+      fuzz(400),
     );
   });
 
@@ -215,7 +216,7 @@ describe("arbitrary input straight into one core", () => {
         c.handleTimeout(1e9);
         expect(c.state).toMatch(/^(online|closed)$/);
       }),
-      { numRuns: 400 },
+      fuzz(400),
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { FramedParser, NS_CLIENT, NS_STREAMS, type ParseEvent, StreamParser, serialize, XmlElement } from "../src/index.js";
@@ -37,7 +38,7 @@ describe("properties", () => {
         const chunks = bytewise ? Array.from(input, (b) => Uint8Array.of(b)) : split(input, points.map((p) => p % input.length));
         expect(snapshots(parseChunks(chunks).events)).toEqual(snapshots(whole));
       }),
-      { numRuns: 300, seed: 0x5eed },
+      fuzz(300),
     );
   });
 
@@ -52,7 +53,7 @@ describe("properties", () => {
         expect(message).toBeInstanceOf(XmlElement);
         expect((message as XmlElement).equals(tree)).toBe(true);
       }),
-      { numRuns: 500, seed: 0xc0ffee },
+      fuzz(500),
     );
   });
 
@@ -107,7 +108,7 @@ describe("properties", () => {
         same(run(split(mutated, points.map((p) => p % Math.max(1, mutated.length)))));
         same(run(Array.from(mutated, (b) => Uint8Array.of(b))));
       }),
-      { numRuns: 400, seed: 0xbad },
+      fuzz(400),
     );
   });
 
@@ -174,7 +175,7 @@ describe("properties", () => {
         const theirs = oracle.parse(text) as FxpNode[];
         expect(fromOurs(ours as XmlElement)).toEqual(fromFxp(theirs[0]!));
       }),
-      { numRuns: 300, seed: 0x0dd },
+      fuzz(300),
     );
   });
 });

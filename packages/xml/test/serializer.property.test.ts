@@ -1,6 +1,7 @@
 // The byte serializer against a plain string-building reference (regex escaping, TextEncoder), on random
 // trees with and without content XML cannot carry, in random namespace contexts.
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import {
   EMPTY_CONTEXT,
@@ -188,7 +189,7 @@ describe("serializer against a reference", () => {
         expect(expected(tree, ctx)).not.toBe("refused");
         same(tree, ctx);
       }),
-      { numRuns: 500, seed: 0x5e41a1 },
+      fuzz(500),
     );
   });
 
@@ -197,7 +198,7 @@ describe("serializer against a reference", () => {
       fc.property(damagedTree, fc.constantFrom(...CONTEXTS), (tree, ctx) => {
         same(tree, ctx);
       }),
-      { numRuns: 1000, seed: 0xbadc0de },
+      fuzz(1000),
     );
   });
 
@@ -223,7 +224,7 @@ describe("serializer against a reference", () => {
         expect(w.length).toBe(all.length);
         expect(decoder.decode(w.take())).toBe(decoder.decode(all));
       }),
-      { numRuns: 300, seed: 0x9a0e },
+      fuzz(300),
     );
   });
 
