@@ -144,7 +144,7 @@ describe("the WebAssembly fast path", () => {
     // Regression: pushed as one chunk, the fast path held `<message><x:a>` (a tag complete, its prefix
     // unbound) until the element ended or reached the size limit; byte by byte it was reported at once.
     const hdr = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-    for (const body of ["<message><x:a>", "<message><a b='1' b='2'>", "<message><a xmlns='http://www.w3.org/XML/1998/namespace'>t", "<message x:y='1'>", "<m><a/><b xmlns:xmlns='urn:x'/>"]) {
+    for (const body of ["<message><x:a>", "<message><a b='1' b='2'>", "<message><a xmlns='http://www.w3.org/XML/1998/namespace'>t", "<message x:y='1'>", "<m><a/><b xmlns:xmlns='urn:x'/>", "<message><aitem></item>", "<message><ab></a>", "<m></n>"]) {
       const input = bytes(hdr + body);
       for (const fastPath of [true, false]) {
         const p = new StreamParser({ fastPath });

@@ -637,7 +637,9 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
           const n = <usize>load<i32>(STACK + (<usize>(depth - 1) << 3) + 4) - (os - s0);
           const ns = p + 2;
           if (ns + n >= lim) {
-            r = 1;
+            // Out of input within the name or just after it: wait, unless what has arrived already
+            // differs from the name (then the tag may be complete, and its error due now).
+            r = sameBytes(os, ns, min(n, lim - ns)) ? 1 : 2;
             break;
           }
           if (!sameBytes(os, ns, n)) {
