@@ -35,7 +35,7 @@ export function fuzz<T = unknown>(runs: number, extra: fc.Parameters<T> = {}): f
     seed,
     reporter(details) {
       if (details.failed) {
-        throw new Error(`${fc.defaultReportMessage(details)}\nreplay with: FUZZ_SEED=${seed} FUZZ_RUNS=${fuzzFactor()}`);
+        throw new Error(`${fc.defaultReportMessage(details)}\nreplay with: FUZZ_SEED=${seed} FUZZ_RUNS=${fuzzFactor()} npx vitest run --testTimeout=0 <this file>`);
       }
     },
   };
