@@ -51,12 +51,12 @@ export function runShapes(): void {
   const deep = prefixHeavyMessage(60, 32);
   rows.push(["60 levels × 32 prefixes (default limits)", deep, {}]);
   rows.push(["flat stanza, same size", flatMessage(deep.length), {}]);
-  const big = { maxDepth: 1000, maxAttributes: 64, maxStanzaBytes: 16 << 20, maxBufferedBytes: 32 << 20 };
+  const big = { maxDepth: 1000, maxElements: 1e6, maxAttributes: 64, maxStanzaBytes: 16 << 20, maxBufferedBytes: 32 << 20 };
   const deeper = prefixHeavyMessage(600, 32);
   rows.push(["600 levels × 32 prefixes (maxDepth 1000)", deeper, big]);
   rows.push(["flat stanza, same size", flatMessage(deeper.length), big]);
   const wide = manyPrefixedAttributes(20_000);
-  const wideLimits = { maxAttributes: 40_000, maxStanzaBytes: 16 << 20, maxBufferedBytes: 32 << 20 };
+  const wideLimits = { maxAttributes: 40_000, maxElements: 1e6, maxStanzaBytes: 16 << 20, maxBufferedBytes: 32 << 20 };
   rows.push(["20,000 prefixed attributes (maxAttributes 40,000)", wide, wideLimits]);
   rows.push(["flat stanza, same size", flatMessage(wide.length), wideLimits]);
   console.log("\nshapes: time per byte, parse (one chunk) and serialize (serialize() in the stream's context)");

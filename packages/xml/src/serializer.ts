@@ -55,73 +55,83 @@ const NO_BINDINGS: readonly string[] = [];
 
 /**
  * The namespace bindings in scope while {@link XmlWriter.element} writes a tree, and its element stack.
- * Lookups are constant time and every declaration is undone in constant time when its element ends, so
- * writing stays linear in the output however many prefixes are in scope (a list scanned per attribute
- * made 60 levels × 32 declarations take seconds).
+ * Lookups take constant time and every declaration is undone in constant time when its element ends, so
+ * writing stays linear in the output however many prefixes are in scope (scanning a list of bindings per
+ * attribute made 60 levels × 32 declarations take seconds).
  *
- * Invariants that make this exact (the result is what scanning `[prefix, uri, …]` from the innermost
- * binding gives): the context's prefixes are distinct (a map's keys) and every declaration the writer
- * makes takes a prefix bound nowhere in scope, so no binding is ever shadowed; `byUri` holds, per URI, the
- * innermost prefix bound to it. The writer declares `ns1`, `ns2`, … — the smallest `n` whose `ns<n>` is
- * not in scope — and undoes declarations in reverse order, so the ones in scope are always the first
- * `k` numbers the context does not use, and the next is the first such number after the last one.
+ * Why this gives exactly what scanning `[prefix, uri, …]` from the innermost binding gave: the context's
+ * prefixes are distinct (a map's keys), and the writer declares a prefix only for a URI that has none in
+ * scope, taking `ns<n>` for the smallest `n` whose prefix is bound nowhere in scope — so no binding is
+ * ever shadowed, and a URI has a declared prefix or context prefixes, never both. Declarations are undone
+ * in reverse order, so the ones in scope always use the first `k` numbers the context does not, and the
+ * next one is the first such number after the last.
  */
 class WriterState {
   /** Five slots per open element: the element, the index of its next child, the default namespace and undo mark for its children, its prefix. */
   readonly stack: unknown[] = [];
-  /** URI → the innermost prefix bound to it: the context's, then the writer's declarations. */
-  readonly byUri = new Map<string, string>();
-  /** Undo log, two slots per declaration: its URI, and the prefix that URI had before (or undefined). */
-  readonly undo: Array<string | undefined> = [];
-  /** The `n` of each declaration's `ns<n>`, one per undo entry. */
-  readonly numbers: number[] = [];
-  /** Declarations in the undo log. */
-  top = 0;
-  /** The `n` of the context's own `ns<n>` prefixes, if it has any: declarations must skip them. */
+  /** The context's bindings, flat `[prefix, uri, …]` (prefixes checked); the last one for a URI wins. */
+  context: readonly string[] = NO_BINDINGS;
+  /** The context's bindings by URI, when there are more than a few (else `context` is scanned). */
+  contextByUri: Map<string, string> | undefined;
+  /** The `n` of the context's own `ns<n>` prefixes, if it has any: declarations skip them. */
   taken: Set<number> | undefined;
-  /** The context these bindings were made for (see {@link XmlWriter.contextBindings}). */
+  /** The writer's declarations in scope, URI → prefix. */
+  readonly declared = new Map<string, string>();
+  /** The URIs of the declarations in scope, in order, and their `n`; `top` of them. */
+  readonly undo: Array<string | undefined> = [];
+  readonly numbers: number[] = [];
+  top = 0;
+  /** The context map the base was made from (see {@link XmlWriter.contextBindings}). */
   lastPrefixes: ReadonlyMap<string, string> | undefined;
-  lastBindings: readonly string[] = NO_BINDINGS;
 
-  /** Makes the context's bindings (flat `[prefix, uri, …]`, prefixes checked) the base; the log must be empty. */
-  setBase(bindings: readonly string[]): void {
-    const byUri = this.byUri;
-    byUri.clear();
+  /** Makes the context's bindings (flat `[prefix, uri, …]`, prefixes checked) the base; nothing may be declared. */
+  setContext(bindings: readonly string[]): void {
+    this.context = bindings;
+    this.contextByUri = undefined;
     this.taken = undefined;
+    if (bindings.length > 2 * 8) {
+      const byUri = (this.contextByUri = new Map());
+      for (let k = 0; k < bindings.length; k += 2) byUri.set(bindings[k + 1]!, bindings[k]!);
+    }
     for (let k = 0; k < bindings.length; k += 2) {
-      const p = bindings[k]!;
-      byUri.set(bindings[k + 1]!, p);
-      const n = generatedNumber(p);
+      const n = generatedNumber(bindings[k]!);
       if (n > 0) (this.taken ??= new Set()).add(n);
     }
   }
 
-  /** Declares a fresh prefix for `uri` (bound to none in scope) and returns it. */
+  /** The innermost prefix bound to `uri`, if any. */
+  prefixFor(uri: string): string | undefined {
+    if (this.top > 0) {
+      const p = this.declared.get(uri);
+      if (p !== undefined) return p;
+    }
+    const byUri = this.contextByUri;
+    if (byUri !== undefined) return byUri.get(uri);
+    const c = this.context;
+    for (let k = c.length - 1; k > 0; k -= 2) if (c[k] === uri) return c[k - 1];
+    return undefined;
+  }
+
+  /** Declares a fresh prefix for `uri`, which has none in scope, and returns it. */
   declare(uri: string): string {
     const top = this.top;
     let n = top === 0 ? 1 : this.numbers[top - 1]! + 1;
     const taken = this.taken;
     if (taken !== undefined) while (taken.has(n)) n++;
     const prefix = `ns${n}`;
-    const byUri = this.byUri;
-    this.undo[2 * top] = uri;
-    this.undo[2 * top + 1] = byUri.get(uri);
+    this.undo[top] = uri;
     this.numbers[top] = n;
     this.top = top + 1;
-    byUri.set(uri, prefix);
+    this.declared.set(uri, prefix);
     return prefix;
   }
 
-  /** Undoes the declarations made after the log held `mark` of them. */
+  /** Undoes the declarations made after the first `mark`. */
   revert(mark: number): void {
     const undo = this.undo;
-    const byUri = this.byUri;
     for (let k = this.top - 1; k >= mark; k--) {
-      const uri = undo[2 * k]!;
-      const prev = undo[2 * k + 1];
-      if (prev === undefined) byUri.delete(uri);
-      else byUri.set(uri, prev);
-      undo[2 * k] = undo[2 * k + 1] = undefined;
+      this.declared.delete(undo[k]!);
+      undo[k] = undefined;
     }
     this.top = mark;
   }
@@ -225,7 +235,7 @@ export class XmlWriter {
           continue;
         }
         this.endTag(st[f + 4] as string, parent.name);
-        state.revert(st[f + 3] as number);
+        if (state.top > (st[f + 3] as number)) state.revert(st[f + 3] as number);
         st[f] = st[f + 2] = undefined;
         top = f;
       }
@@ -256,7 +266,7 @@ export class XmlWriter {
       if (declare.defaultNs !== "") this.attr("", "xmlns", declare.defaultNs);
       for (let k = 0; k < bindings.length; k += 2) this.attr("xmlns", bindings[k]!, bindings[k + 1]!);
       const state = new WriterState();
-      state.setBase(bindings);
+      state.setContext(bindings);
       this.attributes(el, state);
       this.reserve(1)[this.len++] = 0x3e;
       return { defaultNs: declare.defaultNs, prefixes };
@@ -281,7 +291,7 @@ export class XmlWriter {
     } else if (ns === NS_XMLNS) {
       throw new XmlSerializeError("no element can be in the xmlns namespace (Namespaces §3)");
     } else if (ns !== defaultNs) {
-      const bound = ns === "" || state.byUri.size === 0 ? undefined : state.byUri.get(ns);
+      const bound = ns === "" ? undefined : state.prefixFor(ns);
       if (bound !== undefined) prefix = bound;
       else {
         declareDefault = true;
@@ -301,7 +311,7 @@ export class XmlWriter {
       out[this.len] = 0x2f;
       out[this.len + 1] = 0x3e;
       this.len += 2;
-      if (state.top !== mark) state.revert(mark);
+      if (state.top > mark) state.revert(mark);
       return top;
     }
     this.reserve(1)[this.len++] = 0x3e;
@@ -331,7 +341,7 @@ export class XmlWriter {
       }
       // Declarations are made by the writer, never taken from attributes: that could rebind prefixes.
       if (ns === NS_XMLNS) throw new XmlSerializeError("attributes in the xmlns namespace cannot be serialized");
-      let prefix = state.byUri.get(ns);
+      let prefix = state.prefixFor(ns);
       if (prefix === undefined) {
         prefix = state.declare(ns);
         this.attr("xmlns", prefix, ns);
@@ -346,14 +356,11 @@ export class XmlWriter {
    */
   private contextBindings(state: WriterState, prefixes: ReadonlyMap<string, string> | undefined): void {
     if (prefixes === undefined || prefixes.size === 0) {
-      if (state.lastBindings.length !== 0) {
-        state.setBase(NO_BINDINGS);
-        state.lastBindings = NO_BINDINGS;
-      }
+      if (state.context.length !== 0) state.setContext(NO_BINDINGS);
       state.lastPrefixes = undefined;
       return;
     }
-    let bindings = state.lastBindings;
+    const bindings = state.context;
     if (prefixes === state.lastPrefixes && prefixes.size * 2 === bindings.length) {
       let k = 0;
       while (k < bindings.length && prefixes.get(bindings[k]!) === bindings[k + 1]) k += 2;
@@ -362,15 +369,13 @@ export class XmlWriter {
     const fresh: string[] = [];
     // A bad prefix throws before anything changes.
     for (const [p, uri] of prefixes) fresh.push(checkName(p), uri);
-    bindings = fresh;
     // Where two prefixes share a URI the map's order picks one; the map could be reordered unseen.
     let unique = true;
-    if (bindings.length <= 32) {
-      for (let k = 1; k < bindings.length && unique; k += 2) unique = bindings.indexOf(bindings[k]!, k + 1) === -1;
+    if (fresh.length <= 32) {
+      for (let k = 1; k < fresh.length && unique; k += 2) unique = fresh.indexOf(fresh[k]!, k + 1) === -1;
     } else unique = new Set(prefixes.values()).size === prefixes.size;
     state.lastPrefixes = unique ? prefixes : undefined;
-    state.lastBindings = bindings;
-    state.setBase(bindings);
+    state.setContext(fresh);
   }
 
   /** Writes `<prefix:name` (`<name` for an empty prefix), checking the name (the prefix is known valid). */
