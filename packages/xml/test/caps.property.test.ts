@@ -17,7 +17,7 @@ const header = bytes(HDR);
  * no quote inside one, `<` only in markup): the number of its bytes that must have arrived, or -1.
  */
 function crossing(stanza: Uint8Array, limits: XmlLimits): number {
-  let due = stanza.length > limits.maxStanzaBytes ? limits.maxStanzaBytes + 1 : -1;
+  const due = stanza.length > limits.maxStanzaBytes ? limits.maxStanzaBytes + 1 : -1;
   let depth = 0;
   let elements = 0;
   for (let i = 0; i < stanza.length; i++) {
