@@ -143,6 +143,10 @@ const CONTEXTS: NamespaceContext[] = [
   { defaultNs: "urn:a", prefixes: new Map([["ns1", "urn:c"], ["p", "urn:b"]]) },
   // Two prefixes for one URI: the later one is used.
   { defaultNs: "", prefixes: new Map([["a", "urn:a"], ["b", "urn:a"]]) },
+  // Generated-looking prefixes in the context: declarations skip ns2 and ns3, and use ns3 for urn:a.
+  { defaultNs: NS_CLIENT, prefixes: new Map([["ns2", "urn:x"], ["ns3", "urn:a"], ["ns01", "urn:y"]]) },
+  // More than eight: looked up through a map.
+  { defaultNs: "", prefixes: new Map(Array.from({ length: 12 }, (_, i) => [`p${i}`, i === 7 ? "urn:c" : `urn:p${i}`] as [string, string])) },
 ];
 
 /** What XML cannot carry, and characters around the boundaries of the escape and UTF-8 classes. */
