@@ -35,8 +35,10 @@ export function fuzz<T = unknown>(runs: number, extra: fc.Parameters<T> = {}): f
     seed,
     reporter(details) {
       if (details.failed) {
-        const cause = details.errorInstance instanceof Error ? `\n${details.errorInstance.message}` : "";
-        throw new Error(`${fc.defaultReportMessage(details)}${cause}\nreplay with: FUZZ_SEED=${seed} FUZZ_RUNS=${fuzzFactor()}`);
+        const cause = details.errorInstance instanceof Error ? `
+${details.errorInstance.message}` : "";
+        throw new Error(`${fc.defaultReportMessage(details)}${cause}
+replay with: FUZZ_SEED=${seed} FUZZ_RUNS=${fuzzFactor()} npx vitest run --testTimeout=0 <this file>`);
       }
     },
   };

@@ -55,8 +55,8 @@ export const DEFAULT_KEEPALIVE_MS = Object.freeze({ client: 240_000, server: 840
  */
 export const DEFAULT_MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 
-/** Default limits before authentication: 16 KiB per top-level element, the rest as after. */
-export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024 });
+/** Default limits before authentication: 16 KiB and 64 elements per top-level element (see docs/xml.md, Limits), the rest as after. */
+export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024, maxElements: 64 });
 
 /** Version of a stream header, parsed per RFC 6120 §4.7.5. */
 export interface StreamVersion {

@@ -230,7 +230,7 @@ function parseUnsafe(el: XmlElement): StreamError {
       else condEl ??= child;
     } else app ??= child;
   }
-  const condition: StreamErrorCondition = condEl !== undefined && isStreamErrorCondition(condEl.name) ? condEl.name : "undefined-condition";
+  const condition = readCondition(condEl);
   const out: StreamError = { condition };
   if (textEl !== undefined) {
     out.text = textEl.text();
@@ -243,6 +243,17 @@ function parseUnsafe(el: XmlElement): StreamError {
   }
   if (app !== undefined) out.applicationCondition = app;
   return out;
+}
+
+/**
+ * The condition an element names. RFC 3920 and its drafts called `not-well-formed` `xml-not-well-formed`
+ * (draft-ietf-xmpp-core-22 §4.7.3; RFC 6120 §4.9.3.13 renamed it, since names starting with "xml" are
+ * reserved); a peer on that older text still means not well-formed, not an undefined condition.
+ */
+function readCondition(condEl: XmlElement | undefined): StreamErrorCondition {
+  if (condEl === undefined) return "undefined-condition";
+  if (isStreamErrorCondition(condEl.name)) return condEl.name;
+  return condEl.name === "xml-not-well-formed" ? "not-well-formed" : "undefined-condition";
 }
 
 /**

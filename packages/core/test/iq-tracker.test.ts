@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { parseJid } from "@xmpp-sansio/jid";
 import { NS_CLIENT, xml } from "@xmpp-sansio/xml";
@@ -183,6 +184,7 @@ describe("IqTracker: deadlines", () => {
           expect(t.size).toBe(model.size);
         }
       }),
+      fuzz(100),
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { prng } from "../../xml/test/prng.js";
 import { ReconnectPolicy } from "../src/index.js";
@@ -92,6 +93,7 @@ describe("ReconnectPolicy (RFC 6120 §3.3)", () => {
           expect(p.attempts).toBe(60);
         },
       ),
+      fuzz(100),
     );
   });
 

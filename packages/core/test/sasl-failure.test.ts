@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { FramedParser, XmlElement, serialize, toXmlString, xml } from "@xmpp-sansio/xml";
 import { NS_XMPP_SASL, SASL_FAILURE_CONDITIONS, buildSaslFailure, isSaslFailureCondition, parseSaslFailure } from "../src/index.js";
@@ -55,7 +56,7 @@ describe("SASL failures (RFC 6120 §6.5)", () => {
       fc.property(garbageElement, (el) => {
         expect(isSaslFailureCondition(parseSaslFailure(el).condition)).toBe(true);
       }),
-      { numRuns: 2000 },
+      fuzz(2000),
     );
     expect(parseSaslFailure(undefined as never)).toEqual({ condition: "not-authorized", unknownCondition: "" });
   });

@@ -1,5 +1,7 @@
-// fast-check properties over a client core and a server core connected by an in-memory pipe.
+// fast-check properties over a client core and a server core connected by an in-memory pipe: the
+// negotiation suite. Its default run counts add up to 10^4 cases (CI); FUZZ_RUNS=100 runs 10^6.
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { ClientSession, ServerSession } from "../src/index.js";
 import { CB, makePair, type PairOptions } from "./harness.js";
@@ -73,7 +75,7 @@ describe("client core ↔ server core", () => {
         const auth = p.clientEvents.find((e) => e.type === "authenticated");
         expect(auth?.type === "authenticated" && auth.mechanism).toBe(s.mechanism);
       }),
-      { numRuns: 150 },
+      fuzz(1000),
     );
   });
 
@@ -142,7 +144,7 @@ describe("client core ↔ server core", () => {
           }
         }
       }),
-      { numRuns: 300 },
+      fuzz(3000),
     );
   });
 });
@@ -194,7 +196,7 @@ describe("arbitrary input straight into one core", () => {
         s.handleTimeout(1e9);
         expect(s.state).toMatch(/^(online|closed)$/);
       }),
-      { numRuns: 400 },
+      fuzz(3000),
     );
   });
 
@@ -215,7 +217,7 @@ describe("arbitrary input straight into one core", () => {
         c.handleTimeout(1e9);
         expect(c.state).toMatch(/^(online|closed)$/);
       }),
-      { numRuns: 400 },
+      fuzz(3000),
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { prng } from "../../xml/test/prng.js";
 import { type SrvRecord, connectionCandidates, isNoService, orderSrvRecords } from "../src/index.js";
@@ -25,6 +26,7 @@ describe("orderSrvRecords (RFC 2782)", () => {
         for (let i = 1; i < out.length; i++) expect(out[i]!.priority).toBeGreaterThanOrEqual(out[i - 1]!.priority);
         expect(records).toEqual(copy); // input untouched
       }),
+      fuzz(100),
     );
   });
 
@@ -154,6 +156,7 @@ describe("connectionCandidates (RFC 6120 §3.2, XEP-0368)", () => {
         else expect(new Set(out.map((c) => `${c.directTls}|${c.host}|${c.port}`))).toEqual(expected);
         expect(new Set(out.map((c) => `${c.directTls}|${c.host}|${c.port}`)).size).toBe(out.length);
       }),
+      fuzz(100),
     );
   });
 });

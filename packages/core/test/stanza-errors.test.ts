@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { FramedParser, NS_CLIENT, NS_SERVER, XmlElement, serialize, toXmlString, xml } from "@xmpp-sansio/xml";
 import {
@@ -225,7 +226,7 @@ describe("parseStanzaError", () => {
         expect(isStanzaErrorType(err.type)).toBe(true);
         if (err.legacyCode !== undefined) expect(err.legacyCode).toBeGreaterThanOrEqual(100);
       }),
-      { numRuns: 2000 },
+      fuzz(2000),
     );
     expect(parseStanzaError(null as never)).toEqual({ type: "cancel", condition: "undefined-condition" });
   });
@@ -291,6 +292,7 @@ describe("errorReply (RFC 6120 §8.3.1)", () => {
         // …and the reply itself is never answered again.
         expect(errorReply(reply, stanzaError("not-allowed"))).toBeUndefined();
       }),
+      fuzz(100),
     );
   });
 });

@@ -136,6 +136,23 @@ describe("parseStreamError", () => {
     expect(parsed.applicationCondition?.name).toBe("conflict");
   });
 
+  it("reads draft-22's <xml-not-well-formed/> (RFC 3920's name) as not-well-formed", () => {
+    // As a peer sends it (draft-ietf-xmpp-core-22 §4.7.3 and its "gone bad" example), over the wire.
+    const bytes = new TextEncoder().encode(
+      "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><xml-not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" +
+        "<text xml:lang='en' xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Some special application diagnostic information!</text>" +
+        "<escape-your-data xmlns='application-ns'/></stream:error>",
+    );
+    const el = new FramedParser().parse(bytes) as XmlElement;
+    const err = parseStreamError(el);
+    expect(err.condition).toBe("not-well-formed");
+    expect(err.text).toBe("Some special application diagnostic information!");
+    expect(err.applicationCondition?.name).toBe("escape-your-data");
+    // Only in the streams namespace; other unknown names stay undefined-condition.
+    expect(parseStreamError(new XmlElement("error", NS_STREAMS, null, [new XmlElement("xml-not-well-formed", "urn:other")])).condition).toBe("undefined-condition");
+    expect(parseStreamError(new XmlElement("error", NS_STREAMS, null, [new XmlElement("xml-restricted", NS_XMPP_STREAMS)])).condition).toBe("undefined-condition");
+  });
+
   it("never throws on garbage (fast-check)", () => {
     fc.assert(
       fc.property(garbageElement, (el) => {

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { escapeLocal, Jid, JidError, jid, parseJid, punycodeEncode, tryParseJid, unescapeLocal } from "../src/index.js";
 
@@ -241,6 +242,7 @@ describe("XEP-0106 escaping", () => {
         expect(unescapeLocal(e)).toBe(s);
         expect(e).not.toMatch(/[ "&'/:<>@]/);
       }),
+      fuzz(100),
     );
   });
 });
@@ -263,7 +265,7 @@ describe("properties", () => {
         expect(again.equals(r)).toBe(true);
         expect(jid(r.local, r.domain, r.resource).equals(r)).toBe(true);
       }),
-      { numRuns: 1000 },
+      fuzz(1000),
     );
   });
 
@@ -277,6 +279,7 @@ describe("properties", () => {
         }
         expect(r.domain).toBe(d.toLowerCase());
       }),
+      fuzz(100),
     );
   });
 });

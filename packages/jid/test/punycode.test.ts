@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { PunycodeError, punycodeDecode, punycodeEncode } from "../src/index.js";
 
@@ -53,6 +54,7 @@ describe("Punycode (RFC 3492)", () => {
       fc.property(fc.string({ unit: "grapheme-composite", maxLength: 30 }), (s) => {
         expect(punycodeDecode(punycodeEncode(s))).toBe(s);
       }),
+      fuzz(100),
     );
   });
 
@@ -65,6 +67,7 @@ describe("Punycode (RFC 3492)", () => {
           expect(e).toBeInstanceOf(PunycodeError);
         }
       }),
+      fuzz(100),
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { opaqueString, PrecisError } from "../src/index.js";
 
@@ -82,12 +83,14 @@ describe("OpaqueString (RFC 8265 §4.2)", () => {
           expect(once.length).toBeGreaterThan(0);
         }
       }),
+      fuzz(100),
     );
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 20 }), (s) => {
         const c = code(() => opaqueString(s));
         if (c === undefined) expect(opaqueString(opaqueString(s))).toBe(opaqueString(s));
       }),
+      fuzz(100),
     );
   });
 
@@ -98,6 +101,7 @@ describe("OpaqueString (RFC 8265 §4.2)", () => {
         // a non-ASCII space forces the slow path; result must equal the ASCII one with a plain space.
         expect(opaqueString(`${s}\u00a0`)).toBe(`${s} `);
       }),
+      fuzz(100),
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import {
   bidiRuleViolation,
@@ -247,7 +248,7 @@ describe("properties", () => {
           expect(p(once)).toBe(once);
         }
       }),
-      { numRuns: 500 },
+      fuzz(500),
     );
   });
 
@@ -257,7 +258,7 @@ describe("properties", () => {
         if (code(() => usernameCaseMapped(s)) === undefined) expect(isIdentifierClass(usernameCaseMapped(s))).toBe(true);
         if (code(() => nickname(s)) === undefined) expect(isFreeformClass(nickname(s))).toBe(true);
       }),
-      { numRuns: 300 },
+      fuzz(300),
     );
   });
 
@@ -270,6 +271,7 @@ describe("properties", () => {
         expect(usernameCasePreserved(`${s}\u00c9`)).toBe(`${usernameCasePreserved(s)}\u00c9`);
         expect(nickname(` ${s}  ${s}\u00a0`)).toBe(nickname(` ${s}  ${s} `));
       }),
+      fuzz(100),
     );
   });
 
@@ -280,6 +282,7 @@ describe("properties", () => {
         if (code(() => usernameCaseMapped(s)) !== undefined) return;
         expect(usernameCaseMapped(usernameCasePreserved(s))).toBe(usernameCaseMapped(s));
       }),
+      fuzz(100),
     );
   });
 });

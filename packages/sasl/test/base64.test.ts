@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { base64Decode, base64Encode, utf8Decode, utf8Encode } from "../src/index.js";
 
@@ -42,6 +43,7 @@ describe("base64", () => {
         expect(text).toBe(Buffer.from(bytes).toString("base64"));
         expect(base64Decode(text)).toEqual(bytes);
       }),
+      fuzz(100),
     );
   });
   it("accepts only canonical text: decode ∘ encode is identity where defined", () => {
@@ -51,7 +53,7 @@ describe("base64", () => {
         const d = base64Decode(s);
         if (d !== undefined) expect(base64Encode(d)).toBe(s);
       }),
-      { numRuns: 2000 },
+      fuzz(2000),
     );
   });
   it("any single-character corruption of canonical text is rejected or decodes to other bytes", () => {
@@ -62,6 +64,7 @@ describe("base64", () => {
         const bad = text.slice(0, i) + ch + text.slice(i);
         expect(base64Decode(bad)).toBeUndefined();
       }),
+      fuzz(100),
     );
   });
 });
@@ -74,6 +77,7 @@ describe("strict UTF-8", () => {
         expect(b).toEqual(new TextEncoder().encode(s));
         expect(utf8Decode(b)).toBe(s);
       }),
+      fuzz(100),
     );
   });
   it("agrees with a fatal TextDecoder on arbitrary bytes", () => {
@@ -88,7 +92,7 @@ describe("strict UTF-8", () => {
         }
         expect(utf8Decode(bytes)).toBe(want);
       }),
-      { numRuns: 5000 },
+      fuzz(5000),
     );
   });
   it("rejects overlongs, surrogates, > U+10FFFF, truncation; encoder rejects lone surrogates", () => {

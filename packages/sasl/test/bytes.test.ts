@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { concatBytes } from "../src/index.js";
 
@@ -10,6 +11,7 @@ describe("concatBytes", () => {
         expect(Array.from(joined)).toEqual(parts.flatMap((p) => Array.from(p)));
         for (const p of parts) if (p.length > 0) expect(joined.buffer).not.toBe(p.buffer);
       }),
+      fuzz(100),
     );
   });
 });

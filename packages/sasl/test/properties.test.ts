@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import {
   CHANNEL_BINDING_TYPES,
@@ -82,7 +83,7 @@ describe("client ↔ server", () => {
           expect(client.state).toBe("succeeded");
         },
       ),
-      { numRuns: 150 },
+      fuzz(150),
     );
   });
 
@@ -96,6 +97,7 @@ describe("client ↔ server", () => {
         });
         expect(out.kind).toBe("success");
       }),
+      fuzz(100),
     );
   });
 
@@ -108,7 +110,7 @@ describe("client ↔ server", () => {
         const out = runExchange(client, server, app);
         expect(out).toMatchObject({ kind: "server-failure", step: { condition: "not-authorized" } });
       }),
-      { numRuns: 60 },
+      fuzz(60),
     );
   });
 });
@@ -147,7 +149,7 @@ describe("mutations", () => {
           }
         },
       ),
-      { numRuns: 400 },
+      fuzz(400),
     );
   });
 
@@ -173,7 +175,7 @@ describe("mutations", () => {
           if (mutated) expect(out.kind).not.toBe("success");
         },
       ),
-      { numRuns: 300 },
+      fuzz(300),
     );
   });
 
@@ -196,7 +198,7 @@ describe("mutations", () => {
         const r = c.challenge(a);
         if (r instanceof Uint8Array) expect(c.finish(b)).not.toBe(true);
       }),
-      { numRuns: 1000 },
+      fuzz(1000),
     );
   });
 
@@ -215,7 +217,7 @@ describe("mutations", () => {
         const r = c.challenge(first);
         if (r instanceof Uint8Array) expect(c.finish(final)).not.toBe(true);
       }),
-      { numRuns: 1000 },
+      fuzz(1000),
     );
   });
 });

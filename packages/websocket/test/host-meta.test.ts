@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import {
   checkWebSocketUri,
@@ -159,7 +160,7 @@ describe("host-meta parsers: properties", () => {
         }
         for (const u of webSocketEndpoints([...fromXml, ...fromJson], { allowInsecure: true })) expect(u).toMatch(/^wss?:\/\//);
       }),
-      { numRuns: 500 },
+      fuzz(500),
     );
   });
 
@@ -173,7 +174,7 @@ describe("host-meta parsers: properties", () => {
         expect(fromXml).toEqual(links.map((l) => ({ rel: norm(l.rel), href: norm(l.href) })));
         expect(parseHostMetaJson(JSON.stringify({ subject: "x", links }))).toEqual(links);
       }),
-      { numRuns: 300 },
+      fuzz(300),
     );
   });
 
@@ -182,6 +183,7 @@ describe("host-meta parsers: properties", () => {
       fc.property(fc.array(fc.record({ rel: fc.constant(REL_WEBSOCKET), href: fc.oneof(fc.webUrl(), fc.webUrl().map((u) => u.replace(/^https?/, "ws")), fc.webUrl().map((u) => u.replace(/^https?/, "wss")), fc.string()) })), (links) => {
         for (const u of webSocketEndpoints(links)) expect(u.startsWith("wss://")).toBe(true);
       }),
+      fuzz(100),
     );
   });
 });

@@ -2,7 +2,8 @@
 //
 //   pnpm -F @xmpp-sansio/xml bench            (BENCH_MB=10 for a smaller stream, BENCH_RUNS=3 for fewer runs,
 //                                              BENCH_ONLY=ours to profile our parser alone,
-//                                              BENCH_ONLY=serialize for the serializer rows alone)
+//                                              BENCH_ONLY=serialize for the serializer rows alone,
+//                                              BENCH_ONLY=shapes for time per byte of hostile shapes alone)
 //
 // A deterministic (seeded) XMPP stream of about 50 MB — chat messages with non-ASCII text and escapes,
 // presence with XEP-0115 caps, roster results of 50 items, nested pubsub payloads — is fed in 4 KiB chunks
@@ -13,12 +14,17 @@ import { Parser as XmppXmlParser } from "@xmpp/xml";
 import { XMLParser } from "fast-xml-parser";
 import { SaxesParser } from "saxes";
 import { prng } from "../test/prng.js";
+import { runShapes } from "./shapes.js";
 import { NS_CLIENT, NS_STREAMS, StreamParser, serialize, type XmlElement, XmlWriter } from "../src/index.js";
 
 const TARGET_MB = Number(process.env.BENCH_MB ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
 const CHUNK = 4096;
+if (ONLY === "shapes") {
+  runShapes();
+  process.exit(0);
+}
 
 // ------------------------------------------------------------------------------------------------------
 // Deterministic stream generation
@@ -281,3 +287,4 @@ if (ONLY !== "ours") {
     console.log(`| ${name} | ${(outMB / (ms / 1000)).toFixed(0)} | ${Math.round(N / (ms / 1000)).toLocaleString("en")} | ${(ltxSer / ms).toFixed(2)}× |`);
   }
 }
+if (ONLY === undefined) runShapes();

@@ -5,6 +5,7 @@
 // (or refused, e.g. by a Content-Security-Policy without 'wasm-unsafe-eval'), the parser runs without it.
 import { UTF8_DECODER } from "./chars.js";
 import { FAST_SCAN_MODULE } from "./fast-scan-module.js";
+import { NS_XML, NS_XMLNS } from "./namespaces.js";
 
 /**
  * Tape record kinds (low 4 bits of a record's first field), as written by wasm/scan.ts. Bit 4 of an
@@ -37,7 +38,18 @@ interface Global {
 interface ScanExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   readonly init: () => void;
-  readonly scan: (pos: number, end: number, asciiAt: number, mixedAt: number, maxDepth: number, maxAttributes: number, maxName: number, stanzaLimit: number, resume: number) => number;
+  readonly scan: (
+    pos: number,
+    end: number,
+    asciiAt: number,
+    mixedAt: number,
+    maxDepth: number,
+    maxAttributes: number,
+    maxName: number,
+    stanzaLimit: number,
+    resume: number,
+    maxElements: number,
+  ) => number;
   readonly consumed: Global;
   readonly tapeLength: Global;
   readonly TAPE: Global;
@@ -50,6 +62,7 @@ interface ScanExports {
   readonly mixedEnd: Global;
   readonly resumable: Global;
   readonly resumeFrom: Global;
+  readonly keptLength: Global;
   readonly resetNames: () => void;
 }
 interface WebAssemblyApi {
@@ -95,6 +108,7 @@ export interface Scanned {
 export interface ScanLimits {
   readonly maxStanzaBytes: number;
   readonly maxDepth: number;
+  readonly maxElements: number;
   readonly maxAttributes: number;
   readonly maxNameLength: number;
 }
@@ -108,6 +122,7 @@ export class FastScanner {
   private readonly tapeAt: number;
   private readonly inputAt: number;
   private bytes: Uint8Array;
+  private ints: Int32Array;
   /** Input bytes one scan may take; the two pools lie after them. */
   private capacity = 0;
   // The incomplete element the module keeps for resuming (see `resumable` in wasm/scan.ts): the parser it
@@ -117,6 +132,10 @@ export class FastScanner {
   private keptAt = 0;
   private keptCapacity = 0;
   private readonly spareTapes: Int32Array[] = [];
+  // How far the kept element's records are known to hold only usual start tags (see `suspect`): the
+  // element's absolute start and the number of record fields checked.
+  private checkedAt = -1;
+  private checkedLength = 0;
   /** Results of the last {@link scan}: where it stopped (an index into the caller's buffer), what it found. */
   consumed = 0;
   scanned: Scanned | undefined;
@@ -131,6 +150,15 @@ export class FastScanner {
    * the input cut, from which the next scan of that element will go on (see {@link canResume}).
    */
   resumeAt = -1;
+  /**
+   * After a scan that ran out of input inside an element (with {@link resumeAt}): whether a complete
+   * start tag of that element is not the usual kind (a prefix, an `xmlns:` declaration, an attribute
+   * twice, a reserved default namespace, a name not interned). Its namespaces and duplicates are
+   * checked by the JavaScript side, which would do so only once the element is complete; such an
+   * element should be handed to the JavaScript parser now, so that an error in it is reported when the
+   * tag has arrived, however the input is chunked.
+   */
+  suspect = false;
 
   constructor(x: ScanExports) {
     this.x = x;
@@ -139,6 +167,7 @@ export class FastScanner {
     this.reserve(MIN_WINDOW);
     x.init();
     this.bytes = new Uint8Array(x.memory.buffer);
+    this.ints = new Int32Array(x.memory.buffer);
   }
 
   /** Room for `inputBytes` of input and as many in each pool, each padded. */
@@ -150,6 +179,7 @@ export class FastScanner {
     if (memory.buffer.byteLength < need) {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
       this.bytes = new Uint8Array(memory.buffer);
+      this.ints = new Int32Array(memory.buffer);
     }
   }
 
@@ -193,7 +223,7 @@ export class FastScanner {
     const x = this.x;
     const asciiAt = input + this.capacity + 16;
     const mixedAt = asciiAt + this.capacity + 16; // UTF-16: up to twice as many bytes
-    const status = x.scan(input, input + window, asciiAt, mixedAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume);
+    const status = x.scan(input, input + window, asciiAt, mixedAt, limits.maxDepth, limits.maxAttributes, limits.maxNameLength, Math.min(limits.maxStanzaBytes, 0x7fffffff), resume, Math.min(limits.maxElements, 0x7fffffff));
     this.addressToIndex = from - input;
     this.consumed = x.consumed.value + this.addressToIndex;
     const length = x.tapeLength.value;
@@ -212,11 +242,13 @@ export class FastScanner {
     }
     this.windowCut = from + window < to;
     this.resumeAt = -1;
+    this.suspect = false;
     if (status === SCAN_NEED_MORE && !this.windowCut && x.resumable.value !== 0) {
       this.keptFor = owner;
       this.keptAt = base + this.consumed;
       this.keptCapacity = this.capacity;
       this.resumeAt = this.keptAt + x.resumeFrom.value;
+      this.suspect = this.checkKept(owner, resume !== 0, length, names);
     }
     if (x.namesFull.value !== 0) {
       // The kept records hold ids of the old space.
@@ -225,6 +257,56 @@ export class FastScanner {
       this.keptFor = null;
     }
     return status;
+  }
+
+  /**
+   * Whether the start tags among the records the module keeps for an incomplete element (after the
+   * `tapeLength` fields of complete ones) include one that is not the usual kind (see {@link suspect}).
+   * Records already checked for the same element are skipped when the scan resumed it (it kept them as
+   * they were); a scan from the element's start checks them again, which the parser allows only once
+   * the input has grown by half.
+   */
+  private checkKept(owner: object, resumed: boolean, tapeLength: number, names: readonly TapeName[]): boolean {
+    const x = this.x;
+    const ints = this.ints;
+    const at = this.tapeAt >> 2;
+    const end = at + tapeLength + x.keptLength.value;
+    let r = at + tapeLength + 5; // after the R_STANZA slot
+    if (resumed && this.checkedAt === this.keptAt && this.keptFor === owner) r = at + tapeLength + this.checkedLength;
+    this.checkedAt = this.keptAt;
+    const asciiBase = x.asciiEnd.value; // where the kept element's values begin in the ASCII pool
+    while (r < end) {
+      const head = ints[r]!;
+      const kind = head & 15;
+      if (kind !== R_START) {
+        r += kind === R_END ? 1 : 3;
+        continue;
+      }
+      const start = r;
+      const id = head >>> 8;
+      if (id === 0 || names[id]!.prefix !== "") return this.suspectAt(start - at - tapeLength);
+      r += 2;
+      while (r < end && (ints[r]! & 15) === R_ATTR) {
+        const h = ints[r]!;
+        const attrId = h >>> 8;
+        if (attrId === 0) return this.suspectAt(start - at - tapeLength);
+        const name = names[attrId]!;
+        if (name.kind === NAME_OTHER) return this.suspectAt(start - at - tapeLength);
+        for (let q = start + 2; q < r; q += 3) if (ints[q]! >>> 8 === attrId) return this.suspectAt(start - at - tapeLength);
+        if (name.kind === NAME_DEFAULT_NS && (h & R_MIXED) === 0) {
+          const value = this.bytes.subarray(asciiBase + ints[r + 1]!, asciiBase + ints[r + 2]!);
+          if (sameAscii(value, NS_XML) || sameAscii(value, NS_XMLNS)) return this.suspectAt(start - at - tapeLength);
+        }
+        r += 3;
+      }
+    }
+    this.checkedLength = end - at - tapeLength;
+    return false;
+  }
+
+  private suspectAt(checked: number): true {
+    this.checkedLength = checked;
+    return true;
   }
 
   /** The name of id `id`, from the module's table (names there are ASCII). */
@@ -246,6 +328,12 @@ export function splitName(qname: string): TapeName {
 }
 
 const EMPTY_NAME: TapeName = splitName(""); // id 0 (names not interned)
+
+function sameAscii(bytes: Uint8Array, s: string): boolean {
+  if (bytes.length !== s.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== s.charCodeAt(i)) return false;
+  return true;
+}
 // The mixed pool is UTF-16, which decodes about twice as fast as the same text in UTF-8.
 const UTF16 = new TextDecoder("utf-16le", { ignoreBOM: true });
 let scanner: FastScanner | null | undefined;

@@ -54,6 +54,14 @@ export interface XmlLimits {
   maxStanzaBytes: number;
   /** Nesting depth inside one top-level element (the stanza itself is depth 1). Default 64. */
   maxDepth: number;
+  /**
+   * Elements in one top-level element, itself included (the stream header is not counted; its stanzas
+   * are, each on its own). Default 16,384: one per 16 bytes of the default `maxStanzaBytes`, more than a
+   * real stanza comes near (a roster item takes ~80 bytes), while `<a/>` repeated 65,000 times in
+   * 256 KiB would be 65,000 objects. Checked as each start tag is parsed. Before authentication the
+   * session uses a much lower cap (core's `DEFAULT_PRE_AUTH_LIMITS`).
+   */
+  maxElements: number;
   /** Attributes on one element, namespace declarations included. Default 64. */
   maxAttributes: number;
   /** Bytes in one element or attribute name, prefix included. Default 256. */
@@ -66,6 +74,7 @@ export interface XmlLimits {
 export const DEFAULT_XML_LIMITS: Readonly<XmlLimits> = Object.freeze({
   maxStanzaBytes: 256 * 1024,
   maxDepth: 64,
+  maxElements: 16384,
   maxAttributes: 64,
   maxNameLength: 256,
   maxBufferedBytes: 512 * 1024,
@@ -119,19 +128,29 @@ export interface StreamParserOptions {
   fastPath?: boolean;
 }
 
-/** Namespace bindings in effect below an element. Elements that declare nothing share their parent's. */
+/**
+ * Namespaces in effect below an element. Elements that declare nothing share their parent's. The prefix
+ * bindings themselves are on the parser's binding stack (see {@link StreamParser.lookupPrefix}); `top` is
+ * how many of them are in effect here.
+ */
 interface Scope {
   readonly defaultNs: string;
-  /** Flat `[prefix, uri, prefix, uri, …]` declared on this element. */
-  readonly prefixes: string[];
-  readonly parent: Scope | null;
+  readonly top: number;
 }
 
-const ROOT_SCOPE: Scope = { defaultNs: "", prefixes: [], parent: null };
+const ROOT_SCOPE: Scope = { defaultNs: "", top: 0 };
 /** A cleared slot of the element stack. */
 const UNUSED = "";
-/** The prefixes of a scope that only sets the default namespace (lookups never ask for ""). */
-const DEFAULT_ONLY: string[] = [];
+/** Up to this many prefix bindings in scope, a lookup scans them; beyond, they are indexed by a map. */
+const SCAN_BINDINGS = 8;
+/** No bindings (shared: never written to; {@link StreamParser.bind} makes a parser its own array). */
+const NO_BINDINGS: string[] = [];
+
+/** The index of many prefix bindings: prefix → its innermost binding; per binding the one it shadows, or -1. */
+interface BindingIndex {
+  readonly innermost: Map<string, number>;
+  readonly shadowed: number[];
+}
 
 // Internal step results; events are objects, so these numbers never collide with them.
 const NEED_MORE = 0;
@@ -211,11 +230,19 @@ export class StreamParser {
   // holds one small backing store rather than three.
   private readonly stack: Array<XmlElement | string | Scope> = [];
   private scope: Scope = ROOT_SCOPE;
+  // Prefix bindings in scope, innermost last: flat [prefix, uri, …], `bindingCount` of them. Past
+  // SCAN_BINDINGS they are also indexed, so that lookups and undoing an element's declarations take
+  // constant time however many bindings are in scope.
+  private bindings: string[] = NO_BINDINGS;
+  private bindingCount = 0;
+  private bindingIndex: BindingIndex | undefined;
   private text = "";
   private crPending = false; // a CR ended the last text run: a following LF is part of it
   private bracketCarry = 0; // literal `]` bytes ending the last text run (for `]]>`)
   private closed = false;
   private streamStart = 0; // absolute offset where the current stream (or message) began
+  private bomTaken = false; // a byte-order mark opened the current stream: another is character data
+  private elementCount = 0; // elements so far in the current top-level element
   private windowStart = -1; // absolute offset of the current top-level element's `<`, or -1
 
   private scanKind = SCAN_NONE;
@@ -367,11 +394,15 @@ export class StreamParser {
     this.depth = 0;
     this.stack.length = 0;
     this.scope = ROOT_SCOPE;
+    this.bindings = NO_BINDINGS;
+    this.bindingCount = 0;
+    this.bindingIndex = undefined;
     this.text = "";
     this.crPending = false;
     this.bracketCarry = 0;
     this.closed = false;
     this.streamStart = this.base + this.pos;
+    this.bomTaken = false;
     this.windowStart = -1;
     this.scanKind = SCAN_NONE;
     this.scanned = undefined;
@@ -512,14 +543,16 @@ export class StreamParser {
     const buf = this.buf;
     const end = this.end;
     let i = this.pos;
-    // A byte-order mark may open a stream (UTF-8 only), never appear later.
+    // A byte-order mark may open a stream (UTF-8 only), once, and never appear later: a second one is
+    // U+FEFF as character data before the root element, which is not well-formed (XML 1.0 §2.1, §4.3.3).
     if (this.depth === 0 && this.base + i === this.streamStart) {
       const c = buf[i]!;
-      if (c === 0xef) {
+      if (c === 0xef && !this.bomTaken) {
         if (i + 3 > end) return NEED_MORE;
         if (buf[i + 1] === 0xbb && buf[i + 2] === 0xbf) {
           this.pos = i + 3;
           this.streamStart = this.base + this.pos;
+          this.bomTaken = true;
           return CONTINUE;
         }
       } else if (c === 0xfe || c === 0xff || c === 0x00) {
@@ -535,6 +568,17 @@ export class StreamParser {
       return this.top === 0
         ? this.fail("not-well-formed", "character data outside an element")
         : this.fail("not-well-formed", "character data before the stream header");
+    }
+    // Between stanzas. What is no XML character at all breaks well-formedness, as it would inside a
+    // stanza: RFC 6120 §11.4 (rule 2) asks for <not-well-formed/> (§4.9.3.13), and §4.9.3.1 recommends the
+    // specific conditions over <bad-format/>. Characters XML allows are well-formed XML that XMPP does
+    // not allow there: <bad-format/>.
+    const c = buf[i]!;
+    if (c < 0x20) return this.fail("not-well-formed", `control character U+${hex(c)} at stream level`, this.base + i);
+    if (c >= 0x80) {
+      const n = utf8Sequence(buf, i, end);
+      if (n === UTF8_TRUNCATED) return NEED_MORE;
+      if (n < 0) return this.badUtf8(n, i);
     }
     return this.fail("bad-format", "character data at stream level (only whitespace is allowed between stanzas)");
   }
@@ -1183,13 +1227,15 @@ export class StreamParser {
     if (dupRaw >= 0) {
       return this.fail("not-well-formed", `duplicate attribute '${raw[dupRaw] ? `${raw[dupRaw]}:` : ""}${raw[dupRaw + 1]}'`, tagOffset);
     }
-    // A copy of exactly the right size: scopes can live as long as the stream (the header's does).
-    if (declared !== undefined) scope = { defaultNs, prefixes: declared.slice(), parent: scope };
+    if (declared !== undefined) {
+      for (let k = 0; k < declared.length; k += 2) if (declared[k] !== "") this.bind(declared[k]!, declared[k + 1]!);
+      scope = { defaultNs, top: this.bindingCount };
+    }
 
     let ns: string;
     if (prefix === "") ns = scope.defaultNs;
     else {
-      const uri = lookupPrefix(scope, prefix);
+      const uri = this.lookupPrefix(prefix);
       if (uri === undefined) {
         return this.depth === 0 && this.top === 1
           ? this.fail("bad-namespace-prefix", `the stream header uses the undeclared prefix '${prefix}'`, tagOffset)
@@ -1208,7 +1254,7 @@ export class StreamParser {
         continue;
       }
       if (p === "xmlns") continue;
-      const uri = lookupPrefix(scope, p);
+      const uri = this.lookupPrefix(p);
       if (uri === undefined) return this.fail("not-well-formed", `undeclared namespace prefix '${p}' on attribute '${name}'`, tagOffset);
       attrs.push(uri, name, raw[k + 2]!);
     }
@@ -1232,13 +1278,82 @@ export class StreamParser {
       if (selfClosing) {
         this.closed = true;
         this.pendingClose = true;
+        this.unbind(this.scope.top);
         return event;
       }
       // The header is the caller's (in the event); the stack only needs its name and scope.
       this.push1(HEADER_PLACEHOLDER, qname, scope);
       return event;
     }
-    return this.place(el, qname, scope, selfClosing, tagOffset);
+    const step = this.place(el, qname, scope, selfClosing, tagOffset);
+    // A self-closing element's declarations end with it.
+    if (selfClosing && this.bindingCount > this.scope.top) this.unbind(this.scope.top);
+    return step;
+  }
+
+  /** The URI bound to `prefix` where the tag being parsed is, or undefined. */
+  private lookupPrefix(prefix: string): string | undefined {
+    if (prefix === "xml") return NS_XML;
+    const b = this.bindings;
+    const index = this.bindingIndex;
+    if (index !== undefined) {
+      const k = index.innermost.get(prefix);
+      return k === undefined ? undefined : b[2 * k + 1];
+    }
+    for (let k = 2 * this.bindingCount - 2; k >= 0; k -= 2) if (b[k] === prefix) return b[k + 1];
+    return undefined;
+  }
+
+  /** Binds `prefix` to `uri` (innermost). */
+  private bind(prefix: string, uri: string): void {
+    const k = this.bindingCount++;
+    let b = this.bindings;
+    if (2 * k + 2 > b.length) {
+      // Grown by hand: an idle parser keeps an array of exactly the header's bindings.
+      const grown: string[] = new Array(Math.max(2, 4 * k));
+      for (let j = 0; j < 2 * k; j++) grown[j] = b[j]!;
+      b = this.bindings = grown;
+    }
+    b[2 * k] = prefix;
+    b[2 * k + 1] = uri;
+    const index = this.bindingIndex;
+    if (index !== undefined) {
+      index.shadowed[k] = index.innermost.get(prefix) ?? -1;
+      index.innermost.set(prefix, k);
+    } else if (k >= SCAN_BINDINGS) {
+      // Many bindings in scope: index them all, once (until few are left, see closeElement).
+      const innermost = new Map<string, number>();
+      const shadowed: number[] = [];
+      for (let j = 0; j <= k; j++) {
+        shadowed[j] = innermost.get(b[2 * j]!) ?? -1;
+        innermost.set(b[2 * j]!, j);
+      }
+      this.bindingIndex = { innermost, shadowed };
+    }
+  }
+
+  /** Undoes the bindings above the first `top` (an element's declarations, as it ends). */
+  private unbind(top: number): void {
+    const b = this.bindings;
+    const index = this.bindingIndex;
+    for (let k = this.bindingCount - 1; k >= top; k--) {
+      if (index !== undefined) {
+        const prev = index.shadowed[k]!;
+        if (prev < 0) index.innermost.delete(b[2 * k]!);
+        else index.innermost.set(b[2 * k]!, prev);
+      }
+      b[2 * k] = b[2 * k + 1] = UNUSED;
+    }
+    this.bindingCount = top;
+  }
+
+  /** After a top-level element: gives back what its many bindings took. */
+  private shrinkBindings(): void {
+    const n = this.bindingCount;
+    if (this.bindings.length > Math.max(4 * SCAN_BINDINGS, 4 * n)) this.bindings = this.bindings.slice(0, 2 * n);
+    const index = this.bindingIndex;
+    if (n <= SCAN_BINDINGS) this.bindingIndex = undefined;
+    else if (index !== undefined && index.shadowed.length > 2 * n) index.shadowed.length = n;
   }
 
   /** Puts a new element (not the stream header) into the tree: appended to its parent, or reported. */
@@ -1246,6 +1361,10 @@ export class StreamParser {
     const depth = this.depth;
     if (depth - this.top + 1 > this.limits.maxDepth) {
       return this.fail("policy-violation", `elements nested deeper than ${this.limits.maxDepth}`, tagOffset);
+    }
+    if (depth === this.top) this.elementCount = 0;
+    if (++this.elementCount > this.limits.maxElements) {
+      return this.fail("policy-violation", `more than ${this.limits.maxElements} elements in one stanza`, tagOffset);
     }
     if (depth > this.top) {
       const parent = this.stack[(depth - 1) * 3] as XmlElement;
@@ -1286,7 +1405,7 @@ export class StreamParser {
       }
       if (uri === NS_XML || uri === NS_XMLNS) return SLOW;
       // The same namespace as the parent's: share its scope, and its string.
-      if (uri !== scope.defaultNs) scope = { defaultNs: uri, prefixes: DEFAULT_ONLY, parent: scope };
+      if (uri !== scope.defaultNs) scope = { defaultNs: uri, top: scope.top };
       size -= 3;
     }
     const attrs: string[] = new Array(size);
@@ -1357,7 +1476,9 @@ export class StreamParser {
     // Slots above the depth are cleared, not removed: the stack keeps its length for the next element.
     const at = (depth - 1) * 3;
     const el = stack[at] as XmlElement;
-    this.scope = stack[at + 2] as Scope;
+    const scope = stack[at + 2] as Scope;
+    this.scope = scope;
+    if (this.bindingCount > scope.top) this.unbind(scope.top);
     stack[at] = stack[at + 1] = stack[at + 2] = UNUSED;
     this.depth = depth - 1;
     this.pos = after;
@@ -1371,6 +1492,7 @@ export class StreamParser {
       this.windowStart = -1;
       // Give back what an unusually deep element took.
       if (stack.length > 3 * 16) stack.length = depth * 3;
+      if (this.bindingIndex !== undefined || this.bindings.length > 4 * SCAN_BINDINGS) this.shrinkBindings();
       return { kind: "element", element: el };
     }
     if (depth === 1 && this.top === 1) {
@@ -1424,6 +1546,13 @@ export class StreamParser {
         // The window ended, not the input. Without progress even the widest window holds no whole element:
         // leave it to the JavaScript parser.
         return scanned !== undefined || fast.consumed > pos ? CONTINUE : SLOW;
+      }
+      if (fast.suspect) {
+        // A complete start tag of the cut element needs the namespace checks that the tape's replay
+        // would make only once the element is complete: the JavaScript parser takes the element now,
+        // so that an error in that tag is reported at once, as with any other chunking.
+        this.fastStart = -1;
+        return scanned !== undefined ? CONTINUE : SLOW;
       }
       this.fastStart = base + fast.consumed;
       this.fastFrom = fast.resumeAt < 0 ? this.fastStart : fast.resumeAt;
@@ -1546,15 +1675,6 @@ function appendChild(parent: XmlElement, child: XmlElement | string): void {
   const children = parent.children;
   if (children.length === 0) parent.children = [child];
   else children.push(child);
-}
-
-function lookupPrefix(scope: Scope | null, prefix: string): string | undefined {
-  if (prefix === "xml") return NS_XML;
-  for (; scope !== null; scope = scope.parent) {
-    const p = scope.prefixes;
-    for (let k = 0; k < p.length; k += 2) if (p[k] === prefix) return p[k + 1];
-  }
-  return undefined;
 }
 
 function predefinedEntity(buf: Uint8Array, start: number, end: number): string | undefined {

@@ -52,6 +52,97 @@ export class XmlSerializeError extends TypeError {
 }
 
 const NO_BINDINGS: readonly string[] = [];
+
+/**
+ * The namespace bindings in scope while {@link XmlWriter.element} writes a tree, and its element stack.
+ * Lookups take constant time and every declaration is undone in constant time when its element ends, so
+ * writing stays linear in the output however many prefixes are in scope (scanning a list of bindings per
+ * attribute made 60 levels × 32 declarations take seconds).
+ *
+ * Why this gives exactly what scanning `[prefix, uri, …]` from the innermost binding gave: the context's
+ * prefixes are distinct (a map's keys), and the writer declares a prefix only for a URI that has none in
+ * scope, taking `ns<n>` for the smallest `n` whose prefix is bound nowhere in scope — so no binding is
+ * ever shadowed, and a URI has a declared prefix or context prefixes, never both. Declarations are undone
+ * in reverse order, so the ones in scope always use the first `k` numbers the context does not, and the
+ * next one is the first such number after the last.
+ */
+class WriterState {
+  /** Five slots per open element: the element, the index of its next child, the default namespace and undo mark for its children, its prefix. */
+  readonly stack: unknown[] = [];
+  /** The context's bindings, flat `[prefix, uri, …]` (prefixes checked); the last one for a URI wins. */
+  context: readonly string[] = NO_BINDINGS;
+  /** The context's bindings by URI, when there are more than a few (else `context` is scanned). */
+  contextByUri: Map<string, string> | undefined;
+  /** The `n` of the context's own `ns<n>` prefixes, if it has any: declarations skip them. */
+  taken: Set<number> | undefined;
+  /** The writer's declarations in scope, URI → prefix. */
+  readonly declared = new Map<string, string>();
+  /** The URIs of the declarations in scope, in order, and their `n`; `top` of them. */
+  readonly undo: Array<string | undefined> = [];
+  readonly numbers: number[] = [];
+  top = 0;
+  /** The context map the base was made from (see {@link XmlWriter.contextBindings}). */
+  lastPrefixes: ReadonlyMap<string, string> | undefined;
+
+  /** Makes the context's bindings (flat `[prefix, uri, …]`, prefixes checked) the base; nothing may be declared. */
+  setContext(bindings: readonly string[]): void {
+    this.context = bindings;
+    this.contextByUri = undefined;
+    this.taken = undefined;
+    if (bindings.length > 2 * 8) {
+      const byUri = (this.contextByUri = new Map());
+      for (let k = 0; k < bindings.length; k += 2) byUri.set(bindings[k + 1]!, bindings[k]!);
+    }
+    for (let k = 0; k < bindings.length; k += 2) {
+      const n = generatedNumber(bindings[k]!);
+      if (n > 0) (this.taken ??= new Set()).add(n);
+    }
+  }
+
+  /** The innermost prefix bound to `uri`, if any. */
+  prefixFor(uri: string): string | undefined {
+    if (this.top > 0) {
+      const p = this.declared.get(uri);
+      if (p !== undefined) return p;
+    }
+    const byUri = this.contextByUri;
+    if (byUri !== undefined) return byUri.get(uri);
+    const c = this.context;
+    for (let k = c.length - 1; k > 0; k -= 2) if (c[k] === uri) return c[k - 1];
+    return undefined;
+  }
+
+  /** Declares a fresh prefix for `uri`, which has none in scope, and returns it. */
+  declare(uri: string): string {
+    const top = this.top;
+    let n = top === 0 ? 1 : this.numbers[top - 1]! + 1;
+    const taken = this.taken;
+    if (taken !== undefined) while (taken.has(n)) n++;
+    const prefix = `ns${n}`;
+    this.undo[top] = uri;
+    this.numbers[top] = n;
+    this.top = top + 1;
+    this.declared.set(uri, prefix);
+    return prefix;
+  }
+
+  /** Undoes the declarations made after the first `mark`. */
+  revert(mark: number): void {
+    const undo = this.undo;
+    for (let k = this.top - 1; k >= mark; k--) {
+      this.declared.delete(undo[k]!);
+      undo[k] = undefined;
+    }
+    this.top = mark;
+  }
+}
+
+/** `n` if `p` is `ns<n>` as the writer spells it (`n` ≥ 1, no leading zero), else 0. */
+function generatedNumber(p: string): number {
+  if (p.length < 3 || p.charCodeAt(0) !== 0x6e || p.charCodeAt(1) !== 0x73) return 0;
+  const digits = p.slice(2);
+  return /^[1-9][0-9]{0,14}$/.test(digits) ? Number(digits) : 0;
+}
 /** Strings longer than this are escaped in pieces, so the buffer never grows to six times a huge string. */
 const PIECE = 8192;
 
@@ -76,14 +167,8 @@ function invalidName(s: string): XmlSerializeError {
 export class XmlWriter {
   private out: Uint8Array;
   private len = 0;
-  /**
-   * The element stack of {@link element}, five slots a level (element, index of the next child, default
-   * namespace and bindings for its children, its prefix); kept between calls.
-   */
-  private stack: unknown[] | undefined = [];
-  /** The prefix map of the last context, and its bindings; see {@link contextBindings}. */
-  private lastPrefixes: ReadonlyMap<string, string> | undefined;
-  private lastBindings: readonly string[] = NO_BINDINGS;
+  /** Bindings in scope and the element stack of {@link element}; kept between calls (undefined during one). */
+  private state: WriterState | undefined = new WriterState();
 
   constructor(initialCapacity = 4096) {
     this.out = new Uint8Array(initialCapacity);
@@ -129,12 +214,14 @@ export class XmlWriter {
   /** Writes an element and its descendants. Iterative: depth is bounded by memory, not the call stack. */
   element(el: XmlElement, context: NamespaceContext = EMPTY_CONTEXT): this {
     const start = this.len;
-    // A fresh stack if this call is nested in another (it cannot be, short of getters on the tree).
-    const st = this.stack ?? [];
-    this.stack = undefined;
+    // A fresh state if this call is nested in another (it cannot be, short of getters on the tree).
+    const state = this.state ?? new WriterState();
+    this.state = undefined;
+    const st = state.stack;
     let top = 0;
     try {
-      top = this.open(el, context.defaultNs, this.contextBindings(context.prefixes), st, 0);
+      this.contextBindings(state, context.prefixes);
+      top = this.open(el, context.defaultNs, state, 0);
       while (top > 0) {
         const f = top - 5;
         const parent = st[f] as XmlElement;
@@ -144,19 +231,21 @@ export class XmlWriter {
           st[f + 1] = i + 1;
           const child = children[i]!;
           if (typeof child === "string") this.len = this.escaped(child, TEXT_ESCAPE, 0);
-          else top = this.open(child, st[f + 2] as string, st[f + 3] as readonly string[], st, top);
+          else top = this.open(child, st[f + 2] as string, state, top);
           continue;
         }
         this.endTag(st[f + 4] as string, parent.name);
-        st[f] = st[f + 3] = undefined;
+        if (state.top > (st[f + 3] as number)) state.revert(st[f + 3] as number);
+        st[f] = st[f + 2] = undefined;
         top = f;
       }
     } catch (error) {
       this.len = start;
-      for (let k = 0; k < top; k += 5) st[k] = st[k + 3] = undefined;
+      for (let k = 0; k < top; k += 5) st[k] = st[k + 2] = undefined;
+      state.revert(0);
       throw error;
     } finally {
-      this.stack = st;
+      this.state = state;
     }
     return this;
   }
@@ -176,7 +265,9 @@ export class XmlWriter {
       this.tagStart(prefix, el.name);
       if (declare.defaultNs !== "") this.attr("", "xmlns", declare.defaultNs);
       for (let k = 0; k < bindings.length; k += 2) this.attr("xmlns", bindings[k]!, bindings[k + 1]!);
-      this.attributes(el, bindings);
+      const state = new WriterState();
+      state.setContext(bindings);
+      this.attributes(el, state);
       this.reserve(1)[this.len++] = 0x3e;
       return { defaultNs: declare.defaultNs, prefixes };
     } catch (error) {
@@ -187,9 +278,10 @@ export class XmlWriter {
 
   /**
    * Writes the start tag of `el` (or all of it, when it has no children) in the scope of its parent
-   * (`defaultNs`, `bindings`); pushes a level for its children at `top` and returns the new top.
+   * (`defaultNs`, the bindings in `state`); pushes a level for its children at `top` and returns the new
+   * top. The declarations it makes stay in `state` for its children, or are undone if it has none.
    */
-  private open(el: XmlElement, defaultNs: string, bindings: readonly string[], st: unknown[], top: number): number {
+  private open(el: XmlElement, defaultNs: string, state: WriterState, top: number): number {
     const ns = el.ns;
     let prefix = "";
     let declareDefault = false;
@@ -199,7 +291,7 @@ export class XmlWriter {
     } else if (ns === NS_XMLNS) {
       throw new XmlSerializeError("no element can be in the xmlns namespace (Namespaces §3)");
     } else if (ns !== defaultNs) {
-      const bound = ns === "" ? undefined : prefixFor(bindings, ns);
+      const bound = ns === "" ? undefined : state.prefixFor(ns);
       if (bound !== undefined) prefix = bound;
       else {
         declareDefault = true;
@@ -212,25 +304,28 @@ export class XmlWriter {
     }
     this.tagStart(prefix, el.name);
     if (declareDefault) this.attr("", "xmlns", ns);
-    if (el._attrs.length > 0) bindings = this.attributes(el, bindings);
+    const mark = state.top;
+    if (el._attrs.length > 0) this.attributes(el, state);
     if (el.children.length === 0) {
       const out = this.reserve(2);
       out[this.len] = 0x2f;
       out[this.len + 1] = 0x3e;
       this.len += 2;
+      if (state.top > mark) state.revert(mark);
       return top;
     }
     this.reserve(1)[this.len++] = 0x3e;
+    const st = state.stack;
     st[top] = el;
     st[top + 1] = 0;
     st[top + 2] = defaultNs;
-    st[top + 3] = bindings;
+    st[top + 3] = mark;
     st[top + 4] = prefix;
     return top + 5;
   }
 
-  /** Writes the attributes, declaring prefixes for namespaced ones; returns the bindings for children. */
-  private attributes(el: XmlElement, bindings: readonly string[]): readonly string[] {
+  /** Writes the attributes, declaring prefixes (in `state`) for namespaced ones that have none in scope. */
+  private attributes(el: XmlElement, state: WriterState): void {
     const a = el._attrs;
     for (let i = 0; i < a.length; i += 3) {
       const ns = a[i]!;
@@ -246,40 +341,41 @@ export class XmlWriter {
       }
       // Declarations are made by the writer, never taken from attributes: that could rebind prefixes.
       if (ns === NS_XMLNS) throw new XmlSerializeError("attributes in the xmlns namespace cannot be serialized");
-      let prefix = prefixFor(bindings, ns);
+      let prefix = state.prefixFor(ns);
       if (prefix === undefined) {
-        let n = 1;
-        while (bindingFor(bindings, `ns${n}`) !== undefined) n++;
-        prefix = `ns${n}`;
-        bindings = [...bindings, prefix, ns];
+        prefix = state.declare(ns);
         this.attr("xmlns", prefix, ns);
       }
       this.attr(prefix, name, value);
     }
-    return bindings;
   }
 
   /**
-   * The context's prefix bindings as flat `[prefix, uri, …]`, prefixes checked. The last ones are kept
+   * Makes the context's prefix bindings (prefixes checked) the base of `state`. The last ones are kept
    * and reused while the map holds exactly them (a connection passes the same context with every stanza).
    */
-  private contextBindings(prefixes: ReadonlyMap<string, string> | undefined): readonly string[] {
-    if (prefixes === undefined || prefixes.size === 0) return NO_BINDINGS;
-    let bindings = this.lastBindings;
-    if (prefixes === this.lastPrefixes && prefixes.size * 2 === bindings.length) {
+  private contextBindings(state: WriterState, prefixes: ReadonlyMap<string, string> | undefined): void {
+    if (prefixes === undefined || prefixes.size === 0) {
+      if (state.context.length !== 0) state.setContext(NO_BINDINGS);
+      state.lastPrefixes = undefined;
+      return;
+    }
+    const bindings = state.context;
+    if (prefixes === state.lastPrefixes && prefixes.size * 2 === bindings.length) {
       let k = 0;
       while (k < bindings.length && prefixes.get(bindings[k]!) === bindings[k + 1]) k += 2;
-      if (k === bindings.length) return bindings;
+      if (k === bindings.length) return;
     }
     const fresh: string[] = [];
+    // A bad prefix throws before anything changes.
     for (const [p, uri] of prefixes) fresh.push(checkName(p), uri);
-    bindings = fresh;
     // Where two prefixes share a URI the map's order picks one; the map could be reordered unseen.
     let unique = true;
-    for (let k = 1; k < bindings.length && unique; k += 2) unique = bindings.indexOf(bindings[k]!, k + 1) === -1;
-    this.lastPrefixes = unique ? prefixes : undefined;
-    this.lastBindings = bindings;
-    return bindings;
+    if (fresh.length <= 32) {
+      for (let k = 1; k < fresh.length && unique; k += 2) unique = fresh.indexOf(fresh[k]!, k + 1) === -1;
+    } else unique = new Set(prefixes.values()).size === prefixes.size;
+    state.lastPrefixes = unique ? prefixes : undefined;
+    state.setContext(fresh);
   }
 
   /** Writes `<prefix:name` (`<name` for an empty prefix), checking the name (the prefix is known valid). */
@@ -461,19 +557,6 @@ function writeEscapedRest(out: Uint8Array, p: number, s: string, from: number, t
     }
   }
   return p;
-}
-
-/** The innermost prefix bound to `uri`, provided no inner binding of that prefix shadows it. */
-function prefixFor(bindings: readonly string[], uri: string): string | undefined {
-  for (let k = bindings.length - 2; k >= 0; k -= 2) {
-    if (bindings[k + 1] === uri && bindingFor(bindings, bindings[k]!) === uri) return bindings[k];
-  }
-  return undefined;
-}
-
-function bindingFor(bindings: readonly string[], prefix: string): string | undefined {
-  for (let k = bindings.length - 2; k >= 0; k -= 2) if (bindings[k] === prefix) return bindings[k + 1];
-  return undefined;
 }
 
 let sharedWriter: XmlWriter | undefined;

@@ -29,7 +29,7 @@ export const xmlName: fc.Arbitrary<string> = fc.oneof(
 );
 
 const NAMESPACES = ["", NS_CLIENT, "urn:a", "urn:b", "http://jabber.org/protocol/pubsub", "urn:é:ü"];
-const ATTR_NAMESPACES = ["", "", "", "urn:a", "urn:c", NS_XML];
+const ATTR_NAMESPACES = ["", "", "", "urn:a", "urn:c", "urn:d", "urn:e", NS_XML];
 
 interface TreeSpec {
   name: string;

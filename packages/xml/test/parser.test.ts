@@ -95,6 +95,40 @@ describe("stream structure", () => {
     expect(parser.bufferedBytes).toBe(0);
   });
 
+  it("accepts one byte-order mark at the start of a stream, not two; after reset() one again", () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    for (const parse of [parseWhole, parseBytewise]) {
+      expect(lastError(parse(bytes(bom, HDR, "<m/>")))).toBeUndefined();
+      expect(lastError(parse(bytes(bom, "<?xml version='1.0'?>", HDR, "<m/>")))).toBeUndefined();
+      const err = lastError(parse(bytes(bom, bom, HDR, "<m/>")));
+      expect(err?.condition).toBe("not-well-formed");
+      expect(err?.offset).toBe(3);
+    }
+    const p = new StreamParser();
+    p.push(bytes(bom, HDR, "<success/>"));
+    expect(drain(p).map((e) => e.kind)).toEqual(["stream-open", "element"]);
+    p.reset();
+    p.push(bytes(bom, HDR));
+    expect(drain(p).map((e) => e.kind)).toEqual(["stream-open"]);
+  });
+
+  it("reports what is no XML character between stanzas as not-well-formed, as inside one; other text as bad-format", () => {
+    // RFC 6120 §11.4 rule 2 (not well-formed → <not-well-formed/>, §4.9.3.13); §4.9.3.1 prefers it to <bad-format/>.
+    for (const raw of [[0x01], [0x00], [0x1f], [0x0b], [0xc0, 0xaf], [0xff], [0xef, 0xbf, 0xbe], [0xed, 0xa0, 0x80]]) {
+      for (const parse of [parseWhole, parseBytewise]) {
+        const between = lastError(parse(stream("<m/>", raw, "<m/>")));
+        const inside = lastError(parse(stream("<m>", raw, "</m>")));
+        expect(between?.condition).toBe("not-well-formed");
+        expect(inside?.condition).toBe("not-well-formed");
+        expect(between?.offset).toBe(HDR.length + 4);
+        expect(inside?.offset).toBe(HDR.length + 3);
+      }
+    }
+    for (const raw of ["x", "\u00e9", "\u007f", "\ufeff", "\u{1F600}"]) {
+      for (const parse of [parseWhole, parseBytewise]) expect(lastError(parse(stream("<m/>", raw, "<m/>")))?.condition).toBe("bad-format");
+    }
+  });
+
   it("accepts an XML declaration and a UTF-8 byte-order mark at the start", () => {
     const input = bytes([0xef, 0xbb, 0xbf], "<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n", HDR, "<message/>");
     expect(parseWhole(input).map((e) => e.kind)).toEqual(["stream-open", "element"]);
@@ -182,6 +216,39 @@ describe("character data and attribute values", () => {
     const body = el.firstElement()!;
     expect(body.ns).toBe("");
     expect(body.attr("q")).toBe("3");
+  });
+
+  it("resolves prefixes with many bindings in scope, shadowed and restored as elements end", () => {
+    // Past eight bindings in scope the parser indexes them: the same answers as with a few.
+    const outer = Array.from({ length: 12 }, (_, i) => ` xmlns:p${i}='urn:o${i}'`).join("");
+    const inner = ` xmlns:p3='urn:i3' xmlns:p11='urn:i11'${Array.from({ length: 10 }, (_, i) => ` xmlns:q${i}='urn:q${i}'`).join("")}`;
+    const el = stanza(`<m${outer}><p3:a${inner} p11:x='1' q9:y='2' p0:z='0'><p3:b/></p3:a><p3:c p11:x='3'/><q:d xmlns:q='urn:d'/><p3:e/></m>`);
+    const [a, c, d, e] = el.elements();
+    expect([a!.ns, a!.attr("x", "urn:i11"), a!.attr("y", "urn:q9"), a!.attr("z", "urn:o0"), a!.firstElement()!.ns]).toEqual(["urn:i3", "1", "2", "0", "urn:i3"]);
+    expect([c!.ns, c!.attr("x", "urn:o11"), d!.ns, e!.ns]).toEqual(["urn:o3", "3", "urn:d", "urn:o3"]);
+    // An inner element's declarations are gone once it ends, and nothing leaks into the next stanza.
+    for (const body of [`<m${outer}><q0:a${inner}/><q0:b/></m>`, `<m${outer}><a${inner}></a><x q1:b='1'/></m>`, `<m${outer}/><p0:m/>`]) {
+      for (const fastPath of [true, false]) {
+        const err = lastError(parseWhole(stream(body), { fastPath }));
+        expect(err?.condition).toBe("not-well-formed");
+        expect(err?.text).toMatch(/undeclared namespace prefix '(q0|q1|p0)'/);
+      }
+    }
+  });
+
+  it("resolves 20,000 prefixed attributes on one element in linear time when the limits allow them", () => {
+    const n = 20_000;
+    let body = "<m";
+    for (let i = 0; i < n; i++) body += ` xmlns:p${i}='urn:${i}' p${i}:a='${i}'`;
+    body += "><p7:x p19999:b='z'/></m>";
+    const limits = { maxStanzaBytes: 1e9, maxAttributes: 2 * n, maxBufferedBytes: 1e9 };
+    const events = parseWhole(stream(body, "<m/>"), { limits });
+    expect(lastError(events)).toBeUndefined();
+    const [m, next] = elements(events);
+    expect(m!.attrCount).toBe(n);
+    expect(m!.attr("a", "urn:12345")).toBe("12345");
+    expect([m!.firstElement()!.ns, m!.firstElement()!.attr("b", "urn:19999")]).toEqual(["urn:7", "z"]);
+    expect(next!.ns).toBe(NS_CLIENT);
   });
 
   it("accepts end tags with whitespace before '>', non-ASCII names and prefixes", () => {
@@ -386,6 +453,7 @@ describe("limits", () => {
     expect(DEFAULT_XML_LIMITS).toEqual({
       maxStanzaBytes: 262144,
       maxDepth: 64,
+      maxElements: 16384,
       maxAttributes: 64,
       maxNameLength: 256,
       maxBufferedBytes: 524288,
@@ -465,7 +533,7 @@ describe("limits", () => {
   it("parses, serializes, clones and compares 10^5 levels when allowed, without recursion", () => {
     const n = 100_000;
     const input = stream(`${"<a>".repeat(n)}x${"</a>".repeat(n)}`);
-    const events = parseWhole(input, { limits: { maxDepth: 200_000, maxStanzaBytes: 1e9 } });
+    const events = parseWhole(input, { limits: { maxDepth: 200_000, maxElements: 200_000, maxStanzaBytes: 1e9 } });
     expect(lastError(events)).toBeUndefined();
     const el = elements(events)[0]!;
     const out = serialize(el, { defaultNs: NS_CLIENT });
@@ -475,6 +543,41 @@ describe("limits", () => {
     let leaf = copy;
     for (let d = 1; d < n; d++) leaf = leaf.firstElement()!;
     expect(leaf.text()).toBe("x");
+  });
+
+  it("limits elements per stanza, counted as start tags arrive, the stream header not counted", () => {
+    // The issue's message: 240 KB with 60,000 children is refused by default, at the tag past the cap.
+    const children = 60_000;
+    const big = `<message>${"<a/>".repeat(children)}</message>`;
+    expect(big.length).toBeLessThan(DEFAULT_XML_LIMITS.maxStanzaBytes);
+    const input = stream(big);
+    const capAt = HDR.length + "<message>".length + 4 * (DEFAULT_XML_LIMITS.maxElements - 1);
+    for (const fastPath of [true, false]) {
+      const err = lastError(parseWhole(input, { fastPath }));
+      expect(err?.condition).toBe("policy-violation");
+      expect(err?.offset).toBe(capAt);
+      expect(err?.text).toBe("more than 16384 elements in one stanza");
+    }
+    // Exactly the cap passes, one more fails; every stanza counts afresh; in every chunking.
+    const limits = { maxElements: 5 };
+    const five = "<m><a/><b><c/></b>t<d/></m>";
+    const six = "<m><a/><b><c/></b>t<d/><e/></m>";
+    for (const fastPath of [true, false]) {
+      expect(lastError(parseWhole(stream(five, five, "\n", five), { limits, fastPath }))).toBeUndefined();
+      expect(lastError(parseBytewise(stream(five, five), { limits, fastPath }))).toBeUndefined();
+      for (const parse of [parseWhole, parseBytewise]) {
+        const err = lastError(parse(stream(five, six), { limits, fastPath }));
+        expect(err?.condition).toBe("policy-violation");
+        expect(err?.offset).toBe(HDR.length + five.length + six.indexOf("<e/>"));
+      }
+    }
+    // Nothing past the cap is waited for: the error comes with the tag, however the stanza continues.
+    const p = new StreamParser({ limits });
+    p.push(stream("<m><a/><a/><a/><a/><a>"));
+    expect(drain(p).map((e) => (e.kind === "error" ? e.error.condition : e.kind))).toEqual(["stream-open", "policy-violation"]);
+    // RFC 7395 framing counts per message, the message itself included.
+    expect(lastError(parseWhole(bytes("<m><a/><a/><a/><a/></m><m/>"), { framing: "fragments", limits }))).toBeUndefined();
+    expect(lastError(parseWhole(bytes("<m><a/><a/><a/><a/><a/></m>"), { framing: "fragments", limits }))?.condition).toBe("policy-violation");
   });
 
   it("limits attributes per element (namespace declarations included)", () => {

@@ -1,6 +1,7 @@
 // The byte serializer against a plain string-building reference (regex escaping, TextEncoder), on random
 // trees with and without content XML cannot carry, in random namespace contexts.
 import fc from "fast-check";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import {
   EMPTY_CONTEXT,
@@ -142,6 +143,10 @@ const CONTEXTS: NamespaceContext[] = [
   { defaultNs: "urn:a", prefixes: new Map([["ns1", "urn:c"], ["p", "urn:b"]]) },
   // Two prefixes for one URI: the later one is used.
   { defaultNs: "", prefixes: new Map([["a", "urn:a"], ["b", "urn:a"]]) },
+  // Generated-looking prefixes in the context: declarations skip ns2 and ns3, and use ns3 for urn:a.
+  { defaultNs: NS_CLIENT, prefixes: new Map([["ns2", "urn:x"], ["ns3", "urn:a"], ["ns01", "urn:y"]]) },
+  // More than eight: looked up through a map.
+  { defaultNs: "", prefixes: new Map(Array.from({ length: 12 }, (_, i) => [`p${i}`, i === 7 ? "urn:c" : `urn:p${i}`] as [string, string])) },
 ];
 
 /** What XML cannot carry, and characters around the boundaries of the escape and UTF-8 classes. */
@@ -188,7 +193,7 @@ describe("serializer against a reference", () => {
         expect(expected(tree, ctx)).not.toBe("refused");
         same(tree, ctx);
       }),
-      { numRuns: 500, seed: 0x5e41a1 },
+      fuzz(500),
     );
   });
 
@@ -197,7 +202,7 @@ describe("serializer against a reference", () => {
       fc.property(damagedTree, fc.constantFrom(...CONTEXTS), (tree, ctx) => {
         same(tree, ctx);
       }),
-      { numRuns: 1000, seed: 0xbadc0de },
+      fuzz(1000),
     );
   });
 
@@ -223,7 +228,7 @@ describe("serializer against a reference", () => {
         expect(w.length).toBe(all.length);
         expect(decoder.decode(w.take())).toBe(decoder.decode(all));
       }),
-      { numRuns: 300, seed: 0x9a0e },
+      fuzz(300),
     );
   });
 

@@ -12,6 +12,7 @@ import {
   xml,
 } from "../src/index.js";
 import { elements, HDR, lastError, parseWhole, stream } from "./helpers.js";
+import { prefixHeavyExpected, prefixHeavyMessage } from "./shapes.js";
 
 const STREAM_CONTEXT = { defaultNs: NS_CLIENT, prefixes: new Map([["stream", NS_STREAMS]]) };
 
@@ -209,5 +210,33 @@ describe("XmlWriter", () => {
     expect(() => serialize(new XmlElement("a", "http://www.w3.org/2000/xmlns/"))).toThrow(XmlSerializeError);
     expect(() => serialize(new XmlElement("a").setAttr("p", "x", "http://www.w3.org/2000/xmlns/"))).toThrow(XmlSerializeError);
     expect(toXmlString(new XmlElement("space", NS_XML))).toBe("<xml:space/>");
+  });
+
+  it("writes a parsed message 60 levels deep with 32 prefixes declared per level (the linear-time shape)", () => {
+    // Every level's namespaces are new, so the writer declares 1920 prefixes, each in scope below its
+    // element only; a writer that scans a list of bindings per attribute took seconds here.
+    const input = stream(prefixHeavyMessage(60, 32));
+    expect(input.length).toBeLessThan(256 * 1024);
+    const events = parseWhole(input);
+    expect(lastError(events)).toBeUndefined();
+    const [msg] = elements(events);
+    const want = prefixHeavyExpected(60, 32);
+    expect(toXmlString(msg!, STREAM_CONTEXT)).toBe(want);
+    const w = new XmlWriter(16);
+    w.element(msg!, STREAM_CONTEXT).element(msg!, STREAM_CONTEXT);
+    expect(new TextDecoder().decode(w.take())).toBe(want + want);
+    // Read back, it is the same tree.
+    const again = elements(parseWhole(stream(want)))[0]!;
+    expect(again.equals(msg!)).toBe(true);
+    // Siblings reuse the numbers their earlier siblings' subtrees gave back; a context's own `ns<n>`
+    // prefixes are skipped and, where they are bound to the namespace, used.
+    const two = new XmlElement("m", NS_CLIENT, null, [msg!.firstElement()!, msg!.firstElement()!]);
+    const ctx = { defaultNs: NS_CLIENT, prefixes: new Map([["ns2", "urn:0:5"], ["ns4", "urn:x"]]) };
+    const out = toXmlString(two, ctx);
+    expect(out.startsWith("<m><e xmlns:ns1='urn:0:0' ns1:a='v0' xmlns:ns3='urn:0:1' ns3:a='v1' xmlns:ns5='urn:0:2' ns5:a='v2'")).toBe(true);
+    expect(out).toContain("xmlns:ns6='urn:0:3' ns6:a='v3' xmlns:ns7='urn:0:4' ns7:a='v4' ns2:a='v5' xmlns:ns8='urn:0:6'");
+    const [a, b] = out.slice(3, -4).split(/(?=<e xmlns:ns1=)/);
+    expect(a).toBe(b);
+    expect(elements(parseWhole(stream(out.replace("<m>", "<m xmlns:ns2='urn:0:5' xmlns:ns4='urn:x'>"))))[0]!.equals(two)).toBe(true);
   });
 });

@@ -142,6 +142,11 @@ export const NAMES: usize = NAME_ENTRIES;
 // to the element's start, as are the open names on STACK and R_START's tag offset.
 export let resumable: i32 = 0;
 export let resumeFrom: i32 = 0;
+// With `resumable`: how many i32 of records the kept element has so far (its R_STANZA slot, not yet
+// filled in, and the records of its complete tokens), from TAPE + 4 * tapeLength. The JavaScript side
+// looks at their start tags so that it can report an error in one at once rather than when the element
+// is complete (see `suspect` in fast-scan.ts).
+export let keptLength: i32 = 0;
 let keptRecords: usize = 0; // the element's R_STANZA slot, then its records up to the token
 let keptRecordsLength: usize = 0;
 let keptAscii: usize = 0; // the element's values so far in the pools
@@ -150,6 +155,7 @@ let keptMixed: usize = 0;
 let keptMixedLength: usize = 0;
 let keptDepth: i32 = 0;
 let keptInText: bool = false;
+let keptElements: i32 = 0;
 
 export function init(): void {
   for (let c = 0; c < 256; c++) {
@@ -527,9 +533,11 @@ function toUtf16(at: usize, s: usize, e: usize, attr: bool): usize {
  * and records each complete one on the tape, its values in the pools at `asciiAt` and `mixedAt` (each with
  * room for as many bytes as the input). `stanzaLimit` is the byte limit of one element. Returns a status;
  * `consumed` is where scanning stopped (after the last recorded element or whitespace). With `resume`,
- * the input at `pos` is the element the last scan kept (see `resumable`).
+ * the input at `pos` is the element the last scan kept (see `resumable`). An element with more than
+ * `maxElements` start tags (itself included) bails at the tag that is one too many, so nothing past the
+ * cap is scanned.
  */
-export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32, resume: i32): i32 {
+export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth: i32, maxAttributes: i32, maxName: i32, stanzaLimit: i32, resume: i32, maxElements: i32): i32 {
   const end = <usize>endAt;
   const depthLimit = min(maxDepth, MAX_DEPTH);
   const attrLimit = min(maxAttributes, MAX_ATTRS);
@@ -551,10 +559,12 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
   mixedEnd = mixedAt;
   let resuming = resume != 0 && resumable != 0;
   resumable = 0;
+  keptLength = 0;
   for (;;) {
     let s0 = p; // the element's start
     let stanzaRecord = t;
     let depth: i32 = 0;
+    let elements: i32 = 0; // start tags so far
     let inText = false;
     // Where the element's values begin in the pools.
     let aBase = aOut;
@@ -571,6 +581,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       mOut = mTop + keptMixedLength;
       depth = keptDepth;
       inText = keptInText;
+      elements = keptElements;
       p = s0 + <usize>resumeFrom;
     } else {
       while (p < end && isSpace(load<u8>(p))) p++;
@@ -593,6 +604,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
     let keepM = mOut;
     let keepDepth = depth;
     let keepInText = inText;
+    let keepElements = elements;
     let r = 0; // 0 going on, 1 out of bytes, 2 bail
     for (;;) {
       if (inText) inText = false;
@@ -604,6 +616,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
         keepM = mOut;
         keepDepth = depth;
         keepInText = false;
+        keepElements = elements;
         if (t + 2 * MAX_RECORD > tapeEnd) {
           r = 2;
           break;
@@ -624,7 +637,9 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
           const n = <usize>load<i32>(STACK + (<usize>(depth - 1) << 3) + 4) - (os - s0);
           const ns = p + 2;
           if (ns + n >= lim) {
-            r = 1;
+            // Out of input within the name or just after it: wait, unless what has arrived already
+            // differs from the name (then the tag may be complete, and its error due now).
+            r = sameBytes(os, ns, min(n, lim - ns)) ? 1 : 2;
             break;
           }
           if (!sameBytes(os, ns, n)) {
@@ -653,7 +668,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
             r = ne == CUT ? 1 : 2;
             break;
           }
-          if (depth >= depthLimit) {
+          if (depth >= depthLimit || ++elements > maxElements) {
             r = 2;
             break;
           }
@@ -827,6 +842,7 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       keepM = mOut;
       keepDepth = depth;
       keepInText = true;
+      keepElements = elements;
       const textStart = p;
       let nonAscii = false;
       let changed = false;
@@ -903,12 +919,14 @@ export function scan(pos: i32, endAt: i32, asciiAt: i32, mixedAt: i32, maxDepth:
       resumeFrom = <i32>(keepP - s0);
       keptRecords = stanzaRecord;
       keptRecordsLength = keepT - stanzaRecord;
+      keptLength = <i32>(keptRecordsLength >> 2);
       keptAscii = aBase;
       keptAsciiLength = keepA - aBase;
       keptMixed = mBase;
       keptMixedLength = keepM - mBase;
       keptDepth = keepDepth;
       keptInText = keepInText;
+      keptElements = keepElements;
       return NEED_MORE;
     }
     return tapeLength > 0 && r == 2 && t + 2 * MAX_RECORD > tapeEnd ? TAPE_FULL : BAIL;
