@@ -207,6 +207,16 @@ describe("server: after authentication", () => {
     g.feed("<iq type='set' id='b4'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>ok</resource></bind></iq>");
     expect(g.s.state).toBe("online");
   });
+  it("bind with two <resource/> (or anything but one) → <bad-request/>, never online (RFC 6120 §7.4)", () => {
+    const g = new ServerHarness().feed(HEADER());
+    g.feed(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain("", "juliet", "r0m30myr0m30")}</auth>`).feed(HEADER());
+    for (const inner of ["<resource>a</resource><resource>b</resource>", "<jid>juliet@im.example.com/x</jid>", "<resource>a</resource><x xmlns='urn:other'/>"]) {
+      g.out = "";
+      g.feed(`<iq type='set' id='b5'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>${inner}</bind></iq>`);
+      expect(g.out).toContain("<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>");
+      expect(g.s.state).toBe("negotiating");
+    }
+  });
   it("a forged from → <invalid-from/>", () => {
     const h = new ServerHarness().online();
     h.feed("<message from='romeo@example.net/orchard' to='juliet@im.example.com'/>");

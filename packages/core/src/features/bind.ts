@@ -120,7 +120,14 @@ export class BindServer implements ServerFeature {
       ctx.replyError(e, "bad-request", problem);
       return true;
     }
-    const requested = bind.getChild("resource", NS_BIND);
+    // RFC 6120 §7.4 and its schema (Appendix A.7): <bind/> holds at most one <resource/> (a server's
+    // <jid/> never comes from the client), nothing else.
+    const children = bind.elements();
+    if (children.length > 1 || (children.length === 1 && !children[0]!.is("resource", NS_BIND))) {
+      ctx.replyError(e, "bad-request", "<bind/> may hold one <resource/> and nothing else (RFC 6120 §7.4)");
+      return true;
+    }
+    const requested = children[0];
     let resource: string;
     let generated = false;
     if (requested === undefined || requested.text() === "") {
