@@ -38,6 +38,7 @@ export {
   SUBSCRIPTION_TYPES,
   type SubscriptionPresenceType,
   type SubscriptionState,
+  type SubscriptionTable,
   subscriptionOf,
   type Transition,
 } from "./subscription.js";

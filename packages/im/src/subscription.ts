@@ -58,13 +58,14 @@ export interface Transition {
   readonly next?: SubscriptionState;
 }
 
-type Table = Readonly<Record<SubscriptionState, Transition>>;
+/** A subscription table of RFC 6121 Appendix A: for each state, what a presence of each type does. */
+export type SubscriptionTable = Readonly<Record<SubscriptionState, Transition>>;
 
 const t = (pass: boolean, next?: SubscriptionState, autoReply?: "subscribed"): Transition =>
   Object.freeze({ pass, ...(next === undefined ? {} : { next }), ...(autoReply === undefined ? {} : { autoReply }) });
 
 /** RFC 6121 Appendix A.2: the user's server processing outbound subscription stanzas (ROUTE?, NEW STATE). */
-export const OUTBOUND: Readonly<Record<SubscriptionPresenceType, Table>> = Object.freeze({
+export const OUTBOUND: Readonly<Record<SubscriptionPresenceType, SubscriptionTable>> = Object.freeze({
   // A.2.1
   subscribe: Object.freeze({
     None: t(true, "None + Pending Out"),
@@ -116,7 +117,7 @@ export const OUTBOUND: Readonly<Record<SubscriptionPresenceType, Table>> = Objec
 });
 
 /** RFC 6121 Appendix A.3: the contact's server processing inbound subscription stanzas (DELIVER?, NEW STATE). */
-export const INBOUND: Readonly<Record<SubscriptionPresenceType, Table>> = Object.freeze({
+export const INBOUND: Readonly<Record<SubscriptionPresenceType, SubscriptionTable>> = Object.freeze({
   // A.3.1 (`*`: the server SHOULD auto-reply with subscribed)
   subscribe: Object.freeze({
     None: t(true, "None + Pending In"),

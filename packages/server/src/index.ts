@@ -4,7 +4,9 @@ export { main, PASSWORD_ENV } from "./cli.js";
 export { type DemoOptions, type DemoResult, runDemo } from "./demo.js";
 export {
   type OfflineOutcome,
-  type OfflineStore,
+  type OfflineStoreHook,
+  SessionEndpoint,
+  type SessionPhase,
   type RouterLike,
   type SessionClock,
   type SessionConnection,

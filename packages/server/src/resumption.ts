@@ -73,7 +73,7 @@ export interface SessionClock {
  * Offline storage (XEP-0160) for a message that reached nobody: return (or resolve) `true` when it was
  * stored — then no error goes back to the sender. Only `chat` and `normal` messages are offered.
  */
-export type OfflineStore = (stanza: XmlElement) => boolean | Promise<boolean>;
+export type OfflineStoreHook = (stanza: XmlElement) => boolean | Promise<boolean>;
 
 /** Options of {@link SessionTable}. */
 export interface SessionTableOptions<C extends SessionConnection> {
@@ -86,7 +86,7 @@ export interface SessionTableOptions<C extends SessionConnection> {
   readonly maxDetached?: number;
   /** Most stanzas held per detached session (unacknowledged plus new ones). Default 500. */
   readonly maxHeldStanzas?: number;
-  readonly offlineStore?: OfflineStore;
+  readonly offlineStore?: OfflineStoreHook;
   readonly log?: (line: string) => void;
   readonly clock?: SessionClock;
 }
@@ -94,11 +94,13 @@ export interface SessionTableOptions<C extends SessionConnection> {
 /** What became of a connection when its `offline` hook ran. */
 export type OfflineOutcome = "offline" | "detached" | "replaced" | "unknown";
 
-type Phase = "online" | "moving" | "detached" | "gone";
+/** Where a session endpoint stands. */
+export type SessionPhase = "online" | "moving" | "detached" | "gone";
 
 /** The router's view of one full JID: stable across resumptions. */
-class SessionEndpoint<C extends SessionConnection> implements Endpoint {
-  phase: Phase = "online";
+/** One full JID's place in the session table, stable across XEP-0198 resumptions. */
+export class SessionEndpoint<C extends SessionConnection> implements Endpoint {
+  phase: SessionPhase = "online";
   /** The SM id while detached. */
   smId: string | undefined;
   /** Stanzas routed here while a resumption is being answered (a few microtasks at most). */

@@ -7,7 +7,7 @@ import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
-import { type OfflineStore, SessionTable } from "./resumption.js";
+import { type OfflineStoreHook, SessionTable } from "./resumption.js";
 import { Router } from "./router.js";
 
 /** Options of {@link startServer}. */
@@ -44,7 +44,7 @@ export interface StartServerOptions {
    * were sent to ended unacknowledged (XEP-0198 §6) or expired while detached: return `true` (or a promise
    * of it) when stored — then the sender gets no error. Without it the sender gets `<service-unavailable/>`.
    */
-  readonly offlineStore?: OfflineStore;
+  readonly offlineStore?: OfflineStoreHook;
   /**
    * Load limits of every listener (outbound queue per connection, read rates, connections and login
    * attempts per IP). Default: the adapter's defaults (docs/server.md, "Load limits").

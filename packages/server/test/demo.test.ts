@@ -14,6 +14,8 @@ describe("the README's main job", () => {
     expect(transcript).toContain("juliet S: <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     expect(transcript).toMatch(/TLS established: TLSv1\.3.*tls-exporter/);
     expect(transcript).toContain("<jid>juliet@im.example.com/balcony</jid>");
-    expect(transcript).toContain("romeo  S: </stream:stream>");
+    // XEP-0198 is on: each side's last <a/> travels with its end of the stream (XEP-0198 §7).
+    expect(transcript).toContain("romeo  C: <enable xmlns='urn:xmpp:sm:3' resume='true' max='300'/>");
+    expect(transcript).toMatch(/romeo {2}S: <a xmlns='urn:xmpp:sm:3' h='1'\/><\/stream:stream>/);
   });
 });

@@ -4,7 +4,7 @@ import { parseStanzaError, type SmState } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { type OfflineStore, type SessionConnection, SessionTable, type SmHalfLike } from "../src/resumption.js";
+import { type OfflineStoreHook, type SessionConnection, SessionTable, type SmHalfLike } from "../src/resumption.js";
 import { Router } from "../src/router.js";
 
 const D = "im.example.com";
@@ -33,7 +33,7 @@ class FakeConnection implements SessionConnection {
   }
 }
 
-function setup(opts: { offlineStore?: OfflineStore; maxHeldStanzas?: number } = {}) {
+function setup(opts: { offlineStore?: OfflineStoreHook; maxHeldStanzas?: number } = {}) {
   let now = 0;
   const timers: Array<{ fn: () => void; at: number; live: boolean }> = [];
   const router = new Router({ serves: (d) => d === D, accountExists: (u) => ["juliet", "romeo"].includes(u) });

@@ -109,6 +109,8 @@ export abstract class SmHalf {
   private requestDue: number | undefined;
   /** Our end of the stream was written: the session ends for good, even if the transport breaks first. */
   protected closing = false;
+  /** The `h` of the last `<a/>` we wrote. */
+  private lastAck: number | undefined;
 
   constructor(protected readonly o: ResolvedSmOptions) {}
 
@@ -162,7 +164,7 @@ export abstract class SmHalf {
     }
     if (e.name === "r") {
       // XEP-0198 §4: answer a request at once.
-      ctx.write(sm("a", { h: String(this.ledger.inbound) }));
+      this.writeAck(ctx);
       return true;
     }
     if (e.name === "a") {
@@ -191,9 +193,15 @@ export abstract class SmHalf {
 
   protected onAcked(_stanzas: XmlElement[], _ctx: SmContext): void {}
 
-  /** Before our end of the stream: tell the peer what we handled (XEP-0198 §7). */
+  /** Writes `<a h/>` with our count. */
+  private writeAck(ctx: SmContext): void {
+    this.lastAck = this.ledger.inbound;
+    ctx.write(sm("a", { h: String(this.ledger.inbound) }));
+  }
+
+  /** Before our end of the stream: tell the peer what we handled (XEP-0198 §7), unless it just heard it. */
   protected finalAck(ctx: SmContext): void {
-    if (this.countingIn) ctx.write(sm("a", { h: String(this.ledger.inbound) }));
+    if (this.countingIn && this.lastAck !== this.ledger.inbound) this.writeAck(ctx);
   }
 
   /** The JSON state of this session, or `undefined` when it is not resumable. */
