@@ -353,7 +353,10 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
 
   /** `<failed/>` in answer to an inline `<resume/>`: acknowledged stanzas reported, the rest lost. */
   handleResumeFailed(e: XmlElement, ctx: ClientFeatureContext<ClientEvent>): void {
-    if (this.phase === "resuming") this.resumeLost(ctx, failedCondition(e), parseH(e.attr("h")));
+    if (this.resumeFrom === undefined) return;
+    const phase = this.phase; // Bind2 may have sent <enable/> in the same <authenticate/>
+    this.resumeLost(ctx, failedCondition(e), parseH(e.attr("h")));
+    if (phase === "enable-sent") this.phase = phase;
   }
 
   /** Resumption is impossible: what the server handled is acknowledged, the rest reported lost. */
@@ -462,6 +465,7 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
    * writes `<resumed/>` or `<failed/>` through the context given here.
    */
   handleResume(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
+    this.ctx = ctx;
     const h = parseH(e.attr("h"));
     const previd = e.attr("previd");
     if (ctx.flags.bound || this.phase !== "idle") {
