@@ -39,7 +39,6 @@ export class Sasl2Server extends SaslServer {
   /** The `bind-request` question is pending. */
   bindPending = false;
   private extras: XmlElement[] = [];
-  private resource = "";
 
   constructor(
     o: SaslServerOptions,
@@ -294,7 +293,6 @@ export class Sasl2Server extends SaslServer {
     } catch {
       resource = `xmpp.${ua === undefined ? ctx.randomId(6) : userAgentHash(ua)}`;
     }
-    this.resource = resource;
     this.bindPending = true;
     ctx.pause();
     ctx.emit({ type: "bind-request", username: ctx.username!, resource, generated: true });
