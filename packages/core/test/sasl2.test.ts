@@ -19,6 +19,8 @@ import {
 import { CB, makePair, type PairOptions } from "./harness.js";
 
 const SECRET = new Uint8Array(32).fill(7);
+/** A client without a password (the harness defaults to Juliet's). */
+const NOPW = { password: undefined } as unknown as NonNullable<PairOptions["client"]>;
 const UA = { id: "d4565fa7-4d72-4749-b3d3-740edbf87770", software: "Tester", device: "Pipe" };
 
 function fastToken(events: ClientEvent[]): FastToken | null | undefined {
@@ -138,7 +140,7 @@ describe("FAST (XEP-0484)", () => {
     expect(JSON.stringify(store.get("juliet", UA.id))).not.toContain((token as FastToken).token);
     // "Restart": a new session from exported JSON, no password.
     const state = JSON.parse(JSON.stringify(sasl2Client(first.client)!.fastToken)) as FastToken;
-    const again = pair(fastServer(store), { userAgent: UA, fast: { token: state } }, { client: { password: undefined } });
+    const again = pair(fastServer(store), { userAgent: UA, fast: { token: state } }, { client: NOPW });
     expect(again.client.state).toBe("online");
     expect(again.clientEvents.find((e) => e.type === "authenticated")).toMatchObject({ mechanism: "HT-SHA-256-EXPR" });
     expect(again.clientEvents.some((e) => e.type === "credentials-needed")).toBe(false);
@@ -150,10 +152,10 @@ describe("FAST (XEP-0484)", () => {
     const first = pair(fastServer(store, 1000), { userAgent: UA, fast: { request: "HT-SHA-256-NONE" } });
     const token = fastToken(first.clientEvents) as FastToken;
     expect(token.mechanism).toBe("HT-SHA-256-NONE");
-    const ok = pair(fastServer(store, 1000), { userAgent: UA, fast: { token } }, { client: { password: undefined } });
+    const ok = pair(fastServer(store, 1000), { userAgent: UA, fast: { token } }, { client: NOPW });
     expect(ok.client.state).toBe("online");
     // The same count again (a replay of the exchange): refused; no password → asked for one.
-    const replay = pair(fastServer(store, 1000), { userAgent: UA, fast: { token } }, { client: { password: undefined } });
+    const replay = pair(fastServer(store, 1000), { userAgent: UA, fast: { token } }, { client: NOPW });
     expect(replay.client.state).not.toBe("online");
     expect(replay.clientEvents.find((e) => e.type === "auth-failed")).toMatchObject({ text: "FAST token replayed" });
     expect(replay.clientEvents.some((e) => e.type === "credentials-needed")).toBe(true);
@@ -167,11 +169,11 @@ describe("FAST (XEP-0484)", () => {
     expect(expired.client.state).toBe("online");
     // Invalidate: the login succeeds once more, then the token is gone.
     const fresh = fastToken(pair(fastServer(store), { userAgent: UA, fast: { request: true } }).clientEvents) as FastToken;
-    const inv = pair(fastServer(store), { userAgent: UA, fast: { token: fresh, invalidate: true } }, { client: { password: undefined } });
+    const inv = pair(fastServer(store), { userAgent: UA, fast: { token: fresh, invalidate: true } }, { client: NOPW });
     expect(inv.client.state).toBe("online");
     expect(fastToken(inv.clientEvents)).toBeNull();
     expect(store.get("juliet", UA.id)).toHaveLength(0);
-    const after = pair(fastServer(store), { userAgent: UA, fast: { token: { ...fresh, count: 9 } } }, { client: { password: undefined } });
+    const after = pair(fastServer(store), { userAgent: UA, fast: { token: { ...fresh, count: 9 } } }, { client: NOPW });
     expect(after.client.state).not.toBe("online");
   });
 
@@ -241,7 +243,7 @@ describe("property: every mechanism × SASL1/SASL2 × Bind2 × FAST state × chu
           if (fastState !== "none") {
             const t = pair(server, { userAgent: UA, fast: { request: true } });
             token = fastToken(t.clientEvents) as FastToken;
-            if (fastState === "replayed") pair(server, { userAgent: UA, fast: { token } }, { client: { password: undefined } });
+            if (fastState === "replayed") pair(server, { userAgent: UA, fast: { token } }, { client: NOPW });
             if (fastState === "invalidated") store.invalidate("juliet", UA.id);
           }
           const p = makePair({
