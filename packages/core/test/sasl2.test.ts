@@ -1,5 +1,6 @@
 // XEP-0388 SASL2, XEP-0386 Bind2, XEP-0484 FAST and inline XEP-0198, both roles over the in-memory pipe.
 import fc from "fast-check";
+import { deriveScramCredentials } from "@xmpp-sansio/sasl";
 import { XmlElement } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
 import { fuzz } from "../../../test-support/fuzz.js";
@@ -11,6 +12,9 @@ import {
   type Sasl2ClientSettings,
   type Sasl2ServerSettings,
   type Sasl2ServerTask,
+  type ScramUpgradeResult,
+  scramUpgradeClientTask,
+  scramUpgradeServerTask,
   sasl2Client,
   smClient,
   smServer,
@@ -122,6 +126,29 @@ describe("SASL2 (XEP-0388) and Bind2 (XEP-0386)", () => {
     // A client that cannot run the task gives up.
     const q = pair({ tasks: [task] }, { userAgent: UA });
     expect(q.client.state).toBe("closed");
+  });
+});
+
+describe("XEP-0480 SCRAM upgrade task", () => {
+  it("an account with SHA-1 credentials only gets SHA-256 ones, from the SaltedPassword the client sends", () => {
+    let upgraded: ScramUpgradeResult | undefined;
+    const server: Sasl2ServerSettings = {
+      tasks: [scramUpgradeServerTask("UPGR-SCRAM-SHA-256", { needsUpgrade: (i) => i.username === "juliet" && upgraded === undefined, iterations: 4096, random: (n) => new Uint8Array(n).fill(1) })],
+    };
+    const p = pair(server, { userAgent: UA, tasks: [scramUpgradeClientTask("UPGR-SCRAM-SHA-256")] }, { client: { mechanisms: ["SCRAM-SHA-1"] } });
+    expect(p.client.state).toBe("online");
+    const ev = p.serverEvents.find((e) => e.type === "feature" && e.name === "scram-upgrade");
+    upgraded = (ev as { data: ScramUpgradeResult }).data;
+    expect(upgraded.hash).toBe("SHA-256");
+    // The stored keys are exactly those of the password: a SCRAM-SHA-256 login against them works.
+    const expected = deriveScramCredentials("SHA-256", "r0m30myr0m30", upgraded.credentials.salt, 4096);
+    expect(upgraded.credentials.storedKey).toEqual(expected.storedKey);
+    expect(upgraded.credentials.serverKey).toEqual(expected.serverKey);
+    // A client that does not announce the upgrade is not asked to run it.
+    upgraded = undefined;
+    const q = pair(server, { userAgent: UA }, { client: { mechanisms: ["SCRAM-SHA-1"] } });
+    expect(q.client.state).toBe("online");
+    expect(q.serverEvents.some((e) => e.type === "feature")).toBe(false);
   });
 });
 

@@ -14,6 +14,7 @@ import { NS_SASL_CB, SaslClient, type SaslClientOptions } from "../sasl.js";
 import { NS_SM, SmClient } from "../sm/sm.js";
 import type { ClientFeatureContext } from "../types.js";
 import { childText, NS_BIND2, NS_SASL2, parseSasl2Failure, s2, type Sasl2ClientSettings } from "./common.js";
+import { NS_SASL_UPGRADE } from "./upgrade.js";
 import { type FastToken, fastTokenExpired, type HtMechanism, htInitialResponse, htVerifyResponder, isHtMechanism, NS_FAST, parseFastToken } from "./fast.js";
 
 type Ctx = ClientFeatureContext<unknown>;
@@ -108,6 +109,8 @@ export class Sasl2Client extends SaslClient {
     if (ua !== undefined) {
       a.append(s2("user-agent", { id: ua.id }, ...(ua.software === undefined ? [] : [s2("software", null, ua.software)]), ...(ua.device === undefined ? [] : [s2("device", null, ua.device)])));
     }
+    // XEP-0480: the upgrade tasks we can run, should the account lack their credentials.
+    for (const t of this.s.tasks ?? []) if (t.name.startsWith("UPGR-")) a.append(el("upgrade", NS_SASL_UPGRADE, null, t.name));
     const sm = ctx.feature("sm");
     const smClient = sm instanceof SmClient ? sm : undefined;
     if (this.inline?.getChild("sm", NS_SM) !== undefined && smClient !== undefined) this.resumeEl ??= smClient.resumeInline();

@@ -63,6 +63,8 @@ export interface Sasl2LoginInfo {
   readonly username: string;
   readonly mechanism: string;
   readonly userAgentId: string | undefined;
+  /** The XEP-0480 upgrade tasks the client announced (`<upgrade/>` in `<authenticate/>`). */
+  readonly upgrades: readonly string[];
 }
 
 /** One step of a task: send `<task-data/>` with these children, finish, or fail the login. */

@@ -34,3 +34,4 @@ export { Sasl2Client } from "./client.js";
 export * from "./common.js";
 export * from "./fast.js";
 export { Sasl2Server } from "./server.js";
+export * from "./upgrade.js";

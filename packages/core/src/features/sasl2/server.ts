@@ -16,6 +16,7 @@ import { channelBindingList, NS_SASL_CB, SaslServer, type SaslServerOptions, saf
 import { NS_SM, SmServer } from "../sm/sm.js";
 import type { ServerFeatureContext } from "../types.js";
 import { childText, NS_BIND2, NS_SASL2, s2, type Sasl2LoginInfo, type Sasl2ServerSettings, type Sasl2TaskStep, sasl2Failure } from "./common.js";
+import { NS_SASL_UPGRADE } from "./upgrade.js";
 import { fastRecordAging, type FastTokenRecord, type HtMechanism, isHtMechanism, issueFastToken, NS_FAST, usableHtMechanisms, userAgentHash, verifyFast } from "./fast.js";
 
 type Ctx = ServerFeatureContext<unknown>;
@@ -27,6 +28,7 @@ interface Request {
   readonly resume: XmlElement | undefined;
   readonly requestToken: HtMechanism | undefined;
   readonly fast: XmlElement | undefined;
+  readonly upgrades: readonly string[];
 }
 
 /** The server half of SASL2; `ServerSession` routes the credential and bind answers here while it asks. */
@@ -121,6 +123,7 @@ export class Sasl2Server extends SaslServer {
       resume: e.getChild("resume", NS_SM),
       requestToken: rt !== undefined && isHtMechanism(rt) && this.fastMechanisms(ctx).includes(rt) ? rt : undefined,
       fast: e.getChild("fast", NS_FAST),
+      upgrades: e.getChildren("upgrade", NS_SASL_UPGRADE).slice(0, 8).map((u) => trimmedText(u)),
     };
     if (!this.usable(ctx)) {
       this.failure(ctx, "encryption-required", "SASL2 needs TLS");
@@ -172,7 +175,7 @@ export class Sasl2Server extends SaslServer {
   protected override success(ctx: Ctx, mechanism: string, username: string, data: Uint8Array | undefined): void {
     this.mech = undefined;
     this.exchanging = false;
-    const info: Sasl2LoginInfo = { username, mechanism, userAgentId: this.req?.userAgentId };
+    const info: Sasl2LoginInfo = { username, mechanism, userAgentId: this.req?.userAgentId, upgrades: this.req?.upgrades ?? [] };
     this.login = { info, additional: data };
     this.tasks = (this.s.tasks ?? []).filter((t) => t.required(info)).map((t) => t.name);
     if (this.tasks.length > 0) {
