@@ -70,6 +70,8 @@ export class ClientSession
   private active: ClientFeature<ClientEvent> | undefined;
   private activeName = "";
   private resumed = false;
+  /** A <stream:features/> already arrived online (tolerated once, see onElement). */
+  private featuresSeenOnline = false;
   private pingId: string | undefined;
   private early: XmlElement[] = [];
   private tracker: IqTracker | undefined;
@@ -269,6 +271,12 @@ export class ClientSession
         this.active!.handleElement(e, this.ctx);
         return;
       case "online": {
+        // XEP-0388: servers may send <stream:features/> after a SASL2 success even when Bind2 already
+        // bound the stream (Prosody's mod_sasl2 always does); nothing is left to negotiate: ignore it.
+        if (e.is("features", NS_STREAMS) && this.flagState.authenticated && this.streamId !== undefined && !this.featuresSeenOnline) {
+          this.featuresSeenOnline = true;
+          return;
+        }
         const owner = this.ownerOf(e.ns);
         if (owner !== undefined) owner.handleElement(e, this.ctx);
         else if (isStanza(e)) this.onStanza(e);

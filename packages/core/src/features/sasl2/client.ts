@@ -15,7 +15,7 @@ import { NS_SM, SmClient } from "../sm/sm.js";
 import type { ClientFeatureContext } from "../types.js";
 import { childText, NS_BIND2, NS_SASL2, parseSasl2Failure, s2, type Sasl2ClientSettings } from "./common.js";
 import { NS_SASL_UPGRADE } from "./upgrade.js";
-import { type FastToken, fastTokenExpired, type HtMechanism, htInitialResponse, htVerifyResponder, isHtMechanism, NS_FAST, parseFastToken } from "./fast.js";
+import { type FastToken, fastTokenExpired, type HtMechanism, htInitialResponse, htVerifyResponder, NS_FAST, parseFastToken, usableHtMechanisms } from "./fast.js";
 
 type Ctx = ClientFeatureContext<unknown>;
 
@@ -130,7 +130,9 @@ export class Sasl2Client extends SaslClient {
     if (this.usingFast !== undefined) a.append(el("fast", NS_FAST, { count: String(this.usingFast.count), invalidate: fast?.invalidate === true ? "true" : undefined }));
     this.requested = undefined;
     if (fast?.request !== undefined && fast.request !== false && fast.invalidate !== true && ua !== undefined) {
-      const offered = this.offeredFast().filter((m): m is HtMechanism => isHtMechanism(m) && htInitialResponse("x", { mechanism: m, token: "x", count: 0 }, ctx.tls?.channelBinding) !== undefined);
+      // Channel-bound variants first (HT_MECHANISMS order: EXPR, UNIQ, ENDP, NONE), whatever the server's order.
+      const usable = usableHtMechanisms(ctx.tls?.channelBinding);
+      const offered = usable.filter((m) => this.offeredFast().includes(m));
       const want = typeof fast.request === "string" ? (offered.includes(fast.request) ? fast.request : undefined) : offered[0];
       if (want !== undefined) {
         this.requested = want;
