@@ -58,6 +58,16 @@ describe("SASL2 (XEP-0388) and Bind2 (XEP-0386)", () => {
     expect(pair({}, { userAgent: { ...UA, id: "other" }, bind2: { tag: "Tester" } }).client.jid.toString()).not.toBe(jid);
   });
 
+  it("tolerates the <stream:features/> some servers (Prosody) send after a success that already bound", () => {
+    const p = pair({}, { userAgent: UA }, {
+      mutate: (dir, bytes) => {
+        const t = new TextDecoder().decode(bytes);
+        return dir === "s2c" && t.includes("</success>") ? new TextEncoder().encode(t.replace("</success>", "</success><stream:features><sm xmlns='urn:xmpp:sm:3'/></stream:features>")) : bytes;
+      },
+    });
+    expect(p.client.state).toBe("online");
+  });
+
   it("without Bind2 the server sends new features after success and the client binds the RFC 6120 way", () => {
     const p = pair({ bind2: false }, { userAgent: UA });
     expect(p.client.state).toBe("online");
