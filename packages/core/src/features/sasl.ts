@@ -416,12 +416,17 @@ export class SaslServer implements ServerFeature {
       ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
       return;
     }
-    if (e.name === "auth") {
-      if (this.exchanging) {
-        ctx.fatal("policy-violation", "a new <auth/> while an exchange is in progress");
-        return;
-      }
-      this.onAuth(e, ctx);
+    this.handleExchange(e, ctx, "auth", (x) => this.onAuth(x, ctx));
+  }
+
+  /**
+   * The elements of an exchange, the same in every SASL profile: the start (`<auth/>`, SASL2
+   * `<authenticate/>`), `<response/>`, `<abort/>`; anything else is a policy violation.
+   */
+  protected handleExchange(e: XmlElement, ctx: ServerFeatureContext<unknown>, start: string, onStart: (e: XmlElement) => void): void {
+    if (e.name === start) {
+      if (this.exchanging) ctx.fatal("policy-violation", `a new <${start}/> while an exchange is in progress`);
+      else onStart(e);
       return;
     }
     if (e.name === "response" && this.exchanging && this.mech !== undefined) {

@@ -96,20 +96,7 @@ export class Sasl2Server extends SaslServer {
       ctx.fatal("policy-violation", `<${e.name}/> after authentication`);
       return;
     }
-    if (e.name === "authenticate") {
-      if (this.exchanging) ctx.fatal("policy-violation", "a new <authenticate/> while an exchange is in progress");
-      else this.onAuthenticate(e, ctx);
-      return;
-    }
-    if (e.name === "response" && this.exchanging && this.mech !== undefined) {
-      this.handleResponse(e.text(), ctx);
-      return;
-    }
-    if (e.name === "abort") {
-      this.handleAbort(ctx);
-      return;
-    }
-    ctx.fatal("policy-violation", `unexpected SASL2 element <${e.name}/>`);
+    this.handleExchange(e, ctx, "authenticate", (x) => this.onAuthenticate(x, ctx));
   }
 
   private onAuthenticate(e: XmlElement, ctx: Ctx): void {
