@@ -4,6 +4,7 @@
 // refused in both.
 import { describe, expect, it } from "vitest";
 import { type ServerEvent, ServerSession } from "../src/index.js";
+import { createClientMechanism, decodeSaslPayload, encodeSaslPayload } from "@xmpp-sansio/sasl";
 import { DOMAIN, scramFor, seededRandom } from "./harness.js";
 
 const b64 = (s: string): string => btoa(s);
@@ -51,6 +52,25 @@ describe("channel-binding policy", () => {
     feed(yAuth);
     expect(out.join("")).toMatch(/^<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>/);
     expect(events.some((e) => e.type === "scram-credentials")).toBe(true);
+  });
+
+  it("lenient: such a client then completes SCRAM-SHA-256 with `y` and is authenticated", () => {
+    const { s, out, feed } = server();
+    for (let i = 0; i < 3; i++) feed(plusAuth);
+    // The client's own SCRAM (GS2 flag y: it supports channel binding, the server's type list was no use).
+    const m = createClientMechanism("SCRAM-SHA-256", { username: "juliet", password: "r0m30myr0m30", clientSupportsChannelBinding: true, minIterations: 1 });
+    const first = m.initialResponse()!;
+    expect(new TextDecoder().decode(first)).toMatch(/^y,,/);
+    out.length = 0;
+    feed(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${encodeSaslPayload(first)}</auth>`);
+    const challenge = /<challenge[^>]*>([^<]*)</.exec(out.join(""))![1]!;
+    const final = m.challenge(decodeSaslPayload(challenge) as Uint8Array);
+    out.length = 0;
+    feed(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${encodeSaslPayload(final as Uint8Array)}</response>`);
+    const success = /<success[^>]*>([^<]*)</.exec(out.join(""));
+    expect(success).not.toBeNull();
+    expect(m.finish(decodeSaslPayload(success![1]!) as Uint8Array)).toBe(true); // the server proved itself too
+    expect(s.state).not.toBe("closed");
   });
 
   it("strict: the third refusal ends the stream; `y` after a request is still a downgrade", () => {
