@@ -43,3 +43,4 @@ export {
 } from "./state.js";
 export { ClientSession, type ClientExtraOptions } from "./session-client.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
+export * from "./features/sasl2/index.js";

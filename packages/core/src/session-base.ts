@@ -8,7 +8,7 @@
 import { base64Encode } from "@xmpp-sansio/sasl";
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
-import type { FeatureContext, FeatureHooks, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
+import type { FeatureContext, FeatureHooks, FeatureOutcome, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
 import type { StanzaErrorCondition } from "./stanza-errors.js";
 import { type FramingStrategy, type HeaderAttributes, type InputEvent, StreamFraming, WebSocketFraming } from "./session-framing.js";
 import type {
@@ -539,8 +539,11 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     randomId(bytes?: number): string {
       return this.s.randomId(bytes);
     }
-    done(outcome?: { readonly restart?: boolean }): void {
-      this.s.featureDone(outcome?.restart === true);
+    done(outcome?: FeatureOutcome): void {
+      this.s.featureDone(outcome?.restart === true, outcome?.features === true);
+    }
+    feature(name: string): unknown {
+      return this.s.featureHalf(name);
     }
     pause(): void {
       this.s.paused = true;
@@ -602,7 +605,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   }
 
   /** A feature's negotiation step is over (see {@link FeatureContext.done}). */
-  protected abstract featureDone(restart: boolean): void;
+  protected abstract featureDone(restart: boolean, newFeatures: boolean): void;
 
   /** Lets the features write their last words before our end of the stream (XEP-0198 `<a/>`). */
   private beforeClosing(): void {

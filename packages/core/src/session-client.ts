@@ -10,7 +10,9 @@ import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
 import { iqAuthFeature } from "./features/iq-auth/index.js";
-import { SASL_DEFINITION, SaslClient } from "./features/sasl.js";
+import { SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/sasl.js";
+import { Sasl2Client } from "./features/sasl2/client.js";
+import { SASL2_DEFINITION } from "./features/sasl2/index.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable } from "./features/types.js";
@@ -67,12 +69,15 @@ export class ClientSession
 {
   private readonly tlsPolicy: TlsPolicy;
   private readonly sasl: SaslClient;
+  private readonly sasl2: Sasl2Client | undefined;
   /** The current stream's `<stream:features/>`. */
   private offer: XmlElement | undefined;
   /** The feature negotiating now. */
   private active: ClientFeature<ClientEvent> | undefined;
   private activeName = "";
   private resumed = false;
+  /** A <stream:features/> already arrived online (tolerated once, see onElement). */
+  private featuresSeenOnline = false;
   private pingId: string | undefined;
   private early: XmlElement[] = [];
   private tracker: IqTracker | undefined;
@@ -85,7 +90,7 @@ export class ClientSession
     this.account = j.bare;
     if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
     this.tlsPolicy = options.tls ?? "required";
-    this.sasl = new SaslClient({
+    const saslOptions: SaslClientOptions = {
       password: options.password,
       authzid: options.authzid,
       tls: this.tlsPolicy,
@@ -97,7 +102,11 @@ export class ClientSession
       maxAuthAttempts: options.maxAuthAttempts ?? 3,
       ...(options.deriveKey === undefined ? {} : { deriveKey: options.deriveKey }),
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
-    });
+      ...(options.channelBindingType === undefined ? {} : { channelBindingType: options.channelBindingType }),
+    };
+    this.sasl = new SaslClient(saslOptions);
+    // XEP-0388: SASL2 before RFC 6120 SASL, so it is preferred when offered.
+    this.sasl2 = options.sasl2 === false ? undefined : new Sasl2Client(saslOptions, options.sasl2 ?? {});
     const starttls = starttlsFeature(this.tlsPolicy);
     let features = options.features ?? [];
     if (options.useIqAuth === true) {
@@ -108,6 +117,7 @@ export class ClientSession
     this.loadFeatures([
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],
       ...authPhase,
+      ...(this.sasl2 === undefined ? [] : [[SASL2_DEFINITION, this.sasl2 as ClientFeature<ClientEvent>] as const]),
       [SASL_DEFINITION, this.sasl as ClientFeature<ClientEvent>],
       ...later,
       [BIND_DEFINITION, new BindClient(j.resource) as ClientFeature<ClientEvent>],
@@ -164,7 +174,7 @@ export class ClientSession
    * `canRetry: true` (RFC 6120 §6.4.5).
    */
   supplyCredentials(credentials: { password: string }): void {
-    if (this.kind === "closed" || !this.sasl.supply(credentials.password, this.ctx)) {
+    if (this.kind === "closed" || !(this.sasl2?.supply(credentials.password, this.ctx) === true || this.sasl.supply(credentials.password, this.ctx))) {
       throw new SessionStateError("supplyCredentials() is only valid after credentials-needed or a retryable auth-failed");
     }
   }
@@ -172,7 +182,7 @@ export class ClientSession
   /** Answers `derive-key` with the SaltedPassword the adapter computed. */
   supplyDerivedKey(saltedPassword: Uint8Array): void {
     if (this.kind === "closed") return; // the answer of an asynchronous derivation may come late
-    if (!this.sasl.supplyDerivedKey(saltedPassword, this.ctx)) throw new SessionStateError("supplyDerivedKey() without a pending derive-key event");
+    if (!(this.sasl2?.supplyDerivedKey(saltedPassword, this.ctx) === true || this.sasl.supplyDerivedKey(saltedPassword, this.ctx))) throw new SessionStateError("supplyDerivedKey() without a pending derive-key event");
   }
 
   /** Sends a stanza (online only). Stanzas without `xmlns` get `jabber:client`. */
@@ -278,6 +288,12 @@ export class ClientSession
         this.active!.handleElement(e, this.ctx);
         return;
       case "online": {
+        // XEP-0388: servers may send <stream:features/> after a SASL2 success even when Bind2 already
+        // bound the stream (Prosody's mod_sasl2 always does); nothing is left to negotiate: ignore it.
+        if (e.is("features", NS_STREAMS) && this.flagState.authenticated && this.streamId !== undefined && !this.featuresSeenOnline) {
+          this.featuresSeenOnline = true;
+          return;
+        }
         const owner = this.ownerOf(e.ns);
         if (owner !== undefined) owner.handleElement(e, this.ctx);
         else if (isStanza(e)) this.onStanza(e);
@@ -325,12 +341,18 @@ export class ClientSession
     this.fatal("undefined-condition", "no stream feature left to negotiate, and no resource is bound");
   }
 
-  protected featureDone(restart: boolean): void {
+  protected featureDone(restart: boolean, newFeatures: boolean): void {
     this.active = undefined;
     if (restart) {
       this.restartStream();
       this.go("restart");
       this.openStream();
+      return;
+    }
+    if (newFeatures && this.kind === "negotiating") {
+      // XEP-0388: authenticated without a restart; the server's next element is <stream:features/>.
+      this.offer = undefined;
+      this.go("features");
       return;
     }
     if (this.kind === "negotiating" || this.kind === "await-features") this.negotiateNext();

@@ -9,7 +9,9 @@
 import { type Jid, JidError, parseJid, tryParseJid } from "@xmpp-sansio/jid";
 import { NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindServer } from "./features/bind.js";
-import { DEFAULT_SERVER_MECHANISMS, SASL_DEFINITION, SaslServer } from "./features/sasl.js";
+import { DEFAULT_SERVER_MECHANISMS, SASL_DEFINITION, type SaslQuestion, SaslServer, type SaslServerOptions } from "./features/sasl.js";
+import { SASL2_DEFINITION } from "./features/sasl2/index.js";
+import { Sasl2Server } from "./features/sasl2/server.js";
 import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
 import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext } from "./features/types.js";
@@ -53,6 +55,7 @@ export class ServerSession
   private readonly tlsPolicy: TlsPolicy;
   private readonly defaultDomain: string | undefined;
   private readonly sasl: SaslServer;
+  private readonly sasl2: Sasl2Server | undefined;
   private readonly bind: BindServer;
   private hostPending = false;
   private streamId = "";
@@ -62,13 +65,17 @@ export class ServerSession
     super(options, SERVER_TRANSITIONS, "server");
     this.tlsPolicy = options.tls ?? "required";
     this.defaultDomain = options.defaultDomain;
-    this.sasl = new SaslServer({
+    const saslOptions: SaslServerOptions = {
       tls: this.tlsPolicy,
       mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
       allowPlainInClear: options.allowPlainInClear ?? false,
       maxAuthAttempts: options.maxAuthAttempts ?? 3,
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
-    });
+      ...(options.channelBindingPolicy === undefined ? {} : { channelBindingPolicy: options.channelBindingPolicy }),
+      counter: { failures: 0 }, // RFC 6120 SASL and SASL2 count failures together
+    };
+    this.sasl = new SaslServer({ ...saslOptions, enabled: options.sasl2?.sasl1 !== false });
+    this.sasl2 = options.sasl2 === undefined ? undefined : new Sasl2Server(saslOptions, options.sasl2);
     this.bind = new BindServer();
     const starttls = starttlsFeature(this.tlsPolicy);
     const [authPhase, later] = featuresByPhase(options.features ?? [], (def) => def.server?.() as ServerFeature<ServerEvent> | undefined);
@@ -76,6 +83,7 @@ export class ServerSession
       [starttls, starttls.server!() as ServerFeature<ServerEvent>],
       ...authPhase,
       [SASL_DEFINITION, this.sasl as ServerFeature<ServerEvent>],
+      ...(this.sasl2 === undefined ? [] : [[SASL2_DEFINITION, this.sasl2 as ServerFeature<ServerEvent>] as const]),
       ...later,
       [BIND_DEFINITION, this.bind as ServerFeature<ServerEvent>],
       [SESSION_DEFINITION, sessionServer(options.offerLegacySession ?? true) as ServerFeature<ServerEvent>],
@@ -164,24 +172,33 @@ export class ServerSession
     this.resume();
   }
 
+  /** The SASL profile (RFC 6120 or XEP-0388) that asked `q`, if one did. */
+  private asking(q: SaslQuestion): SaslServer | undefined {
+    return this.sasl.pending === q ? this.sasl : this.sasl2?.pending === q ? this.sasl2 : undefined;
+  }
+
   /** Answers `scram-credentials` with the account's stored keys, or `null` for an unknown account. */
   answerScramCredentials(stored: ScramStoredCredentials | null): void {
-    if (this.answering(this.sasl.pending === "scram", "answerScramCredentials")) this.sasl.answerScram(stored, this.ctx);
+    const s = this.asking("scram");
+    if (this.answering(s !== undefined, "answerScramCredentials")) s!.answerScram(stored, this.ctx);
   }
 
   /** Answers `verify-password` (PLAIN). */
   answerPassword(ok: boolean): void {
-    if (this.answering(this.sasl.pending === "password", "answerPassword")) this.sasl.answerPassword(ok, this.ctx);
+    const s = this.asking("password");
+    if (this.answering(s !== undefined, "answerPassword")) s!.answerPassword(ok, this.ctx);
   }
 
   /** Answers `external-identity`: the account (localpart) the certificate maps to, or `null`. */
   answerExternal(username: string | null): void {
-    if (this.answering(this.sasl.pending === "external", "answerExternal")) this.sasl.answerExternal(username, this.ctx);
+    const s = this.asking("external");
+    if (this.answering(s !== undefined, "answerExternal")) s!.answerExternal(username, this.ctx);
   }
 
-  /** Answers `bind-request`: bind a resource (possibly another than requested) or refuse. */
+  /** Answers `bind-request` (RFC 6120 binding or XEP-0386 Bind2): bind a resource (possibly another than requested) or refuse. */
   answerBind(answer: BindAnswer): void {
-    if (this.answering(this.bind.pending, "answerBind")) this.bind.answer(answer, this.ctx);
+    if (this.sasl2?.bindPending === true) this.sasl2.answerBind(answer, this.ctx);
+    else if (this.answering(this.bind.pending, "answerBind")) this.bind.answer(answer, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -259,6 +276,11 @@ export class ServerSession
 
   private sendHeaderAndFeatures(): void {
     this.writeHeader();
+    this.sendFeatures();
+  }
+
+  /** `<stream:features/>` for the stream's current flags. */
+  private sendFeatures(): void {
     const features = el("features", NS_STREAMS);
     for (let i = 0; i < this.defs.length; i++) {
       if (!isAvailable(this.defs[i]!.availability, this.flagState)) continue;
@@ -270,7 +292,8 @@ export class ServerSession
     this.write(features);
   }
 
-  protected featureDone(restart: boolean): void {
+  protected featureDone(restart: boolean, newFeatures: boolean): void {
+    if (newFeatures && this.kind === "features") this.sendFeatures();
     if (!restart) return;
     // RFC 6120 §6.4.6: the client's next byte starts a new stream, parsed from exactly here.
     this.restartStream();

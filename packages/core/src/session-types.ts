@@ -3,6 +3,7 @@
 import type { Jid } from "@xmpp-sansio/jid";
 import type { CustomClientMechanism, CustomServerMechanism } from "@xmpp-sansio/sasl";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
+import type { Sasl2ClientSettings, Sasl2ServerSettings } from "./features/sasl2/common.js";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
@@ -134,6 +135,17 @@ export interface ClientOptions extends SessionOptions {
    * order (e.g. `streamManagement()`). See `docs/core.md`.
    */
   features?: readonly StreamFeature[];
+  /**
+   * XEP-0388 SASL2 (with Bind2, FAST, inline SM): preferred when the server offers it, else RFC 6120
+   * SASL. Default on with no user agent (so no FAST, no stable Bind2 resource); `false` turns it off.
+   * See `docs/sasl2.md`.
+   */
+  sasl2?: Sasl2ClientSettings | false;
+  /**
+   * Force the channel-binding type of SCRAM-*-PLUS. Default: the server's XEP-0440 list, else the binding
+   * of the TLS version in use (`tls-unique` up to 1.2, `tls-exporter` on 1.3).
+   */
+  channelBindingType?: "tls-exporter" | "tls-unique" | "tls-server-end-point";
 }
 
 /** Server (receiving entity) options. */
@@ -146,6 +158,14 @@ export interface ServerOptions extends SessionOptions {
   allowPlainInClear?: boolean;
   /** The application's own SASL mechanisms (`CustomServerMechanism`), offered before the built-in ones. */
   customMechanisms?: readonly CustomServerMechanism[];
+  /** Offer XEP-0388 SASL2 (Bind2, FAST, tasks) beside RFC 6120 SASL. Default off. See `docs/sasl2.md`. */
+  sasl2?: Sasl2ServerSettings;
+  /**
+   * Channel binding a client asks for that this connection lacks (`tls-unique` on TLS 1.3): `lenient`
+   * (default) refuses without counting a failed credential and takes a later GS2 `y` on the same stream
+   * as honest; `strict` treats both as failures. See `docs/sasl.md`.
+   */
+  channelBindingPolicy?: "lenient" | "strict";
   /** Offer the legacy `<session/>` feature (RFC 3921) as optional. Default true. */
   offerLegacySession?: boolean;
   /** Client `to` missing: RFC 6120 §4.7.1 lets a server pick its default host. Undefined → error. */

@@ -40,7 +40,7 @@ export type Transition =
   | "header" // the peer's stream header (server: the first of the session)
   | "reopen" // server: the peer's header of a restarted stream (no new host check)
   | "host-accepted" // server: answerHost(true)
-  | "features" // client: <stream:features/>
+  | "features" // client: a new <stream:features/> follows without a restart (XEP-0388 SASL2 success)
   | "negotiate" // a feature started (or went on to) its negotiation step
   | "restart" // a feature's step restarts the stream (SASL success)
   | "tls-handover" // STARTTLS boundary reached
@@ -60,7 +60,7 @@ export const CLIENT_TRANSITIONS: TransitionTable<ClientStateKind> = {
   idle: { start: "await-header" },
   "await-header": { header: "await-features" },
   "await-features": { negotiate: "negotiating", bound: "online" },
-  negotiating: { negotiate: "negotiating", restart: "await-header", "tls-handover": "tls-handshake", bound: "online" },
+  negotiating: { negotiate: "negotiating", features: "await-features", restart: "await-header", "tls-handover": "tls-handshake", bound: "online" },
   "tls-handshake": { "tls-established": "await-header" },
   online: {},
   closing: {},

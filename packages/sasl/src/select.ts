@@ -31,9 +31,12 @@ export const DEFAULT_MECHANISM_PREFERENCE: readonly MechanismName[] = Object.fre
  *
  * - If the server announced its types with `<sasl-channel-binding/>`, the first of `preference`
  *   (default: `tls-exporter`, `tls-unique`, `tls-server-end-point`) that both sides have.
- * - If it announced nothing, only `tls-unique`: the default SCRAM channel binding (RFC 5802 §6.1)
- *   and the only one pre-XEP-0440 servers (Prosody 0.12, ejabberd 23.01) implement. Guessing another
- *   type would fail indistinguishably from a wrong password.
+ * - If it announced nothing, the binding the TLS version in use has: `tls-unique` (the default SCRAM
+ *   channel binding, RFC 5802 §6.1, and the only one pre-XEP-0440 servers such as Prosody 0.12 and
+ *   ejabberd 23.01 implement) when the connection has it (TLS ≤ 1.2), else `tls-exporter` (TLS 1.3,
+ *   where RFC 9266 makes it the default and `tls-unique` does not exist).
+ * - `force`: the first of `preference` the connection has, whatever the server announced (the user
+ *   knows better, e.g. a server that implements `tls-server-end-point` without XEP-0440).
  *
  * @param available - channel-binding data the adapter can provide for this connection
  * @param serverTypes - the types from XEP-0440, or `undefined` when the server sent none
@@ -44,8 +47,10 @@ export function chooseChannelBinding(
   available: readonly ChannelBinding[],
   serverTypes: readonly string[] | undefined,
   preference: readonly ChannelBindingType[] = CHANNEL_BINDING_TYPES,
+  force = false,
 ): ChannelBinding | undefined {
-  const acceptable = serverTypes === undefined ? ["tls-unique"] : serverTypes;
+  const has = (t: ChannelBindingType): boolean => available.some((b) => b.type === t);
+  const acceptable: readonly string[] = force ? preference : (serverTypes ?? (has("tls-unique") ? ["tls-unique"] : ["tls-exporter"]));
   for (const type of preference) {
     if (!acceptable.includes(type)) continue;
     const cb = available.find((b) => b.type === type);
@@ -83,6 +88,8 @@ export interface MechanismSelectionInput {
   readonly preference?: readonly MechanismName[];
   /** Channel-binding type preference; default `tls-exporter`, `tls-unique`, `tls-server-end-point`. */
   readonly channelBindingPreference?: readonly ChannelBindingType[];
+  /** Use the first type of `channelBindingPreference` the connection has, whatever the server announced. */
+  readonly forceChannelBindingType?: boolean;
 }
 
 /** The outcome of {@link selectMechanism}. */
@@ -114,7 +121,7 @@ export interface MechanismSelection {
 export function selectMechanism(input: MechanismSelectionInput): MechanismSelection | undefined {
   const offered = new Set(input.offered);
   const available = input.channelBindings ?? [];
-  const cb = chooseChannelBinding(available, input.serverChannelBindingTypes, input.channelBindingPreference);
+  const cb = chooseChannelBinding(available, input.serverChannelBindingTypes, input.channelBindingPreference, input.forceChannelBindingType === true);
   const serverOffersPlus = input.offered.some((m) => /^SCRAM-.*-PLUS$/.test(m));
   const creds = input.credentials;
   for (const name of input.preference ?? DEFAULT_MECHANISM_PREFERENCE) {

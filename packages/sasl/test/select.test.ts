@@ -68,9 +68,15 @@ describe("selectMechanism", () => {
 });
 
 describe("chooseChannelBinding (XEP-0440)", () => {
-  it("without an announcement only tls-unique (RFC 5802 default)", () => {
+  it("without an announcement: the binding of the TLS version in use (tls-unique ≤ 1.2, tls-exporter on 1.3)", () => {
     expect(chooseChannelBinding([cb("tls-exporter"), cb("tls-unique")], undefined)?.type).toBe("tls-unique");
-    expect(chooseChannelBinding([cb("tls-exporter")], undefined)).toBeUndefined();
+    // TLS 1.3 has no tls-unique (RFC 9266): tls-exporter, never a guess at end-point.
+    expect(chooseChannelBinding([cb("tls-exporter"), cb("tls-server-end-point")], undefined)?.type).toBe("tls-exporter");
+    expect(chooseChannelBinding([cb("tls-server-end-point")], undefined)).toBeUndefined();
+  });
+  it("a forced type wins over the announcement", () => {
+    expect(chooseChannelBinding([cb("tls-unique"), cb("tls-server-end-point")], ["tls-unique"], ["tls-server-end-point"], true)?.type).toBe("tls-server-end-point");
+    expect(chooseChannelBinding([cb("tls-unique")], undefined, ["tls-exporter"], true)).toBeUndefined();
   });
   it("with an announcement, the preferred common type", () => {
     expect(chooseChannelBinding([cb("tls-unique"), cb("tls-server-end-point")], ["tls-server-end-point", "tls-unique"])?.type).toBe("tls-unique");

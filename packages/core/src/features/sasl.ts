@@ -43,6 +43,9 @@ export const NS_SASL_CB = "urn:xmpp:sasl-cb:0";
 /** Mechanisms a server offers by default, in order. */
 export const DEFAULT_SERVER_MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"] as const;
 
+/** Lenient policy: channel-binding type refusals (not counted as failures) allowed per stream. */
+const MAX_CB_TYPE_REFUSALS = 10;
+
 /** SASL failure conditions after which trying again (other password) makes sense (RFC 6120 §6.4.5). */
 const RETRYABLE = new Set(["not-authorized", "temporary-auth-failure", "credentials-expired", "aborted"]);
 
@@ -75,6 +78,11 @@ export interface SaslClientOptions {
   readonly custom?: readonly CustomClientMechanism[];
   /** SCRAM's PBKDF2: computed inline, or asked of the application (`derive-key` event). */
   readonly deriveKey?: "inline" | "ask";
+  /**
+   * Force the channel-binding type of `-PLUS` mechanisms. Default: the server's XEP-0440 list; without
+   * one, the binding the connection's TLS version has (`tls-unique` up to TLS 1.2, `tls-exporter` on 1.3).
+   */
+  readonly channelBindingType?: "tls-exporter" | "tls-unique" | "tls-server-end-point";
 }
 
 /** Options of the server half (from `ServerOptions`). */
@@ -85,6 +93,20 @@ export interface SaslServerOptions {
   readonly maxAuthAttempts: number;
   /** The application's own mechanisms, offered before the built-in ones. */
   readonly custom?: readonly CustomServerMechanism[];
+  /**
+   * `lenient` (default): a request for a channel-binding type this connection cannot provide (e.g.
+   * `tls-unique` on TLS 1.3) is refused without counting as a failed credential, and a later `y` on the
+   * same stream is not taken for a downgrade (the client did see the `-PLUS` offer). `strict`: both are
+   * failures, as RFC 5802 §6 reads literally. See `docs/sasl.md`.
+   */
+  readonly channelBindingPolicy?: "lenient" | "strict";
+  /**
+   * The stream's failed-attempt counter, shared by every SASL profile offered on it (RFC 6120 SASL and
+   * XEP-0388 SASL2 count together toward `maxAuthAttempts`).
+   */
+  readonly counter?: { failures: number };
+  /** Offer RFC 6120 SASL. Default true (`false`: SASL2 only). */
+  readonly enabled?: boolean;
 }
 
 /** What SASL is, without its halves (the sessions create those with their options). */
@@ -110,15 +132,15 @@ type ClientPhase = "idle" | "credentials" | "exchange" | "deriving" | "abort" | 
 
 /** The client half; `ClientSession.supplyCredentials` reaches it through {@link SaslClient.supply}. */
 export class SaslClient implements ClientFeature {
-  private phase: ClientPhase = "idle";
-  private password: string | undefined;
-  private offered: string[] = [];
-  private cbTypes: string[] | undefined;
-  private mech: ClientMechanism | undefined;
+  protected phase: ClientPhase = "idle";
+  protected password: string | undefined;
+  protected offered: string[] = [];
+  protected cbTypes: string[] | undefined;
+  protected mech: ClientMechanism | undefined;
   private localError: SaslError | undefined;
-  private attempts = 0;
+  protected attempts = 0;
 
-  constructor(private readonly o: SaslClientOptions) {
+  constructor(protected readonly o: SaslClientOptions) {
     this.password = o.password;
   }
 
@@ -131,6 +153,11 @@ export class SaslClient implements ClientFeature {
     this.offered = mechs.getChildren("mechanism").map((m) => trimmedText(m));
     const cb = features.getChild("sasl-channel-binding", NS_SASL_CB);
     this.cbTypes = cb === undefined ? undefined : cb.getChildren("channel-binding").map((c) => c.attr("type") ?? "");
+    return this.begin(ctx);
+  }
+
+  /** Starts with the password, or asks for it (`credentials-needed`). */
+  protected begin(ctx: ClientFeatureContext<unknown>): boolean {
     if (this.password === undefined) {
       const sel = this.select(ctx);
       if (sel === undefined) return true;
@@ -155,7 +182,8 @@ export class SaslClient implements ClientFeature {
     this.cbTypes = undefined;
   }
 
-  private select(ctx: ClientFeatureContext<unknown>): { mechanism: string; options: ClientMechanismOptions; custom?: CustomClientMechanism } | undefined {
+  /** The mechanism to use now (the application's own first, then the strongest built-in one). */
+  protected select(ctx: ClientFeatureContext<unknown>): { mechanism: string; options: ClientMechanismOptions; custom?: CustomClientMechanism } | undefined {
     for (const c of this.o.custom ?? []) if (this.offered.includes(c.name)) return { mechanism: c.name, options: {}, custom: c };
     const sel = selectMechanism({
       offered: this.offered,
@@ -165,12 +193,14 @@ export class SaslClient implements ClientFeature {
       tls: ctx.flags.secure,
       allowPlainInClear: this.o.allowPlainInClear,
       preference: this.o.preference,
+      ...(this.o.channelBindingType === undefined ? {} : { channelBindingPreference: [this.o.channelBindingType], forceChannelBindingType: true }),
     });
     if (sel === undefined) this.giveUp(ctx, "invalid-mechanism", `no acceptable SASL mechanism among: ${this.offered.join(", ") || "none"}`);
     return sel;
   }
 
-  private start(ctx: ClientFeatureContext<unknown>): void {
+  /** Starts an exchange with the selected mechanism (writes the first element). */
+  protected start(ctx: ClientFeatureContext<unknown>): void {
     const sel = this.select(ctx);
     if (sel === undefined) return;
     this.attempts++;
@@ -196,69 +226,98 @@ export class SaslClient implements ClientFeature {
       return;
     }
     const initial = this.mech.initialResponse();
-    ctx.write(el("auth", NS_SASL, { mechanism: sel.mechanism }, encodeSaslPayload(initial)));
     this.phase = "exchange";
+    this.writeAuth(sel.mechanism, initial, ctx);
+  }
+
+  /** Writes the first element of an exchange (RFC 6120: `<auth/>`). */
+  protected writeAuth(mechanism: string, initial: Uint8Array | null, ctx: ClientFeatureContext<unknown>): void {
+    ctx.write(el("auth", NS_SASL, { mechanism }, encodeSaslPayload(initial)));
+  }
+
+  /** Writes a response (`<response/>`) or the abort (`<abort/>`) of the current profile. */
+  protected writeStep(data: Uint8Array | "abort", ctx: ClientFeatureContext<unknown>): void {
+    ctx.write(data === "abort" ? el("abort", NS_SASL) : el("response", NS_SASL, null, encodeSaslPayload(data)));
   }
 
   handleElement(e: XmlElement, ctx: ClientFeatureContext<unknown>): void {
-    const mech = this.mech;
-    if (e.ns === NS_SASL && mech !== undefined) {
+    if (e.ns === NS_SASL && this.mech !== undefined) {
       if (e.name === "challenge" && this.phase === "exchange") {
-        const data = decodeSaslPayload(e.text());
-        const r = isSaslError(data) ? data : mech.challenge(data ?? new Uint8Array(0));
-        if (isKeyDerivationRequest(r)) {
-          // PBKDF2 is the application's (adapter's) work: ask, and parse nothing until the answer.
-          this.phase = "deriving";
-          ctx.pause();
-          ctx.emit({ type: "derive-key", hash: r.hash, password: r.password, salt: r.salt, iterations: r.iterations, length: r.length });
-          return;
-        }
-        this.respond(r, ctx);
+        this.handleChallenge(e.text(), ctx);
         return;
       }
       if (e.name === "success" && this.phase === "exchange") {
-        const data = decodeSaslPayload(e.text());
-        const r = isSaslError(data) ? data : mech.finish(data ?? undefined);
-        if (r !== true) {
-          // The server did not prove it knows our credentials (SCRAM v=): never trust this stream.
-          this.giveUp(ctx, r.condition, r.text);
-          return;
-        }
-        this.mech = undefined;
-        this.password = undefined; // not needed any more; do not keep it in memory
-        this.phase = "idle";
-        ctx.setAuthenticated({ mechanism: mech.name });
+        if (!this.verifySuccess(e.text(), ctx)) return;
         // RFC 6120 §6.4.6: restart at the exact byte after </success>; what follows is the new stream.
         ctx.done({ restart: true });
         return;
       }
       if (e.name === "failure") {
-        const f = parseSaslFailure(e);
-        this.mech = undefined;
-        if (this.localError !== undefined) {
-          this.giveUp(ctx, this.localError.condition, this.localError.text);
-          return;
-        }
-        if (RETRYABLE.has(f.condition) && this.attempts < this.o.maxAuthAttempts) {
-          this.phase = "retry";
-          ctx.emit(definedOnly({ type: "auth-failed" as const, condition: f.condition, text: f.text, canRetry: true }));
-          return;
-        }
-        this.giveUp(ctx, f.condition, f.text);
+        this.handleFailure(parseSaslFailure(e), ctx);
         return;
       }
     }
     ctx.fatal("unsupported-stanza-type", `unexpected <${e.name} xmlns='${e.ns}'> during sasl`);
   }
 
+  /** A challenge (base64 text): the mechanism's response, or the `derive-key` question. */
+  protected handleChallenge(text: string, ctx: ClientFeatureContext<unknown>): void {
+    const mech = this.mech!;
+    const data = decodeSaslPayload(text);
+    const r = isSaslError(data) ? data : mech.challenge(data ?? new Uint8Array(0));
+    if (isKeyDerivationRequest(r)) {
+      // PBKDF2 is the application's (adapter's) work: ask, and parse nothing until the answer.
+      this.phase = "deriving";
+      ctx.pause();
+      ctx.emit({ type: "derive-key", hash: r.hash, password: r.password, salt: r.salt, iterations: r.iterations, length: r.length });
+      return;
+    }
+    this.respond(r, ctx);
+  }
+
+  /**
+   * Success with its additional data (base64 text, or `undefined`): the mechanism checks it (SCRAM's
+   * server signature). `true` and authenticated; `false` when the session was given up.
+   */
+  protected verifySuccess(text: string | undefined, ctx: ClientFeatureContext<unknown>): boolean {
+    const mech = this.mech!;
+    const data = text === undefined ? null : decodeSaslPayload(text);
+    const r = isSaslError(data) ? data : mech.finish(data ?? undefined);
+    if (r !== true) {
+      // The server did not prove it knows our credentials (SCRAM v=): never trust this stream.
+      this.giveUp(ctx, r.condition, r.text);
+      return false;
+    }
+    this.mech = undefined;
+    this.password = undefined; // not needed any more; do not keep it in memory
+    this.phase = "idle";
+    ctx.setAuthenticated({ mechanism: mech.name });
+    return true;
+  }
+
+  /** A failure: retry when it makes sense (RFC 6120 §6.4.5), else give up. */
+  protected handleFailure(f: { condition: string; text?: string | undefined }, ctx: ClientFeatureContext<unknown>): void {
+    this.mech = undefined;
+    if (this.localError !== undefined) {
+      this.giveUp(ctx, this.localError.condition, this.localError.text);
+      return;
+    }
+    if (RETRYABLE.has(f.condition) && this.attempts < this.o.maxAuthAttempts) {
+      this.phase = "retry";
+      ctx.emit(definedOnly({ type: "auth-failed" as const, condition: f.condition, text: f.text, canRetry: true }));
+      return;
+    }
+    this.giveUp(ctx, f.condition, f.text);
+  }
+
   private respond(r: Uint8Array | SaslError, ctx: ClientFeatureContext<unknown>): void {
     if (isSaslError(r)) {
       this.localError = r;
-      ctx.write(el("abort", NS_SASL));
+      this.writeStep("abort", ctx);
       this.phase = "abort";
       return;
     }
-    ctx.write(el("response", NS_SASL, null, encodeSaslPayload(r)));
+    this.writeStep(r, ctx);
   }
 
   /** The answer to `derive-key`: the SaltedPassword. `false` when no derivation was asked. */
@@ -271,7 +330,7 @@ export class SaslClient implements ClientFeature {
   }
 
   /** Authentication cannot succeed: report, close the stream, and end (reason `auth-failed`). */
-  private giveUp(ctx: ClientFeatureContext<unknown>, condition: string, text: string | undefined): void {
+  protected giveUp(ctx: ClientFeatureContext<unknown>, condition: string, text: string | undefined): void {
     ctx.emit(definedOnly({ type: "auth-failed" as const, condition, text, canRetry: false }));
     ctx.end("auth-failed");
   }
@@ -285,18 +344,22 @@ export type SaslQuestion = "scram" | "password" | "external";
 
 /** The server half; the `answer*` calls of `ServerSession` reach it. */
 export class SaslServer implements ServerFeature {
-  private offered: string[] = [];
-  private cbAdvertised: string[] | undefined;
-  private mech: ServerMechanism | undefined;
-  private exchanging = false;
+  protected offered: string[] = [];
+  protected cbAdvertised: string[] | undefined;
+  protected mech: ServerMechanism | undefined;
+  protected exchanging = false;
   private externalAuthzid: string | undefined;
-  private failures = 0;
+  private readonly counter: { failures: number };
+  /** The client asked for a channel-binding type we lack (lenient policy: it saw the `-PLUS` offer). */
+  private cbTypeRefused = 0;
   /** The question pending with the application, if any. */
   pending: SaslQuestion | undefined;
 
-  constructor(private readonly o: SaslServerOptions) {}
+  constructor(protected readonly o: SaslServerOptions) {
+    this.counter = o.counter ?? { failures: 0 };
+  }
 
-  private tlsMandatory(ctx: ServerFeatureContext<unknown>): boolean {
+  protected tlsMandatory(ctx: ServerFeatureContext<unknown>): boolean {
     return !ctx.flags.secure && this.o.tls === "required";
   }
 
@@ -304,7 +367,7 @@ export class SaslServer implements ServerFeature {
     this.offered = [];
     this.cbAdvertised = undefined;
     // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
-    if (this.tlsMandatory(ctx)) return undefined;
+    if (this.tlsMandatory(ctx) || this.o.enabled === false) return undefined;
     this.offered = this.mechanismsToOffer(ctx);
     // Nothing usable on this stream (e.g. `mechanisms: []` for a server that logs in with XEP-0078 only).
     if (this.offered.length === 0) return undefined;
@@ -318,7 +381,8 @@ export class SaslServer implements ServerFeature {
     return out;
   }
 
-  private mechanismsToOffer(ctx: ServerFeatureContext<unknown>): string[] {
+  /** The mechanisms this stream offers (custom, EXTERNAL with a verified certificate, SCRAM(-PLUS), PLAIN). */
+  protected mechanismsToOffer(ctx: ServerFeatureContext<unknown>): string[] {
     const hasCb = channelBindingList(ctx.tls?.channelBinding).length > 0;
     const ids = ctx.tls?.peerIdentities ?? [];
     const secure = ctx.flags.secure;
@@ -354,26 +418,25 @@ export class SaslServer implements ServerFeature {
       ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
       return;
     }
-    if (e.name === "auth") {
-      if (this.exchanging) {
-        ctx.fatal("policy-violation", "a new <auth/> while an exchange is in progress");
-        return;
-      }
-      this.onAuth(e, ctx);
+    this.handleExchange(e, ctx, "auth", (x) => this.onAuth(x, ctx));
+  }
+
+  /**
+   * The elements of an exchange, the same in every SASL profile: the start (`<auth/>`, SASL2
+   * `<authenticate/>`), `<response/>`, `<abort/>`; anything else is a policy violation.
+   */
+  protected handleExchange(e: XmlElement, ctx: ServerFeatureContext<unknown>, start: string, onStart: (e: XmlElement) => void): void {
+    if (e.name === start) {
+      if (this.exchanging) ctx.fatal("policy-violation", `a new <${start}/> while an exchange is in progress`);
+      else onStart(e);
       return;
     }
     if (e.name === "response" && this.exchanging && this.mech !== undefined) {
-      const data = decodeSaslPayload(e.text());
-      if (isSaslError(data)) {
-        this.failure(ctx, "incorrect-encoding", data.text);
-        return;
-      }
-      this.step(ctx, this.mech.response(data ?? new Uint8Array(0)));
+      this.handleResponse(e.text(), ctx);
       return;
     }
     if (e.name === "abort") {
-      if (this.exchanging && this.mech !== undefined) this.step(ctx, this.mech.abort());
-      else this.failure(ctx, "aborted", "the client aborted the exchange");
+      this.handleAbort(ctx);
       return;
     }
     ctx.fatal("policy-violation", `unexpected SASL element <${e.name}/>`);
@@ -391,12 +454,17 @@ export class SaslServer implements ServerFeature {
       else this.failure(ctx, "invalid-mechanism", `mechanism ${name ? `'${name}' ` : ""}not offered`);
       return;
     }
-    const data = decodeSaslPayload(e.text());
+    this.startExchange(name, e.text(), ctx);
+  }
+
+  /** Starts the exchange of an offered mechanism with its initial response (base64 text). */
+  protected startExchange(name: string, initial: string | undefined, ctx: ServerFeatureContext<unknown>, own?: CustomServerMechanism): void {
+    const data = initial === undefined ? null : decodeSaslPayload(initial);
     if (isSaslError(data)) {
       this.failure(ctx, "incorrect-encoding", data.text);
       return;
     }
-    const custom = this.o.custom?.find((c) => c.name === name);
+    const custom = own ?? this.o.custom?.find((c) => c.name === name);
     if (custom === undefined && !isMechanismName(name)) {
       this.failure(ctx, "invalid-mechanism", `mechanism '${name}' not supported`);
       return;
@@ -408,13 +476,31 @@ export class SaslServer implements ServerFeature {
     }
     const options: ServerMechanismOptions = {
       channelBindings: channelBindingList(ctx.tls?.channelBinding),
-      offeredPlus: this.offered.some((m) => m.endsWith("-PLUS")),
+      // Lenient policy: a client that asked for a binding we lack did see the -PLUS offer; its `y` now
+      // tells the truth (it supports channel binding, just not a type we have), not a downgrade.
+      offeredPlus: this.offered.some((m) => m.endsWith("-PLUS")) && this.cbTypeRefused === 0,
       allowAuthzid: (authcid, authzid) => authzidAllowed(authcid, authzid, ctx.domain),
       random: (n) => ctx.randomBytes(n),
       downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbAdvertised },
     };
     this.mech = custom !== undefined ? custom.create(options) : createServerMechanism(name as MechanismName, options);
     this.step(ctx, this.mech.start(data));
+  }
+
+  /** A response (base64 text) during an exchange. */
+  protected handleResponse(text: string, ctx: ServerFeatureContext<unknown>): void {
+    const data = decodeSaslPayload(text);
+    if (isSaslError(data)) {
+      this.failure(ctx, "incorrect-encoding", data.text);
+      return;
+    }
+    this.step(ctx, this.mech!.response(data ?? new Uint8Array(0)));
+  }
+
+  /** The client aborted. */
+  protected handleAbort(ctx: ServerFeatureContext<unknown>): void {
+    if (this.exchanging && this.mech !== undefined) this.step(ctx, this.mech.abort());
+    else this.failure(ctx, "aborted", "the client aborted the exchange");
   }
 
   private onExternal(data: Uint8Array | null, ctx: ServerFeatureContext<unknown>): void {
@@ -465,10 +551,10 @@ export class SaslServer implements ServerFeature {
     ctx.resume();
   }
 
-  private step(ctx: ServerFeatureContext<unknown>, s: ServerStep): void {
+  protected step(ctx: ServerFeatureContext<unknown>, s: ServerStep): void {
     switch (s.kind) {
       case "challenge":
-        ctx.write(el("challenge", NS_SASL, null, encodeSaslPayload(s.data)));
+        this.writeChallenge(s.data, ctx);
         return;
       case "success": {
         const local = safeLocal(s.identity.authcid);
@@ -477,6 +563,10 @@ export class SaslServer implements ServerFeature {
         return;
       }
       case "failure":
+        if (s.reason === "unsupported-channel-binding-type" && this.o.channelBindingPolicy !== "strict") {
+          this.cbTypeUnavailable(ctx, s.condition, s.text);
+          return;
+        }
         this.failure(ctx, s.condition, s.text);
         return;
       case "credentials-needed": {
@@ -502,7 +592,18 @@ export class SaslServer implements ServerFeature {
     }
   }
 
-  private success(ctx: ServerFeatureContext<unknown>, mechanism: string, username: string, data: Uint8Array | undefined): void {
+  /** Writes a challenge of the current profile. */
+  protected writeChallenge(data: Uint8Array, ctx: ServerFeatureContext<unknown>): void {
+    ctx.write(el("challenge", NS_SASL, null, encodeSaslPayload(data)));
+  }
+
+  /** Writes a failure of the current profile. */
+  protected writeFailure(condition: SaslCondition, text: string | undefined, ctx: ServerFeatureContext<unknown>): void {
+    ctx.write(buildSaslFailure(text === undefined ? { condition } : { condition, text }));
+  }
+
+  /** The exchange succeeded: answer, set the flag, restart (the SASL2 profile overrides this). */
+  protected success(ctx: ServerFeatureContext<unknown>, mechanism: string, username: string, data: Uint8Array | undefined): void {
     this.mech = undefined;
     this.exchanging = false;
     ctx.write(el("success", NS_SASL, null, data === undefined ? "" : encodeSaslPayload(data)));
@@ -512,12 +613,28 @@ export class SaslServer implements ServerFeature {
     ctx.done({ restart: true });
   }
 
-  private failure(ctx: ServerFeatureContext<unknown>, condition: SaslCondition, text: string | undefined): void {
+  /**
+   * Lenient channel-binding policy: the client asked for a binding type this connection lacks (a
+   * `tls-unique` request on TLS 1.3). Refused, but no credential was checked, so it does not count as a
+   * failed attempt; bounded on its own (a client looping on it is closed after 10).
+   */
+  private cbTypeUnavailable(ctx: ServerFeatureContext<unknown>, condition: SaslCondition, text: string | undefined): void {
     this.mech = undefined;
     this.exchanging = false;
-    this.failures++;
-    ctx.write(buildSaslFailure(text === undefined ? { condition } : { condition, text }));
-    const canRetry = this.failures < this.o.maxAuthAttempts;
+    this.cbTypeRefused++;
+    this.writeFailure(condition, text, ctx);
+    const canRetry = this.cbTypeRefused < MAX_CB_TYPE_REFUSALS;
+    ctx.emit(definedOnly({ type: "auth-failed" as const, condition, text, canRetry }));
+    if (!canRetry) ctx.fatal("policy-violation", "too many authentication attempts");
+  }
+
+  /** A failed attempt: answer, count it, close after `maxAuthAttempts` (RFC 6120 §6.4.5). */
+  protected failure(ctx: ServerFeatureContext<unknown>, condition: SaslCondition, text: string | undefined): void {
+    this.mech = undefined;
+    this.exchanging = false;
+    this.counter.failures++;
+    this.writeFailure(condition, text, ctx);
+    const canRetry = this.counter.failures < this.o.maxAuthAttempts;
     ctx.emit(definedOnly({ type: "auth-failed" as const, condition, text, canRetry }));
     // RFC 6120 §6.4.5: after the retry limit, close the stream with <policy-violation/>.
     if (!canRetry) ctx.fatal("policy-violation", "too many failed authentication attempts");
@@ -536,7 +653,8 @@ function authzidAllowed(authcid: string, authzid: string, domain: string): boole
   }
 }
 
-function safeLocal(username: string): string | undefined {
+/** The PRECIS-prepared localpart, or `undefined` when `username` is not a valid one. */
+export function safeLocal(username: string): string | undefined {
   try {
     return prepareLocal(username);
   } catch {

@@ -66,10 +66,12 @@ export interface FeatureContext<E> {
   randomId(bytes?: number): string;
   /**
    * This feature's negotiation step is over. `restart: true` when the stream restarts at the current
-   * input byte (RFC 6120 §6.4.6 after SASL); otherwise the session goes on with the next feature of the
-   * same `<stream:features/>` (client) or waits for the next request (server).
+   * input byte (RFC 6120 §6.4.6 after SASL); `features: true` when the stream goes on *without* a restart
+   * but with a new `<stream:features/>` (XEP-0388 SASL2 success without inline binding: the server sends
+   * one, the client waits for it); otherwise the session goes on with the next feature of the same
+   * `<stream:features/>` (client) or waits for the next request (server).
    */
-  done(outcome?: { readonly restart?: boolean }): void;
+  done(outcome?: FeatureOutcome): void;
   /**
    * A question to the application is pending: input stays buffered, unparsed, until {@link resume}
    * (bounded by `maxBufferedBytes`). The feature emits the question event itself.
@@ -79,6 +81,19 @@ export interface FeatureContext<E> {
   resume(): void;
   /** Whether the session has ended (an asynchronous answer may arrive after that: ignore it). */
   readonly ended: boolean;
+  /**
+   * This session's half of another loaded feature (by name), e.g. SASL2 reaching the `sm` half to enable
+   * or resume Stream Management inline. `undefined` when not loaded.
+   */
+  feature(name: string): unknown;
+}
+
+/** How a feature's negotiation step ended (see {@link FeatureContext.done}). */
+export interface FeatureOutcome {
+  /** The stream restarts at the current input byte (RFC 6120 §6.4.6). */
+  readonly restart?: boolean;
+  /** No restart, but the server sends (server: send; client: wait for) a new `<stream:features/>`. */
+  readonly features?: boolean;
 }
 
 /**

@@ -348,6 +348,25 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
     ctx.done();
   }
 
+  /**
+   * The `<resume/>` to send inline in a SASL2 `<authenticate/>` (XEP-0198 with XEP-0388), or `undefined`
+   * when there is nothing to resume. Marks the resumption as started (no separate `<resume/>` follows).
+   */
+  resumeInline(): XmlElement | undefined {
+    const from = this.resumeFrom;
+    if (from === undefined || this.phase !== "idle") return undefined;
+    this.phase = "resuming";
+    return sm("resume", { previd: from.state.id, h: String(from.state.inbound) });
+  }
+
+  /** `<failed/>` in answer to an inline `<resume/>`: acknowledged stanzas reported, the rest lost. */
+  handleResumeFailed(e: XmlElement, ctx: ClientFeatureContext<ClientEvent>): void {
+    if (this.resumeFrom === undefined) return;
+    const phase = this.phase; // Bind2 may have sent <enable/> in the same <authenticate/>
+    this.resumeLost(ctx, failedCondition(e), parseH(e.attr("h")));
+    if (phase === "enable-sent") this.phase = phase;
+  }
+
   /** Resumption is impossible: what the server handled is acknowledged, the rest reported lost. */
   private resumeLost(ctx: ClientFeatureContext<ClientEvent>, condition: string, h: number | undefined): void {
     const from = this.resumeFrom!;
@@ -449,7 +468,12 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     return sm("enabled", { id: this.id, resume: this.resumable ? "true" : undefined, max: this.max === undefined ? undefined : String(this.max) });
   }
 
-  private handleResume(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
+  /**
+   * `<resume/>` (also inline in a SASL2 `<authenticate/>`): asks `resume-request`; {@link answerResume}
+   * writes `<resumed/>` or `<failed/>` through the context given here.
+   */
+  handleResume(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
+    this.ctx = ctx;
     const h = parseH(e.attr("h"));
     const previd = e.attr("previd");
     if (ctx.flags.bound || this.phase !== "idle") {

@@ -1,0 +1,122 @@
+/**
+ * What both roles of SASL2 (XEP-0388), Bind2 (XEP-0386) and the SASL2 tasks share: namespaces, the
+ * settings, the task contract, and the small element helpers.
+ *
+ * @module
+ */
+import { type SaslCondition, isSaslCondition } from "@xmpp-sansio/sasl";
+import { XmlElement } from "@xmpp-sansio/xml";
+import { NS_XMPP_SASL } from "../../sasl-failure.js";
+import { el, trimmedText } from "../../util.js";
+import type { FastServerOptions, FastToken, HtMechanism } from "./fast.js";
+
+/** `urn:xmpp:sasl:2` (XEP-0388 Extensible SASL Profile). */
+export const NS_SASL2 = "urn:xmpp:sasl:2";
+/** `urn:xmpp:bind:0` (XEP-0386 Bind 2). */
+export const NS_BIND2 = "urn:xmpp:bind:0";
+
+/** The `<user-agent/>` a client sends (XEP-0388 §2.3). */
+export interface UserAgent {
+  /** A stable identifier of this installation (UUIDv4 recommended): Bind2 resources and FAST tokens hang on it. */
+  readonly id: string;
+  readonly software?: string;
+  readonly device?: string;
+}
+
+/** Client settings of SASL2 (the `sasl2` option of `ClientSession`; `false` turns SASL2 off). */
+export interface Sasl2ClientSettings {
+  readonly userAgent?: UserAgent;
+  /** Bind2 inline binding (when offered). Default on, tag = the user agent's software (or `xmpp-sansio`). */
+  readonly bind2?: { readonly tag?: string } | false;
+  /**
+   * FAST (XEP-0484): `token` logs in without the password (when the server offers its mechanism);
+   * `request` asks for a token (default: the first channel-bound HT mechanism the server offers, else
+   * `HT-SHA-256-NONE`). `invalidate` logs in once more with the token and drops it (logout).
+   */
+  readonly fast?: {
+    readonly token?: FastToken;
+    readonly request?: boolean | HtMechanism;
+    readonly invalidate?: boolean;
+    /** Wall-clock ms since the epoch, to skip an expired token. */
+    readonly wallClock?: () => number;
+  };
+  /** Tasks this client can run when the server asks (`<continue/>`). */
+  readonly tasks?: readonly Sasl2ClientTask[];
+  /** Refuse RFC 6120 SASL when SASL2 is not offered. Default false (fall back). */
+  readonly required?: boolean;
+}
+
+/** Server settings of SASL2 (the `sasl2` option of `ServerSession`). */
+export interface Sasl2ServerSettings {
+  /** Keep offering RFC 6120 SASL beside SASL2. Default true. */
+  readonly sasl1?: boolean;
+  /** Offer Bind2 inline binding. Default true. */
+  readonly bind2?: boolean;
+  /** FAST tokens; omitted: not offered. */
+  readonly fast?: FastServerOptions;
+  /** Tasks the server may require after authentication (`<continue/>`). */
+  readonly tasks?: readonly Sasl2ServerTask[];
+}
+
+/** What a server task knows about the login it follows. */
+export interface Sasl2LoginInfo {
+  readonly username: string;
+  readonly mechanism: string;
+  readonly userAgentId: string | undefined;
+  /** The XEP-0480 upgrade tasks the client announced (`<upgrade/>` in `<authenticate/>`). */
+  readonly upgrades: readonly string[];
+}
+
+/** One step of a task: send `<task-data/>` with these children, finish, or fail the login. */
+export type Sasl2TaskStep =
+  | { readonly data: readonly XmlElement[] }
+  | { readonly done: true; /** additional data for `<success/>` */ readonly additional?: Uint8Array }
+  | { readonly fail: SaslCondition; readonly text?: string };
+
+/** A task the server may require (XEP-0388 §2.5): named in `<continue/>`, run via `<next task/>`. */
+export interface Sasl2ServerTask {
+  /** The task name (e.g. `UPGR-SCRAM-SHA-256`). */
+  readonly name: string;
+  /** Whether this login must run it. */
+  required(info: Sasl2LoginInfo): boolean;
+  /** One run: `start` at `<next/>`, `data` at each `<task-data/>` of the client. */
+  create(info: Sasl2LoginInfo, emit: (name: string, data: unknown) => void): {
+    start(): Sasl2TaskStep;
+    data(children: readonly XmlElement[]): Sasl2TaskStep;
+  };
+}
+
+/** A task the client can run: answers each `<task-data/>` of the server. */
+export interface Sasl2ClientTask {
+  readonly name: string;
+  /** One run; `password` is the one this login used (if any). Return the children of our `<task-data/>`, or an error text (abort). */
+  create(info: { readonly password: string | undefined; readonly username: string }): {
+    data(children: readonly XmlElement[]): readonly XmlElement[] | { readonly error: string };
+  };
+}
+
+/** `<failure xmlns='urn:xmpp:sasl:2'>` with an RFC 6120 condition and text. */
+export function sasl2Failure(condition: SaslCondition, text: string | undefined): XmlElement {
+  const f = el("failure", NS_SASL2, null, el(condition, NS_XMPP_SASL));
+  if (text !== undefined) f.append(el("text", NS_SASL2, null, text));
+  return f;
+}
+
+/** Reads a SASL2 `<failure/>`: the condition (first child in the SASL namespace) and `<text/>`. */
+export function parseSasl2Failure(e: XmlElement): { condition: string; text?: string } {
+  const cond = e.elements().find((c) => c.ns === NS_XMPP_SASL && c.name !== "text");
+  const text = e.getChild("text", NS_SASL2) ?? e.getChild("text", NS_XMPP_SASL);
+  const condition = cond !== undefined && isSaslCondition(cond.name) ? cond.name : "not-authorized";
+  return text === undefined ? { condition } : { condition, text: trimmedText(text) };
+}
+
+/** The text of a child in the SASL2 namespace, or `undefined` when absent. */
+export function childText(e: XmlElement, name: string): string | undefined {
+  const c = e.getChild(name, NS_SASL2);
+  return c === undefined ? undefined : trimmedText(c);
+}
+
+/** `<name xmlns='urn:xmpp:sasl:2'>children</name>`. */
+export function s2(name: string, attrs?: Record<string, string | undefined> | null, ...children: (XmlElement | string)[]): XmlElement {
+  return new XmlElement(name, NS_SASL2, attrs ?? null, children);
+}
