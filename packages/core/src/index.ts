@@ -41,3 +41,8 @@ export {
 } from "./state.js";
 export { ClientSession, type ClientExtraOptions } from "./session-client.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
+export { type CertIdentity, matchesDnsId, matchesXmppServerIdentity } from "./s2s/identity.js";
+export { componentHandshake, dialbackKey, verifyComponentHandshake, verifyDialbackKey } from "./s2s/keys.js";
+export { S2SInitiatorSession } from "./s2s/initiator.js";
+export { S2SReceiverSession } from "./s2s/receiver.js";
+export * from "./s2s/types.js";

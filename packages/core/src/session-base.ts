@@ -133,6 +133,11 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private stanzaTakers: H[] = NO_HOOKS as any;
   /** The context handed to every feature of this session (one small object; its methods are shared). */
   protected readonly ctx: C;
+  /**
+   * The stream's content namespace (RFC 6120 §4.8.2): `jabber:client`, or `jabber:server` /
+   * `jabber:component:accept` for the server-to-server and component roles (set by their constructors).
+   */
+  protected contentNs: string = NS_CLIENT;
 
   /** Keepalive: the last input (online), and the deadline of an unanswered probe. */
   private lastInput = 0;
@@ -648,9 +653,14 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     this.headerSent = true;
   }
 
-  /** Writes one element; stanzas built without a namespace get `jabber:client`. */
+  /** Whether `e` is a stanza (`message`, `presence`, `iq`) of this stream's content namespace. */
+  protected isContentStanza(e: XmlElement): boolean {
+    return e.ns === this.contentNs && (e.name === "message" || e.name === "presence" || e.name === "iq");
+  }
+
+  /** Writes one element; stanzas built without a namespace get the content namespace (`jabber:client`). */
   protected write(el: XmlElement): void {
-    if (el.ns === "") el.adoptNamespace(NS_CLIENT);
+    if (el.ns === "") el.adoptNamespace(this.contentNs);
     this.framing.writeElement(el);
   }
 
@@ -715,8 +725,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
         return false;
       }
       // §4.8.2: the content namespace is declared as the default namespace of the stream header.
-      if (namespaces.get("") !== NS_CLIENT) {
-        this.fatal("invalid-namespace", `the content namespace must be '${NS_CLIENT}' (RFC 6120 §4.8.2)`);
+      if (namespaces.get("") !== this.contentNs) {
+        this.fatal("invalid-namespace", `the content namespace must be '${this.contentNs}' (RFC 6120 §4.8.2)`);
         return false;
       }
     }

@@ -12,13 +12,13 @@ import { BIND_DEFINITION, BindClient } from "./features/bind.js";
 import { SASL_DEFINITION, SaslClient } from "./features/sasl.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { type ClientFeature, type ClientFeatureContext, isAvailable } from "./features/types.js";
+import { type ClientFeature, type ClientFeatureContext, isAvailable, type StreamFeature } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } from "./session-types.js";
 import { CLIENT_TRANSITIONS, type ClientStateKind } from "./state.js";
-import { el, isStanza } from "./util.js";
+import { el } from "./util.js";
 
 /** Stanzas kept while bound but not yet online (see `onElement`). */
 const MAX_EARLY_STANZAS = 1000;
@@ -59,8 +59,8 @@ export class ClientSession
   extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
-  private readonly tlsPolicy: TlsPolicy;
-  private readonly sasl: SaslClient;
+  protected readonly tlsPolicy: TlsPolicy;
+  private sasl: SaslClient | undefined;
   /** The current stream's `<stream:features/>`. */
   private offer: XmlElement | undefined;
   /** The feature negotiating now. */
@@ -77,8 +77,16 @@ export class ClientSession
     super(options, CLIENT_TRANSITIONS, "client");
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
-    if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
     this.tlsPolicy = options.tls ?? "required";
+    this.loadFeatures(this.streamFeatures(options, j));
+  }
+
+  /**
+   * The features this stream negotiates, in order (called once by the constructor; the s2s initiator
+   * loads its own set). Client-to-server: STARTTLS, SASL, the application's, binding, legacy session.
+   */
+  protected streamFeatures(options: ClientOptions & ClientExtraOptions, j: Jid): (readonly [StreamFeature, ClientFeature<ClientEvent> | undefined])[] {
+    if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
     this.sasl = new SaslClient({
       password: options.password,
       authzid: options.authzid,
@@ -93,13 +101,13 @@ export class ClientSession
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
     });
     const starttls = starttlsFeature(this.tlsPolicy);
-    this.loadFeatures([
+    return [
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],
       [SASL_DEFINITION, this.sasl as ClientFeature<ClientEvent>],
       ...(options.features ?? []).map((def) => [def, def.client?.() as ClientFeature<ClientEvent> | undefined] as const),
       [BIND_DEFINITION, new BindClient(j.resource) as ClientFeature<ClientEvent>],
       [SESSION_DEFINITION, new SessionClient() as ClientFeature<ClientEvent>],
-    ]);
+    ];
   }
 
   /** The full JID once bound (online); before that, the configured account (bare) JID. */
@@ -147,7 +155,7 @@ export class ClientSession
    * `canRetry: true` (RFC 6120 §6.4.5).
    */
   supplyCredentials(credentials: { password: string }): void {
-    if (this.kind === "closed" || !this.sasl.supply(credentials.password, this.ctx)) {
+    if (this.kind === "closed" || this.sasl === undefined || !this.sasl.supply(credentials.password, this.ctx)) {
       throw new SessionStateError("supplyCredentials() is only valid after credentials-needed or a retryable auth-failed");
     }
   }
@@ -155,7 +163,7 @@ export class ClientSession
   /** Answers `derive-key` with the SaltedPassword the adapter computed. */
   supplyDerivedKey(saltedPassword: Uint8Array): void {
     if (this.kind === "closed") return; // the answer of an asynchronous derivation may come late
-    if (!this.sasl.supplyDerivedKey(saltedPassword, this.ctx)) throw new SessionStateError("supplyDerivedKey() without a pending derive-key event");
+    if (this.sasl === undefined || !this.sasl.supplyDerivedKey(saltedPassword, this.ctx)) throw new SessionStateError("supplyDerivedKey() without a pending derive-key event");
   }
 
   /** Sends a stanza (online only). Stanzas without `xmlns` get `jabber:client`. */
@@ -250,7 +258,7 @@ export class ClientSession
         } else this.unexpected(e);
         return;
       case "negotiating":
-        if (this.flagState.bound && isStanza(e) && !isIqAnswer(e)) {
+        if (this.flagState.bound && this.isContentStanza(e) && !isIqAnswer(e)) {
           // Bound but still negotiating (legacy session, XEP-0198 <enable/>): the server may already
           // route stanzas to us. Keep them (bounded) and deliver them once online, in order. (IQ answers
           // are the negotiating feature's: we sent no other request yet.)
@@ -263,7 +271,7 @@ export class ClientSession
       case "online": {
         const owner = this.ownerOf(e.ns);
         if (owner !== undefined) owner.handleElement(e, this.ctx);
-        else if (isStanza(e)) this.onStanza(e);
+        else if (this.isContentStanza(e)) this.onStanza(e);
         // RFC 6120 §4.9.3.23: a first-level element that is neither a stanza nor owned by a feature.
         else this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
         return;
@@ -334,7 +342,8 @@ export class ClientSession
     return this.kind === "negotiating" ? this.activeName : undefined;
   }
 
-  private onStanza(e: XmlElement): void {
+  /** A stanza received online. */
+  protected onStanza(e: XmlElement): void {
     this.observeInbound(e);
     if (this.pingId !== undefined && e.name === "iq" && e.attr("id") === this.pingId && e.attr("type") !== "get" && e.attr("type") !== "set") {
       this.pingId = undefined; // the answer to our keepalive ping (result, or an error from a server without XEP-0199)

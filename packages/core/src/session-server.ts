@@ -12,7 +12,7 @@ import { BIND_DEFINITION, BindServer } from "./features/bind.js";
 import { DEFAULT_SERVER_MECHANISMS, SASL_DEFINITION, SaslServer } from "./features/sasl.js";
 import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { isAvailable, type ServerFeature, type ServerFeatureContext } from "./features/types.js";
+import { isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
 import { parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
@@ -27,7 +27,7 @@ import type {
 } from "./session-types.js";
 import { errorReply, type StanzaErrorCondition, stanzaError } from "./stanza-errors.js";
 import { SERVER_TRANSITIONS, type ServerStateKind } from "./state.js";
-import { definedOnly, el, iqProblem, isStanza } from "./util.js";
+import { definedOnly, el, iqProblem } from "./util.js";
 
 const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 
@@ -50,10 +50,10 @@ export class ServerSession
   extends SessionBase<ServerEvent, ServerStateKind, ServerFeature<ServerEvent>, ServerFeatureContext<ServerEvent>>
   implements SansIoSession<ServerEvent>
 {
-  private readonly tlsPolicy: TlsPolicy;
+  protected readonly tlsPolicy: TlsPolicy;
   private readonly defaultDomain: string | undefined;
-  private readonly sasl: SaslServer;
-  private readonly bind: BindServer;
+  private sasl: SaslServer | undefined;
+  private bind: BindServer | undefined;
   private hostPending = false;
   private streamId = "";
   private started = false;
@@ -62,6 +62,14 @@ export class ServerSession
     super(options, SERVER_TRANSITIONS, "server");
     this.tlsPolicy = options.tls ?? "required";
     this.defaultDomain = options.defaultDomain;
+    this.loadFeatures(this.streamFeatures(options));
+  }
+
+  /**
+   * The features this stream offers, in order (called once by the constructor; the s2s receiver loads
+   * its own set). Client-to-server: STARTTLS, SASL, the application's, binding, legacy session.
+   */
+  protected streamFeatures(options: ServerOptions & ServerExtraOptions): (readonly [StreamFeature, ServerFeature<ServerEvent> | undefined])[] {
     this.sasl = new SaslServer({
       tls: this.tlsPolicy,
       mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
@@ -71,13 +79,13 @@ export class ServerSession
     });
     this.bind = new BindServer();
     const starttls = starttlsFeature(this.tlsPolicy);
-    this.loadFeatures([
+    return [
       [starttls, starttls.server!() as ServerFeature<ServerEvent>],
       [SASL_DEFINITION, this.sasl as ServerFeature<ServerEvent>],
       ...(options.features ?? []).map((def) => [def, def.server?.() as ServerFeature<ServerEvent> | undefined] as const),
       [BIND_DEFINITION, this.bind as ServerFeature<ServerEvent>],
       [SESSION_DEFINITION, sessionServer(options.offerLegacySession ?? true) as ServerFeature<ServerEvent>],
-    ]);
+    ];
   }
 
   /** The client's full JID once bound; undefined before. */
@@ -139,7 +147,7 @@ export class ServerSession
    * application that looks things up asynchronously cannot avoid that race). @throws SessionStateError
    * when the question was not asked.
    */
-  private answering(asked: boolean, what: string): boolean {
+  protected answering(asked: boolean, what: string): boolean {
     if (this.kind === "closed") return false;
     if (!asked) throw new SessionStateError(`${what}() without a pending question`);
     return true;
@@ -160,22 +168,22 @@ export class ServerSession
 
   /** Answers `scram-credentials` with the account's stored keys, or `null` for an unknown account. */
   answerScramCredentials(stored: ScramStoredCredentials | null): void {
-    if (this.answering(this.sasl.pending === "scram", "answerScramCredentials")) this.sasl.answerScram(stored, this.ctx);
+    if (this.answering(this.sasl?.pending === "scram", "answerScramCredentials")) this.sasl!.answerScram(stored, this.ctx);
   }
 
   /** Answers `verify-password` (PLAIN). */
   answerPassword(ok: boolean): void {
-    if (this.answering(this.sasl.pending === "password", "answerPassword")) this.sasl.answerPassword(ok, this.ctx);
+    if (this.answering(this.sasl?.pending === "password", "answerPassword")) this.sasl!.answerPassword(ok, this.ctx);
   }
 
   /** Answers `external-identity`: the account (localpart) the certificate maps to, or `null`. */
   answerExternal(username: string | null): void {
-    if (this.answering(this.sasl.pending === "external", "answerExternal")) this.sasl.answerExternal(username, this.ctx);
+    if (this.answering(this.sasl?.pending === "external", "answerExternal")) this.sasl!.answerExternal(username, this.ctx);
   }
 
   /** Answers `bind-request`: bind a resource (possibly another than requested) or refuse. */
   answerBind(answer: BindAnswer): void {
-    if (this.answering(this.bind.pending, "answerBind")) this.bind.answer(answer, this.ctx);
+    if (this.answering(this.bind?.pending === true, "answerBind")) this.bind!.answer(answer, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -203,6 +211,7 @@ export class ServerSession
       this.fatal("unsupported-version", `version ${header.attr("version")} is not supported; this server speaks 1.0`);
       return;
     }
+    if (!this.acceptPeerHeader(header, restarted)) return;
     const toAttr = header.attr("to");
     if (restarted) {
       // A restart: the client must keep talking to the same domain.
@@ -262,7 +271,19 @@ export class ServerSession
       else features.append(offered as XmlElement);
     }
     this.write(features);
+    this.afterFeatures();
   }
+
+  /**
+   * Hook: checks of the peer's stream header beyond RFC 6120's common ones (the s2s receiver requires a
+   * `from` domain, §4.7.1). Return `false` after a `fatal`.
+   */
+  protected acceptPeerHeader(_header: XmlElement, _restarted: boolean): boolean {
+    return true;
+  }
+
+  /** Hook: our header and `<stream:features/>` were written (the s2s receiver goes online here after SASL). */
+  protected afterFeatures(): void {}
 
   protected featureDone(restart: boolean): void {
     if (!restart) return;
@@ -300,7 +321,7 @@ export class ServerSession
       this.fatal("not-authorized", "authenticate first");
       return;
     }
-    if (!isStanza(e)) {
+    if (!this.isContentStanza(e)) {
       // RFC 6120 §4.9.3.23: a first-level element no feature owns.
       this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
       return;
@@ -322,7 +343,8 @@ export class ServerSession
     this.write(reply);
   }
 
-  private onStanza(e: XmlElement): void {
+  /** A stanza received online: validated (RFC 6120 §8.1), stamped, delivered. */
+  protected onStanza(e: XmlElement): void {
     this.observeInbound(e);
     const full = this.boundJid!;
     const type = e.attr("type");

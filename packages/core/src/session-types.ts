@@ -4,6 +4,7 @@ import type { Jid } from "@xmpp-sansio/jid";
 import type { CustomClientMechanism, CustomServerMechanism } from "@xmpp-sansio/sasl";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
+import type { S2SEvent } from "./s2s/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
 /** How bytes are framed on the transport: an RFC 6120 XML stream, or RFC 7395 WebSocket messages. */
@@ -425,6 +426,7 @@ export type ClientEvent =
   | StanzaAckedEvent
   | StanzaFailedEvent
   | FeatureEvent
+  | S2SEvent
   | StreamErrorEvent
   | ClosedEvent;
 
@@ -445,6 +447,7 @@ export type ServerEvent =
   | SmDetachedEvent
   | UndeliveredEvent
   | FeatureEvent
+  | S2SEvent
   | StreamErrorEvent
   | ClosedEvent;
 
