@@ -46,3 +46,5 @@ export { componentHandshake, dialbackKey, verifyComponentHandshake, verifyDialba
 export { S2SInitiatorSession } from "./s2s/initiator.js";
 export { S2SReceiverSession } from "./s2s/receiver.js";
 export * from "./s2s/types.js";
+export { ComponentServerSession, ComponentSession } from "./component/component.js";
+export * from "./component/types.js";

@@ -138,6 +138,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
    * `jabber:component:accept` for the server-to-server and component roles (set by their constructors).
    */
   protected contentNs: string = NS_CLIENT;
+  /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
+  protected versionless = false;
 
   /** Keepalive: the last input (online), and the deadline of an unanswered probe. */
   private lastInput = 0;

@@ -231,7 +231,7 @@ export class ClientSession
     if (!this.checkHeader(header, namespaces)) return;
     const version = parseStreamVersion(header.attr("version"));
     // RFC 6120 §4.7.5: we speak 1.0 and need the server to (features exist only from 1.0 on).
-    if (version === undefined || version.major !== 1) {
+    if (version === undefined ? !this.versionless : version.major !== 1) {
       this.fatal("unsupported-version", "this client requires an XMPP 1.0 stream");
       return;
     }

@@ -203,11 +203,11 @@ export class ServerSession
     if (!this.checkHeader(header, namespaces)) return;
     // RFC 6120 §4.7.5: no version = pre-1.0 (not supported here); a higher major version is not ours.
     const version = parseStreamVersion(header.attr("version"));
-    if (version === undefined) {
+    if (version === undefined && !this.versionless) {
       this.fatal("unsupported-version", "pre-1.0 streams are not supported; use version='1.0'");
       return;
     }
-    if (version.major !== 1) {
+    if (version !== undefined && version.major !== 1) {
       this.fatal("unsupported-version", `version ${header.attr("version")} is not supported; this server speaks 1.0`);
       return;
     }
@@ -260,7 +260,8 @@ export class ServerSession
     });
   }
 
-  private sendHeaderAndFeatures(): void {
+  /** Our stream header and `<stream:features/>` (a component stream has no features: XEP-0114). */
+  protected sendHeaderAndFeatures(): void {
     this.writeHeader();
     const features = el("features", NS_STREAMS);
     for (let i = 0; i < this.defs.length; i++) {

@@ -4,6 +4,7 @@ import type { Jid } from "@xmpp-sansio/jid";
 import type { CustomClientMechanism, CustomServerMechanism } from "@xmpp-sansio/sasl";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
+import type { ComponentSecretQuestionEvent } from "./component/types.js";
 import type { S2SEvent } from "./s2s/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
@@ -448,6 +449,7 @@ export type ServerEvent =
   | UndeliveredEvent
   | FeatureEvent
   | S2SEvent
+  | ComponentSecretQuestionEvent
   | StreamErrorEvent
   | ClosedEvent;
 
