@@ -344,6 +344,15 @@ export class ServerSession
     this.write(reply);
   }
 
+  /** RFC 6120 §8.2.3: an IQ without a usable `id`/`type`/child gets `<bad-request/>` (not an error IQ). */
+  protected refuseMalformedIq(e: XmlElement): boolean {
+    if (e.name !== "iq") return false;
+    const problem = iqProblem(e);
+    if (problem === undefined) return false;
+    if (e.attr("type") !== "error") this.replyError(e, "bad-request", problem);
+    return true;
+  }
+
   /** A stanza received online: validated (RFC 6120 §8.1), stamped, delivered. */
   protected onStanza(e: XmlElement): void {
     this.observeInbound(e);
@@ -368,13 +377,7 @@ export class ServerSession
       }
       e.setAttr("to", to.toString());
     }
-    if (e.name === "iq") {
-      const problem = iqProblem(e);
-      if (problem !== undefined) {
-        if (type !== "error") this.replyError(e, "bad-request", problem);
-        return;
-      }
-    }
+    if (this.refuseMalformedIq(e)) return;
     if (this.featureTakes(e)) return;
     // §8.1.2.1 rule 1: stamp the full JID; subscription presence keeps the bare JID if the client used it.
     const stamp = e.name === "presence" && type !== undefined && SUBSCRIPTION_TYPES.has(type) && fromAttr !== undefined && !fromAttr.includes("/") ? full.bare : full;

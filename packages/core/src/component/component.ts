@@ -183,7 +183,7 @@ export class ComponentServerSession extends ServerSession {
       e.setAttr("to", to.toString());
     }
     e.setAttr("from", from.toString());
-    if (this.featureTakes(e)) return;
+    if (this.refuseMalformedIq(e) || this.featureTakes(e)) return;
     this.emit({ type: "stanza", stanza: e });
   }
 

@@ -17,7 +17,6 @@ import type { ServerFeature, StreamFeature } from "../features/types.js";
 import type { HeaderAttributes } from "../session-framing.js";
 import { ServerSession } from "../session-server.js";
 import type { ServerEvent, ServerOptions } from "../session-types.js";
-import { iqProblem } from "../util.js";
 import { type DialbackServer, dialbackFeature } from "./dialback.js";
 import { s2sExternalFeature } from "./external.js";
 import { S2S_PREFIXES } from "./initiator.js";
@@ -146,13 +145,7 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
     }
     e.setAttr("from", from.toString());
     e.setAttr("to", to.toString());
-    if (e.name === "iq") {
-      const problem = iqProblem(e);
-      if (problem !== undefined) {
-        if (e.attr("type") !== "error") this.replyError(e, "bad-request", problem);
-        return;
-      }
-    }
+    if (this.refuseMalformedIq(e)) return;
     if (this.featureTakes(e)) return;
     this.emit({ type: "stanza", stanza: e });
   }
