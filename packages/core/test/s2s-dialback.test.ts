@@ -75,6 +75,17 @@ describe("dialback, receiving server", () => {
     expect(s.send(`<db:result from='c.${C}' to='${M}'>k</db:result>`)).toContain("<policy-violation");
   });
 
+  it("an answer that arrives during the STARTTLS hand-over (or after it) is ignored: the request died with the old stream", () => {
+    const s = opened({ tls: "optional" });
+    s.send(`<db:result from='${C}' to='${M}'>k</db:result><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+    expect(s.r.state).toBe("tls-handshake");
+    expect(() => s.r.answerDialbackResult(C, M, { valid: true })).not.toThrow();
+    s.r.tlsEstablished({ channelBinding: {} }, 0);
+    s.r.answerDialbackResult(C, M, { valid: true });
+    expect(s.r.pollTransmit()).toBeUndefined();
+    expect(s.r.state).toBe("negotiating");
+  });
+
   it("no stanza before a pair is authenticated", () => {
     expect(opened().send(`<message from='j@${C}' to='r@${M}'/>`)).toContain("<not-authorized");
   });

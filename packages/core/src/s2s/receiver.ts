@@ -113,7 +113,8 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
    * Late answers (after the stream ended or restarted) are ignored.
    */
   answerDialbackResult(from: string, to: string, answer: DialbackAnswer): void {
-    if (this.state === "closed") return;
+    // Closed, or in the STARTTLS hand-over (the pending request dies with the pre-TLS stream): ignored.
+    if (this.state === "closed" || this.state === "tls-handshake") return;
     const half = this.featureHalf("dialback") as DialbackServer | undefined;
     if (half === undefined || !half.isPending(from, to)) return;
     half.answer(from, to, answer, this.ctx);
