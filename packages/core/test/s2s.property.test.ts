@@ -10,7 +10,7 @@ const DEFINED_END = new Set(["online", "closed"]);
 /** A link that authenticates with EXTERNAL (`cert`) or dialback (the key checked as the authoritative server would). */
 function link(cert: boolean, chunks: { i2r: number[]; r2i: number[] }, mutate?: Parameters<typeof makeLink>[0]["mutate"]): Link {
   return makeLink({
-    initiator: { from: "capulet.example", to: "montague.example", dialbackSecret: SECRET },
+    initiator: { from: "capulet.example", to: "montague.example", dialbackSecret: SECRET, bidi: !cert },
     serves: ["montague.example"],
     ...(cert ? { peerIdentities: ["capulet.example"] } : {}),
     chunks,

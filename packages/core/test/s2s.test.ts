@@ -207,3 +207,39 @@ describe("s2s: stanza addressing on the receiving side", () => {
     expect(l.receiver.state).toBe("online");
   });
 });
+
+describe("s2s: XEP-0288 bidirectional streams", () => {
+  function bidiLink(bidi: boolean) {
+    const l = makeLink({ initiator: { from: CAPULET, to: MONTAGUE, bidi }, serves: [MONTAGUE], peerIdentities: [CAPULET] });
+    l.initiator.start(0);
+    runLinks([l]);
+    expect(l.initiator.state).toBe("online");
+    return l;
+  }
+
+  it("with <bidi/>, the receiving server sends back in the reverse direction of the pair", () => {
+    const l = bidiLink(true);
+    expect(l.receiver.bidi).toBe(true);
+    l.receiver.send(message(`romeo@${MONTAGUE}/garden`, `juliet@${CAPULET}`, "back"));
+    runLinks([l]);
+    const got = l.initiatorEvents.flatMap((e) => (e.type === "stanza" ? [e.stanza] : []));
+    expect(got.map((s) => s.getChildText("body"))).toEqual(["back"]);
+    // Not in the reverse direction of an authenticated pair: the receiver refuses to send it.
+    expect(() => l.receiver.send(message(`romeo@${MONTAGUE}`, "x@elsewhere.example"))).toThrow(/XEP-0288/);
+  });
+
+  it("the initiator refuses a reverse stanza with a forged 'from'", () => {
+    const l = bidiLink(true);
+    l.initiator.receive(enc(`<message from='mallory@evil.example' to='juliet@${CAPULET}'/>`), 0);
+    expect(dec(l.initiator.pollTransmit()!)).toContain("<invalid-from");
+    expect(l.initiator.state).toBe("closed");
+  });
+
+  it("without <bidi/>, the stream is unidirectional both ways", () => {
+    const l = bidiLink(false);
+    expect(l.receiver.bidi).toBe(false);
+    expect(() => l.receiver.send(message(`romeo@${MONTAGUE}`, `juliet@${CAPULET}`))).toThrow(/unidirectional/);
+    l.initiator.receive(enc(`<message from='romeo@${MONTAGUE}' to='juliet@${CAPULET}'/>`), 0);
+    expect(dec(l.initiator.pollTransmit()!)).toContain("<unsupported-stanza-type");
+  });
+});

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type Jid, JidError, tryParseJid } from "@xmpp-sansio/jid";
+import type { Jid } from "@xmpp-sansio/jid";
 import { NS_SERVER, type XmlElement } from "@xmpp-sansio/xml";
 import { starttlsFeature } from "../features/starttls.js";
 import type { ClientFeature, StreamFeature } from "../features/types.js";
@@ -19,7 +19,9 @@ import type { HeaderAttributes } from "../session-framing.js";
 import type { ClientEvent, ClientOptions } from "../session-types.js";
 import { type DialbackClient, dialbackFeature } from "./dialback.js";
 import { s2sExternalFeature } from "./external.js";
-import { DomainPairs, domainOf, type S2SHost } from "./pairs.js";
+import { bidiFeature } from "./bidi.js";
+import { checkS2SAddresses, DomainPairs, domainOf, domainPartOf, type S2SHost } from "./pairs.js";
+import { errorReply, stanzaError } from "../stanza-errors.js";
 import { NS_DIALBACK, type S2SInitiatorOptions } from "./types.js";
 
 /** The `db` prefix on our stream header (XEP-0220 §2.1.1: peers expect it for dialback). */
@@ -39,6 +41,8 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
   private readonly pairs = new DomainPairs();
   private readonly peer: string;
   private readonly hasSecret: boolean;
+  /** XEP-0288: we asked for a bidirectional stream (option `bidi`, and the peer offered it). */
+  bidi = false;
 
   constructor(options: S2SInitiatorOptions) {
     const from = domainOf(options.from);
@@ -53,6 +57,7 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
   protected override streamFeatures(options: ClientOptions, _j: Jid): (readonly [StreamFeature, ClientFeature<ClientEvent> | undefined])[] {
     const o = options as ClientOptions & S2SInitiatorOptions;
     const starttls = starttlsFeature(this.tlsPolicy);
+    const bidi = bidiFeature(this, o.bidi === true && o.purpose !== "verify");
     const external = s2sExternalFeature(this, o.noExternal !== true && o.purpose !== "verify");
     const dialback = dialbackFeature(this, {
       secret: o.dialbackSecret,
@@ -63,6 +68,7 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
     });
     return [
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],
+      [bidi, bidi.client!() as ClientFeature<ClientEvent>],
       [external, external.client!() as ClientFeature<ClientEvent>],
       [dialback, dialback.client!() as ClientFeature<ClientEvent>],
     ];
@@ -108,9 +114,29 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
     return false;
   }
 
-  /** RFC 6120 §4.7: the receiving server sends no stanzas over our stream (no XEP-0288 here). */
+  /**
+   * RFC 6120 §4.7: the receiving server sends no stanzas over our stream — unless XEP-0288 was negotiated;
+   * then they must be in the reverse direction of an authenticated pair (§8.1.1.1, §8.1.2.1).
+   */
   protected override onStanza(e: XmlElement): void {
-    this.fatal("unsupported-stanza-type", `<${e.name}/> on the initiating side of a server-to-server stream: s2s streams are unidirectional`);
+    if (!this.bidi) {
+      this.fatal("unsupported-stanza-type", `<${e.name}/> on the initiating side of a server-to-server stream: s2s streams are unidirectional`);
+      return;
+    }
+    const problem = checkS2SAddresses(
+      e,
+      (from) => this.pairs.hasTo(from),
+      (from, to) => this.pairs.has(to, from),
+    );
+    if (problem !== undefined) {
+      if (problem.kind === "stream") this.fatal(problem.condition, problem.text);
+      else {
+        const reply = errorReply(e, stanzaError(problem.condition, { text: problem.text, lang: "en" }));
+        if (reply !== undefined) this.write(reply);
+      }
+      return;
+    }
+    super.onStanza(e);
   }
 
   /**
@@ -121,8 +147,8 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
   override send(stanza: XmlElement): void {
     const from = stanza.attr("from");
     const to = stanza.attr("to");
-    const fromDomain = from === undefined ? undefined : domainPart(from);
-    const toDomain = to === undefined ? undefined : domainPart(to);
+    const fromDomain = domainPartOf(from);
+    const toDomain = domainPartOf(to);
     if (fromDomain === undefined || toDomain === undefined || !this.pairs.has(fromDomain, toDomain)) {
       throw new SessionStateError(`s2s stanzas need 'from' and 'to' of an authenticated domain pair (RFC 6120 §8.1.1.1); got ${from ?? "no from"} → ${to ?? "no to"}`);
     }
@@ -160,7 +186,3 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
   }
 }
 
-function domainPart(address: string): string | undefined {
-  const j = tryParseJid(address);
-  return j instanceof JidError ? undefined : j.domain;
-}

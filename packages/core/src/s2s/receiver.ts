@@ -10,17 +10,18 @@
  *
  * @module
  */
-import { JidError, tryParseJid } from "@xmpp-sansio/jid";
 import { NS_SERVER, type XmlElement } from "@xmpp-sansio/xml";
 import { starttlsFeature } from "../features/starttls.js";
 import type { ServerFeature, StreamFeature } from "../features/types.js";
 import type { HeaderAttributes } from "../session-framing.js";
 import { ServerSession } from "../session-server.js";
 import type { ServerEvent, ServerOptions } from "../session-types.js";
+import { bidiFeature } from "./bidi.js";
 import { type DialbackServer, dialbackFeature } from "./dialback.js";
 import { s2sExternalFeature } from "./external.js";
 import { S2S_PREFIXES } from "./initiator.js";
-import { DomainPairs, domainJid, domainOf, type S2SHost } from "./pairs.js";
+import { SessionStateError } from "../session-base.js";
+import { checkS2SAddresses, DomainPairs, domainJid, domainOf, reverseAllowed, type S2SHost } from "./pairs.js";
 import type { DialbackAnswer, S2SReceiverOptions } from "./types.js";
 
 /**
@@ -31,6 +32,8 @@ import type { DialbackAnswer, S2SReceiverOptions } from "./types.js";
  */
 export class S2SReceiverSession extends ServerSession implements S2SHost {
   private readonly pairs = new DomainPairs();
+  /** XEP-0288: the initiating server asked for a bidirectional stream. */
+  bidi = false;
 
   constructor(options: S2SReceiverOptions = {}) {
     super(options as ServerOptions & S2SReceiverOptions);
@@ -40,6 +43,7 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
   protected override streamFeatures(options: ServerOptions): (readonly [StreamFeature, ServerFeature<ServerEvent> | undefined])[] {
     const o = options as ServerOptions & S2SReceiverOptions;
     const starttls = starttlsFeature(this.tlsPolicy);
+    const bidi = bidiFeature(this, o.bidi ?? true);
     const external = s2sExternalFeature(this, o.external ?? true);
     const dialback = dialbackFeature(this, {
       secret: o.dialbackSecret,
@@ -50,6 +54,7 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
     });
     return [
       [starttls, starttls.server!() as ServerFeature<ServerEvent>],
+      [bidi, bidi.server!() as ServerFeature<ServerEvent>],
       [external, external.server!() as ServerFeature<ServerEvent>],
       [dialback, dialback.server!() as ServerFeature<ServerEvent>],
     ];
@@ -124,30 +129,29 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
   /** RFC 6120 §8.1.1.1, §8.1.2.1, §4.9.3.9, §4.9.3.10: s2s stanzas are addressed on both ends. */
   protected override onStanza(e: XmlElement): void {
     this.observeInbound(e);
-    const fromAttr = e.attr("from");
-    const toAttr = e.attr("to");
-    if (fromAttr === undefined || toAttr === undefined) {
-      this.fatal("improper-addressing", "a stanza between servers needs 'from' and 'to' (RFC 6120 §8.1.1.1, §8.1.2.1)");
+    const problem = checkS2SAddresses(
+      e,
+      (from) => this.pairs.hasFrom(from),
+      (from, to) => this.pairs.has(from, to),
+    );
+    if (problem !== undefined) {
+      if (problem.kind === "stream") this.fatal(problem.condition, problem.text);
+      else this.replyError(e, problem.condition, problem.text);
       return;
     }
-    const from = tryParseJid(fromAttr);
-    if (from instanceof JidError || !this.pairs.hasFrom(from.domain)) {
-      this.fatal("invalid-from", `'from' ${from instanceof JidError ? "is not a JID" : `(${from.domain}) is not an authenticated domain of this stream`}`);
-      return;
-    }
-    const to = tryParseJid(toAttr);
-    if (to instanceof JidError) {
-      this.replyError(e, "jid-malformed", to.message);
-      return;
-    }
-    if (!this.pairs.has(from.domain, to.domain)) {
-      this.fatal("host-unknown", `${to.domain} is not a domain ${from.domain} was authenticated for on this stream`);
-      return;
-    }
-    e.setAttr("from", from.toString());
-    e.setAttr("to", to.toString());
     if (this.refuseMalformedIq(e)) return;
     if (this.featureTakes(e)) return;
     this.emit({ type: "stanza", stanza: e });
+  }
+
+  /**
+   * Sends a stanza to the initiating server: only with XEP-0288 (`bidi` requested by the peer), and only
+   * in the reverse direction of an authenticated pair (`from` of our domain, `to` of the peer's).
+   * @throws SessionStateError otherwise (RFC 6120 s2s streams are unidirectional).
+   */
+  override send(stanza: XmlElement): void {
+    if (!this.bidi) throw new SessionStateError("s2s streams are unidirectional (RFC 6120 §4.7): send over an outbound stream, or let the peer request XEP-0288");
+    if (!reverseAllowed(stanza, this.pairs)) throw new SessionStateError("with XEP-0288, stanzas need 'from' of our domain and 'to' of an authenticated peer domain");
+    super.send(stanza);
   }
 }

@@ -31,6 +31,11 @@ export interface S2SInitiatorOptions extends SessionOptions {
   purpose?: "authenticate" | "verify";
   /** Disable SASL EXTERNAL (always use dialback). Default false. */
   noExternal?: boolean;
+  /**
+   * Ask for a bidirectional stream (XEP-0288) when the receiving server offers it: it may then send
+   * stanzas back over this stream (they arrive as `stanza` events). Default false.
+   */
+  bidi?: boolean;
 }
 
 /** Options of the receiving server's session. */
@@ -46,6 +51,8 @@ export interface S2SReceiverOptions extends SessionOptions {
   dialback?: boolean;
   /** Offer SASL EXTERNAL when the peer's certificate authenticates its domain. Default true. */
   external?: boolean;
+  /** Offer XEP-0288 bidirectional streams. Default true. */
+  bidi?: boolean;
   /** Dialback requests waiting for the application at once (beyond → `<policy-violation/>`). Default 16. */
   maxPendingDialback?: number;
 }
