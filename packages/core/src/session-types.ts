@@ -5,6 +5,7 @@ import type { CustomClientMechanism, CustomServerMechanism } from "@xmpp-sansio/
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
 import type { ComponentSecretQuestionEvent } from "./component/types.js";
+import type { CertIdentity } from "./s2s/identity.js";
 import type { S2SEvent } from "./s2s/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
@@ -32,6 +33,11 @@ export interface TlsInfo {
    * or dNSName), if the adapter verified one. Undefined when there is no client certificate.
    */
   readonly peerIdentities?: readonly string[];
+  /**
+   * Server-to-server: the verified certificate's identities by type (DNS-ID, SRV-ID, XmppAddr), for the
+   * RFC 6125 checks of `matchesXmppServerIdentity`. Plain `peerIdentities` count as DNS-IDs.
+   */
+  readonly peerCertIdentities?: readonly CertIdentity[];
 }
 
 /** Where a session stands. */

@@ -12,6 +12,7 @@ export interface LinkOptions {
   serves: readonly string[];
   /** What the receiving side's adapter verified of the initiator's certificate. */
   peerIdentities?: readonly string[];
+  peerCertIdentities?: TlsInfo["peerCertIdentities"];
   /** Receiving side: a dialback request to answer (default: never answered). */
   onDialbackRequest?: (ev: Extract<ServerEvent, { type: "dialback-result-request" }>, link: Link) => void;
   /** Initiator side: every event. */
@@ -39,7 +40,11 @@ export function makeLink(opts: LinkOptions): Link {
   let i2rIndex = 0;
   let r2iIndex = 0;
   const link: Link = { initiator, receiver, initiatorEvents: [], receiverEvents: [], step };
-  const tlsReceiver: TlsInfo = { channelBinding: {}, ...(opts.peerIdentities === undefined ? {} : { peerIdentities: opts.peerIdentities }) };
+  const tlsReceiver: TlsInfo = {
+    channelBinding: {},
+    ...(opts.peerIdentities === undefined ? {} : { peerIdentities: opts.peerIdentities }),
+    ...(opts.peerCertIdentities === undefined ? {} : { peerCertIdentities: opts.peerCertIdentities }),
+  };
 
   function deliver(queue: Uint8Array[], to: S2SInitiatorSession | S2SReceiverSession, sizes: readonly number[] | undefined, dir: "i2r" | "r2i"): boolean {
     if (queue.length === 0) return false;

@@ -82,6 +82,16 @@ describe("s2s: SASL EXTERNAL", () => {
     expect(got[0]!.attr("from")).toBe(`juliet@${CAPULET}/balcony`);
   });
 
+  it("accepts an SRV-ID or XmppAddr given as typed certificate identities", () => {
+    for (const id of [{ type: "srv", value: `_xmpp-server.${CAPULET}` }, { type: "xmpp", value: CAPULET }] as const) {
+      const l = makeLink({ initiator: { from: CAPULET, to: MONTAGUE }, serves: [MONTAGUE], peerCertIdentities: [id] });
+      l.initiator.start(0);
+      runLinks([l]);
+      expect(l.receiver.state).toBe("online");
+      expect(l.initiatorEvents).toContainEqual(expect.objectContaining({ type: "authenticated", mechanism: "EXTERNAL" }));
+    }
+  });
+
   it("writes the s2s header rules: jabber:server, from/to domains both ways, db prefix", () => {
     const l = makeLink({ initiator: { from: CAPULET, to: MONTAGUE }, serves: [MONTAGUE], peerIdentities: [`*.example`, CAPULET] });
     l.initiator.start(0);

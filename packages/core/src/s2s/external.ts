@@ -83,7 +83,8 @@ class ExternalServer implements ServerFeature {
 
   private usable(ctx: ServerFeatureContext<unknown>): boolean {
     const peer = this.host.remoteDomain;
-    return this.enabled && !ctx.flags.authenticated && ctx.flags.secure && peer !== undefined && matchesXmppServerIdentity(peer, ctx.tls?.peerIdentities);
+    if (!this.enabled || ctx.flags.authenticated || !ctx.flags.secure || peer === undefined || ctx.tls === undefined) return false;
+    return matchesXmppServerIdentity(peer, ctx.tls.peerIdentities) || matchesXmppServerIdentity(peer, ctx.tls.peerCertIdentities);
   }
 
   offer(ctx: ServerFeatureContext<unknown>): XmlElement | undefined {
