@@ -78,6 +78,12 @@ describe("RFC 6125 / RFC 9525 xmpp-server identities", () => {
     expect(matchesXmppServerIdentity(d, ids as readonly string[] | undefined)).toBe(ok);
   });
 
+  it("compares internationalized names as A-labels (RFC 6125 §6.4.2)", () => {
+    expect(matchesXmppServerIdentity("münchen.example", ["xn--mnchen-3ya.example"])).toBe(true);
+    expect(matchesXmppServerIdentity("chat.münchen.example", ["*.xn--mnchen-3ya.example"])).toBe(true);
+    expect(matchesXmppServerIdentity("munchen.example", ["xn--mnchen-3ya.example"])).toBe(false);
+  });
+
   it("SRV-ID _xmpp-server and XmppAddr (no wildcards in either)", () => {
     expect(matchesXmppServerIdentity("capulet.example", [{ type: "srv", value: "_xmpp-server.capulet.example" }])).toBe(true);
     expect(matchesXmppServerIdentity("capulet.example", [{ type: "srv", value: "_xmpp-client.capulet.example" }])).toBe(false);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { punycodeEncode } from "@xmpp-sansio/jid";
 
 /**
  * One identity the adapter read from a verified certificate. Plain strings are DNS-IDs (`dNSName`
@@ -15,10 +16,27 @@ export type CertIdentity =
   | { readonly type: "srv"; readonly value: string }
   | { readonly type: "xmpp"; readonly value: string };
 
-/** Lowercases ASCII and drops one trailing dot (DNS names compare case-insensitively, RFC 6125 §6.4.1). */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * The comparable form of a DNS name: one trailing dot dropped, ASCII lowercased (RFC 6125 §6.4.1), and
+ * every U-label turned into its A-label (§6.4.2: internationalized names are compared as A-labels, the
+ * form certificates carry). A label that cannot be encoded yields `""` (never matches).
+ */
 function normalize(name: string): string {
-  const n = name.endsWith(".") ? name.slice(0, -1) : name;
-  return n.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const n = (name.endsWith(".") ? name.slice(0, -1) : name).replace(/[A-Z]/g, (c) => c.toLowerCase());
+  if (isAscii(n)) return n;
+  try {
+    return n
+      .split(".")
+      .map((label) => (isAscii(label) ? label : `xn--${punycodeEncode(label.toLowerCase())}`))
+      .join(".");
+  } catch {
+    return "";
+  }
 }
 
 /** Whether a DNS-ID (possibly with a wildcard) matches `domain` (RFC 6125 §6.4.3, RFC 9525 §6.3). */
