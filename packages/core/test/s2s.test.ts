@@ -122,6 +122,15 @@ describe("s2s: SASL EXTERNAL", () => {
     expect(l.receiver.state).toBe("closed");
   });
 
+  it("the initiator refuses a receiving server that answers as another domain", () => {
+    const l = makeLink({ initiator: { from: CAPULET, to: MONTAGUE }, serves: [MONTAGUE] });
+    l.initiator.start(0);
+    l.initiator.pollTransmit();
+    l.initiator.receive(enc(`<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='evil.example' to='${CAPULET}' id='x' version='1.0'>`), 0);
+    expect(l.initiator.state).toBe("closed");
+    expect(dec(l.initiator.pollTransmit()!)).toContain("<invalid-from");
+  });
+
   it("refuses a stream header without 'from' (RFC 6120 §4.7.1) and a jabber:client stream", () => {
     const l = makeLink({ initiator: { from: CAPULET, to: MONTAGUE }, serves: [MONTAGUE] });
     l.receiver.receive(enc(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='${MONTAGUE}' version='1.0'>`), 0);

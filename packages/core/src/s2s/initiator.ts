@@ -108,6 +108,15 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
     return { to: this.peer, from: this.localDomain, lang: this.lang, contentNs: NS_SERVER, prefixes: S2S_PREFIXES };
   }
 
+  /** RFC 6120 §4.7.1: the receiving server answers `from` = the domain we asked for; another one is refused. */
+  protected override onOpen(header: XmlElement, namespaces: ReadonlyMap<string, string>): void {
+    super.onOpen(header, namespaces);
+    const from = header.attr("from");
+    if (this.detailedState === "await-features" && from !== undefined && domainOf(from) !== this.peer) {
+      this.fatal("invalid-from", `the receiving server answered as '${from}', not '${this.peer}'`);
+    }
+  }
+
   /** Whitespace keepalive (RFC 6120 §4.6.1): a domain has no account to ping from. */
   protected override defaultProbe(): boolean {
     this.framing.writeKeepalive();
