@@ -1,11 +1,22 @@
 import { xml } from "@xmpp-sansio/xml";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { fuzz } from "../../../test-support/fuzz.js";
 import { type ClientEvent, ComponentServerSession, ComponentSession, componentHandshake, type ServerEvent } from "../src/index.js";
 import { dec, enc, seededRandom } from "./harness.js";
 
 const DOMAIN = "plays.shakespeare.example";
 
-function pair(secretOnServer: string | null, secretOfComponent = "s3cr3t") {
+function feed(to: { receive(b: Uint8Array, now: number): void; readonly state: string }, bytes: Uint8Array, sizes?: readonly number[]) {
+  if (sizes === undefined) return to.receive(bytes, 0);
+  for (let off = 0, k = 0; off < bytes.length && to.state !== "closed"; ) {
+    const n = sizes[k++ % sizes.length]!;
+    to.receive(bytes.subarray(off, off + n), 0);
+    off += n;
+  }
+}
+
+function pair(secretOnServer: string | null, secretOfComponent = "s3cr3t", sizes?: readonly number[], mutate?: (b: Uint8Array) => Uint8Array) {
   const component = new ComponentSession({ domain: DOMAIN, secret: secretOfComponent, random: seededRandom(5) });
   const server = new ComponentServerSession({ random: seededRandom(6) });
   const serverEvents: ServerEvent[] = [];
@@ -14,11 +25,11 @@ function pair(secretOnServer: string | null, secretOfComponent = "s3cr3t") {
     for (let i = 0; i < 1000; i++) {
       let moved = false;
       for (let out = component.pollTransmit(); out; out = component.pollTransmit()) {
-        if (server.state !== "closed") server.receive(out, 0);
+        if (server.state !== "closed") feed(server, mutate === undefined ? out : mutate(out), sizes);
         moved = true;
       }
       for (let out = server.pollTransmit(); out; out = server.pollTransmit()) {
-        if (component.state !== "closed") component.receive(out, 0);
+        if (component.state !== "closed") feed(component, out, sizes);
         moved = true;
       }
       for (let ev = server.pollEvent(); ev; ev = server.pollEvent()) {
@@ -112,5 +123,39 @@ describe("XEP-0114 components", () => {
     server.pollTransmit();
     server.receive(enc(`<message from='x@${DOMAIN}' to='y@example.com'/>`), 0);
     expect(dec(server.pollTransmit()!)).toContain("<not-authorized");
+  });
+});
+
+describe("XEP-0114 under chunking and mutation", () => {
+  it("any chunking reaches online; a mutated byte from the component ends online or in a defined error", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }), fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }))), (sizes, hit) => {
+        let first = true;
+        const mutate =
+          hit === null
+            ? undefined
+            : (b: Uint8Array) => {
+                if (!first) return b;
+                first = false;
+                const c = b.slice();
+                c[hit[0] % c.length] = hit[1];
+                return c;
+              };
+        const p = pair("s3cr3t", "s3cr3t", sizes, mutate);
+        p.component.start(0);
+        p.run();
+        for (const s of [p.component, p.server]) {
+          if (s.state !== "online" && s.state !== "closed") {
+            const t = s.nextTimeout();
+            expect(t).toBeDefined();
+            s.handleTimeout(t!);
+          }
+        }
+        p.run();
+        if (hit === null) expect(p.server.state).toBe("online");
+        expect(["online", "closed"]).toContain(p.server.state);
+      }),
+      fuzz(200),
+    );
   });
 });
