@@ -133,10 +133,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private stanzaTakers: H[] = NO_HOOKS as any;
   /** The context handed to every feature of this session (one small object; its methods are shared). */
   protected readonly ctx: C;
-  /**
-   * The stream's content namespace (RFC 6120 §4.8.2): `jabber:client`, or `jabber:server` /
-   * `jabber:component:accept` for the server-to-server and component roles (set by their constructors).
-   */
+  /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */
   protected contentNs: string = NS_CLIENT;
   /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
   protected versionless = false;
@@ -653,11 +650,6 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected writeHeader(): void {
     this.framing.writeOpen(this.headerAttributes());
     this.headerSent = true;
-  }
-
-  /** Whether `e` is a stanza (`message`, `presence`, `iq`) of this stream's content namespace. */
-  protected isContentStanza(e: XmlElement): boolean {
-    return e.ns === this.contentNs && (e.name === "message" || e.name === "presence" || e.name === "iq");
   }
 
   /** Writes one element; stanzas built without a namespace get the content namespace (`jabber:client`). */

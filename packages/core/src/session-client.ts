@@ -18,7 +18,7 @@ import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from 
 import type { HeaderAttributes } from "./session-framing.js";
 import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } from "./session-types.js";
 import { CLIENT_TRANSITIONS, type ClientStateKind } from "./state.js";
-import { el } from "./util.js";
+import { el, isStanza } from "./util.js";
 
 /** Stanzas kept while bound but not yet online (see `onElement`). */
 const MAX_EARLY_STANZAS = 1000;
@@ -258,7 +258,7 @@ export class ClientSession
         } else this.unexpected(e);
         return;
       case "negotiating":
-        if (this.flagState.bound && this.isContentStanza(e) && !isIqAnswer(e)) {
+        if (this.flagState.bound && isStanza(e, this.contentNs) && !isIqAnswer(e)) {
           // Bound but still negotiating (legacy session, XEP-0198 <enable/>): the server may already
           // route stanzas to us. Keep them (bounded) and deliver them once online, in order. (IQ answers
           // are the negotiating feature's: we sent no other request yet.)
@@ -271,7 +271,7 @@ export class ClientSession
       case "online": {
         const owner = this.ownerOf(e.ns);
         if (owner !== undefined) owner.handleElement(e, this.ctx);
-        else if (this.isContentStanza(e)) this.onStanza(e);
+        else if (isStanza(e, this.contentNs)) this.onStanza(e);
         // RFC 6120 §4.9.3.23: a first-level element that is neither a stanza nor owned by a feature.
         else this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
         return;

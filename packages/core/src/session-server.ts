@@ -27,7 +27,7 @@ import type {
 } from "./session-types.js";
 import { errorReply, type StanzaErrorCondition, stanzaError } from "./stanza-errors.js";
 import { SERVER_TRANSITIONS, type ServerStateKind } from "./state.js";
-import { definedOnly, el, iqProblem } from "./util.js";
+import { definedOnly, el, iqProblem, isStanza } from "./util.js";
 
 const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 
@@ -322,7 +322,7 @@ export class ServerSession
       this.fatal("not-authorized", "authenticate first");
       return;
     }
-    if (!this.isContentStanza(e)) {
+    if (!isStanza(e, this.contentNs)) {
       // RFC 6120 §4.9.3.23: a first-level element no feature owns.
       this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
       return;
