@@ -185,6 +185,9 @@ describe("s2s: dialback (XEP-0220) with the authoritative verify exchange", () =
     expect(stanzas(w.a.receiverEvents).map((s) => s.attr("from"))).toEqual([`room@conference.${CAPULET}`]);
     // A pair that was not authenticated cannot be sent by the initiator.
     expect(() => w.a.initiator.send(message(`x@other.example`, `romeo@${MONTAGUE}`))).toThrow(/authenticated domain pair/);
+    expect(() => w.a.initiator.sendIq(xml("iq", { type: "get", to: `romeo@${MONTAGUE}` }, xml("ping", { xmlns: "urn:xmpp:ping" })), 0)).toThrow(/authenticated domain pair/);
+    // An IQ between an authenticated pair is tracked; its answer (reverse direction) needs XEP-0288.
+    expect(w.a.initiator.sendIq(xml("iq", { type: "get", from: CAPULET, to: MONTAGUE }, xml("ping", { xmlns: "urn:xmpp:ping" })), 0)).toMatch(/./);
   });
 });
 

@@ -154,6 +154,17 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
    * @throws SessionStateError otherwise (a bug of the caller: check {@link isAuthorized} first).
    */
   override send(stanza: XmlElement): void {
+    this.checkPair(stanza);
+    super.send(stanza);
+  }
+
+  /** {@link ClientSession.sendIq} with the same address rule as {@link send}. */
+  override sendIq(iq: XmlElement, now: number, timeoutMs?: number): string {
+    this.checkPair(iq);
+    return super.sendIq(iq, now, timeoutMs);
+  }
+
+  private checkPair(stanza: XmlElement): void {
     const from = stanza.attr("from");
     const to = stanza.attr("to");
     const fromDomain = domainPartOf(from);
@@ -161,7 +172,6 @@ export class S2SInitiatorSession extends ClientSession implements S2SHost {
     if (fromDomain === undefined || toDomain === undefined || !this.pairs.has(fromDomain, toDomain)) {
       throw new SessionStateError(`s2s stanzas need 'from' and 'to' of an authenticated domain pair (RFC 6120 §8.1.1.1); got ${from ?? "no from"} → ${to ?? "no to"}`);
     }
-    super.send(stanza);
   }
 
   /**
