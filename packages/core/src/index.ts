@@ -44,3 +44,10 @@ export {
 export { ClientSession, type ClientExtraOptions } from "./session-client.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
 export * from "./features/sasl2/index.js";
+export { type CertIdentity, matchesDnsId, matchesXmppServerIdentity } from "./s2s/identity.js";
+export { componentHandshake, dialbackKey, verifyComponentHandshake, verifyDialbackKey } from "./s2s/keys.js";
+export { S2SInitiatorSession } from "./s2s/initiator.js";
+export { S2SReceiverSession } from "./s2s/receiver.js";
+export * from "./s2s/types.js";
+export { ComponentServerSession, ComponentSession } from "./component/component.js";
+export * from "./component/types.js";

@@ -133,6 +133,10 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private stanzaTakers: H[] = NO_HOOKS as any;
   /** The context handed to every feature of this session (one small object; its methods are shared). */
   protected readonly ctx: C;
+  /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */
+  protected contentNs: string = NS_CLIENT;
+  /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
+  protected versionless = false;
 
   /** Keepalive: the last input (online), and the deadline of an unanswered probe. */
   private lastInput = 0;
@@ -657,9 +661,9 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     this.headerSent = true;
   }
 
-  /** Writes one element; stanzas built without a namespace get `jabber:client`. */
+  /** Writes one element; stanzas built without a namespace get the content namespace (`jabber:client`). */
   protected write(el: XmlElement): void {
-    if (el.ns === "") el.adoptNamespace(NS_CLIENT);
+    if (el.ns === "") el.adoptNamespace(this.contentNs);
     this.framing.writeElement(el);
   }
 
@@ -724,8 +728,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
         return false;
       }
       // §4.8.2: the content namespace is declared as the default namespace of the stream header.
-      if (namespaces.get("") !== NS_CLIENT) {
-        this.fatal("invalid-namespace", `the content namespace must be '${NS_CLIENT}' (RFC 6120 §4.8.2)`);
+      if (namespaces.get("") !== this.contentNs) {
+        this.fatal("invalid-namespace", `the content namespace must be '${this.contentNs}' (RFC 6120 §4.8.2)`);
         return false;
       }
     }

@@ -15,7 +15,7 @@ import { Sasl2Client } from "./features/sasl2/client.js";
 import { SASL2_DEFINITION } from "./features/sasl2/index.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable } from "./features/types.js";
+import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
@@ -67,9 +67,9 @@ export class ClientSession
   extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
-  private readonly tlsPolicy: TlsPolicy;
-  private readonly sasl: SaslClient;
-  private readonly sasl2: Sasl2Client | undefined;
+  protected readonly tlsPolicy: TlsPolicy;
+  private sasl: SaslClient | undefined;
+  private sasl2: Sasl2Client | undefined;
   /** The current stream's `<stream:features/>`. */
   private offer: XmlElement | undefined;
   /** The feature negotiating now. */
@@ -88,8 +88,17 @@ export class ClientSession
     super(options, CLIENT_TRANSITIONS, "client");
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
-    if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
     this.tlsPolicy = options.tls ?? "required";
+    this.loadFeatures(this.streamFeatures(options, j));
+  }
+
+  /**
+   * The features this stream negotiates, in order (called once by the constructor; the s2s initiator
+   * loads its own set). Client-to-server: STARTTLS, the authentication-phase features (registration,
+   * jabber:iq:auth, SASL2), SASL, the application's, binding, legacy session.
+   */
+  protected streamFeatures(options: ClientOptions & ClientExtraOptions, j: Jid): (readonly [StreamFeature, ClientFeature<ClientEvent> | undefined])[] {
+    if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
     const saslOptions: SaslClientOptions = {
       password: options.password,
       authzid: options.authzid,
@@ -114,7 +123,7 @@ export class ClientSession
       features = [...features, iqAuthFeature({ client: { password: options.password, ...(j.resource === "" ? {} : { resource: j.resource }) } })];
     }
     const [authPhase, later] = featuresByPhase(features, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
-    this.loadFeatures([
+    return [
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],
       ...authPhase,
       ...(this.sasl2 === undefined ? [] : [[SASL2_DEFINITION, this.sasl2 as ClientFeature<ClientEvent>] as const]),
@@ -122,7 +131,7 @@ export class ClientSession
       ...later,
       [BIND_DEFINITION, new BindClient(j.resource) as ClientFeature<ClientEvent>],
       [SESSION_DEFINITION, new SessionClient() as ClientFeature<ClientEvent>],
-    ]);
+    ];
   }
 
   /** The full JID once bound (online); before that, the configured account (bare) JID. */
@@ -174,7 +183,7 @@ export class ClientSession
    * `canRetry: true` (RFC 6120 §6.4.5).
    */
   supplyCredentials(credentials: { password: string }): void {
-    if (this.kind === "closed" || !(this.sasl2?.supply(credentials.password, this.ctx) === true || this.sasl.supply(credentials.password, this.ctx))) {
+    if (this.kind === "closed" || !(this.sasl2?.supply(credentials.password, this.ctx) === true || this.sasl?.supply(credentials.password, this.ctx) === true)) {
       throw new SessionStateError("supplyCredentials() is only valid after credentials-needed or a retryable auth-failed");
     }
   }
@@ -182,7 +191,7 @@ export class ClientSession
   /** Answers `derive-key` with the SaltedPassword the adapter computed. */
   supplyDerivedKey(saltedPassword: Uint8Array): void {
     if (this.kind === "closed") return; // the answer of an asynchronous derivation may come late
-    if (!(this.sasl2?.supplyDerivedKey(saltedPassword, this.ctx) === true || this.sasl.supplyDerivedKey(saltedPassword, this.ctx))) throw new SessionStateError("supplyDerivedKey() without a pending derive-key event");
+    if (!(this.sasl2?.supplyDerivedKey(saltedPassword, this.ctx) === true || this.sasl?.supplyDerivedKey(saltedPassword, this.ctx) === true)) throw new SessionStateError("supplyDerivedKey() without a pending derive-key event");
   }
 
   /** Sends a stanza (online only). Stanzas without `xmlns` get `jabber:client`. */
@@ -250,7 +259,7 @@ export class ClientSession
     if (!this.checkHeader(header, namespaces)) return;
     const version = parseStreamVersion(header.attr("version"));
     // RFC 6120 §4.7.5: we speak 1.0 and need the server to (features exist only from 1.0 on).
-    if (version === undefined || version.major !== 1) {
+    if (version === undefined ? !this.versionless : version.major !== 1) {
       this.fatal("unsupported-version", "this client requires an XMPP 1.0 stream");
       return;
     }
@@ -277,7 +286,7 @@ export class ClientSession
         } else this.unexpected(e);
         return;
       case "negotiating":
-        if (this.flagState.bound && isStanza(e) && !isIqAnswer(e)) {
+        if (this.flagState.bound && isStanza(e, this.contentNs) && !isIqAnswer(e)) {
           // Bound but still negotiating (legacy session, XEP-0198 <enable/>): the server may already
           // route stanzas to us. Keep them (bounded) and deliver them once online, in order. (IQ answers
           // are the negotiating feature's: we sent no other request yet.)
@@ -296,7 +305,7 @@ export class ClientSession
         }
         const owner = this.ownerOf(e.ns);
         if (owner !== undefined) owner.handleElement(e, this.ctx);
-        else if (isStanza(e)) this.onStanza(e);
+        else if (isStanza(e, this.contentNs)) this.onStanza(e);
         // RFC 6120 §4.9.3.23: a first-level element that is neither a stanza nor owned by a feature.
         else this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
         return;
@@ -374,7 +383,8 @@ export class ClientSession
     return this.kind === "negotiating" ? this.activeName : undefined;
   }
 
-  private onStanza(e: XmlElement): void {
+  /** A stanza received online. */
+  protected onStanza(e: XmlElement): void {
     this.observeInbound(e);
     if (this.pingId !== undefined && e.name === "iq" && e.attr("id") === this.pingId && e.attr("type") !== "get" && e.attr("type") !== "set") {
       this.pingId = undefined; // the answer to our keepalive ping (result, or an error from a server without XEP-0199)

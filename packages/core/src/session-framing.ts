@@ -40,6 +40,12 @@ export interface HeaderAttributes {
   readonly from?: string | undefined;
   readonly id?: string | undefined;
   readonly lang: string;
+  /** The content namespace (default `jabber:client`; `jabber:server` on s2s, RFC 6120 §4.8.2). */
+  readonly contentNs?: string;
+  /** Extra prefixes declared on the header (XEP-0220: `db` → `jabber:server:dialback`). */
+  readonly prefixes?: ReadonlyMap<string, string>;
+  /** Omit `version` (XEP-0114 component streams are pre-1.0 streams). */
+  readonly noVersion?: boolean;
 }
 
 const STREAM_CONTEXT_PREFIXES: ReadonlyMap<string, string> = new Map([["stream", NS_STREAMS]]);
@@ -99,11 +105,12 @@ export class StreamFraming implements FramingStrategy {
       from: attrs.from,
       id: attrs.id,
       to: attrs.to,
-      version: "1.0",
+      version: attrs.noVersion === true ? undefined : "1.0",
       "xml:lang": attrs.lang,
     });
     this.writer.raw("<?xml version='1.0'?>");
-    this.context = this.writer.startTag(header, { defaultNs: NS_CLIENT, prefixes: STREAM_CONTEXT_PREFIXES }, "stream");
+    const prefixes = attrs.prefixes === undefined ? STREAM_CONTEXT_PREFIXES : new Map([...STREAM_CONTEXT_PREFIXES, ...attrs.prefixes]);
+    this.context = this.writer.startTag(header, { defaultNs: attrs.contentNs ?? NS_CLIENT, prefixes }, "stream");
   }
 
   writeElement(el: XmlElement): void {

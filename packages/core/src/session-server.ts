@@ -14,7 +14,7 @@ import { SASL2_DEFINITION } from "./features/sasl2/index.js";
 import { Sasl2Server } from "./features/sasl2/server.js";
 import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
-import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext } from "./features/types.js";
+import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
 import { parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
@@ -52,11 +52,11 @@ export class ServerSession
   extends SessionBase<ServerEvent, ServerStateKind, ServerFeature<ServerEvent>, ServerFeatureContext<ServerEvent>>
   implements SansIoSession<ServerEvent>
 {
-  private readonly tlsPolicy: TlsPolicy;
+  protected readonly tlsPolicy: TlsPolicy;
   private readonly defaultDomain: string | undefined;
-  private readonly sasl: SaslServer;
-  private readonly sasl2: Sasl2Server | undefined;
-  private readonly bind: BindServer;
+  private sasl: SaslServer | undefined;
+  private sasl2: Sasl2Server | undefined;
+  private bind: BindServer | undefined;
   private hostPending = false;
   private streamId = "";
   private started = false;
@@ -65,6 +65,15 @@ export class ServerSession
     super(options, SERVER_TRANSITIONS, "server");
     this.tlsPolicy = options.tls ?? "required";
     this.defaultDomain = options.defaultDomain;
+    this.loadFeatures(this.streamFeatures(options));
+  }
+
+  /**
+   * The features this stream offers, in order (called once by the constructor; the s2s receiver loads
+   * its own set). Client-to-server: STARTTLS, the authentication-phase features (registration,
+   * jabber:iq:auth), SASL, SASL2, the application's, binding, legacy session.
+   */
+  protected streamFeatures(options: ServerOptions & ServerExtraOptions): (readonly [StreamFeature, ServerFeature<ServerEvent> | undefined])[] {
     const saslOptions: SaslServerOptions = {
       tls: this.tlsPolicy,
       mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
@@ -79,7 +88,7 @@ export class ServerSession
     this.bind = new BindServer();
     const starttls = starttlsFeature(this.tlsPolicy);
     const [authPhase, later] = featuresByPhase(options.features ?? [], (def) => def.server?.() as ServerFeature<ServerEvent> | undefined);
-    this.loadFeatures([
+    return [
       [starttls, starttls.server!() as ServerFeature<ServerEvent>],
       ...authPhase,
       [SASL_DEFINITION, this.sasl as ServerFeature<ServerEvent>],
@@ -87,7 +96,7 @@ export class ServerSession
       ...later,
       [BIND_DEFINITION, this.bind as ServerFeature<ServerEvent>],
       [SESSION_DEFINITION, sessionServer(options.offerLegacySession ?? true) as ServerFeature<ServerEvent>],
-    ]);
+    ];
   }
 
   /** The client's full JID once bound; undefined before. */
@@ -153,7 +162,7 @@ export class ServerSession
    * application that looks things up asynchronously cannot avoid that race). @throws SessionStateError
    * when the question was not asked.
    */
-  private answering(asked: boolean, what: string): boolean {
+  protected answering(asked: boolean, what: string): boolean {
     if (this.kind === "closed") return false;
     if (!asked) throw new SessionStateError(`${what}() without a pending question`);
     return true;
@@ -174,7 +183,7 @@ export class ServerSession
 
   /** The SASL profile (RFC 6120 or XEP-0388) that asked `q`, if one did. */
   private asking(q: SaslQuestion): SaslServer | undefined {
-    return this.sasl.pending === q ? this.sasl : this.sasl2?.pending === q ? this.sasl2 : undefined;
+    return this.sasl?.pending === q ? this.sasl : this.sasl2?.pending === q ? this.sasl2 : undefined;
   }
 
   /** Answers `scram-credentials` with the account's stored keys, or `null` for an unknown account. */
@@ -198,7 +207,7 @@ export class ServerSession
   /** Answers `bind-request` (RFC 6120 binding or XEP-0386 Bind2): bind a resource (possibly another than requested) or refuse. */
   answerBind(answer: BindAnswer): void {
     if (this.sasl2?.bindPending === true) this.sasl2.answerBind(answer, this.ctx);
-    else if (this.answering(this.bind.pending, "answerBind")) this.bind.answer(answer, this.ctx);
+    else if (this.answering(this.bind?.pending === true, "answerBind")) this.bind!.answer(answer, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -218,14 +227,15 @@ export class ServerSession
     if (!this.checkHeader(header, namespaces)) return;
     // RFC 6120 §4.7.5: no version = pre-1.0 (not supported here); a higher major version is not ours.
     const version = parseStreamVersion(header.attr("version"));
-    if (version === undefined) {
+    if (version === undefined && !this.versionless) {
       this.fatal("unsupported-version", "pre-1.0 streams are not supported; use version='1.0'");
       return;
     }
-    if (version.major !== 1) {
+    if (version !== undefined && version.major !== 1) {
       this.fatal("unsupported-version", `version ${header.attr("version")} is not supported; this server speaks 1.0`);
       return;
     }
+    if (!this.acceptPeerHeader(header, restarted)) return;
     const toAttr = header.attr("to");
     if (restarted) {
       // A restart: the client must keep talking to the same domain.
@@ -274,7 +284,8 @@ export class ServerSession
     });
   }
 
-  private sendHeaderAndFeatures(): void {
+  /** Our stream header and `<stream:features/>` (a component stream has no features: XEP-0114). */
+  protected sendHeaderAndFeatures(): void {
     this.writeHeader();
     this.sendFeatures();
   }
@@ -290,7 +301,19 @@ export class ServerSession
       else features.append(offered as XmlElement);
     }
     this.write(features);
+    this.afterFeatures();
   }
+
+  /**
+   * Hook: checks of the peer's stream header beyond RFC 6120's common ones (the s2s receiver requires a
+   * `from` domain, §4.7.1). Return `false` after a `fatal`.
+   */
+  protected acceptPeerHeader(_header: XmlElement, _restarted: boolean): boolean {
+    return true;
+  }
+
+  /** Hook: our header and `<stream:features/>` were written (the s2s receiver goes online here after SASL). */
+  protected afterFeatures(): void {}
 
   protected featureDone(restart: boolean, newFeatures: boolean): void {
     if (newFeatures && this.kind === "features") this.sendFeatures();
@@ -331,7 +354,7 @@ export class ServerSession
       this.fatal("not-authorized", "authenticate first");
       return;
     }
-    if (!isStanza(e)) {
+    if (!isStanza(e, this.contentNs)) {
       // RFC 6120 §4.9.3.23: a first-level element no feature owns.
       this.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
       return;
@@ -372,7 +395,17 @@ export class ServerSession
     this.write(reply);
   }
 
-  private onStanza(e: XmlElement): void {
+  /** RFC 6120 §8.2.3: an IQ without a usable `id`/`type`/child gets `<bad-request/>` (not an error IQ). */
+  protected refuseMalformedIq(e: XmlElement): boolean {
+    if (e.name !== "iq") return false;
+    const problem = iqProblem(e);
+    if (problem === undefined) return false;
+    if (e.attr("type") !== "error") this.replyError(e, "bad-request", problem);
+    return true;
+  }
+
+  /** A stanza received online: validated (RFC 6120 §8.1), stamped, delivered. */
+  protected onStanza(e: XmlElement): void {
     this.observeInbound(e);
     const full = this.boundJid!;
     const type = e.attr("type");
@@ -395,13 +428,7 @@ export class ServerSession
       }
       e.setAttr("to", to.toString());
     }
-    if (e.name === "iq") {
-      const problem = iqProblem(e);
-      if (problem !== undefined) {
-        if (type !== "error") this.replyError(e, "bad-request", problem);
-        return;
-      }
-    }
+    if (this.refuseMalformedIq(e)) return;
     if (this.featureTakes(e)) return;
     // §8.1.2.1 rule 1: stamp the full JID; subscription presence keeps the bare JID if the client used it.
     const stamp = e.name === "presence" && type !== undefined && SUBSCRIPTION_TYPES.has(type) && fromAttr !== undefined && !fromAttr.includes("/") ? full.bare : full;

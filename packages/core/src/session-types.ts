@@ -5,6 +5,9 @@ import type { CustomClientMechanism, CustomServerMechanism } from "@xmpp-sansio/
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
 import type { Sasl2ClientSettings, Sasl2ServerSettings } from "./features/sasl2/common.js";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
+import type { ComponentSecretQuestionEvent } from "./component/types.js";
+import type { CertIdentity } from "./s2s/identity.js";
+import type { S2SEvent } from "./s2s/types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
 /** How bytes are framed on the transport: an RFC 6120 XML stream, or RFC 7395 WebSocket messages. */
@@ -31,6 +34,11 @@ export interface TlsInfo {
    * or dNSName), if the adapter verified one. Undefined when there is no client certificate.
    */
   readonly peerIdentities?: readonly string[];
+  /**
+   * Server-to-server: the verified certificate's identities by type (DNS-ID, SRV-ID, XmppAddr), for the
+   * RFC 6125 checks of `matchesXmppServerIdentity`. Plain `peerIdentities` count as DNS-IDs.
+   */
+  readonly peerCertIdentities?: readonly CertIdentity[];
 }
 
 /** Where a session stands. */
@@ -445,6 +453,7 @@ export type ClientEvent =
   | StanzaAckedEvent
   | StanzaFailedEvent
   | FeatureEvent
+  | S2SEvent
   | StreamErrorEvent
   | ClosedEvent;
 
@@ -465,6 +474,8 @@ export type ServerEvent =
   | SmDetachedEvent
   | UndeliveredEvent
   | FeatureEvent
+  | S2SEvent
+  | ComponentSecretQuestionEvent
   | StreamErrorEvent
   | ClosedEvent;
 

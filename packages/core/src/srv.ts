@@ -119,6 +119,11 @@ export interface ConnectionCandidatesInput {
    * first (XEP-0368 lets clients prefer one type). Each set is still in RFC 2782 order.
    */
   preferDirectTls?: boolean;
+  /**
+   * Port of the fallback to the domain itself. Default 5222; server-to-server: 5269 (RFC 6120 §3.2.2),
+   * with the `_xmpp-server._tcp` / `_xmpps-server._tcp` answers passed as `srvClient` / `srvClientTls`.
+   */
+  fallbackPort?: number;
 }
 
 /**
@@ -130,17 +135,17 @@ export interface ConnectionCandidatesInput {
  * - records with target `.` inside larger sets, or with a port outside 1–65535, are skipped, and
  *   duplicates (same host, port and kind) are kept once;
  * - only when neither lookup gave any record is the result the RFC 6120 §3.2.2 fallback
- *   `{ host: domain, port: 5222, directTls: false }`. When a "no service" record was present there is no
+ *   `{ host: domain, port: fallbackPort (5222), directTls: false }`. When a "no service" record was present there is no
  *   fallback (XEP-0368 §6, RFC 6120 §3.2.1), and the result may be empty: the domain offers no service.
  *
  * RFC 6120 §3.2.1 step 8: if SRV records were found but no connection succeeded, the caller SHOULD NOT
  * fall back to the domain on its own.
  */
 export function connectionCandidates(input: ConnectionCandidatesInput): ConnectionCandidate[] {
-  const { domain, srvClient, srvClientTls, random, preferDirectTls } = input;
+  const { domain, srvClient, srvClientTls, random, preferDirectTls, fallbackPort = 5222 } = input;
   const haveClient = srvClient !== undefined && srvClient.length > 0;
   const haveTls = srvClientTls !== undefined && srvClientTls.length > 0;
-  if (!haveClient && !haveTls) return [{ host: domain, port: 5222, directTls: false }];
+  if (!haveClient && !haveTls) return [{ host: domain, port: fallbackPort, directTls: false }];
 
   const tag = (set: readonly SrvRecord[] | undefined, directTls: boolean) =>
     set === undefined || isNoService(set) ? [] : set.map((r) => ({ ...r, directTls }));

@@ -6,9 +6,9 @@
  */
 import { NS_CLIENT, XmlElement } from "@xmpp-sansio/xml";
 
-/** Whether `el` is a stanza of the content namespace (`message`, `presence`, `iq`). */
-export function isStanza(el: XmlElement): boolean {
-  return el.ns === NS_CLIENT && (el.name === "message" || el.name === "presence" || el.name === "iq");
+/** Whether `el` is a stanza (`message`, `presence`, `iq`) of the content namespace `ns` (default `jabber:client`). */
+export function isStanza(el: XmlElement, ns: string = NS_CLIENT): boolean {
+  return el.ns === ns && (el.name === "message" || el.name === "presence" || el.name === "iq");
 }
 
 /** The text of an element with surrounding XML whitespace removed. */

@@ -95,6 +95,12 @@ describe("connectionCandidates (RFC 6120 §3.2, XEP-0368)", () => {
     expect(connectionCandidates({ ...base, srvClient: [], srvClientTls: [] })).toEqual(fallback);
   });
 
+  it("server-to-server: falls back to the domain on 5269 (fallbackPort), records are used as given", () => {
+    expect(connectionCandidates({ ...base, srvClient: undefined, srvClientTls: [], fallbackPort: 5269 })).toEqual([{ host: "example.org", port: 5269, directTls: false }]);
+    const srv = [rec("xmpp.example.org.", 0, 0, 5269)];
+    expect(connectionCandidates({ ...base, srvClient: srv, srvClientTls: undefined, fallbackPort: 5269 })).toEqual([{ host: "xmpp.example.org", port: 5269, directTls: false }]);
+  });
+
   it("does not fall back when a 'no service' record is present", () => {
     const none = [rec(".", 0, 0, 0)];
     expect(connectionCandidates({ ...base, srvClient: none, srvClientTls: undefined })).toEqual([]);
