@@ -12,7 +12,6 @@ import type { FeatureContext, FeatureHooks, FeatureOutcome, NegotiationControl, 
 import type { StanzaErrorCondition } from "./stanza-errors.js";
 import { type FramingStrategy, type HeaderAttributes, type InputEvent, StreamFraming, WebSocketFraming } from "./session-framing.js";
 import type {
-  ChannelBindingData,
   ClosedEvent,
   SessionOptions,
   SessionState,
@@ -20,6 +19,7 @@ import type {
   StreamErrorEvent,
   TlsInfo,
 } from "./session-types.js";
+import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
 
@@ -91,10 +91,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected readonly preAuthLimits: Partial<XmlLimits>;
   private readonly randomFill: (bytes: Uint8Array) => void;
   private readonly maxPendingOutput: number;
-  /** Output taken from the framing to be measured, not yet polled (oldest first; `outHead` is the next). */
-  private readonly outQueue: Uint8Array[] = [];
-  private outHead = 0;
-  private outBytes = 0;
+  /** Output taken from the framing to be measured, not yet polled. */
+  private readonly out = new OutputQueue();
 
   private readonly events: E[] = [];
   private eventHead = 0;
@@ -294,18 +292,15 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
    */
   private checkPendingOutput(): void {
     if (this.kind === "closed" || !this.framing.hasOutput) return;
-    for (let out = this.framing.poll(); out !== undefined; out = this.framing.poll()) {
-      this.outQueue.push(out);
-      this.outBytes += out.length;
-    }
-    if (this.outBytes > this.maxPendingOutput) {
+    this.out.take(this.framing);
+    if (this.out.bytes > this.maxPendingOutput) {
       this.fatal("resource-constraint", `more than ${this.maxPendingOutput} bytes of output not read by the peer`);
     }
   }
 
   /** Bytes of output held for the transport (not yet returned by `pollTransmit`), as last measured. */
   get pendingOutputBytes(): number {
-    return this.outBytes;
+    return this.out.bytes;
   }
 
   /** Hook: called before input is parsed (the server arms its negotiation timer here). */
@@ -337,39 +332,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
   /** Next output: for stream framing all pending bytes, for WebSocket one message. */
   pollTransmit(): Uint8Array | undefined {
-    if (this.outHead >= this.outQueue.length) return this.framing.poll();
-    if (this.framing.kind === "websocket") {
-      // One message per call.
-      const message = this.outQueue[this.outHead]!;
-      this.outQueue[this.outHead++] = EMPTY_BYTES;
-      this.outBytes -= message.length;
-      if (this.outHead === this.outQueue.length) this.resetOutQueue();
-      return message;
-    }
-    const rest = this.framing.poll();
-    if (rest !== undefined) {
-      this.outQueue.push(rest);
-      this.outBytes += rest.length;
-    }
-    if (this.outQueue.length === 1) {
-      const only = this.outQueue[0]!;
-      this.resetOutQueue();
-      return only;
-    }
-    // Stream framing: everything pending as one chunk (its size is known: outBytes).
-    const joined = new Uint8Array(this.outBytes);
-    this.outQueue.reduce((at, chunk) => {
-      joined.set(chunk, at);
-      return at + chunk.length;
-    }, 0);
-    this.resetOutQueue();
-    return joined;
-  }
-
-  private resetOutQueue(): void {
-    this.outQueue.length = 0;
-    this.outHead = 0;
-    this.outBytes = 0;
+    return this.out.poll(this.framing);
   }
 
   /** Next event, in order. */
@@ -817,7 +780,6 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   }
 }
 
-const EMPTY_BYTES = new Uint8Array(0);
 /** Shared by every session whose features have no hook of a kind (never written to). */
 const NO_HOOKS: never[] = [];
 

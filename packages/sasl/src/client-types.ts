@@ -5,7 +5,7 @@
  */
 import type { AdvertisedMechanisms } from "./downgrade.js";
 import type { SaslError } from "./errors.js";
-import type { ChannelBinding, MechanismName, RandomBytes, ScramHash } from "./types.js";
+import type { ChannelBinding, RandomBytes, ScramHash } from "./types.js";
 
 /** Where a client mechanism is in its exchange. */
 export type ClientMechanismState =
