@@ -41,7 +41,7 @@ export {
   type Transition,
   type TransitionTable,
 } from "./state.js";
-export { ClientSession, type ClientExtraOptions } from "./session-client.js";
+export { ClientSession, type ClientExtraOptions, DEFAULT_CLIENT_MAX_ITERATIONS } from "./session-client.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
 export * from "./features/sasl2/index.js";
 export { type CertIdentity, matchesDnsId, matchesXmppServerIdentity } from "./s2s/identity.js";

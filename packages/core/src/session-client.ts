@@ -23,6 +23,9 @@ import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } fr
 import { CLIENT_TRANSITIONS, type ClientStateKind } from "./state.js";
 import { el, isStanza } from "./util.js";
 
+/** Default cap on the SCRAM iteration count a server may ask of the client (see `maxScramIterations`). */
+export const DEFAULT_CLIENT_MAX_ITERATIONS = 100_000;
+
 /** Stanzas kept while bound but not yet online (see `onElement`). */
 const MAX_EARLY_STANZAS = 1000;
 
@@ -106,7 +109,7 @@ export class ClientSession
       allowPlainInClear: options.allowPlainInClear ?? false,
       preference: (options.mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName),
       minIterations: options.minScramIterations ?? 4096,
-      maxIterations: options.maxScramIterations,
+      maxIterations: options.maxScramIterations ?? DEFAULT_CLIENT_MAX_ITERATIONS,
       cache: options.saltedPasswordCache,
       maxAuthAttempts: options.maxAuthAttempts ?? 3,
       ...(options.deriveKey === undefined ? {} : { deriveKey: options.deriveKey }),

@@ -41,3 +41,30 @@ describe("deriveKey: ask", () => {
     expect(() => c.supplyDerivedKey(pbkdf2("SHA-256", new Uint8Array(1), new Uint8Array(1), 1))).not.toThrow();
   });
 });
+
+describe("maxScramIterations", () => {
+  it("refuses a server's iteration count above the default cap (100 000) before deriving anything", () => {
+    const c = new ClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", mechanisms: ["SCRAM-SHA-1"] });
+    const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+    const enc = (s: string) => new TextEncoder().encode(s);
+    c.start(0);
+    c.pollTransmit();
+    c.receive(
+      enc(
+        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='im.example.com' id='s1' version='1.0'><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>",
+      ),
+      1,
+    );
+    const auth = dec(c.pollTransmit());
+    const nonce = /r=([^,]+)/.exec(atob(/>([^<]+)</.exec(auth)![1]!))![1]!;
+    const challenge = btoa(`r=${nonce}srv,s=${btoa("salt")},i=100001`);
+    c.receive(enc(`<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${challenge}</challenge>`), 2);
+    expect(dec(c.pollTransmit())).toBe("<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    c.receive(enc("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><aborted/></failure>"), 3);
+    const failed = [...(function* () {
+      for (let ev = c.pollEvent(); ev; ev = c.pollEvent()) yield ev;
+    })()].find((e) => e.type === "auth-failed");
+    expect(failed).toMatchObject({ condition: "malformed-request", canRetry: false });
+    expect(failed && "text" in failed ? failed.text : "").toMatch(/above the maximum 100000/);
+  });
+});
