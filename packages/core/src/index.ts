@@ -22,7 +22,7 @@ export {
   type StreamVersion,
 } from "./session-base.js";
 export { bindFeature } from "./features/bind.js";
-export { channelBindingList, DEFAULT_SERVER_MECHANISMS, SaslClient, type SaslClientOptions, SaslServer, type SaslServerOptions, type SaslQuestion, saslFeature } from "./features/sasl.js";
+export { channelBindingList, DEFAULT_SERVER_MECHANISMS, SaslClient, type SaslClientOptions, type SaslClientPhase, SaslServer, type SaslServerOptions, type SaslQuestion, saslFeature } from "./features/sasl.js";
 export { sessionFeature } from "./features/session.js";
 export { starttlsFeature } from "./features/starttls.js";
 export * from "./features/sm/index.js";
@@ -49,5 +49,6 @@ export { componentHandshake, dialbackKey, verifyComponentHandshake, verifyDialba
 export { S2SInitiatorSession } from "./s2s/initiator.js";
 export { S2SReceiverSession } from "./s2s/receiver.js";
 export * from "./s2s/types.js";
+export type { S2SHost } from "./s2s/pairs.js";
 export { ComponentServerSession, ComponentSession } from "./component/component.js";
 export * from "./component/types.js";

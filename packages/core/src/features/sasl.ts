@@ -128,11 +128,12 @@ export function saslFeature(options: { client?: SaslClientOptions; server?: Sasl
   };
 }
 
-type ClientPhase = "idle" | "credentials" | "exchange" | "deriving" | "abort" | "retry";
+/** Where the client half of SASL stands. */
+export type SaslClientPhase = "idle" | "credentials" | "exchange" | "deriving" | "abort" | "retry";
 
 /** The client half; `ClientSession.supplyCredentials` reaches it through {@link SaslClient.supply}. */
 export class SaslClient implements ClientFeature {
-  protected phase: ClientPhase = "idle";
+  protected phase: SaslClientPhase = "idle";
   protected password: string | undefined;
   protected offered: string[] = [];
   protected cbTypes: string[] | undefined;

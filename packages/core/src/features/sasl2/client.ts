@@ -17,7 +17,6 @@ import { childText, NS_BIND2, NS_SASL2, parseSasl2Failure, s2, type Sasl2ClientS
 import { NS_SASL_UPGRADE } from "./upgrade.js";
 import { type FastToken, fastTokenExpired, type HtMechanism, htInitialResponse, htVerifyResponder, NS_FAST, parseFastToken, usableHtMechanisms } from "./fast.js";
 
-type Ctx = ClientFeatureContext<unknown>;
 
 /** The client half of SASL2. Find it with `sasl2Client(session)`; its {@link Sasl2Client.fastToken} is exportable state. */
 export class Sasl2Client extends SaslClient {
@@ -43,7 +42,7 @@ export class Sasl2Client extends SaslClient {
     return this.token;
   }
 
-  override negotiate(features: XmlElement, ctx: Ctx): boolean {
+  override negotiate(features: XmlElement, ctx: ClientFeatureContext<unknown>): boolean {
     const auth = features.getChild("authentication", NS_SASL2);
     // XEP-0388 §3: SASL2 only over TLS (a `tls: "none"` test stream aside).
     if (auth === undefined || (!ctx.flags.secure && this.o.tls !== "none")) {
@@ -69,19 +68,19 @@ export class Sasl2Client extends SaslClient {
   }
 
   /** The token to log in with now, if any (offered, not expired, its channel binding available). */
-  private fastCandidate(ctx: Ctx): FastToken | undefined {
+  private fastCandidate(ctx: ClientFeatureContext<unknown>): FastToken | undefined {
     const t = this.token;
     if (t === undefined || this.s.userAgent === undefined || !this.offeredFast().includes(t.mechanism)) return undefined;
     if (fastTokenExpired(t, this.s.fast?.wallClock?.())) return undefined;
     return htInitialResponse(ctx.account.local, t, ctx.tls?.channelBinding) === undefined ? undefined : t;
   }
 
-  private setToken(t: FastToken | undefined, ctx: Ctx): void {
+  private setToken(t: FastToken | undefined, ctx: ClientFeatureContext<unknown>): void {
     this.token = t;
     ctx.emit({ type: "feature", feature: "sasl2", name: "fast-token", data: t ?? null });
   }
 
-  protected override start(ctx: Ctx): void {
+  protected override start(ctx: ClientFeatureContext<unknown>): void {
     const t = this.fastCandidate(ctx);
     if (t === undefined) {
       this.usingFast = undefined;
@@ -101,7 +100,7 @@ export class Sasl2Client extends SaslClient {
     this.writeAuth(used.mechanism, initial, ctx);
   }
 
-  protected override writeAuth(mechanism: string, initial: Uint8Array | null, ctx: Ctx): void {
+  protected override writeAuth(mechanism: string, initial: Uint8Array | null, ctx: ClientFeatureContext<unknown>): void {
     const a = s2("authenticate", { mechanism });
     // XEP-0388: an empty response is an empty <initial-response/> (not "=").
     if (initial !== null) a.append(s2("initial-response", null, initial.length === 0 ? "" : base64Encode(initial)));
@@ -142,11 +141,11 @@ export class Sasl2Client extends SaslClient {
     ctx.write(a);
   }
 
-  protected override writeStep(data: Uint8Array | "abort", ctx: Ctx): void {
+  protected override writeStep(data: Uint8Array | "abort", ctx: ClientFeatureContext<unknown>): void {
     ctx.write(data === "abort" ? s2("abort") : s2("response", null, data.length === 0 ? "" : base64Encode(data)));
   }
 
-  override handleElement(e: XmlElement, ctx: Ctx): void {
+  override handleElement(e: XmlElement, ctx: ClientFeatureContext<unknown>): void {
     if (e.ns === NS_SASL2 && (this.mech !== undefined || this.verified)) {
       if (e.name === "challenge" && this.phase === "exchange") {
         this.handleChallenge(e.text() === "" ? "=" : e.text(), ctx);
@@ -173,7 +172,7 @@ export class Sasl2Client extends SaslClient {
   }
 
   /** Checks the success data of the mechanism (SCRAM's `v=`, HT's responder MAC) once. */
-  private verify(e: XmlElement, ctx: Ctx): boolean {
+  private verify(e: XmlElement, ctx: ClientFeatureContext<unknown>): boolean {
     if (this.verified) return true;
     const text = childText(e, "additional-data");
     const password = this.usedPassword;
@@ -183,7 +182,7 @@ export class Sasl2Client extends SaslClient {
     return true;
   }
 
-  private onContinue(e: XmlElement, ctx: Ctx): void {
+  private onContinue(e: XmlElement, ctx: ClientFeatureContext<unknown>): void {
     if (!this.verify(e, ctx)) return;
     const offered = e.getChild("tasks", NS_SASL2)?.getChildren("task", NS_SASL2).map((t) => trimmedText(t)) ?? [];
     const def = this.s.tasks?.find((t) => offered.includes(t.name));
@@ -195,7 +194,7 @@ export class Sasl2Client extends SaslClient {
     ctx.write(s2("next", { task: def.name }));
   }
 
-  private onTaskData(e: XmlElement, ctx: Ctx): void {
+  private onTaskData(e: XmlElement, ctx: ClientFeatureContext<unknown>): void {
     const r = this.task!.data(e.elements());
     if ("error" in r) {
       this.giveUp(ctx, "aborted", r.error);
@@ -204,7 +203,7 @@ export class Sasl2Client extends SaslClient {
     ctx.write(s2("task-data", null, ...r));
   }
 
-  private onSuccess(e: XmlElement, ctx: Ctx): void {
+  private onSuccess(e: XmlElement, ctx: ClientFeatureContext<unknown>): void {
     if (!this.verify(e, ctx)) return;
     this.usedPassword = undefined;
     this.task = undefined;
@@ -222,7 +221,7 @@ export class Sasl2Client extends SaslClient {
     const resumed = e.getChild("resumed", NS_SM);
     if (resumed !== undefined && smClient !== undefined) {
       // XEP-0198 resumption inline: the SM half binds and retransmits; we end the step ourselves.
-      const inner: Ctx = Object.create(ctx, { done: { value: () => undefined } });
+      const inner: ClientFeatureContext<unknown> = Object.create(ctx, { done: { value: () => undefined } });
       smClient.handleResumed(resumed, inner);
       if (!ctx.ended) ctx.done();
       return;
@@ -255,7 +254,7 @@ export class Sasl2Client extends SaslClient {
     ctx.done();
   }
 
-  private onFailure(e: XmlElement, ctx: Ctx): void {
+  private onFailure(e: XmlElement, ctx: ClientFeatureContext<unknown>): void {
     const f = parseSasl2Failure(e);
     this.verified = false;
     this.task = undefined;

@@ -19,7 +19,6 @@ import { childText, NS_BIND2, NS_SASL2, s2, type Sasl2LoginInfo, type Sasl2Serve
 import { NS_SASL_UPGRADE } from "./upgrade.js";
 import { fastRecordAging, type FastTokenRecord, type HtMechanism, isHtMechanism, issueFastToken, NS_FAST, usableHtMechanisms, userAgentHash, verifyFast } from "./fast.js";
 
-type Ctx = ServerFeatureContext<unknown>;
 
 /** What the client asked for in `<authenticate/>` besides the exchange. */
 interface Request {
@@ -49,18 +48,18 @@ export class Sasl2Server extends SaslServer {
     super(o);
   }
 
-  private usable(ctx: Ctx): boolean {
+  private usable(ctx: ServerFeatureContext<unknown>): boolean {
     // XEP-0388 §3: SASL2 only on an encrypted stream (a `tls: "none"` test stream aside).
     return ctx.flags.secure || this.o.tls === "none";
   }
 
-  private fastMechanisms(ctx: Ctx): HtMechanism[] {
+  private fastMechanisms(ctx: ServerFeatureContext<unknown>): HtMechanism[] {
     if (this.s.fast === undefined) return [];
     const allowed = this.s.fast.mechanisms;
     return usableHtMechanisms(ctx.tls?.channelBinding).filter((m) => allowed === undefined || allowed.includes(m));
   }
 
-  override offer(ctx: Ctx): XmlElement[] | undefined {
+  override offer(ctx: ServerFeatureContext<unknown>): XmlElement[] | undefined {
     this.offered = [];
     if (!this.usable(ctx)) return undefined;
     this.offered = this.mechanismsToOffer(ctx);
@@ -83,7 +82,7 @@ export class Sasl2Server extends SaslServer {
     return out;
   }
 
-  override handleElement(e: XmlElement, ctx: Ctx): void {
+  override handleElement(e: XmlElement, ctx: ServerFeatureContext<unknown>): void {
     if (e.ns !== NS_SASL2) {
       ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
       return;
@@ -99,7 +98,7 @@ export class Sasl2Server extends SaslServer {
     this.handleExchange(e, ctx, "authenticate", (x) => this.onAuthenticate(x, ctx));
   }
 
-  private onAuthenticate(e: XmlElement, ctx: Ctx): void {
+  private onAuthenticate(e: XmlElement, ctx: ServerFeatureContext<unknown>): void {
     const name = e.attr("mechanism") ?? "";
     const ua = e.getChild("user-agent", NS_SASL2);
     const uaId = ua?.attr("id");
@@ -130,7 +129,7 @@ export class Sasl2Server extends SaslServer {
   }
 
   /** XEP-0484: a login with a token, checked against the store. */
-  private onFast(mechanism: HtMechanism, initial: string | undefined, ctx: Ctx): void {
+  private onFast(mechanism: HtMechanism, initial: string | undefined, ctx: ServerFeatureContext<unknown>): void {
     const fast = this.s.fast!;
     const ua = this.req?.userAgentId;
     const data = initial === undefined ? null : decodeSaslPayload(initial);
@@ -149,17 +148,17 @@ export class Sasl2Server extends SaslServer {
     this.success(ctx, mechanism, r.username, r.data);
   }
 
-  protected override writeChallenge(data: Uint8Array, ctx: Ctx): void {
+  protected override writeChallenge(data: Uint8Array, ctx: ServerFeatureContext<unknown>): void {
     ctx.write(s2("challenge", null, encodeSaslPayload(data)));
   }
 
-  protected override writeFailure(condition: SaslCondition, text: string | undefined, ctx: Ctx): void {
+  protected override writeFailure(condition: SaslCondition, text: string | undefined, ctx: ServerFeatureContext<unknown>): void {
     this.req = undefined;
     ctx.write(sasl2Failure(condition, text));
   }
 
   /** The exchange succeeded: tasks first (`<continue/>`), then completion. No stream restart (XEP-0388). */
-  protected override success(ctx: Ctx, mechanism: string, username: string, data: Uint8Array | undefined): void {
+  protected override success(ctx: ServerFeatureContext<unknown>, mechanism: string, username: string, data: Uint8Array | undefined): void {
     this.mech = undefined;
     this.exchanging = false;
     const info: Sasl2LoginInfo = { username, mechanism, userAgentId: this.req?.userAgentId, upgrades: this.req?.upgrades ?? [] };
@@ -175,7 +174,7 @@ export class Sasl2Server extends SaslServer {
     this.complete(ctx);
   }
 
-  private handleTask(e: XmlElement, ctx: Ctx): void {
+  private handleTask(e: XmlElement, ctx: ServerFeatureContext<unknown>): void {
     const login = this.login!;
     let step: Sasl2TaskStep;
     if (e.name === "next") {
@@ -204,7 +203,7 @@ export class Sasl2Server extends SaslServer {
     }
   }
 
-  private taskFailed(ctx: Ctx, condition: SaslCondition, text: string | undefined): void {
+  private taskFailed(ctx: ServerFeatureContext<unknown>, condition: SaslCondition, text: string | undefined): void {
     this.login = undefined;
     this.task = undefined;
     this.tasks = [];
@@ -212,7 +211,7 @@ export class Sasl2Server extends SaslServer {
   }
 
   /** Authenticated: FAST bookkeeping, then inline resumption or binding, then `<success/>`. */
-  private complete(ctx: Ctx): void {
+  private complete(ctx: ServerFeatureContext<unknown>): void {
     const { info } = this.login!;
     ctx.setAuthenticated({ mechanism: info.mechanism, username: info.username });
     this.extras = [];
@@ -225,7 +224,7 @@ export class Sasl2Server extends SaslServer {
     this.bindOrFinish(ctx);
   }
 
-  private fastBookkeeping(info: Sasl2LoginInfo, ctx: Ctx): void {
+  private fastBookkeeping(info: Sasl2LoginInfo, ctx: ServerFeatureContext<unknown>): void {
     const fast = this.s.fast;
     const ua = info.userAgentId;
     if (fast === undefined || ua === undefined) return;
@@ -245,10 +244,10 @@ export class Sasl2Server extends SaslServer {
    * XEP-0198 resumption inside `<authenticate/>`: the SM half asks `resume-request` as usual; what it
    * writes first (`<resumed/>` or `<failed/>`) goes into our `<success/>`, retransmitted stanzas after it.
    */
-  private resumeInline(sm: SmServer, resume: XmlElement, ctx: Ctx): void {
+  private resumeInline(sm: SmServer, resume: XmlElement, ctx: ServerFeatureContext<unknown>): void {
     let first = true;
     let held = false;
-    const inner: Ctx = Object.create(ctx, {
+    const inner: ServerFeatureContext<unknown> = Object.create(ctx, {
       write: {
         value: (x: XmlElement) => {
           if (!first) return ctx.write(x);
@@ -267,7 +266,7 @@ export class Sasl2Server extends SaslServer {
     sm.handleResume(resume, inner);
   }
 
-  private bindOrFinish(ctx: Ctx): void {
+  private bindOrFinish(ctx: ServerFeatureContext<unknown>): void {
     const bind = this.req?.bind;
     if (bind === undefined) {
       this.finish(ctx, undefined);
@@ -289,7 +288,7 @@ export class Sasl2Server extends SaslServer {
   }
 
   /** Answers the Bind2 `bind-request`. A refusal still completes the login: the client binds the RFC 6120 way. */
-  answerBind(answer: BindAnswer, ctx: Ctx): void {
+  answerBind(answer: BindAnswer, ctx: ServerFeatureContext<unknown>): void {
     this.bindPending = false;
     if ("accept" in answer) {
       const full = makeJid(ctx.username!, ctx.domain, answer.accept);
@@ -303,7 +302,7 @@ export class Sasl2Server extends SaslServer {
     ctx.resume();
   }
 
-  private finish(ctx: Ctx, bound: XmlElement | undefined, resumed = false): void {
+  private finish(ctx: ServerFeatureContext<unknown>, bound: XmlElement | undefined, resumed = false): void {
     const login = this.login!;
     const success = s2("success");
     if (login.additional !== undefined) success.append(s2("additional-data", null, encodeSaslPayload(login.additional)));
