@@ -12,8 +12,6 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { JidError, tryParseJid } from "@xmpp-sansio/jid";
-import { toXmlString } from "@xmpp-sansio/xml";
 import { AccountStore } from "./accounts.js";
 import { generateSelfSignedCertificate } from "./certificate.js";
 import { runDemo } from "./demo.js";
@@ -228,12 +226,9 @@ export async function main(argv: readonly string[]): Promise<number> {
               }),
           tls,
           streamManagement,
-          // Unacknowledged messages of an expired XEP-0198 session go to the durable offline store.
-          offlineStore: (stanza) => {
-            const to = tryParseJid(stanza.attr("to") ?? "");
-            if (to instanceof JidError || to.local === "") return false;
-            return storage.offline.store(to.local, toXmlString(stanza), Date.now()).ok;
-          },
+          // The IM server on the database: rosters, presence, offline messages (those of expired XEP-0198
+          // sessions included), blocking, vCards, private XML.
+          storage,
           log: (line) => console.log(`${new Date().toISOString()} ${line}`),
         });
         console.log(

@@ -7,8 +7,11 @@ import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
+import type { ImServerOptions } from "@xmpp-sansio/im";
+import { ImRouter } from "./im-router.js";
 import { type OfflineStore, SessionTable } from "./resumption.js";
 import { Router } from "./router.js";
+import type { Storage } from "./store/types.js";
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -50,6 +53,15 @@ export interface StartServerOptions {
    * attempts per IP). Default: the adapter's defaults (docs/server.md, "Load limits").
    */
   readonly limits?: ServerLimits;
+  /**
+   * The database: with it the server is an IM server (RFC 6121 rosters, subscriptions, presence
+   * broadcast, XEP-0160 offline messages, XEP-0191 blocking, vcard-temp, private XML, carbons) — see
+   * docs/server.md, "IM". Without it, the plain RFC 6120 §10 router (no rosters, no offline storage).
+   * Messages of expired XEP-0198 sessions then go to its offline store (`offlineStore` is not used).
+   */
+  readonly storage?: Storage;
+  /** Options of the IM logic (offline limit, roster size, …), with `storage`. */
+  readonly im?: ImServerOptions;
 }
 
 /** Stream Management settings of {@link startServer}. */
@@ -79,7 +91,8 @@ export interface WebSocketListenOptions {
 /** A running server. */
 export interface RunningServer {
   readonly server: XmppServer;
-  readonly router: Router;
+  /** The router: an {@link ImRouter} when `storage` was given, the plain {@link Router} otherwise. */
+  readonly router: Router | ImRouter;
   /** The sessions as the router sees them, with the detached XEP-0198 sessions. */
   readonly sessions: SessionTable<HookConnection>;
   /** The ports actually bound. */
@@ -119,7 +132,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const log = options.log ?? (() => {});
   const mechanisms = options.mechanisms ?? DEFAULT_MECHANISMS;
   // One router for every transport: a TCP client and a WebSocket client are just two endpoints.
-  const router = new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
+  const storage = options.storage;
+  const imRouter = storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }) });
+  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
+  // With the IM router a re-routed message it stored offline is done; anything else goes to the store directly.
+  const offlineStore: OfflineStore | undefined =
+    imRouter === undefined ? options.offlineStore : (stanza) => imRouter.takeStoredOffline() || imRouter.storeOffline(stanza);
   const sm = options.streamManagement === false ? undefined : options.streamManagement === true ? {} : (options.streamManagement ?? {});
   // One endpoint per full JID, stable across XEP-0198 resumptions, shared by every transport.
   const sessions = new SessionTable<HookConnection>({
@@ -129,7 +147,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log,
     ...(sm?.maxDetached === undefined ? {} : { maxDetached: sm.maxDetached }),
     ...(sm?.maxHeldStanzas === undefined ? {} : { maxHeldStanzas: sm.maxHeldStanzas }),
-    ...(options.offlineStore === undefined ? {} : { offlineStore: options.offlineStore }),
+    ...(offlineStore === undefined ? {} : { offlineStore }),
   });
   const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = {
     mechanisms,
