@@ -248,10 +248,19 @@ export class ImRouter {
     this.deliverLocal(reply);
   }
 
-  /** Delivers to a full JID's live session, or routes inbound to the account. */
+  /**
+   * Delivers a server-generated stanza: a reply to a connected full JID goes straight to its session (the
+   * server's own replies to the account carry no `from`), anything else is routed inbound to the account.
+   */
   private deliverLocal(stanza: XmlElement): void {
     const to = this.target(stanza.attr("to") ?? "");
     if (to instanceof JidError || to.domain !== this.o.domain || to.local === "") return;
+    const live = this.live.get(to.bare.toString())?.get(to.resource);
+    if (live !== undefined) {
+      live.endpoint.deliver(stanza);
+      return;
+    }
+    if (stanza.attr("from") === undefined) return;
     this.run(this.im.handleInbound(stanza, this.view));
   }
 
