@@ -1,5 +1,17 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { type ServerOptions, type SmState, type StreamErrorCondition, streamManagement } from "@xmpp-sansio/core";
+import {
+  type FeatureEvent,
+  iqAuthFeature,
+  iqAuthRequestOf,
+  iqAuthServer,
+  registerFeature,
+  registerRequestOf,
+  registerServer,
+  type ServerOptions,
+  type SmState,
+  type StreamErrorCondition,
+  streamManagement,
+} from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import { authFailureLine, type ServerLimits, streamManagementOf, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
@@ -62,6 +74,17 @@ export interface StartServerOptions {
   readonly storage?: Storage;
   /** Options of the IM logic (offline limit, roster size, …), with `storage`. */
   readonly im?: ImServerOptions;
+  /**
+   * XEP-0077 in-band registration of new accounts (over TLS). Default false: not offered, and a request
+   * gets `<service-unavailable/>`. Password change and account removal after login are always on; removal
+   * ends the account's other sessions.
+   */
+  readonly allowRegistration?: boolean;
+  /**
+   * XEP-0078 `jabber:iq:auth` (obsolete; the seed's use case 2). Default false. Loaded with
+   * `digest: false`: the accounts keep only SCRAM keys, so only the plaintext password over TLS works.
+   */
+  readonly iqAuth?: boolean;
 }
 
 /** Stream Management settings of {@link startServer}. */
@@ -149,9 +172,40 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(sm?.maxHeldStanzas === undefined ? {} : { maxHeldStanzas: sm.maxHeldStanzas }),
     ...(offlineStore === undefined ? {} : { offlineStore }),
   });
-  const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = {
-    mechanisms,
-    ...(sm === undefined ? {} : { features: [streamManagement({ maxResumeSeconds: sm.maxResumeSeconds ?? 300 })] }),
+  const features = [
+    ...(sm === undefined ? [] : [streamManagement({ maxResumeSeconds: sm.maxResumeSeconds ?? 300 })]),
+    registerFeature({ server: { registration: options.allowRegistration === true } }),
+    ...(options.iqAuth === true ? [iqAuthFeature({ server: { digest: false } })] : []),
+  ];
+  const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = { mechanisms, features };
+  // The online connections of each account: an account removal ends the others (XEP-0077 §3.2).
+  const byAccount = new Map<string, Set<HookConnection>>();
+  const feature = (connection: HookConnection, ev: FeatureEvent): FeatureAnswer | undefined => {
+    const reg = registerRequestOf(ev);
+    if (reg !== undefined) {
+      let ok = false;
+      try {
+        if (reg.action === "register") ok = accounts.create(reg.username, reg.password);
+        else if (reg.action === "change-password") {
+          accounts.add(reg.username, reg.password);
+          ok = true;
+        } else ok = accounts.remove(reg.username);
+      } catch {
+        return (s) => registerServer(s as never)?.answer({ refuse: "not-acceptable" });
+      }
+      if (reg.action === "remove" && ok) {
+        log(`removed account ${reg.username}`);
+        for (const other of byAccount.get(reg.username) ?? []) if (other !== connection) void other.closeWithError("not-authorized", "the account was removed");
+      } else if (reg.action === "register" && ok) log(`registered account ${reg.username}`);
+      const answer = ok ? { ok: true as const } : { refuse: reg.action === "register" ? ("conflict" as const) : ("internal-server-error" as const) };
+      return (s) => registerServer(s as never)?.answer(answer);
+    }
+    const auth = iqAuthRequestOf(ev);
+    if (auth !== undefined) {
+      const ok = "password" in auth && accounts.verifyPassword(auth.username, auth.password);
+      return (s) => iqAuthServer(s as never)?.answer(ok ? { accept: true } : { refuse: "not-authorized" });
+    }
+    return undefined;
   };
   // The same hooks serve both servers; only the label in the log differs.
   const hooksFor = (transport: (connection: HookConnection) => string) => ({
@@ -162,11 +216,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       const endpoint = sessions.endpointOf(connection);
       if (endpoint) router.route(endpoint, stanza);
     },
+    feature,
     online: (connection: HookConnection, info: { readonly resumed: boolean }) => {
+      if (connection.username !== undefined) {
+        let set = byAccount.get(connection.username);
+        if (set === undefined) byAccount.set(connection.username, (set = new Set()));
+        set.add(connection);
+      }
       sessions.online(connection, info);
       log(`${info.resumed ? "resumed" : "online "} ${connection.jid} from ${connection.remoteAddress} (${transport(connection)}, ${connection.mechanism})`);
     },
     offline: (connection: HookConnection) => {
+      const set = connection.username === undefined ? undefined : byAccount.get(connection.username);
+      set?.delete(connection);
+      if (set?.size === 0) byAccount.delete(connection.username!);
       // A detached session stays online for the router until it expires; a taken-over one lives on elsewhere.
       if (sessions.offline(connection) === "offline") log(`offline ${connection.jid}`);
     },
@@ -281,6 +344,9 @@ export interface HookConnection {
   send(stanza: XmlElement): void;
   closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
 }
+
+/** What the `feature` hook returns: the answer to run on the session. */
+type FeatureAnswer = (session: { featureHalf?(name: string): unknown }) => void;
 
 function hashOf(mechanism: string): ScramHash {
   if (mechanism.startsWith("SCRAM-SHA-512")) return "SHA-512";

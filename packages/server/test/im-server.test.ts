@@ -1,5 +1,6 @@
 // The IM server on a real (in-memory SQLite) database, through the real Node server on loopback, with our
 // own XmppClient: the seed's use cases (jabber-protocol-overview-part2 §7) and the overview's IM items.
+import { changePasswordIq, iqAuthFeature, registerFeature, removeAccountIq } from "@xmpp-sansio/core";
 import { XmppClient } from "@xmpp-sansio/node";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -17,8 +18,8 @@ class Peer {
   readonly got: XmlElement[] = [];
   private waiters: Array<{ test: (s: XmlElement) => boolean; resolve: (s: XmlElement) => void }> = [];
   readonly client: XmppClient;
-  constructor(user: string, password: string, resource: string, port: number) {
-    this.client = new XmppClient({ jid: `${user}@${DOMAIN}/${resource}`, password, host: "127.0.0.1", port, tls: { ca: tls.cert }, streamManagement: false });
+  constructor(user: string, password: string, resource: string, port: number, session?: ConstructorParameters<typeof XmppClient>[0]["session"]) {
+    this.client = new XmppClient({ jid: `${user}@${DOMAIN}/${resource}`, password, host: "127.0.0.1", port, tls: { ca: tls.cert }, ...(session === undefined ? {} : { session }) });
     this.client.on("stanza", (s) => {
       this.got.push(s);
       for (const w of [...this.waiters]) {
@@ -73,7 +74,7 @@ describe("the IM server on SQLite (RFC 6121 through the real server)", () => {
       ["romeo", "j0liet"],
       ["nurse", "p0tion"],
     ] as const) accounts.add(u, p);
-    running = await startServer({ domain: DOMAIN, accounts, tls, port: 0, storage, streamManagement: false, limits: { address: { maxLoginAttemptsPerIp: null } } });
+    running = await startServer({ domain: DOMAIN, accounts, tls, port: 0, storage, allowRegistration: true, iqAuth: true, limits: { address: { maxLoginAttemptsPerIp: null } } });
   });
   afterEach(async () => {
     await Promise.all(peers.splice(0).map((p) => p.client.close()));
@@ -83,13 +84,44 @@ describe("the IM server on SQLite (RFC 6121 through the real server)", () => {
     storage.close();
   });
 
-  const connect = async (user: string, password: string, resource: string): Promise<Peer> => {
-    const p = new Peer(user, password, resource, running.port!);
+  const connect = async (user: string, password: string, resource: string, session?: ConstructorParameters<typeof XmppClient>[0]["session"], port = running.port!): Promise<Peer> => {
+    const p = new Peer(user, password, resource, port, session);
     peers.push(p);
     await p.client.online();
     return p;
   };
   const rosterGet = (p: Peer) => p.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
+
+  it("use case 1: registration (XEP-0077), then a password change, then removal ending the other sessions", async () => {
+    const paris = await connect("paris", "c0unty", "church", { features: [registerFeature({ client: { password: "c0unty" } })] });
+    expect(paris.jid).toBe(`paris@${DOMAIN}/church`);
+    expect(storage.accounts.has("paris")).toBe(true);
+    // Registering a taken name fails (<conflict/>: the client closes the stream) and never gets online.
+    const again = new XmppClient({ jid: `paris@${DOMAIN}/x`, password: "other1", host: "127.0.0.1", port: running.port!, tls: { ca: tls.cert }, session: { features: [registerFeature({ client: { password: "other1" } })] } });
+    await expect(again.online()).rejects.toThrow();
+    await again.close();
+    expect((await paris.iq(changePasswordIq("paris", "n3wpass"))).attr("type")).toBe("result");
+    const second = await connect("paris", "n3wpass", "garden");
+    const closed = new Promise((resolve) => second.client.once("close", resolve));
+    expect((await paris.iq(removeAccountIq())).attr("type")).toBe("result");
+    await closed;
+    expect(storage.accounts.has("paris")).toBe(false);
+  });
+
+  it("use case 2: login with jabber:iq:auth (XEP-0078, plaintext over TLS: the server keeps no password for a digest)", async () => {
+    const iqAuthOnly = await startServer({ domain: DOMAIN, accounts: new AccountStore({ records: storage.accounts }), tls, port: 0, storage, mechanisms: [], iqAuth: true });
+    try {
+      const juliet = await connect("juliet", "r0m30myr0m30", "balcony", { features: [iqAuthFeature({ client: { password: "r0m30myr0m30", resource: "balcony" } })] }, iqAuthOnly.port!);
+      expect(juliet.client.mechanism).toBe("jabber:iq:auth");
+      expect(juliet.jid).toBe(`juliet@${DOMAIN}/balcony`);
+      const bad = new XmppClient({ jid: `juliet@${DOMAIN}/x`, password: "wrong", host: "127.0.0.1", port: iqAuthOnly.port!, tls: { ca: tls.cert }, session: { features: [iqAuthFeature({ client: { password: "wrong", resource: "x" } })] } });
+      await expect(bad.online()).rejects.toThrow(/not-authorized|auth/i);
+      await bad.close();
+      await juliet.client.close();
+    } finally {
+      await iqAuthOnly.close();
+    }
+  });
 
   it("use case 3: adding a contact — roster set, subscribe, subscribed, with the roster pushes", async () => {
     const juliet = await connect("juliet", "r0m30myr0m30", "balcony");
