@@ -145,6 +145,8 @@ describe("the IM server on SQLite (RFC 6121 through the real server)", () => {
     expect(romeoPush.getChild("query", "jabber:iq:roster")!.getChild("item")!.attr("subscription")).toBe("from");
     const push3 = await juliet.next((s) => rosterPush(`romeo@${DOMAIN}`)(s) && s.getChild("query", "jabber:iq:roster")!.getChild("item")!.attr("subscription") === "to", "the push subscription=to");
     expect(push3.getChild("query", "jabber:iq:roster")!.getChild("item")!.attr("ask")).toBeUndefined();
+    // The push carries the version the store gave (what a later roster get compares against).
+    expect(push3.getChild("query", "jabber:iq:roster")!.attr("ver")).toBe(String(storage.rosters.get("juliet").version));
     await juliet.next(presenceFrom(romeo.jid), "romeo's current presence after approval");
     // Stored in the database.
     expect(storage.rosters.getItem("juliet", `romeo@${DOMAIN}`)).toMatchObject({ subscription: "to", name: "Romeo", groups: ["Friends"] });
@@ -323,5 +325,37 @@ describe("the IM server on SQLite (RFC 6121 through the real server)", () => {
     romeo.send(xml("message", { to: j1.jid, type: "chat" }, xml("body", {}, "marker")));
     await j2.next((s) => s.getChild("received", "urn:xmpp:carbons:2") !== undefined);
     expect(j2.got.some((s) => s.toString().includes("secret"))).toBe(false);
+  });
+
+  it("jabber:x:expire (XEP-0023) in the offline store: an expired message is dropped, a live one gets the time left", async () => {
+    const juliet = await connect("juliet", "r0m30myr0m30", "balcony");
+    juliet.send(xml("message", { to: `nurse@${DOMAIN}`, type: "chat" }, xml("body", {}, "gone"), xml("x", { xmlns: "jabber:x:expire", seconds: "0" })));
+    juliet.send(xml("message", { to: `nurse@${DOMAIN}`, type: "chat" }, xml("body", {}, "kept"), xml("x", { xmlns: "jabber:x:expire", seconds: "3600" })));
+    await juliet.iq(xml("iq", { type: "get", to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" }))); // both handled by now
+    const nurse = await connect("nurse", "p0tion", "kitchen");
+    nurse.send(xml("presence"));
+    const m = await nurse.next((s) => s.name === "message", "the live message");
+    expect(m.getChildText("body")).toBe("kept");
+    expect(Number(m.getChild("x", "jabber:x:expire")?.attr("seconds"))).toBeGreaterThan(3500);
+    expect(m.getChild("delay", "urn:xmpp:delay")).toBeDefined();
+    await nurse.iq(xml("iq", { type: "get", to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+    expect(nurse.got.filter((s) => s.getChildText("body") === "gone")).toEqual([]);
+    expect(storage.offline.count("nurse")).toBe(0);
+  });
+
+  it("unsubscribed: cancelling a contact's subscription pushes the new states to both and sends unavailable", async () => {
+    const juliet = await connect("juliet", "r0m30myr0m30", "balcony");
+    const romeo = await connect("romeo", "j0liet", "orchard");
+    await rosterGet(juliet);
+    await rosterGet(romeo);
+    romeo.send(xml("presence"));
+    juliet.send(xml("presence"));
+    await romeo.next(presenceFrom(juliet.jid));
+    juliet.send(xml("presence", { to: `romeo@${DOMAIN}`, type: "unsubscribed" }));
+    await juliet.next((s) => rosterPush(`romeo@${DOMAIN}`)(s) && s.getChild("query", "jabber:iq:roster")!.getChild("item")!.attr("subscription") === "to");
+    await romeo.next((s) => rosterPush(`juliet@${DOMAIN}`)(s) && s.getChild("query", "jabber:iq:roster")!.getChild("item")!.attr("subscription") === "from");
+    await romeo.next(presenceFrom(`juliet@${DOMAIN}`, "unsubscribed"), "the unsubscribed presence");
+    await romeo.next(presenceFrom(juliet.jid, "unavailable"), "unavailable from juliet's resource");
+    expect(storage.rosters.getItem("romeo", `juliet@${DOMAIN}`)?.subscription).toBe("from");
   });
 });
