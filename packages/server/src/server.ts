@@ -70,6 +70,7 @@ export interface StartServerOptions {
    * broadcast, XEP-0160 offline messages, XEP-0191 blocking, vcard-temp, private XML, carbons) — see
    * docs/server.md, "IM". Without it, the plain RFC 6120 §10 router (no rosters, no offline storage).
    * Messages of expired XEP-0198 sessions then go to its offline store (`offlineStore` is not used).
+   * `accounts` must then keep its records in the same storage (`new AccountStore({ records: storage.accounts })`).
    */
   readonly storage?: Storage;
   /** Options of the IM logic (offline limit, roster size, …), with `storage`. */
