@@ -192,19 +192,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           ok = true;
         } else ok = accounts.remove(reg.username);
       } catch {
-        return (s) => registerServer(s as never)?.answer({ refuse: "not-acceptable" });
+        return (s) => withHalves(s, (h) => registerServer(h)?.answer({ refuse: "not-acceptable" }));
       }
       if (reg.action === "remove" && ok) {
         log(`removed account ${reg.username}`);
         for (const other of byAccount.get(reg.username) ?? []) if (other !== connection) void other.closeWithError("not-authorized", "the account was removed");
       } else if (reg.action === "register" && ok) log(`registered account ${reg.username}`);
       const answer = ok ? { ok: true as const } : { refuse: reg.action === "register" ? ("conflict" as const) : ("internal-server-error" as const) };
-      return (s) => registerServer(s as never)?.answer(answer);
+      return (s) => withHalves(s, (h) => registerServer(h)?.answer(answer));
     }
     const auth = iqAuthRequestOf(ev);
     if (auth !== undefined) {
       const ok = "password" in auth && accounts.verifyPassword(auth.username, auth.password);
-      return (s) => iqAuthServer(s as never)?.answer(ok ? { accept: true } : { refuse: "not-authorized" });
+      return (s) => withHalves(s, (h) => iqAuthServer(h)?.answer(ok ? { accept: true } : { refuse: "not-authorized" }));
     }
     return undefined;
   };
@@ -348,6 +348,12 @@ export interface HookConnection {
 
 /** What the `feature` hook returns: the answer to run on the session. */
 type FeatureAnswer = (session: { featureHalf?(name: string): unknown }) => void;
+
+/** Runs `fn` on a session that has feature halves (the core's `ServerSession` always has). */
+function withHalves(session: { featureHalf?(name: string): unknown }, fn: (s: { featureHalf(name: string): unknown }) => void): void {
+  const featureHalf = session.featureHalf;
+  if (featureHalf !== undefined) fn({ featureHalf: (name) => featureHalf.call(session, name) });
+}
 
 function hashOf(mechanism: string): ScramHash {
   if (mechanism.startsWith("SCRAM-SHA-512")) return "SHA-512";
