@@ -117,6 +117,11 @@ describe("the IM server on SQLite (RFC 6121 through the real server)", () => {
       const bad = new XmppClient({ jid: `juliet@${DOMAIN}/x`, password: "wrong", host: "127.0.0.1", port: iqAuthOnly.port!, tls: { ca: tls.cert }, session: { features: [iqAuthFeature({ client: { password: "wrong", resource: "x" } })] } });
       await expect(bad.online()).rejects.toThrow(/not-authorized|auth/i);
       await bad.close();
+      // Registration is off by default on this server: not offered, so the client's registration fails.
+      const tybalt = new XmppClient({ jid: `tybalt@${DOMAIN}/x`, password: "pr1nce", host: "127.0.0.1", port: iqAuthOnly.port!, tls: { ca: tls.cert }, session: { features: [registerFeature({ client: { password: "pr1nce" } })] } });
+      await expect(tybalt.online()).rejects.toThrow();
+      await tybalt.close();
+      expect(storage.accounts.has("tybalt")).toBe(false);
       await juliet.client.close();
     } finally {
       await iqAuthOnly.close();
