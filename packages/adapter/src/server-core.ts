@@ -8,6 +8,7 @@
  */
 import {
   type BindAnswer,
+  type FeatureEvent,
   importSmState,
   type ResourceConflictPolicy,
   type ResumeAnswer,
@@ -139,6 +140,13 @@ export interface XmppServerHooks<C extends XmppConnection = XmppConnection> {
    * resumable: what it had written but not had acknowledged travels with its state to `detached`.)
    */
   undeliverable?(connection: C, stanzas: readonly XmlElement[], reason: "slow-reader"): MaybePromise<void>;
+  /**
+   * An event of a loaded stream feature (`{ type: "feature", feature, name, data }`), e.g. XEP-0077's
+   * `register-request` or XEP-0078's `iq-auth-request`. Return (or resolve) a function that answers on
+   * the session (`(s) => registerServer(s)!.answer(...)`); it runs inside the connection's pump, so the
+   * answer is written at once. Default: feature events are ignored.
+   */
+  feature?(connection: C, event: FeatureEvent): MaybePromise<((session: ServerSessionLike) => void) | undefined>;
 }
 
 /** The second argument of the `online` hook. */
@@ -436,6 +444,9 @@ export class ServerHooksCore<C extends HookedConnection> {
         if (h.undelivered !== undefined) this.run(conn, () => h.undelivered!(conn, stanzas));
         return;
       }
+      case "feature":
+        if (h.feature !== undefined) this.ask(conn, () => h.feature!(conn, ev), (s, answer) => answer?.(s));
+        return;
       case "stanza": {
         const stanza = ev.stanza;
         if (h.stanza !== undefined) this.run(conn, () => h.stanza!(conn, stanza));

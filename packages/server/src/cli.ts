@@ -12,8 +12,6 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { JidError, tryParseJid } from "@xmpp-sansio/jid";
-import { toXmlString } from "@xmpp-sansio/xml";
 import { AccountStore } from "./accounts.js";
 import { generateSelfSignedCertificate } from "./certificate.js";
 import { runDemo } from "./demo.js";
@@ -31,7 +29,10 @@ const USAGE = `usage:
   xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P]
                            [--websocket-port P [--websocket-path /p] [--websocket-tls]] [--data DIR] [--cert F --key F]
                            [--max-offline N] [--no-sm | --sm-max-resume SECONDS --sm-max-detached N]
-      Runs until interrupted. --websocket-port also serves XMPP over WebSocket (RFC 7395) at
+                           [--allow-registration] [--iq-auth]
+      Runs until interrupted: an IM server (rosters, presence, offline messages, blocking, vCards) on
+      the database. --allow-registration lets clients create accounts in-band (XEP-0077, over TLS);
+      --iq-auth offers the obsolete XEP-0078 jabber:iq:auth login (plaintext password over TLS only). --websocket-port also serves XMPP over WebSocket (RFC 7395) at
       ws://H:P/xmpp-websocket (wss:// with --websocket-tls), routed together with the TCP clients.
       Everything is kept in the SQLite database DIR/xmpp-sansio.sqlite (created on first start, with
       the demo accounts juliet/r0m30myr0m30 and romeo/j0liet when it has no accounts; an accounts.json
@@ -74,6 +75,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       key: { type: "string" },
       "password-file": { type: "string" },
       "max-offline": { type: "string" },
+      "allow-registration": { type: "boolean" },
+      "iq-auth": { type: "boolean" },
       "no-sm": { type: "boolean" },
       "sm-max-resume": { type: "string" },
       "sm-max-detached": { type: "string" },
@@ -228,12 +231,11 @@ export async function main(argv: readonly string[]): Promise<number> {
               }),
           tls,
           streamManagement,
-          // Unacknowledged messages of an expired XEP-0198 session go to the durable offline store.
-          offlineStore: (stanza) => {
-            const to = tryParseJid(stanza.attr("to") ?? "");
-            if (to instanceof JidError || to.local === "") return false;
-            return storage.offline.store(to.local, toXmlString(stanza), Date.now()).ok;
-          },
+          // The IM server on the database: rosters, presence, offline messages (those of expired XEP-0198
+          // sessions included), blocking, vCards, private XML.
+          storage,
+          allowRegistration: values["allow-registration"] === true,
+          iqAuth: values["iq-auth"] === true,
           log: (line) => console.log(`${new Date().toISOString()} ${line}`),
         });
         console.log(

@@ -14,7 +14,9 @@ export {
   type SessionTableOptions,
   type SmHalfLike,
 } from "./resumption.js";
+export { ImRouter, type ImRouterOptions } from "./im-router.js";
 export { type Endpoint, Router, type RouterOptions } from "./router.js";
+export { ACCOUNT_FEATURES, SERVER_FEATURES } from "./services.js";
 export {
   type HookConnection,
   type RunningServer,

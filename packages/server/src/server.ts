@@ -1,5 +1,17 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { type ServerOptions, type SmState, type StreamErrorCondition, streamManagement } from "@xmpp-sansio/core";
+import {
+  type FeatureEvent,
+  iqAuthFeature,
+  iqAuthRequestOf,
+  iqAuthServer,
+  registerFeature,
+  registerRequestOf,
+  registerServer,
+  type ServerOptions,
+  type SmState,
+  type StreamErrorCondition,
+  streamManagement,
+} from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import { authFailureLine, type ServerLimits, streamManagementOf, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
@@ -7,8 +19,11 @@ import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
+import type { ImServerOptions } from "@xmpp-sansio/im";
+import { ImRouter } from "./im-router.js";
 import { type OfflineStoreHook, SessionTable } from "./resumption.js";
 import { Router } from "./router.js";
+import type { Storage } from "./store/types.js";
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -50,6 +65,27 @@ export interface StartServerOptions {
    * attempts per IP). Default: the adapter's defaults (docs/server.md, "Load limits").
    */
   readonly limits?: ServerLimits;
+  /**
+   * The database: with it the server is an IM server (RFC 6121 rosters, subscriptions, presence
+   * broadcast, XEP-0160 offline messages, XEP-0191 blocking, vcard-temp, private XML, carbons) — see
+   * docs/server.md, "IM". Without it, the plain RFC 6120 §10 router (no rosters, no offline storage).
+   * Messages of expired XEP-0198 sessions then go to its offline store (`offlineStore` is not used).
+   * `accounts` must then keep its records in the same storage (`new AccountStore({ records: storage.accounts })`).
+   */
+  readonly storage?: Storage;
+  /** Options of the IM logic (offline limit, roster size, …), with `storage`. */
+  readonly im?: ImServerOptions;
+  /**
+   * XEP-0077 in-band registration of new accounts (over TLS). Default false: not offered, and a request
+   * gets `<service-unavailable/>`. Password change and account removal after login are always on; removal
+   * ends the account's other sessions.
+   */
+  readonly allowRegistration?: boolean;
+  /**
+   * XEP-0078 `jabber:iq:auth` (obsolete; the seed's use case 2). Default false. Loaded with
+   * `digest: false`: the accounts keep only SCRAM keys, so only the plaintext password over TLS works.
+   */
+  readonly iqAuth?: boolean;
 }
 
 /** Stream Management settings of {@link startServer}. */
@@ -79,7 +115,8 @@ export interface WebSocketListenOptions {
 /** A running server. */
 export interface RunningServer {
   readonly server: XmppServer;
-  readonly router: Router;
+  /** The router: an {@link ImRouter} when `storage` was given, the plain {@link Router} otherwise. */
+  readonly router: Router | ImRouter;
   /** The sessions as the router sees them, with the detached XEP-0198 sessions. */
   readonly sessions: SessionTable<HookConnection>;
   /** The ports actually bound. */
@@ -119,7 +156,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const log = options.log ?? (() => {});
   const mechanisms = options.mechanisms ?? DEFAULT_MECHANISMS;
   // One router for every transport: a TCP client and a WebSocket client are just two endpoints.
-  const router = new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
+  const storage = options.storage;
+  const imRouter = storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }) });
+  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
+  // With the IM router a re-routed message it stored offline is done; anything else goes to the store directly.
+  const offlineStore: OfflineStoreHook | undefined =
+    imRouter === undefined ? options.offlineStore : (stanza) => imRouter.takeStoredOffline() || imRouter.storeOffline(stanza);
   const sm = options.streamManagement === false ? undefined : options.streamManagement === true ? {} : (options.streamManagement ?? {});
   // One endpoint per full JID, stable across XEP-0198 resumptions, shared by every transport.
   const sessions = new SessionTable<HookConnection>({
@@ -129,11 +171,42 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log,
     ...(sm?.maxDetached === undefined ? {} : { maxDetached: sm.maxDetached }),
     ...(sm?.maxHeldStanzas === undefined ? {} : { maxHeldStanzas: sm.maxHeldStanzas }),
-    ...(options.offlineStore === undefined ? {} : { offlineStore: options.offlineStore }),
+    ...(offlineStore === undefined ? {} : { offlineStore }),
   });
-  const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = {
-    mechanisms,
-    ...(sm === undefined ? {} : { features: [streamManagement({ maxResumeSeconds: sm.maxResumeSeconds ?? 300 })] }),
+  const features = [
+    ...(sm === undefined ? [] : [streamManagement({ maxResumeSeconds: sm.maxResumeSeconds ?? 300 })]),
+    registerFeature({ server: { registration: options.allowRegistration === true } }),
+    ...(options.iqAuth === true ? [iqAuthFeature({ server: { digest: false } })] : []),
+  ];
+  const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = { mechanisms, features };
+  // The online connections of each account: an account removal ends the others (XEP-0077 §3.2).
+  const byAccount = new Map<string, Set<HookConnection>>();
+  const feature = (connection: HookConnection, ev: FeatureEvent): FeatureAnswer | undefined => {
+    const reg = registerRequestOf(ev);
+    if (reg !== undefined) {
+      let ok = false;
+      try {
+        if (reg.action === "register") ok = accounts.create(reg.username, reg.password);
+        else if (reg.action === "change-password") {
+          accounts.add(reg.username, reg.password);
+          ok = true;
+        } else ok = accounts.remove(reg.username);
+      } catch {
+        return (s) => withHalves(s, (h) => registerServer(h)?.answer({ refuse: "not-acceptable" }));
+      }
+      if (reg.action === "remove" && ok) {
+        log(`removed account ${reg.username}`);
+        for (const other of byAccount.get(reg.username) ?? []) if (other !== connection) void other.closeWithError("not-authorized", "the account was removed");
+      } else if (reg.action === "register" && ok) log(`registered account ${reg.username}`);
+      const answer = ok ? { ok: true as const } : { refuse: reg.action === "register" ? ("conflict" as const) : ("internal-server-error" as const) };
+      return (s) => withHalves(s, (h) => registerServer(h)?.answer(answer));
+    }
+    const auth = iqAuthRequestOf(ev);
+    if (auth !== undefined) {
+      const ok = "password" in auth && accounts.verifyPassword(auth.username, auth.password);
+      return (s) => withHalves(s, (h) => iqAuthServer(h)?.answer(ok ? { accept: true } : { refuse: "not-authorized" }));
+    }
+    return undefined;
   };
   // The same hooks serve both servers; only the label in the log differs.
   const hooksFor = (transport: (connection: HookConnection) => string) => ({
@@ -144,11 +217,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       const endpoint = sessions.endpointOf(connection);
       if (endpoint) router.route(endpoint, stanza);
     },
+    feature,
     online: (connection: HookConnection, info: { readonly resumed: boolean }) => {
+      if (connection.username !== undefined) {
+        let set = byAccount.get(connection.username);
+        if (set === undefined) byAccount.set(connection.username, (set = new Set()));
+        set.add(connection);
+      }
       sessions.online(connection, info);
       log(`${info.resumed ? "resumed" : "online "} ${connection.jid} from ${connection.remoteAddress} (${transport(connection)}, ${connection.mechanism})`);
     },
     offline: (connection: HookConnection) => {
+      const set = connection.username === undefined ? undefined : byAccount.get(connection.username);
+      set?.delete(connection);
+      if (set?.size === 0) byAccount.delete(connection.username!);
       // A detached session stays online for the router until it expires; a taken-over one lives on elsewhere.
       if (sessions.offline(connection) === "offline") log(`offline ${connection.jid}`);
     },
@@ -262,6 +344,15 @@ export interface HookConnection {
   readonly pump: Parameters<typeof streamManagementOf>[0]["pump"];
   send(stanza: XmlElement): void;
   closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
+}
+
+/** What the `feature` hook returns: the answer to run on the session. */
+type FeatureAnswer = (session: { featureHalf?(name: string): unknown }) => void;
+
+/** Runs `fn` on a session that has feature halves (the core's `ServerSession` always has). */
+function withHalves(session: { featureHalf?(name: string): unknown }, fn: (s: { featureHalf(name: string): unknown }) => void): void {
+  const featureHalf = session.featureHalf;
+  if (featureHalf !== undefined) fn({ featureHalf: (name) => featureHalf.call(session, name) });
 }
 
 function hashOf(mechanism: string): ScramHash {

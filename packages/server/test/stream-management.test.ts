@@ -10,6 +10,7 @@ import { AccountStore } from "../src/accounts.js";
 import { streamManagementFromArgs } from "../src/cli.js";
 import { generateSelfSignedCertificate } from "../src/certificate.js";
 import { type RunningServer, type StartServerOptions, startServer } from "../src/server.js";
+import { openSqliteStorage } from "../src/store/sqlite.js";
 import { Inbox, NS_SM, RawClient, RawWebSocketClient, re } from "./support/raw.js";
 
 const DOMAIN = "localhost";
@@ -286,6 +287,30 @@ describe("XEP-0198 §6 on the reference server: a detached session that expires"
     // A round trip after the store took them: an error would have been written before this answer.
     await romeo.iq(xml("iq", { type: "get", to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" })));
     expect(inbox.all.filter((s) => s.attr("type") === "error")).toEqual([]);
+  });
+
+  it("with storage (the IM server) they go to the database's offline store once, and arrive at the next login with a delay", async () => {
+    h = new Harness();
+    const storage = openSqliteStorage(":memory:");
+    const imAccounts = new AccountStore({ records: storage.accounts });
+    imAccounts.add("juliet", "r0m30myr0m30");
+    imAccounts.add("romeo", "j0liet");
+    {
+      // (the in-memory database is left to the garbage collector: the server's close in afterEach may still store)
+      await h.start({ storage, accounts: imAccounts });
+      const { jid, romeo, inbox } = await detachJuliet("balcony");
+      await h.logLine((l) => l.startsWith(`expired ${jid} `));
+      await romeo.iq(xml("iq", { type: "get", to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+      expect(inbox.all.filter((s) => s.attr("type") === "error")).toEqual([]);
+      expect(storage.offline.count("juliet")).toBe(2);
+      const { client: juliet, inbox: julietInbox } = await h.client(`juliet@${DOMAIN}/tower`, "r0m30myr0m30");
+      juliet.send(xml("presence"));
+      for (const id of ["m1", "m2"]) {
+        const m = await julietInbox.next((s) => s.name === "message" && s.attr("id") === id);
+        expect(m.getChild("delay", "urn:xmpp:delay")?.attr("from")).toBe(DOMAIN);
+      }
+      expect(storage.offline.count("juliet")).toBe(0);
+    }
   });
 
   it("another available resource takes them; the unavailable presence is broadcast at expiry, not at detach", async () => {
