@@ -1,5 +1,5 @@
 // The server side of bench/idle.bench.ts, in its own process so that its memory is the server's alone.
-// argv: mode (tls | tcp | xmpp-tls | xmpp-direct | xmpp-tcp), host. IPC: sends { ready, port, cert };
+// argv: mode (tls | tcp | xmpp-tls | xmpp-direct | xmpp-tcp), host, directory for heap snapshots. IPC: sends { ready, port, cert };
 // answers "memory" with process.memoryUsage() after two full GCs (run with --expose-gc), "snapshot" with
 // { snapshot: path } (v8.writeHeapSnapshot after a GC), "stop" by closing everything and exiting.
 //
@@ -7,12 +7,14 @@
 // burst). xmpp-*: XmppServer of @xmpp-sansio/node (PLAIN, any password; a stanza addressed to an online
 // full JID is delivered to it, so a client's message to itself goes in and comes back out).
 import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tls from "node:tls";
 import { writeHeapSnapshot } from "node:v8";
 import { XmppServer } from "@xmpp-sansio/node";
 import { generateSelfSignedCertificate } from "../src/certificate.js";
 
-const [mode = "tls", host = "127.0.0.1"] = process.argv.slice(2);
+const [mode = "tls", host = "127.0.0.1", snapshotDir = tmpdir()] = process.argv.slice(2);
 const pair = generateSelfSignedCertificate({ dnsNames: ["localhost"] });
 const gc = (globalThis as { gc?: () => void }).gc;
 const sockets = new Set<net.Socket>();
@@ -68,7 +70,7 @@ process.on("message", async (message: unknown) => {
     process.send?.({ memory: process.memoryUsage(), connections: connections() });
   } else if (message === "snapshot") {
     gc?.();
-    process.send?.({ snapshot: writeHeapSnapshot() });
+    process.send?.({ snapshot: writeHeapSnapshot(join(snapshotDir, `${mode}-${Date.now()}.heapsnapshot`)) });
   } else if (message === "stop") {
     await close();
     process.disconnect();
