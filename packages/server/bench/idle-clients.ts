@@ -1,7 +1,7 @@
 // The client side of bench/idle.bench.ts, in its own process so that its memory does not count.
 // argv: mode, host, port, CA file, count. Opens `count` connections (bare TLS / TCP sockets, or
 // XmppClients online with PLAIN as u<i>@localhost/r), then sends { ready, seconds }. "burst": every
-// connection sends BENCH_BURST_STANZAS (3) messages of BENCH_BURST_BYTES (16 KiB) to itself through the
+// connection sends BENCH_BURST_STANZAS (2) messages of BENCH_BURST_BYTES (8 KiB) to itself through the
 // server (the bare rows: as many bytes, echoed), answers { burst: seconds } when all came back. "stop":
 // closes everything and exits.
 import { readFileSync } from "node:fs";
@@ -14,8 +14,8 @@ const [mode = "tls", host = "127.0.0.1", portText = "0", caFile = "", countText 
 const port = Number(portText);
 const count = Number(countText);
 const ca = readFileSync(caFile, "utf8");
-const STANZAS = Number(process.env.BENCH_BURST_STANZAS ?? 3);
-const BYTES = Number(process.env.BENCH_BURST_BYTES ?? 16 * 1024);
+const STANZAS = Number(process.env.BENCH_BURST_STANZAS ?? 2);
+const BYTES = Number(process.env.BENCH_BURST_BYTES ?? 8 * 1024);
 const CONCURRENCY = 64;
 
 interface Peer {

@@ -16,6 +16,8 @@ import { generateSelfSignedCertificate } from "../src/certificate.js";
 
 const [mode = "tls", host = "127.0.0.1", snapshotDir = tmpdir()] = process.argv.slice(2);
 const pair = generateSelfSignedCertificate({ dnsNames: ["localhost"] });
+// Idle connections release their output buffers after one to two of these periods (the default is 10 s).
+const IDLE_TRIM_MS = Number(process.env.BENCH_IDLE_TRIM_MS ?? 500);
 const gc = (globalThis as { gc?: () => void }).gc;
 const sockets = new Set<net.Socket>();
 const track = (s: net.Socket) => {
@@ -49,6 +51,7 @@ if (mode === "tls" || mode === "tcp") {
     session: { mechanisms: ["PLAIN"], allowPlainInClear: true },
     limits: { rate: { preAuth: null, authenticated: null }, address: { maxConnectionsPerIp: null, maxLoginAttemptsPerIp: null } },
     shutdownTimeoutMs: 100,
+    idleTrimMs: IDLE_TRIM_MS,
     hooks: {
       verifyPassword: () => true,
       stanza: (_conn, stanza) => {

@@ -6,12 +6,12 @@
 // The clients live in a child process of their own (bench/idle-clients.ts), the server in another
 // (bench/idle-server.ts), so the figures are the server's alone. Per mode: RSS and JS heap (heapUsed;
 // `external` apart) per session when idle (after two full GCs), after a burst (every session sends
-// itself 3 × 16 KiB messages through the server), and after BENCH_IDLE_SETTLE_MS of idle + GC: what the
+// itself 2 × 8 KiB messages through the server), and after BENCH_IDLE_SETTLE_MS of idle + GC: what the
 // burst left behind. Prints figures, asserts nothing.
 //
 //   pnpm -F @xmpp-sansio/server bench:idle
 //   env: BENCH_IDLE_SESSIONS (10000), BENCH_IDLE_MODES (tls,tcp,xmpp-tls,xmpp-tcp),
-//        BENCH_IDLE_SETTLE_MS (3000), BENCH_BURST_STANZAS (3), BENCH_BURST_BYTES (16384),
+//        BENCH_IDLE_SETTLE_MS (3000), BENCH_IDLE_TRIM_MS (500: the server's idleTrimMs), BENCH_BURST_STANZAS (2), BENCH_BURST_BYTES (8192),
 //        BENCH_IDLE_SNAPSHOT=1 (heap snapshots of the xmpp modes, summarised by constructor: use a few
 //        thousand sessions, parsing a snapshot is slow)
 import { execSync, type ChildProcess, fork } from "node:child_process";
@@ -81,7 +81,7 @@ const results: Result[] = [];
 const children = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const c of children) c.kill();
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_IDLE_SNAPSHOT_KEEP !== "1") rmSync(dir, { recursive: true, force: true });
 });
 
 async function run(mode: string, host: string): Promise<Result> {
@@ -98,7 +98,7 @@ async function run(mode: string, host: string): Promise<Result> {
   children.add(clients);
   try {
     const { seconds: openSeconds } = await next<{ seconds: number }>(clients);
-    await sleep(1_000);
+    await sleep(1_500); // the server's idle sweep (BENCH_IDLE_TRIM_MS, 500 ms here) trims after 0.5–1 s
     const idle = await ask<Mem>(server, "memory");
     if (baseSnapshot !== undefined) {
       const snapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
