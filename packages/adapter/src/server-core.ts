@@ -39,6 +39,8 @@ export interface ServerSessionLike extends SansIoSession<ServerEvent> {
   answerBind(answer: BindAnswer): void;
   /** This session's half of a loaded stream feature (the core's `ServerSession` has it; fakes may not). */
   featureHalf?(name: string): unknown;
+  /** Lets go of buffers kept for speed while idle (the core's `ServerSession` has it; fakes may not). */
+  trim?(): void;
 }
 
 /** A value or a promise of it (hooks may be sync or async). */

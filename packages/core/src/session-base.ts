@@ -120,8 +120,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected peerFrom: string | undefined;
   private pumping = false;
   /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
-  protected readonly defs: StreamFeature[] = [];
-  protected readonly halves: H[] = [];
+  protected defs: StreamFeature[] = [];
+  protected halves: H[] = [];
   /** Features with stanza hooks (most streams have none or one: SM). */
   // biome-ignore lint/suspicious/noExplicitAny: one shared empty array for every session without hooks
   private inboundHooks: H[] = NO_HOOKS as any;
@@ -151,6 +151,15 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     this.maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
     if (!(this.maxPendingOutput > 0)) throw new RangeError("maxPendingOutputBytes must be a positive number");
     this.framing = options.framing === "websocket" ? new WebSocketFraming(this.preAuthLimits) : new StreamFraming(this.preAuthLimits);
+  }
+
+  /**
+   * Lets go of memory kept only for speed — the output buffer and the serializer's namespace bookkeeping —
+   * while no output is pending; the next write allocates them again. For adapters, on a connection that has
+   * been idle for a while (an idle session then holds no output bytes). Harmless at any time.
+   */
+  trim(): void {
+    if (!this.framing.hasOutput) this.framing.trim();
   }
 
   /** Where the session stands (coarse; see `docs/core.md` for the detailed states). */
@@ -203,6 +212,12 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       if (half.handleOutbound !== undefined) (this.outboundHooks === NO_HOOKS ? (this.outboundHooks = []) : this.outboundHooks).push(half);
       if (half.handleStanza !== undefined) (this.stanzaTakers === NO_HOOKS ? (this.stanzaTakers = []) : this.stanzaTakers).push(half);
     }
+    // Arrays grown by push keep spare capacity (17 slots); exact copies save ~0.5 KiB per session.
+    this.defs = this.defs.slice();
+    this.halves = this.halves.slice();
+    if (this.inboundHooks !== NO_HOOKS) this.inboundHooks = this.inboundHooks.slice();
+    if (this.outboundHooks !== NO_HOOKS) this.outboundHooks = this.outboundHooks.slice();
+    if (this.stanzaTakers !== NO_HOOKS) this.stanzaTakers = this.stanzaTakers.slice();
   }
 
   /** The feature owning `ns`, if any (a handful of features: a scan beats a map per session). */

@@ -83,6 +83,8 @@ export interface FramingStrategy {
   /** A fresh parser (after the TLS handshake: nothing from before it may leak into the new stream). */
   renew(limits: Partial<XmlLimits>): void;
   setLimits(limits: Partial<XmlLimits>): void;
+  /** Lets go of the output buffer and serializer state while no output is pending (an idle session). */
+  trim(): void;
 }
 
 const INITIAL_WRITER_BYTES = 256;
@@ -190,6 +192,9 @@ export class StreamFraming implements FramingStrategy {
     this.parser.setLimits(limits);
   }
 
+  trim(): void {
+    if (this.chunks.length === 0) this.writer.release();
+  }
 }
 
 /** RFC 7395: each message is one element; `<open/>`/`<close/>` replace the stream header and end tag. */
@@ -319,5 +324,9 @@ export class WebSocketFraming implements FramingStrategy {
   setLimits(limits: Partial<XmlLimits>): void {
     this.limits = { ...this.limits, ...limits };
     this.parser = new FramedParser(this.limits);
+  }
+
+  trim(): void {
+    this.writer.release(); // every message is taken whole at once: the writer is empty between calls
   }
 }

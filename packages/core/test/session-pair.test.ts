@@ -95,6 +95,27 @@ describe("client ↔ server over an in-memory pipe", () => {
     expect(q.client.state).toBe("online");
   });
 
+  it("trim() between stanzas changes nothing on the wire, and keeps output not yet polled", () => {
+    const p = online();
+    const q = online();
+    const dec = new TextDecoder();
+    const wire = (s: ServerSession) => {
+      let out = "";
+      for (let b = s.pollTransmit(); b !== undefined; b = s.pollTransmit()) out += dec.decode(b);
+      return out;
+    };
+    const stanza = (i: number) => xml("message", { to: "juliet@im.example.com/balcony", id: `t${i}` }, xml("body", {}, "x".repeat(i * 300)), xml("x", { xmlns: "urn:example:ns" }));
+    for (let i = 0; i < 6; i++) {
+      p.server.send(stanza(i));
+      q.server.send(stanza(i));
+      p.server.trim(); // output pending: kept
+      const a = wire(p.server);
+      p.server.trim(); // nothing pending: the writer lets go of its buffer
+      expect(a).toBe(wire(q.server));
+      expect(a).toContain(`id='t${i}'`);
+    }
+  });
+
   it("stanzas flow both ways; from is stamped; IQ answers are tracked", () => {
     const p = online();
     p.client.send(xml("message", { to: "romeo@example.net", type: "chat", id: "ju2ba41c" }, xml("body", {}, "Art thou not Romeo?")));

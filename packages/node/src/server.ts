@@ -82,6 +82,12 @@ export interface XmppServerOptions {
   limits?: ServerLimits;
   /** Socket `highWaterMark` for writes (bytes). */
   writableHighWaterMark?: number;
+  /**
+   * A connection with no traffic for between this long and twice this long has its session's output
+   * buffer and serializer state released (the core's `trim()`), so an idle session holds no output bytes;
+   * one timer for the whole server checks. Default 10 000 ms; `null`: never.
+   */
+  idleTrimMs?: number | null;
   /** Builds a session (inject a scripted fake in tests). Default `new ServerSession(options)`. */
   createSession?: (options: ServerOptions) => ServerSessionLike;
 }
@@ -133,6 +139,8 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   readonly outbound: OutboundQueue;
   /** @internal */
   readsPausedFlag = false;
+  /** @internal the server's idle sweep: 0 traffic since the last sweep, 1 none, 2 trimmed */
+  idleSweeps = 0;
   private readonly sendVia: (c: ServerConnection, stanza: XmlElement) => void;
   private graceTimer: NodeJS.Timeout | undefined;
 
@@ -248,6 +256,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   private readonly core: ServerHooksCore<ServerConnection>;
   private readonly gate: AddressGate;
   private closing = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: XmppServerOptions) {
     super();
@@ -309,6 +318,11 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       tasks.push(once(this.tlsServer, "listening"));
     }
     await Promise.all(tasks);
+    const trimMs = this.options.idleTrimMs === undefined ? 10_000 : this.options.idleTrimMs;
+    if (trimMs !== null && this.sweepTimer === undefined) {
+      this.sweepTimer = setInterval(() => this.sweepIdle(), trimMs);
+      this.sweepTimer.unref();
+    }
     return this.address();
   }
 
@@ -343,9 +357,21 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
    */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.sweepTimer);
     const stopped = [this.plainServer, this.tlsServer].filter((s): s is net.Server => s?.listening === true).map((s) => new Promise<void>((r) => s.close(() => r())));
     for (const c of await this.core.shutdown(this.options.shutdownTimeoutMs ?? 5_000)) c.driver.destroy();
     await Promise.all(stopped);
+  }
+
+  /** One timer for all connections: those without traffic for a whole period let go of their buffers. */
+  private sweepIdle(): void {
+    for (const conn of this.core.live) {
+      if (conn.idleSweeps === 0) conn.idleSweeps = 1;
+      else if (conn.idleSweeps === 1) {
+        conn.idleSweeps = 2;
+        conn.session.trim?.();
+      }
+    }
   }
 
   private listenerError(err: Error): void {
@@ -404,6 +430,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       }
     };
     const input = (chunk: Buffer, feed: (bytes: Uint8Array) => void) => {
+      conn.idleSweeps = 0;
       const wait = limiter.consume(chunk.length, monotonicNow());
       if (wait > 0 && resumeTimer === undefined) {
         rateHold = true;
@@ -446,6 +473,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
           // queue measures it (bytes and stanzas) and closes the connection past its caps.
           write: (bytes) => {
             io.write(bytes);
+            conn.idleSweeps = 0;
             this.core.wrote(conn, bytes.length);
             return true;
           },

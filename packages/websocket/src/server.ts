@@ -368,12 +368,28 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     const admitted = this.gate.open(address, monotonicNow());
     const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
     let resumeTimer: ReturnType<typeof setTimeout> | undefined;
-    const dec = new TextDecoder();
+    // Every stanza is a WebSocket message of its own (RFC 7395 §3.3.3), and `ws` writes each one at once:
+    // one system call per stanza. The socket is corked from the first message of a turn of the event loop
+    // to the next tick, so the messages written in one turn go out in one `writev`.
+    const socket = req.socket;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      socket.uncork();
+    };
     const pump = new SessionPump<ServerEvent>({
       session,
-      // RFC 7395 §3.2: text frames. No back-pressure: the outbound queue measures `bufferedAmount`.
+      // RFC 7395 §3.2: text frames — the writer's UTF-8 bytes as they are (`binary: false`), no decoding
+      // to a string for `ws` to encode again. No back-pressure: the outbound queue measures `bufferedAmount`.
       write: (data) => {
-        if (ws.readyState === ws.OPEN) ws.send(dec.decode(data));
+        if (ws.readyState === ws.OPEN) {
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(uncork);
+          }
+          ws.send(data, { binary: false });
+        }
         this.core.wrote(conn, data.length);
       },
       onEvent: (ev) => {

@@ -52,6 +52,7 @@ export class XmlSerializeError extends TypeError {
 }
 
 const NO_BINDINGS: readonly string[] = [];
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * The namespace bindings in scope while {@link XmlWriter.element} writes a tree, and its element stack.
@@ -167,11 +168,27 @@ function invalidName(s: string): XmlSerializeError {
 export class XmlWriter {
   private out: Uint8Array;
   private len = 0;
-  /** Bindings in scope and the element stack of {@link element}; kept between calls (undefined during one). */
-  private state: WriterState | undefined = new WriterState();
+  private readonly initialCapacity: number;
+  /**
+   * Bindings in scope and the element stack of {@link element}; kept between calls (undefined during one,
+   * and after {@link release}: made again when needed).
+   */
+  private state: WriterState | undefined;
 
   constructor(initialCapacity = 4096) {
+    this.initialCapacity = initialCapacity;
     this.out = new Uint8Array(initialCapacity);
+  }
+
+  /**
+   * Lets go of the output buffer and the namespace bookkeeping, if nothing is pending: for a connection
+   * that has gone idle (an idle session then holds no output bytes). Writing again allocates them anew at
+   * the initial capacity — also the way to shrink a buffer that grew for one large element.
+   */
+  release(): void {
+    if (this.len !== 0) return;
+    this.out = NO_BYTES;
+    this.state = undefined;
   }
 
   /** Bytes written and not yet taken. */
@@ -442,7 +459,7 @@ export class XmlWriter {
   private reserve(n: number): Uint8Array {
     const need = this.len + n;
     if (need <= this.out.length) return this.out;
-    const grown = new Uint8Array(Math.max(need, this.out.length * 2));
+    const grown = new Uint8Array(Math.max(need, this.out.length * 2, this.initialCapacity));
     grown.set(this.out);
     this.out = grown;
     return grown;

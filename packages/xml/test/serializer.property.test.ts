@@ -232,6 +232,28 @@ describe("serializer against a reference", () => {
     );
   });
 
+  it("release() between writes changes no byte, and keeps what is pending", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(xmlTree, fc.constantFrom(...CONTEXTS), fc.constantFrom("take", "release", "take+release", "none")), { maxLength: 8 }), (items) => {
+        const w = new XmlWriter(16);
+        let got = "";
+        let want = "";
+        for (const [tree, ctx, after] of items) {
+          const bytes = expected(tree, ctx);
+          if (bytes === "refused") continue;
+          w.element(tree, ctx);
+          want += decoder.decode(bytes);
+          if (after === "take" || after === "take+release") got += decoder.decode(w.take());
+          // With output pending, release() must keep it; without, it drops the buffer and the state.
+          if (after === "release" || after === "take+release") w.release();
+        }
+        got += decoder.decode(w.take());
+        expect(got).toBe(want);
+      }),
+      fuzz(300),
+    );
+  });
+
   it("agrees on long strings, whatever falls where they are cut into pieces", () => {
     // Long strings are escaped in pieces of 8192 UTF-16 units; put every odd character around a cut.
     for (const at of [8190, 8191, 8192, 8193]) {
