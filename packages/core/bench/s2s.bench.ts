@@ -3,17 +3,9 @@
 // Run: pnpm -F @xmpp-sansio/core bench:s2s
 import { xml } from "@xmpp-sansio/xml";
 import { S2SInitiatorSession, S2SReceiverSession, verifyDialbackKey } from "../src/index.js";
+import { random } from "./support.js";
 
 const SECRET = "dialback secret";
-let seed = 1;
-const random = (b: Uint8Array): void => {
-  for (let i = 0; i < b.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    b[i] = seed & 0xff;
-  }
-};
 
 interface Link {
   out: S2SInitiatorSession;

@@ -18,6 +18,7 @@ import {
   smServer,
   streamManagement,
 } from "../src/index.js";
+import { random } from "./support.js";
 
 const DOMAIN = "im.example.com";
 const PASSWORD = "r0m30myr0m30";
@@ -26,15 +27,6 @@ const UA = { id: "bench-installation", software: "Bench" };
 const SECRET = new Uint8Array(32).fill(9);
 const store = new MemoryFastTokenStore();
 
-let seed = 1;
-const random = (b: Uint8Array): void => {
-  for (let i = 0; i < b.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    b[i] = seed & 0xff;
-  }
-};
 
 interface Login {
   client: ClientSession;

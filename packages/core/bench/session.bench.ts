@@ -3,21 +3,13 @@
 import { createSaltedPasswordCache, deriveScramCredentials, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
 import { xml } from "@xmpp-sansio/xml";
 import { ClientSession, type ClientOptions, ServerSession, type StreamFeature, streamManagement } from "../src/index.js";
+import { random } from "./support.js";
 
 const DOMAIN = "im.example.com";
 const PASSWORD = "r0m30myr0m30";
 const SALT = new TextEncoder().encode("0123456789abcdef");
 const STORED = deriveScramCredentials("SHA-256", PASSWORD, SALT, 4096);
 
-let seed = 1;
-const random = (b: Uint8Array): void => {
-  for (let i = 0; i < b.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    b[i] = seed & 0xff;
-  }
-};
 
 interface Pair {
   client: ClientSession;
