@@ -92,14 +92,17 @@ export interface StartServerOptions {
   readonly iqAuth?: boolean;
   /**
    * XEP-0388 SASL2 with XEP-0386 Bind2 and XEP-0484 FAST tokens, beside RFC 6120 SASL, on every listener.
-   * Default on (`true` = the defaults below); `false` turns it off. See docs/server.md, "SASL2, Bind2, FAST".
+   * Default off for now (docs/server.md, "SASL2, Bind2, FAST", says why); `true` = the defaults below. See docs/server.md, "SASL2, Bind2, FAST".
    */
   readonly sasl2?: boolean | Sasl2Settings;
 }
 
 /** SASL2 settings of {@link startServer}. */
 export interface Sasl2Settings {
-  /** Offer Bind2 inline binding. Default true. */
+  /**
+   * Offer Bind2 inline binding. Default true. With Bind2 the server picks the resource (`tag.<hash>`,
+   * XEP-0386 §2.3), so clients that ask for a fixed resource (ours, xmpp.js) get another one.
+   */
   readonly bind2?: boolean;
   /** FAST tokens. Default on with an in-memory store (tokens are lost at restart); `false` turns FAST off. */
   readonly fast?: false | FastSettings;
@@ -207,7 +210,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     registerFeature({ server: { registration: options.allowRegistration === true } }),
     ...(options.iqAuth === true ? [iqAuthFeature({ server: { digest: false } })] : []),
   ];
-  const s2 = options.sasl2 === false ? undefined : options.sasl2 === true ? {} : (options.sasl2 ?? {});
+  const s2 = options.sasl2 === undefined || options.sasl2 === false ? undefined : options.sasl2 === true ? {} : options.sasl2;
   const fast = s2 === undefined || s2.fast === false ? undefined : (s2.fast ?? {});
   const sasl2: ServerOptions["sasl2"] =
     s2 === undefined
