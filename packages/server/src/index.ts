@@ -19,7 +19,9 @@ export { type Endpoint, Router, type RouterOptions } from "./router.js";
 export { ACCOUNT_FEATURES, SERVER_FEATURES } from "./services.js";
 export {
   type HookConnection,
+  type FastSettings,
   type RunningServer,
+  type Sasl2Settings,
   type StartServerOptions,
   type StreamManagementSettings,
   startServer,

@@ -1,5 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import {
+  type FastTokenStore,
+  type HtMechanism,
+  MemoryFastTokenStore,
   type FeatureEvent,
   iqAuthFeature,
   iqAuthRequestOf,
@@ -86,6 +90,34 @@ export interface StartServerOptions {
    * `digest: false`: the accounts keep only SCRAM keys, so only the plaintext password over TLS works.
    */
   readonly iqAuth?: boolean;
+  /**
+   * XEP-0388 SASL2 with XEP-0386 Bind2 and XEP-0484 FAST tokens, beside RFC 6120 SASL, on every listener.
+   * Default off for now (docs/server.md, "SASL2, Bind2, FAST", says why); `true` = the defaults below. See docs/server.md, "SASL2, Bind2, FAST".
+   */
+  readonly sasl2?: boolean | Sasl2Settings;
+}
+
+/** SASL2 settings of {@link startServer}. */
+export interface Sasl2Settings {
+  /**
+   * Offer Bind2 inline binding. Default true. With Bind2 the server picks the resource (`tag.<hash>`,
+   * XEP-0386 §2.3), so clients that ask for a fixed resource (ours, xmpp.js) get another one.
+   */
+  readonly bind2?: boolean;
+  /** FAST tokens. Default on with an in-memory store (tokens are lost at restart); `false` turns FAST off. */
+  readonly fast?: false | FastSettings;
+}
+
+/** FAST settings of {@link startServer}. */
+export interface FastSettings {
+  /** Where the token records go. Default a {@link MemoryFastTokenStore}. */
+  readonly store?: FastTokenStore;
+  /** The key tokens are derived from (≥ 32 bytes). Default 32 random bytes drawn at start. */
+  readonly secret?: Uint8Array;
+  /** Token lifetime in ms. Default 14 days. */
+  readonly ttlMs?: number;
+  /** HT mechanisms offered (those whose channel binding the connection has). Default all four. */
+  readonly mechanisms?: readonly HtMechanism[];
 }
 
 /** Stream Management settings of {@link startServer}. */
@@ -178,7 +210,26 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     registerFeature({ server: { registration: options.allowRegistration === true } }),
     ...(options.iqAuth === true ? [iqAuthFeature({ server: { digest: false } })] : []),
   ];
-  const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = { mechanisms, features };
+  const s2 = options.sasl2 === undefined || options.sasl2 === false ? undefined : options.sasl2 === true ? {} : options.sasl2;
+  const fast = s2 === undefined || s2.fast === false ? undefined : (s2.fast ?? {});
+  const sasl2: ServerOptions["sasl2"] =
+    s2 === undefined
+      ? undefined
+      : {
+          bind2: s2.bind2 !== false,
+          ...(fast === undefined
+            ? {}
+            : {
+                fast: {
+                  secret: fast.secret ?? new Uint8Array(randomBytes(32)),
+                  store: fast.store ?? new MemoryFastTokenStore(),
+                  wallClock: () => Date.now(),
+                  ...(fast.ttlMs === undefined ? {} : { ttlMs: fast.ttlMs }),
+                  ...(fast.mechanisms === undefined ? {} : { mechanisms: fast.mechanisms }),
+                },
+              }),
+        };
+  const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = { mechanisms, features, ...(sasl2 === undefined ? {} : { sasl2 }) };
   // The online connections of each account: an account removal ends the others (XEP-0077 §3.2).
   const byAccount = new Map<string, Set<HookConnection>>();
   const feature = (connection: HookConnection, ev: FeatureEvent): FeatureAnswer | undefined => {
