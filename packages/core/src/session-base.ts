@@ -25,7 +25,7 @@ import { buildStreamError, parseStreamError, type StreamErrorCondition } from ".
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
-export { definedOnly, el, isStanza, trimmedText } from "./util.js";
+export { definedOnly, el, isStanza, parseStreamVersion, type StreamVersion, trimmedText } from "./util.js";
 
 export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
@@ -58,22 +58,6 @@ export const DEFAULT_MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 /** Default limits before authentication: 16 KiB and 64 elements per top-level element (see docs/xml.md, Limits), the rest as after. */
 export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024, maxElements: 64 });
 
-/** Version of a stream header, parsed per RFC 6120 §4.7.5. */
-export interface StreamVersion {
-  readonly major: number;
-  readonly minor: number;
-}
-
-/**
- * Parses a `version` attribute ("major.minor", each an integer, leading zeros ignored — RFC 6120
- * §4.7.5). `undefined` for a missing attribute (a pre-1.0 peer) or a malformed value.
- */
-export function parseStreamVersion(value: string | undefined): StreamVersion | undefined {
-  if (value === undefined) return undefined;
-  const m = /^([0-9]{1,9})\.([0-9]{1,9})$/.exec(value);
-  if (m === null) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]) };
-}
 
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on. Not exported from the
@@ -123,12 +107,10 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected defs: StreamFeature[] = [];
   protected halves: H[] = [];
   /** Features with stanza hooks (most streams have none or one: SM). */
-  // biome-ignore lint/suspicious/noExplicitAny: one shared empty array for every session without hooks
-  private inboundHooks: H[] = NO_HOOKS as any;
-  // biome-ignore lint/suspicious/noExplicitAny: idem
-  private outboundHooks: H[] = NO_HOOKS as any;
-  // biome-ignore lint/suspicious/noExplicitAny: idem
-  private stanzaTakers: H[] = NO_HOOKS as any;
+  // One shared empty array for every session without hooks of a kind (replaced, never written to).
+  private inboundHooks: H[] = NO_HOOKS;
+  private outboundHooks: H[] = NO_HOOKS;
+  private stanzaTakers: H[] = NO_HOOKS;
   /** The context handed to every feature of this session (one small object; its methods are shared). */
   protected readonly ctx: C;
   /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */

@@ -41,3 +41,20 @@ export function iqProblem(e: XmlElement): string | undefined {
   if ((type === "get" || type === "set") && e.elements().length !== 1) return "an IQ get/set must have exactly one child element";
   return undefined;
 }
+
+/** Version of a stream header, parsed per RFC 6120 §4.7.5. */
+export interface StreamVersion {
+  readonly major: number;
+  readonly minor: number;
+}
+
+/**
+ * Parses a `version` attribute ("major.minor", each an integer, leading zeros ignored — RFC 6120
+ * §4.7.5). `undefined` for a missing attribute (a pre-1.0 peer) or a malformed value.
+ */
+export function parseStreamVersion(value: string | undefined): StreamVersion | undefined {
+  if (value === undefined) return undefined;
+  const m = /^([0-9]{1,9})\.([0-9]{1,9})$/.exec(value);
+  if (m === null) return undefined;
+  return { major: Number(m[1]), minor: Number(m[2]) };
+}
