@@ -118,7 +118,10 @@ export class ClientSession
     };
     this.sasl = new SaslClient(saslOptions);
     // XEP-0388: SASL2 before RFC 6120 SASL, so it is preferred when offered.
-    this.sasl2 = options.sasl2 === false ? undefined : new Sasl2Client(saslOptions, options.sasl2 ?? {});
+    // A full JID asks for its resource; Bind2 lets the server pick one (XEP-0386 §2.3), so it is used by
+    // default only with a bare JID (an explicit `bind2` setting decides otherwise).
+    const s2 = options.sasl2 === false ? undefined : (options.sasl2 ?? {});
+    this.sasl2 = s2 === undefined ? undefined : new Sasl2Client(saslOptions, j.resource !== "" && s2.bind2 === undefined ? { ...s2, bind2: false } : s2);
     const starttls = starttlsFeature(this.tlsPolicy);
     let features = options.features ?? [];
     if (options.useIqAuth === true) {

@@ -19,7 +19,7 @@ export interface DemoResult {
   readonly romeoJid: string;
   /** Bodies received by romeo, then by juliet. */
   readonly received: readonly string[];
-  /** The SASL mechanism each client used (from the transcript). */
+  /** The SASL mechanism each client used (from the transcript: SASL2 `<authenticate/>` or RFC 6120 `<auth/>`). */
   readonly mechanisms: readonly string[];
   readonly transcript: readonly string[];
 }
@@ -60,7 +60,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       session: { mechanisms },
       trace: (direction, bytes) => {
         const text = decoder.decode(bytes);
-        const mechanism = /<auth [^>]*mechanism=['"]([^'"]+)['"]/.exec(text)?.[1];
+        const mechanism = /<auth(?:enticate)? [^>]*mechanism=['"]([^'"]+)['"]/.exec(text)?.[1];
         if (direction === "out" && mechanism) used.push(mechanism);
         const prefix = direction === "out" ? paint(36, `${who} C:`) : paint(33, `${who} S:`);
         say(`${prefix} ${text}`);

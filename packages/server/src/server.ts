@@ -210,7 +210,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     registerFeature({ server: { registration: options.allowRegistration === true } }),
     ...(options.iqAuth === true ? [iqAuthFeature({ server: { digest: false } })] : []),
   ];
-  const s2 = options.sasl2 === undefined || options.sasl2 === false ? undefined : options.sasl2 === true ? {} : options.sasl2;
+  const s2 = options.sasl2 === false ? undefined : options.sasl2 === true || options.sasl2 === undefined ? {} : options.sasl2;
   const fast = s2 === undefined || s2.fast === false ? undefined : (s2.fast ?? {});
   const sasl2: ServerOptions["sasl2"] =
     s2 === undefined

@@ -130,10 +130,12 @@ describe("xmpp.js 0.14 Stream Management against our server", () => {
     const romeoInbox = new Inbox();
     romeo.on("message", romeoInbox.push);
     const romeoJid = (await romeo.online()).toString();
-    const jid = `juliet@${DOMAIN}/xmppjs-sm`;
     const xmppjs = new XmppJsSm({ service: `xmpp://127.0.0.1:${running.port}`, domain: DOMAIN, username: "juliet", password: "r0m30myr0m30", resource: "xmppjs-sm" }, caFile);
     try {
-      expect(await xmppjs.next("online")).toEqual({ event: "online", jid });
+      // SASL2 + Bind2 (XEP-0386 §2.3): the resource is xmpp.js's tag and a hash of its user-agent id.
+      const online = await xmppjs.next("online");
+      expect(online).toEqual({ event: "online", jid: expect.stringMatching(new RegExp(`^juliet@${DOMAIN}/xmppjs-sm\\.[A-Za-z0-9_-]{8}$`)) });
+      const jid = (online as { jid: string }).jid;
       const enabled = await xmppjs.next("sm-enabled");
       expect(enabled).toMatchObject({ resume: "true", max: "300" });
       expect(enabled.id).toMatch(/^[A-Za-z0-9_-]{22}$/);

@@ -111,7 +111,7 @@ describe("xmpp.js 0.14 as a client of our demo server", () => {
   });
 
   const exchange = (name: string, server: () => RunningServer, service: () => string, transport: RegExp) => {
-    it(`${name}: SCRAM-SHA-1 + bind, ping, a message to our XmppClient and its reply, clean close`, async () => {
+    it(`${name}: SASL2 SCRAM-SHA-1 + Bind2, ping, a message to our XmppClient and its reply, clean close`, async () => {
       const romeo = new XmppClient({ jid: `romeo@${DOMAIN}/orchard`, password: "j0liet", host: "127.0.0.1", port: server().port!, tls: { ca: server().certificate } });
       // Our client answers whatever it gets.
       romeo.on("message", (m: XmlElement) => {
@@ -126,16 +126,19 @@ describe("xmpp.js 0.14 as a client of our demo server", () => {
       const xmppjs = new XmppJs({ service: service(), domain: DOMAIN, username: "juliet", password: "r0m30myr0m30", resource: `xmppjs-${name}`, peer: romeoJid, body }, caFile);
       try {
         const online = await xmppjs.next();
-        expect(online).toEqual({ event: "online", jid: `juliet@${DOMAIN}/xmppjs-${name}` });
-        const onlineLine = await logLine((l) => l.startsWith(`online  juliet@${DOMAIN}/xmppjs-${name} `));
+        // SASL2 + Bind2 (XEP-0386 §2.3): the server picks the resource, from xmpp.js's tag (its
+        // `resource` option) and a hash of its <user-agent id/> (a random UUID per xmpp.js instance).
+        expect(online).toEqual({ event: "online", jid: expect.stringMatching(new RegExp(`^juliet@${DOMAIN}/xmppjs-${name}\\.[A-Za-z0-9_-]{8}$`)) });
+        const julietJid = (online as { jid: string }).jid;
+        const onlineLine = await logLine((l) => l.startsWith(`online  ${julietJid} `));
         expect(onlineLine).toMatch(transport);
         expect(await xmppjs.next()).toEqual({ event: "pong", type: "result" });
         const got = await romeoGot;
         expect(got.getChildText("body")).toBe(body);
-        expect(got.attr("from")).toBe(`juliet@${DOMAIN}/xmppjs-${name}`);
+        expect(got.attr("from")).toBe(julietJid);
         expect(await xmppjs.next()).toEqual({ event: "message", from: romeoJid, body: `re: ${body}` });
         expect(await xmppjs.next()).toEqual({ event: "offline" });
-        await logLine((l) => l === `offline juliet@${DOMAIN}/xmppjs-${name}`);
+        await logLine((l) => l === `offline ${julietJid}`);
         expect(await xmppjs.exited).toBe(0);
       } finally {
         xmppjs.kill();

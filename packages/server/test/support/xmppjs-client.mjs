@@ -6,6 +6,7 @@
 //   reports: { event: "online", jid } → { event: "pong", type } → { event: "message", from, body }
 //            → { event: "offline" }, or { event: "error", message }; exit code 0 after a clean stop.
 import { client, xml } from "@xmpp/client";
+import { startXmppJs } from "./xmppjs-start.mjs";
 
 const config = JSON.parse(process.env.XMPPJS_CONFIG ?? "{}");
 const report = (message) => new Promise((resolve) => process.send(message, resolve));
@@ -47,4 +48,4 @@ xmpp.on("online", async (address) => {
   }
 });
 
-xmpp.start().catch(fail);
+startXmppJs(xmpp, fail);

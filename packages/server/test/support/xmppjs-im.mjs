@@ -6,6 +6,7 @@
 //            → then, in any order: { event: "push", … } / { event: "presence", from, type } / { event: "message", from, body }
 //            → { event: "offline" } after the first message; { event: "error", message } on failure.
 import { client, xml } from "@xmpp/client";
+import { startXmppJs } from "./xmppjs-start.mjs";
 
 const config = JSON.parse(process.env.XMPPJS_CONFIG ?? "{}");
 const report = (message) => new Promise((resolve) => process.send(message, resolve));
@@ -57,4 +58,4 @@ xmpp.on("online", async (address) => {
   }
 });
 
-xmpp.start().catch(fail);
+startXmppJs(xmpp, fail);

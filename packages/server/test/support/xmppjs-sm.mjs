@@ -10,6 +10,7 @@
 // when the server has seen the old connection die. The resumption itself is xmpp.js's own: its
 // stream-management feature sends <resume previd h/> because it still has the session id.
 import { client, xml } from "@xmpp/client";
+import { startXmppJs } from "./xmppjs-start.mjs";
 
 const NS_SM = "urn:xmpp:sm:3";
 const config = JSON.parse(process.env.XMPPJS_CONFIG ?? "{}");
@@ -71,4 +72,4 @@ process.on("message", async (m) => {
   }
 });
 
-xmpp.start().catch(fail);
+startXmppJs(xmpp, fail);

@@ -26,7 +26,11 @@ export interface UserAgent {
 /** Client settings of SASL2 (the `sasl2` option of `ClientSession`; `false` turns SASL2 off). */
 export interface Sasl2ClientSettings {
   readonly userAgent?: UserAgent;
-  /** Bind2 inline binding (when offered). Default on, tag = the user agent's software (or `xmpp-sansio`). */
+  /**
+   * Bind2 inline binding (when offered), tag = the user agent's software (or `xmpp-sansio`). Default on
+   * with a bare JID; with a full JID default off, because the server picks the Bind2 resource (XEP-0386
+   * §2.3) and the JID asks for its own: the client binds that resource the RFC 6120 way after SASL2.
+   */
   readonly bind2?: { readonly tag?: string } | false;
   /**
    * FAST (XEP-0484): `token` logs in without the password (when the server offers its mechanism);
