@@ -1,6 +1,8 @@
 // xmpp.js 0.14's XEP-0198 client (@xmpp/stream-management, part of @xmpp/client) against our server on
 // loopback (STARTTLS, SCRAM-SHA-1): it enables SM, its stanzas are acknowledged, its socket is destroyed,
-// and it resumes — getting the message that was held for it while it was away, and nothing twice.
+// and it resumes — getting the message that was held for it while it was away, and nothing twice. Our
+// server offers SASL2 by default, so xmpp.js enables SM inline in Bind2 and resumes inline in
+// <authenticate/> (XEP-0388/XEP-0386/XEP-0198 inline).
 // xmpp.js runs in a child process (support/xmppjs-sm.mjs); every wait is on a report or a log line.
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

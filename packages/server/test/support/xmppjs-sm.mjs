@@ -38,7 +38,9 @@ xmpp.on("error", (error) => {
 });
 
 xmpp.on("nonza", (el) => {
-  if (el.is("enabled", NS_SM)) void report({ event: "sm-enabled", id: el.attrs.id, resume: el.attrs.resume, max: el.attrs.max });
+  // RFC 6120 path: <enabled/> alone; SASL2 + Bind2 (the default of our server): inside <success><bound/>.
+  const enabled = el.is("enabled", NS_SM) ? el : el.is("success", "urn:xmpp:sasl:2") ? el.getChild("bound", "urn:xmpp:bind:0")?.getChild("enabled", NS_SM) : undefined;
+  if (enabled) void report({ event: "sm-enabled", id: enabled.attrs.id, resume: enabled.attrs.resume, max: enabled.attrs.max });
 });
 xmpp.on("stanza", (stanza) => {
   if (stanza.is("message")) void report({ event: "message", id: stanza.attrs.id, from: stanza.attrs.from, body: stanza.getChildText("body") });
