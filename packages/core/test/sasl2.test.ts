@@ -59,13 +59,25 @@ describe("SASL2 (XEP-0388) and Bind2 (XEP-0386)", () => {
   });
 
   it("tolerates the <stream:features/> some servers (Prosody) send after a success that already bound", () => {
-    const p = pair({}, { userAgent: UA }, {
+    const p = pair({}, { userAgent: UA, bind2: {} }, {
       mutate: (dir, bytes) => {
         const t = new TextDecoder().decode(bytes);
         return dir === "s2c" && t.includes("</success>") ? new TextEncoder().encode(t.replace("</success>", "</success><stream:features><sm xmlns='urn:xmpp:sm:3'/></stream:features>")) : bytes;
       },
     });
     expect(p.client.state).toBe("online");
+  });
+
+  it("a full JID keeps its resource: Bind2 only with a bare JID or an explicit bind2 setting", () => {
+    // The harness logs in as juliet@im.example.com/balcony; the server offers Bind2.
+    const full = pair({}, { userAgent: UA });
+    expect(full.client.state).toBe("online");
+    expect(full.client.jid.resource).toBe("balcony");
+    expect(full.clientEvents.filter((e) => e.type === "stream-opened")).toHaveLength(2); // SASL2: no restart
+    const bare = pair({}, { userAgent: UA }, { client: { jid: "juliet@im.example.com" } });
+    expect(bare.client.jid.resource).toMatch(/^Tester\.[A-Za-z0-9_-]{8}$/);
+    const forced = pair({}, { userAgent: UA, bind2: { tag: "Tester" } });
+    expect(forced.client.jid.resource).toMatch(/^Tester\.[A-Za-z0-9_-]{8}$/);
   });
 
   it("without Bind2 the server sends new features after success and the client binds the RFC 6120 way", () => {
@@ -102,7 +114,7 @@ describe("SASL2 (XEP-0388) and Bind2 (XEP-0386)", () => {
   });
 
   it("the client checks the SCRAM server signature in <additional-data/> (a server that lies is refused)", () => {
-    const p = pair({}, { userAgent: UA }, {
+    const p = pair({}, { userAgent: UA, bind2: {} }, {
       mutate: (dir, bytes) => {
         const s = new TextDecoder().decode(bytes);
         if (dir !== "s2c" || !s.includes("<additional-data>")) return bytes;
@@ -287,7 +299,7 @@ describe("property: every mechanism × SASL1/SASL2 × Bind2 × FAST state × chu
             channelBinding: CB,
             chunks: { c2s: chunks, s2c: [...chunks].reverse() },
             server: sasl2 ? { sasl2: server } : {},
-            client: { mechanisms: [mech], sasl2: { userAgent: UA, ...(token === undefined ? {} : { fast: { token } }) } },
+            client: { mechanisms: [mech], sasl2: { userAgent: UA, bind2: {}, ...(token === undefined ? {} : { fast: { token } }) } },
           });
           p.now = fastState === "expired" ? 10_000 : 0;
           p.client.start(p.now);

@@ -29,6 +29,7 @@ function htNone(username: string, token: string): string {
 describe("SASL2 + Bind2 + FAST on the reference server (raw socket, Direct TLS)", () => {
   let running: RunningServer;
   let off: RunningServer;
+  let bare: RunningServer;
   const open: RawClient[] = [];
   const raw = async (server: RunningServer) => {
     const c = await RawClient.connect(server.directTlsPort!, server.certificate);
@@ -40,13 +41,16 @@ describe("SASL2 + Bind2 + FAST on the reference server (raw socket, Direct TLS)"
     return (await c.until(/<stream:features>([\s\S]*?)<\/stream:features>/))[1]!;
   };
   beforeAll(async () => {
-    running = await startServer({ domain: DOMAIN, accounts, tls: pair, port: 0, directTlsPort: 0, sasl2: true });
-    off = await startServer({ domain: DOMAIN, accounts, tls: pair, port: 0, directTlsPort: 0 });
+    // SASL2, Bind2 and FAST are on by default.
+    running = await startServer({ domain: DOMAIN, accounts, tls: pair, port: 0, directTlsPort: 0 });
+    off = await startServer({ domain: DOMAIN, accounts, tls: pair, port: 0, directTlsPort: 0, sasl2: false });
+    bare = await startServer({ domain: DOMAIN, accounts, tls: pair, port: 0, directTlsPort: 0, sasl2: { bind2: false, fast: false } });
   });
   afterAll(async () => {
     for (const c of open) c.destroy();
     await running?.close();
     await off?.close();
+    await bare?.close();
   });
 
   it("password login with Bind2 and a token request, the token logs in with count 1, the same count again is refused", async () => {
@@ -110,10 +114,25 @@ describe("SASL2 + Bind2 + FAST on the reference server (raw socket, Direct TLS)"
     expect((await fifth.until(/<success [^>]*>[\s\S]*?<\/success>|<failure [\s\S]*?<\/failure>/))[0]).toMatch(/^<success /);
   });
 
-  it("without the sasl2 option no SASL2 is offered (the default for now)", async () => {
+  it("with sasl2: false no SASL2 is offered (RFC 6120 SASL only)", async () => {
     const c = await raw(off);
     const offered = await features(c);
     expect(offered).toContain("<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
     expect(offered).not.toContain(NS_SASL2);
+  });
+
+  it("bind2: false and fast: false leave SASL2 without Bind2 and FAST; the client then binds the RFC 6120 way", async () => {
+    const c = await raw(bare);
+    const offered = await features(c);
+    expect(offered).toContain(`<authentication xmlns='${NS_SASL2}'>`);
+    expect(offered).not.toContain(NS_BIND2);
+    expect(offered).not.toContain(NS_FAST);
+    c.write(`<authenticate xmlns='${NS_SASL2}' mechanism='PLAIN'><initial-response>${b64("\0juliet\0r0m30myr0m30")}</initial-response>${userAgent}</authenticate>`);
+    const success = (await c.until(/<success [^>]*>[\s\S]*?<\/success>|<failure [\s\S]*?<\/failure>/))[0];
+    expect(success).toContain("<authorization-identifier>juliet@localhost</authorization-identifier>");
+    expect(success).not.toContain("<bound");
+    // XEP-0388 §2.6: no restart; new features (resource binding) follow at once.
+    const next = (await c.until(/<stream:features>([\s\S]*?)<\/stream:features>/))[1]!;
+    expect(next).toContain("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>");
   });
 });
