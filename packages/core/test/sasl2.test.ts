@@ -226,6 +226,31 @@ describe("FAST (XEP-0484)", () => {
     expect(after.client.state).not.toBe("online");
   });
 
+  it("dates records on the wall clock, not the session clock: a token survives a restart of the session clock and expires by the wall", () => {
+    const store = new MemoryFastTokenStore();
+    let wall = 1_700_000_000_000;
+    const server: Sasl2ServerSettings = { fast: { secret: SECRET, store, ttlMs: 60_000, wallClock: () => wall } };
+    // Issued at session time 50 000 (a long-running process), wall time T.
+    const first = makePair({ channelBinding: CB, server: { sasl2: server }, client: { sasl2: { userAgent: UA, fast: { request: true } } } });
+    first.now = 50_000;
+    first.client.start(first.now);
+    first.run();
+    const token = fastToken(first.clientEvents) as FastToken;
+    expect(store.get("juliet", UA.id)[0]).toMatchObject({ issuedAt: wall, expiresAt: wall + 60_000 });
+    expect(token.expiry).toBe(new Date(wall + 60_000).toISOString());
+    // The server "restarts": its session clock starts at 0 again, 30 s of wall time later. Still valid.
+    wall += 30_000;
+    const again = pair(server, { userAgent: UA, fast: { token } }, { client: NOPW });
+    expect(again.clientEvents.find((e) => e.type === "authenticated")).toMatchObject({ mechanism: "HT-SHA-256-EXPR" });
+    // Past the wall-clock expiry (the session clock is still near 0): refused as expired.
+    wall += 30_000;
+    const late = pair(server, { userAgent: UA, fast: { token: { ...token, count: 5 } } }, { client: NOPW });
+    expect(late.clientEvents.find((e) => e.type === "auth-failed")).toMatchObject({ condition: "credentials-expired" });
+    // Expiry purges: the in-memory store drops expired records at its sweeps.
+    store.purgeExpired(wall);
+    expect(store.size).toBe(0);
+  });
+
   it("channel-bound HT mechanisms are offered only where the binding exists", () => {
     const p = pair(fastServer(), { userAgent: UA, fast: { request: true } }, { channelBinding: { "tls-server-end-point": CB["tls-server-end-point"]! } });
     expect(fastToken(p.clientEvents)).toMatchObject({ mechanism: "HT-SHA-256-ENDP" });

@@ -125,18 +125,23 @@ export interface FastTokenRecord {
   readonly mechanism: HtMechanism;
   /** The random id the token is derived from (with the server's secret). */
   readonly id: string;
-  /** Expiry on the session clock (`now` units). */
+  /**
+   * Expiry, wall-clock ms since the epoch ({@link FastServerOptions.wallClock}; the session's `now` when
+   * no wall clock is given — enough for a store that dies with the process, wrong for a persistent one).
+   */
   readonly expiresAt: number;
   /** The highest `count` accepted so far (replay protection). */
   readonly count: number;
-  /** When it was issued (`now` units): past half its life a login rotates it. */
+  /** When it was issued (same clock as `expiresAt`): past half its life a login rotates it. */
   readonly issuedAt: number;
 }
 
 /**
  * Where a server keeps FAST token records. Synchronous (an in-memory map, SQLite): the session calls it
  * in the middle of an exchange. At most two records per (account, user agent) matter: the current token
- * and the one it replaced (a client that missed the rotation can still log in once).
+ * and the one it replaced (a client that missed the rotation can still log in once). Times in the
+ * records are wall-clock ms ({@link FastServerOptions.wallClock}), so a persistent store outlives the
+ * process; a store should drop expired records (`put` is a good moment: it runs at every issuance).
  */
 export interface FastTokenStore {
   /** The records of this account and user agent, newest first. */
@@ -149,7 +154,7 @@ export interface FastTokenStore {
   invalidate(username: string, userAgentId: string): void;
 }
 
-/** An in-memory {@link FastTokenStore} (lost at restart; the server's SQLite store has room for a table). */
+/** An in-memory {@link FastTokenStore} (lost at restart; the server package has a SQLite one). */
 export class MemoryFastTokenStore implements FastTokenStore {
   private readonly map = new Map<string, FastTokenRecord[]>();
 
@@ -161,9 +166,26 @@ export class MemoryFastTokenStore implements FastTokenStore {
     return this.map.get(this.key(username, userAgentId)) ?? [];
   }
 
+  private putsSinceSweep = 0;
+
   put(record: FastTokenRecord): void {
     const k = this.key(record.username, record.userAgentId);
     this.map.set(k, [record, ...(this.map.get(k) ?? []).slice(0, 1)]);
+    // Expiry purges: a sweep after as many puts as there are entries (amortized O(1) per put), so user
+    // agents that never come back do not accumulate.
+    if (++this.putsSinceSweep >= Math.max(64, this.map.size)) {
+      this.putsSinceSweep = 0;
+      this.purgeExpired(record.issuedAt);
+    }
+  }
+
+  /** Drops every record expired at `wallNow` (the records' clock). */
+  purgeExpired(wallNow: number): void {
+    for (const [k, list] of this.map) {
+      const live = list.filter((r) => r.expiresAt > wallNow);
+      if (live.length === 0) this.map.delete(k);
+      else if (live.length !== list.length) this.map.set(k, live);
+    }
   }
 
   setCount(username: string, userAgentId: string, id: string, count: number): void {
@@ -186,9 +208,13 @@ export interface FastServerOptions {
   /** The key tokens are derived from (≥ 32 random bytes, kept outside the token store). */
   readonly secret: Uint8Array;
   readonly store: FastTokenStore;
-  /** Token lifetime in `now` units (ms). Default 14 days. */
+  /** Token lifetime in ms. Default 14 days. */
   readonly ttlMs?: number;
-  /** Wall-clock ms since the epoch, for the `expiry` attribute. Default: the session's `now`. */
+  /**
+   * Wall-clock ms since the epoch: records are dated and checked on it, and the `expiry` attribute
+   * shows it. Default: the session's `now` (monotonic in the adapters — fine for the in-memory store,
+   * which dies with the process; a persistent store needs the wall clock, e.g. `() => Date.now()`).
+   */
   readonly wallClock?: () => number;
   /** HT mechanisms offered (those whose binding exists on the connection). Default all four. */
   readonly mechanisms?: readonly HtMechanism[];
@@ -208,9 +234,9 @@ export function issueFastToken(
   at: { username: string; userAgentId: string; mechanism: HtMechanism; now: number; randomId: string },
 ): XmlElement {
   const ttl = o.ttlMs ?? DEFAULT_FAST_TTL_MS;
-  o.store.put({ username: at.username, userAgentId: at.userAgentId, mechanism: at.mechanism, id: at.randomId, expiresAt: at.now + ttl, count: 0, issuedAt: at.now });
-  const wall = (o.wallClock?.() ?? at.now) + ttl;
-  return el("token", NS_FAST, { expiry: new Date(wall).toISOString(), token: tokenOf(o.secret, at.randomId) });
+  const wall = o.wallClock?.() ?? at.now;
+  o.store.put({ username: at.username, userAgentId: at.userAgentId, mechanism: at.mechanism, id: at.randomId, expiresAt: wall + ttl, count: 0, issuedAt: wall });
+  return el("token", NS_FAST, { expiry: new Date(wall + ttl).toISOString(), token: tokenOf(o.secret, at.randomId) });
 }
 
 /** Why a FAST login was refused (for the `auth-failed` text and the tests). */
@@ -240,7 +266,7 @@ export function verifyFast(
       result = "mismatch";
       continue;
     }
-    if (r.expiresAt <= at.now) return { refused: "expired" };
+    if (r.expiresAt <= (o.wallClock?.() ?? at.now)) return { refused: "expired" };
     // XEP-0484 §5: the count must grow with every use of a token (a replayed exchange repeats it).
     if (at.count === undefined || !(at.count > r.count)) return { refused: "replayed" };
     return { username, record: r, data: ht(token, RESPONDER, data) };
@@ -248,9 +274,9 @@ export function verifyFast(
   return { refused: result };
 }
 
-/** Whether a record is past half its life (a login then rotates it). */
+/** Whether a record is past half its life (a login then rotates it); `now` is the session clock. */
 export function fastRecordAging(o: FastServerOptions, r: FastTokenRecord, now: number): boolean {
-  return now - r.issuedAt > (o.ttlMs ?? DEFAULT_FAST_TTL_MS) / 2;
+  return (o.wallClock?.() ?? now) - r.issuedAt > (o.ttlMs ?? DEFAULT_FAST_TTL_MS) / 2;
 }
 
 /** A stable, non-reversible short form of a user-agent id (Bind2 resources: `tag.hash`). */
