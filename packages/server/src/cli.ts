@@ -17,6 +17,7 @@ import { generateSelfSignedCertificate } from "./certificate.js";
 import { runDemo } from "./demo.js";
 import { type StreamManagementSettings, startServer } from "./server.js";
 import { type DataDirectory, openDataDirectory, seedDemoAccounts } from "./store/data-dir.js";
+import { loadOrCreateFastKey } from "./store/fast-tokens.js";
 
 /** The environment variable `add-user` and `passwd` read the password from (before prompting). */
 export const PASSWORD_ENV = "XMPP_SANSIO_PASSWORD";
@@ -234,6 +235,9 @@ export async function main(argv: readonly string[]): Promise<number> {
           // The IM server on the database: rosters, presence, offline messages (those of expired XEP-0198
           // sessions included), blocking, vCards, private XML.
           storage,
+          // SASL2, Bind2 and FAST are on; FAST records go to the database, the key to DATA/fast-token.key,
+          // so FAST tokens survive a restart.
+          sasl2: { fast: { secret: loadOrCreateFastKey(values.data) } },
           allowRegistration: values["allow-registration"] === true,
           iqAuth: values["iq-auth"] === true,
           log: (line) => console.log(`${new Date().toISOString()} ${line}`),

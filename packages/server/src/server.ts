@@ -92,7 +92,8 @@ export interface StartServerOptions {
   readonly iqAuth?: boolean;
   /**
    * XEP-0388 SASL2 with XEP-0386 Bind2 and XEP-0484 FAST tokens, beside RFC 6120 SASL, on every listener.
-   * Default off for now (docs/server.md, "SASL2, Bind2, FAST", says why); `true` = the defaults below. See docs/server.md, "SASL2, Bind2, FAST".
+   * Default on (`true` = the defaults below); `false` offers RFC 6120 SASL only. See docs/server.md,
+   * "SASL2, Bind2, FAST".
    */
   readonly sasl2?: boolean | Sasl2Settings;
 }
@@ -104,15 +105,21 @@ export interface Sasl2Settings {
    * XEP-0386 §2.3), so clients that ask for a fixed resource (ours, xmpp.js) get another one.
    */
   readonly bind2?: boolean;
-  /** FAST tokens. Default on with an in-memory store (tokens are lost at restart); `false` turns FAST off. */
+  /**
+   * FAST tokens. Default on: records in `storage.fastTokens` when the storage has them (SQLite: they
+   * survive a restart, with a persistent `secret`), else in memory; `false` turns FAST off.
+   */
   readonly fast?: false | FastSettings;
 }
 
 /** FAST settings of {@link startServer}. */
 export interface FastSettings {
-  /** Where the token records go. Default a {@link MemoryFastTokenStore}. */
+  /** Where the token records go. Default `storage.fastTokens`, else a {@link MemoryFastTokenStore}. */
   readonly store?: FastTokenStore;
-  /** The key tokens are derived from (≥ 32 bytes). Default 32 random bytes drawn at start. */
+  /**
+   * The key tokens are derived from (≥ 32 bytes), kept outside the token store. Default 32 random bytes
+   * drawn at start (every token dies with the process); `loadOrCreateFastKey(dataDir)` gives a persistent one.
+   */
   readonly secret?: Uint8Array;
   /** Token lifetime in ms. Default 14 days. */
   readonly ttlMs?: number;
@@ -222,7 +229,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             : {
                 fast: {
                   secret: fast.secret ?? new Uint8Array(randomBytes(32)),
-                  store: fast.store ?? new MemoryFastTokenStore(),
+                  store: fast.store ?? options.storage?.fastTokens ?? new MemoryFastTokenStore(),
                   wallClock: () => Date.now(),
                   ...(fast.ttlMs === undefined ? {} : { ttlMs: fast.ttlMs }),
                   ...(fast.mechanisms === undefined ? {} : { mechanisms: fast.mechanisms }),
@@ -240,6 +247,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         if (reg.action === "register") ok = accounts.create(reg.username, reg.password);
         else if (reg.action === "change-password") {
           accounts.add(reg.username, reg.password);
+          storage?.fastTokens?.invalidateUser(reg.username); // a new password ends every FAST token
           ok = true;
         } else ok = accounts.remove(reg.username);
       } catch {

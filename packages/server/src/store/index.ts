@@ -7,6 +7,7 @@ export {
   openDataDirectory,
   seedDemoAccounts,
 } from "./data-dir.js";
+export { FAST_KEY_FILE, loadOrCreateFastKey, SqliteFastTokenStore, type SqliteFastTokenOptions } from "./fast-tokens.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
 export { openSqliteStorage, SqliteStorage, type SqliteStorageOptions } from "./sqlite.js";
 export type {
@@ -14,6 +15,7 @@ export type {
   AccountRecords,
   AsyncStorage,
   BlocklistStore,
+  FastTokenRecords,
   MetaStore,
   OfflineMessage,
   OfflineStore,

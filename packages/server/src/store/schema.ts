@@ -91,6 +91,21 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (username, jid)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 2: XEP-0484 FAST token records (never the tokens: a token is HMAC(key, id), the key lives outside the
+  // database, in the data directory's fast-token.key). Times are wall-clock ms; expired rows are purged.
+  `
+  CREATE TABLE fast_tokens (
+    username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+    user_agent TEXT NOT NULL, -- the XEP-0388 <user-agent id/>
+    id TEXT NOT NULL, -- the random id the token is derived from
+    mechanism TEXT NOT NULL CHECK (mechanism IN ('HT-SHA-256-EXPR', 'HT-SHA-256-UNIQ', 'HT-SHA-256-ENDP', 'HT-SHA-256-NONE')),
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    count INTEGER NOT NULL CHECK (count >= 0), -- the highest count accepted (replay protection)
+    PRIMARY KEY (username, user_agent, id)
+  ) STRICT;
+  CREATE INDEX fast_tokens_by_expiry ON fast_tokens(expires_at);
+  `,
 ];
 
 /** The schema version this code writes (`PRAGMA user_version`). */

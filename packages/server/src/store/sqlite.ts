@@ -7,6 +7,7 @@
 import { closeSync, openSync } from "node:fs";
 import type { ScramHash } from "@xmpp-sansio/sasl";
 import Database from "better-sqlite3";
+import { SqliteFastTokenStore } from "./fast-tokens.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
 import type {
   AccountKeys,
@@ -46,6 +47,8 @@ export interface SqliteStorageOptions {
   busyTimeoutMs?: number;
   /** The clock for `created_at`. Default `Date.now`. */
   now?: () => number;
+  /** FAST token records kept per account (all its user agents); the oldest go first. Default 100. */
+  maxFastTokensPerUser?: number;
 }
 
 const HASH_ORDER: readonly ScramHash[] = ["SHA-1", "SHA-256", "SHA-512"];
@@ -134,6 +137,8 @@ export class SqliteStorage implements Storage {
   readonly vcards: VCardStore;
   readonly privateXml: PrivateXmlStore;
   readonly blocklists: BlocklistStore;
+  /** XEP-0484 FAST token records (fast-tokens.ts). */
+  readonly fastTokens: SqliteFastTokenStore;
   /** The schema version the file had when opened (0: this open created it). */
   readonly migratedFrom: number;
   /** The database's file name (`:memory:` for an in-memory store). */
@@ -147,6 +152,7 @@ export class SqliteStorage implements Storage {
   ) {
     this.migratedFrom = migratedFrom;
     this.path = db.name;
+    this.fastTokens = new SqliteFastTokenStore(db, options.maxFastTokensPerUser === undefined ? {} : { maxPerUser: options.maxFastTokensPerUser });
     const now = options.now ?? Date.now;
     const maxOffline = options.maxOfflinePerUser ?? 1000;
     const maxOfflineBytes = options.maxOfflineBytesPerUser ?? 10 * 1024 * 1024;

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import type { FastTokenStore } from "@xmpp-sansio/core";
 import type { ScramHash } from "@xmpp-sansio/sasl";
 
 /** SCRAM keys of one account for one hash function (RFC 5802 §3): never the password. */
@@ -201,6 +202,11 @@ export interface Storage {
   readonly privateXml: PrivateXmlStore;
   readonly blocklists: BlocklistStore;
   /**
+   * XEP-0484 FAST token records (never the tokens), dated on the wall clock so they outlive a restart.
+   * Optional: without it the server keeps them in memory.
+   */
+  readonly fastTokens?: FastTokenRecords;
+  /**
    * Runs `fn` as one transaction: every sub-store call inside commits together or not at all (nested
    * calls join the outer transaction). For multi-step mutations such as a roster change plus the
    * matching pending-request removal.
@@ -208,6 +214,14 @@ export interface Storage {
   transaction<T>(fn: () => T): T;
   /** Closes the store; further calls throw. */
   close(): void;
+}
+
+/** The core's FAST token store, plus what the server needs beyond it. */
+export interface FastTokenRecords extends FastTokenStore {
+  /** Deletes every record of the account, all user agents (a password change). */
+  invalidateUser(user: string): void;
+  /** Deletes every record expired at `wallNow` (ms since the epoch). */
+  purgeExpired(wallNow: number): void;
 }
 
 /** `T` with every method returning a promise (the shape of an asynchronous store). */
