@@ -80,6 +80,23 @@ describe("SASL2 (XEP-0388) and Bind2 (XEP-0386)", () => {
     expect(forced.client.jid.resource).toMatch(/^Tester\.[A-Za-z0-9_-]{8}$/);
   });
 
+  it("the application's Bind2 inline features: listed in the offer, their elements handed over once bound", () => {
+    const seen: string[] = [];
+    const p = pair({ bind2Inline: ["urn:example:inline"] }, { userAgent: UA, bind2: {} }, {
+      mutate: (dir, bytes) => {
+        const t = new TextDecoder().decode(bytes);
+        if (dir === "s2c") seen.push(t);
+        return dir === "c2s" && t.includes("</bind>") ? new TextEncoder().encode(t.replace("</bind>", "<enable xmlns='urn:example:inline'/><other xmlns='urn:example:not-listed'/></bind>")) : bytes;
+      },
+    });
+    expect(p.client.state).toBe("online");
+    expect(seen.join("")).toContain("<feature var='urn:example:inline'/>");
+    const ev = p.serverEvents.find((e) => e.type === "feature" && e.name === "bind2-inline") as { data: XmlElement[] } | undefined;
+    expect(ev?.data.map((e) => `${e.ns} ${e.name}`)).toEqual(["urn:example:inline enable"]);
+    // Right after the session is bound (its `online`), so the application can apply it to the new resource.
+    expect(p.serverEvents.findIndex((e) => e.type === "feature")).toBe(p.serverEvents.findIndex((e) => e.type === "online") + 1);
+  });
+
   it("without Bind2 the server sends new features after success and the client binds the RFC 6120 way", () => {
     const p = pair({ bind2: false }, { userAgent: UA });
     expect(p.client.state).toBe("online");

@@ -186,6 +186,14 @@ export class ImRouter {
     return [...(this.live.get(bare.bare.toString())?.values() ?? [])].map((l) => l.endpoint.jid);
   }
 
+  /** Turns message carbons on for a connected resource (XEP-0280 enabled inline in Bind2); false when it is not online. */
+  enableCarbons(full: Jid): boolean {
+    const l = this.live.get(full.bare.toString())?.get(full.resource);
+    if (l === undefined) return false;
+    l.carbons = true;
+    return true;
+  }
+
   /** Whether a connected resource enabled message carbons (XEP-0280). */
   carbonsEnabled(full: Jid): boolean {
     return this.live.get(full.bare.toString())?.get(full.resource)?.carbons === true;

@@ -173,6 +173,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const NS_CARBONS = "urn:xmpp:carbons:2";
 const DEFAULT_MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"];
 
 /**
@@ -224,6 +225,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ? undefined
       : {
           bind2: s2.bind2 !== false,
+          // XEP-0280 carbons exist with the IM router: offered inline in Bind2 (XEP-0386 §2.4).
+          ...(imRouter === undefined ? {} : { bind2Inline: [NS_CARBONS] }),
           ...(fast === undefined
             ? {}
             : {
@@ -239,7 +242,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const sessionOptions: Omit<ServerOptions, "tls" | "defaultDomain"> = { mechanisms, features, ...(sasl2 === undefined ? {} : { sasl2 }) };
   // The online connections of each account: an account removal ends the others (XEP-0077 §3.2).
   const byAccount = new Map<string, Set<HookConnection>>();
+  // Carbons enabled inline in Bind2, for connections whose `online` has not run yet.
+  const carbonsPending = new WeakSet<HookConnection>();
   const feature = (connection: HookConnection, ev: FeatureEvent): FeatureAnswer | undefined => {
+    if (ev.feature === "sasl2" && ev.name === "bind2-inline") {
+      const carbons = (ev.data as readonly XmlElement[]).some((e) => e.name === "enable" && e.ns === NS_CARBONS);
+      if (carbons && (connection.jid === undefined || imRouter?.enableCarbons(connection.jid) !== true)) carbonsPending.add(connection);
+      return undefined;
+    }
     const reg = registerRequestOf(ev);
     if (reg !== undefined) {
       let ok = false;
@@ -284,6 +294,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         set.add(connection);
       }
       sessions.online(connection, info);
+      if (carbonsPending.delete(connection) && connection.jid !== undefined) imRouter?.enableCarbons(connection.jid);
       log(`${info.resumed ? "resumed" : "online "} ${connection.jid} from ${connection.remoteAddress} (${transport(connection)}, ${connection.mechanism})`);
     },
     offline: (connection: HookConnection) => {

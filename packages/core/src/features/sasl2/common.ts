@@ -56,6 +56,14 @@ export interface Sasl2ServerSettings {
   readonly sasl1?: boolean;
   /** Offer Bind2 inline binding. Default true. */
   readonly bind2?: boolean;
+  /**
+   * Namespaces of the application's own Bind2 inline features (XEP-0386 §2.4), e.g. XEP-0280 carbons
+   * `urn:xmpp:carbons:2`: listed in the offer as `<feature var/>`; the client's elements of those
+   * namespaces inside `<bind/>` reach the application once bound, as the feature event
+   * `{ feature: "sasl2", name: "bind2-inline", data: XmlElement[] }` (right after `online`). XEP-0198 is the
+   * core's own and needs no entry.
+   */
+  readonly bind2Inline?: readonly string[];
   /** FAST tokens; omitted: not offered. */
   readonly fast?: FastServerOptions;
   /** Tasks the server may require after authentication (`<continue/>`). */

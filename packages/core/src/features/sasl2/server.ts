@@ -66,7 +66,8 @@ export class Sasl2Server extends SaslServer {
     const inline = s2("inline");
     const sm = ctx.feature("sm") instanceof SmServer;
     if (this.s.bind2 !== false) {
-      const features = sm ? [el("feature", NS_BIND2, { var: NS_SM })] : [];
+      const vars = [...(sm ? [NS_SM] : []), ...(this.s.bind2Inline ?? [])];
+      const features = vars.map((v) => el("feature", NS_BIND2, { var: v }));
       inline.append(el("bind", NS_BIND2, null, el("inline", NS_BIND2, null, ...features)));
     }
     const fast = this.fastMechanisms(ctx);
@@ -293,6 +294,10 @@ export class Sasl2Server extends SaslServer {
     if ("accept" in answer) {
       const full = makeJid(ctx.username!, ctx.domain, answer.accept);
       ctx.setBound(full);
+      // The application's inline features (XEP-0386 §2.4), e.g. carbons <enable/>: handed over once bound.
+      const own = this.s.bind2Inline ?? [];
+      const inline = own.length === 0 ? [] : (this.req?.bind?.elements() ?? []).filter((c) => own.includes(c.ns));
+      if (inline.length > 0) ctx.emit({ type: "feature", feature: "sasl2", name: "bind2-inline", data: inline });
       const bound = el("bound", NS_BIND2);
       const sm = ctx.feature("sm");
       const enable = this.req?.bind?.getChild("enable", NS_SM);
