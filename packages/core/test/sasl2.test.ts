@@ -268,6 +268,18 @@ describe("FAST (XEP-0484)", () => {
     expect(store.size).toBe(0);
   });
 
+  it("the in-memory store is bounded: past maxEntries the pair put longest ago goes", () => {
+    const store = new MemoryFastTokenStore({ maxEntries: 2 });
+    const r = (ua: string) => ({ username: "juliet", userAgentId: ua, mechanism: "HT-SHA-256-NONE" as const, id: ua, expiresAt: 10, count: 0, issuedAt: 0 });
+    store.put(r("a"));
+    store.put(r("b"));
+    store.put(r("a")); // refreshed: now the newest
+    store.put(r("c"));
+    expect(store.size).toBe(2);
+    expect(store.get("juliet", "b")).toEqual([]);
+    expect(store.get("juliet", "a")).toHaveLength(2);
+  });
+
   it("channel-bound HT mechanisms are offered only where the binding exists", () => {
     const p = pair(fastServer(), { userAgent: UA, fast: { request: true } }, { channelBinding: { "tls-server-end-point": CB["tls-server-end-point"]! } });
     expect(fastToken(p.clientEvents)).toMatchObject({ mechanism: "HT-SHA-256-ENDP" });

@@ -157,6 +157,12 @@ export interface FastTokenStore {
 /** An in-memory {@link FastTokenStore} (lost at restart; the server package has a SQLite one). */
 export class MemoryFastTokenStore implements FastTokenStore {
   private readonly map = new Map<string, FastTokenRecord[]>();
+  private readonly maxEntries: number;
+
+  /** `maxEntries`: most (account, user agent) pairs kept; past it the longest-held pair goes. Default 100 000. */
+  constructor(options: { readonly maxEntries?: number } = {}) {
+    this.maxEntries = options.maxEntries ?? 100_000;
+  }
 
   private key(username: string, ua: string): string {
     return `${username}\u0000${ua}`;
@@ -170,7 +176,10 @@ export class MemoryFastTokenStore implements FastTokenStore {
 
   put(record: FastTokenRecord): void {
     const k = this.key(record.username, record.userAgentId);
-    this.map.set(k, [record, ...(this.map.get(k) ?? []).slice(0, 1)]);
+    const previous = (this.map.get(k) ?? []).slice(0, 1);
+    this.map.delete(k); // re-inserted last: the eviction below takes the pair that was put longest ago
+    this.map.set(k, [record, ...previous]);
+    if (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);
     // Expiry purges: a sweep after as many puts as there are entries (amortized O(1) per put), so user
     // agents that never come back do not accumulate.
     if (++this.putsSinceSweep >= Math.max(64, this.map.size)) {
