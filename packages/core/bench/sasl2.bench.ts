@@ -40,11 +40,14 @@ interface PathOptions {
   requestToken?: boolean;
   resume?: { client: SmState; server: SmState };
   cache?: SaltedPasswordCache;
+  /** Log in with a full JID: SASL2, then the RFC 6120 bind of that resource (no Bind2). */
+  fullJid?: boolean;
 }
 
 function login(o: PathOptions): Login {
   const copts: ClientOptions & { saltedPasswordCache?: SaltedPasswordCache } = {
-    jid: "juliet@im.example.com/balcony",
+    // Bare: the client uses Bind2. A full JID binds its own resource the RFC 6120 way after SASL2.
+    jid: o.fullJid === true ? "juliet@im.example.com/balcony" : "juliet@im.example.com",
     ...(o.token === undefined ? { password: PASSWORD } : {}),
     tls: "none",
     mechanisms: ["SCRAM-SHA-256"],
@@ -115,6 +118,7 @@ const serverSm = smServer(first.server)!.takeOver(first.server.jid, smServer(fir
 console.log("round trips from the stream header to online (no TLS on every path):");
 console.log(`  RFC 6120 SASL SCRAM + bind + SM <enable/>              ${toOnline(login({ sasl2: false }))}`);
 console.log(`  SASL2 SCRAM + Bind2 (SM enabled inline)                ${toOnline(login({ sasl2: true }))}`);
+console.log(`  SASL2 SCRAM, full JID: RFC 6120 bind + SM <enable/>    ${toOnline(login({ sasl2: true, fullJid: true }))}`);
 const fastLogin = login({ sasl2: true, token, resume: { client: clientSm, server: serverSm } });
 console.log(`  SASL2 FAST token + inline SM resume                    ${toOnline(fastLogin)}`);
 token = sasl2Client(fastLogin.client)!.fastToken!;
