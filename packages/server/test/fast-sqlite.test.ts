@@ -163,16 +163,18 @@ describe("FAST tokens survive a server restart on the same data directory", () =
       directTlsPort: 0,
       sasl2: { fast: { secret: loadOrCreateFastKey(dir) } },
     });
+    const session = async (body: string) => {
+      const c = await RawClient.connect(running.directTlsPort!, running.certificate);
+      clients.push(c);
+      c.write(header);
+      await c.until(/<\/stream:features>/);
+      c.write(`<authenticate xmlns='${NS_SASL2}' ${body}</authenticate>`);
+      return { c, result: (await c.until(outcome))[0] };
+    };
     return {
       storage,
-      login: async (body: string) => {
-        const c = await RawClient.connect(running.directTlsPort!, running.certificate);
-        clients.push(c);
-        c.write(header);
-        await c.until(/<\/stream:features>/);
-        c.write(`<authenticate xmlns='${NS_SASL2}' ${body}</authenticate>`);
-        return (await c.until(outcome))[0];
-      },
+      login: async (body: string) => (await session(body)).result,
+      session,
       stop: async () => {
         await running.close();
         storage.close();
@@ -215,5 +217,28 @@ describe("FAST tokens survive a server restart on the same data directory", () =
       await second.stop();
     }
     expect(existsSync(join(dir, FAST_KEY_FILE))).toBe(true);
+  });
+
+  it("a password change (XEP-0077) deletes every FAST token of the account", async () => {
+    const server = await serve();
+    try {
+      const issued = await server.login(
+        `mechanism='PLAIN'><initial-response>${b64("\0juliet\0r0m30myr0m30")}</initial-response>${UA}<request-token xmlns='${NS_FAST}' mechanism='HT-SHA-256-NONE'/>`,
+      );
+      const token = /<token [^>]*token='([^']+)'/.exec(issued)?.[1]!;
+      // A session bound with Bind2 changes the password.
+      const { c, result } = await server.session(
+        `mechanism='PLAIN'><initial-response>${b64("\0juliet\0r0m30myr0m30")}</initial-response>${UA}<bind xmlns='urn:xmpp:bind:0'><tag>t</tag></bind>`,
+      );
+      expect(result).toContain("<bound");
+      c.write("<iq type='set' id='cp'><query xmlns='jabber:iq:register'><username>juliet</username><password>n3wpassw0rd</password></query></iq>");
+      expect((await c.until(/<iq [^>]*id='cp'[^>]*>/))[0]).toContain("type='result'");
+      expect(server.storage.fastTokens.get("juliet", "5f0c5d0e-restart")).toEqual([]);
+      expect(await server.login(`mechanism='HT-SHA-256-NONE'><initial-response>${htNone(token)}</initial-response>${UA}<fast xmlns='${NS_FAST}' count='1'/>`)).toContain(
+        "FAST token unknown",
+      );
+    } finally {
+      await server.stop();
+    }
   });
 });
