@@ -268,6 +268,32 @@ describe("FAST (XEP-0484)", () => {
     expect(store.size).toBe(0);
   });
 
+  it("spends the count when the token is verified, before a required task runs (no replay window while the login is in progress)", () => {
+    const store = new MemoryFastTokenStore();
+    const token = fastToken(pair(fastServer(store), { userAgent: UA, fast: { request: true } }).clientEvents) as FastToken;
+    const order: string[] = [];
+    const spy: typeof store = Object.create(store, {
+      setCount: { value: (...a: Parameters<typeof store.setCount>) => (order.push(`count ${a[3]}`), store.setCount(...a)) },
+    });
+    // While the task runs (an application's question in real life), a second connection with the same
+    // count must already be refused: the count has to be spent before the task starts.
+    const task: Sasl2ServerTask = {
+      name: "X-WAIT",
+      required: () => true,
+      create: () => ({
+        start: () => {
+          order.push("task started");
+          return { data: [new XmlElement("wait", "urn:example:wait")] };
+        },
+        data: () => ({ done: true }),
+      }),
+    };
+    const p = pair({ ...fastServer(spy), tasks: [task] }, { userAgent: UA, fast: { token }, tasks: [{ name: "X-WAIT", create: () => ({ data: () => [] }) }] }, { client: NOPW });
+    expect(p.client.state).toBe("online");
+    expect(order).toEqual(["count 1", "task started"]);
+    expect(store.get("juliet", UA.id)[0]?.count).toBe(1);
+  });
+
   it("the in-memory store is bounded: past maxEntries the pair put longest ago goes", () => {
     const store = new MemoryFastTokenStore({ maxEntries: 2 });
     const r = (ua: string) => ({ username: "juliet", userAgentId: ua, mechanism: "HT-SHA-256-NONE" as const, id: ua, expiresAt: 10, count: 0, issuedAt: 0 });

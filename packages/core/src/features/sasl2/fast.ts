@@ -148,7 +148,7 @@ export interface FastTokenStore {
   get(username: string, userAgentId: string): readonly FastTokenRecord[];
   /** Stores a new current record (the previous current one stays as the fallback; older ones go). */
   put(record: FastTokenRecord): void;
-  /** Records the `count` of a successful login with record `id`. */
+  /** Records the `count` of a verified login with record `id` (at verification: the count is spent then). */
   setCount(username: string, userAgentId: string, id: string, count: number): void;
   /** Forgets every token of this account and user agent (`<fast invalidate='true'/>`, logout). */
   invalidate(username: string, userAgentId: string): void;
@@ -253,7 +253,7 @@ export type FastRefusal = "malformed" | "unknown" | "expired" | "replayed" | "mi
 
 /**
  * Verifies an HT initial response. On success returns the username, the record that matched and the
- * server's additional data; the caller records `count` (after the whole login succeeded).
+ * server's additional data; the caller records `count` at once (before it asks anything else).
  */
 export function verifyFast(
   o: FastServerOptions,

@@ -145,6 +145,9 @@ export class Sasl2Server extends SaslServer {
       this.failure(ctx, r.refused === "expired" ? "credentials-expired" : "not-authorized", `FAST token ${r.refused}`);
       return;
     }
+    // XEP-0484 replay protection: the count is spent at once — before any question (tasks, binding) lets
+    // another connection present the same count while this login is still in progress.
+    fast.store.setCount(r.username, ua, r.record.id, count!);
     this.fastRecord = { ...r.record, count: count! };
     this.success(ctx, mechanism, r.username, r.data);
   }
@@ -229,8 +232,7 @@ export class Sasl2Server extends SaslServer {
     const fast = this.s.fast;
     const ua = info.userAgentId;
     if (fast === undefined || ua === undefined) return;
-    const used = this.fastRecord;
-    if (used !== undefined) fast.store.setCount(info.username, ua, used.id, used.count);
+    const used = this.fastRecord; // its count was recorded when it was verified
     if (used !== undefined && this.req?.fast?.attr("invalidate") === "true") {
       fast.store.invalidate(info.username, ua);
       return;
