@@ -273,7 +273,12 @@ describe("FAST (XEP-0484)", () => {
     const token = fastToken(pair(fastServer(store), { userAgent: UA, fast: { request: true } }).clientEvents) as FastToken;
     const order: string[] = [];
     const spy: typeof store = Object.create(store, {
-      setCount: { value: (...a: Parameters<typeof store.setCount>) => (order.push(`count ${a[3]}`), store.setCount(...a)) },
+      setCount: {
+        value: (...a: Parameters<typeof store.setCount>) => {
+          order.push(`count ${a[3]}`);
+          store.setCount(...a);
+        },
+      },
     });
     // While the task runs (an application's question in real life), a second connection with the same
     // count must already be refused: the count has to be spent before the task starts.
