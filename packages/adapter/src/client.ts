@@ -25,150 +25,37 @@ import {
   type LifecycleState,
   parseStanzaError,
   parseStanzas,
-  type ReconnectPolicyOptions,
   type SansIoSession,
   type SessionState,
-  type StanzaFailedEvent,
   type StreamErrorCondition,
-  type StreamManagementOptions,
   type TlsInfo,
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { type DeriveKeyFunction, deriveSaltedPassword } from "./derive-key.js";
-import { TypedEmitter } from "./emitter.js";
+import type { BaseClientOptions, ClientCloseInfo, ClientEventSink, ClientIo, ClientSessionLike, ClientTransport, XmppClientEvents } from "./client-types.js";
+import { FATAL_STREAM_ERRORS } from "./client-types.js";
 import { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
-import { globalTimers, monotonicNow, type PumpIo, type PumpTimers, SessionPump } from "./pump.js";
+import { globalTimers, monotonicNow, type PumpTimers, SessionPump } from "./pump.js";
+import { Redirects } from "./redirects.js";
+import { type StanzaSubscriber, stanzaStream } from "./stanza-stream.js";
 
-/** The client session surface an adapter drives (the core's `ClientSession`). */
-export interface ClientSessionLike extends SansIoSession<ClientEvent> {
-  start(now: number): void;
-  sendIq(iq: XmlElement, now: number, timeoutMs?: number): string;
-  supplyCredentials(credentials: { password: string }): void;
-}
-
-/** Why a connection ended, as reported by the `close` event. */
-export interface ClientCloseInfo {
-  /** The core's `closed` reason, or `transport-closed` if the transport went first. */
-  reason: string;
-  /** The error behind it, if the close was not asked for. */
-  error?: Error;
-  /** Whether a reconnection (or a redirect) is scheduled. */
-  willReconnect: boolean;
-}
-
-/** Why a stanza was not delivered (`failed` event). */
-export type StanzaFailureReason = StanzaFailedEvent["reason"] | "not-sent";
-
-/** Events of a client, for `on`/`once`/`off` (the same on every transport). */
-export interface XmppClientEvents {
-  /** Online: the full JID bound; `resumed` when XEP-0198 resumption brought the old session back. */
-  online: [jid: Jid, info: { resumed: boolean }];
-  /** Every incoming stanza (message, presence, and IQ requests). */
-  stanza: [stanza: XmlElement];
-  /** Incoming messages. */
-  message: [stanza: XmlElement];
-  /** Incoming presence. */
-  presence: [stanza: XmlElement];
-  /** Incoming IQ requests (`get`/`set`); answers to `iq()` go to its promise instead. */
-  iq: [stanza: XmlElement];
-  /** XEP-0198: the server acknowledged this stanza we sent (it was handled). */
-  acked: [stanza: XmlElement];
-  /**
-   * This stanza we sent (or queued) is lost for good: the session ended before the server acknowledged it
-   * and could not be resumed (`closed`, `not-resumable`, `resume-failed`), or the client stopped with it
-   * still queued (`not-sent`). The application may send it again.
-   */
-  failed: [stanza: XmlElement, reason: StanzaFailureReason];
-  /** An error while online (stream error, lost connection, failed reconnection). Only emitted when someone listens. */
-  error: [error: Error];
-  /** A connection ended. */
-  close: [info: ClientCloseInfo];
-  /** A reconnection is scheduled. */
-  reconnecting: [info: { attempt: number; delayMs: number }];
-}
-
-/** Options every client adapter shares. */
-export interface BaseClientOptions {
-  /** Our address: bare, or full to ask for that resource. */
-  jid: string;
-  /** The account password. */
-  password: string;
-  /**
-   * Reconnect after a connection that was online drops (not after `close()`, an auth failure, or a
-   * `conflict`/`not-authorized`/`policy-violation`/… stream error), resuming the XEP-0198 session when the
-   * server allows it. Default on, with the core's `LIFECYCLE_RECONNECT_DEFAULTS` (first delay below 1 s,
-   * doubling up to 8 s, full jitter); an object tunes them (`initialDelayMs`, `maxDelayMs`, `factor`,
-   * `jitter`, `random`, and `stableAfterMs`: online this long resets the backoff, default 60 000).
-   * `false`: a drop ends the client.
-   */
-  reconnect?: boolean | (ReconnectPolicyOptions & { stableAfterMs?: number });
-  /** XEP-0198 Stream Management: `false` to not use it, or its settings (acking policy…). Default on, resumable. */
-  sm?: boolean | Omit<StreamManagementOptions, "resume">;
-  /** Stanzas `send()` queues while not online (reconnecting). Default 1000; past it `send()` throws `QueueFullError`. */
-  maxQueued?: number;
-  /** State exported by an earlier process ({@link ClientController.exportState}): resume its session, send its queue. */
-  resume?: LifecycleState;
-  /**
-   * SCRAM key derivation (PBKDF2 with the server's iteration count): a function answering the core's
-   * `derive-key` question asynchronously (default: the adapter's native one — WebCrypto, or `node:crypto`
-   * on Node), or `"inline"` for the core's synchronous pure-JS path.
-   */
-  deriveKey?: "inline" | DeriveKeyFunction;
-  /** Highest SCRAM iteration count accepted from a server. Default: the core's (1 000 000). */
-  maxScramIterations?: number;
-}
-
-/** Where a {@link ClientController} emits its events (an `EventEmitter`, a {@link TypedEmitter}…). */
-export interface ClientEventSink {
-  emit<K extends keyof XmppClientEvents>(event: K, ...args: XmppClientEvents[K]): unknown;
-  listenerCount(event: keyof XmppClientEvents): number;
-}
-
-/** The transport side of a client: opens connections. */
-export interface ClientTransport {
-  /**
-   * Opens one connection and calls {@link ClientController.attach}. `redirect` is a target given by the
-   * previous connection (`see-other-uri`, `see-other-host`), already accepted by `redirectTarget`.
-   * Rejects with a `ConnectionError` if the transport cannot be opened.
-   */
-  connect(redirect: string | undefined): Promise<void>;
-  /**
-   * Decides whether a redirect is followed: a WebSocket `see-other-uri` (RFC 7395 §3.7) or a stream
-   * error's `see-other-host` (RFC 6120 §4.9.3.19, `host[:port]`, given as `xmpp:host[:port]`); returns the
-   * target to connect to, or undefined. Absent: never.
-   */
-  redirectTarget?(target: string): string | undefined;
-}
-
-/** The writer a transport gives {@link ClientController.attach}. */
-export interface ClientIo extends Omit<PumpIo<ClientEvent>, "onClosed"> {
-  /** The session is over and its output written: close the transport (gracefully, unless `reason` says otherwise). */
-  closeTransport(event: ClientEvent & { type: "closed" }): void;
-}
-
-/** Stream errors after which reconnecting would only repeat the failure. */
-export const FATAL_STREAM_ERRORS: ReadonlySet<StreamErrorCondition> = new Set([
-  "conflict",
-  "not-authorized",
-  "policy-violation",
-  "host-unknown",
-  "unsupported-version",
-  "invalid-namespace",
-]);
-
-/** Maximum redirects followed in a row. */
-const MAX_REDIRECTS = 3;
+export {
+  type BaseClientOptions,
+  type ClientCloseInfo,
+  type ClientEventSink,
+  type ClientIo,
+  type ClientSessionLike,
+  type ClientTransport,
+  FATAL_STREAM_ERRORS,
+  type StanzaFailureReason,
+  type XmppClientEvents,
+} from "./client-types.js";
 
 interface Pending {
   resolve(stanza: XmlElement): void;
   reject(error: Error): void;
   timeoutMs: number | undefined;
-}
-
-interface Subscriber {
-  push(stanza: XmlElement): void;
-  end(error?: Error): void;
 }
 
 /** One transport connection and what the controller knows of it. */
@@ -222,14 +109,12 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private onlineWaiters: Array<{ resolve(jid: Jid): void; reject(err: Error): void }> = [];
   private boundJid: Jid | undefined;
   private lastError: Error | undefined;
-  private redirectTo: string | undefined;
-  private nextRedirect: string | undefined;
-  private redirects = 0;
+  private readonly redirects = new Redirects();
   private userClosed = false;
   private everOnline = false;
   private closeWaiters: Array<() => void> = [];
   private readonly pending = new Map<string, Pending>();
-  private readonly subscribers = new Set<Subscriber>();
+  private readonly subscribers = new Set<StanzaSubscriber>();
   private timer: unknown;
   private timerAt: number | undefined;
   private draining = false;
@@ -332,54 +217,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    * that error). Stop early with `break`.
    */
   stanzas(): AsyncIterableIterator<XmlElement> {
-    const queue: XmlElement[] = [];
-    let waiter: { resolve(r: IteratorResult<XmlElement>): void; reject(e: Error): void } | undefined;
-    let done = false;
-    let failure: Error | undefined;
-    const sub: Subscriber = {
-      push(stanza) {
-        if (waiter !== undefined) {
-          const w = waiter;
-          waiter = undefined;
-          w.resolve({ value: stanza, done: false });
-        } else queue.push(stanza);
-      },
-      end(error) {
-        done = true;
-        failure = error;
-        if (waiter !== undefined) {
-          const w = waiter;
-          waiter = undefined;
-          if (error !== undefined) w.reject(error);
-          else w.resolve({ value: undefined, done: true });
-        }
-      },
-    };
-    this.subscribers.add(sub);
-    const iterator: AsyncIterableIterator<XmlElement> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-        if (done) {
-          if (failure !== undefined) {
-            const f = failure;
-            failure = undefined;
-            return Promise.reject(f);
-          }
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve, reject) => (waiter = { resolve, reject }));
-      },
-      return: () => {
-        this.subscribers.delete(sub);
-        done = true;
-        queue.length = 0;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return stanzaStream(this.subscribers);
   }
 
   /**
@@ -481,9 +319,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
 
   private startRun(): void {
     this.userClosed = false;
-    this.redirects = 0;
-    this.redirectTo = undefined;
-    this.nextRedirect = undefined;
+    this.redirects.reset();
     this.lastError = undefined;
     this.everOnline = false;
     const o = this.options;
@@ -634,7 +470,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       case "online": {
         this.boundJid = ev.jid;
         this.everOnline = true;
-        this.redirects = 0;
+        this.redirects.online();
         this.lastError = undefined;
         if (this.conn !== undefined) this.conn.wasOnline = true;
         const waiters = this.onlineWaiters;
@@ -693,7 +529,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         this.deriveKey(ev);
         return;
       case "stream-error": {
-        if (ev.seeOtherHost !== undefined) this.redirectTo = `xmpp:${ev.seeOtherHost}`;
+        if (ev.seeOtherHost !== undefined) this.redirects.offered(`xmpp:${ev.seeOtherHost}`);
         if (!(this.conn?.error instanceof AuthError)) {
           const se = ev.text === undefined ? { condition: ev.condition as StreamErrorCondition } : { condition: ev.condition as StreamErrorCondition, text: ev.text };
           this.setError(new StreamErrorException(se, ev.byPeer ? "remote" : "local"));
@@ -701,7 +537,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         return;
       }
       case "closed":
-        if (ev.seeOtherUri !== undefined) this.redirectTo = ev.seeOtherUri;
+        if (ev.seeOtherUri !== undefined) this.redirects.offered(ev.seeOtherUri);
         return;
       default:
         return;
@@ -733,9 +569,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
 
   private openTransport(): void {
     const life = this.life!;
-    const redirect = this.nextRedirect;
-    this.nextRedirect = undefined;
-    this.transport.connect(redirect).then(
+    this.transport.connect(this.redirects.takeNext()).then(
       () => {
         // The transport attached and started a session; if it gave up silently, that is a failure.
         if (this.life === life && life.state === "connecting") this.connectFailed(life, new ConnectionError("connect-failed", "the transport opened no session"));
@@ -754,18 +588,12 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
 
   private onReconnecting(attempt: number, delayMs: number): void {
     const life = this.life!;
-    const target = this.redirectTo;
-    this.redirectTo = undefined;
-    const follow = this.userClosed || target === undefined || this.redirects >= MAX_REDIRECTS ? undefined : this.transport.redirectTarget?.(target);
-    if (follow !== undefined) {
+    const decision = this.redirects.decide(this.userClosed, this.transport);
+    if (decision.follow) {
       if (this.conn !== undefined) this.conn.redirected = true;
-      this.redirects++;
-      this.nextRedirect = follow;
       return;
     }
-    if (target !== undefined && this.lastError === undefined) {
-      this.lastError = new ConnectionError("connect-failed", `redirect to ${JSON.stringify(target)} refused (not equally secure, invalid, or too many)`);
-    }
+    if (decision.refused !== undefined && this.lastError === undefined) this.lastError = decision.refused;
     const fatal = this.lastError instanceof AuthError || (this.lastError instanceof StreamErrorException && FATAL_STREAM_ERRORS.has(this.lastError.condition));
     if (this.userClosed || !this.reconnectEnabled || !this.everOnline || fatal) {
       life.close(this.clock());
