@@ -16,7 +16,9 @@ import type {
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import type { DeriveKeyFunction } from "./derive-key.js";
+import type { IqHandlersOptions } from "./iq-handlers.js";
 import type { PumpIo } from "./pump.js";
+import type { TranscriptFunction } from "./transcript.js";
 
 /** The client session surface an adapter drives (the core's `ClientSession`). */
 export interface ClientSessionLike extends SansIoSession<ClientEvent> {
@@ -48,7 +50,11 @@ export interface XmppClientEvents {
   message: [stanza: XmlElement];
   /** Incoming presence. */
   presence: [stanza: XmlElement];
-  /** Incoming IQ requests (`get`/`set`); answers to `iq()` go to its promise instead. */
+  /**
+   * Incoming IQ requests (`get`/`set`), for observation: they are answered by the handlers registered
+   * with `onIq` (or the built-ins, or `<service-unavailable/>`). Answers to `iq()` go to its promise;
+   * other `result`/`error` IQs are ignored (RFC 6120 §8.2.3) and only seen by `stanza` listeners.
+   */
   iq: [stanza: XmlElement];
   /** XEP-0198: the server acknowledged this stanza we sent (it was handled). */
   acked: [stanza: XmlElement];
@@ -58,7 +64,11 @@ export interface XmppClientEvents {
    * still queued (`not-sent`). The application may send it again.
    */
   failed: [stanza: XmlElement, reason: StanzaFailureReason];
-  /** An error while online (stream error, lost connection, failed reconnection). Only emitted when someone listens. */
+  /**
+   * An error while online (stream error, lost connection, failed reconnection), or an IQ handler that
+   * failed (`IqHandlerError`; the request was answered `<internal-server-error/>`). Only emitted when
+   * someone listens.
+   */
   error: [error: Error];
   /** A connection ended. */
   close: [info: ClientCloseInfo];
@@ -95,6 +105,18 @@ export interface BaseClientOptions {
   deriveKey?: "inline" | DeriveKeyFunction;
   /** Highest SCRAM iteration count accepted from a server. Default: the core's (1 000 000). */
   maxScramIterations?: number;
+  /**
+   * How IQ requests to us are answered ({@link IqHandlersOptions}): the built-in XEP-0199 ping,
+   * XEP-0030 disco#info (identity `client`/`bot` unless given) and XEP-0092 version answers (each on by
+   * default, `false` turns one off), and `<service-unavailable/>` for requests no handler registered
+   * with `onIq` takes (`unhandled: "ignore"` leaves them to your `iq` listener).
+   */
+  iqAnswers?: IqHandlersOptions;
+  /**
+   * A readable transcript of the XML both ways (after TLS; SASL credentials elided): `true` prints
+   * `-> …` (sent) and `<- …` (received) lines on the console, a function receives `(direction, xml)`.
+   */
+  transcript?: boolean | TranscriptFunction;
 }
 
 /** Where a {@link ClientController} emits its events (an `EventEmitter`, a {@link TypedEmitter}…). */

@@ -31,13 +31,16 @@ import {
   type TlsInfo,
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
-import type { XmlElement } from "@xmpp-sansio/xml";
+import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { type DeriveKeyFunction, deriveSaltedPassword } from "./derive-key.js";
 import type { BaseClientOptions, ClientCloseInfo, ClientEventSink, ClientIo, ClientSessionLike, ClientTransport, XmppClientEvents } from "./client-types.js";
 import { FATAL_STREAM_ERRORS } from "./client-types.js";
 import { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
 import { globalTimers, monotonicNow, type PumpTimers, SessionPump } from "./pump.js";
+import { type IqHandler, IqHandlers, type IqRequestType } from "./iq-handlers.js";
 import { Redirects } from "./redirects.js";
+import { matchStanza, type StanzaFilter, type StanzaListener } from "./stanza-match.js";
+import { ConnectionTranscript, consoleTranscript, type TranscriptFunction } from "./transcript.js";
 import { type StanzaSubscriber, stanzaStream } from "./stanza-stream.js";
 
 export {
@@ -72,6 +75,8 @@ interface Connection {
   wasOnline: boolean;
   /** The session ended with a redirect that is being followed. */
   redirected: boolean;
+  /** The readable transcript of this connection (`transcript` option). */
+  transcript: ConnectionTranscript | undefined;
 }
 
 const microtask = (fn: () => void): void => (globalThis as unknown as { queueMicrotask(fn: () => void): void }).queueMicrotask(fn);
@@ -114,6 +119,10 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private everOnline = false;
   private closeWaiters: Array<() => void> = [];
   private readonly pending = new Map<string, Pending>();
+  /** The handlers answering IQ requests to us (built-ins included); see {@link ClientController.onIq}. */
+  readonly iqHandlers: IqHandlers;
+  private readonly matchers: Array<{ name: "message" | "presence"; filter: StanzaFilter; listener: StanzaListener }> = [];
+  private readonly transcript: TranscriptFunction | undefined;
   private readonly subscribers = new Set<StanzaSubscriber>();
   private timer: unknown;
   private timerAt: number | undefined;
@@ -139,6 +148,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
     this.reconnectEnabled = options.reconnect !== false;
     this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPassword);
+    this.iqHandlers = new IqHandlers(options.iqAnswers);
+    this.transcript = options.transcript === true ? consoleTranscript : options.transcript === false ? undefined : options.transcript;
   }
 
   /** The full JID while online, else undefined. */
@@ -212,6 +223,68 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   }
 
   /**
+   * Sends `<iq type='get'>` with `payload` (to `to`, default our server/account) and resolves with the
+   * result's payload element, or `undefined` for an empty result. Rejects like {@link ClientController.iq}:
+   * `StanzaErrorException` (condition, text), `IqTimeoutError`, `ConnectionError`.
+   *
+   * @example
+   * ```ts
+   * const roster = await client.iqGet(xml("query", { xmlns: "jabber:iq:roster" }));
+   * for (const item of roster?.getChildren("item") ?? []) console.log(item.attr("jid"));
+   * ```
+   */
+  async iqGet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return (await this.iq(xml("iq", { type: "get", to }, payload), options)).firstElement();
+  }
+
+  /** Like {@link ClientController.iqGet} with `<iq type='set'>`. */
+  async iqSet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return (await this.iq(xml("iq", { type: "set", to }, payload), options)).firstElement();
+  }
+
+  /**
+   * Answers IQ requests of `type` whose payload is `<name xmlns=ns/>` with `handler` (see
+   * {@link IqHandler}: return the result payload, nothing, or a `StanzaError`; throw a
+   * `StanzaErrorException`; async allowed). `ns` is announced in disco#info. Returns the function that
+   * removes the handler.
+   *
+   * @example
+   * ```ts
+   * client.onIq("get", "urn:xmpp:time", "time", () => xml("time", { xmlns: "urn:xmpp:time" }, xml("utc", {}, new Date().toISOString())));
+   * ```
+   */
+  onIq(type: IqRequestType, ns: string, name: string, handler: IqHandler): () => void {
+    return this.iqHandlers.on(type, ns, name, handler);
+  }
+
+  /**
+   * Calls `listener` for each incoming message matching `filter` (type, child element), with the matched
+   * child. Returns the function that removes it.
+   *
+   * @example
+   * ```ts
+   * client.onMessage({ type: "chat", child: { name: "body" } }, (m, body) => console.log(m.attr("from"), body?.text()));
+   * ```
+   */
+  onMessage(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.addMatcher("message", filter, listener);
+  }
+
+  /** Like {@link ClientController.onMessage}, for presence (`type: "available"` matches presence without `type`). */
+  onPresence(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.addMatcher("presence", filter, listener);
+  }
+
+  private addMatcher(name: "message" | "presence", filter: StanzaFilter, listener: StanzaListener): () => void {
+    const m = { name, filter, listener };
+    this.matchers.push(m);
+    return () => {
+      const i = this.matchers.indexOf(m);
+      if (i >= 0) this.matchers.splice(i, 1);
+    };
+  }
+
+  /**
    * Incoming stanzas as an async iterable, from now on, buffered until read, surviving reconnects. Ends
    * when the client is closed for good (after `close()`, or a drop without reconnection — then it throws
    * that error). Stop early with `break`.
@@ -259,10 +332,17 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       ...(this.options.maxScramIterations === undefined ? {} : { maxScramIterations: this.options.maxScramIterations }),
     });
     this.saslMechanism = undefined;
-    const conn = { io, session: undefined, earlyTls: undefined, open: true, reason: "transport-closed", error: undefined, wasOnline: false, redirected: false } as unknown as Connection;
+    const transcript = this.transcript === undefined ? undefined : new ConnectionTranscript(this.transcript);
+    const conn = { io, transcript, session: undefined, earlyTls: undefined, open: true, reason: "transport-closed", error: undefined, wasOnline: false, redirected: false } as unknown as Connection;
     conn.pump = new SessionPump<ClientEvent>({
       session: this.facade(conn),
-      write: io.write,
+      write:
+        transcript === undefined
+          ? io.write
+          : (data) => {
+              transcript.record("out", data);
+              return io.write(data);
+            },
       onEvent: (ev) => this.onPumpEvent(conn, ev),
       onClosed: (ev) => io.closeTransport(ev as ClientEvent & { type: "closed" }),
       ...(io.onStartTls === undefined ? {} : { onStartTls: io.onStartTls }),
@@ -412,9 +492,11 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         conn.session = life.session as unknown as ClientSessionLike;
       },
       receive: (bytes, now) => {
+        conn.transcript?.record("in", bytes);
         if (current()) this.life!.receive(bytes, now);
       },
       receiveMessage: (message, binary, now) => {
+        conn.transcript?.record("in", message);
         if (current()) this.life!.receiveMessage(message, binary, now);
       },
       transportClosed: (now) => {
@@ -482,7 +564,15 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       case "stanza": {
         const s = ev.stanza;
         this.emitToUser("stanza", s);
-        if (s.name === "message" || s.name === "presence" || s.name === "iq") this.emitToUser(s.name, s);
+        if (s.name === "iq") this.onIqStanza(s);
+        else if (s.name === "message" || s.name === "presence") {
+          this.emitToUser(s.name, s);
+          for (const m of this.matchers) {
+            if (m.name !== s.name) continue;
+            const match = matchStanza(s, m.filter);
+            if (match !== false) this.callUser(() => m.listener(s, match.child));
+          }
+        }
         for (const sub of this.subscribers) sub.push(s);
         return;
       }
@@ -639,6 +729,39 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private emitToUser<K extends "online" | "stanza" | "message" | "presence" | "iq" | "acked" | "failed">(name: K, ...args: XmppClientEvents[K]): void {
     try {
       this.sink.emit(name, ...args);
+    } catch (err) {
+      microtask(() => {
+        throw err;
+      });
+    }
+  }
+
+  /**
+   * An IQ that no `iq()` waits for: a request is shown to `iq` listeners and answered exactly once (by a
+   * handler, a built-in or `<service-unavailable/>`); a `result`/`error` is ignored (RFC 6120 §8.2.3).
+   */
+  private onIqStanza(iq: XmlElement): void {
+    const type = iq.attr("type");
+    if (type !== "get" && type !== "set") return;
+    this.emitToUser("iq", iq);
+    const onError = (err: Error) => {
+      if (this.sink.listenerCount("error") > 0) this.callUser(() => this.sink.emit("error", err));
+    };
+    const answer = this.iqHandlers.answer(iq, onError);
+    if (answer === undefined) return;
+    const send = (reply: XmlElement) => {
+      const life = this.life;
+      // After the client stopped the answer has nowhere to go (the requester's session is gone too).
+      if (life !== undefined && life.state !== "stopped" && !this.userClosed) this.drive(() => life.send(reply));
+    };
+    if (answer instanceof Promise) void answer.then(send);
+    else send(answer);
+  }
+
+  /** Runs application code; an exception is re-thrown on its own (see {@link ClientController.emitToUser}). */
+  private callUser(fn: () => void): void {
+    try {
+      fn();
     } catch (err) {
       microtask(() => {
         throw err;
