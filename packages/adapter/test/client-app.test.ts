@@ -22,7 +22,8 @@ import {
 const later = (fn: () => void): void => void Promise.resolve().then(fn);
 const PASSWORD = "r0m30myr0m30";
 const SALT = new TextEncoder().encode("salt-of-the-test");
-const tick = () => new Promise((r) => setTimeout(r, 0));
+const timers = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown };
+const tick = () => new Promise<void>((r) => timers.setTimeout(r, 0));
 
 /** One client connection to a core ServerSession; `toClient` sends from the server, `received` is what it got. */
 class Pipe {
