@@ -5,7 +5,9 @@
 import { parseStanzaError, type ServerEvent, ServerSession, stanzaError } from "@xmpp-sansio/core";
 import { deriveScramCredentials, type ScramHash } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, XmlElement, xml } from "@xmpp-sansio/xml";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { fuzz } from "../../../test-support/fuzz.js";
 import {
   type BaseClientOptions,
   ClientController,
@@ -214,5 +216,57 @@ describe("client application API over an in-memory pipe", () => {
     await tick();
     expect(repliesTo(c, "late")).toHaveLength(0);
     expect(stanzaError("gone").condition).toBe("gone");
+  });
+
+  it("property: over the pipe, every get/set from the server gets exactly one answer (right id, type), results and errors none", async () => {
+    const c = await online();
+    c.c.onIq("get", "urn:p", "sync", () => xml("sync", { xmlns: "urn:p" }));
+    c.c.onIq("set", "urn:p", "async", async () => undefined);
+    c.c.onIq("get", "urn:p", "throws", () => {
+      throw new Error("x");
+    });
+    c.c.onIq("set", "urn:p", "error", () => Promise.resolve(stanzaError("conflict")));
+    c.on("error", () => {});
+    let batch = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            type: fc.constantFrom("get", "set", "result", "error"),
+            payloads: fc.array(fc.constantFrom("sync", "async", "throws", "error", "ping", "other"), { maxLength: 2 }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        async (iqs) => {
+          batch++;
+          const ids = iqs.map((_, i) => `b${batch}-${i}`);
+          iqs.forEach((q, i) => {
+            const payloads = q.payloads.map((p) => (p === "ping" ? new XmlElement("ping", NS_PING) : new XmlElement(p, "urn:p")));
+            c.pipe.toClient(new XmlElement("iq", NS_CLIENT, { type: q.type, id: ids[i], from: "localhost" }, payloads));
+          });
+          const requests = ids.filter((_, i) => iqs[i]!.type === "get" || iqs[i]!.type === "set");
+          const answered = () => c.pipe.received.filter((s) => s.name === "iq" && requests.includes(s.attr("id")!)).length;
+          for (let i = 0; i < 50 && answered() < requests.length; i++) await tick();
+          // A duplicate would arrive before the answer to this marker (one ordered stream).
+          c.pipe.toClient(new XmlElement("iq", NS_CLIENT, { type: "get", id: `m${batch}`, from: "localhost" }, [new XmlElement("ping", NS_PING)]));
+          for (let i = 0; i < 50 && repliesTo(c, `m${batch}`).length === 0; i++) await tick();
+          for (const [i, id] of ids.entries()) {
+            const replies = repliesTo(c, id);
+            const q = iqs[i]!;
+            if (q.type !== "get" && q.type !== "set") {
+              expect(replies).toHaveLength(0);
+              continue;
+            }
+            expect(replies).toHaveLength(1);
+            const r = replies[0]!;
+            expect(r.attr("to")).toBe("localhost");
+            const single = q.payloads.length === 1 ? q.payloads[0] : undefined;
+            const handled = (single === "sync" && q.type === "get") || (single === "async" && q.type === "set") || (single === "ping" && q.type === "get");
+            expect(r.attr("type")).toBe(handled ? "result" : "error");
+          }
+        },
+      ),
+      fuzz(40),
+    );
   });
 });
