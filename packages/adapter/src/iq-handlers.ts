@@ -26,7 +26,9 @@ export type IqRequestType = "get" | "set";
 /**
  * What an IQ handler gives back: the `result` payload element, nothing for an empty `result`, or a
  * {@link StanzaError} value (`stanzaError("item-not-found", { text })`) for an `error` answer. Throwing a
- * {@link StanzaErrorException} answers with its error too.
+ * {@link StanzaErrorException} answers with its error too. A complete reply — an `<iq/>` in the request's
+ * namespace, `type` `result` or `error`, with the request's `id` (what `errorReply()` or the im
+ * package's `Roster.handlePush` build) — is sent as it is.
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing answers with an empty result
 export type IqHandlerResult = XmlElement | StanzaError | undefined | void;
@@ -206,7 +208,13 @@ export class IqHandlers {
 
   private reply(iq: XmlElement, r: IqHandlerResult): XmlElement {
     if (r === undefined || r === null) return resultReply(iq);
-    if (r instanceof XmlElement) return resultReply(iq, r);
+    if (r instanceof XmlElement) {
+      if (r.name !== "iq" || r.ns !== iq.ns) return resultReply(iq, r);
+      // A complete reply (what `Roster.handlePush` or `errorReply` give): sent as is if it answers this request.
+      const type = r.attr("type");
+      if ((type === "result" || type === "error") && r.attr("id") === iq.attr("id")) return r;
+      throw new TypeError("an IQ handler returned an <iq/> that is not a result or error with the request's id");
+    }
     if (typeof r === "object" && typeof (r as StanzaError).condition === "string") return safeErrorReply(iq, r as StanzaError);
     throw new TypeError(`an IQ handler returned ${typeof r}: return the payload element, nothing, or a StanzaError`);
   }

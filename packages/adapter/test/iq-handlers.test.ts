@@ -1,6 +1,6 @@
 // IqHandlers: every IQ get/set gets exactly one answer (result or error, right id, to/from swapped);
 // results and errors get none; built-in ping, disco#info and version; handler failures.
-import { parseStanzaError, stanzaError } from "@xmpp-sansio/core";
+import { errorReply, parseStanzaError, stanzaError } from "@xmpp-sansio/core";
 import { NS_CLIENT, XmlElement, xml } from "@xmpp-sansio/xml";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -103,6 +103,14 @@ describe("IqHandlers: application handlers", () => {
       throw new Error("listener");
     });
     expect(condition(reply)).toBe("internal-server-error");
+  });
+
+  it("a complete reply returned (errorReply, Roster.handlePush) is sent as is; one with another id is internal-server-error", async () => {
+    const h = new IqHandlers();
+    h.on("set", "jabber:iq:roster", "query", (iq) => errorReply(iq, stanzaError("not-acceptable")));
+    h.on("get", "jabber:iq:roster", "query", (iq) => new XmlElement("iq", iq.ns, { type: "result", id: "other" }));
+    expect(condition(await answer(h, request("set", new XmlElement("query", "jabber:iq:roster"))))).toBe("not-acceptable");
+    expect(condition(await answer(h, request("get", new XmlElement("query", "jabber:iq:roster"))))).toBe("internal-server-error");
   });
 
   it("a request without exactly one payload is bad-request; results and errors are never answered", async () => {
