@@ -73,6 +73,11 @@ export interface IqHandlersOptions {
    * is not left waiting) or `"ignore"` (the application answers from its own `iq` listener).
    */
   unhandled?: "service-unavailable" | "ignore";
+  /**
+   * Most answers of async handlers pending at once (a peer decides how many requests arrive). Past it,
+   * requests are answered `<resource-constraint/>` (type `wait`) without calling a handler. Default 1000.
+   */
+  maxPending?: number;
 }
 
 interface Entry {
@@ -97,6 +102,8 @@ export class IqHandlers {
   private readonly extraFeatures = new Set<string>();
   private readonly ids: readonly DiscoIdentity[];
   private readonly unhandled: "service-unavailable" | "ignore";
+  private readonly maxPending: number;
+  private pendingCount = 0;
 
   /**
    * @param options built-ins and the default answer
@@ -104,6 +111,7 @@ export class IqHandlers {
    */
   constructor(options: IqHandlersOptions = {}, defaultIdentity: DiscoIdentity = { category: "client", type: "bot" }) {
     this.unhandled = options.unhandled ?? "service-unavailable";
+    this.maxPending = options.maxPending ?? 1000;
     const disco = options.disco ?? true;
     this.ids = (typeof disco === "object" ? disco.identities : undefined) ?? [defaultIdentity];
     if (typeof disco === "object") for (const f of disco.features ?? []) this.extraFeatures.add(f);
@@ -151,6 +159,11 @@ export class IqHandlers {
     return [...out].sort();
   }
 
+  /** Answers of async handlers not settled yet. */
+  get pending(): number {
+    return this.pendingCount;
+  }
+
   /** The disco#info identities. */
   identities(): readonly DiscoIdentity[] {
     return this.ids;
@@ -181,6 +194,7 @@ export class IqHandlers {
       }
       return errorReply(iq, stanzaError("internal-server-error"))!;
     };
+    if (this.pendingCount >= this.maxPending) return errorReply(iq, stanzaError("resource-constraint", { text: "too many requests in progress" }))!;
     let out: IqHandlerResult | Promise<IqHandlerResult>;
     try {
       out = entry.handler(iq, payload);
@@ -188,7 +202,12 @@ export class IqHandlers {
       return fail(err);
     }
     if (isThenable(out)) {
-      return Promise.resolve(out).then(
+      this.pendingCount++;
+      const settled = <T>(x: T): T => {
+        this.pendingCount--;
+        return x;
+      };
+      return Promise.resolve(out).then(settled, (err: unknown) => Promise.reject(settled(err))).then(
         (r) => {
           try {
             return this.reply(iq, r);

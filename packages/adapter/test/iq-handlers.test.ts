@@ -113,6 +113,29 @@ describe("IqHandlers: application handlers", () => {
     expect(condition(await answer(h, request("get", new XmlElement("query", "jabber:iq:roster"))))).toBe("internal-server-error");
   });
 
+  it("async answers pending at once are bounded: past maxPending, resource-constraint without calling the handler", async () => {
+    const h = new IqHandlers({ maxPending: 2 });
+    const release: Array<() => void> = [];
+    let calls = 0;
+    h.on("get", "urn:slow", "q", () => {
+      calls++;
+      return new Promise<undefined>((r) => release.push(() => r(undefined)));
+    });
+    const a = h.answer(request("get", new XmlElement("q", "urn:slow")));
+    const b = h.answer(request("get", new XmlElement("q", "urn:slow")));
+    expect(h.pending).toBe(2);
+    const c = h.answer(request("get", new XmlElement("q", "urn:slow")));
+    expect(condition(c as XmlElement)).toBe("resource-constraint");
+    expect(calls).toBe(2);
+    for (const r of release) r();
+    expect((await a)!.attr("type")).toBe("result");
+    expect((await b)!.attr("type")).toBe("result");
+    expect(h.pending).toBe(0);
+    h.on("get", "urn:fail", "q", () => Promise.reject(new Error("x")));
+    await h.answer(request("get", new XmlElement("q", "urn:fail")));
+    expect(h.pending).toBe(0);
+  });
+
   it("a request without exactly one payload is bad-request; results and errors are never answered", async () => {
     const h = new IqHandlers();
     expect(condition(await answer(h, request("get")))).toBe("bad-request");
