@@ -25,150 +25,40 @@ import {
   type LifecycleState,
   parseStanzaError,
   parseStanzas,
-  type ReconnectPolicyOptions,
   type SansIoSession,
   type SessionState,
-  type StanzaFailedEvent,
   type StreamErrorCondition,
-  type StreamManagementOptions,
   type TlsInfo,
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
-import type { XmlElement } from "@xmpp-sansio/xml";
+import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { type DeriveKeyFunction, deriveSaltedPassword } from "./derive-key.js";
-import { TypedEmitter } from "./emitter.js";
+import type { BaseClientOptions, ClientCloseInfo, ClientEventSink, ClientIo, ClientSessionLike, ClientTransport, XmppClientEvents } from "./client-types.js";
+import { FATAL_STREAM_ERRORS } from "./client-types.js";
 import { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
-import { globalTimers, monotonicNow, type PumpIo, type PumpTimers, SessionPump } from "./pump.js";
+import { globalTimers, monotonicNow, type PumpTimers, SessionPump } from "./pump.js";
+import { type IqHandler, IqHandlers, type IqRequestType } from "./iq-handlers.js";
+import { Redirects } from "./redirects.js";
+import { matchStanza, type StanzaFilter, type StanzaListener } from "./stanza-match.js";
+import { ConnectionTranscript, consoleTranscript, type TranscriptFunction } from "./transcript.js";
+import { type StanzaSubscriber, stanzaStream } from "./stanza-stream.js";
 
-/** The client session surface an adapter drives (the core's `ClientSession`). */
-export interface ClientSessionLike extends SansIoSession<ClientEvent> {
-  start(now: number): void;
-  sendIq(iq: XmlElement, now: number, timeoutMs?: number): string;
-  supplyCredentials(credentials: { password: string }): void;
-}
-
-/** Why a connection ended, as reported by the `close` event. */
-export interface ClientCloseInfo {
-  /** The core's `closed` reason, or `transport-closed` if the transport went first. */
-  reason: string;
-  /** The error behind it, if the close was not asked for. */
-  error?: Error;
-  /** Whether a reconnection (or a redirect) is scheduled. */
-  willReconnect: boolean;
-}
-
-/** Why a stanza was not delivered (`failed` event). */
-export type StanzaFailureReason = StanzaFailedEvent["reason"] | "not-sent";
-
-/** Events of a client, for `on`/`once`/`off` (the same on every transport). */
-export interface XmppClientEvents {
-  /** Online: the full JID bound; `resumed` when XEP-0198 resumption brought the old session back. */
-  online: [jid: Jid, info: { resumed: boolean }];
-  /** Every incoming stanza (message, presence, and IQ requests). */
-  stanza: [stanza: XmlElement];
-  /** Incoming messages. */
-  message: [stanza: XmlElement];
-  /** Incoming presence. */
-  presence: [stanza: XmlElement];
-  /** Incoming IQ requests (`get`/`set`); answers to `iq()` go to its promise instead. */
-  iq: [stanza: XmlElement];
-  /** XEP-0198: the server acknowledged this stanza we sent (it was handled). */
-  acked: [stanza: XmlElement];
-  /**
-   * This stanza we sent (or queued) is lost for good: the session ended before the server acknowledged it
-   * and could not be resumed (`closed`, `not-resumable`, `resume-failed`), or the client stopped with it
-   * still queued (`not-sent`). The application may send it again.
-   */
-  failed: [stanza: XmlElement, reason: StanzaFailureReason];
-  /** An error while online (stream error, lost connection, failed reconnection). Only emitted when someone listens. */
-  error: [error: Error];
-  /** A connection ended. */
-  close: [info: ClientCloseInfo];
-  /** A reconnection is scheduled. */
-  reconnecting: [info: { attempt: number; delayMs: number }];
-}
-
-/** Options every client adapter shares. */
-export interface BaseClientOptions {
-  /** Our address: bare, or full to ask for that resource. */
-  jid: string;
-  /** The account password. */
-  password: string;
-  /**
-   * Reconnect after a connection that was online drops (not after `close()`, an auth failure, or a
-   * `conflict`/`not-authorized`/`policy-violation`/… stream error), resuming the XEP-0198 session when the
-   * server allows it. Default on, with the core's `LIFECYCLE_RECONNECT_DEFAULTS` (first delay below 1 s,
-   * doubling up to 8 s, full jitter); an object tunes them (`initialDelayMs`, `maxDelayMs`, `factor`,
-   * `jitter`, `random`, and `stableAfterMs`: online this long resets the backoff, default 60 000).
-   * `false`: a drop ends the client.
-   */
-  reconnect?: boolean | (ReconnectPolicyOptions & { stableAfterMs?: number });
-  /** XEP-0198 Stream Management: `false` to not use it, or its settings (acking policy…). Default on, resumable. */
-  sm?: boolean | Omit<StreamManagementOptions, "resume">;
-  /** Stanzas `send()` queues while not online (reconnecting). Default 1000; past it `send()` throws `QueueFullError`. */
-  maxQueued?: number;
-  /** State exported by an earlier process ({@link ClientController.exportState}): resume its session, send its queue. */
-  resume?: LifecycleState;
-  /**
-   * SCRAM key derivation (PBKDF2 with the server's iteration count): a function answering the core's
-   * `derive-key` question asynchronously (default: the adapter's native one — WebCrypto, or `node:crypto`
-   * on Node), or `"inline"` for the core's synchronous pure-JS path.
-   */
-  deriveKey?: "inline" | DeriveKeyFunction;
-  /** Highest SCRAM iteration count accepted from a server. Default: the core's (1 000 000). */
-  maxScramIterations?: number;
-}
-
-/** Where a {@link ClientController} emits its events (an `EventEmitter`, a {@link TypedEmitter}…). */
-export interface ClientEventSink {
-  emit<K extends keyof XmppClientEvents>(event: K, ...args: XmppClientEvents[K]): unknown;
-  listenerCount(event: keyof XmppClientEvents): number;
-}
-
-/** The transport side of a client: opens connections. */
-export interface ClientTransport {
-  /**
-   * Opens one connection and calls {@link ClientController.attach}. `redirect` is a target given by the
-   * previous connection (`see-other-uri`, `see-other-host`), already accepted by `redirectTarget`.
-   * Rejects with a `ConnectionError` if the transport cannot be opened.
-   */
-  connect(redirect: string | undefined): Promise<void>;
-  /**
-   * Decides whether a redirect is followed: a WebSocket `see-other-uri` (RFC 7395 §3.7) or a stream
-   * error's `see-other-host` (RFC 6120 §4.9.3.19, `host[:port]`, given as `xmpp:host[:port]`); returns the
-   * target to connect to, or undefined. Absent: never.
-   */
-  redirectTarget?(target: string): string | undefined;
-}
-
-/** The writer a transport gives {@link ClientController.attach}. */
-export interface ClientIo extends Omit<PumpIo<ClientEvent>, "onClosed"> {
-  /** The session is over and its output written: close the transport (gracefully, unless `reason` says otherwise). */
-  closeTransport(event: ClientEvent & { type: "closed" }): void;
-}
-
-/** Stream errors after which reconnecting would only repeat the failure. */
-export const FATAL_STREAM_ERRORS: ReadonlySet<StreamErrorCondition> = new Set([
-  "conflict",
-  "not-authorized",
-  "policy-violation",
-  "host-unknown",
-  "unsupported-version",
-  "invalid-namespace",
-]);
-
-/** Maximum redirects followed in a row. */
-const MAX_REDIRECTS = 3;
+export {
+  type BaseClientOptions,
+  type ClientCloseInfo,
+  type ClientEventSink,
+  type ClientIo,
+  type ClientSessionLike,
+  type ClientTransport,
+  FATAL_STREAM_ERRORS,
+  type StanzaFailureReason,
+  type XmppClientEvents,
+} from "./client-types.js";
 
 interface Pending {
   resolve(stanza: XmlElement): void;
   reject(error: Error): void;
   timeoutMs: number | undefined;
-}
-
-interface Subscriber {
-  push(stanza: XmlElement): void;
-  end(error?: Error): void;
 }
 
 /** One transport connection and what the controller knows of it. */
@@ -185,6 +75,8 @@ interface Connection {
   wasOnline: boolean;
   /** The session ended with a redirect that is being followed. */
   redirected: boolean;
+  /** The readable transcript of this connection (`transcript` option). */
+  transcript: ConnectionTranscript | undefined;
 }
 
 const microtask = (fn: () => void): void => (globalThis as unknown as { queueMicrotask(fn: () => void): void }).queueMicrotask(fn);
@@ -222,14 +114,16 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private onlineWaiters: Array<{ resolve(jid: Jid): void; reject(err: Error): void }> = [];
   private boundJid: Jid | undefined;
   private lastError: Error | undefined;
-  private redirectTo: string | undefined;
-  private nextRedirect: string | undefined;
-  private redirects = 0;
+  private readonly redirects = new Redirects();
   private userClosed = false;
   private everOnline = false;
   private closeWaiters: Array<() => void> = [];
   private readonly pending = new Map<string, Pending>();
-  private readonly subscribers = new Set<Subscriber>();
+  /** The handlers answering IQ requests to us (built-ins included); see {@link ClientController.onIq}. */
+  readonly iqHandlers: IqHandlers;
+  private readonly matchers: Array<{ name: "message" | "presence"; filter: StanzaFilter; listener: StanzaListener }> = [];
+  private readonly transcript: TranscriptFunction | undefined;
+  private readonly subscribers = new Set<StanzaSubscriber>();
   private timer: unknown;
   private timerAt: number | undefined;
   private draining = false;
@@ -254,6 +148,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
     this.reconnectEnabled = options.reconnect !== false;
     this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPassword);
+    this.iqHandlers = new IqHandlers(options.iqAnswers);
+    this.transcript = options.transcript === true ? consoleTranscript : options.transcript === false ? undefined : options.transcript;
   }
 
   /** The full JID while online, else undefined. */
@@ -327,59 +223,74 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   }
 
   /**
+   * Sends `<iq type='get'>` with `payload` (to `to`, default our server/account) and resolves with the
+   * result's payload element, or `undefined` for an empty result. Rejects like {@link ClientController.iq}:
+   * `StanzaErrorException` (condition, text), `IqTimeoutError`, `ConnectionError`.
+   *
+   * @example
+   * ```ts
+   * const roster = await client.iqGet(xml("query", { xmlns: "jabber:iq:roster" }));
+   * for (const item of roster?.getChildren("item") ?? []) console.log(item.attr("jid"));
+   * ```
+   */
+  async iqGet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return (await this.iq(xml("iq", { type: "get", to }, payload), options)).firstElement();
+  }
+
+  /** Like {@link ClientController.iqGet} with `<iq type='set'>`. */
+  async iqSet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return (await this.iq(xml("iq", { type: "set", to }, payload), options)).firstElement();
+  }
+
+  /**
+   * Answers IQ requests of `type` whose payload is `<name xmlns=ns/>` with `handler` (see
+   * {@link IqHandler}: return the result payload, nothing, or a `StanzaError`; throw a
+   * `StanzaErrorException`; async allowed). `ns` is announced in disco#info. Returns the function that
+   * removes the handler.
+   *
+   * @example
+   * ```ts
+   * client.onIq("get", "urn:xmpp:time", "time", () => xml("time", { xmlns: "urn:xmpp:time" }, xml("utc", {}, new Date().toISOString())));
+   * ```
+   */
+  onIq(type: IqRequestType, ns: string, name: string, handler: IqHandler): () => void {
+    return this.iqHandlers.on(type, ns, name, handler);
+  }
+
+  /**
+   * Calls `listener` for each incoming message matching `filter` (type, child element), with the matched
+   * child. Returns the function that removes it.
+   *
+   * @example
+   * ```ts
+   * client.onMessage({ type: "chat", child: { name: "body" } }, (m, body) => console.log(m.attr("from"), body?.text()));
+   * ```
+   */
+  onMessage(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.addMatcher("message", filter, listener);
+  }
+
+  /** Like {@link ClientController.onMessage}, for presence (`type: "available"` matches presence without `type`). */
+  onPresence(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.addMatcher("presence", filter, listener);
+  }
+
+  private addMatcher(name: "message" | "presence", filter: StanzaFilter, listener: StanzaListener): () => void {
+    const m = { name, filter, listener };
+    this.matchers.push(m);
+    return () => {
+      const i = this.matchers.indexOf(m);
+      if (i >= 0) this.matchers.splice(i, 1);
+    };
+  }
+
+  /**
    * Incoming stanzas as an async iterable, from now on, buffered until read, surviving reconnects. Ends
    * when the client is closed for good (after `close()`, or a drop without reconnection — then it throws
    * that error). Stop early with `break`.
    */
   stanzas(): AsyncIterableIterator<XmlElement> {
-    const queue: XmlElement[] = [];
-    let waiter: { resolve(r: IteratorResult<XmlElement>): void; reject(e: Error): void } | undefined;
-    let done = false;
-    let failure: Error | undefined;
-    const sub: Subscriber = {
-      push(stanza) {
-        if (waiter !== undefined) {
-          const w = waiter;
-          waiter = undefined;
-          w.resolve({ value: stanza, done: false });
-        } else queue.push(stanza);
-      },
-      end(error) {
-        done = true;
-        failure = error;
-        if (waiter !== undefined) {
-          const w = waiter;
-          waiter = undefined;
-          if (error !== undefined) w.reject(error);
-          else w.resolve({ value: undefined, done: true });
-        }
-      },
-    };
-    this.subscribers.add(sub);
-    const iterator: AsyncIterableIterator<XmlElement> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-        if (done) {
-          if (failure !== undefined) {
-            const f = failure;
-            failure = undefined;
-            return Promise.reject(f);
-          }
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve, reject) => (waiter = { resolve, reject }));
-      },
-      return: () => {
-        this.subscribers.delete(sub);
-        done = true;
-        queue.length = 0;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return stanzaStream(this.subscribers);
   }
 
   /**
@@ -421,10 +332,17 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       ...(this.options.maxScramIterations === undefined ? {} : { maxScramIterations: this.options.maxScramIterations }),
     });
     this.saslMechanism = undefined;
-    const conn = { io, session: undefined, earlyTls: undefined, open: true, reason: "transport-closed", error: undefined, wasOnline: false, redirected: false } as unknown as Connection;
+    const transcript = this.transcript === undefined ? undefined : new ConnectionTranscript(this.transcript);
+    const conn = { io, transcript, session: undefined, earlyTls: undefined, open: true, reason: "transport-closed", error: undefined, wasOnline: false, redirected: false } as unknown as Connection;
     conn.pump = new SessionPump<ClientEvent>({
       session: this.facade(conn),
-      write: io.write,
+      write:
+        transcript === undefined
+          ? io.write
+          : (data) => {
+              transcript.record("out", data);
+              return io.write(data);
+            },
       onEvent: (ev) => this.onPumpEvent(conn, ev),
       onClosed: (ev) => io.closeTransport(ev as ClientEvent & { type: "closed" }),
       ...(io.onStartTls === undefined ? {} : { onStartTls: io.onStartTls }),
@@ -481,9 +399,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
 
   private startRun(): void {
     this.userClosed = false;
-    this.redirects = 0;
-    this.redirectTo = undefined;
-    this.nextRedirect = undefined;
+    this.redirects.reset();
     this.lastError = undefined;
     this.everOnline = false;
     const o = this.options;
@@ -576,9 +492,11 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         conn.session = life.session as unknown as ClientSessionLike;
       },
       receive: (bytes, now) => {
+        conn.transcript?.record("in", bytes);
         if (current()) this.life!.receive(bytes, now);
       },
       receiveMessage: (message, binary, now) => {
+        conn.transcript?.record("in", message);
         if (current()) this.life!.receiveMessage(message, binary, now);
       },
       transportClosed: (now) => {
@@ -634,7 +552,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       case "online": {
         this.boundJid = ev.jid;
         this.everOnline = true;
-        this.redirects = 0;
+        this.redirects.online();
         this.lastError = undefined;
         if (this.conn !== undefined) this.conn.wasOnline = true;
         const waiters = this.onlineWaiters;
@@ -646,7 +564,15 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       case "stanza": {
         const s = ev.stanza;
         this.emitToUser("stanza", s);
-        if (s.name === "message" || s.name === "presence" || s.name === "iq") this.emitToUser(s.name, s);
+        if (s.name === "iq") this.onIqStanza(s);
+        else if (s.name === "message" || s.name === "presence") {
+          this.emitToUser(s.name, s);
+          for (const m of this.matchers) {
+            if (m.name !== s.name) continue;
+            const match = matchStanza(s, m.filter);
+            if (match !== false) this.callUser(() => m.listener(s, match.child));
+          }
+        }
         for (const sub of this.subscribers) sub.push(s);
         return;
       }
@@ -693,7 +619,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         this.deriveKey(ev);
         return;
       case "stream-error": {
-        if (ev.seeOtherHost !== undefined) this.redirectTo = `xmpp:${ev.seeOtherHost}`;
+        if (ev.seeOtherHost !== undefined) this.redirects.offered(`xmpp:${ev.seeOtherHost}`);
         if (!(this.conn?.error instanceof AuthError)) {
           const se = ev.text === undefined ? { condition: ev.condition as StreamErrorCondition } : { condition: ev.condition as StreamErrorCondition, text: ev.text };
           this.setError(new StreamErrorException(se, ev.byPeer ? "remote" : "local"));
@@ -701,7 +627,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         return;
       }
       case "closed":
-        if (ev.seeOtherUri !== undefined) this.redirectTo = ev.seeOtherUri;
+        if (ev.seeOtherUri !== undefined) this.redirects.offered(ev.seeOtherUri);
         return;
       default:
         return;
@@ -733,9 +659,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
 
   private openTransport(): void {
     const life = this.life!;
-    const redirect = this.nextRedirect;
-    this.nextRedirect = undefined;
-    this.transport.connect(redirect).then(
+    this.transport.connect(this.redirects.takeNext()).then(
       () => {
         // The transport attached and started a session; if it gave up silently, that is a failure.
         if (this.life === life && life.state === "connecting") this.connectFailed(life, new ConnectionError("connect-failed", "the transport opened no session"));
@@ -754,18 +678,12 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
 
   private onReconnecting(attempt: number, delayMs: number): void {
     const life = this.life!;
-    const target = this.redirectTo;
-    this.redirectTo = undefined;
-    const follow = this.userClosed || target === undefined || this.redirects >= MAX_REDIRECTS ? undefined : this.transport.redirectTarget?.(target);
-    if (follow !== undefined) {
+    const decision = this.redirects.decide(this.userClosed, this.transport);
+    if (decision.follow) {
       if (this.conn !== undefined) this.conn.redirected = true;
-      this.redirects++;
-      this.nextRedirect = follow;
       return;
     }
-    if (target !== undefined && this.lastError === undefined) {
-      this.lastError = new ConnectionError("connect-failed", `redirect to ${JSON.stringify(target)} refused (not equally secure, invalid, or too many)`);
-    }
+    if (decision.refused !== undefined && this.lastError === undefined) this.lastError = decision.refused;
     const fatal = this.lastError instanceof AuthError || (this.lastError instanceof StreamErrorException && FATAL_STREAM_ERRORS.has(this.lastError.condition));
     if (this.userClosed || !this.reconnectEnabled || !this.everOnline || fatal) {
       life.close(this.clock());
@@ -811,6 +729,39 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private emitToUser<K extends "online" | "stanza" | "message" | "presence" | "iq" | "acked" | "failed">(name: K, ...args: XmppClientEvents[K]): void {
     try {
       this.sink.emit(name, ...args);
+    } catch (err) {
+      microtask(() => {
+        throw err;
+      });
+    }
+  }
+
+  /**
+   * An IQ that no `iq()` waits for: a request is shown to `iq` listeners and answered exactly once (by a
+   * handler, a built-in or `<service-unavailable/>`); a `result`/`error` is ignored (RFC 6120 §8.2.3).
+   */
+  private onIqStanza(iq: XmlElement): void {
+    const type = iq.attr("type");
+    if (type !== "get" && type !== "set") return;
+    this.emitToUser("iq", iq);
+    const onError = (err: Error) => {
+      if (this.sink.listenerCount("error") > 0) this.callUser(() => this.sink.emit("error", err));
+    };
+    const answer = this.iqHandlers.answer(iq, onError);
+    if (answer === undefined) return;
+    const send = (reply: XmlElement) => {
+      const life = this.life;
+      // After the client stopped the answer has nowhere to go (the requester's session is gone too).
+      if (life !== undefined && life.state !== "stopped" && !this.userClosed) this.drive(() => life.send(reply));
+    };
+    if (answer instanceof Promise) void answer.then(send);
+    else send(answer);
+  }
+
+  /** Runs application code; an exception is re-thrown on its own (see {@link ClientController.emitToUser}). */
+  private callUser(fn: () => void): void {
+    try {
+      fn();
     } catch (err) {
       microtask(() => {
         throw err;

@@ -45,14 +45,28 @@ export class AuthError extends Error {
   }
 }
 
-/** An IQ got `type='error'` back (RFC 6120 §8.3): the parsed error and the whole stanza. */
+/**
+ * A stanza error as an exception (RFC 6120 §8.3): what `iq()` rejects with when the answer is
+ * `type='error'` (then `stanza` is that answer), and what an IQ handler throws to answer with an error.
+ *
+ * @example
+ * ```ts
+ * client.onIq("get", "urn:example:secret", "query", () => {
+ *   throw new StanzaErrorException(stanzaError("forbidden", { text: "not for you" }));
+ * });
+ * ```
+ */
 export class StanzaErrorException extends Error {
   /** The stanza error as a value. */
   readonly stanzaError: StanzaError;
-  /** The error stanza as received. */
-  readonly stanza: XmlElement;
+  /** The error stanza as received (absent when the application built the exception). */
+  readonly stanza: XmlElement | undefined;
 
-  constructor(stanzaError: StanzaError, stanza: XmlElement) {
+  /**
+   * @param stanzaError the error (`stanzaError(condition, { text })` from the core builds one)
+   * @param stanza the error stanza it was read from, if any
+   */
+  constructor(stanzaError: StanzaError, stanza?: XmlElement) {
     const detail = stanzaError.text !== undefined && stanzaError.text !== "" ? `: ${stanzaError.text}` : "";
     super(`stanza error <${stanzaError.condition}/> (type ${stanzaError.type})${detail}`);
     this.name = "StanzaErrorException";
@@ -95,5 +109,23 @@ export class BindError extends Error {
     this.name = "BindError";
     this.condition = condition;
     if (text !== undefined) this.text = text;
+  }
+}
+
+/**
+ * An IQ handler threw something other than a {@link StanzaErrorException} (or its promise rejected): the
+ * request was answered `<internal-server-error/>` and this is reported through the `error` event.
+ */
+export class IqHandlerError extends Error {
+  /** The request the handler was answering. */
+  readonly stanza: XmlElement;
+
+  /** @param stanza the request; @param cause what the handler threw */
+  constructor(stanza: XmlElement, cause: unknown) {
+    const payload = stanza.firstElement();
+    const what = payload === undefined ? "an IQ" : `<${payload.name} xmlns='${payload.ns}'/>`;
+    super(`the IQ handler for ${what} (${stanza.attr("type")}) failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "IqHandlerError";
+    this.stanza = stanza;
   }
 }

@@ -21,7 +21,21 @@ export {
 } from "./client.js";
 export { type DeriveKeyFunction, type DeriveKeyRequest, deriveSaltedPassword, deriveSaltedPasswordJs } from "./derive-key.js";
 export { type EventMap, type EventsOf, TypedEmitter } from "./emitter.js";
-export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
+export { AuthError, BindError, ConnectionError, IqHandlerError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
+export {
+  type DiscoIdentity,
+  type IqHandler,
+  type IqHandlerResult,
+  IqHandlers,
+  type IqHandlersOptions,
+  type IqRequestType,
+  NS_DISCO_INFO,
+  NS_PING,
+  NS_VERSION,
+  resultReply,
+} from "./iq-handlers.js";
+export { matchStanza, type StanzaFilter, type StanzaListener, stanzaType } from "./stanza-match.js";
+export { ConnectionTranscript, consoleTranscript, redactSasl, type TranscriptFunction } from "./transcript.js";
 export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";
 export {
   type AddressLimits,

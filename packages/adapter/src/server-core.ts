@@ -26,6 +26,7 @@ import {
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
+import { IqHandlers } from "./iq-handlers.js";
 import { type AddressGate, logSafe, type OutboundQueue } from "./limits.js";
 import { globalTimers, type PumpTimers, type SessionPump } from "./pump.js";
 
@@ -227,6 +228,14 @@ export class ServerHooksCore<C extends HookedConnection> {
   private readonly opts: ServerHooksCoreOptions<C>;
   /** The login name of the SASL exchange under way, per connection (for the failure log line). */
   private readonly loginName = new WeakMap<C, string>();
+  /**
+   * Handlers of IQ requests addressed to the server itself (`to` a served domain, or no `to`), answered
+   * before the `stanza` hook sees them: `server.iqHandlers.on("get", ns, name, handler)`, the same API as
+   * a client's `onIq`. No built-ins and no default answer here: requests no handler takes go on to the
+   * `stanza` hook (or get `<service-unavailable/>` without one). A handler failing unexpectedly answers
+   * `<internal-server-error/>` and is reported through `onHookError`.
+   */
+  readonly iqHandlers = new IqHandlers({ ping: false, disco: false, version: false, unhandled: "ignore" }, { category: "server", type: "im" });
 
   constructor(options: ServerHooksCoreOptions<C>) {
     this.opts = options;
@@ -451,6 +460,7 @@ export class ServerHooksCore<C extends HookedConnection> {
         return;
       case "stanza": {
         const stanza = ev.stanza;
+        if (this.answerIq(conn, stanza)) return;
         if (h.stanza !== undefined) this.run(conn, () => h.stanza!(conn, stanza));
         else if (stanza.name === "iq" && (stanza.attr("type") === "get" || stanza.attr("type") === "set")) {
           const reply = serviceUnavailable(stanza);
@@ -461,6 +471,28 @@ export class ServerHooksCore<C extends HookedConnection> {
       default:
         return;
     }
+  }
+
+  /** An IQ request to the server that a registered handler takes: answered here (true), else false. */
+  private answerIq(conn: C, iq: XmlElement): boolean {
+    const type = iq.attr("type");
+    if (iq.name !== "iq" || (type !== "get" && type !== "set")) return false;
+    const payload = iq.firstElement();
+    if (payload === undefined || !this.iqHandlers.has(type, payload.ns, payload.name)) return false;
+    const to = iq.attr("to");
+    if (to !== undefined && !this.domains.includes(to)) return false;
+    const answer = this.iqHandlers.answer(iq, (err) => this.opts.onHookError(err, conn));
+    const send = (reply: XmlElement) => {
+      if (!this.live.has(conn)) return; // the requester is gone
+      try {
+        this.send(conn, reply);
+      } catch {
+        // the session ended meanwhile: nobody to answer
+      }
+    };
+    if (answer instanceof Promise) void answer.then(send);
+    else if (answer !== undefined) send(answer);
+    return true;
   }
 
   /**

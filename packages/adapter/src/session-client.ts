@@ -10,6 +10,8 @@ import type { XmlElement } from "@xmpp-sansio/xml";
 import { type BaseClientOptions, ClientController, type ClientIo, type XmppClientEvents } from "./client.js";
 import type { DeriveKeyFunction } from "./derive-key.js";
 import { TypedEmitter } from "./emitter.js";
+import type { IqHandler, IqHandlers, IqRequestType } from "./iq-handlers.js";
+import type { StanzaFilter, StanzaListener } from "./stanza-match.js";
 import type { SessionPump } from "./pump.js";
 
 /**
@@ -77,6 +79,36 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
   /** See {@link ClientController.iq}. */
   iq(iq: XmlElement, options: { timeoutMs?: number } = {}): Promise<XmlElement> {
     return this.controller.iq(iq, options);
+  }
+
+  /** See {@link ClientController.iqGet}. */
+  iqGet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return this.controller.iqGet(payload, to, options);
+  }
+
+  /** See {@link ClientController.iqSet}. */
+  iqSet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return this.controller.iqSet(payload, to, options);
+  }
+
+  /** See {@link ClientController.onIq}. */
+  onIq(type: IqRequestType, ns: string, name: string, handler: IqHandler): () => void {
+    return this.controller.onIq(type, ns, name, handler);
+  }
+
+  /** See {@link ClientController.onMessage}. */
+  onMessage(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.controller.onMessage(filter, listener);
+  }
+
+  /** See {@link ClientController.onPresence}. */
+  onPresence(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.controller.onPresence(filter, listener);
+  }
+
+  /** The IQ handlers answering requests to this client (features, identities, `addFeature`). */
+  get iqHandlers(): IqHandlers {
+    return this.controller.iqHandlers;
   }
 
   /** See {@link ClientController.stanzas}. */

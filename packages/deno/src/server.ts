@@ -13,6 +13,7 @@
 import {
   AddressGate,
   type HookedConnection,
+  type IqHandlers,
   monotonicNow,
   OutboundQueue,
   ReadLimiter,
@@ -300,6 +301,15 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
   /** Connections currently open. */
   get connections(): ReadonlySet<ServerConnection> {
     return this.core.live;
+  }
+
+  /**
+   * Handlers of IQ requests addressed to the server (`to` a served domain, or no `to`), answered before
+   * the `stanza` hook: `server.iqHandlers.on("get", ns, name, (iq, payload) => result)` — the client's
+   * `onIq` API (return the payload, nothing, or a `StanzaError`; async allowed).
+   */
+  get iqHandlers(): IqHandlers {
+    return this.core.iqHandlers;
   }
 
   /** The online connection bound to this full JID, if any. */

@@ -39,11 +39,10 @@ async function connect(p: RunningProsody, user: string, cache?: unknown): Promis
     c.events.push(...roster.pollEvents());
     for (const w of [...waiters]) w();
   };
-  client.on("iq", (iq) => {
-    if (!Roster.isPush(iq)) return;
+  client.onIq("set", "jabber:iq:roster", "query", (iq) => {
     const reply = roster.handlePush(iq);
-    if (reply !== undefined) client.send(reply);
     changed();
+    return reply;
   });
   client.on("presence", (pr) => {
     if (!roster.handlePresence(pr)) c.presences.push(pr);

@@ -12,6 +12,11 @@ import {
   ClientController,
   type ClientSessionLike,
   ConnectionError,
+  type IqHandler,
+  type IqHandlers,
+  type IqRequestType,
+  type StanzaFilter,
+  type StanzaListener,
   type XmppClientEvents,
 } from "@xmpp-sansio/adapter";
 import type { ClientEvent, ClientLifecycle, ClientOptions, ConnectionCandidate, LifecycleState, TlsPolicy } from "@xmpp-sansio/core";
@@ -162,6 +167,44 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
    */
   iq(iq: XmlElement, options: { timeoutMs?: number } = {}): Promise<XmlElement> {
     return this.core.iq(iq, options);
+  }
+
+  /**
+   * Sends `<iq type='get'>` with `payload` (to `to`, default our server/account) and resolves with the
+   * result's payload, or `undefined` for an empty result; rejects like `iq()`.
+   */
+  iqGet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return this.core.iqGet(payload, to, options);
+  }
+
+  /** Like {@link XmppClient.iqGet} with `<iq type='set'>`. */
+  iqSet(payload: XmlElement, to?: string, options: { timeoutMs?: number } = {}): Promise<XmlElement | undefined> {
+    return this.core.iqSet(payload, to, options);
+  }
+
+  /**
+   * Answers IQ requests of `type` with payload `<name xmlns=ns/>`: the handler returns the result
+   * payload, nothing, or a `StanzaError` (or throws a `StanzaErrorException`); async allowed. Requests no
+   * handler takes are answered `<service-unavailable/>`; ping, disco#info and version are built in
+   * (`iqAnswers` option). Returns the function that removes the handler.
+   */
+  onIq(type: IqRequestType, ns: string, name: string, handler: IqHandler): () => void {
+    return this.core.onIq(type, ns, name, handler);
+  }
+
+  /** Calls `listener(message, child)` for each incoming message matching `filter` (type, child element). Returns the remover. */
+  onMessage(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.core.onMessage(filter, listener);
+  }
+
+  /** Calls `listener(presence, child)` for each incoming presence matching `filter`. Returns the remover. */
+  onPresence(filter: StanzaFilter, listener: StanzaListener): () => void {
+    return this.core.onPresence(filter, listener);
+  }
+
+  /** The IQ handlers answering requests to this client (features, identities, `addFeature`). */
+  get iqHandlers(): IqHandlers {
+    return this.core.iqHandlers;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { NS_XML } from "./namespaces.js";
+import { toXmlString } from "./serializer.js";
 
 /** A child of an element: another element, or character data. */
 export type XmlNode = XmlElement | string;
@@ -259,6 +260,25 @@ export class XmlElement {
       copy.children = out;
     }
     return root;
+  }
+
+  /**
+   * The element serialized as XML text (what would go on the wire, with the namespace declarations it
+   * needs), so `String(stanza)`, `${stanza}` and `console.log(String(stanza))` show the XML. A tree the
+   * serializer refuses (e.g. a lone surrogate in its text) gives a one-line description instead of
+   * throwing. Defined on the prototype: parsing stays as fast as before.
+   *
+   * @example
+   * ```ts
+   * String(xml("presence", { type: "unavailable" })); // "<presence type='unavailable'/>"
+   * ```
+   */
+  toString(): string {
+    try {
+      return toXmlString(this);
+    } catch (err) {
+      return `[XmlElement <${this.name}> not serializable: ${(err as Error)?.message ?? String(err)}]`;
+    }
   }
 
   /**

@@ -134,3 +134,23 @@ describe("XmlElement", () => {
     expect(tpl.clone().adoptNamespace(NS_CLIENT).ns).toBe(NS_CLIENT);
   });
 });
+
+describe("XmlElement prints as XML", () => {
+  it("String(el), template literals and toString() give the serialized form, not [object Object]", () => {
+    const m = xml("message", { to: "romeo@example.net", type: "chat" }, xml("body", {}, "a < b & c"));
+    expect(String(m)).toBe("<message to='romeo@example.net' type='chat'><body>a &lt; b &amp; c</body></message>");
+    expect(`${m}`).toBe(m.toString());
+    expect(String(new XmlElement("query", "jabber:iq:roster"))).toBe("<query xmlns='jabber:iq:roster'/>");
+  });
+
+  it("a tree the serializer refuses gives a description instead of throwing", () => {
+    const bad = new XmlElement("x", "urn:x", null, ["\ud800"]);
+    expect(String(bad)).toMatch(/^\[XmlElement <x> not serializable: /);
+  });
+
+  it("toString lives on the prototype: no per-instance property", () => {
+    const el = new XmlElement("a", "urn:a");
+    expect(Object.hasOwn(el, "toString")).toBe(false);
+    expect(Object.keys(el).sort()).toEqual(["_attrs", "_inheritNs", "children", "name", "ns"]);
+  });
+});
