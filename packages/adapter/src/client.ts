@@ -107,7 +107,7 @@ export interface BaseClientOptions {
   sm?: boolean | Omit<StreamManagementOptions, "resume">;
   /** Stanzas `send()` queues while not online (reconnecting). Default 1000; past it `send()` throws `QueueFullError`. */
   maxQueued?: number;
-  /** State exported by an earlier process ({@link ClientController.exportState}): resume its session, send its queue. */
+  /** State exported by an earlier process (`ClientController.exportState`): resume its session, send its queue. */
   resume?: LifecycleState;
   /**
    * SCRAM key derivation (PBKDF2 with the server's iteration count): a function answering the core's

@@ -54,7 +54,7 @@ export type TransitionTable<K extends string> = { readonly [S in K]: Partial<Rec
 
 /**
  * Client transitions. `close` is legal from every state but `closing`/`closed`, `end` from every state
- * but `closed`; both are added by {@link transition} and listed once in the rendered table.
+ * but `closed`; both are added by `transition` and listed once in the rendered table.
  */
 export const CLIENT_TRANSITIONS: TransitionTable<ClientStateKind> = {
   idle: { start: "await-header" },

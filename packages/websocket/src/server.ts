@@ -4,7 +4,7 @@
  * hooks as `@xmpp-sansio/node`'s TCP `XmppServer`. It can share an existing `http`/`https` server
  * (upgrades on one path) or create its own. Node only: not part of the browser entry point.
  *
- * @module
+ * @module @xmpp-sansio/websocket/server
  */
 /// <reference types="node" />
 import * as http from "node:http";

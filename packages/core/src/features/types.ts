@@ -219,7 +219,9 @@ export interface ServerFeature<E = unknown> extends FeatureHooks<ServerFeatureCo
  * A stream feature both roles load. Register the same object with `ClientSession` and `ServerSession`
  * (`features` option); each session creates its own half with `client()` / `server()`.
  *
- * @example A feature that greets once the client is authenticated (see `docs/core.md`):
+ * A feature that greets once the client is authenticated (see `docs/core.md`):
+ *
+ * @example
  * ```ts
  * const hello: StreamFeature = {
  *   name: "hello", namespaces: ["urn:example:hello"], availability: { requires: { authenticated: true }, until: "bound" },

@@ -1,0 +1,122 @@
+// TypeDoc plugin: the undocumented-export gate. Every reflection of the published API that TypeDoc's own
+// `validation.notDocumented` would flag is reported as `file:line:col  Symbol.path (Kind)` — TypeDoc's message
+// names the package file but no line, which is not enough to fix a straggler fast. The walk is TypeDoc's
+// (same kinds, signatures folded into their declaration, parameters skipped), with two additions:
+//
+// - A discriminant property `type` whose type is a single string literal documents itself (the literal is the
+//   documentation, and the interface's comment says what the event is); it is not required.
+// - Names listed in `scripts/undocumented-baseline.txt` (one friendly full name a line, `#` comments) are
+//   reported as a count, not as errors: the debt left when the gate came in. The list may only shrink — a
+//   listed name that is now documented or gone is an error too, so the list never hides a new gap.
+//
+// Loaded from typedoc.json ("plugin"); `npx -y pnpm@10 docs:check` runs TypeDoc with `--emit none`.
+// `DOC_GATE_WRITE_BASELINE=1 npx -y pnpm@10 docs:check` rewrites the baseline from what is undocumented now —
+// for shrinking it after writing comments, never for hiding a new export.
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Application, DeclarationReflection, LiteralType, ReflectionKind, ReflectionType } from "typedoc";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BASELINE = path.join(here, "undocumented-baseline.txt");
+
+/** Friendly full names from the baseline file (empty when the file is absent). */
+function readBaseline() {
+  let text = "";
+  try {
+    text = readFileSync(BASELINE, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim())
+    .filter((l) => l.length > 0);
+}
+
+/** The kinds TypeDoc requires documentation for, with functions/accessors mapped to their signatures. */
+function requiredKinds(names) {
+  let kinds = names.reduce((k, n) => k | ReflectionKind[n], 0);
+  if (kinds & ReflectionKind.FunctionOrMethod) kinds = (kinds | ReflectionKind.CallSignature) & ~ReflectionKind.FunctionOrMethod;
+  if (kinds & ReflectionKind.Constructor) kinds = (kinds | ReflectionKind.ConstructorSignature) & ~ReflectionKind.Constructor;
+  if (kinds & ReflectionKind.Accessor) kinds = (kinds | ReflectionKind.GetSignature | ReflectionKind.SetSignature) & ~ReflectionKind.Accessor;
+  return kinds;
+}
+
+/** `packages/x/src/y.ts:12:3` of a reflection (its own source, or its parent's for a signature). */
+function where(ref, cwd) {
+  const src = ref.sources?.[0] ?? ref.parent?.sources?.[0];
+  if (!src) return "(no source)";
+  const file = src.fullFileName ? path.relative(cwd, src.fullFileName) : src.fileName;
+  return `${file}:${src.line}:${src.character + 1}`;
+}
+
+/** The undocumented reflections of `project` in `packages`: `{ name, kind, at }`, sorted by place. */
+export function undocumented(project, { kinds, packages, cwd }) {
+  const toProcess = project.getReflectionsByKind(kinds);
+  const seen = new Set();
+  const out = [];
+  outer: while (toProcess.length > 0) {
+    const ref = toProcess.shift();
+    if (seen.has(ref)) continue;
+    seen.add(ref);
+    for (let r = ref.parent; r; r = r.parent) if (r.kindOf(ReflectionKind.Parameter)) continue outer;
+    if (ref.kindOf(ReflectionKind.TypeLiteral) && ref.parent?.kindOf(ReflectionKind.TypeAlias)) {
+      toProcess.push(ref.parent);
+      continue;
+    }
+    if (ref.kindOf(ReflectionKind.CallSignature) && ref.parent?.kindOf(ReflectionKind.TypeLiteral)) {
+      toProcess.push(ref.parent.parent);
+      continue;
+    }
+    if (ref.kindOf(ReflectionKind.ConstructorSignature) && ref.parent?.parent?.kindOf(ReflectionKind.TypeAlias)) {
+      toProcess.push(ref.parent.parent);
+      continue;
+    }
+    if (ref instanceof DeclarationReflection) {
+      const signatures = ref.type instanceof ReflectionType ? ref.type.declaration.getNonIndexSignatures() : ref.getNonIndexSignatures();
+      if (signatures.length > 0) {
+        toProcess.push(...signatures);
+        if (ref.kindOf(ReflectionKind.SignatureContainer)) continue;
+      }
+      // A discriminant `type: "online"` is documented by its literal.
+      if (ref.kindOf(ReflectionKind.Property) && ref.name === "type" && ref.type instanceof LiteralType && typeof ref.type.value === "string") continue;
+    }
+    const symbolId = project.getSymbolIdFromReflection(ref);
+    const hasComment = ref.hasComment() || (ref.kindOf(ReflectionKind.SomeSignature) && ref.parent?.hasComment());
+    if (hasComment || !symbolId || !packages.includes(symbolId.packageName)) continue;
+    out.push({ name: ref.getFriendlyFullName(), kind: ReflectionKind[ref.kind], at: where(ref, cwd) });
+  }
+  return out.sort((a, b) => a.at.localeCompare(b.at, "en", { numeric: true }));
+}
+
+/** @param {Application} app */
+export function load(app) {
+  app.on(Application.EVENT_VALIDATE_PROJECT, (project) => {
+    const cwd = process.cwd();
+    const packages = app.options.isSet("packagesRequiringDocumentation") ? app.options.getValue("packagesRequiringDocumentation") : [];
+    const kinds = requiredKinds(app.options.getValue("requiredToBeDocumented"));
+    const missing = undocumented(project, { kinds, packages, cwd });
+    if (process.env.DOC_GATE_WRITE_BASELINE === "1") {
+      const lines = ["# Undocumented members left when the doc gate came in (scripts/typedoc-doc-gate.mjs). Only shrinks:", "# document one, then delete its line. New exports never go here.", ...missing.map((m) => m.name)];
+      writeFileSync(BASELINE, `${lines.join("\n")}\n`);
+      app.logger.info(`doc gate: wrote ${missing.length} name(s) to ${path.relative(cwd, BASELINE)}`);
+      return;
+    }
+    const baseline = readBaseline();
+    const listed = new Set(baseline);
+    const found = new Set(missing.map((m) => m.name));
+    let known = 0;
+    for (const m of missing) {
+      if (listed.has(m.name)) {
+        known++;
+        continue;
+      }
+      app.logger.error(`${m.at}  ${m.name} (${m.kind}) has no doc comment — say what it is, units, default, errors, RFC/XEP section`);
+    }
+    for (const name of baseline) {
+      if (!found.has(name)) app.logger.error(`scripts/undocumented-baseline.txt: "${name}" is documented or gone now — delete the line`);
+    }
+    if (known > 0) app.logger.info(`doc gate: ${known} undocumented member(s) still listed in scripts/undocumented-baseline.txt`);
+  });
+}
