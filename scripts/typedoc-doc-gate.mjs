@@ -3,8 +3,13 @@
 // names the package file but no line, which is not enough to fix a straggler fast. The walk is TypeDoc's
 // (same kinds, signatures folded into their declaration, parameters skipped), with two additions:
 //
-// - A discriminant property `type` whose type is a single string literal documents itself (the literal is the
-//   documentation, and the interface's comment says what the event is); it is not required.
+// - A discriminant property (`type`, `kind`) or an Error subclass's `name` whose type is a single string
+//   literal documents itself (the literal is the documentation, and the interface's comment says what the
+//   event is); it is not required.
+// - A member of an anonymous object type (`header: { to?: string; … }`, `listen(): Promise<{ port?: number }>`)
+//   is documented by the comment of the declaration that owns the type, like a parameter by its function's:
+//   TypeDoc does not read comments written on the same line inside such a type, and writing each field on its
+//   own line would reformat code for no reader's gain. It is required when the owner has no comment.
 // - Names listed in `scripts/undocumented-baseline.txt` (one friendly full name a line, `#` comments) are
 //   reported as a count, not as errors: the debt left when the gate came in. The list may only shrink — a
 //   listed name that is now documented or gone is an error too, so the list never hides a new gap.
@@ -19,6 +24,8 @@ import { Application, DeclarationReflection, LiteralType, ReflectionKind, Reflec
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BASELINE = path.join(here, "undocumented-baseline.txt");
+/** Property names whose single-string-literal type is their documentation. */
+const SELF_DOCUMENTING = new Set(["type", "kind", "name"]);
 
 /** Friendly full names from the baseline file (empty when the file is absent). */
 function readBaseline() {
@@ -51,8 +58,28 @@ function where(ref, cwd) {
   return `${file}:${src.line}:${src.character + 1}`;
 }
 
-/** The undocumented reflections of `project` in `packages`: `{ name, kind, at }`, sorted by place. */
+/** Whether `ref` is a member of an anonymous object type whose owning declaration (or signature) has a comment. */
+function ownedByDocumentedDeclaration(ref) {
+  let r = ref.parent;
+  if (!r?.kindOf(ReflectionKind.TypeLiteral)) return false;
+  for (; r; r = r.parent) {
+    if (r.kindOf(ReflectionKind.TypeLiteral)) continue;
+    return r.hasComment() || (r.kindOf(ReflectionKind.SomeSignature) && r.parent?.hasComment() === true);
+  }
+  return false;
+}
+
+/**
+ * The undocumented reflections of `project` in `packages`: `{ name, kind, at }`, sorted by place. A member
+ * whose declaration is documented where another reflection shows it (`Omit<PumpIo, …>` copies members
+ * without their comments) counts as documented.
+ */
 export function undocumented(project, { kinds, packages, cwd }) {
+  const documentedAt = new Set();
+  for (const r of project.getReflectionsByKind(ReflectionKind.All)) {
+    const hasComment = r.hasComment() || (r.kindOf(ReflectionKind.SomeSignature) && r.parent?.hasComment());
+    if (hasComment && r.sources?.[0]) documentedAt.add(where(r, cwd));
+  }
   const toProcess = project.getReflectionsByKind(kinds);
   const seen = new Set();
   const out = [];
@@ -79,12 +106,14 @@ export function undocumented(project, { kinds, packages, cwd }) {
         toProcess.push(...signatures);
         if (ref.kindOf(ReflectionKind.SignatureContainer)) continue;
       }
-      // A discriminant `type: "online"` is documented by its literal.
-      if (ref.kindOf(ReflectionKind.Property) && ref.name === "type" && ref.type instanceof LiteralType && typeof ref.type.value === "string") continue;
+      // A discriminant `type: "online"` (or an error's `name = "JidError"`) is documented by its literal.
+      if (ref.kindOf(ReflectionKind.Property) && SELF_DOCUMENTING.has(ref.name) && ref.type instanceof LiteralType && typeof ref.type.value === "string") continue;
     }
+    if (ownedByDocumentedDeclaration(ref)) continue;
     const symbolId = project.getSymbolIdFromReflection(ref);
     const hasComment = ref.hasComment() || (ref.kindOf(ReflectionKind.SomeSignature) && ref.parent?.hasComment());
     if (hasComment || !symbolId || !packages.includes(symbolId.packageName)) continue;
+    if (documentedAt.has(where(ref, cwd))) continue;
     out.push({ name: ref.getFriendlyFullName(), kind: ReflectionKind[ref.kind], at: where(ref, cwd) });
   }
   return out.sort((a, b) => a.at.localeCompare(b.at, "en", { numeric: true }));

@@ -42,8 +42,16 @@ import { globalTimers, monotonicNow, type PumpIo, type PumpTimers, SessionPump }
 
 /** The client session surface an adapter drives (the core's `ClientSession`). */
 export interface ClientSessionLike extends SansIoSession<ClientEvent> {
+  /**
+   * Sends the stream header (RFC 6120 §4.2); called once, right after the transport connected. `now`: monotonic ms.
+   */
   start(now: number): void;
+  /**
+   * Sends an IQ `get`/`set` and tracks its answer: returns the id; the answer comes as `iq-response`, or
+   * `iq-timeout` after `timeoutMs` (default: the session's `timeouts.iqMs`). Only online.
+   */
   sendIq(iq: XmlElement, now: number, timeoutMs?: number): string;
+  /** Answers a `credentials-needed` event with the account password (SASL then continues). */
   supplyCredentials(credentials: { password: string }): void;
 }
 
@@ -121,7 +129,9 @@ export interface BaseClientOptions {
 
 /** Where a {@link ClientController} emits its events (an `EventEmitter`, a {@link TypedEmitter}…). */
 export interface ClientEventSink {
+  /** Emits `event` with its arguments to the listeners (like `EventEmitter.emit`). */
   emit<K extends keyof XmppClientEvents>(event: K, ...args: XmppClientEvents[K]): unknown;
+  /** How many listeners `event` has: `error` is only emitted when someone listens. */
   listenerCount(event: keyof XmppClientEvents): number;
 }
 
