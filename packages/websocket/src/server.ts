@@ -83,8 +83,14 @@ export interface XmppWebSocketServerOptions {
 /** Events of {@link XmppWebSocketServer} (as `@xmpp-sansio/node`'s `XmppServerEvents`). */
 export interface XmppWebSocketServerEvents {
   [event: string]: unknown[];
+  /**
+   * A client connected (WebSocket upgrade accepted, subprotocol `xmpp`): a place to log it or attach per-connection
+   * state.
+   */
   connection: [connection: ServerConnection];
+  /** A hook threw or rejected; that connection was ended with `<internal-server-error/>`. */
   hookError: [error: unknown, connection: ServerConnection];
+  /** Reserved for server-level failures (as on the TCP server); listen errors reject `listen()` instead. */
   error: [error: Error];
   /** A SASL exchange failed (see `@xmpp-sansio/node`'s `authFailed`). */
   authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
