@@ -63,7 +63,8 @@ function ownedByDocumentedDeclaration(ref) {
   let r = ref.parent;
   if (!r?.kindOf(ReflectionKind.TypeLiteral)) return false;
   for (; r; r = r.parent) {
-    if (r.kindOf(ReflectionKind.TypeLiteral)) continue;
+    // Climb nested literals (`{ a: { b: … } }`) to the first declaration outside any of them.
+    if (r.kindOf(ReflectionKind.TypeLiteral) || r.parent?.kindOf(ReflectionKind.TypeLiteral)) continue;
     return r.hasComment() || (r.kindOf(ReflectionKind.SomeSignature) && r.parent?.hasComment() === true);
   }
   return false;
