@@ -31,7 +31,9 @@ export type ServerState =
   | { readonly kind: "closing" }
   | { readonly kind: "closed" };
 
+/** The names of the client's detailed states (see `docs/core.md`, "State machine"). */
 export type ClientStateKind = ClientState["kind"];
+/** The names of the server's detailed states (see `docs/core.md`, "State machine"). */
 export type ServerStateKind = ServerState["kind"];
 
 /** What moves a session from one state to the next. */
