@@ -21,7 +21,7 @@ import { Application, DeclarationReflection, LiteralType, ReflectionKind, Reflec
 const SELF_DOCUMENTING = new Set(["type", "kind", "name"]);
 
 /** The kinds TypeDoc requires documentation for, with functions/accessors mapped to their signatures. */
-function requiredKinds(names) {
+export function requiredKinds(names) {
   let kinds = names.reduce((k, n) => k | ReflectionKind[n], 0);
   if (kinds & ReflectionKind.FunctionOrMethod) kinds = (kinds | ReflectionKind.CallSignature) & ~ReflectionKind.FunctionOrMethod;
   if (kinds & ReflectionKind.Constructor) kinds = (kinds | ReflectionKind.ConstructorSignature) & ~ReflectionKind.Constructor;
@@ -63,6 +63,7 @@ export function undocumented(project, { kinds, packages, cwd }) {
   }
   const toProcess = project.getReflectionsByKind(kinds);
   const seen = new Set();
+  const reported = new Set();
   const out = [];
   outer: while (toProcess.length > 0) {
     const ref = toProcess.shift();
@@ -94,8 +95,11 @@ export function undocumented(project, { kinds, packages, cwd }) {
     const symbolId = project.getSymbolIdFromReflection(ref);
     const hasComment = ref.hasComment() || (ref.kindOf(ReflectionKind.SomeSignature) && ref.parent?.hasComment());
     if (hasComment || !symbolId || !packages.includes(symbolId.packageName)) continue;
-    if (documentedAt.has(where(ref, cwd))) continue;
-    out.push({ name: ref.getFriendlyFullName(), kind: ReflectionKind[ref.kind], at: where(ref, cwd) });
+    const at = where(ref, cwd);
+    // One report per place: inherited copies (`ClientSession.lang`, `ServerSession.lang`) name the same line.
+    if (documentedAt.has(at) || reported.has(at)) continue;
+    reported.add(at);
+    out.push({ name: ref.getFriendlyFullName(), kind: ReflectionKind[ref.kind], at });
   }
   return out.sort((a, b) => a.at.localeCompare(b.at, "en", { numeric: true }));
 }
