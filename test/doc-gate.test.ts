@@ -5,7 +5,6 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Application, TSConfigReader } from "typedoc";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error: a plain ES module without types
 import { requiredKinds, undocumented } from "../scripts/typedoc-doc-gate.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
