@@ -5,7 +5,7 @@
  * back-pressure, events, one timer) and the server's hook dispatch ({@link ServerHooksCore}). Uses
  * promises and `setTimeout` (injectable), never `node:*`, `Deno` or the DOM.
  *
- * @packageDocumentation
+ * @module @xmpp-sansio/adapter
  */
 export {
   type BaseClientOptions,

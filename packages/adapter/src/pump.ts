@@ -11,11 +11,18 @@
 import type { SansIoSession } from "@xmpp-sansio/core";
 
 /** The events a pump must understand (`starttls`, `closed`); everything else is passed through. */
-export type PumpEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
+export type PumpEvent = {
+  /** The event's name (`starttls` and `closed` mean something to the pump). */
+  readonly type: string;
+  /** With `starttls`: bytes that arrived after the STARTTLS boundary; they belong to the TLS handshake. */
+  readonly tlsBytes?: Uint8Array;
+};
 
 /** The timer functions a pump uses. Default: the global `setTimeout`/`clearTimeout`. */
 export interface PumpTimers {
+  /** Runs `fn` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer set with `setTimeout` (a no-op when it already ran). */
   clearTimeout(handle: unknown): void;
 }
 
@@ -45,7 +52,10 @@ export interface PumpIo<E extends PumpEvent = PumpEvent> {
    * (back-pressure notwithstanding). Close the transport now (gracefully). Called once.
    */
   onClosed(event: E): void;
-  /** Stream framing only: the STARTTLS hand-over. All output so far has been written. */
+  /**
+   * Stream framing only: the STARTTLS hand-over (RFC 6120 §5.4.3.3). All output so far has been written; start TLS
+   * on the socket, feed it `tlsBytes` first, then call the session's `tlsEstablished`.
+   */
   onStartTls?(tlsBytes: Uint8Array): void;
   /**
    * An exception thrown by the session or an event handler during a {@link SessionPump.guarded} call
@@ -56,6 +66,7 @@ export interface PumpIo<E extends PumpEvent = PumpEvent> {
 
 /** Options of {@link SessionPump}. */
 export interface SessionPumpOptions<E extends PumpEvent> extends PumpIo<E> {
+  /** The sans-IO session (client or server role) this pump drives. */
   session: SansIoSession<E>;
   /**
    * Every event but `starttls`, in order. May call into the session (via the pump or directly: the pump

@@ -32,11 +32,26 @@ import { globalTimers, type PumpTimers, type SessionPump } from "./pump.js";
 
 /** The server session surface the adapter drives (the core's `ServerSession`). */
 export interface ServerSessionLike extends SansIoSession<ServerEvent> {
+  /**
+   * Starts the session (a receiving entity waits for the peer's header; `tls: "direct"` sessions get
+   * `tlsEstablished` first).
+   */
   start(now: number): void;
+  /** Answers a `host-check` question: whether the `to` domain is served here (else `<host-unknown/>`). */
   answerHost(ok: boolean): void;
+  /**
+   * Answers a `scram-credentials` question with the account's stored SCRAM keys, or `null` for an unknown user
+   * (then the exchange fails like a wrong password, RFC 5802 §5.1).
+   */
   answerScramCredentials(stored: ScramStoredCredentials | null): void;
+  /** Answers a `verify-password` question (PLAIN): whether the password is right. */
   answerPassword(ok: boolean): void;
+  /**
+   * Answers an `external-identity` question (SASL EXTERNAL): the account the certificate identity maps to, or
+   * `null` to refuse.
+   */
   answerExternal(username: string | null): void;
+  /** Answers a `bind-request` question with the resource to bind or a refusal (RFC 6120 §7.6.2). */
   answerBind(answer: BindAnswer): void;
   /** This session's half of a loaded stream feature (the core's `ServerSession` has it; fakes may not). */
   featureHalf?(name: string): unknown;
@@ -58,6 +73,7 @@ export interface XmppConnection {
   readonly id: number;
   /** The peer's address and port, if known. */
   readonly remoteAddress: string | undefined;
+  /** The peer's TCP port, if known (WebSocket behind a proxy: the proxy's). */
   readonly remotePort: number | undefined;
   /** The authenticated account (localpart), once authenticated. */
   readonly username: string | undefined;

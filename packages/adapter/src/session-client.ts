@@ -43,10 +43,10 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     this.address = this.controller.address;
   }
 
-  /** Opens one connection (see {@link ClientTransport.connect}). */
+  /** Opens one connection (see `ClientTransport.connect`). */
   protected abstract connectOnce(redirect: string | undefined): Promise<void>;
 
-  /** Whether a `see-other-uri` is followed (see {@link ClientTransport.redirectTarget}). Default: never. */
+  /** Whether a `see-other-uri` is followed (see `ClientTransport.redirectTarget`). Default: never. */
   protected redirectTarget(_uri: string): string | undefined {
     return undefined;
   }
@@ -121,7 +121,7 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
     return this.controller.close();
   }
 
-  /** See {@link ClientController.exportState}. */
+  /** See `ClientController.exportState`. */
   exportState(): LifecycleState | undefined {
     return this.controller.exportState();
   }

@@ -1,3 +1,12 @@
+/**
+ * The XMPP session (RFC 6120, both roles) as a sans-IO state machine: bytes and the current time go in,
+ * bytes, events and the next deadline come out. {@link ClientSession} and {@link ServerSession} negotiate
+ * streams, STARTTLS, SASL, resource binding and the pluggable stream features (Stream Management, SASL2,
+ * registration, dialback), validate stanzas and map every fault to its stream, stanza or SASL error.
+ * No sockets, timers, clocks or `async` inside — see `docs/core.md`.
+ *
+ * @module @xmpp-sansio/core
+ */
 export * from "./iq-tracker.js";
 export * from "./lifecycle.js";
 export * from "./reconnect.js";

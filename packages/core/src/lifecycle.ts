@@ -54,7 +54,9 @@ export interface ClientLifecycleOptions {
 
 /** What a restarted process needs to carry on: the SM session and the stanzas still queued. */
 export interface LifecycleState {
+  /** Format version of this JSON; 1 is the only one. */
   readonly v: 1;
+  /** The XEP-0198 session to resume, when there was a resumable one. */
   readonly sm?: SmState;
   /** Stanzas queued but never sent, serialized (`jabber:client`). */
   readonly queued: readonly string[];
@@ -70,14 +72,22 @@ export interface ConnectRequestEvent {
 /** The connection was lost; the next attempt comes in `delayMs`. */
 export interface ReconnectingEvent {
   readonly type: "reconnecting";
+  /** 1, 2, … since the last stable session. */
   readonly attempt: number;
+  /** Milliseconds until the next `connect` event (backoff with full jitter). */
   readonly delayMs: number;
 }
 
 /** The lifecycle is over: the application closed it, or reconnecting cannot help (`reason`). */
 export interface StoppedEvent {
   readonly type: "stopped";
+  /**
+   * `closed`: `close()` was called; `auth-failed`, `bind-failed`: the account or resource was refused;
+   * `stream-error`: one that reconnecting would repeat (`conflict`, `policy-violation`, …); `no-reconnect`:
+   * reconnection is off.
+   */
   readonly reason: "closed" | "auth-failed" | "bind-failed" | "stream-error" | "no-reconnect";
+  /** The SASL, stanza or stream error condition behind `reason`, if any. */
   readonly condition?: string;
 }
 
@@ -220,6 +230,7 @@ export class ClientLifecycle {
     return t.length === 0 ? undefined : Math.min(...t);
   }
 
+  /** Runs what is due at `now`: the session's timers, the reconnection delay, the stable-session reset. */
   handleTimeout(now: number): void {
     this.now = now;
     if (this.stableAt !== undefined && now >= this.stableAt) {

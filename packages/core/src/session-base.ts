@@ -68,10 +68,15 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
   protected kind: K = "idle" as K;
   private readonly table: { readonly [S in K]: Partial<Record<Transition, K>> };
+  /** The framing strategy: RFC 6120 stream or RFC 7395 WebSocket. */
   protected readonly framing: FramingStrategy;
+  /** `xml:lang` of our stream header. */
   protected readonly lang: string;
+  /** Deadlines (ms), defaults merged with the options. */
   protected readonly timeouts: SessionTimeouts;
+  /** XML limits once authenticated. */
   protected readonly fullLimits: Partial<XmlLimits>;
+  /** XML limits before authentication (smaller). */
   protected readonly preAuthLimits: Partial<XmlLimits>;
   private readonly randomFill: (bytes: Uint8Array) => void;
   private readonly maxPendingOutput: number;
@@ -83,7 +88,9 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
   /** The latest `now` we were given. */
   protected now = 0;
+  /** Before authentication: when the stream ends with `<connection-timeout/>` (`timeouts.negotiationMs`). */
   protected negotiationDeadline: number | undefined;
+  /** Closing: when we stop waiting for the peer's end of stream. */
   protected closeDeadline: number | undefined;
   /** Questions pending with the application, or a hand-over: input stays buffered, unparsed. */
   protected paused = false;
@@ -91,6 +98,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected headerSent = false;
   /** What the stream has achieved (flags only ever go from false to true). */
   protected readonly flagState = { secure: false, authenticated: false, bound: false };
+  /** TLS facts once TLS is up (channel binding, peer identities). */
   protected tls: TlsInfo | undefined;
   /** The bound full JID, once online. */
   protected boundJid: Jid | undefined;
@@ -105,6 +113,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private pumping = false;
   /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
   protected defs: StreamFeature[] = [];
+  /** This session's half of each loaded feature (parallel to `defs`). */
   protected halves: H[] = [];
   /** Features with stanza hooks (most streams have none or one: SM). */
   // One shared empty array for every session without hooks of a kind (replaced, never written to).
@@ -592,11 +601,13 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   // ---------------------------------------------------------------------------------------------------
   // For the roles
 
+  /** Advances the session's clock to `now` (never backwards); a non-number throws `SessionStateError`. */
   protected tick(now: number): void {
     if (typeof now !== "number" || Number.isNaN(now)) throw new SessionStateError("`now` must be a number (milliseconds on a monotonic clock)");
     if (now > this.now) this.now = now;
   }
 
+  /** Queues an event for `pollEvent`. */
   protected emit(ev: E | StreamErrorEvent | ClosedEvent): void {
     this.events.push(ev as E);
   }
@@ -616,6 +627,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   /** Our stream header for the current stream. */
   protected abstract headerAttributes(): HeaderAttributes;
 
+  /** Writes our stream header for the current stream. */
   protected writeHeader(): void {
     this.framing.writeOpen(this.headerAttributes());
     this.headerSent = true;

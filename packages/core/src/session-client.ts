@@ -70,6 +70,7 @@ export class ClientSession
   extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
+  /** The TLS policy of `ClientOptions.tls` (default `"required"`). */
   protected readonly tlsPolicy: TlsPolicy;
   private sasl: SaslClient | undefined;
   private sasl2: Sasl2Client | undefined;

@@ -36,9 +36,13 @@ export type InputEvent =
 
 /** Attributes of a stream header we send. */
 export interface HeaderAttributes {
+  /** The header's `to`: the peer's domain or JID. */
   readonly to?: string | undefined;
+  /** The header's `from`: our domain or JID. */
   readonly from?: string | undefined;
+  /** The stream id (receiving entity only, RFC 6120 §4.7.3). */
   readonly id?: string | undefined;
+  /** `xml:lang` of the stream. */
   readonly lang: string;
   /** The content namespace (default `jabber:client`; `jabber:server` on s2s, RFC 6120 §4.8.2). */
   readonly contentNs?: string;

@@ -52,6 +52,7 @@ export class ServerSession
   extends SessionBase<ServerEvent, ServerStateKind, ServerFeature<ServerEvent>, ServerFeatureContext<ServerEvent>>
   implements SansIoSession<ServerEvent>
 {
+  /** The TLS policy of `ServerOptions.tls` (default `"required"`). */
   protected readonly tlsPolicy: TlsPolicy;
   private readonly defaultDomain: string | undefined;
   private sasl: SaslServer | undefined;

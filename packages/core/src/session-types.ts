@@ -28,6 +28,10 @@ export interface ChannelBindingData {
 
 /** What the adapter reports once TLS is up (STARTTLS done, or Direct TLS from the start). */
 export interface TlsInfo {
+  /**
+   * Channel-binding data extracted from the TLS connection (RFC 5929, RFC 9266): what SCRAM-*-PLUS binds to. Empty
+   * (`{}`) when the adapter cannot extract any; then no -PLUS mechanism is used or offered.
+   */
   readonly channelBinding: ChannelBindingData;
   /**
    * Server role, SASL EXTERNAL: the identities the client certificate was verified for (e.g. xmppAddr
@@ -79,6 +83,10 @@ export interface SessionOptions {
   framing?: Framing;
   /** Fills the array with random bytes. Default `globalThis.crypto.getRandomValues`. Inject for tests. */
   random?: (bytes: Uint8Array) => void;
+  /**
+   * Deadlines in milliseconds, each overriding the default of its role (`DEFAULT_TIMEOUTS`,
+   * `DEFAULT_KEEPALIVE_MS`): connection, negotiation, close, IQ, keepalive.
+   */
   timeouts?: Partial<SessionTimeouts>;
   /** XML limits once authenticated. Default: `DEFAULT_XML_LIMITS` of `@xmpp-sansio/xml`. */
   limits?: Partial<XmlLimits>;
@@ -189,9 +197,13 @@ export interface ServerOptions extends SessionOptions {
 
 /** Stored SCRAM credentials of one account (never the password). */
 export interface ScramStoredCredentials {
+  /** The account's random salt, raw bytes (the `s=` of RFC 5802 §5.1, base64 on the wire). */
   readonly salt: Uint8Array;
+  /** The PBKDF2 iteration count the keys were derived with (`i=`; RFC 7677 asks for at least 4096). */
   readonly iterations: number;
+  /** `StoredKey := H(ClientKey)` (RFC 5802 §3), raw bytes: verifies the client's proof. */
   readonly storedKey: Uint8Array;
+  /** `ServerKey := HMAC(SaltedPassword, "Server Key")` (RFC 5802 §3), raw bytes: signs the server's answer. */
   readonly serverKey: Uint8Array;
 }
 
@@ -206,6 +218,10 @@ export type BindAnswer =
 // -------------------------------------------------------------------------------------------------
 // Events. Drained with pollEvent() in order. Questions are events; answers are calls on the session.
 
+/**
+ * The peer's stream header arrived (RFC 6120 §4.7): its attributes, for logging and the application's checks (the
+ * session already validated them).
+ */
 export interface StreamOpenedEvent {
   readonly type: "stream-opened";
   /** Attributes of the peer's stream header. */
@@ -219,12 +235,17 @@ export interface StreamOpenedEvent {
  */
 export interface StartTlsEvent {
   readonly type: "starttls";
+  /**
+   * Bytes received after the STARTTLS boundary (`<proceed/>`'s `>`): the start of the TLS handshake. Feed them to
+   * TLS first; never parse them as XML (CVE-2011-0411 class).
+   */
   readonly tlsBytes: Uint8Array;
 }
 
 /** Negotiation is complete: `jid` is the full JID bound to this session. */
 export interface OnlineEvent {
   readonly type: "online";
+  /** The full JID bound to this session (RFC 6120 §7), possibly with a resource the server chose. */
   readonly jid: Jid;
   /** True when the session came back through XEP-0198 resumption (same JID, same presence). */
   readonly resumed?: boolean;
@@ -233,26 +254,37 @@ export interface OnlineEvent {
 /** An incoming stanza (message, presence, or an iq that is not the answer to a tracked request). */
 export interface StanzaEvent {
   readonly type: "stanza";
+  /**
+   * The stanza as received; on the server its `from` is already stamped with the client's full JID (RFC 6120
+   * §8.1.2.1).
+   */
   readonly stanza: XmlElement;
 }
 
 /** Client: the answer to an IQ sent with `sendIq` (type result or error). */
 export interface IqResponseEvent {
   readonly type: "iq-response";
+  /** The id `sendIq` returned for the request. */
   readonly id: string;
+  /** The `<iq type='result'/>` or `<iq type='error'/>` answer (see `parseStanzaError` for the error). */
   readonly stanza: XmlElement;
 }
 
 /** Client: a tracked IQ got no answer in time. */
 export interface IqTimeoutEvent {
   readonly type: "iq-timeout";
+  /**
+   * The id `sendIq` returned for the request that got no answer within its timeout (or before the session closed).
+   */
   readonly id: string;
 }
 
 /** SASL failed (client: the server said `<failure/>`; server: we refused the client). */
 export interface AuthFailedEvent {
   readonly type: "auth-failed";
+  /** The SASL failure condition (RFC 6120 §6.5, e.g. `not-authorized`, `aborted`) — see `docs/errors.md`. */
   readonly condition: string;
+  /** The `<text/>` of the failure, if any: human-readable, for logs (never show a server's text as trusted). */
   readonly text?: string;
   /** Client: whether `supplyCredentials()` may be called to try again. */
   readonly canRetry: boolean;
@@ -261,6 +293,7 @@ export interface AuthFailedEvent {
 /** Client: SASL succeeded (the stream restarts next). */
 export interface AuthenticatedEvent {
   readonly type: "authenticated";
+  /** The SASL mechanism that succeeded, e.g. `SCRAM-SHA-256-PLUS`. */
   readonly mechanism: string;
   /** Server role: the authenticated account (localpart) and requested authzid. */
   readonly username?: string;
@@ -269,6 +302,9 @@ export interface AuthenticatedEvent {
 /** Client: no password configured; answer with `supplyCredentials()`. */
 export interface CredentialsNeededEvent {
   readonly type: "credentials-needed";
+  /**
+   * The mechanism chosen, so the application knows what kind of secret to supply (a password for PLAIN and SCRAM).
+   */
   readonly mechanism: string;
 }
 
@@ -279,46 +315,65 @@ export interface CredentialsNeededEvent {
  */
 export interface DeriveKeyEvent {
   readonly type: "derive-key";
+  /** The HMAC hash of the SCRAM variant. */
   readonly hash: "SHA-1" | "SHA-256" | "SHA-512";
+  /** The prepared password (RFC 8265 OpaqueString), UTF-8. Password-equivalent: do not keep it. */
   readonly password: Uint8Array;
+  /** The server's salt, raw bytes. */
   readonly salt: Uint8Array;
+  /** The server's iteration count, already checked against `minScramIterations`/`maxScramIterations`. */
   readonly iterations: number;
+  /** Output length in bytes: the hash's size (20, 32 or 64). */
   readonly length: number;
 }
 
 /** Server: does this session serve `domain` (the client's `to`)? Answer with `answerHost()`. */
 export interface HostQuestionEvent {
   readonly type: "host-check";
+  /** The domain the client addressed (the stream header's `to`), already prepared (RFC 7622 §3.2). */
   readonly domain: string;
 }
 
 /** Server, SCRAM: the stored credentials for `username`. Answer with `answerScramCredentials()`. */
 export interface ScramCredentialsQuestionEvent {
   readonly type: "scram-credentials";
+  /** The SCRAM mechanism in use (e.g. `SCRAM-SHA-256`): pick the stored keys of its hash. */
   readonly mechanism: string;
+  /** The account (SASL authcid), prepared with PRECIS UsernameCaseMapped (RFC 8265 §3.3). */
   readonly username: string;
+  /** The authorization identity the client asked for, if any; refuse it unless the account may act as it. */
   readonly authzid?: string;
 }
 
 /** Server, PLAIN: is this password right? Answer with `answerPassword()`. */
 export interface PasswordQuestionEvent {
   readonly type: "verify-password";
+  /** The account (SASL authcid), prepared with PRECIS UsernameCaseMapped (RFC 8265 §3.3). */
   readonly username: string;
+  /** The password the client sent, prepared (RFC 8265 OpaqueString). Compare in constant time; never log it. */
   readonly password: string;
+  /** The authorization identity the client asked for, if any. */
   readonly authzid?: string;
 }
 
 /** Server, EXTERNAL: which account do these certificate identities map to? Answer with `answerExternal()`. */
 export interface ExternalQuestionEvent {
   readonly type: "external-identity";
+  /**
+   * The identities the client certificate was verified for (from `TlsInfo.peerIdentities`), e.g. xmppAddr or
+   * dNSName values.
+   */
   readonly peerIdentities: readonly string[];
+  /** The authorization identity the client asked for, if any (XEP-0178: the account to log in as). */
   readonly authzid?: string;
 }
 
 /** Server: the client wants to bind `resource` (generated by us if it asked for none). Answer with `answerBind()`. */
 export interface BindQuestionEvent {
   readonly type: "bind-request";
+  /** The authenticated account (localpart). */
   readonly username: string;
+  /** The resource to bind: the client's, prepared (RFC 7622 §3.4), or one we generated. */
   readonly resource: string;
   /** True when the client sent no resource and `resource` was generated. */
   readonly generated: boolean;
@@ -327,8 +382,11 @@ export interface BindQuestionEvent {
 /** A stream error ended the session (sent by us, or received from the peer). */
 export interface StreamErrorEvent {
   readonly type: "stream-error";
+  /** The stream error condition (RFC 6120 §4.9.3, e.g. `not-well-formed`, `conflict`) — see `docs/errors.md`. */
   readonly condition: string;
+  /** The `<text/>` of the error, if any. */
   readonly text?: string;
+  /** True when the peer sent the error; false when we did (our own `abort`, or a fault of the peer we detected). */
   readonly byPeer: boolean;
   /** Peer's `<see-other-host/>` (RFC 6120 §4.9.3.19): the validated `host[:port]` to reconnect to. */
   readonly seeOtherHost?: string;
@@ -339,6 +397,10 @@ export interface StreamErrorEvent {
 /** The session is over. Write what `pollTransmit()` still has, then close the transport. */
 export interface ClosedEvent {
   readonly type: "closed";
+  /**
+   * Why: `closed` (we closed gracefully), `peer-closed`, `stream-error`, `transport-closed` (the adapter reported
+   * it), `timeout` (a deadline passed), `auth-failed` (SASL gave up).
+   */
   readonly reason: "closed" | "peer-closed" | "stream-error" | "transport-closed" | "timeout" | "auth-failed";
   /** WebSocket framing: the peer's `<close see-other-uri='…'/>` (RFC 7395 §3.7), a URI to reconnect to. */
   readonly seeOtherUri?: string;
@@ -349,6 +411,7 @@ export interface BindFailedEvent {
   readonly type: "bind-failed";
   /** The stanza error condition from the server, e.g. `conflict`, `not-allowed`. */
   readonly condition: string;
+  /** The `<text/>` of the error, if any. */
   readonly text?: string;
 }
 
@@ -360,6 +423,7 @@ export interface SmEnabledEvent {
   readonly type: "sm-enabled";
   /** The resumption id, when the session is resumable. */
   readonly id?: string;
+  /** Whether the session can be resumed after a disconnection (XEP-0198 §5). */
   readonly resumable: boolean;
   /** Seconds the server keeps a detached session (its `max`). */
   readonly max?: number;
@@ -370,13 +434,16 @@ export interface SmEnabledEvent {
 /** Client: the server refused to enable SM, or to resume (then `resume: true`; binding follows). */
 export interface SmFailedEvent {
   readonly type: "sm-failed";
+  /** The stanza error condition of `<failed/>` (XEP-0198 §3, §5), e.g. `item-not-found` for an expired session. */
   readonly condition: string;
+  /** True when resumption failed (the client binds a new session next); false when enabling failed. */
   readonly resume: boolean;
 }
 
 /** Client: the server acknowledged this stanza (XEP-0198 `<a h/>`): it was handled. */
 export interface StanzaAckedEvent {
   readonly type: "stanza-acked";
+  /** The stanza we sent, now acknowledged. */
   readonly stanza: XmlElement;
 }
 
@@ -386,13 +453,19 @@ export interface StanzaAckedEvent {
  */
 export interface StanzaFailedEvent {
   readonly type: "stanza-failed";
+  /** The stanza we sent that is lost. */
   readonly stanza: XmlElement;
+  /**
+   * `closed`: the stream was closed cleanly (by us or the peer) before the ack; `not-resumable`: the stream broke
+   * and the session was not resumable; `resume-failed`: the server refused to resume it (`<failed/>`).
+   */
   readonly reason: "closed" | "not-resumable" | "resume-failed";
 }
 
 /** Server: the client asks to resume `previd` (XEP-0198 §5). Answer with `answerResume()` on the SM half. */
 export interface ResumeRequestEvent {
   readonly type: "resume-request";
+  /** The resumption id of the session the client wants back (`<resume previd/>`). */
   readonly previd: string;
   /** The client's `h`: stanzas it handled of the old session's. */
   readonly h: number;
@@ -404,6 +477,7 @@ export interface ResumeRequestEvent {
  */
 export interface SmDetachedEvent {
   readonly type: "sm-detached";
+  /** The session's state (JSON-serializable): keep it for `state.max` seconds and pass it to `answerResume`. */
   readonly state: SmState;
 }
 
@@ -413,6 +487,7 @@ export interface SmDetachedEvent {
  */
 export interface UndeliveredEvent {
   readonly type: "undelivered";
+  /** The unacknowledged stanzas, in the order they were sent. */
   readonly stanzas: readonly XmlElement[];
 }
 
@@ -421,6 +496,7 @@ export interface UndeliveredEvent {
  * whole process — is gone. Client: `streamManagement({ resume: state })`; server: `answerResume`.
  */
 export interface SmState {
+  /** Format version of this JSON; 1 is the only one. */
   readonly v: 1;
   /** The resumption id (`<enabled id/>`). */
   readonly id: string;
@@ -438,6 +514,7 @@ export interface SmState {
   readonly location?: string;
 }
 
+/** Every event a `ClientSession` emits, discriminated by `type` (see `docs/core.md`, "Events"). */
 export type ClientEvent =
   | StreamOpenedEvent
   | StartTlsEvent
@@ -459,6 +536,7 @@ export type ClientEvent =
   | StreamErrorEvent
   | ClosedEvent;
 
+/** Every event a `ServerSession` emits, discriminated by `type` (see `docs/core.md`, "Events"). */
 export type ServerEvent =
   | StreamOpenedEvent
   | HostQuestionEvent
@@ -483,6 +561,10 @@ export type ServerEvent =
 
 /** The sans-IO surface both roles share. Nothing here blocks, reads a clock, or does I/O. */
 export interface SansIoSession<E> {
+  /**
+   * The coarse state: `idle`, `negotiating`, `tls-handshake`, `online`, `closing` or `closed` (see `docs/core.md`,
+   * "State machine").
+   */
   readonly state: SessionState;
   /** Stream framing: bytes from the transport, in any chunking. */
   receive(bytes: Uint8Array, now: number): void;
@@ -501,6 +583,7 @@ export interface SansIoSession<E> {
   pollEvent(): E | undefined;
   /** Earliest `now` at which `handleTimeout` must be called, if any. */
   nextTimeout(): number | undefined;
+  /** Runs what is due at `now` (deadlines, keepalive probes, IQ timeouts); call it at or after `nextTimeout()`. */
   handleTimeout(now: number): void;
   /** Sends a stanza. Only when online; otherwise throws `SessionStateError` (a programming error). */
   send(stanza: XmlElement): void;

@@ -31,7 +31,9 @@ export type ServerState =
   | { readonly kind: "closing" }
   | { readonly kind: "closed" };
 
+/** The names of the client's detailed states (see `docs/core.md`, "State machine"). */
 export type ClientStateKind = ClientState["kind"];
+/** The names of the server's detailed states (see `docs/core.md`, "State machine"). */
 export type ServerStateKind = ServerState["kind"];
 
 /** What moves a session from one state to the next. */
@@ -54,7 +56,7 @@ export type TransitionTable<K extends string> = { readonly [S in K]: Partial<Rec
 
 /**
  * Client transitions. `close` is legal from every state but `closing`/`closed`, `end` from every state
- * but `closed`; both are added by {@link transition} and listed once in the rendered table.
+ * but `closed`; both are added by `transition` and listed once in the rendered table.
  */
 export const CLIENT_TRANSITIONS: TransitionTable<ClientStateKind> = {
   idle: { start: "await-header" },

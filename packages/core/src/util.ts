@@ -44,7 +44,9 @@ export function iqProblem(e: XmlElement): string | undefined {
 
 /** Version of a stream header, parsed per RFC 6120 §4.7.5. */
 export interface StreamVersion {
+  /** The major version (`1` for RFC 6120 streams). */
   readonly major: number;
+  /** The minor version. */
   readonly minor: number;
 }
 

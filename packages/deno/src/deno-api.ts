@@ -7,15 +7,24 @@
 
 /** `Deno.Conn` (TCP or TLS). */
 export interface DenoConn {
+  /** Reads into `buffer`; resolves with the byte count, or `null` at the end of the stream (the peer closed). */
   read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes (part of) `data`; resolves with the number of bytes written, which may be fewer than given. */
   write(data: Uint8Array): Promise<number>;
+  /** Closes the connection both ways at once (pending reads reject). */
   close(): void;
+  /** Half-closes: no more writes (TCP FIN), reads go on until the peer closes too. */
   closeWrite(): Promise<void>;
+  /** The peer's address (`Deno.NetAddr`): host name or IP and port, for logs and per-IP limits. */
   readonly remoteAddr: { hostname?: string; port?: number; transport?: string };
 }
 
 /** `Deno.TlsConn`. */
 export interface DenoTlsConn extends DenoConn {
+  /**
+   * Runs the TLS handshake (`Deno.startTls` connections need it before channel binding); resolves with the ALPN
+   * protocol chosen (`xmpp-client` for XEP-0368), or `null`.
+   */
   handshake(): Promise<{ alpnProtocol: string | null }>;
 }
 

@@ -3,7 +3,7 @@
  * or `Deno.connectTls` (XEP-0368, ALPN `xmpp-client`), and `XmppServer` on `Deno.listen` /
  * `Deno.listenTls`. Same client API and typed errors as `@xmpp-sansio/node` and `@xmpp-sansio/websocket`.
  *
- * @module
+ * @module @xmpp-sansio/deno
  */
 export { XmppClient, type XmppClientOptions } from "./client.js";
 // The structural Deno connection types the adapter is written against (a `ServerConnection` wraps a `DenoConn`).

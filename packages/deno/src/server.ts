@@ -62,8 +62,11 @@ export interface XmppServerOptions {
 /** Events of the Deno {@link XmppServer}. */
 export interface XmppServerEvents {
   [event: string]: unknown[];
+  /** A client connected (before any byte of XMPP): a place to log it or attach per-connection state. */
   connection: [connection: ServerConnection];
+  /** A hook threw or rejected; that connection was ended with `<internal-server-error/>`. */
   hookError: [error: unknown, connection: ServerConnection];
+  /** The listener failed (accept error); connections already open are not affected. */
   error: [error: Error];
   /** A SASL exchange failed (see `@xmpp-sansio/node`'s `authFailed`). */
   authFailed: [connection: ServerConnection, username: string | undefined, condition: string];

@@ -77,7 +77,12 @@ export function unsubscribe(to: Jid | string): XmlElement {
 export interface ParsedPresence {
   /** `available` for no type; otherwise the `type` attribute. */
   readonly type: "available" | "unavailable" | "subscribe" | "subscribed" | "unsubscribe" | "unsubscribed" | "probe" | "error" | "unknown";
+  /**
+   * `<show/>` (RFC 6121 §4.7.2.1): `away`, `chat`, `dnd` or `xa`; absent means plain available. Unknown values are
+   * dropped.
+   */
   readonly show?: Show;
+  /** The `<status/>` text (RFC 6121 §4.7.2.2), if any (the first one; no language selection). */
   readonly status?: string;
   /** 0 when absent or invalid (§4.7.2.3). */
   readonly priority: number;

@@ -38,6 +38,7 @@ export interface RosterCache {
   readonly format: "xmpp-sansio-roster/1";
   /** The roster version the items correspond to, if the server versions rosters. */
   readonly version?: string;
+  /** The roster items at `version`, as the client last knew them. */
   readonly items: readonly RosterItem[];
 }
 

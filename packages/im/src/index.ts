@@ -8,7 +8,7 @@
  * - Client: {@link Roster} (pushes, versioning, persistable cache, subscription events) and presence builders.
  * - Payloads: `jabber:x:*` (encrypted, envelope, event, expire, oob, roster, signed) and `vcard-temp`.
  *
- * @packageDocumentation
+ * @module @xmpp-sansio/im
  */
 export * from "./namespaces.js";
 export {

@@ -153,8 +153,11 @@ export class MemoryImStore implements ImStoreView {
 
 /** What {@link processLocally} did: every delivery in order, routes that left for other domains, unhandled stanzas. */
 export interface LocalRun {
+  /** Every `deliver` action, in order: what each local session received. */
   readonly delivered: DeliverAction[];
+  /** Stanzas routed to other domains (they would go to the server-to-server layer). */
   readonly remote: XmlElement[];
+  /** Stanzas that are not IM (`unhandled` actions): disco, vCard, … for the server's other handlers. */
   readonly unhandled: XmlElement[];
   /** Every action of every call, in order (for inspection). */
   readonly actions: ImAction[];

@@ -51,8 +51,11 @@ const ENVELOPE_KINDS: readonly EnvelopeKind[] = ["to", "cc", "replyto", "from", 
 
 /** One address of an envelope: its kind, the `jid` and the optional display text. */
 export interface EnvelopeAddress {
+  /** Which header the address is: `to`, `cc`, `replyto`, `from` or `forwardedby`. */
   readonly kind: EnvelopeKind;
+  /** The address's JID, as written. */
   readonly jid: string;
+  /** Display text for the address (`desc`), if given. */
   readonly name?: string;
 }
 
@@ -89,7 +92,12 @@ const EVENT_KINDS: readonly MessageEventKind[] = ["offline", "delivered", "displ
  * message it is about; no events means "cancelled", e.g. the user stopped composing).
  */
 export interface MessageEvent {
+  /**
+   * Requested or notified events (`offline`, `delivered`, `displayed`, `composing`); empty in a notification means
+   * "cancelled".
+   */
   readonly events: readonly MessageEventKind[];
+  /** Notification only: the id of the message the event is about. */
   readonly id?: string;
 }
 
@@ -123,7 +131,9 @@ export function messageEventNotification(request: XmlElement, kind: Exclude<Mess
 
 /** A message's lifetime: `seconds` from sending; `stored` (seconds since the epoch) set by an offline store. */
 export interface Expire {
+  /** Lifetime in seconds from sending (XEP-0023 `seconds`); past it the message is dropped instead of delivered. */
   readonly seconds: number;
+  /** Set by an offline store: when the message was stored, seconds since the epoch (XEP-0023 `stored`). */
   readonly stored?: number;
 }
 
@@ -146,7 +156,9 @@ export function parseExpire(stanzaOrX: XmlElement): Expire | undefined {
 
 /** An out-of-band attachment: the URL and an optional description. */
 export interface OobData {
+  /** The attachment's URL (XEP-0066 `<url/>`). */
   readonly url: string;
+  /** What the URL points to, for humans (`<desc/>`). */
   readonly desc?: string;
 }
 
@@ -172,8 +184,11 @@ export function parseOob(stanza: XmlElement): OobData[] {
 
 /** A contact suggested in a message: JID, optional name and groups. */
 export interface SuggestedContact {
+  /** The suggested contact's JID. */
   readonly jid: string;
+  /** A name for the contact, if suggested. */
   readonly name?: string;
+  /** Roster groups suggested for the contact (may be empty). */
   readonly groups: readonly string[];
 }
 

@@ -86,6 +86,7 @@ export interface DeliverAction {
   readonly kind: "deliver";
   /** The session's full JID. */
   readonly to: Jid;
+  /** The stanza to write, addressed as it should arrive. */
   readonly stanza: XmlElement;
 }
 
@@ -96,35 +97,45 @@ export interface DeliverAction {
  */
 export interface RouteAction {
   readonly kind: "route";
+  /** The stanza to route, its `to` deciding where. */
   readonly stanza: XmlElement;
 }
 
 /** Not an IM stanza: the server's other handlers (disco, vCard, private storage, …) take it, as received. */
 export interface UnhandledAction {
   readonly kind: "unhandled";
+  /** The stanza as received (its `from` already stamped). */
   readonly stanza: XmlElement;
 }
 
 /** Store or replace a roster item; the roster version becomes `ver`. */
 export interface RosterSetAction {
   readonly kind: "roster-set";
+  /** The account (localpart) whose roster changes. */
   readonly user: string;
+  /** The item as it is to be stored (replaces any item with the same JID). */
   readonly item: RosterItem;
+  /** The roster's new version string (RFC 6121 §2.6). */
   readonly ver: string;
 }
 
 /** Remove a roster item; the roster version becomes `ver`. */
 export interface RosterRemoveAction {
   readonly kind: "roster-remove";
+  /** The account (localpart) whose roster changes. */
   readonly user: string;
+  /** The bare JID of the contact to remove. */
   readonly contact: string;
+  /** The roster's new version string (RFC 6121 §2.6). */
   readonly ver: string;
 }
 
 /** Store (or replace) the pending inbound subscription request of `contact` to `user`. */
 export interface PendingInSetAction {
   readonly kind: "pending-in-set";
+  /** The account (localpart) the request is addressed to. */
   readonly user: string;
+  /** The requesting contact's bare JID. */
   readonly contact: string;
   /** The request as to be redelivered: `from` the contact's bare JID, `to` the user's bare JID. */
   readonly stanza: XmlElement;
@@ -133,14 +144,18 @@ export interface PendingInSetAction {
 /** Forget the pending inbound subscription request of `contact` to `user`. */
 export interface PendingInRemoveAction {
   readonly kind: "pending-in-remove";
+  /** The account (localpart) the request was addressed to. */
   readonly user: string;
+  /** The requesting contact's bare JID. */
   readonly contact: string;
 }
 
 /** Store a message in the user's offline store (XEP-0160). The caller stamps the time it stores it at. */
 export interface OfflineStoreAction {
   readonly kind: "offline-store";
+  /** The account (localpart) the message is for. */
   readonly user: string;
+  /** The message as to be delivered later ({@link offlineDelivery} adds the XEP-0203 delay stamp when it is flushed). */
   readonly stanza: XmlElement;
 }
 
@@ -151,15 +166,20 @@ export interface OfflineStoreAction {
  */
 export interface OfflineFlushAction {
   readonly kind: "offline-flush";
+  /** The full JID of the session that gets the stored messages. */
   readonly to: Jid;
 }
 
 /** The session's broadcast presence changed: record availability, priority and the presence. */
 export interface SessionPresenceAction {
   readonly kind: "session-presence";
+  /** The account (localpart) of the session. */
   readonly user: string;
+  /** The session's resource. */
   readonly resource: string;
+  /** Whether the session is now available (false after unavailable presence). */
   readonly available: boolean;
+  /** The presence priority (RFC 6121 §4.7.2.3, −128…127); a negative one gets no bare-JID messages. */
   readonly priority: number;
   /** The presence to remember (absent when unavailable). */
   readonly presence?: XmlElement;
@@ -168,14 +188,22 @@ export interface SessionPresenceAction {
 /** The session requested the roster: it now gets roster pushes. */
 export interface SessionInterestedAction {
   readonly kind: "session-interested";
+  /** The account (localpart) of the session. */
   readonly user: string;
+  /** The session's resource. */
   readonly resource: string;
 }
 
 /** Remember (`add`) or forget (`remove`) a directed presence target of a session; `clear` forgets them all. */
 export interface DirectedAction {
+  /**
+   * `directed-add`: remember `jid`; `directed-remove`: forget it; `directed-clear`: forget every target (the
+   * session went unavailable).
+   */
   readonly kind: "directed-add" | "directed-remove" | "directed-clear";
+  /** The account (localpart) of the session. */
   readonly user: string;
+  /** The session's resource. */
   readonly resource: string;
   /** The target (absent for `directed-clear`). */
   readonly jid?: string;
@@ -183,8 +211,11 @@ export interface DirectedAction {
 
 /** Add or remove blocklist entries (XEP-0191); an empty `jids` with `blocklist-remove` empties the list. */
 export interface BlocklistAction {
+  /** `blocklist-add` or `blocklist-remove` (XEP-0191 `<block/>` / `<unblock/>`). */
   readonly kind: "blocklist-add" | "blocklist-remove";
+  /** The account (localpart) whose block list changes. */
   readonly user: string;
+  /** The JIDs to add or remove (bare, full or domain JIDs, as given). */
   readonly jids: readonly string[];
 }
 

@@ -11,59 +11,93 @@ import { NS_VCARD } from "./namespaces.js";
 
 /** Structured name (`<N/>`). */
 export interface VCardName {
+  /** Family name (`<FAMILY/>`). */
   readonly family?: string;
+  /** Given name (`<GIVEN/>`). */
   readonly given?: string;
+  /** Middle name (`<MIDDLE/>`). */
   readonly middle?: string;
+  /** Honorific prefix, e.g. "Dr." (`<PREFIX/>`). */
   readonly prefix?: string;
+  /** Honorific suffix, e.g. "Jr." (`<SUFFIX/>`). */
   readonly suffix?: string;
 }
 
 /** A telephone number with its type flags (`HOME`, `WORK`, `VOICE`, `FAX`, `CELL`, `PREF`, …). */
 export interface VCardTel {
+  /** Type flags as element names (`HOME`, `CELL`, …), in document order. */
   readonly types: readonly string[];
+  /** The number as written (`<NUMBER/>`), not normalized. */
   readonly number: string;
 }
 
 /** An e-mail address with its type flags (`HOME`, `WORK`, `INTERNET`, `PREF`, `X400`). */
 export interface VCardEmail {
+  /** Type flags as element names (`INTERNET`, `PREF`, …), in document order. */
   readonly types: readonly string[];
+  /** The address (`<USERID/>`), as written. */
   readonly userid: string;
 }
 
 /** A postal address with its type flags (`HOME`, `WORK`, `POSTAL`, `PARCEL`, `DOM`, `INTL`, `PREF`). */
 export interface VCardAddress {
+  /** Type flags as element names (`HOME`, `WORK`, …), in document order. */
   readonly types: readonly string[];
+  /** Post office box (`<POBOX/>`). */
   readonly pobox?: string;
+  /** Extended address, e.g. a flat number (`<EXTADD/>`). */
   readonly extadd?: string;
+  /** Street and number (`<STREET/>`). */
   readonly street?: string;
+  /** City (`<LOCALITY/>`). */
   readonly locality?: string;
+  /** State or province (`<REGION/>`). */
   readonly region?: string;
+  /** Postal code (`<PCODE/>`). */
   readonly pcode?: string;
+  /** Country (`<CTRY/>`). */
   readonly ctry?: string;
 }
 
 /** A photo: inline (`type` + base64 `binval`) or external (`extval` URL). */
 export interface VCardPhoto {
+  /** Media type of `binval`, e.g. `image/png` (`<TYPE/>`). */
   readonly type?: string;
+  /** The image, base64 (`<BINVAL/>`), as written (not decoded). */
   readonly binval?: string;
+  /** URL of an external image (`<EXTVAL/>`). */
   readonly extval?: string;
 }
 
 /** The common fields of a vcard-temp. */
 export interface VCard {
+  /** Formatted name, the display name (`<FN/>`). */
   readonly fn?: string;
+  /** Structured name (`<N/>`). */
   readonly n?: VCardName;
+  /** Nickname (`<NICKNAME/>`). */
   readonly nickname?: string;
+  /** Home page (`<URL/>`). */
   readonly url?: string;
+  /** Birthday as written, ISO 8601 `YYYY-MM-DD` by XEP-0054 (`<BDAY/>`); not validated. */
   readonly bday?: string;
+  /** Organization (`<ORG/>`): its `name` (`<ORGNAME/>`) and `units` (`<ORGUNIT/>`, in order). */
   readonly org?: { readonly name?: string; readonly units: readonly string[] };
+  /** Job title (`<TITLE/>`). */
   readonly title?: string;
+  /** Role or occupation (`<ROLE/>`). */
   readonly role?: string;
+  /** Telephone numbers (`<TEL/>`), in document order. */
   readonly tel: readonly VCardTel[];
+  /** E-mail addresses (`<EMAIL/>`), in document order. */
   readonly email: readonly VCardEmail[];
+  /** Postal addresses (`<ADR/>`), in document order. */
   readonly adr: readonly VCardAddress[];
+  /** The owner's JID (`<JABBERID/>`). */
   readonly jabberId?: string;
+  /** Free-form description (`<DESC/>`). */
   readonly desc?: string;
+  /** Avatar (`<PHOTO/>`). */
   readonly photo?: VCardPhoto;
   /** Other elements, kept as they came. */
   readonly extra: readonly XmlElement[];

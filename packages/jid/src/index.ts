@@ -3,7 +3,7 @@
  * RFC 3492 Punycode for internationalized domain names. Pure, no runtime dependency besides
  * `@xmpp-sansio/precis`.
  *
- * @packageDocumentation
+ * @module @xmpp-sansio/jid
  */
 export { prepareDomain } from "./domain.js";
 export { JidError, type JidErrorReason, type JidPart } from "./errors.js";

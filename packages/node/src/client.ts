@@ -37,9 +37,11 @@ export interface ClientTlsOptions {
   rejectUnauthorized?: boolean;
   /** Client certificate and key (SASL EXTERNAL). */
   cert?: string | Buffer;
+  /** The private key of `cert` (PEM). */
   key?: string | Buffer;
   /** TLS version bounds, e.g. `"TLSv1.2"` to get `tls-unique`. */
   minVersion?: tls.SecureVersion;
+  /** Highest TLS version to offer, e.g. `"TLSv1.2"` (with `minVersion`) to test TLS 1.2 channel binding. */
   maxVersion?: tls.SecureVersion;
   /** Anything else `tls.connect` accepts (`servername` and `socket` are set by the client). */
   extra?: Omit<tls.ConnectionOptions, "socket" | "servername" | "host" | "port">;

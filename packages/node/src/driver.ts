@@ -13,13 +13,27 @@ import type { SansIoSession, StreamErrorCondition, TlsInfo } from "@xmpp-sansio/
 import { channelBindingFromTlsSocket, type TlsSide } from "./channel-binding.js";
 
 /** The events a driver must understand; everything else is passed through. */
-export type DriverEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
+export type DriverEvent = {
+  /** The event's name (`starttls` and `closed` mean something to the driver). */
+  readonly type: string;
+  /** With `starttls`: bytes that arrived after the STARTTLS boundary; they belong to the TLS handshake. */
+  readonly tlsBytes?: Uint8Array;
+};
 
 /** Monotonic milliseconds: what the core's `now` means here. */
 export const monotonicNow = (): number => performance.now();
 
+/** Options of {@link SocketDriver}. */
 export interface SocketDriverOptions<E extends DriverEvent> {
+  /**
+   * The TCP or TLS socket the session runs on; the driver owns it from now on (reads, writes, STARTTLS upgrade,
+   * end).
+   */
   socket: Socket;
+  /**
+   * Our TLS role on this socket (`client` or `server`): which channel-binding data (RFC 5929, RFC 9266) to extract
+   * after the handshake.
+   */
   side: TlsSide;
   /**
    * Builds the session's pump with the driver's I/O (write with back-pressure, STARTTLS, end of session,
@@ -58,6 +72,7 @@ export interface SocketDriverOptions<E extends DriverEvent> {
  * re-armed (by the pump).
  */
 export class SocketDriver<E extends DriverEvent> {
+  /** The sans-IO session driven over the socket (client or server role). */
   readonly session: SansIoSession<E>;
   /** The shared pump: output, events, timer. */
   readonly pump: SessionPump<E>;

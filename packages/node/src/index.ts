@@ -2,7 +2,7 @@
  * Node.js adapter of xmpp-sansio: `XmppClient` (discovery, STARTTLS, Direct TLS, channel binding, timers,
  * back-pressure, reconnect) and `XmppServer` (a c2s listener with async hooks), over the sans-IO core.
  *
- * @packageDocumentation
+ * @module @xmpp-sansio/node
  */
 export {
   certificateEndPointHash,

@@ -3,7 +3,7 @@
  * (RFC 8265 §3), OpaqueString (RFC 8265 §4) and Nickname (RFC 8266). Pure functions, no runtime dependency,
  * Unicode data from the JavaScript engine.
  *
- * @packageDocumentation
+ * @module @xmpp-sansio/precis
  */
 export { type BidiClass, bidiClass, bidiRuleViolation, hasRightToLeft } from "./bidi.js";
 export { contextRuleHolds, isVirama } from "./context.js";

@@ -134,10 +134,13 @@ export interface ClientMechanismOptions {
  */
 export interface KeyDerivationRequest {
   readonly kind: "derive-key";
+  /** The HMAC hash of the SCRAM variant (SCRAM-SHA-1, -256, -512; RFC 5802, RFC 7677). */
   readonly hash: "SHA-1" | "SHA-256" | "SHA-512";
   /** The prepared password, UTF-8 (RFC 8265 OpaqueString). Password-equivalent: do not keep it. */
   readonly password: Uint8Array;
+  /** The salt the server sent in its first message (`s=`, base64-decoded), raw bytes. */
   readonly salt: Uint8Array;
+  /** The iteration count `i` the server asked for, already checked against the mechanism's minimum and maximum. */
   readonly iterations: number;
   /** Output length in bytes (20, 32 or 64). */
   readonly length: number;

@@ -4,7 +4,7 @@
  * (channel-binding) variants, with XEP-0440 and XEP-0474 helpers. Raw bytes in, raw bytes out; the
  * session core does the XMPP framing.
  *
- * @packageDocumentation
+ * @module @xmpp-sansio/sasl
  */
 export { base64Decode, base64Encode } from "./base64.js";
 export { concatBytes, constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";

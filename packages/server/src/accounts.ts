@@ -6,7 +6,12 @@ export type { StoredKeys } from "./store/types.js";
 
 /** The JSON form of an account file: keys base64-encoded, one entry per hash. */
 export interface AccountsFile {
+  /** Format version of the file; 1 is the only one (a file with another is refused). */
   readonly version: 1;
+  /**
+   * Username (localpart) → SCRAM hash → that hash's stored keys (RFC 5802 §3), `salt`, `storedKey` and `serverKey`
+   * base64, `iterations` a number. Never a password.
+   */
   readonly accounts: Record<string, Partial<Record<ScramHash, { salt: string; iterations: number; storedKey: string; serverKey: string }>>>;
 }
 

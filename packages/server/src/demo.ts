@@ -15,12 +15,15 @@ export interface DemoOptions {
 
 /** What the demo observed, for tests. */
 export interface DemoResult {
+  /** The full JID juliet was bound to. */
   readonly julietJid: string;
+  /** The full JID romeo was bound to. */
   readonly romeoJid: string;
   /** Bodies received by romeo, then by juliet. */
   readonly received: readonly string[];
   /** The SASL mechanism each client used (from the transcript: SASL2 `<authenticate/>` or RFC 6120 `<auth/>`). */
   readonly mechanisms: readonly string[];
+  /** The XML both ways as printed (`C:`/`S:` lines per client), in order. */
   readonly transcript: readonly string[];
 }
 

@@ -30,11 +30,16 @@ import type { Storage } from "./store/types.js";
 export interface ImRouterOptions {
   /** The domain served. */
   readonly domain: string;
+  /**
+   * Accounts, rosters, offline messages, vCards, private XML and block lists (the SQLite store of {@link
+   * openSqliteStorage}).
+   */
   readonly storage: Storage;
   /** Options of the IM logic (offline limit, roster size, …). */
   readonly im?: ImServerOptions;
   /** Software name and version for XEP-0092. */
   readonly software?: string;
+  /** Version string for XEP-0092 `jabber:iq:version` (with `software`). Default `"0.0.0"`. */
   readonly version?: string;
   /** The clock (ms since the epoch) for offline stamps. Default `Date.now`. */
   readonly now?: () => number;

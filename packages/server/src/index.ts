@@ -1,3 +1,10 @@
+/**
+ * The reference XMPP server, built only from the public API: SCRAM accounts, RFC 6120 §10 routing, the IM
+ * server on SQLite ({@link ImRouter}), Stream Management resumption, certificates, the demo and the CLI
+ * ({@link main}). See `docs/server.md` for the command line and the operations.
+ *
+ * @module @xmpp-sansio/server
+ */
 export { type AccountsFile, AccountStore, type AccountStoreOptions, MemoryAccountRecords, type StoredKeys } from "./accounts.js";
 export { type CertificatePair, generateSelfSignedCertificate, type SavedCertificate, type SelfSignedOptions, saveCertificate } from "./certificate.js";
 export { main, PASSWORD_ENV } from "./cli.js";

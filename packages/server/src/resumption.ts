@@ -39,11 +39,18 @@ import type { Endpoint } from "./router.js";
 
 /** What the session table uses of a connection: members the TCP and the WebSocket connections both have. */
 export interface SessionConnection {
+  /** The bound full JID, once online. */
   readonly jid: Jid | undefined;
   /** The authenticated account (localpart). */
   readonly username: string | undefined;
+  /** Whether resource binding completed and the stream is still open. */
   readonly isOnline: boolean;
+  /** Sends a stanza to this client (only while online). */
   send(stanza: XmlElement): void;
+  /**
+   * Ends the stream with a stream error (RFC 6120 §4.9), e.g. `conflict` when a new session replaces this one;
+   * resolves once the connection is closed.
+   */
   closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
 }
 
@@ -57,15 +64,21 @@ export interface SmHalfLike {
 
 /** What the session table needs of the router. */
 export interface RouterLike {
+  /** A full JID became available: route stanzas for it to `endpoint` from now on. */
   online(endpoint: Endpoint): void;
+  /** The full JID is gone (not detached: detached endpoints stay routable and hold stanzas). */
   offline(endpoint: Endpoint): void;
+  /** Routes a stanza the client at `sender` sent (RFC 6120 §10). */
   route(sender: Endpoint, stanza: XmlElement): void;
 }
 
 /** A clock and timers (default: `performance.now()` and the global timers, unref'd under Node). */
 export interface SessionClock {
+  /** Monotonic milliseconds. */
   now(): number;
+  /** Runs `fn` once after `ms` milliseconds (a detached session's expiry); returns a handle for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer set with `setTimeout`. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -77,6 +90,7 @@ export type OfflineStoreHook = (stanza: XmlElement) => boolean | Promise<boolean
 
 /** Options of {@link SessionTable}. */
 export interface SessionTableOptions<C extends SessionConnection> {
+  /** The router that gets endpoints online and offline and routes the held stanzas. */
   readonly router: RouterLike;
   /** The domain served (bounces come from the server's domain when there is no better `from`). */
   readonly domain: string;
@@ -86,8 +100,14 @@ export interface SessionTableOptions<C extends SessionConnection> {
   readonly maxDetached?: number;
   /** Most stanzas held per detached session (unacknowledged plus new ones). Default 500. */
   readonly maxHeldStanzas?: number;
+  /**
+   * Where a message held by a detached session goes when the session expires unresumed (XEP-0160); without it such
+   * messages bounce with `<recipient-unavailable/>`.
+   */
   readonly offlineStore?: OfflineStoreHook;
+  /** Where one-line notes (detached, resumed, expired) go. Default: nowhere. */
   readonly log?: (line: string) => void;
+  /** Clock and timers. Default: `performance.now()` and the global timers (unref'd under Node). */
   readonly clock?: SessionClock;
 }
 
@@ -100,6 +120,10 @@ export type SessionPhase = "online" | "moving" | "detached" | "gone";
 /** The router's view of one full JID: stable across resumptions. */
 /** One full JID's place in the session table, stable across XEP-0198 resumptions. */
 export class SessionEndpoint<C extends SessionConnection> implements Endpoint {
+  /**
+   * `online`: a live connection; `moving`: a resumption is taking it over; `detached`: the connection is gone but
+   * the XEP-0198 session can still be resumed (stanzas are held); `gone`: ended.
+   */
   phase: SessionPhase = "online";
   /** The SM id while detached. */
   smId: string | undefined;
@@ -108,6 +132,7 @@ export class SessionEndpoint<C extends SessionConnection> implements Endpoint {
 
   constructor(
     readonly jid: Jid,
+    /** The live connection; `undefined` while detached or gone. */
     public connection: C | undefined,
     private readonly table: SessionTable<C>,
   ) {}

@@ -153,6 +153,7 @@ export interface WebSocketListenOptions {
 
 /** A running server. */
 export interface RunningServer {
+  /** The TCP listener (STARTTLS on `port`, Direct TLS on `directTlsPort`). */
   readonly server: XmppServer;
   /** The router: an {@link ImRouter} when `storage` was given, the plain {@link Router} otherwise. */
   readonly router: Router | ImRouter;
@@ -160,6 +161,7 @@ export interface RunningServer {
   readonly sessions: SessionTable<HookConnection>;
   /** The ports actually bound. */
   readonly port: number | undefined;
+  /** The Direct TLS port (XEP-0368), when one was asked for. */
   readonly directTlsPort: number | undefined;
   /** The WebSocket server, when `websocket` was given. */
   readonly websocket: XmppWebSocketServer | undefined;
@@ -403,16 +405,25 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
 /** What the hooks use of a connection: members that the TCP and the WebSocket connections both have. */
 export interface HookConnection {
+  /** A process-unique connection number, for logs. */
   readonly id: number;
+  /** The bound full JID, once online. */
   readonly jid: Jid | undefined;
+  /** The authenticated account (localpart), once authenticated. */
   readonly username: string | undefined;
+  /** Whether resource binding completed and the stream is still open. */
   readonly isOnline: boolean;
+  /** The peer's IP address, if known (logged with failed logins). */
   readonly remoteAddress: string | undefined;
+  /** The SASL mechanism the client authenticated with. */
   readonly mechanism: string | undefined;
+  /** True on a Direct TLS connection (XEP-0368), false or absent with STARTTLS or WebSocket. */
   readonly directTls?: boolean;
   /** @internal the adapter's pump, for `streamManagementOf` */
   readonly pump: Parameters<typeof streamManagementOf>[0]["pump"];
+  /** Sends a stanza to this client (only while online). */
   send(stanza: XmlElement): void;
+  /** Ends the stream with a stream error (RFC 6120 §4.9); resolves once the connection is closed. */
   closeWithError(condition: StreamErrorCondition, text?: string): Promise<void>;
 }
 

@@ -14,12 +14,19 @@ export const XMPP_SUBPROTOCOL = "xmpp";
 
 /** The WHATWG `WebSocket` as far as this client uses it (browsers, Deno, Node ≥ 22, `ws`). */
 export interface WebSocketLike {
+  /** The subprotocol the server selected; must be `xmpp` (RFC 7395 §3.1), else the client closes. */
   readonly protocol: string;
+  /** `WebSocket.readyState`: 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** Set to `"arraybuffer"` by the client; XMPP frames are text anyway (RFC 7395 §3.2). */
   binaryType: string;
+  /** Sends one text frame: one XML element or `<open/>`/`<close/>` (RFC 7395 §3.3). */
   send(data: string): void;
+  /** Starts the closing handshake (RFC 6455 §7); `code` 1000 for a normal end. */
   close(code?: number, reason?: string): void;
+  /** Listens for the socket opening, closing or failing. */
   addEventListener(type: "open" | "close" | "error", listener: (event: unknown) => void): void;
+  /** Listens for frames: `event.data` is a `string` for text frames (binary frames are a protocol error). */
   addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
 }
 

@@ -15,7 +15,9 @@ export const REL_BOSH = "urn:xmpp:alt-connections:xbosh";
 
 /** One `<Link/>` (XML) or `links[]` entry (JSON) of a host-meta document. */
 export interface HostMetaLink {
+  /** The link relation, e.g. `urn:xmpp:alt-connections:websocket` (XEP-0156 §3). */
   readonly rel: string;
+  /** The endpoint URL as published (checked by {@link checkWebSocketUri} before use). */
   readonly href: string;
 }
 
@@ -141,15 +143,21 @@ export type AbortSignalLike = typeof globalThis extends { AbortSignal: { prototy
 
 /** The request options {@link discoverWebSocketEndpoints} passes to `fetch` (a subset of `RequestInit`). */
 export interface FetchInit {
+  /** Request headers: `Accept` for `host-meta` (XML) or `host-meta.json`. */
   headers: Record<string, string>;
+  /** Redirects are followed (`"follow"`); the final URL must still be `https:` (checked on the response). */
   redirect: "follow" | "error";
+  /** The caller's `signal` (`DiscoveryOptions.signal`), passed through: aborting it aborts the request. */
   signal?: AbortSignalLike;
 }
 
 /** The part of a `fetch` `Response` the discovery reads. */
 export interface FetchResponseLike {
+  /** HTTP status 200–299. */
   readonly ok: boolean;
+  /** The final URL after redirects (checked to still be `https:`), when the `fetch` reports it. */
   readonly url?: string;
+  /** The body as text (XRD XML or JSON). */
   text(): Promise<string>;
 }
 

@@ -3,7 +3,7 @@
  * Deno, Node ≥ 22, or `ws` passed in) and XEP-0156 discovery. Browser-safe: nothing here imports `node:*`
  * or `ws`. The Node server is in `@xmpp-sansio/websocket/server`.
  *
- * @module
+ * @module @xmpp-sansio/websocket
  */
 export {
   type AbortSignalLike,

@@ -4,7 +4,7 @@
  * hooks as `@xmpp-sansio/node`'s TCP `XmppServer`. It can share an existing `http`/`https` server
  * (upgrades on one path) or create its own. Node only: not part of the browser entry point.
  *
- * @module
+ * @module @xmpp-sansio/websocket/server
  */
 /// <reference types="node" />
 import * as http from "node:http";
@@ -84,8 +84,14 @@ export interface XmppWebSocketServerOptions {
 /** Events of {@link XmppWebSocketServer} (as `@xmpp-sansio/node`'s `XmppServerEvents`). */
 export interface XmppWebSocketServerEvents {
   [event: string]: unknown[];
+  /**
+   * A client connected (WebSocket upgrade accepted, subprotocol `xmpp`): a place to log it or attach per-connection
+   * state.
+   */
   connection: [connection: ServerConnection];
+  /** A hook threw or rejected; that connection was ended with `<internal-server-error/>`. */
   hookError: [error: unknown, connection: ServerConnection];
+  /** Reserved for server-level failures (as on the TCP server); listen errors reject `listen()` instead. */
   error: [error: Error];
   /** A SASL exchange failed (see `@xmpp-sansio/node`'s `authFailed`). */
   authFailed: [connection: ServerConnection, username: string | undefined, condition: string];

@@ -6,8 +6,13 @@ export type XmlNode = XmlElement | string;
 
 /** One attribute as seen through {@link XmlElement.attributes}. `ns` is `""` for unprefixed attributes. */
 export interface XmlAttribute {
+  /**
+   * Namespace URI of the attribute: `""` unless it was written with a prefix (e.g. `xml:lang` → the XML namespace).
+   */
   readonly ns: string;
+  /** Local name, without any prefix. */
   readonly name: string;
+  /** The value, with entity and character references already expanded. */
   readonly value: string;
 }
 

@@ -13,6 +13,9 @@ export type XmlErrorCondition =
 
 /** A parse failure: a value, never thrown at the caller of the parser. Sticky once produced. */
 export interface XmlError {
+  /**
+   * The RFC 6120 §4.9.3 stream error condition this failure calls for (e.g. `not-well-formed`, `policy-violation`).
+   */
   readonly condition: XmlErrorCondition;
   /** What went wrong, in words suitable for `<text/>` in a stream error. */
   readonly text: string;

@@ -1,3 +1,11 @@
+/**
+ * Strict streaming XML for XMPP: a byte-level, namespace-aware pull parser for RFC 6120 streams
+ * ({@link StreamParser}) and RFC 7395 WebSocket messages ({@link FramedParser}), the element model
+ * ({@link XmlElement}, {@link xml}) and a serializer that writes UTF-8 bytes. Every malformed input ends in
+ * the RFC 6120 §4.9.3 stream error condition it calls for — see `docs/xml.md`.
+ *
+ * @module @xmpp-sansio/xml
+ */
 export { type XmlAttribute, type XmlChildInput, XmlElement, type XmlNode, xml } from "./element.js";
 export type { XmlError, XmlErrorCondition } from "./errors.js";
 export { FramedParser } from "./framing.js";

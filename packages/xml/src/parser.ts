@@ -94,6 +94,7 @@ export interface StreamOpenEvent {
 /** A complete top-level element: a stanza or other depth-1 element of the stream, or one framed message. */
 export interface ElementEvent {
   readonly kind: "element";
+  /** The element, complete with its children; its namespace is resolved against the stream header's declarations. */
   readonly element: XmlElement;
 }
 
@@ -105,6 +106,7 @@ export interface StreamCloseEvent {
 /** Parsing failed; the parser is finished and accepts no more input. */
 export interface ErrorEvent {
   readonly kind: "error";
+  /** Why parsing stopped, with the stream error condition to send (`error.condition`) and the text for `<text/>`. */
   readonly error: XmlError;
 }
 

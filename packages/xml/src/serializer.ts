@@ -8,6 +8,7 @@ import { NS_XML, NS_XMLNS } from "./namespaces.js";
  * namespace bound here to a prefix (e.g. `stream` → `http://etherx.jabber.org/streams`) use the prefix.
  */
 export interface NamespaceContext {
+  /** The default namespace in scope (`xmlns='…'`, e.g. `jabber:client` on a c2s stream); `""` for none. */
   readonly defaultNs: string;
   /** prefix → namespace URI */
   readonly prefixes?: ReadonlyMap<string, string>;

@@ -33,5 +33,6 @@ export interface ComponentServerOptions extends SessionOptions {
  */
 export interface ComponentSecretQuestionEvent {
   readonly type: "component-secret";
+  /** The component's domain (the `to` of its stream header, XEP-0114 §3), prepared. */
   readonly domain: string;
 }

@@ -65,14 +65,23 @@ export function channelBindingList(data: ChannelBindingData | undefined): { type
 
 /** Options of the client half (from `ClientOptions`). */
 export interface SaslClientOptions {
+  /** The password (`ClientOptions.password`); `undefined`: ask with `credentials-needed`. */
   readonly password: string | undefined;
+  /** The authorization identity to request, if any. */
   readonly authzid: string | undefined;
+  /** The session's TLS policy: with `"required"`, SASL never runs before TLS. */
   readonly tls: TlsPolicy;
+  /** Whether PLAIN may be used on a stream without TLS. */
   readonly allowPlainInClear: boolean;
+  /** Mechanisms we may use, most preferred first (`ClientOptions.mechanisms`). */
   readonly preference: readonly MechanismName[];
+  /** Lowest SCRAM iteration count accepted from the server (`minScramIterations`). */
   readonly minIterations: number;
+  /** Highest SCRAM iteration count accepted (`maxScramIterations`); `undefined`: `DEFAULT_CLIENT_MAX_ITERATIONS`. */
   readonly maxIterations: number | undefined;
+  /** Cache of SCRAM SaltedPasswords (skips PBKDF2 on reconnection), if any. */
   readonly cache: SaltedPasswordCache | undefined;
+  /** SASL attempts before the client gives up (RFC 6120 §6.4.5). */
   readonly maxAuthAttempts: number;
   /** The application's own mechanisms, preferred (in this order) over the built-in ones when offered. */
   readonly custom?: readonly CustomClientMechanism[];
@@ -87,9 +96,16 @@ export interface SaslClientOptions {
 
 /** Options of the server half (from `ServerOptions`). */
 export interface SaslServerOptions {
+  /** The session's TLS policy: with `"required"`, mechanisms are offered only after TLS. */
   readonly tls: TlsPolicy;
+  /** Mechanisms offered, in order (`-PLUS` variants added when channel binding exists). */
   readonly mechanisms: readonly string[];
+  /** Whether PLAIN is offered on a stream without TLS. */
   readonly allowPlainInClear: boolean;
+  /**
+   * Failed attempts allowed before the stream ends with `<policy-violation/>` (RFC 6120 §6.4.5 lets the server
+   * limit retries).
+   */
   readonly maxAuthAttempts: number;
   /** The application's own mechanisms, offered before the built-in ones. */
   readonly custom?: readonly CustomServerMechanism[];
@@ -133,14 +149,21 @@ export type SaslClientPhase = "idle" | "credentials" | "exchange" | "deriving" |
 
 /** The client half; `ClientSession.supplyCredentials` reaches it through {@link SaslClient.supply}. */
 export class SaslClient implements ClientFeature {
+  /** Where the exchange stands: waiting for credentials, exchanging, deriving a key, aborting or retrying. */
   protected phase: SaslClientPhase = "idle";
+  /** The password in use (from the options, or `supplyCredentials`). */
   protected password: string | undefined;
+  /** The mechanisms the server offered on this stream. */
   protected offered: string[] = [];
+  /** The channel-binding types the server announced (XEP-0440), if it did. */
   protected cbTypes: string[] | undefined;
+  /** The mechanism of the running exchange. */
   protected mech: ClientMechanism | undefined;
   private localError: SaslError | undefined;
+  /** Failed attempts so far on this stream (bounded by `maxAuthAttempts`). */
   protected attempts = 0;
 
+  /** @param o The resolved client options. */
   constructor(protected readonly o: SaslClientOptions) {
     this.password = o.password;
   }
@@ -345,9 +368,13 @@ export type SaslQuestion = "scram" | "password" | "external";
 
 /** The server half; the `answer*` calls of `ServerSession` reach it. */
 export class SaslServer implements ServerFeature {
+  /** The mechanisms offered on this stream. */
   protected offered: string[] = [];
+  /** The channel-binding types announced (XEP-0440), if any. */
   protected cbAdvertised: string[] | undefined;
+  /** The mechanism of the running exchange. */
   protected mech: ServerMechanism | undefined;
+  /** Whether an exchange is in progress (between `<auth/>` and its outcome). */
   protected exchanging = false;
   private externalAuthzid: string | undefined;
   private readonly counter: { failures: number };
@@ -356,10 +383,12 @@ export class SaslServer implements ServerFeature {
   /** The question pending with the application, if any. */
   pending: SaslQuestion | undefined;
 
+  /** @param o The resolved server options. */
   constructor(protected readonly o: SaslServerOptions) {
     this.counter = o.counter ?? { failures: 0 };
   }
 
+  /** Whether TLS must come first: the policy is `"required"` and the stream is not secure yet. */
   protected tlsMandatory(ctx: ServerFeatureContext<unknown>): boolean {
     return !ctx.flags.secure && this.o.tls === "required";
   }
@@ -552,6 +581,7 @@ export class SaslServer implements ServerFeature {
     ctx.resume();
   }
 
+  /** Acts on one step of the server mechanism: a challenge, success, or failure. */
   protected step(ctx: ServerFeatureContext<unknown>, s: ServerStep): void {
     switch (s.kind) {
       case "challenge":

@@ -34,16 +34,21 @@ export interface StreamFlags {
  * an out-of-order element itself (with the error its specification asks for).
  */
 export interface FeatureAvailability {
+  /** Flags that must all be set, e.g. `{ authenticated: true }`. */
   readonly requires?: Partial<StreamFlags>;
+  /** The flag that ends availability once set, e.g. `"bound"`. */
   readonly until?: keyof StreamFlags;
 }
 
 /** The role-independent part of what a feature may do on the session it belongs to. */
 export interface FeatureContext<E> {
+  /** Which side of the stream this session is. */
   readonly role: "client" | "server";
   /** The latest `now` given to the session (milliseconds, any monotonic clock). */
   readonly now: number;
+  /** The session's framing: RFC 6120 stream or RFC 7395 WebSocket. */
   readonly framing: Framing;
+  /** What the stream has achieved so far (`secure`, `authenticated`, `bound`). */
   readonly flags: StreamFlags;
   /** TLS facts (channel binding, verified peer identities), once TLS is up. */
   readonly tls: TlsInfo | undefined;
@@ -173,6 +178,7 @@ export interface FeatureHooks<C> {
   handleStanza?(stanza: XmlElement, ctx: C): boolean;
   /** The earliest instant this feature wants `handleTimeout`, if any. */
   nextTimeout?(): number | undefined;
+  /** Called at or after the instant `nextTimeout` gave. */
   handleTimeout?(now: number, ctx: C): void;
   /**
    * The stream restarted (after TLS or SASL): everything learned from the previous stream's features is
@@ -219,7 +225,9 @@ export interface ServerFeature<E = unknown> extends FeatureHooks<ServerFeatureCo
  * A stream feature both roles load. Register the same object with `ClientSession` and `ServerSession`
  * (`features` option); each session creates its own half with `client()` / `server()`.
  *
- * @example A feature that greets once the client is authenticated (see `docs/core.md`):
+ * A feature that greets once the client is authenticated (see `docs/core.md`):
+ *
+ * @example
  * ```ts
  * const hello: StreamFeature = {
  *   name: "hello", namespaces: ["urn:example:hello"], availability: { requires: { authenticated: true }, until: "bound" },
@@ -240,7 +248,9 @@ export interface StreamFeature<CE = unknown, SE = unknown> {
   readonly restarts: boolean;
   /** Whether the peer must negotiate it before anything that comes after it (RFC 6120 §4.3.2). */
   readonly mandatory: boolean;
+  /** Creates this feature's client half for one session (absent: the feature is server-only). */
   client?(): ClientFeature<CE>;
+  /** Creates this feature's server half for one session (absent: the feature is client-only). */
   server?(): ServerFeature<SE>;
 }
 
@@ -277,5 +287,6 @@ export interface FeatureEvent {
   readonly feature: string;
   /** What happened, in the feature's words. */
   readonly name: string;
+  /** The event's payload, in the feature's terms. */
   readonly data?: unknown;
 }

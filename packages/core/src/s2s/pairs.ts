@@ -18,6 +18,7 @@ export interface S2SHost {
   readonly receivingStreamId: string | undefined;
   /** Records an authenticated pair (`from` = the originating domain, `to` = the receiving domain). */
   authorize(from: string, to: string): void;
+  /** Whether the domain pair was authenticated on this stream (RFC 6120 §8.1.1.2: only such stanzas are accepted). */
   isAuthorized(from: string, to: string): boolean;
   /** Whether any pair is authenticated yet. */
   readonly anyAuthorized: boolean;

@@ -65,8 +65,11 @@ export interface S2SReceiverOptions extends SessionOptions {
  */
 export interface DialbackResultRequestEvent {
   readonly type: "dialback-result-request";
+  /** The originating domain (the sender's). */
   readonly from: string;
+  /** The receiving domain (ours). */
   readonly to: string;
+  /** The dialback key to verify (XEP-0185). */
   readonly key: string;
   /** The id of our stream header, which the key was computed for (the `id` of the `<db:verify/>`). */
   readonly streamId: string;
@@ -75,8 +78,11 @@ export interface DialbackResultRequestEvent {
 /** Initiating server: the outcome of a `<db:result/>` we sent (the first, or a piggybacked pair). */
 export interface DialbackResultEvent {
   readonly type: "dialback-result";
+  /** The originating domain (ours). */
   readonly from: string;
+  /** The receiving domain (the peer's). */
   readonly to: string;
+  /** Whether the peer accepted the key: stanzas for this pair may flow. */
   readonly valid: boolean;
   /** For `type='error'` (XEP-0220 §2.4): the stanza error condition. */
   readonly condition?: string;
@@ -89,15 +95,20 @@ export interface DialbackVerifyResultEvent {
   readonly from: string;
   /** The originating domain whose key was checked. */
   readonly to: string;
+  /** The stream id the key was computed for, as we sent it. */
   readonly id: string;
+  /** Whether the authoritative server confirmed the key. */
   readonly valid: boolean;
 }
 
 /** Receiving server: a domain pair is authenticated on this stream (SASL EXTERNAL or dialback). */
 export interface DomainAuthenticatedEvent {
   readonly type: "domain-authenticated";
+  /** The originating domain. */
   readonly from: string;
+  /** The receiving domain (ours). */
   readonly to: string;
+  /** How: SASL EXTERNAL with a certificate (RFC 6120 §13.7), or Server Dialback (XEP-0220). */
   readonly method: "EXTERNAL" | "dialback";
 }
 

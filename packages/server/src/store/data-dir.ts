@@ -20,6 +20,7 @@ const IMPORTED_KEY = "accounts_json_imported";
 
 /** The result of {@link openDataDirectory}. */
 export interface DataDirectory {
+  /** The open SQLite store of the directory (`xmpp-sansio.sqlite`); close it when done. */
   readonly storage: SqliteStorage;
   /** The database file. */
   readonly databaseFile: string;

@@ -131,11 +131,17 @@ interface PendingRow {
 /** The SQLite {@link Storage}; made by {@link openSqliteStorage}. */
 export class SqliteStorage implements Storage {
   readonly meta: MetaStore;
+  /** Accounts and their SCRAM keys (see {@link Storage.accounts}). */
   readonly accounts: AccountRecords;
+  /** Rosters (see {@link Storage.rosters}). */
   readonly rosters: RosterStore;
+  /** Offline messages (see {@link Storage.offline}). */
   readonly offline: OfflineStore;
+  /** vCards (see {@link Storage.vcards}). */
   readonly vcards: VCardStore;
+  /** Private XML (see {@link Storage.privateXml}). */
   readonly privateXml: PrivateXmlStore;
+  /** Block lists (see {@link Storage.blocklists}). */
   readonly blocklists: BlocklistStore;
   /** XEP-0484 FAST token records (fast-tokens.ts). */
   readonly fastTokens: SqliteFastTokenStore;

@@ -21,9 +21,13 @@ import type { ScramHash } from "@xmpp-sansio/sasl";
 
 /** SCRAM keys of one account for one hash function (RFC 5802 §3): never the password. */
 export interface StoredKeys {
+  /** The random salt of the account, raw bytes. */
   readonly salt: Uint8Array;
+  /** The PBKDF2 iteration count the keys were derived with (`i`, at least 4096 per RFC 7677). */
   readonly iterations: number;
+  /** `StoredKey := H(HMAC(SaltedPassword, "Client Key"))`, raw bytes. */
   readonly storedKey: Uint8Array;
+  /** `ServerKey := HMAC(SaltedPassword, "Server Key")`, raw bytes. */
   readonly serverKey: Uint8Array;
 }
 
@@ -55,6 +59,7 @@ export interface RosterItem {
   readonly jid: string;
   /** The handle the user gave the contact, if any. */
   readonly name?: string;
+  /** The subscription state (`none`, `to`, `from`, `both`; RFC 6121 §2.1.2.5). */
   readonly subscription: Subscription;
   /** Pending out: the user asked for a subscription (`ask='subscribe'`, RFC 6121 §2.1.2.2). */
   readonly ask: boolean;
@@ -71,6 +76,7 @@ export interface Roster {
    * account never repeats a version of the old one); 0 for a roster never written.
    */
   readonly version: number;
+  /** The items (the SQLite store returns them sorted by JID). */
   readonly items: readonly RosterItem[];
 }
 
@@ -118,7 +124,12 @@ export interface OfflineMessage {
 }
 
 /** Why a bounded write was refused: the user's limit is reached, or there is no such account. */
-export type StoreRefusal = { readonly ok: false; readonly reason: "full" | "no-such-user" };
+export type StoreRefusal = {
+  /** Always `false`: nothing was written. */
+  readonly ok: false;
+  /** `full`: the user's limit is reached (e.g. offline messages); `no-such-user`: no such account. */
+  readonly reason: "full" | "no-such-user";
+};
 
 /** The answer of a bounded write: done, or why not. */
 export type StoreResult = { readonly ok: true } | StoreRefusal;
@@ -154,6 +165,7 @@ export interface OfflineStore {
 
 /** vcard-temp (XEP-0054): one serialized `<vCard xmlns='vcard-temp'/>` per user. */
 export interface VCardStore {
+  /** The user's serialized vCard, or `undefined` when none was stored. */
   get(user: string): string | undefined;
   /** Stores (or replaces) the vCard; false for an unknown user. */
   set(user: string, vcard: string): boolean;
@@ -163,6 +175,7 @@ export interface VCardStore {
 
 /** Private XML storage (XEP-0049): one serialized element per user and namespace. */
 export interface PrivateXmlStore {
+  /** The user's serialized element for `namespace`, or `undefined`. */
   get(user: string, namespace: string): string | undefined;
   /** Stores (or replaces) the element; false for an unknown user. */
   set(user: string, namespace: string, xml: string): boolean;
@@ -184,7 +197,9 @@ export interface BlocklistStore {
 
 /** A small key/value table for the server's own bookkeeping. */
 export interface MetaStore {
+  /** The value of `key`, or `undefined`. */
   get(key: string): string | undefined;
+  /** Sets (or replaces) the value of `key`. */
   set(key: string, value: string): void;
 }
 
@@ -195,11 +210,17 @@ export interface MetaStore {
 export interface Storage {
   /** The server's own bookkeeping (schema facts, "accounts.json imported", "demo accounts created"). */
   readonly meta: MetaStore;
+  /** Accounts and their SCRAM keys per hash (never passwords). */
   readonly accounts: AccountRecords;
+  /** Rosters and subscription state (RFC 6121 §2), with roster versions. */
   readonly rosters: RosterStore;
+  /** Offline messages (XEP-0160), bounded per user. */
   readonly offline: OfflineStore;
+  /** vcard-temp (XEP-0054). */
   readonly vcards: VCardStore;
+  /** Private XML storage (XEP-0049). */
   readonly privateXml: PrivateXmlStore;
+  /** Block lists (XEP-0191). */
   readonly blocklists: BlocklistStore;
   /**
    * XEP-0484 FAST token records (never the tokens), dated on the wall clock so they outlive a restart.
@@ -235,5 +256,6 @@ export type Promisified<T> = {
  * function there. Not implemented yet; it is here so the shape is fixed.
  */
 export type AsyncStorage = Promisified<Omit<Storage, "transaction">> & {
+  /** Runs `fn` as one transaction: the sub-store calls it awaits commit together or not at all. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
 };

@@ -19,12 +19,15 @@ export const NS_BIND2 = "urn:xmpp:bind:0";
 export interface UserAgent {
   /** A stable identifier of this installation (UUIDv4 recommended): Bind2 resources and FAST tokens hang on it. */
   readonly id: string;
+  /** The client software's name (`<software/>`), e.g. `Conversations`. */
   readonly software?: string;
+  /** The device's name (`<device/>`), e.g. `juliet's phone`; servers show it in session lists. */
   readonly device?: string;
 }
 
 /** Client settings of SASL2 (the `sasl2` option of `ClientSession`; `false` turns SASL2 off). */
 export interface Sasl2ClientSettings {
+  /** Our `<user-agent/>`; without it there is no FAST and no stable Bind2 resource. */
   readonly userAgent?: UserAgent;
   /**
    * Bind2 inline binding (when offered), tag = the user agent's software (or `xmpp-sansio`). Default on
@@ -72,8 +75,11 @@ export interface Sasl2ServerSettings {
 
 /** What a server task knows about the login it follows. */
 export interface Sasl2LoginInfo {
+  /** The authenticated account (localpart). */
   readonly username: string;
+  /** The SASL mechanism the login used. */
   readonly mechanism: string;
+  /** The client's `<user-agent id>`, if it sent one. */
   readonly userAgentId: string | undefined;
   /** The XEP-0480 upgrade tasks the client announced (`<upgrade/>` in `<authenticate/>`). */
   readonly upgrades: readonly string[];
@@ -100,9 +106,11 @@ export interface Sasl2ServerTask {
 
 /** A task the client can run: answers each `<task-data/>` of the server. */
 export interface Sasl2ClientTask {
+  /** The task name the server sends in `<next task/>` (e.g. `UPGR-SCRAM-SHA-256`). */
   readonly name: string;
   /** One run; `password` is the one this login used (if any). Return the children of our `<task-data/>`, or an error text (abort). */
   create(info: { readonly password: string | undefined; readonly username: string }): {
+    /** Answers one `<task-data/>` of the server: the children of ours, or `{ error }` to abort the login. */
     data(children: readonly XmlElement[]): readonly XmlElement[] | { readonly error: string };
   };
 }

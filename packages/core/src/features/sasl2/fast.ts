@@ -119,9 +119,11 @@ export function fastTokenExpired(token: FastToken, wallNow: number | undefined):
 
 /** What the server stores per issued token: never the token. */
 export interface FastTokenRecord {
+  /** The account (localpart) the token logs in to. */
   readonly username: string;
   /** The XEP-0388 `<user-agent id>` the token was issued to. */
   readonly userAgentId: string;
+  /** The XEP-0484 HT mechanism the token is for (e.g. `HT-SHA-256-NONE`). */
   readonly mechanism: HtMechanism;
   /** The random id the token is derived from (with the server's secret). */
   readonly id: string;
@@ -216,6 +218,7 @@ export class MemoryFastTokenStore implements FastTokenStore {
 export interface FastServerOptions {
   /** The key tokens are derived from (≥ 32 random bytes, kept outside the token store). */
   readonly secret: Uint8Array;
+  /** Where issued tokens' records live (memory, or a database shared by the server's nodes). */
   readonly store: FastTokenStore;
   /** Token lifetime in ms. Default 14 days. */
   readonly ttlMs?: number;

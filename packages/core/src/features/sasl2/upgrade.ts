@@ -24,8 +24,11 @@ const HASH_OF: Record<ScramUpgradeTask, ScramHash> = { "UPGR-SCRAM-SHA-256": "SH
 
 /** What the server task emits (`feature` event, name `scram-upgrade`): credentials to store for the account. */
 export interface ScramUpgradeResult {
+  /** The account (localpart) that upgraded. */
   readonly username: string;
+  /** The hash of the new SCRAM credentials (XEP-0480 `UPGR-SCRAM-SHA-256`/`-512`). */
   readonly hash: ScramHash;
+  /** The new stored keys (salt, iterations, StoredKey, ServerKey): store them for the account. */
   readonly credentials: ScramCredentials;
 }
 

@@ -25,7 +25,12 @@ export interface DetachedSessionsOptions {
 
 /** A session that ended for good: its stanzas were never acknowledged and must be answered for. */
 export interface ExpiredSession {
+  /** The session's state when it was detached. */
   readonly state: SmState;
+  /**
+   * The stanzas never acknowledged plus those routed to the detached session, oldest first: bounce them or store
+   * them offline (XEP-0198 §6).
+   */
   readonly stanzas: XmlElement[];
 }
 

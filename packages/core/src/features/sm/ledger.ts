@@ -60,6 +60,7 @@ export class Ledger {
     return this.queue.slice(this.head);
   }
 
+  /** Counts an outbound stanza: it stays here until an `<a h/>` covers it. */
   push(stanza: XmlElement): void {
     this.queue.push(stanza);
   }

@@ -97,13 +97,17 @@ function failedCondition(e: XmlElement): string {
  * @internal
  */
 export abstract class SmHalf {
+  /** Our unacknowledged outbound stanzas and their count (XEP-0198 `h`). */
   protected ledger = new Ledger();
   /** Counting our stanzas (after `<enable/>` on the client, `<enabled/>` on the server). */
   protected countingOut = false;
   /** Counting the peer's stanzas. */
   protected countingIn = false;
+  /** The resumption id (`<enabled id/>`), when resumable. */
   protected id: string | undefined;
+  /** Whether the session can be resumed. */
   protected resumable = false;
+  /** Seconds the server keeps a detached session (`<enabled max/>`), if it said. */
   protected max: number | undefined;
   private sinceRequest = 0;
   private requestDue: number | undefined;
@@ -112,6 +116,7 @@ export abstract class SmHalf {
   /** The `h` of the last `<a/>` we wrote. */
   private lastAck: number | undefined;
 
+  /** @param o The options with defaults applied. */
   constructor(protected readonly o: ResolvedSmOptions) {}
 
   handleInbound(): void {
@@ -147,6 +152,7 @@ export abstract class SmHalf {
     return true;
   }
 
+  /** Sends the `<r/>` that is due (XEP-0198 §4, the `ackEvery`/`ackAfterMs` policy). */
   handleTimeout(now: number, ctx: SmContext): void {
     if (this.requestDue !== undefined && now >= this.requestDue && this.countingOut) this.request(ctx);
   }
@@ -191,6 +197,7 @@ export abstract class SmHalf {
     return r.acked;
   }
 
+  /** Called with the stanzas an `<a h/>` acknowledged (the client emits `stanza-acked` for each). */
   protected onAcked(_stanzas: XmlElement[], _ctx: SmContext): void {}
 
   /** Writes `<a h/>` with our count. */
@@ -379,6 +386,7 @@ export class SmClient extends SmHalf implements ClientFeature<ClientEvent> {
     ctx.emit({ type: "sm-failed", condition, resume: true });
   }
 
+  /** Emits `stanza-acked` for each acknowledged stanza. */
   protected override onAcked(stanzas: XmlElement[], ctx: ClientFeatureContext<ClientEvent>): void {
     for (const stanza of stanzas) ctx.emit({ type: "stanza-acked", stanza });
   }
