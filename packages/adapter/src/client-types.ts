@@ -22,8 +22,16 @@ import type { TranscriptFunction } from "./transcript.js";
 
 /** The client session surface an adapter drives (the core's `ClientSession`). */
 export interface ClientSessionLike extends SansIoSession<ClientEvent> {
+  /**
+   * Sends the stream header (RFC 6120 §4.2); called once, right after the transport connected. `now`: monotonic ms.
+   */
   start(now: number): void;
+  /**
+   * Sends an IQ `get`/`set` and tracks its answer: returns the id; the answer comes as `iq-response`, or
+   * `iq-timeout` after `timeoutMs` (default: the session's `timeouts.iqMs`). Only online.
+   */
   sendIq(iq: XmlElement, now: number, timeoutMs?: number): string;
+  /** Answers a `credentials-needed` event with the account password (SASL then continues). */
   supplyCredentials(credentials: { password: string }): void;
 }
 
@@ -95,7 +103,7 @@ export interface BaseClientOptions {
   sm?: boolean | Omit<StreamManagementOptions, "resume">;
   /** Stanzas `send()` queues while not online (reconnecting). Default 1000; past it `send()` throws `QueueFullError`. */
   maxQueued?: number;
-  /** State exported by an earlier process ({@link ClientController.exportState}): resume its session, send its queue. */
+  /** State exported by an earlier process (`ClientController.exportState`): resume its session, send its queue. */
   resume?: LifecycleState;
   /**
    * SCRAM key derivation (PBKDF2 with the server's iteration count): a function answering the core's
@@ -121,7 +129,9 @@ export interface BaseClientOptions {
 
 /** Where a {@link ClientController} emits its events (an `EventEmitter`, a {@link TypedEmitter}…). */
 export interface ClientEventSink {
+  /** Emits `event` with its arguments to the listeners (like `EventEmitter.emit`). */
   emit<K extends keyof XmppClientEvents>(event: K, ...args: XmppClientEvents[K]): unknown;
+  /** How many listeners `event` has: `error` is only emitted when someone listens. */
   listenerCount(event: keyof XmppClientEvents): number;
 }
 
