@@ -12,8 +12,9 @@ export const PASSWORD_ENV = "XMPP_SANSIO_PASSWORD";
 
 const NAME = "xmpp-sansio-server";
 
-const COMMAND_HELP: Record<Command, { readonly synopsis: string; readonly text: string }> = {
+const COMMAND_HELP: Record<Command, { readonly summary: string; readonly synopsis: string; readonly text: string }> = {
   serve: {
+    summary: "run the server (SIGHUP reloads the certificate)",
     synopsis: "serve [options]",
     text: `Runs an IM server (rosters, presence, offline messages, blocking, vCards) until SIGINT or SIGTERM.
 Everything is kept in the SQLite database DIR/xmpp-sansio.sqlite (created on first start, with the demo
@@ -24,24 +25,27 @@ SIGHUP reloads the certificate (new connections get it, open ones keep theirs; a
 not load is logged and the old one stays) and re-checks the accounts in the database.`,
   },
   demo: {
+    summary: "run the RFC 6120 §9.1 demo on loopback and exit",
     synopsis: "demo",
     text: `Starts the server on loopback with a generated certificate and two accounts, logs juliet and romeo in
 (STARTTLS, SCRAM-SHA-256-PLUS), exchanges the RFC 6120 §9.1 messages, prints the XML both ways and exits.`,
   },
   "add-user": {
+    summary: "create or reset an account",
     synopsis: "add-user NAME [options]",
     text: `Creates or resets an account (SCRAM keys only; the password is not stored). The password is read from
 --password-file (its first line; - for stdin), else from ${PASSWORD_ENV}, else asked for on the
 terminal — never from the command line, where other users could read it.`,
   },
-  passwd: { synopsis: "passwd NAME [options]", text: "Changes an existing account's password (read as for add-user)." },
-  deluser: { synopsis: "deluser NAME [options]", text: "Deletes an account with its roster, offline messages, vCard, private XML and blocklist." },
-  list: { synopsis: "list [options]", text: "Prints the accounts, one per line." },
+  passwd: { summary: "change an account's password", synopsis: "passwd NAME [options]", text: "Changes an existing account's password (read as for add-user)." },
+  deluser: { summary: "delete an account and its data", synopsis: "deluser NAME [options]", text: "Deletes an account with its roster, offline messages, vCard, private XML and blocklist." },
+  list: { summary: "list the accounts", synopsis: "list [options]", text: "Prints the accounts, one per line." },
   backup: {
+    summary: "copy the database (also while serving)",
     synopsis: "backup FILE [options]",
     text: "Writes a consistent copy of the database to FILE (which must not exist), also while the server runs (SQLite VACUUM INTO).",
   },
-  help: { synopsis: "help [COMMAND]", text: "Prints this help, or a command's." },
+  help: { summary: "this help, or a command's", synopsis: "help [COMMAND]", text: "Prints this help, or a command's." },
 };
 
 /** The help of one command: synopsis, description, its options. */
@@ -68,7 +72,7 @@ export function generalHelp(): string {
     `usage: ${NAME} COMMAND [options]`,
     "",
     "commands:",
-    ...Object.values(COMMAND_HELP).map((c) => `  ${c.synopsis.padEnd(width)}  ${c.text.split(/(?<=\.)\s/)[0]!.replace(/\n/g, " ")}`),
+    ...Object.values(COMMAND_HELP).map((c) => `  ${c.synopsis.padEnd(width)}  ${c.summary}`),
     "",
     `  ${NAME} help COMMAND (or COMMAND --help) describes a command and its options; --version prints the version.`,
     "",
