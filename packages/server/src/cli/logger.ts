@@ -112,7 +112,9 @@ export class Logger {
     const msg = match?.[2] ?? line;
     const level = SERVER_LINE_LEVELS[event] ?? "info";
     if (!this.enabled(level)) return;
-    const ip = / from (\S+?)(?:[ ,)]|$)/.exec(msg)?.[1];
+    let ip = / from (\S+?)(?:[ ,)]|$)/.exec(msg)?.[1];
+    // `from 198.51.100.2: policy-violation` — the colon is the line's, unless it ends an IPv6 `::`
+    if (ip?.endsWith(":") && (!ip.endsWith("::") || ip.endsWith(":::"))) ip = ip.slice(0, -1);
     const jid = /^(\S+@\S+)/.exec(msg)?.[1];
     this.log(level, event, msg, { ip, jid });
   }

@@ -207,7 +207,7 @@ function checkValue(s: SettingSpec, value: unknown, where: string, shown: string
       let domain: string;
       try {
         const jid = parseJid(value);
-        if (jid.local !== undefined || jid.resource !== undefined) throw new Error("not a bare domain");
+        if (jid.local !== "" || jid.resource !== "") throw new Error("not a bare domain");
         domain = jid.domain;
       } catch {
         throw fail(`expected ${expectedOf(type)}, got ${shown} (not a valid JID domainpart)`);
