@@ -107,6 +107,8 @@ export interface XmppServerEvents {
   authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
   /** A connection is being ended for a limit (`policy-violation`: per-IP caps; `resource-constraint`: slow reader). */
   limit: [connection: ServerConnection, condition: StreamErrorCondition, text: string];
+  /** A stream error ended a session: sent by us (`byPeer` false) or received from the client. Only emitted when someone listens. */
+  streamError: [connection: ServerConnection, condition: string, text: string | undefined, byPeer: boolean];
 }
 
 let nextConnectionId = 1;
@@ -275,6 +277,9 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       },
       onLimit: (conn, condition, text) => {
         if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
+      },
+      onStreamError: (conn, condition, text, byPeer) => {
+        if (this.listenerCount("streamError") > 0) this.emit("streamError", conn, condition, text, byPeer);
       },
     });
     if (options.tls !== undefined) {

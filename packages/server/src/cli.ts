@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { AccountStore } from "./accounts.js";
 import { CliError, ExitCode, usageError } from "./cli/exit.js";
 import { commandHelp, generalHelp, PASSWORD_ENV } from "./cli/help.js";
+import { logConnectionEvents } from "./cli/events.js";
 import { Logger } from "./cli/logger.js";
 import { type Announce, type CertificateSource, existingCertificate, loadOrCreateCertificate, reloadServer } from "./cli/reload.js";
 import { type Command, COMMANDS, parseCommandLine, resolveSettings, type Settings } from "./cli/settings.js";
@@ -325,13 +326,7 @@ async function serve(settings: Settings): Promise<number> {
       }
       throw error;
     }
-    const watch = (transport: string) => (c: { id: number; remoteAddress: string | undefined; remotePort: number | undefined; closedPromise: Promise<void> }) => {
-      const ip = c.remoteAddress;
-      log.info("connect", `connection ${c.id} from ${ip} port ${c.remotePort} (${transport})`, { conn: c.id, ip, transport });
-      void c.closedPromise.then(() => log.info("close", `connection ${c.id} from ${ip} closed`, { conn: c.id, ip }));
-    };
-    running.server.on("connection", (c) => watch(c.directTls ? "direct TLS" : "STARTTLS")(c));
-    running.websocket?.on("connection", (c) => watch(settings.websocketTls === true ? "WebSocket wss" : "WebSocket ws")(c));
+    logConnectionEvents(running, log, settings.websocketTls === true ? "WebSocket wss" : "WebSocket ws");
     onHup = () => {
       log.info("reload", "SIGHUP: reloading the certificate and the accounts");
       reloadServer(running, source, storage, data, log);
