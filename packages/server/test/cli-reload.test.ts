@@ -3,7 +3,7 @@
 // accounts database. One child process gets real signals; reloadServer is also called directly.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -18,6 +18,7 @@ import { openSqliteStorage } from "../src/store/sqlite.js";
 
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(PACKAGE, "src", "main.ts");
+const DOCS = readFileSync(new URL("../../../docs/server.md", import.meta.url), "utf8");
 
 let dir: string;
 const children = new Set<ChildProcess>();
@@ -32,7 +33,7 @@ afterEach(() => {
 
 type Record_ = { level: string; event: string; msg: string; [k: string]: unknown };
 
-/** Starts `serve` with JSON logs; `next(pred)` resolves with the first record (from now on) matching. */
+/** Starts `serve` with JSON logs; `next(pred)` resolves with the first record matching after the last one `next` gave. */
 function serve(args: string[]) {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, "serve", "--log-format", "json", ...args], {
     cwd: PACKAGE,
@@ -49,11 +50,22 @@ function serve(args: string[]) {
     for (const w of [...waiters]) if (w.pred(r)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(r);
   });
   const exited = once(child, "exit").then(([code]) => code as number | null);
-  const next = (pred: (r: Record_) => boolean) =>
-    Promise.race([
+  let cursor = 0; // records before it were matched (or skipped) by an earlier `next`
+  const next = (pred: (r: Record_) => boolean) => {
+    const index = records.findIndex((r, i) => i >= cursor && pred(r));
+    if (index !== -1) {
+      cursor = index + 1;
+      return Promise.resolve(records[index]!);
+    }
+    cursor = records.length;
+    return Promise.race([
       new Promise<Record_>((resolve) => waiters.push({ pred, resolve })),
       exited.then((code) => Promise.reject(new Error(`serve exited (${code}); stderr: ${stderr}`))),
-    ]);
+    ]).then((r) => {
+      cursor = records.indexOf(r) + 1;
+      return r;
+    });
+  };
   return { child, records, next, exited };
 }
 
@@ -120,6 +132,15 @@ describe("serve on SIGHUP", () => {
     expect(failed.msg).toMatch(/^certificate not reloaded, the old one stays: .*cert\.pem is not a PEM certificate/);
     expect(await handshake(directTlsPort, second.ca!)).toBe(true);
     expect(juliet.isOnline).toBe(true);
+
+    // A failed login: a warning with the address, which the documented JSON fail2ban filter matches.
+    const intruder = new XmppClient({ jid: "juliet@localhost", password: "wrong", host: "127.0.0.1", port, tls: { ca: second.ca! }, reconnect: false });
+    await expect(intruder.online()).rejects.toThrow();
+    await intruder.close();
+    const auth = await server.next((r) => r.event === "auth");
+    expect(auth).toMatchObject({ level: "warn", ip: "127.0.0.1", msg: "authentication failed for juliet from 127.0.0.1 (not-authorized)" });
+    const failregex = [...DOCS.matchAll(/^failregex\s*=\s*(.+)$/gm)][1]![1]!;
+    expect(new RegExp(failregex.replace("<HOST>", "(?<host>\\S+)")).exec(JSON.stringify(auth))?.groups?.host).toBe("127.0.0.1");
 
     await juliet.close();
     server.child.kill("SIGTERM");
