@@ -139,7 +139,7 @@ async function demo(): Promise<number> {
 }
 
 /** Opens the data directory (creating it and the database when absent); exit 73/74 when it cannot. */
-function openData(settings: Settings): DataDirectory {
+function openData(settings: Settings, say: Announce = (_event, msg) => console.log(msg)): DataDirectory {
   const data = settings.data ?? DEFAULT_DATA;
   let dir: DataDirectory;
   try {
@@ -150,7 +150,9 @@ function openData(settings: Settings): DataDirectory {
     throw new CliError(cantCreate ? ExitCode.CANT_CREATE : ExitCode.IO, `cannot open the data directory ${data}: ${(error as Error).message}`);
   }
   if (dir.imported.length > 0) {
-    console.log(`imported ${dir.imported.length} account(s) from ${join(data, LEGACY_ACCOUNTS_FILE)} into ${dir.databaseFile}: ${dir.imported.join(", ")}`);
+    say("accounts", `imported ${dir.imported.length} account(s) from ${join(data, LEGACY_ACCOUNTS_FILE)} into ${dir.databaseFile}: ${dir.imported.join(", ")}`, {
+      imported: dir.imported.length,
+    });
   }
   return dir;
 }
@@ -253,7 +255,7 @@ function prompt(question: string): Promise<string | undefined> {
 /** The checks of `serve`'s settings that span several of them; throws a usage error. */
 function checkServeSettings(s: Settings): void {
   if ((s.cert === undefined) !== (s.key === undefined)) throw usageError("--cert and --key (tls.cert and tls.key) go together");
-  if (s.websocketPort === undefined && (s.websocketPath !== undefined || s.websocketTls !== undefined)) {
+  if (s.websocketPort === undefined && (s.websocketPath !== undefined || s.websocketTls === true)) {
     throw usageError("--websocket-path and --websocket-tls need --websocket-port (websocket.port)");
   }
   if (s.streamManagement === false && (s.smMaxResume !== undefined || s.smMaxDetached !== undefined)) {
@@ -269,6 +271,7 @@ async function serve(settings: Settings): Promise<number> {
   const log = new Logger({ level: settings.logLevel ?? "info", format: settings.logFormat ?? "text", write: (l) => console.log(l) });
   // Banner lines stay plain text in the text format (supervisors wait for "serving …"); records in JSON.
   const say: Announce = (event, msg, fields) => (log.format === "text" ? console.log(msg) : log.info(event, msg, fields));
+  log.debug("settings", `${settings.config === undefined ? "no config file" : `config ${settings.config}`}; settings ${JSON.stringify(settings)}`);
   const source: CertificateSource =
     settings.cert !== undefined && settings.key !== undefined ? { kind: "files", cert: settings.cert, key: settings.key } : { kind: "generated", dir: data, domain };
   existingCertificate(source); // checks the operator's files (or a generated pair on disk) before anything is written
@@ -280,7 +283,7 @@ async function serve(settings: Settings): Promise<number> {
           ...(settings.smMaxDetached === undefined ? {} : { maxDetached: settings.smMaxDetached }),
         };
 
-  const { storage, databaseFile } = openData(settings);
+  const { storage, databaseFile } = openData(settings, say);
   const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
   let onStop: (() => void) | undefined;
   let onHup: (() => void) | undefined;
