@@ -33,6 +33,7 @@ export interface SettingSpec {
   readonly flag?: string;
   /** Its dotted key in the config file (`websocket.port`: key `port` in table `[websocket]`), or undefined for a flag-only one. */
   readonly key?: string;
+  /** How its value is checked: the flag's text and the config file's value alike. */
   readonly type: SettingType;
   /**
    * A boolean flag that sets the opposite of the config key (`--no-sm` ↔ `stream-management.enabled = false`).
