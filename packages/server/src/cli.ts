@@ -20,6 +20,7 @@ import { CliError, ExitCode, usageError } from "./cli/exit.js";
 import { commandHelp, generalHelp, PASSWORD_ENV } from "./cli/help.js";
 import { logConnectionEvents } from "./cli/events.js";
 import { Logger } from "./cli/logger.js";
+import { checkPortsFree } from "./cli/ports.js";
 import { type Announce, type CertificateSource, existingCertificate, loadOrCreateCertificate, reloadServer } from "./cli/reload.js";
 import { type Command, COMMANDS, parseCommandLine, resolveSettings, type Settings } from "./cli/settings.js";
 import { runDemo } from "./demo.js";
@@ -282,6 +283,8 @@ async function serve(settings: Settings): Promise<number> {
           ...(settings.smMaxResume === undefined ? {} : { maxResumeSeconds: settings.smMaxResume }),
           ...(settings.smMaxDetached === undefined ? {} : { maxDetached: settings.smMaxDetached }),
         };
+
+  await checkPortsFree(host, [settings.port ?? 5222, settings.directTlsPort, settings.websocketPort]);
 
   const { storage, databaseFile } = openData(settings, say);
   const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];

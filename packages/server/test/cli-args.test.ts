@@ -152,7 +152,7 @@ describe("as a child process", () => {
     expect(existsSync(join(dir, "xmpp-data"))).toBe(false);
   });
 
-  it("exit 69 when the port is taken, with the address in the line", async () => {
+  it("exit 69 when the port is taken, with the address in the line, and nothing written", async () => {
     const { createServer } = await import("node:net");
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
@@ -161,7 +161,8 @@ describe("as a child process", () => {
       const result = cli(["serve", "--port", String(port), "--data", join(dir, "d")]);
       expect(result.status).toBe(69);
       expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-      expect(result.stderr).toMatch(new RegExp(`^cannot listen on 127\\.0\\.0\\.1: .*EADDRINUSE.*${port}`));
+      expect(result.stderr).toMatch(new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(the port is in use\\)$`, "m"));
+      expect(readdirSync(dir)).toEqual([]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
