@@ -14,6 +14,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Logger } from "../src/cli/logger.js";
 import { reloadServer } from "../src/cli/reload.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "../src/certificate.js";
+import { AccountStore } from "../src/accounts.js";
+import { startServer } from "../src/server.js";
 import { openSqliteStorage } from "../src/store/sqlite.js";
 
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
@@ -78,8 +80,8 @@ function writePair(pair: CertificatePair): { cert: string; key: string } {
 }
 
 /** A Direct TLS handshake trusting only `ca`: true when the server's certificate chains to it. */
-async function handshake(port: number, ca: string): Promise<boolean> {
-  const socket = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", ALPNProtocols: ["xmpp-client"] });
+async function handshake(port: number, ca: string, alpn = "xmpp-client"): Promise<boolean> {
+  const socket = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", ALPNProtocols: [alpn] });
   try {
     await once(socket, "secureConnect");
     return true;
@@ -182,6 +184,32 @@ describe("reloadServer", () => {
       expect(given).toHaveLength(1);
     } finally {
       storage.close();
+    }
+  });
+});
+
+describe("RunningServer.setCertificate", () => {
+  it("changes the certificate of the wss: listener and Direct TLS; a bad pair throws and changes nothing", async () => {
+    const first = generateSelfSignedCertificate({ dnsNames: ["localhost"] });
+    const second = generateSelfSignedCertificate({ dnsNames: ["localhost"] });
+    const running = await startServer({ domain: "localhost", accounts: new AccountStore(), port: 0, directTlsPort: 0, websocket: { port: 0, tls: true }, tls: first });
+    try {
+      const ports: [number, string][] = [
+        [running.directTlsPort!, "xmpp-client"],
+        [running.websocketPort!, "http/1.1"],
+      ];
+      for (const [port, alpn] of ports) expect(await handshake(port, first.ca!, alpn)).toBe(true);
+      running.setCertificate(second);
+      expect(running.certificate).toBe(second.cert);
+      for (const [port, alpn] of ports) {
+        expect(await handshake(port, second.ca!, alpn)).toBe(true);
+        expect(await handshake(port, first.ca!, alpn)).toBe(false);
+      }
+      expect(() => running.setCertificate({ cert: second.cert, key: first.key })).toThrow();
+      expect(running.certificate).toBe(second.cert);
+      for (const [port, alpn] of ports) expect(await handshake(port, second.ca!, alpn)).toBe(true);
+    } finally {
+      await running.close();
     }
   });
 });
