@@ -3,7 +3,7 @@
 // accounts database. One child process gets real signals; reloadServer is also called directly.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { XmppClient } from "@xmpp-sansio/node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Logger } from "../src/cli/logger.js";
-import { reloadServer } from "../src/cli/reload.js";
+import { loadOrCreateCertificate, reloadServer } from "../src/cli/reload.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "../src/certificate.js";
 import { AccountStore } from "../src/accounts.js";
 import { startServer } from "../src/server.js";
@@ -211,5 +211,21 @@ describe("RunningServer.setCertificate", () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe("the generated certificate", () => {
+  it("is saved with its CA on first start, and every start says which CA file clients trust", () => {
+    const said: string[] = [];
+    const say = (_event: string, msg: string) => void said.push(msg);
+    const source = { kind: "generated", dir, domain: "example.com" } as const;
+    const pair = loadOrCreateCertificate(source, say);
+    expect(readdirSync(dir).sort()).toEqual(["example.com-ca.crt", "example.com.crt", "example.com.key"]);
+    expect(readFileSync(join(dir, "example.com-ca.crt"), "utf8")).toBe(pair.ca);
+    const ca = join(dir, "example.com-ca.crt");
+    expect(said[0]).toContain(`signed by a private CA in ${ca}; clients must trust that CA, e.g. NODE_EXTRA_CA_CERTS=${ca}`);
+    const again = loadOrCreateCertificate(source, say);
+    expect(again).toEqual({ cert: pair.cert, key: pair.key });
+    expect(said[1]).toBe(`certificate ${join(dir, "example.com.crt")}, signed by the private CA in ${ca}; clients must trust that CA (e.g. NODE_EXTRA_CA_CERTS=${ca})`);
   });
 });
