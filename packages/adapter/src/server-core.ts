@@ -220,6 +220,11 @@ export interface ServerHooksCoreOptions<C extends HookedConnection> {
   onAuthFailed?(connection: C, username: string | undefined, condition: string): void;
   /** A connection was ended for a limit (`policy-violation`, `resource-constraint`): for the log. */
   onLimit?(connection: C, condition: StreamErrorCondition, text: string): void;
+  /**
+   * A stream error ended the session: sent by us (`byPeer` false: the peer's XML was bad, a limit, a
+   * shutdown…) or received from the peer. For the log.
+   */
+  onStreamError?(connection: C, condition: string, text: string | undefined, byPeer: boolean): void;
 }
 
 /**
@@ -484,6 +489,9 @@ export class ServerHooksCore<C extends HookedConnection> {
         }
         return;
       }
+      case "stream-error":
+        this.opts.onStreamError?.(conn, ev.condition, ev.text, ev.byPeer);
+        return;
       default:
         return;
     }

@@ -72,6 +72,8 @@ export interface XmppServerEvents {
   authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
   /** A connection is being ended for a limit. */
   limit: [connection: ServerConnection, condition: StreamErrorCondition, text: string];
+  /** A stream error ended a session (see `@xmpp-sansio/node`'s `streamError`). */
+  streamError: [connection: ServerConnection, condition: string, text: string | undefined, byPeer: boolean];
 }
 
 let nextConnectionId = 1;
@@ -271,6 +273,9 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
       },
       onLimit: (conn, condition, text) => {
         if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
+      },
+      onStreamError: (conn, condition, text, byPeer) => {
+        if (this.listenerCount("streamError") > 0) this.emit("streamError", conn, condition, text, byPeer);
       },
     });
   }

@@ -108,6 +108,8 @@ export interface XmppServerEvents {
   authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
   /** A connection is being ended for a limit (`policy-violation`: per-IP caps; `resource-constraint`: slow reader). */
   limit: [connection: ServerConnection, condition: StreamErrorCondition, text: string];
+  /** A stream error ended a session: sent by us (`byPeer` false) or received from the client. Only emitted when someone listens. */
+  streamError: [connection: ServerConnection, condition: string, text: string | undefined, byPeer: boolean];
 }
 
 let nextConnectionId = 1;
@@ -250,7 +252,7 @@ export class ServerConnection implements XmppConnection, HookedConnection {
 export class XmppServer extends EventEmitter<XmppServerEvents> {
   private readonly options: XmppServerOptions;
   private readonly domains: readonly string[];
-  private readonly secureContext: tls.SecureContext | undefined;
+  private secureContext: tls.SecureContext | undefined;
   private readonly plainServer: net.Server | undefined;
   private readonly tlsServer: tls.Server | undefined;
   /** Hook dispatch, online registry and conflict policy, shared with the other adapters. */
@@ -276,6 +278,9 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       },
       onLimit: (conn, condition, text) => {
         if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
+      },
+      onStreamError: (conn, condition, text, byPeer) => {
+        if (this.listenerCount("streamError") > 0) this.emit("streamError", conn, condition, text, byPeer);
       },
     });
     if (options.tls !== undefined) {
@@ -304,6 +309,19 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       // A failed handshake (scanner, wrong CA on the client side…) only concerns that socket.
       this.tlsServer.on("tlsClientError", (_err, socket) => socket.destroy());
     }
+  }
+
+  /**
+   * Replaces the certificate and key (a renewed certificate, on SIGHUP): connections accepted from now on
+   * (STARTTLS and Direct TLS) get it, open ones keep theirs. Throws, changing nothing, when the options do
+   * not make a TLS context (unreadable PEM, a key that does not match). Needs `tls` at construction.
+   */
+  setSecureContext(options: XmppServerTlsOptions): void {
+    if (this.secureContext === undefined) throw new TypeError("XmppServer.setSecureContext: the server was made without `tls`");
+    const { requestCert: _r, ...ctx } = options;
+    const context = tls.createSecureContext(ctx);
+    this.tlsServer?.setSecureContext(ctx);
+    this.secureContext = context;
   }
 
   /** Starts listening. Resolves with the bound ports (useful with port 0). */

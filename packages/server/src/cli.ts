@@ -1,300 +1,229 @@
 /**
- * `xmpp-sansio-server`: the server's command line.
+ * `xmpp-sansio-server`: the server's command line (`xmpp-sansio-server help` lists the commands).
  *
+ *   xmpp-sansio-server serve [options]      keep a server running for real clients (SIGHUP reloads)
  *   xmpp-sansio-server demo                 run the RFC 6120 §9.1 demo on loopback and exit
- *   xmpp-sansio-server serve [options]      keep a server running for real clients
  *   xmpp-sansio-server add-user NAME        create (or reset) an account in the database
  *   xmpp-sansio-server passwd NAME          change an existing account's password
  *   xmpp-sansio-server deluser NAME         delete an account and all its data
  *   xmpp-sansio-server list                 list the accounts
  *   xmpp-sansio-server backup FILE          write a consistent copy of the database (server may run)
+ *
+ * Every refusal is one line on stderr and a `sysexits.h` exit code (`cli/exit.ts`); nothing is written
+ * before the command line, the config file and the files it names have been checked. The settings table
+ * is `cli/settings.ts`, the logger `cli/logger.ts`, the certificate and SIGHUP `cli/reload.ts`.
  */
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { AccountStore } from "./accounts.js";
-import { generateSelfSignedCertificate } from "./certificate.js";
+import { CliError, ExitCode, usageError } from "./cli/exit.js";
+import { commandHelp, generalHelp, PASSWORD_ENV } from "./cli/help.js";
+import { logConnectionEvents } from "./cli/events.js";
+import { Logger } from "./cli/logger.js";
+import { checkPortsFree } from "./cli/ports.js";
+import { type Announce, type CertificateSource, existingCertificate, loadOrCreateCertificate, reloadServer } from "./cli/reload.js";
+import { type Command, COMMANDS, parseCommandLine, resolveSettings, type Settings } from "./cli/settings.js";
 import { runDemo } from "./demo.js";
 import { type StreamManagementSettings, startServer } from "./server.js";
-import { type DataDirectory, openDataDirectory, seedDemoAccounts } from "./store/data-dir.js";
+import { DATABASE_FILE, type DataDirectory, LEGACY_ACCOUNTS_FILE, openDataDirectory, seedDemoAccounts } from "./store/data-dir.js";
 import { loadOrCreateFastKey } from "./store/fast-tokens.js";
 
-/** The environment variable `add-user` and `passwd` read the password from (before prompting). */
-export const PASSWORD_ENV = "XMPP_SANSIO_PASSWORD";
+export { PASSWORD_ENV } from "./cli/help.js";
 
-const USAGE = `usage:
-  xmpp-sansio-server demo
-      Starts the server on loopback with a generated certificate and two accounts, logs juliet and
-      romeo in (STARTTLS, SCRAM-SHA-256-PLUS), exchanges the RFC 6120 §9.1 messages, prints the XML
-      both ways and exits.
-  xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P]
-                           [--websocket-port P [--websocket-path /p] [--websocket-tls]] [--data DIR] [--cert F --key F]
-                           [--max-offline N] [--no-sm | --sm-max-resume SECONDS --sm-max-detached N]
-                           [--allow-registration] [--iq-auth]
-      Runs until interrupted: an IM server (rosters, presence, offline messages, blocking, vCards) on
-      the database. --allow-registration lets clients create accounts in-band (XEP-0077, over TLS);
-      --iq-auth offers the obsolete XEP-0078 jabber:iq:auth login (plaintext password over TLS only). --websocket-port also serves XMPP over WebSocket (RFC 7395) at
-      ws://H:P/xmpp-websocket (wss:// with --websocket-tls), routed together with the TCP clients.
-      Everything is kept in the SQLite database DIR/xmpp-sansio.sqlite (created on first start, with
-      the demo accounts juliet/r0m30myr0m30 and romeo/j0liet when it has no accounts; an accounts.json
-      of earlier versions is imported once and renamed accounts.json.imported). Accounts added with
-      add-user while the server runs can log in at once. --max-offline: offline messages kept per
-      user (default 1000). Without --cert/--key a self-signed certificate for the domain is generated
-      on first start into DIR. Stream Management (XEP-0198) is on: a client whose connection drops may
-      resume its session for --sm-max-resume seconds (default 300); at most --sm-max-detached such
-      sessions are kept (default 10000). --no-sm turns it off.
-  xmpp-sansio-server add-user NAME [--password-file F] [--data DIR]
-  xmpp-sansio-server passwd NAME [--password-file F] [--data DIR]
-      Creates or resets an account / changes an existing account's password (SCRAM keys only; the
-      password is not stored). The password is read from F (its first line; - for stdin), else from
-      the ${PASSWORD_ENV} environment variable, else asked for on the terminal — never from the
-      command line, where other users could read it.
-  xmpp-sansio-server deluser NAME [--data DIR]
-      Deletes an account with its roster, offline messages, vCard, private XML and blocklist.
-  xmpp-sansio-server list [--data DIR]
-      Prints the accounts, one per line.
-  xmpp-sansio-server backup FILE [--data DIR]
-      Writes a consistent copy of the database to FILE (which must not exist), also while the server
-      runs (SQLite VACUUM INTO).
-defaults: --domain localhost --host 127.0.0.1 --port 5222 --data ./xmpp-data`;
+const DEFAULT_DATA = "./xmpp-data";
 
-/** Runs the command line; resolves with the exit code. */
+/**
+ * Runs the command line; resolves with the exit code (0, or a `sysexits.h` code: docs/server.md, "The
+ * command line"). Output goes through `console.log` (results, logs) and `console.error` (the one-line
+ * refusals).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      domain: { type: "string", default: "localhost" },
-      host: { type: "string", default: "127.0.0.1" },
-      port: { type: "string", default: "5222" },
-      "direct-tls-port": { type: "string" },
-      "websocket-port": { type: "string" },
-      "websocket-path": { type: "string" },
-      "websocket-tls": { type: "boolean" },
-      data: { type: "string", default: "./xmpp-data" },
-      cert: { type: "string" },
-      key: { type: "string" },
-      "password-file": { type: "string" },
-      "max-offline": { type: "string" },
-      "allow-registration": { type: "boolean" },
-      "iq-auth": { type: "boolean" },
-      "no-sm": { type: "boolean" },
-      "sm-max-resume": { type: "string" },
-      "sm-max-detached": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const [command = "demo", ...rest] = positionals;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
+  try {
+    return await run(argv);
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(error.message);
+      return error.code;
+    }
+    const e = error as Error;
+    console.error(`internal error: ${e?.message ?? String(error)}${process.env.XMPP_SANSIO_DEBUG ? `\n${e?.stack}` : " (XMPP_SANSIO_DEBUG=1 prints the stack)"}`);
+    return ExitCode.SOFTWARE;
   }
-  /** Opens the data directory, or says why not (a malformed accounts.json, a newer schema…): `undefined`. */
-  const open = (): DataDirectory | undefined => {
-    const maxOffline = values["max-offline"] === undefined ? undefined : Number(values["max-offline"]);
-    if (maxOffline !== undefined && !(Number.isInteger(maxOffline) && maxOffline >= 0)) {
-      console.error("--max-offline: a whole number of messages");
-      return undefined;
-    }
-    let dir: DataDirectory;
-    try {
-      dir = openDataDirectory(values.data, maxOffline === undefined ? {} : { maxOfflinePerUser: maxOffline });
-    } catch (error) {
-      console.error(`cannot open the data directory ${values.data}: ${(error as Error).message}`);
-      return undefined;
-    }
-    if (dir.imported.length > 0) {
-      console.log(`imported ${dir.imported.length} account(s) from ${join(values.data, "accounts.json")} into ${dir.databaseFile}: ${dir.imported.join(", ")}`);
-    }
-    return dir;
-  };
+}
+
+/** The version of this package (from its package.json). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const line = parseCommandLine(argv);
+  if (line.version) {
+    console.log(version());
+    return ExitCode.OK;
+  }
+  if (line.command === "help") {
+    const [topic, extra] = line.args;
+    if (extra !== undefined) throw usageError(`help takes one command, not '${extra}'`);
+    if (topic !== undefined && !(COMMANDS as readonly string[]).includes(topic)) throw usageError(`help: no command '${topic}'; the commands are ${COMMANDS.join(", ")}`);
+    console.log(topic === undefined ? generalHelp() : commandHelp(topic as Command));
+    return ExitCode.OK;
+  }
+  if (line.help) {
+    console.log(line.command === undefined ? generalHelp() : commandHelp(line.command));
+    return ExitCode.OK;
+  }
+  if (line.command === undefined) throw usageError(`no command; the commands are ${COMMANDS.join(", ")} (xmpp-sansio-server help)`);
+  const command = line.command;
+  const args = arity(command, line.args);
+  const settings = resolveSettings(line.flags);
   switch (command) {
-    case "demo": {
-      const colour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-      const result = await runDemo({ colour });
-      const ok = result.received.length === 2;
-      console.log(
-        `\n${ok ? "✓" : "✗"} ${result.julietJid} and ${result.romeoJid} exchanged ${result.received.length} messages over STARTTLS with ${[...new Set(result.mechanisms)].join(", ")}`,
-      );
-      return ok ? 0 : 1;
-    }
+    case "demo":
+      return demo();
     case "add-user":
-    case "passwd": {
-      const [name, extra] = rest;
-      if (name === undefined) return usage();
-      if (extra !== undefined) {
-        console.error(`${command}: a password on the command line is visible to every user of this machine (ps); use --password-file F, ${PASSWORD_ENV} or the prompt`);
-        return 2;
-      }
-      const password = await readPassword(values["password-file"]);
-      if (password === undefined) return 2;
-      const opened = open();
-      if (opened === undefined) return 1;
-      const { storage, databaseFile } = opened;
-      try {
-        const accounts = new AccountStore({ records: storage.accounts });
-        if (command === "passwd" && !accounts.has(name)) {
-          console.error(`passwd: no account '${name}' in ${databaseFile}`);
-          return 1;
+    case "passwd":
+      return setPassword(command, args[0]!, settings);
+    case "deluser":
+      return withDatabase(settings, ({ storage, databaseFile }) => {
+        if (!new AccountStore({ records: storage.accounts }).remove(args[0]!)) {
+          throw new CliError(ExitCode.NO_USER, `deluser: no account '${args[0]}' in ${databaseFile}`);
         }
-        try {
-          accounts.add(name, password);
-        } catch (error) {
-          // an invalid username (JidError) or password (not a PRECIS OpaqueString): say which, no stack
-          console.error(`${command}: ${(error as Error).message}`);
-          return 1;
-        }
-        console.log(`account '${name}' saved in ${databaseFile}`);
-        return 0;
-      } finally {
-        storage.close();
-      }
-    }
-    case "deluser": {
-      const [name] = rest;
-      if (name === undefined) return usage();
-      const opened = open();
-      if (opened === undefined) return 1;
-      const { storage, databaseFile } = opened;
-      try {
-        if (!new AccountStore({ records: storage.accounts }).remove(name)) {
-          console.error(`deluser: no account '${name}' in ${databaseFile}`);
-          return 1;
-        }
-        console.log(`account '${name}' and its data deleted from ${databaseFile}`);
-        return 0;
-      } finally {
-        storage.close();
-      }
-    }
-    case "list": {
-      const opened = open();
-      if (opened === undefined) return 1;
-      const { storage } = opened;
-      try {
+        console.log(`account '${args[0]}' and its data deleted from ${databaseFile}`);
+        return ExitCode.OK;
+      });
+    case "list":
+      return withDatabase(settings, ({ storage }) => {
         for (const name of storage.accounts.list()) console.log(name);
-        return 0;
-      } finally {
-        storage.close();
-      }
-    }
+        return ExitCode.OK;
+      });
     case "backup": {
-      const [file] = rest;
-      if (file === undefined) return usage();
-      if (existsSync(file)) {
-        console.error(`backup: ${file} exists; a backup never overwrites a file`);
-        return 1;
-      }
-      const opened = open();
-      if (opened === undefined) return 1;
-      const { storage, databaseFile } = opened;
-      try {
-        storage.backupTo(file);
+      const file = args[0]!;
+      if (existsSync(file)) throw new CliError(ExitCode.CANT_CREATE, `backup: ${file} exists; a backup never overwrites a file`);
+      return withDatabase(settings, ({ storage, databaseFile }) => {
+        try {
+          storage.backupTo(file);
+        } catch (error) {
+          throw new CliError(ExitCode.CANT_CREATE, `backup: cannot write ${file}: ${(error as Error).message}`);
+        }
         console.log(`${databaseFile} copied to ${file}`);
-        return 0;
-      } finally {
-        storage.close();
-      }
+        return ExitCode.OK;
+      });
     }
-    case "serve": {
-      const streamManagement = streamManagementFromArgs(values);
-      if (typeof streamManagement === "string") {
-        console.error(`${streamManagement}\n${USAGE}`);
-        return 2;
-      }
-      const opened = open();
-      if (opened === undefined) return 1;
-      const { storage, databaseFile } = opened;
-      try {
-        if (seedDemoAccounts(storage)) console.log(`created the demo accounts juliet (r0m30myr0m30) and romeo (j0liet) in ${databaseFile}`);
-        const accounts = new AccountStore({ records: storage.accounts });
-        const tls = loadOrCreateCertificate(values.data, values.domain, values.cert, values.key);
-        // Listen for the signals before saying "serving": a supervisor may stop us as soon as it reads that.
-        const stopped = new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once("SIGINT", stop);
-          process.once("SIGTERM", stop);
-        });
-        const running = await startServer({
-          domain: values.domain,
-          accounts,
-          host: values.host,
-          port: Number(values.port),
-          ...(values["direct-tls-port"] === undefined ? {} : { directTlsPort: Number(values["direct-tls-port"]) }),
-          ...(values["websocket-port"] === undefined
-            ? {}
-            : {
-                websocket: {
-                  port: Number(values["websocket-port"]),
-                  ...(values["websocket-path"] === undefined ? {} : { path: values["websocket-path"] }),
-                  tls: values["websocket-tls"] === true,
-                },
-              }),
-          tls,
-          streamManagement,
-          // The IM server on the database: rosters, presence, offline messages (those of expired XEP-0198
-          // sessions included), blocking, vCards, private XML.
-          storage,
-          // SASL2, Bind2 and FAST are on; FAST records go to the database, the key to DATA/fast-token.key,
-          // so FAST tokens survive a restart.
-          sasl2: { fast: { secret: loadOrCreateFastKey(values.data) } },
-          allowRegistration: values["allow-registration"] === true,
-          iqAuth: values["iq-auth"] === true,
-          log: (line) => console.log(`${new Date().toISOString()} ${line}`),
-        });
-        console.log(
-          `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
-        );
-        await stopped;
-        console.log("shutting down (<system-shutdown/> to every client)…");
-        await running.close();
-        return 0;
-      } finally {
-        storage.close();
-      }
-    }
-    default:
-      return usage();
+    case "serve":
+      return serve(settings);
   }
 }
 
-/** Up to ten names, then how many there are in all. */
-function listNames(names: readonly string[]): string {
-  return names.length <= 10 ? names.join(", ") : `${names.slice(0, 10).join(", ")}, … (${names.length} in all)`;
+/** Checks the positional arguments of a command; returns them. */
+function arity(command: Command, args: readonly string[]): readonly string[] {
+  const wants: Partial<Record<Command, string>> = { "add-user": "NAME", passwd: "NAME", deluser: "NAME", backup: "FILE" };
+  const want = wants[command];
+  if (want !== undefined && args[0] === undefined) throw usageError(`${command}: missing ${want} (xmpp-sansio-server help ${command})`);
+  const extra = args[want === undefined ? 0 : 1];
+  if (extra !== undefined) {
+    if (command === "add-user" || command === "passwd") {
+      throw usageError(`${command}: a password on the command line is visible to every user of this machine (ps); use --password-file F, ${PASSWORD_ENV} or the prompt`);
+    }
+    throw usageError(`${command}: unexpected argument '${extra}' (xmpp-sansio-server help ${command})`);
+  }
+  return args;
 }
 
-function usage(): number {
-  console.error(USAGE);
-  return 2;
+async function demo(): Promise<number> {
+  const colour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  const result = await runDemo({ colour });
+  const ok = result.received.length === 2;
+  console.log(
+    `\n${ok ? "✓" : "✗"} ${result.julietJid} and ${result.romeoJid} exchanged ${result.received.length} messages over STARTTLS with ${[...new Set(result.mechanisms)].join(", ")}`,
+  );
+  return ok ? ExitCode.OK : ExitCode.FAILURE;
+}
+
+/** Opens the data directory (creating it and the database when absent); exit 73/74 when it cannot. */
+function openData(settings: Settings, say: Announce = (_event, msg) => console.log(msg)): DataDirectory {
+  const data = settings.data ?? DEFAULT_DATA;
+  let dir: DataDirectory;
+  try {
+    dir = openDataDirectory(data, settings.maxOffline === undefined ? {} : { maxOfflinePerUser: settings.maxOffline });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const cantCreate = code === "EACCES" || code === "EEXIST" || code === "ENOTDIR" || code === "EROFS";
+    throw new CliError(cantCreate ? ExitCode.CANT_CREATE : ExitCode.IO, `cannot open the data directory ${data}: ${(error as Error).message}`);
+  }
+  if (dir.imported.length > 0) {
+    say("accounts", `imported ${dir.imported.length} account(s) from ${join(data, LEGACY_ACCOUNTS_FILE)} into ${dir.databaseFile}: ${dir.imported.join(", ")}`, {
+      imported: dir.imported.length,
+    });
+  }
+  return dir;
+}
+
+/** Runs `fn` on an existing database (exit 66 when there is none: nothing is created), then closes it. */
+function withDatabase(settings: Settings, fn: (dir: DataDirectory) => number): number {
+  const data = settings.data ?? DEFAULT_DATA;
+  if (!existsSync(join(data, DATABASE_FILE)) && !existsSync(join(data, LEGACY_ACCOUNTS_FILE))) {
+    throw new CliError(ExitCode.NO_INPUT, `no database in ${data} (${DATABASE_FILE}); serve or add-user creates it, --data or --config says where it is`);
+  }
+  const dir = openData(settings);
+  try {
+    return fn(dir);
+  } finally {
+    dir.storage.close();
+  }
+}
+
+async function setPassword(command: "add-user" | "passwd", name: string, settings: Settings): Promise<number> {
+  const password = await readPassword(settings.passwordFile);
+  // Derive (and so validate the name and the password) before touching the data directory.
+  const scratch = new AccountStore();
+  try {
+    scratch.add(name, password);
+  } catch (error) {
+    // an invalid username (JidError) or password (not a PRECIS OpaqueString): say which, no stack
+    throw new CliError(ExitCode.DATA, `${command}: ${(error as Error).message}`);
+  }
+  const save = ({ storage, databaseFile }: DataDirectory) => {
+    const accounts = new AccountStore({ records: storage.accounts });
+    if (command === "passwd" && !accounts.has(name)) throw new CliError(ExitCode.NO_USER, `passwd: no account '${name}' in ${databaseFile}`);
+    accounts.load(scratch.toJSON());
+    console.log(`account '${name}' saved in ${databaseFile}`);
+    return ExitCode.OK;
+  };
+  if (command === "passwd") return withDatabase(settings, save);
+  const dir = openData(settings);
+  try {
+    return save(dir);
+  } finally {
+    dir.storage.close();
+  }
 }
 
 /**
  * The password for add-user/passwd: the first line of `file` (`-`: stdin), else the environment
- * variable, else a prompt without echo on a terminal. `undefined` (after saying why) when there is none.
+ * variable, else a prompt without echo on a terminal.
  */
-async function readPassword(file: string | undefined): Promise<string | undefined> {
+async function readPassword(file: string | undefined): Promise<string> {
   if (file !== undefined) {
-    const text = readFileSync(file === "-" ? 0 : file, "utf8");
-    const password = text.split(/\r?\n/, 1)[0] ?? "";
-    if (password === "") {
-      console.error(`the password file ${file === "-" ? "(stdin)" : file} is empty`);
-      return undefined;
+    let text: string;
+    try {
+      text = readFileSync(file === "-" ? 0 : file, "utf8");
+    } catch (error) {
+      throw new CliError(ExitCode.NO_INPUT, `cannot read the password file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
+    const password = text.split(/\r?\n/, 1)[0] ?? "";
+    if (password === "") throw new CliError(ExitCode.DATA, `the password file ${file === "-" ? "(stdin)" : file} is empty`);
     return password;
   }
   const fromEnv = process.env[PASSWORD_ENV];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   if (process.stdin.isTTY !== true) {
-    console.error(`no password: give --password-file F (- for stdin), set ${PASSWORD_ENV}, or run on a terminal to be asked`);
-    return undefined;
+    throw usageError(`no password: give --password-file F (- for stdin), set ${PASSWORD_ENV}, or run on a terminal to be asked`);
   }
   const first = await prompt("password: ");
   const second = first === undefined ? undefined : await prompt("again: ");
-  if (first === undefined || second === undefined || first === "") return undefined;
-  if (first !== second) {
-    console.error("the passwords differ");
-    return undefined;
-  }
+  if (first === undefined || second === undefined || first === "") throw new CliError(ExitCode.DATA, "no password given");
+  if (first !== second) throw new CliError(ExitCode.DATA, "the passwords differ");
   return first;
 }
 
@@ -325,20 +254,113 @@ function prompt(question: string): Promise<string | undefined> {
   });
 }
 
-function loadOrCreateCertificate(dir: string, domain: string, certFile?: string, keyFile?: string): { cert: string; key: string } {
-  if (certFile !== undefined || keyFile !== undefined) {
-    if (certFile === undefined || keyFile === undefined) throw new TypeError("--cert and --key go together");
-    return { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
+/** The checks of `serve`'s settings that span several of them; throws a usage error. */
+function checkServeSettings(s: Settings): void {
+  if ((s.cert === undefined) !== (s.key === undefined)) throw usageError("--cert and --key (tls.cert and tls.key) go together");
+  if (s.websocketPort === undefined && (s.websocketPath !== undefined || s.websocketTls === true)) {
+    throw usageError("--websocket-path and --websocket-tls need --websocket-port (websocket.port)");
   }
-  const cert = join(dir, `${domain}.crt`);
-  const key = join(dir, `${domain}.key`);
-  if (existsSync(cert) && existsSync(key)) return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
-  const pair = generateSelfSignedCertificate({ dnsNames: [domain, "localhost"] });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(cert, pair.cert);
-  writeFileSync(key, pair.key, { mode: 0o600 });
-  console.log(`generated a self-signed certificate for ${domain}: ${cert} (clients must trust it, e.g. Node's NODE_EXTRA_CA_CERTS)`);
-  return pair;
+  if (s.streamManagement === false && (s.smMaxResume !== undefined || s.smMaxDetached !== undefined)) {
+    throw usageError("--no-sm (stream-management.enabled = false) goes without --sm-max-resume and --sm-max-detached");
+  }
+}
+
+async function serve(settings: Settings): Promise<number> {
+  checkServeSettings(settings);
+  const domain = settings.domain ?? "localhost";
+  const host = settings.host ?? "127.0.0.1";
+  const data = settings.data ?? DEFAULT_DATA;
+  const log = new Logger({ level: settings.logLevel ?? "info", format: settings.logFormat ?? "text", write: (l) => console.log(l) });
+  // Banner lines stay plain text in the text format (supervisors wait for "serving …"); records in JSON.
+  const say: Announce = (event, msg, fields) => (log.format === "text" ? console.log(msg) : log.info(event, msg, fields));
+  log.debug("settings", `${settings.config === undefined ? "no config file" : `config ${settings.config}`}; settings ${JSON.stringify(settings)}`);
+  const source: CertificateSource =
+    settings.cert !== undefined && settings.key !== undefined ? { kind: "files", cert: settings.cert, key: settings.key } : { kind: "generated", dir: data, domain };
+  existingCertificate(source); // checks the operator's files (or a generated pair on disk) before anything is written
+  const streamManagement: false | StreamManagementSettings =
+    settings.streamManagement === false
+      ? false
+      : {
+          ...(settings.smMaxResume === undefined ? {} : { maxResumeSeconds: settings.smMaxResume }),
+          ...(settings.smMaxDetached === undefined ? {} : { maxDetached: settings.smMaxDetached }),
+        };
+
+  await checkPortsFree(host, [settings.port ?? 5222, settings.directTlsPort, settings.websocketPort]);
+
+  const { storage, databaseFile } = openData(settings, say);
+  const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+  let onStop: (() => void) | undefined;
+  let onHup: (() => void) | undefined;
+  try {
+    if (seedDemoAccounts(storage)) say("accounts", `created the demo accounts juliet (r0m30myr0m30) and romeo (j0liet) in ${databaseFile}`);
+    const accounts = new AccountStore({ records: storage.accounts });
+    const tls = loadOrCreateCertificate(source, say);
+    // Listen for the signals before saying "serving": a supervisor may stop us as soon as it reads that.
+    const stopped = new Promise<void>((resolve) => {
+      onStop = () => resolve();
+      for (const signal of stopSignals) process.once(signal, onStop);
+    });
+    let running: Awaited<ReturnType<typeof startServer>>;
+    try {
+      running = await startServer({
+        domain,
+        accounts,
+        host,
+        port: settings.port ?? 5222,
+        ...(settings.directTlsPort === undefined ? {} : { directTlsPort: settings.directTlsPort }),
+        ...(settings.websocketPort === undefined
+          ? {}
+          : {
+              websocket: {
+                port: settings.websocketPort,
+                ...(settings.websocketPath === undefined ? {} : { path: settings.websocketPath }),
+                tls: settings.websocketTls === true,
+              },
+            }),
+        tls,
+        streamManagement,
+        // The IM server on the database: rosters, presence, offline messages (those of expired XEP-0198
+        // sessions included), blocking, vCards, private XML.
+        storage,
+        // SASL2, Bind2 and FAST are on; FAST records go to the database, the key to DATA/fast-token.key,
+        // so FAST tokens survive a restart.
+        sasl2: { fast: { secret: loadOrCreateFastKey(data) } },
+        allowRegistration: settings.allowRegistration === true,
+        iqAuth: settings.iqAuth === true,
+        log: (l) => log.serverLine(l),
+      });
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL" || e.code === "EACCES") {
+        throw new CliError(ExitCode.UNAVAILABLE, `cannot listen on ${host}: ${e.message}`);
+      }
+      throw error;
+    }
+    logConnectionEvents(running, log, settings.websocketTls === true ? "WebSocket wss" : "WebSocket ws");
+    onHup = () => {
+      log.info("reload", "SIGHUP: reloading the certificate and the accounts");
+      reloadServer(running, source, storage, data, log);
+    };
+    process.on("SIGHUP", onHup);
+    say(
+      "listen",
+      `serving ${domain} on ${host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
+      { domain, host, port: running.port, directTlsPort: running.directTlsPort, websocket: running.websocketUrl, database: databaseFile },
+    );
+    await stopped;
+    say("stop", "shutting down (<system-shutdown/> to every client)…");
+    await running.close();
+    return ExitCode.OK;
+  } finally {
+    if (onStop !== undefined) for (const signal of stopSignals) process.off(signal, onStop);
+    if (onHup !== undefined) process.off("SIGHUP", onHup);
+    storage.close();
+  }
+}
+
+/** Up to ten names, then how many there are in all. */
+function listNames(names: readonly string[]): string {
+  return names.length <= 10 ? names.join(", ") : `${names.slice(0, 10).join(", ")}, … (${names.length} in all)`;
 }
 
 /**
@@ -360,4 +382,3 @@ export function streamManagementFromArgs(values: {
   if (detached !== undefined && maxDetached === undefined) return `--sm-max-detached: an integer ≥ 0, not '${detached}'`;
   return { ...(maxResumeSeconds === undefined ? {} : { maxResumeSeconds }), ...(maxDetached === undefined ? {} : { maxDetached }) };
 }
-

@@ -171,6 +171,12 @@ export interface RunningServer {
   readonly websocketUrl: string | undefined;
   /** The certificate in use (PEM), for clients that must trust a generated one. */
   readonly certificate: string;
+  /**
+   * Replaces the certificate and key on every TLS listener (STARTTLS, Direct TLS, `wss:`): connections
+   * accepted from now on get it, open ones keep theirs. Throws, changing nothing, when the pair does not
+   * load (bad PEM, a key that does not match). The CLI calls it on SIGHUP.
+   */
+  setCertificate(pair: CertificatePair): void;
   /** Graceful stop: `<system-shutdown/>` to every client (TCP and WebSocket), then the listeners close. */
   close(): Promise<void>;
 }
@@ -380,6 +386,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
   }
 
+  let certificate = pair.cert;
   return {
     server,
     router,
@@ -389,7 +396,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     websocket,
     websocketPort,
     websocketUrl,
-    certificate: pair.cert,
+    get certificate() {
+      return certificate;
+    },
+    setCertificate: (next: CertificatePair) => {
+      server.setSecureContext({ cert: next.cert, key: next.key }); // throws first when the pair is bad
+      https?.setSecureContext({ cert: next.cert, key: next.key });
+      certificate = next.cert;
+    },
     close: async () => {
       await Promise.all([server.close(), websocket?.close()]);
       if (https?.listening) {

@@ -97,6 +97,8 @@ export interface XmppWebSocketServerEvents {
   authFailed: [connection: ServerConnection, username: string | undefined, condition: string];
   /** A connection is being ended for a limit. */
   limit: [connection: ServerConnection, condition: StreamErrorCondition, text: string];
+  /** A stream error ended a session (see `@xmpp-sansio/node`'s `streamError`). */
+  streamError: [connection: ServerConnection, condition: string, text: string | undefined, byPeer: boolean];
 }
 
 let nextConnectionId = 1;
@@ -259,6 +261,9 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       },
       onLimit: (conn, condition, text) => {
         if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
+      },
+      onStreamError: (conn, condition, text, byPeer) => {
+        if (this.listenerCount("streamError") > 0) this.emit("streamError", conn, condition, text, byPeer);
       },
     });
     this.path = options.path ?? "/xmpp-websocket";
