@@ -29,7 +29,7 @@ const USAGE = `usage:
   xmpp-sansio-server serve [--domain D] [--host H] [--port P] [--direct-tls-port P]
                            [--websocket-port P [--websocket-path /p] [--websocket-tls]] [--data DIR] [--cert F --key F]
                            [--max-offline N] [--no-sm | --sm-max-resume SECONDS --sm-max-detached N]
-                           [--allow-registration] [--iq-auth]
+                           [--allow-registration] [--iq-auth] [--component-port P --component DOMAIN=SECRET_FILE ...]
       Runs until interrupted: an IM server (rosters, presence, offline messages, blocking, vCards) on
       the database. --allow-registration lets clients create accounts in-band (XEP-0077, over TLS);
       --iq-auth offers the obsolete XEP-0078 jabber:iq:auth login (plaintext password over TLS only). --websocket-port also serves XMPP over WebSocket (RFC 7395) at
@@ -41,7 +41,9 @@ const USAGE = `usage:
       user (default 1000). Without --cert/--key a self-signed certificate for the domain is generated
       on first start into DIR. Stream Management (XEP-0198) is on: a client whose connection drops may
       resume its session for --sm-max-resume seconds (default 300); at most --sm-max-detached such
-      sessions are kept (default 10000). --no-sm turns it off.
+      sessions are kept (default 10000). --no-sm turns it off. --component-port accepts XEP-0114
+      external components on H:P (plain TCP: keep it on loopback); each --component names one
+      component domain and a file whose first line is its shared secret.
   xmpp-sansio-server add-user NAME [--password-file F] [--data DIR]
   xmpp-sansio-server passwd NAME [--password-file F] [--data DIR]
       Creates or resets an account / changes an existing account's password (SCRAM keys only; the
@@ -80,6 +82,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       "no-sm": { type: "boolean" },
       "sm-max-resume": { type: "string" },
       "sm-max-detached": { type: "string" },
+      "component-port": { type: "string" },
+      component: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -201,6 +205,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         console.error(`${streamManagement}\n${USAGE}`);
         return 2;
       }
+      const components = componentsFromArgs(values["component-port"], values.component);
+      if (typeof components === "string") {
+        console.error(`${components}\n${USAGE}`);
+        return 2;
+      }
       const opened = open();
       if (opened === undefined) return 1;
       const { storage, databaseFile } = opened;
@@ -236,10 +245,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           storage,
           allowRegistration: values["allow-registration"] === true,
           iqAuth: values["iq-auth"] === true,
+          ...(components === undefined ? {} : { components: { ...components, host: values.host } }),
           log: (line) => console.log(`${new Date().toISOString()} ${line}`),
         });
         console.log(
-          `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
+          `serving ${values.domain} on ${values.host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}${running.componentPort === undefined ? "" : `, components on ${values.host}:${running.componentPort}`}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
         );
         await stopped;
         console.log("shutting down (<system-shutdown/> to every client)…");
@@ -252,6 +262,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     default:
       return usage();
   }
+}
+
+/** `--component-port P --component DOMAIN=SECRET_FILE …`: the components option, nothing, or what is wrong. */
+function componentsFromArgs(port: string | undefined, specs: readonly string[] | undefined): { port: number; secrets: Record<string, string> } | undefined | string {
+  if (port === undefined) return specs === undefined ? undefined : "--component needs --component-port";
+  const p = Number(port);
+  if (!Number.isInteger(p) || p < 0 || p > 65535) return "--component-port: a port number";
+  const secrets: Record<string, string> = {};
+  for (const spec of specs ?? []) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) return `--component ${spec}: DOMAIN=SECRET_FILE`;
+    let secret: string | undefined;
+    try {
+      secret = readFileSync(spec.slice(eq + 1), "utf8").split(/\r?\n/)[0];
+    } catch (error) {
+      return `--component ${spec}: ${(error as Error).message}`;
+    }
+    if (secret === undefined || secret === "") return `--component ${spec}: the file's first line (the secret) is empty`;
+    secrets[spec.slice(0, eq)] = secret;
+  }
+  return { port: p, secrets };
 }
 
 /** Up to ten names, then how many there are in all. */
