@@ -71,6 +71,18 @@ describe("XEP-0114 components", () => {
     expect(toComponent[0]!.ns).toBe("jabber:component:accept");
   });
 
+  it("sendIq on a component stream: the answer (in jabber:component:accept) is an iq-response", () => {
+    const p = pair("s3cr3t");
+    p.component.start(0);
+    p.run();
+    const id = p.component.sendIq(xml("iq", { type: "get", from: DOMAIN, to: "capulet.example" }, xml("ping", { xmlns: "urn:xmpp:ping" })), 0);
+    p.run();
+    p.server.send(xml("iq", { type: "result", id, from: "capulet.example", to: DOMAIN }));
+    p.run();
+    expect(p.componentEvents).toContainEqual(expect.objectContaining({ type: "iq-response", id }));
+    expect(p.componentEvents.some((e) => e.type === "stanza")).toBe(false);
+  });
+
   it("computes the handshake over the server's stream id", () => {
     const p = pair("s3cr3t");
     p.component.start(0);
