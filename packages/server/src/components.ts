@@ -142,7 +142,7 @@ export class ComponentHub {
       return true;
     }
     const type = stanza.attr("type");
-    if (stanza.name === "presence" || type === "error" || type === "result") return true; // nothing to answer
+    if (stanza.name === "presence" || type === "error" || (stanza.name === "iq" && type === "result")) return true; // nothing to answer
     return stanzaError("service-unavailable", { type: "wait", text: `the component ${to.domain} is not connected` });
   };
 
