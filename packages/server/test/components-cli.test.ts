@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { StreamErrorException, XmppComponent } from "@xmpp-sansio/node";
+import { type StreamErrorException, XmppComponent } from "@xmpp-sansio/node";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli.js";
 
