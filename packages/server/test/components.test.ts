@@ -124,6 +124,27 @@ describe("components in the reference server (IM server on SQLite)", () => {
     await juliet.inbox.next((s) => s.name === "presence" && s.attr("type") === "subscribe" && s.attr("from") === `echo@${COMP}`, "the subscription request");
   });
 
+  it("a client subscribes to a component's JID: the component gets the request, its answer lands in the roster, its presence reaches the client", async () => {
+    const running = await server(true);
+    const { c: comp, inbox: compIn } = component(running);
+    await comp.online();
+    const juliet = await client(running, "juliet", "r0m30myr0m30");
+    await juliet.c.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
+    juliet.c.send(xml("presence"));
+    juliet.c.send(xml("presence", { to: `echo@${COMP}`, type: "subscribe" }));
+    const request = await compIn.next((s) => s.name === "presence" && s.attr("type") === "subscribe", "the subscription request at the component");
+    expect(request.attr("from")).toBe(`juliet@${DOMAIN}`);
+    comp.send(xml("presence", { from: `echo@${COMP}`, to: `juliet@${DOMAIN}`, type: "subscribed" }));
+    const push = await juliet.inbox.next(
+      (s) => s.name === "iq" && s.getChild("query", "jabber:iq:roster")?.getChild("item")?.attr("subscription") === "to",
+      "the roster push with subscription 'to'",
+    );
+    expect(push.getChild("query", "jabber:iq:roster")?.getChild("item")?.attr("jid")).toBe(`echo@${COMP}`);
+    comp.send(xml("presence", { from: `echo@${COMP}/bot`, to: `juliet@${DOMAIN}` }, xml("status", {}, "ready")));
+    const available = await juliet.inbox.next((s) => s.name === "presence" && s.attr("from") === `echo@${COMP}/bot` && s.attr("type") === undefined, "the component's presence");
+    expect(available.getChildText("status")).toBe("ready");
+  });
+
   it("a wrong secret is refused with <not-authorized/>; a second connection for the domain with <conflict/>", async () => {
     const running = await server(true);
     const wrong = component(running, { secret: "guess" });
