@@ -50,6 +50,11 @@ export interface XmppComponentServerOptions {
   maxConnections?: number;
   /** `close()` waits this long for components to end their streams before destroying sockets. Default 5 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * Bytes written to a component and not yet taken by its socket: past this the component is not
+   * reading, and its stream ends with `<resource-constraint/>` (what was held is lost). Default 1 MiB.
+   */
+  maxHeldBytes?: number;
 }
 
 /** Events of {@link XmppComponentServer}. */
@@ -82,10 +87,12 @@ export class ComponentConnection {
   readonly session: ComponentServerSession;
   /** @internal */
   readonly closedPromise: Promise<void>;
+  private readonly maxHeldBytes: number;
 
   /** @internal */
-  constructor(driver: SocketDriver<ServerEvent>, session: ComponentServerSession, remoteAddress: string | undefined, closedPromise: Promise<void>) {
+  constructor(driver: SocketDriver<ServerEvent>, session: ComponentServerSession, remoteAddress: string | undefined, closedPromise: Promise<void>, maxHeldBytes: number) {
     this.id = nextId++;
+    this.maxHeldBytes = maxHeldBytes;
     this.driver = driver;
     this.session = session;
     this.remoteAddress = remoteAddress;
@@ -110,6 +117,16 @@ export class ComponentConnection {
   send(stanza: XmlElement): void {
     const out = rebase(stanza, NS_COMPONENT_ACCEPT);
     this.driver.interact(() => this.session.send(out));
+    // Output goes to the socket at once (no back-pressure into the session); a component that does not
+    // read is measured here, where its bytes wait.
+    if (this.driver.socket.writableLength > this.maxHeldBytes) {
+      this.driver.abort("resource-constraint", `more than ${this.maxHeldBytes} bytes written to the component and not read`);
+    }
+  }
+
+  /** Bytes written to the socket and not yet taken by the operating system. */
+  get heldBytes(): number {
+    return this.driver.socket.writableLength;
   }
 
   /** Closes the stream gracefully. Resolves when the socket is closed. */
@@ -259,6 +276,10 @@ export class XmppComponentServer extends EventEmitter<XmppComponentServerEvents>
           this.byDomain.set(ev.jid.domain, conn);
           if (hooks.online !== undefined) call(() => hooks.online!(conn), () => {});
           return;
+        case "closed":
+          // The stream is over (the socket may linger a little): the domain is free for a new connection now.
+          gone();
+          return;
         case "stanza":
           if (hooks.stanza !== undefined) {
             const stanza = rebase(ev.stanza, NS_CLIENT);
@@ -269,10 +290,34 @@ export class XmppComponentServer extends EventEmitter<XmppComponentServerEvents>
           return;
       }
     };
+    /** Once: the domain is released and the `offline` hook told (at the end of the stream, or of the socket). */
+    const gone = (): void => {
+      if (!wasOnline || conn.jid === undefined || this.byDomain.get(conn.jid.domain) !== conn) return;
+      this.byDomain.delete(conn.jid.domain);
+      if (hooks.offline === undefined) return;
+      try {
+        const r = hooks.offline(conn);
+        if (r instanceof Promise) r.catch((err: unknown) => this.listenerCount("hookError") > 0 && this.emit("hookError", err, conn));
+      } catch (err) {
+        if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
+      }
+    };
     const driver = new SocketDriver<ServerEvent>({
       socket,
       side: "server",
-      createPump: (io) => new SessionPump<ServerEvent>({ session, onEvent, now: monotonicNow, ...io }),
+      createPump: (io) =>
+        new SessionPump<ServerEvent>({
+          session,
+          onEvent,
+          now: monotonicNow,
+          ...io,
+          // Never block the session's output: it would pile up in the session unmeasured. The socket holds
+          // it instead, bounded by `maxHeldBytes` (checked in `send`).
+          write: (bytes) => {
+            io.write(bytes);
+            return true;
+          },
+        }),
       upgrade: () => {
         throw new Error("a component stream has no STARTTLS");
       },
@@ -281,21 +326,11 @@ export class XmppComponentServer extends EventEmitter<XmppComponentServerEvents>
       },
       onSocketClose: () => {
         this.live.delete(conn);
-        if (wasOnline && conn.jid !== undefined && this.byDomain.get(conn.jid.domain) === conn) {
-          this.byDomain.delete(conn.jid.domain);
-          if (hooks.offline !== undefined) {
-            try {
-              const r = hooks.offline(conn);
-              if (r instanceof Promise) r.catch((err: unknown) => this.listenerCount("hookError") > 0 && this.emit("hookError", err, conn));
-            } catch (err) {
-              if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
-            }
-          }
-        }
+        gone();
         resolveClosed();
       },
     });
-    conn = new ComponentConnection(driver, session, socket.remoteAddress, closedPromise);
+    conn = new ComponentConnection(driver, session, socket.remoteAddress, closedPromise, this.options.maxHeldBytes ?? 1024 * 1024);
     this.live.add(conn);
     this.emit("connection", conn);
     driver.interact((_s, now) => session.start(now));

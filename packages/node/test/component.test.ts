@@ -1,4 +1,6 @@
 // XEP-0114 through the Node adapter, both roles on loopback: XmppComponent ↔ XmppComponentServer.
+import * as net from "node:net";
+import { componentHandshake } from "@xmpp-sansio/core";
 import { xml, type XmlElement } from "@xmpp-sansio/xml";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ComponentConnection, StreamErrorException, XmppComponent, XmppComponentServer } from "../src/index.js";
@@ -90,6 +92,41 @@ describe("XEP-0114 over Node (XmppComponent ↔ XmppComponentServer)", () => {
     await listener(port, (_c, s) => got.push(s.getChildText("body") ?? ""));
     await back;
     await expect.poll(() => got).toEqual(["queued"]);
+  });
+
+  it("a component that stops reading is closed with <resource-constraint/> once maxHeldBytes are held", async () => {
+    const server = new XmppComponentServer({ port: 0, shutdownTimeoutMs: 500, maxHeldBytes: 64 * 1024, hooks: { secret: () => SECRET } });
+    const port = (await server.listen()).port;
+    cleanup.push(() => server.close());
+    const raw = net.connect({ host: "127.0.0.1", port });
+    cleanup.push(async () => void raw.destroy());
+    raw.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}'>`);
+    let text = "";
+    const id = await new Promise<string>((resolve) =>
+      raw.on("data", (b) => {
+        text += b.toString();
+        const m = / id='([^']+)'/.exec(text);
+        if (m) resolve(m[1]!);
+      }),
+    );
+    raw.write(`<handshake>${componentHandshake(id, SECRET)}</handshake>`);
+    await expect.poll(() => server.connectionFor(DOMAIN)?.isOnline).toBe(true);
+    raw.removeAllListeners("data");
+    raw.pause(); // reads no more
+    const conn = server.connectionFor(DOMAIN)!;
+    const big = "x".repeat(16 * 1024);
+    let sent = 0;
+    while (conn.isOnline && sent < 20_000) {
+      conn.send(xml("message", { from: "juliet@localhost", to: `bot@${DOMAIN}` }, xml("body", {}, big)));
+      sent++;
+      if (sent % 50 === 0) await new Promise((r) => setImmediate(r)); // let the kernel take what it takes
+    }
+    expect(conn.isOnline).toBe(false);
+    expect(sent).toBeLessThan(20_000);
+    expect(conn.heldBytes).toBeLessThan(64 * 1024 + 2 * big.length + 4096);
+    expect(server.connectionFor(DOMAIN)).toBeUndefined(); // free at once for a new connection
+    raw.destroy();
+    await conn.closedPromise;
   });
 
   it("close() while connecting rejects online(); after close() send() throws", async () => {
