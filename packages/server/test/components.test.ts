@@ -53,8 +53,12 @@ afterEach(async () => {
   for (const f of stops.splice(0).reverse()) await f().catch(() => {});
 });
 
+/** The storage of the last server started with one (for checks on the offline store). */
+let lastStorage: ReturnType<typeof openSqliteStorage> | undefined;
+
 async function server(withStorage: boolean): Promise<RunningServer> {
   const storage = withStorage ? openSqliteStorage(":memory:") : undefined;
+  lastStorage = storage;
   const accounts = storage === undefined ? new AccountStore() : new AccountStore({ records: storage.accounts });
   accounts.add("juliet", "r0m30myr0m30");
   accounts.add("romeo", "j0liet");
@@ -113,7 +117,7 @@ describe("components in the reference server (IM server on SQLite)", () => {
 
     // romeo is offline: the message waits in his store and comes when he is available.
     comp.send(xml("message", { from: `echo@${COMP}`, to: `romeo@${DOMAIN}`, type: "chat" }, xml("body", {}, "while you were away")));
-    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => lastStorage!.offline.count("romeo")).toBe(1);
     const romeo = await client(running, "romeo", "j0liet");
     romeo.c.send(xml("presence"));
     const stored = await romeo.inbox.next(body("while you were away"), "the offline message");
@@ -178,7 +182,8 @@ describe("components in the reference server (IM server on SQLite)", () => {
     const closed2 = new Promise<{ error?: Error }>((r) => comp2.once("close", r));
     comp2.send(xml("message", { from: "other.localhost", to: `juliet@${DOMAIN}` }, xml("body", {}, "forged too")));
     expect(((await closed2).error as StreamErrorException).condition).toBe("invalid-from");
-    await new Promise((r) => setTimeout(r, 100));
+    // A fence: anything routed to juliet before would reach her before the answer to this ping.
+    await juliet.c.iq(xml("iq", { type: "get", to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" })));
     expect(juliet.inbox.got.some(body("forged"))).toBe(false);
     expect(juliet.inbox.got.some(body("forged too"))).toBe(false);
   });
