@@ -397,7 +397,7 @@ export class ClientSession
       this.pingId = undefined; // the answer to our keepalive ping (result, or an error from a server without XEP-0199)
       return;
     }
-    if (this.tracker !== undefined && e.name === "iq" && e.ns === NS_CLIENT) {
+    if (this.tracker !== undefined && e.name === "iq" && e.ns === this.contentNs) {
       const m = this.tracker.match(e, this.jid);
       if (m !== undefined) {
         this.emit({ type: "iq-response", id: m.id, stanza: e });

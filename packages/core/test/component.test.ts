@@ -16,7 +16,7 @@ function feed(to: { receive(b: Uint8Array, now: number): void; readonly state: s
   }
 }
 
-function pair(secretOnServer: string | null, secretOfComponent = "s3cr3t", sizes?: readonly number[], mutate?: (b: Uint8Array) => Uint8Array) {
+function pair(secretOnServer: string | null, secretOfComponent = "s3cr3t", sizes?: readonly number[], mutate?: (b: Uint8Array) => Uint8Array, conflict = false) {
   const component = new ComponentSession({ domain: DOMAIN, secret: secretOfComponent, random: seededRandom(5) });
   const server = new ComponentServerSession({ random: seededRandom(6) });
   const serverEvents: ServerEvent[] = [];
@@ -36,7 +36,7 @@ function pair(secretOnServer: string | null, secretOfComponent = "s3cr3t", sizes
         serverEvents.push(ev);
         moved = true;
         if (ev.type === "host-check") server.answerHost(ev.domain === DOMAIN);
-        if (ev.type === "component-secret") server.answerComponentSecret(secretOnServer);
+        if (ev.type === "component-secret") server.answerComponentSecret(secretOnServer, { conflict });
       }
       for (let ev = component.pollEvent(); ev; ev = component.pollEvent()) {
         componentEvents.push(ev);
@@ -71,6 +71,18 @@ describe("XEP-0114 components", () => {
     expect(toComponent[0]!.ns).toBe("jabber:component:accept");
   });
 
+  it("sendIq on a component stream: the answer (in jabber:component:accept) is an iq-response", () => {
+    const p = pair("s3cr3t");
+    p.component.start(0);
+    p.run();
+    const id = p.component.sendIq(xml("iq", { type: "get", from: DOMAIN, to: "capulet.example" }, xml("ping", { xmlns: "urn:xmpp:ping" })), 0);
+    p.run();
+    p.server.send(xml("iq", { type: "result", id, from: "capulet.example", to: DOMAIN }));
+    p.run();
+    expect(p.componentEvents).toContainEqual(expect.objectContaining({ type: "iq-response", id }));
+    expect(p.componentEvents.some((e) => e.type === "stanza")).toBe(false);
+  });
+
   it("computes the handshake over the server's stream id", () => {
     const p = pair("s3cr3t");
     p.component.start(0);
@@ -92,6 +104,21 @@ describe("XEP-0114 components", () => {
     expect(p.server.state).toBe("closed");
     expect(p.component.state).toBe("closed");
     expect(p.serverEvents).toContainEqual(expect.objectContaining({ type: "stream-error", condition: "not-authorized", byPeer: false }));
+  });
+
+  it("a valid handshake for a domain already connected ends with <conflict/>; an invalid one still with <not-authorized/>", () => {
+    const p = pair("s3cr3t", "s3cr3t", undefined, undefined, true);
+    p.component.start(0);
+    p.run();
+    expect(p.component.state).toBe("closed");
+    expect(p.serverEvents).toContainEqual(expect.objectContaining({ type: "stream-error", condition: "conflict", byPeer: false }));
+    expect(p.componentEvents).toContainEqual(expect.objectContaining({ type: "stream-error", condition: "conflict", byPeer: true }));
+    expect(p.componentEvents.some((e) => e.type === "online")).toBe(false);
+    const q = pair("s3cr3t", "wrong", undefined, undefined, true);
+    q.component.start(0);
+    q.run();
+    expect(q.serverEvents).toContainEqual(expect.objectContaining({ type: "stream-error", condition: "not-authorized" }));
+    expect(q.serverEvents.some((e) => e.type === "stream-error" && e.condition === "conflict")).toBe(false);
   });
 
   it("an unknown component (no secret) ends with <not-authorized/>; an unknown domain with <host-unknown/>", () => {

@@ -1,6 +1,7 @@
 /**
  * Node.js adapter of xmpp-sansio: `XmppClient` (discovery, STARTTLS, Direct TLS, channel binding, timers,
- * back-pressure, reconnect) and `XmppServer` (a c2s listener with async hooks), over the sans-IO core.
+ * back-pressure, reconnect), `XmppServer` (a c2s listener with async hooks), and XEP-0114 external
+ * components in both roles (`XmppComponent`, `XmppComponentServer`), over the sans-IO core.
  *
  * @module @xmpp-sansio/node
  */
@@ -21,6 +22,14 @@ export {
   type XmppClientEvents,
   type XmppClientOptions,
 } from "./client.js";
+export {
+  ComponentConnection,
+  XmppComponentServer,
+  type XmppComponentServerEvents,
+  type XmppComponentServerHooks,
+  type XmppComponentServerOptions,
+} from "./component-server.js";
+export { type ComponentCloseInfo, XmppComponent, type XmppComponentEvents, type XmppComponentOptions } from "./component.js";
 export { nodeDeriveKey } from "./derive-key.js";
 export { type DiscoveryOptions, type DiscoveryResult, discoverEndpoints, type SrvResolver } from "./discovery.js";
 // The socket driver behind each connection (`ServerConnection.driver`), exported as types so they can be named.

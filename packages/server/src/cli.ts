@@ -263,6 +263,25 @@ function checkServeSettings(s: Settings): void {
   if (s.streamManagement === false && (s.smMaxResume !== undefined || s.smMaxDetached !== undefined)) {
     throw usageError("--no-sm (stream-management.enabled = false) goes without --sm-max-resume and --sm-max-detached");
   }
+  if (s.components !== undefined && s.componentPort === undefined) {
+    throw usageError("--component (components.secret-files) needs --component-port (components.port)");
+  }
+}
+
+/** Reads each component's secret (the first line of its file) before anything is written. */
+function componentSecrets(files: Readonly<Record<string, string>>): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const [domain, file] of Object.entries(files)) {
+    let secret: string | undefined;
+    try {
+      secret = readFileSync(file, "utf8").split(/\r?\n/)[0];
+    } catch (error) {
+      throw new CliError(ExitCode.NO_INPUT, `--component ${domain}: cannot read the secret file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (secret === undefined || secret === "") throw new CliError(ExitCode.DATA, `--component ${domain}: the first line of ${file} (the secret) is empty`);
+    secrets[domain] = secret;
+  }
+  return secrets;
 }
 
 async function serve(settings: Settings): Promise<number> {
@@ -285,7 +304,8 @@ async function serve(settings: Settings): Promise<number> {
           ...(settings.smMaxDetached === undefined ? {} : { maxDetached: settings.smMaxDetached }),
         };
 
-  await checkPortsFree(host, [settings.port ?? 5222, settings.directTlsPort, settings.websocketPort]);
+  const components = settings.componentPort === undefined ? undefined : { port: settings.componentPort, host, secrets: componentSecrets(settings.components ?? {}) };
+  await checkPortsFree(host, [settings.port ?? 5222, settings.directTlsPort, settings.websocketPort, settings.componentPort]);
 
   const { storage, databaseFile } = openData(settings, say);
   const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
@@ -327,6 +347,7 @@ async function serve(settings: Settings): Promise<number> {
         sasl2: { fast: { secret: loadOrCreateFastKey(data) } },
         allowRegistration: settings.allowRegistration === true,
         iqAuth: settings.iqAuth === true,
+        ...(components === undefined ? {} : { components }),
         log: (l) => log.serverLine(l),
       });
     } catch (error) {
@@ -344,8 +365,8 @@ async function serve(settings: Settings): Promise<number> {
     process.on("SIGHUP", onHup);
     say(
       "listen",
-      `serving ${domain} on ${host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
-      { domain, host, port: running.port, directTlsPort: running.directTlsPort, websocket: running.websocketUrl, database: databaseFile },
+      `serving ${domain} on ${host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}${running.componentPort === undefined ? "" : `, components on ${host}:${running.componentPort}`}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
+      { domain, host, port: running.port, directTlsPort: running.directTlsPort, websocket: running.websocketUrl, componentPort: running.componentPort, database: databaseFile },
     );
     await stopped;
     say("stop", "shutting down (<system-shutdown/> to every client)…");

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { errorReply, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
+import { errorReply, type StanzaError, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
 import {
   type ImAction,
   ImServer,
@@ -45,6 +45,11 @@ export interface ImRouterOptions {
   readonly now?: () => number;
   /** Prepared `to` JIDs kept. Default 4 096. */
   readonly jidCacheSize?: number;
+  /**
+   * A stanza to a domain not served here (an external component's): `true` when it was taken, a stanza
+   * error to answer the sender with, or `undefined` for the default `<remote-server-not-found/>`.
+   */
+  readonly routeExternal?: (stanza: XmlElement, to: Jid) => true | StanzaError | undefined;
 }
 
 const NS_CARBONS = "urn:xmpp:carbons:2";
@@ -308,7 +313,9 @@ export class ImRouter {
             if (to.domain !== this.o.domain) {
               // No server-to-server streams (RFC 6120 §10.4).
               if (++steps > MAX_STEPS) break;
-              const reply = errorReply(a.stanza, stanzaError("remote-server-not-found"));
+              const external = this.o.routeExternal?.(a.stanza, to);
+              if (external === true) break;
+              const reply = errorReply(a.stanza, external ?? stanzaError("remote-server-not-found"));
               if (reply !== undefined) queue.push(this.im.handleInbound(reply, this.view));
               break;
             }

@@ -8,6 +8,7 @@
 export { type AccountsFile, AccountStore, type AccountStoreOptions, MemoryAccountRecords, type StoredKeys } from "./accounts.js";
 export { type CertificatePair, generateSelfSignedCertificate, type SavedCertificate, type SelfSignedOptions, saveCertificate } from "./certificate.js";
 export { main, PASSWORD_ENV } from "./cli.js";
+export { ComponentHub, type ComponentHubOptions, type ComponentRoute, type ComponentsOptions, routeOf } from "./components.js";
 export { type DemoOptions, type DemoResult, runDemo } from "./demo.js";
 export {
   type OfflineOutcome,

@@ -1,4 +1,4 @@
-import { errorReply, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
+import { errorReply, type StanzaError, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
 import { type Jid, JidError, tryParseJid } from "@xmpp-sansio/jid";
 import { XmlElement } from "@xmpp-sansio/xml";
 
@@ -20,6 +20,11 @@ export interface RouterOptions {
   software?: string;
   /** Prepared `to` JIDs kept (parsing runs PRECIS: the bulk of routing's CPU). Default 4 096. */
   jidCacheSize?: number;
+  /**
+   * A stanza to a domain not served here (an external component's): `true` when it was taken, a stanza
+   * error to answer the sender with, or `undefined` for the default `<remote-server-not-found/>`.
+   */
+  routeExternal?: (stanza: XmlElement, to: Jid) => true | StanzaError | undefined;
 }
 
 const NS_PING = "urn:xmpp:ping";
@@ -135,7 +140,10 @@ export class Router {
       return;
     }
     if (!this.options.serves(target.domain)) {
-      this.bounce(sender, stanza, "remote-server-not-found");
+      const external = this.options.routeExternal?.(stanza, target);
+      if (external === true) return;
+      const reply = errorReply(stanza, external ?? stanzaError("remote-server-not-found"));
+      if (reply) sender.deliver(reply);
       return;
     }
     if (target.local === "") {

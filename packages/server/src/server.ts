@@ -25,6 +25,7 @@ import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
 import type { ImServerOptions } from "@xmpp-sansio/im";
 import { ImRouter } from "./im-router.js";
+import { ComponentHub, type ComponentsOptions } from "./components.js";
 import { type OfflineStoreHook, SessionTable } from "./resumption.js";
 import { Router } from "./router.js";
 import type { Storage } from "./store/types.js";
@@ -96,6 +97,11 @@ export interface StartServerOptions {
    * "SASL2, Bind2, FAST".
    */
   readonly sasl2?: boolean | Sasl2Settings;
+  /**
+   * External components (XEP-0114): a component port with per-domain secrets; stanzas to a component's
+   * domain go to it, its stanzas into the normal routing. Default off. See docs/server.md, "Components".
+   */
+  readonly components?: ComponentsOptions;
 }
 
 /** SASL2 settings of {@link startServer}. */
@@ -177,6 +183,10 @@ export interface RunningServer {
    * load (bad PEM, a key that does not match). The CLI calls it on SIGHUP.
    */
   setCertificate(pair: CertificatePair): void;
+  /** The component listener and its routing, when `components` was given. */
+  readonly components: ComponentHub | undefined;
+  /** The component port bound, when `components` was given. */
+  readonly componentPort: number | undefined;
   /** Graceful stop: `<system-shutdown/>` to every client (TCP and WebSocket), then the listeners close. */
   close(): Promise<void>;
 }
@@ -205,8 +215,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const mechanisms = options.mechanisms ?? DEFAULT_MECHANISMS;
   // One router for every transport: a TCP client and a WebSocket client are just two endpoints.
   const storage = options.storage;
-  const imRouter = storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }) });
-  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
+  const components =
+    options.components === undefined ? undefined : new ComponentHub({ ...options.components, domain, log, route: (sender, stanza) => router.route(sender, stanza) });
+  const external = components === undefined ? {} : { routeExternal: components.routeExternal };
+  const imRouter = storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }), ...external });
+  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u), ...external });
   // With the IM router a re-routed message it stored offline is done; anything else goes to the store directly.
   const offlineStore: OfflineStoreHook | undefined =
     imRouter === undefined ? options.offlineStore : (stanza) => imRouter.takeStoredOffline() || imRouter.storeOffline(stanza);
@@ -338,6 +351,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   server.on("authFailed", authLog);
   server.on("limit", limitLog);
   const ports = await server.listen();
+  let componentPort: number | undefined;
+  try {
+    componentPort = await components?.listen();
+  } catch (error) {
+    await server.close();
+    sessions.close();
+    throw error;
+  }
 
   let websocket: XmppWebSocketServer | undefined;
   let websocketPort: number | undefined;
@@ -380,6 +401,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     } catch (error) {
       await websocket?.close();
       if (https?.listening) await new Promise<void>((r) => https?.close(() => r()));
+      await components?.close();
       await server.close();
       sessions.close();
       throw error;
@@ -404,8 +426,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       https?.setSecureContext({ cert: next.cert, key: next.key });
       certificate = next.cert;
     },
+    components,
+    componentPort,
     close: async () => {
-      await Promise.all([server.close(), websocket?.close()]);
+      await Promise.all([server.close(), websocket?.close(), components?.close()]);
       if (https?.listening) {
         const h = https;
         h.closeAllConnections();

@@ -143,8 +143,13 @@ export class ComponentServerSession extends ServerSession {
     this.emit({ type: "component-secret", domain: this.domain! });
   }
 
-  /** Answers `component-secret`: the component's shared secret, or `null` when it has none. */
-  answerComponentSecret(secret: string | null): void {
+  /**
+   * Answers `component-secret`: the component's shared secret, or `null` when it has none. With
+   * `conflict: true` (another connection already serves the domain) a valid handshake is refused with
+   * `<conflict/>` instead of going online — Prosody's default `component_conflict_resolve = "kick_new"`;
+   * an invalid one still gets `<not-authorized/>`, so the conflict is told only to holders of the secret.
+   */
+  answerComponentSecret(secret: string | null, options: { readonly conflict?: boolean } = {}): void {
     if (!this.answering(this.secretPending, "answerComponentSecret")) return;
     this.secretPending = false;
     const ok = secret !== null && verifyComponentHandshake(this.currentStreamId, secret, this.handshake ?? "");
@@ -152,6 +157,11 @@ export class ComponentServerSession extends ServerSession {
     if (!ok) {
       // XEP-0114 §3: a wrong handshake ends the stream with <not-authorized/>.
       this.fatal("not-authorized", "the handshake does not match the shared secret");
+      return;
+    }
+    if (options.conflict === true) {
+      // RFC 6120 §4.9.3.3: a new stream conflicts with an existing one for the same entity.
+      this.fatal("conflict", `a component for ${this.domain} is already connected`);
       return;
     }
     this.write(new XmlElement("handshake", NS_COMPONENT_ACCEPT));

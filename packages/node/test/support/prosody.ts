@@ -52,6 +52,11 @@ export interface ProsodyOptions {
    * to a file — how operators run it, for benchmarks (a debug log costs Prosody a lot of CPU per stanza).
    */
   logLevel?: "debug" | "info";
+  /**
+   * External components (XEP-0114): domain → `component_secret`, each a `Component` section, accepted on
+   * `componentPort` (`component_ports`, on 127.0.0.1).
+   */
+  components?: Record<string, string>;
 }
 
 export interface RunningProsody {
@@ -69,6 +74,8 @@ export interface RunningProsody {
   httpPort: number;
   /** `ws://127.0.0.1:<httpPort>/xmpp-websocket` (served only with the `websocket` option). */
   webSocketUrl: string;
+  /** The component port (`component_ports`; components are accepted only with the `components` option). */
+  componentPort: number;
   base: string;
   pid: number;
   accounts: Record<string, string>;
@@ -97,7 +104,7 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 function config(base: string, domain: string, ports: number[], options: ProsodyOptions): string {
-  const [c2s, direct, s2s, http, https] = ports;
+  const [c2s, direct, s2s, http, https, component] = ports;
   const proto = options.tls12Only ? ` protocol = "tlsv1_2";` : "";
   const ssl = `{ certificate = base .. "/localhost.crt"; key = base .. "/localhost.key";${proto} }`;
   return `local base = ${JSON.stringify(base)}
@@ -109,6 +116,7 @@ c2s_interfaces = { "127.0.0.1" }; c2s_direct_tls_interfaces = { "127.0.0.1" }
 s2s_interfaces = { "127.0.0.1" }; http_interfaces = { "127.0.0.1" }; https_interfaces = { "127.0.0.1" }
 c2s_ports = { ${c2s} }; c2s_direct_tls_ports = { ${direct} }; s2s_ports = { ${s2s} }
 http_ports = { ${http} }; https_ports = { ${https} }; http_default_host = ${JSON.stringify(domain)}
+component_ports = { ${component} }; component_interfaces = { "127.0.0.1" }
 modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "posix"; "smacks"; "carbons"; "ping"; "offline";${options.websocket ? ' "websocket";' : ""} }
 c2s_require_encryption = true
 ${options.websocket ? "consider_websocket_secure = true" : ""}
@@ -121,7 +129,9 @@ log = { { levels = { min = "info" }, to = "file", filename = base .. "/prosody.l
   } }
 VirtualHost ${JSON.stringify(domain)}
   ssl = ${ssl}
-`;
+${Object.entries(options.components ?? {})
+  .map(([d, secret]) => `Component ${JSON.stringify(d)}\n  component_secret = ${JSON.stringify(secret)}\n`)
+  .join("")}`;
 }
 
 /** Polls until `port` accepts a TCP connection, the process exits, or `timeoutMs` passes. */
@@ -158,7 +168,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Runnin
     writeFileSync(join(base, "localhost.crt"), cert.cert);
     writeFileSync(join(base, "localhost.key"), cert.key);
   }
-  const ports = await freePorts(5);
+  const ports = await freePorts(6);
   const cfg = join(base, "prosody.cfg.lua");
   writeFileSync(cfg, config(base, domain, ports, options));
   for (const [user, password] of Object.entries(accounts)) {
@@ -184,6 +194,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Runnin
     await waitForPort(ports[0]!, child, 20_000);
     // mod_websocket's http listener comes up on its own: wait for it too.
     if (options.websocket) await waitForPort(ports[3]!, child, 20_000);
+    if (options.components !== undefined) await waitForPort(ports[5]!, child, 20_000);
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n${Buffer.concat(chunks).toString()}`);
@@ -196,6 +207,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Runnin
     certFile: join(base, "localhost.crt"),
     httpPort: ports[3]!,
     webSocketUrl: `ws://127.0.0.1:${ports[3]!}/xmpp-websocket`,
+    componentPort: ports[5]!,
     base,
     pid: child.pid!,
     accounts,

@@ -23,7 +23,7 @@ export type Command = (typeof COMMANDS)[number];
  * The type of a setting's value: how a flag's text and a config value are checked and converted.
  * A list of strings is an enumeration.
  */
-export type SettingType = "string" | "domain" | "port" | "count" | "boolean" | "path" | "url-path" | readonly string[];
+export type SettingType = "string" | "domain" | "port" | "count" | "boolean" | "path" | "url-path" | "domain-files" | readonly string[];
 
 /** One row of {@link SETTINGS}. */
 export interface SettingSpec {
@@ -68,6 +68,10 @@ export interface Settings {
   logLevel?: LogLevel;
   logFormat?: LogFormat;
   passwordFile?: string;
+  /** XEP-0114 component port. */
+  componentPort?: number;
+  /** Component domain → the file whose first line is its shared secret. */
+  components?: Record<string, string>;
 }
 
 const DB: readonly Command[] = ["serve", "add-user", "passwd", "deluser", "list", "backup"];
@@ -96,6 +100,15 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: "smMaxDetached", flag: "sm-max-detached", key: "stream-management.max-detached", type: "count", commands: ["serve"], doc: "resumable sessions kept at most; default 10000" },
   { name: "logLevel", flag: "log-level", key: "log.level", type: LOG_LEVELS, commands: ["serve"], doc: `least level logged: ${LOG_LEVELS.join(", ")}; default info` },
   { name: "logFormat", flag: "log-format", key: "log.format", type: LOG_FORMATS, commands: ["serve"], doc: "text (one line per event, fail2ban-readable) or json (JSON lines); default text" },
+  { name: "componentPort", flag: "component-port", key: "components.port", type: "port", commands: ["serve"], doc: "accept XEP-0114 external components on host:P (plain TCP: keep it on loopback)" },
+  {
+    name: "components",
+    flag: "component",
+    key: "components.secret-files",
+    type: "domain-files",
+    commands: ["serve"],
+    doc: "a component: DOMAIN=FILE, the file's first line is its secret (repeatable; config: a table domain = file)",
+  },
   { name: "passwordFile", flag: "password-file", type: "path", commands: ["add-user", "passwd"], doc: "read the password from the first line of this file (- for stdin)" },
 ];
 
@@ -117,10 +130,15 @@ export interface CommandLine {
  */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" }, version: { type: "boolean" } };
-  for (const s of SETTINGS) if (s.flag !== undefined) options[s.flag] = { type: s.type === "boolean" ? "boolean" : "string" };
+  const multiple: Record<string, { type: "string"; multiple: true }> = {};
+  for (const s of SETTINGS) {
+    if (s.flag === undefined) continue;
+    if (s.type === "domain-files") multiple[s.flag] = { type: "string", multiple: true };
+    else options[s.flag] = { type: s.type === "boolean" ? "boolean" : "string" };
+  }
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true; tokens: true; strict: true }>>;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, tokens: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options: { ...options, ...multiple } as typeof options, allowPositionals: true, tokens: true, strict: true });
   } catch (error) {
     throw usageError(describeParseError(error));
   }
@@ -138,7 +156,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       throw usageError(`--${s.flag} is not an option of ${command} (xmpp-sansio-server help ${command})`);
     }
     const raw = parsed.values[s.flag];
-    const value = s.type === "boolean" ? raw === true : convertText(s, raw as string, `--${s.flag}`);
+    const value =
+      s.type === "boolean" ? raw === true : s.type === "domain-files" ? domainFilesFromFlags(raw as unknown as string[], `--${s.flag}`) : convertText(s, raw as string, `--${s.flag}`);
     setField(flags, s.name, s.invert === true ? !value : value);
   }
   return { command, args, flags, help: parsed.values.help === true, version: parsed.values.version === true };
@@ -157,6 +176,28 @@ function describeParseError(error: unknown): string {
   }
 }
 
+/** `DOMAIN=FILE` flags → a table; throws a usage error naming the flag. */
+function domainFilesFromFlags(specs: readonly string[], where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0 || eq === spec.length - 1) throw usageError(`${where} ${spec}: expected DOMAIN=SECRET_FILE`);
+    out[checkDomain(spec.slice(0, eq), () => usageError(`${where} ${spec}: not a valid JID domainpart`))] = spec.slice(eq + 1);
+  }
+  return out;
+}
+
+/** A bare JID domainpart, prepared; `fail()` otherwise. */
+function checkDomain(value: string, fail: () => Error): string {
+  try {
+    const jid = parseJid(value);
+    if (jid.local !== "" || jid.resource !== "") throw new Error("not a bare domain");
+    return jid.domain;
+  } catch {
+    throw fail();
+  }
+}
+
 function setField(target: Settings, name: keyof Settings, value: unknown): void {
   (target as Record<string, unknown>)[name] = value;
 }
@@ -169,6 +210,7 @@ const EXPECTED: Record<Exclude<SettingType, readonly string[]>, string> = {
   boolean: "true or false",
   path: "a file path (a non-empty string)",
   "url-path": "a path starting with /",
+  "domain-files": "a table of domain = secret file",
 };
 
 /** What a setting expects, for messages. */
@@ -218,6 +260,15 @@ function checkValue(s: SettingSpec, value: unknown, where: string, shown: string
     case "url-path":
       if (typeof value !== "string" || !value.startsWith("/") || /[\s?#]/.test(value)) throw fail();
       return value;
+    case "domain-files": {
+      if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) throw fail();
+      const out: Record<string, string> = {};
+      for (const [domain, file] of Object.entries(value)) {
+        if (typeof file !== "string" || file === "") throw fail(`${domain}: expected a file path (a non-empty string), got ${describeValue(file)}`);
+        out[checkDomain(domain, () => fail(`'${domain}' is not a valid JID domainpart`))] = file;
+      }
+      return out;
+    }
     default:
       if (typeof value !== "string" || value === "") throw fail();
       return value;
@@ -285,6 +336,9 @@ export function settingsFromConfig(doc: Record<string, unknown>, file: string): 
       }
       let v = checkValue(spec, typeof value === "bigint" ? Number(value) : value, `${file}: ${key}`, describeValue(value), ExitCode.CONFIG);
       if (spec.type === "path") v = resolve(dirname(file), v as string);
+      if (spec.type === "domain-files") {
+        v = Object.fromEntries(Object.entries(v as Record<string, string>).map(([d, f]) => [d, resolve(dirname(file), f)]));
+      }
       setField(out, spec.name, v);
     }
   };
