@@ -76,6 +76,22 @@ describe("the example config file", () => {
   });
 });
 
+describe("the components section", () => {
+  it("reads the port and the secret files (relative to the config file); flags add to nothing but override", () => {
+    const s = loadConfigFile(config('[components]\nport = 5347\nsecret-files = { "Comp.Localhost" = "comp.secret" }\n'));
+    expect(s).toEqual({ componentPort: 5347, components: { "comp.localhost": join(dir, "comp.secret") } });
+    const flags = parseCommandLine(["serve", "--component-port", "0", "--component", "a.localhost=a.txt", "--component", "b.localhost=/b.txt"]).flags;
+    expect(flags).toEqual({ componentPort: 0, components: { "a.localhost": "a.txt", "b.localhost": "/b.txt" } });
+  });
+
+  it("refuses a secret-files value that is not a table of domain = file", () => {
+    expect(refusal('[components]\nsecret-files = "x"\n').message).toMatch(/components\.secret-files: expected a table of domain = secret file, got "x" \(a string\)$/);
+    expect(refusal('[components]\nsecret-files = { "a.localhost" = 1 }\n').message).toMatch(/components\.secret-files: a\.localhost: expected a file path/);
+    expect(refusal('[components]\nsecret-files = { "a@b" = "f" }\n').message).toMatch(/'a@b' is not a valid JID domainpart$/);
+    expect(() => parseCommandLine(["serve", "--component", "=f"])).toThrow(/--component =f: expected DOMAIN=SECRET_FILE/);
+  });
+});
+
 describe("mistakes in a config file", () => {
   it("a key that does not exist, with the nearest one", () => {
     const e = refusal("prot = 5222\n");
