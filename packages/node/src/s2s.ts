@@ -29,7 +29,7 @@ import {
   type TlsPolicy,
 } from "@xmpp-sansio/core";
 import { tryParseJid, JidError } from "@xmpp-sansio/jid";
-import { NS_CLIENT, NS_SERVER, XmlElement } from "@xmpp-sansio/xml";
+import { NS_CLIENT, NS_SERVER, type XmlElement } from "@xmpp-sansio/xml";
 import type { SrvResolver } from "./discovery.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
 import { peerCertIdentitiesOf } from "./s2s-cert.js";

@@ -2,7 +2,7 @@
 // (ephemeral ports, a static host map instead of DNS), EXTERNAL with certificates naming the domains,
 // dialback without, an impostor refused, forged 'from' refused, unreachable and unresolvable domains.
 import { afterEach, describe, expect, it } from "vitest";
-import { type StanzaErrorCondition } from "@xmpp-sansio/core";
+import type { StanzaErrorCondition } from "@xmpp-sansio/core";
 import { XmlElement } from "@xmpp-sansio/xml";
 import { S2SManager, type S2SManagerOptions } from "../src/index.js";
 import { parseSubjectAltName } from "../src/s2s-cert.js";
