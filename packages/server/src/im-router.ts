@@ -40,6 +40,11 @@ export interface ImRouterOptions {
   readonly now?: () => number;
   /** Prepared `to` JIDs kept. Default 4 096. */
   readonly jidCacheSize?: number;
+  /**
+   * Federation (RFC 6120 §10.4): a stanza for a remote domain (a message, presence broadcast, probe,
+   * subscription, error reply). Without it such stanzas get `<remote-server-not-found/>`.
+   */
+  readonly remote?: (stanza: XmlElement) => void;
 }
 
 const NS_CARBONS = "urn:xmpp:carbons:2";
@@ -254,6 +259,10 @@ export class ImRouter {
    */
   private deliverLocal(stanza: XmlElement): void {
     const to = this.target(stanza.attr("to") ?? "");
+    if (!(to instanceof JidError) && to.domain !== this.o.domain && this.o.remote !== undefined) {
+      this.o.remote(stanza); // an error for a remote sender goes back through s2s
+      return;
+    }
     if (to instanceof JidError || to.domain !== this.o.domain || to.local === "") return;
     const live = this.live.get(to.bare.toString())?.get(to.resource);
     if (live !== undefined) {
@@ -293,6 +302,10 @@ export class ImRouter {
             const to = this.target(a.stanza.attr("to") ?? "");
             if (to instanceof JidError) break;
             if (to.domain !== this.o.domain) {
+              if (this.o.remote !== undefined) {
+                this.o.remote(a.stanza);
+                break;
+              }
               // No server-to-server streams (RFC 6120 §10.4).
               if (++steps > MAX_STEPS) break;
               const reply = errorReply(a.stanza, stanzaError("remote-server-not-found"));

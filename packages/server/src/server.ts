@@ -24,6 +24,7 @@ import type { XmlElement } from "@xmpp-sansio/xml";
 import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
 import type { ImServerOptions } from "@xmpp-sansio/im";
+import { type Federation, type FederationOptions, startFederation } from "./federation.js";
 import { ImRouter } from "./im-router.js";
 import { type OfflineStoreHook, SessionTable } from "./resumption.js";
 import { Router } from "./router.js";
@@ -95,6 +96,13 @@ export interface StartServerOptions {
    * Default off for now (docs/server.md, "SASL2, Bind2, FAST", says why); `true` = the defaults below. See docs/server.md, "SASL2, Bind2, FAST".
    */
   readonly sasl2?: boolean | Sasl2Settings;
+  /**
+   * Federation (server-to-server, RFC 6120 §10.4): stanzas to other domains leave through s2s streams
+   * (SASL EXTERNAL with certificates, else dialback), inbound s2s stanzas reach local users, and the IM
+   * rules (subscriptions, presence, offline storage) work across domains. Default off: remote domains get
+   * `<remote-server-not-found/>`. See docs/federation.md.
+   */
+  readonly federation?: FederationOptions;
 }
 
 /** SASL2 settings of {@link startServer}. */
@@ -162,6 +170,8 @@ export interface RunningServer {
   readonly websocketUrl: string | undefined;
   /** The certificate in use (PEM), for clients that must trust a generated one. */
   readonly certificate: string;
+  /** Federation, when the `federation` option was given (its s2s manager and port). */
+  readonly federation: Federation | undefined;
   /** Graceful stop: `<system-shutdown/>` to every client (TCP and WebSocket), then the listeners close. */
   close(): Promise<void>;
 }
@@ -189,8 +199,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const mechanisms = options.mechanisms ?? DEFAULT_MECHANISMS;
   // One router for every transport: a TCP client and a WebSocket client are just two endpoints.
   const storage = options.storage;
-  const imRouter = storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }) });
-  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u) });
+  // Federation: stanzas to remote domains go out through s2s (set up below, once the router exists).
+  let federation: Federation | undefined;
+  const remote = options.federation === undefined ? {} : { remote: (stanza: XmlElement) => federation!.send(stanza) };
+  const imRouter = storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }), ...remote });
+  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u), ...remote });
+  if (options.federation !== undefined) federation = await startFederation({ domain, options: options.federation, tls: pair, host, router: () => router, log });
   // With the IM router a re-routed message it stored offline is done; anything else goes to the store directly.
   const offlineStore: OfflineStoreHook | undefined =
     imRouter === undefined ? options.offlineStore : (stanza) => imRouter.takeStoredOffline() || imRouter.storeOffline(stanza);
@@ -310,7 +324,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   server.on("hookError", (error, connection) => log(`error   connection ${connection.id}: ${String(error)}`));
   server.on("authFailed", authLog);
   server.on("limit", limitLog);
-  const ports = await server.listen();
+  const ports = await server.listen().catch(async (error: unknown) => {
+    await federation?.close();
+    throw error;
+  });
 
   let websocket: XmppWebSocketServer | undefined;
   let websocketPort: number | undefined;
@@ -354,6 +371,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await websocket?.close();
       if (https?.listening) await new Promise<void>((r) => https?.close(() => r()));
       await server.close();
+      await federation?.close();
       sessions.close();
       throw error;
     }
@@ -369,8 +387,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     websocketPort,
     websocketUrl,
     certificate: pair.cert,
+    federation,
     close: async () => {
-      await Promise.all([server.close(), websocket?.close()]);
+      await Promise.all([server.close(), websocket?.close(), federation?.close()]);
       if (https?.listening) {
         const h = https;
         h.closeAllConnections();
