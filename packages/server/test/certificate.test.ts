@@ -33,7 +33,7 @@ describe("generateSelfSignedCertificate", () => {
     expect(leaf!.checkPrivateKey(createPrivateKey(pair.key))).toBe(true);
     expect(leaf!.checkIssued(ca)).toBe(true);
     expect(leaf!.verify(ca.publicKey)).toBe(true);
-    expect(leaf!.keyUsage).toEqual(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]); // extendedKeyUsage: serverAuth only
+    expect(leaf!.keyUsage).toEqual(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]); // extendedKeyUsage: serverAuth, clientAuth (s2s)
     expect(leaf!.subjectAltName).toBe("DNS:im.example.com, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     expect(leaf!.checkHost("im.example.com")).toBe("im.example.com");
     expect(leaf!.checkHost("localhost")).toBe("localhost");
