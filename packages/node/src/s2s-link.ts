@@ -67,6 +67,7 @@ export class OutboundLink {
   private failure: LinkFailure | undefined;
   private streamError: string | undefined;
   private timedOut = false;
+  private closeRequested = false;
   /** How the stream authenticated (`EXTERNAL` or `dialback`), once it did. */
   mechanism: string | undefined;
 
@@ -79,6 +80,15 @@ export class OutboundLink {
     void this.connect();
   }
 
+  /**
+   * Whether new stanzas can go this way: still being set up, or online and not closing (we closed it
+   * when idle, or the peer ended it). Otherwise the manager opens a new stream.
+   */
+  get usable(): boolean {
+    if (this.state === "closed" || this.closeRequested) return false;
+    return this.state !== "online" || this.driver?.session.state === "online";
+  }
+
   /** Stanzas held while the stream is being set up. */
   get queued(): number {
     return this.queue.length;
@@ -87,7 +97,7 @@ export class OutboundLink {
   /** Sends a stanza now (online) or queues it (bounded: past `maxQueued` it is bounced `<resource-constraint/>`). */
   send(stanza: XmlElement): void {
     this.touch();
-    if (this.state === "online" && this.driver !== undefined) {
+    if (this.state === "online" && this.driver !== undefined && this.driver.session.state === "online") {
       this.driver.interact((s) => s.send(this.ctx.toServerNs(stanza)));
       return;
     }
@@ -122,6 +132,7 @@ export class OutboundLink {
   /** Ends the stream gracefully (or drops the attempt); queued stanzas are bounced. */
   close(): void {
     if (this.state === "closed") return;
+    this.closeRequested = true;
     if (this.driver === undefined) this.fail({ condition: "remote-server-not-found", text: "the server-to-server manager is closing" });
     else this.driver.interact((s, now) => s.close(now));
   }
@@ -138,7 +149,7 @@ export class OutboundLink {
       this.close();
       return;
     }
-    this.idleTimer = setTimeout(() => this.armIdle(), Math.max(left, 1_000));
+    this.idleTimer = setTimeout(() => this.armIdle(), Math.max(left, 10));
     this.idleTimer.unref();
   }
 

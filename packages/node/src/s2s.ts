@@ -252,7 +252,8 @@ export class S2SManager {
   private link(from: string, to: string, purpose: "authenticate" | "verify"): OutboundLink {
     const key = linkKey(from, to, purpose);
     let link = this.links.get(key);
-    if (link === undefined) {
+    // A stream that is closing (idle, or ended by the peer) finishes on its own; new stanzas take a new one.
+    if (link === undefined || !link.usable) {
       this.log(`s2s out: ${from} → ${to} connecting${purpose === "verify" ? " (dialback verify)" : ""}`);
       link = new OutboundLink(from, to, purpose, this.ctx);
       this.links.set(key, link);
@@ -289,7 +290,7 @@ export class S2SManager {
       }
       // An online stream of ours to that domain carries <db:verify/> as well; else a verify stream.
       const out = this.links.get(linkKey(receiving, originating, "authenticate"));
-      const link = out !== undefined && out.state === "online" ? out : this.link(receiving, originating, "verify");
+      const link = out !== undefined && out.state === "online" && out.usable ? out : this.link(receiving, originating, "verify");
       link.verify({ from: receiving, to: originating, id, key }, this.o.verifyTimeoutMs ?? 30_000, (a) =>
         resolve(a.valid ? { valid: true } : { valid: false, ...(a.condition === undefined ? {} : { condition: a.condition }) }),
       );

@@ -149,6 +149,28 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
     expect(a.received.map((s) => s.getChildText("body"))).toEqual(["legit"]);
   });
 
+  it("an idle outbound stream is closed after idleTimeoutMs; the next stanza opens a new one", async () => {
+    const ca = cert("a.test");
+    const cb = cert("b.test");
+    const trust = [ca.cert, cb.cert];
+    const hosts: Record<string, { host: string; port: number }> = {};
+    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, idleTimeoutMs: 200 });
+    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts });
+    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
+    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "first"));
+    await until(() => b.received.length === 1);
+    const first = a.m.outbound("a.test", "b.test")!;
+    await until(() => first.state === "closed");
+    expect(a.m.outbound("a.test", "b.test")).toBeUndefined();
+    expect(a.log.some((l) => l.startsWith("s2s idle: closing a.test → b.test"))).toBe(true);
+    await until(() => b.m.inboundCount === 0); // the peer's end closed with it
+    a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "second"));
+    await until(() => b.received.length === 2);
+    expect(a.m.outbound("a.test", "b.test")).not.toBe(first);
+    expect(a.bounced).toEqual([]);
+  });
+
   it("unresolvable and refusing domains: queued stanzas come back as <remote-server-not-found/>", async () => {
     const ca = cert("a.test");
     const a = await peer("a.test", "127.0.0.2", {
