@@ -3,8 +3,7 @@
 // messages both ways, offline storage across domains; EXTERNAL when the certificates name the domains,
 // dialback when they do not; an unreachable domain gives <remote-server-not-found/>.
 import * as net from "node:net";
-import { XmppClient } from "@xmpp-sansio/node";
-import { type XmlElement, xml } from "@xmpp-sansio/xml";
+import { xml } from "@xmpp-sansio/xml";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AccountStore } from "../src/accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "../src/certificate.js";
@@ -12,48 +11,10 @@ import type { FederationOptions } from "../src/federation.js";
 import { type RunningServer, startServer } from "../src/server.js";
 import { openSqliteStorage } from "../src/store/sqlite.js";
 import type { Storage } from "../src/store/types.js";
+import { imAcrossDomains, messageFrom, Peer } from "./support/im-peer.js";
 
 const HOSTS = { "a.test": "127.0.0.2", "b.test": "127.0.0.3" } as const;
 type Domain = keyof typeof HOSTS;
-
-class Peer {
-  readonly got: XmlElement[] = [];
-  private waiters: Array<{ test: (s: XmlElement) => boolean; resolve: (s: XmlElement) => void }> = [];
-  readonly client: XmppClient;
-  constructor(jid: string, password: string, port: number, ca: string) {
-    this.client = new XmppClient({ jid, password, host: "127.0.0.1", port, tls: { ca } });
-    this.client.on("stanza", (s) => {
-      this.got.push(s);
-      for (const w of [...this.waiters]) {
-        if (w.test(s)) {
-          this.waiters.splice(this.waiters.indexOf(w), 1);
-          w.resolve(s);
-        }
-      }
-    });
-  }
-  next(test: (s: XmlElement) => boolean, what: string): Promise<XmlElement> {
-    const i = this.got.findIndex(test);
-    if (i >= 0) return Promise.resolve(this.got.splice(i, 1)[0]!);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got:\n${this.got.map((g) => g.toString()).join("\n")}`)), 5000);
-      this.waiters.push({
-        test,
-        resolve: (s) => {
-          clearTimeout(timer);
-          this.got.splice(this.got.indexOf(s), 1);
-          resolve(s);
-        },
-      });
-    });
-  }
-  send(s: XmlElement): void {
-    this.client.send(s);
-  }
-}
-
-const presenceFrom = (from: string, type?: string) => (s: XmlElement) => s.name === "presence" && (s.attr("from") ?? "").split("/")[0] === from && s.attr("type") === type;
-const messageFrom = (from: string) => (s: XmlElement) => s.name === "message" && (s.attr("from") ?? "").startsWith(from);
 
 interface Instance {
   readonly running: RunningServer;
@@ -159,39 +120,10 @@ async function pairOfServers(certNames: (d: Domain) => string[]) {
   return { a, b, juliet, romeo };
 }
 
-/** Mutual subscription, presence both ways, a message each way. */
-async function imAcrossDomains(juliet: Peer, romeo: Peer): Promise<void> {
-  juliet.send(xml("presence", { to: "romeo@b.test", type: "subscribe" }));
-  await romeo.next(presenceFrom("juliet@a.test", "subscribe"), "juliet's subscription request at b.test");
-  romeo.send(xml("presence", { to: "juliet@a.test", type: "subscribed" }));
-  await juliet.next(presenceFrom("romeo@b.test", "subscribed"), "romeo's approval at a.test");
-  // RFC 6121 §3.1.5: once approved, the contact's available presence follows.
-  await juliet.next(presenceFrom("romeo@b.test"), "romeo's available presence at a.test");
-
-  romeo.send(xml("presence", { to: "juliet@a.test", type: "subscribe" }));
-  await juliet.next(presenceFrom("romeo@b.test", "subscribe"), "romeo's subscription request at a.test");
-  juliet.send(xml("presence", { to: "romeo@b.test", type: "subscribed" }));
-  await romeo.next(presenceFrom("juliet@a.test", "subscribed"), "juliet's approval at b.test");
-  await romeo.next(presenceFrom("juliet@a.test"), "juliet's available presence at b.test");
-
-  // A presence change is broadcast to the remote subscriber.
-  juliet.send(xml("presence", {}, xml("show", {}, "away")));
-  const away = await romeo.next(presenceFrom("juliet@a.test"), "juliet's new presence at b.test");
-  expect(away.getChildText("show")).toBe("away");
-
-  juliet.send(xml("message", { to: "romeo@b.test", type: "chat" }, xml("body", {}, "Wherefore art thou?")));
-  const m1 = await romeo.next(messageFrom("juliet@a.test"), "juliet's message");
-  expect(m1.getChildText("body")).toBe("Wherefore art thou?");
-  expect(m1.attr("from")).toBe("juliet@a.test/balcony");
-  romeo.send(xml("message", { to: "juliet@a.test/balcony", type: "chat" }, xml("body", {}, "By a name I know not")));
-  const m2 = await juliet.next(messageFrom("romeo@b.test"), "romeo's message");
-  expect(m2.getChildText("body")).toBe("By a name I know not");
-}
-
 describe("federation between two reference servers on loopback", () => {
   it("EXTERNAL (certificates name the domains): subscription, presence, messages both ways", async () => {
     const { a, b, juliet, romeo } = await pairOfServers((d) => [d]);
-    await imAcrossDomains(juliet, romeo);
+    await imAcrossDomains(juliet, "juliet@a.test", romeo, "romeo@b.test");
     expect(a.running.federation!.manager.outbound("a.test", "b.test")?.mechanism).toBe("EXTERNAL");
     expect(b.running.federation!.manager.outbound("b.test", "a.test")?.mechanism).toBe("EXTERNAL");
     expect(b.log.some((l) => l.includes("a.test → b.test authenticated (EXTERNAL)"))).toBe(true);
@@ -199,7 +131,7 @@ describe("federation between two reference servers on loopback", () => {
 
   it("dialback (certificates name other domains): the same exchange", async () => {
     const { a, b, juliet, romeo } = await pairOfServers(() => ["localhost"]);
-    await imAcrossDomains(juliet, romeo);
+    await imAcrossDomains(juliet, "juliet@a.test", romeo, "romeo@b.test");
     expect(a.running.federation!.manager.outbound("a.test", "b.test")?.mechanism).toBe("dialback");
     expect(b.log.some((l) => l.includes("a.test → b.test authenticated (dialback)"))).toBe(true);
   });
