@@ -165,6 +165,43 @@ describe("federation between two reference servers on loopback", () => {
     expect(err.getChild("error")?.getChild("service-unavailable", "urn:ietf:params:xml:ns:xmpp-stanzas")).toBeDefined();
   });
 
+  it("an impostor claiming b.test (certificate for another name, dialback key refused by the real b.test) is refused", async () => {
+    const pa = generateSelfSignedCertificate({ dnsNames: ["a.test"] });
+    const pb = generateSelfSignedCertificate({ dnsNames: ["b.test"] });
+    const evil = generateSelfSignedCertificate({ dnsNames: ["evil.test"] });
+    const trust = [pa.ca!, pb.ca!, evil.ca!];
+    const a = await instance("a.test", pa, trust, { juliet: "r0m30myr0m30" });
+    await instance("b.test", pb, trust, {});
+    // Outbound only, another dialback secret, a trusted certificate that does not name b.test.
+    const impostor = await instance("b.test", generateSelfSignedCertificate({ dnsNames: ["b.test"] }), trust, { romeo: "j0liet" }, { port: null, secret: "guessed", tls: evil });
+    const juliet = await connect(a, "juliet@a.test/balcony", "r0m30myr0m30");
+    juliet.send(xml("presence", {}));
+    const romeo = await connect(impostor, "romeo@b.test/garden", "j0liet");
+    romeo.send(xml("message", { to: "juliet@a.test", type: "chat", id: "f1" }, xml("body", {}, "trust me")));
+    const err = await romeo.next((s) => s.attr("type") === "error" && s.attr("id") === "f1", "the error");
+    expect(err.getChild("error")?.getChild("remote-server-not-found", "urn:ietf:params:xml:ns:xmpp-stanzas")).toBeDefined();
+    expect(a.log.some((l) => l.includes("dialback for b.test → a.test") && l.includes("invalid"))).toBe(true);
+    expect(juliet.got.filter((s) => s.name === "message")).toEqual([]);
+  });
+
+  it("a forged 'from' over an authenticated stream ends it with <invalid-from/>; the next stanza opens a new one", async () => {
+    const { a, b, juliet, romeo } = await pairOfServers((d) => [d]);
+    romeo.send(xml("message", { to: "juliet@a.test/balcony", type: "chat" }, xml("body", {}, "legit")));
+    await juliet.next(messageFrom("romeo@b.test"), "the legit message");
+    const link = b.running.federation!.manager.outbound("b.test", "a.test")!;
+    link.driver!.socket.write("<message from='mallory@c.test' to='juliet@a.test' type='chat'><body>forged</body></message>");
+    await new Promise<void>((resolve, reject) => {
+      const end = Date.now() + 5000;
+      const check = () => (link.state === "closed" ? resolve() : Date.now() > end ? reject(new Error("not closed")) : setTimeout(check, 20));
+      check();
+    });
+    expect(a.log.some((l) => l.includes("<invalid-from/>"))).toBe(true);
+    romeo.send(xml("message", { to: "juliet@a.test/balcony", type: "chat" }, xml("body", {}, "again")));
+    const again = await juliet.next(messageFrom("romeo@b.test"), "the message after the forgery");
+    expect(again.getChildText("body")).toBe("again");
+    expect(juliet.got.some((s) => s.getChildText("body") === "forged")).toBe(false);
+  });
+
   it("a stanza to an unreachable domain returns <remote-server-not-found/> to the sender", async () => {
     const pa = generateSelfSignedCertificate({ dnsNames: ["a.test"] });
     const a = await instance("a.test", pa, [pa.ca!], { juliet: "r0m30myr0m30" }, {
