@@ -38,6 +38,8 @@ export interface ProsodyS2SOptions {
   domain: string;
   /** Loopback address of Prosody's s2s listener, e.g. `127.0.0.3`. */
   s2sAddress: string;
+  /** Port of the s2s listener. Default: a free one. */
+  s2sPort?: number;
   /** Where our domains are: domain → [address, port]. */
   fixedHosts: Record<string, readonly [string, number]>;
   /** PEM CAs Prosody trusts for peers' certificates (EXTERNAL); none: certificates never validate. */
@@ -93,7 +95,7 @@ export async function startProsodyS2S(o: ProsodyS2SOptions): Promise<ProsodyS2S>
   const cert = makeCert({ cn: o.domain, dir: base, keyType: "ec" });
   if (o.trust !== undefined) writeFileSync(join(base, "trust.pem"), o.trust);
   const c2s = await freePort("127.0.0.1");
-  const s2s = await freePort(o.s2sAddress);
+  const s2s = o.s2sPort ?? (await freePort(o.s2sAddress));
   const fixed = Object.entries(o.fixedHosts)
     .map(([d, [h, p]]) => `[${JSON.stringify(d)}] = { ${JSON.stringify(h)}, ${p} }`)
     .join("; ");
