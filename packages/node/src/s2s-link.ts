@@ -68,12 +68,22 @@ export class OutboundLink {
   private streamError: string | undefined;
   private timedOut = false;
   private closeRequested = false;
+  private corked = false;
   /** How the stream authenticated (`EXTERNAL` or `dialback`), once it did. */
   mechanism: string | undefined;
 
+  /**
+   * @param from - our domain (the stream's `from`)
+   * @param to - the peer's domain
+   * @param purpose - `"authenticate"` (stanzas) or `"verify"` (only `<db:verify/>`)
+   * @param ctx - what the link needs from its manager
+   */
   constructor(
+    /** Our domain (the stream's `from`). */
     readonly from: string,
+    /** The peer's domain (the stream's `to`). */
     readonly to: string,
+    /** `"authenticate"`: carries stanzas; `"verify"`: only `<db:verify/>` for inbound dialback checks. */
     readonly purpose: "authenticate" | "verify",
     private readonly ctx: LinkContext,
   ) {
@@ -98,7 +108,13 @@ export class OutboundLink {
   send(stanza: XmlElement): void {
     this.touch();
     if (this.state === "online" && this.driver !== undefined && this.driver.session.state === "online") {
-      this.driver.interact((s) => s.send(this.ctx.toServerNs(stanza)));
+      this.cork();
+      try {
+        this.driver.interact((s) => s.send(this.ctx.toServerNs(stanza)));
+      } catch (err) {
+        // Not a peer's doing (the pair is this stream's own): a bug; the sender still gets an answer.
+        this.ctx.bounce(stanza, "internal-server-error", `could not send over the stream to ${this.to}: ${(err as Error).message}`);
+      }
       return;
     }
     if (this.state === "closed") {
@@ -135,6 +151,18 @@ export class OutboundLink {
     this.closeRequested = true;
     if (this.driver === undefined) this.fail({ condition: "remote-server-not-found", text: "the server-to-server manager is closing" });
     else this.driver.interact((s, now) => s.close(now));
+  }
+
+  /** Stanzas sent in one turn of the event loop leave in one write (the socket is corked until the next tick). */
+  private cork(): void {
+    if (this.corked || this.driver === undefined) return;
+    const socket = this.driver.socket;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private touch(): void {

@@ -86,15 +86,14 @@ export async function startFederation(args: {
   const hosts: Record<string, S2SStaticHost> = {};
   for (const [d, h] of Object.entries(options.hosts ?? {})) hosts[d] = typeof h === "string" ? { host: h } : h;
   // A remote sender as the router sees it: replies and errors to it go back out through s2s.
-  const remoteEndpoints = new Map<string, Endpoint>();
-  const remote = (jid: Jid): Endpoint => {
-    const key = jid.toString();
-    let e = remoteEndpoints.get(key);
-    if (e === undefined) {
-      if (remoteEndpoints.size >= 4_096) remoteEndpoints.delete(remoteEndpoints.keys().next().value!);
-      e = { jid, deliver: (s) => manager.send(s) };
-      remoteEndpoints.set(key, e);
-    }
+  // Keyed by the `from` attribute as received (bounded, oldest out): parsing a JID runs PRECIS.
+  const remoteEndpoints = new Map<string, Endpoint | undefined>();
+  const remote = (from: string): Endpoint | undefined => {
+    if (remoteEndpoints.has(from)) return remoteEndpoints.get(from);
+    const jid: Jid | JidError = tryParseJid(from);
+    const e = jid instanceof JidError ? undefined : { jid, deliver: (s: XmlElement) => manager.send(s) };
+    if (remoteEndpoints.size >= 4_096) remoteEndpoints.delete(remoteEndpoints.keys().next().value!);
+    remoteEndpoints.set(from, e);
     return e;
   };
   const manager: S2SManager = new S2SManager({
@@ -111,16 +110,13 @@ export async function startFederation(args: {
     ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
     onStanza: (stanza) => {
-      const from = tryParseJid(stanza.attr("from") ?? "");
-      if (from instanceof JidError) return; // the core checked it; defensive
-      args.router().route(remote(from), stanza);
+      const sender = remote(stanza.attr("from") ?? "");
+      if (sender !== undefined) args.router().route(sender, stanza); // (the core checked 'from')
     },
     onBounce: (reply) => {
       // The error goes to the local sender, from the remote address it could not reach.
-      if (reply === undefined) return;
-      const from = tryParseJid(reply.attr("from") ?? "");
-      if (from instanceof JidError) return;
-      args.router().route(remote(from), reply);
+      const sender = reply === undefined ? undefined : remote(reply.attr("from") ?? "");
+      if (sender !== undefined) args.router().route(sender, reply!);
     },
     log,
   });
