@@ -30,6 +30,7 @@ import {
 } from "@xmpp-sansio/core";
 import { tryParseJid, JidError } from "@xmpp-sansio/jid";
 import { NS_CLIENT, NS_SERVER, type XmlElement } from "@xmpp-sansio/xml";
+import { channelBindingFromTlsSocket } from "./channel-binding.js";
 import type { SrvResolver } from "./discovery.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
 import { peerCertIdentitiesOf } from "./s2s-cert.js";
@@ -65,6 +66,11 @@ export interface S2SManagerOptions {
   tlsPolicy?: Exclude<TlsPolicy, "direct">;
   /** The inbound listener; `null`: none (outbound only). Default port 5269 on all addresses. */
   listen?: { readonly host?: string; readonly port?: number } | null;
+  /**
+   * A Direct TLS s2s listener (XEP-0368, ALPN `xmpp-server`; announce it as `_xmpps-server._tcp`), on the
+   * `listen` host. Default none; port 0 for an ephemeral one.
+   */
+  directTlsPort?: number;
   /** Domains whose servers are at fixed places (DNS is not asked for them). */
   hosts?: Readonly<Record<string, S2SStaticHost>>;
   /** SRV lookup (`_xmpp-server._tcp`, `_xmpps-server._tcp`). Default: `node:dns/promises`. */
@@ -126,6 +132,7 @@ export class S2SManager {
   private readonly links = new Map<string, OutboundLink>();
   private readonly inbound = new Set<Inbound>();
   private readonly server: net.Server | undefined;
+  private readonly tlsServer: tls.Server | undefined;
   private readonly secureContext: tls.SecureContext | undefined;
   private readonly ctx: LinkContext;
   private readonly log: (line: string) => void;
@@ -170,13 +177,27 @@ export class S2SManager {
       this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
       this.server.on("error", (err) => this.log(`s2s listener error: ${err.message}`));
     }
+    if (options.directTlsPort !== undefined) {
+      if (options.tls === undefined) throw new TypeError("S2SManager: a directTlsPort needs `tls`");
+      this.tlsServer = tls.createServer(
+        { ...this.contextOptions(), ALPNProtocols: ["xmpp-server"], requestCert: true, rejectUnauthorized: false },
+        (socket) => this.accept(socket, true),
+      );
+      this.tlsServer.on("error", (err) => this.log(`s2s direct TLS listener error: ${err.message}`));
+      this.tlsServer.on("tlsClientError", (_err, socket) => socket.destroy());
+    }
   }
 
-  /** Starts the inbound listener (if any). Resolves with the bound port. */
-  async listen(): Promise<{ port?: number }> {
+  /** Starts the inbound listeners (if any). Resolves with the bound ports. */
+  async listen(): Promise<{ port?: number; directTlsPort?: number }> {
+    const host = this.o.listen?.host ?? "::";
     if (this.server !== undefined) {
-      this.server.listen(this.o.listen?.port ?? 5269, this.o.listen?.host ?? "::");
+      this.server.listen(this.o.listen?.port ?? 5269, host);
       await once(this.server, "listening");
+    }
+    if (this.tlsServer !== undefined) {
+      this.tlsServer.listen(this.o.directTlsPort, host);
+      await once(this.tlsServer, "listening");
     }
     const idle = this.o.idleTimeoutMs ?? 300_000;
     this.sweep = setInterval(() => this.sweepInbound(idle), Math.max(1_000, Math.min(idle, 60_000)));
@@ -184,10 +205,14 @@ export class S2SManager {
     return this.address();
   }
 
-  /** The port listened on. */
-  address(): { port?: number } {
+  /** The ports listened on. */
+  address(): { port?: number; directTlsPort?: number } {
+    const out: { port?: number; directTlsPort?: number } = {};
     const a = this.server?.address();
-    return a !== null && a !== undefined && typeof a === "object" ? { port: a.port } : {};
+    if (a !== null && a !== undefined && typeof a === "object") out.port = a.port;
+    const b = this.tlsServer?.address();
+    if (b !== null && b !== undefined && typeof b === "object") out.directTlsPort = b.port;
+    return out;
   }
 
   /**
@@ -226,7 +251,7 @@ export class S2SManager {
   async close(timeoutMs = 2_000): Promise<void> {
     this.closing = true;
     clearInterval(this.sweep);
-    const stopped = this.server?.listening === true ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
+    const stopped = Promise.all([this.server, this.tlsServer].filter((l) => l?.listening === true).map((l) => new Promise<void>((r) => l!.close(() => r()))));
     const drivers: SocketDriver<never>[] = [];
     for (const link of [...this.links.values()]) {
       link.close();
@@ -299,7 +324,7 @@ export class S2SManager {
     });
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, directTls = false): void {
     socket.on("error", () => {});
     if (this.closing || this.inbound.size >= (this.o.maxInbound ?? 1_000)) {
       socket.destroy();
@@ -307,7 +332,7 @@ export class S2SManager {
     }
     const session = new S2SReceiverSession({
       ...(this.o.session ?? {}),
-      tls: this.o.tlsPolicy ?? "required",
+      tls: directTls ? "direct" : (this.o.tlsPolicy ?? "required"),
       ...(this.o.dialbackSecret === undefined ? {} : { dialbackSecret: this.o.dialbackSecret }),
       dialback: this.o.dialback !== false,
       external: this.o.external !== false,
@@ -333,7 +358,14 @@ export class S2SManager {
     });
     entry = { driver, lastActivity: monotonicNow() };
     this.inbound.add(entry);
-    driver.interact((s, now) => (s as S2SReceiverSession).start(now));
+    driver.interact((s, now) => {
+      if (directTls) {
+        const t = socket as tls.TLSSocket;
+        const ids = peerCertIdentitiesOf(t);
+        s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(t, "server"), ...(ids === undefined ? {} : { peerCertIdentities: ids }) }, now);
+      }
+      (s as S2SReceiverSession).start(now);
+    });
   }
 
   private onInboundEvent(session: S2SReceiverSession, driver: SocketDriver<ServerEvent>, ev: ServerEvent, address: string | undefined): void {

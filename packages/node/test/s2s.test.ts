@@ -94,6 +94,32 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
     expect(a.bounced).toEqual([]);
   });
 
+  it("SRV discovery: _xmpps-server._tcp (XEP-0368, Direct TLS) is used; the host name resolved by resolveHost", async () => {
+    const ca = cert("a.test");
+    const cb = cert("b.test");
+    const trust = [ca.cert, cb.cert];
+    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, directTlsPort: 0 });
+    const direct = b.m.address().directTlsPort!;
+    const asked: string[] = [];
+    const a = await peer("a.test", "127.0.0.2", {
+      tls: { cert: ca.cert, key: ca.key, ca: trust },
+      resolveSrv: async (name) => {
+        asked.push(name);
+        if (name === "_xmpps-server._tcp.b.test") return [{ name: "xmpp.b.test", port: direct, priority: 0, weight: 0 }];
+        throw Object.assign(new Error(`queryAny ENODATA ${name}`), { code: "ENODATA" });
+      },
+      resolveHost: async (host) => {
+        if (host === "xmpp.b.test") return ["127.0.0.3"];
+        throw new Error(`getaddrinfo ENOTFOUND ${host}`);
+      },
+    });
+    a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "via srv"));
+    await until(() => b.received.length === 1);
+    expect(asked.sort()).toEqual(["_xmpp-server._tcp.b.test", "_xmpps-server._tcp.b.test"]);
+    expect(a.m.outbound("a.test", "b.test")?.mechanism).toBe("EXTERNAL");
+    expect(b.log.some((l) => l.includes("a.test → b.test authenticated (EXTERNAL)"))).toBe(true);
+  });
+
   it("dialback when the certificates do not name the domains (verify stream to the authoritative server)", async () => {
     const ca = cert("other-a.test");
     const cb = cert("other-b.test");

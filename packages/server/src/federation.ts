@@ -24,6 +24,8 @@ export interface FederationOptions {
   readonly host?: string;
   /** Port of the s2s listener (RFC 6120 §3.2.2: 5269). Default 5269; 0 for an ephemeral port; `null`: outbound only. */
   readonly port?: number | null;
+  /** A Direct TLS s2s listener too (XEP-0368, `_xmpps-server._tcp`), on `host`. Default none; 0 for an ephemeral port. */
+  readonly directTlsPort?: number;
   /**
    * Fixed places of peer domains (DNS is not asked for them): `"127.0.0.3"` (port 5269) or
    * `{ host, port, directTls }`. Tests and private deployments.
@@ -102,6 +104,7 @@ export async function startFederation(args: {
     tls: { cert: pair.cert, key: pair.key, ...(options.ca === undefined ? {} : { ca: typeof options.ca === "string" ? options.ca : [...options.ca] }) },
     listen: options.port === null ? null : { host: options.host ?? args.host, port: options.port ?? 5269 },
     hosts,
+    ...(options.directTlsPort === undefined ? {} : { directTlsPort: options.directTlsPort }),
     ...(options.resolveSrv === undefined ? {} : { resolveSrv: options.resolveSrv }),
     ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }),
     ...(options.external === undefined ? {} : { external: options.external }),
