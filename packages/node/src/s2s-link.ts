@@ -99,6 +99,9 @@ export class OutboundLink {
     return this.state !== "online" || this.driver?.session.state === "online";
   }
 
+  /** When the link was made (monotonic ms). */
+  readonly createdAt = monotonicNow();
+
   /** Stanzas held while the stream is being set up. */
   get queued(): number {
     return this.queue.length;
@@ -313,7 +316,8 @@ export class OutboundLink {
     const wasOnline = this.state === "online";
     const timeout = reason === "timeout" || this.timedOut;
     const text = this.streamError ?? (timeout ? `${this.to} did not complete the stream in time` : `the stream to ${this.to} ended (${reason})`);
-    this.fail({ condition: timeout ? "remote-server-timeout" : "remote-server-not-found", text: wasOnline ? text : `could not authenticate with ${this.to}: ${text}` });
+    const setUp = wasOnline || (this.purpose === "verify" && this.driver?.session.state === "closed" && this.verifies.length === 0 && this.waiting.size === 0);
+    this.fail({ condition: timeout ? "remote-server-timeout" : "remote-server-not-found", text: setUp ? text : `could not set up the stream to ${this.to}: ${text}` });
   }
 
   private fail(failure: LinkFailure): void {

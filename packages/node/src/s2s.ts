@@ -280,7 +280,10 @@ export class S2SManager {
     const key = linkKey(from, to, purpose);
     let link = this.links.get(key);
     // A stream that is closing (idle, or ended by the peer) finishes on its own; new stanzas take a new one.
-    if (link === undefined || !link.usable) {
+    // A verify stream never goes online, so the core's negotiation deadline (60 s by default) ends it: one
+    // older than VERIFY_REUSE_MS takes no new request, so none is cut short by that deadline.
+    const stale = link !== undefined && purpose === "verify" && monotonicNow() - link.createdAt > VERIFY_REUSE_MS;
+    if (link === undefined || !link.usable || stale) {
       this.log(`s2s out: ${from} → ${to} connecting${purpose === "verify" ? " (dialback verify)" : ""}`);
       link = new OutboundLink(from, to, purpose, this.ctx);
       this.links.set(key, link);
@@ -418,6 +421,9 @@ export class S2SManager {
     for (const i of this.inbound) if (now - i.lastActivity > idleMs) i.driver.guarded((s, t) => s.close(t));
   }
 }
+
+/** How long a verify stream takes new `<db:verify/>` requests (then a fresh one is opened). */
+const VERIFY_REUSE_MS = 20_000;
 
 function linkKey(from: string, to: string, purpose: string): string {
   return `${purpose}\u0000${from}\u0000${to}`;
