@@ -211,6 +211,10 @@ export class ImRouter {
       return;
     }
     const to = this.target(stanza.attr("to") ?? "");
+    if (!(to instanceof JidError) && to.domain === this.o.domain && to.local === "" && stanza.name === "iq") {
+      this.serviceIq(stanza); // a remote sender's IQ to the server (federation)
+      return;
+    }
     if (to instanceof JidError || to.domain !== this.o.domain || to.local === "") return;
     this.run(this.im.handleInbound(stanza, this.view));
   }
@@ -466,6 +470,16 @@ export class ImRouter {
     const type = iq.attr("type");
     if (type !== "get" && type !== "set") return; // results (roster pushes) and errors: nothing to do
     const from = this.target(iq.attr("from") ?? "");
+    if (!(from instanceof JidError) && from.domain !== this.o.domain && this.o.remote !== undefined) {
+      // A remote sender (federation): the services are for local accounts; a ping to the server is answered,
+      // anything else gets an error (RFC 6120 §8.2.3: every get/set is answered).
+      const pingServer = type === "get" && iq.firstElement()?.is("ping", "urn:xmpp:ping") === true && iq.attr("to") === this.o.domain;
+      const reply = pingServer
+        ? new XmlElement("iq", iq.ns, { type: "result", id: iq.attr("id"), from: this.o.domain, to: iq.attr("from") })
+        : errorReply(iq, stanzaError("service-unavailable"));
+      if (reply !== undefined) this.o.remote(reply);
+      return;
+    }
     if (from instanceof JidError || from.domain !== this.o.domain || from.local === "") return;
     const sender = this.live.get(from.bare.toString())?.get(from.resource);
     const ctx: ServiceContext = {

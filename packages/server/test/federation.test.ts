@@ -157,6 +157,14 @@ describe("federation between two reference servers on loopback", () => {
     expect(m.getChild("delay", "urn:xmpp:delay")).toBeDefined();
   });
 
+  it("IQs from a remote user: a ping to the server is answered, an account's IQ gets an error (never silence)", async () => {
+    const { juliet } = await pairOfServers((d) => [d]);
+    const pong = await juliet.client.iq(xml("iq", { type: "get", to: "b.test" }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+    expect(pong.attr("type")).toBe("result");
+    expect(pong.attr("from")).toBe("b.test");
+    await expect(juliet.client.iq(xml("iq", { type: "get", to: "romeo@b.test" }, xml("vCard", { xmlns: "vcard-temp" })))).rejects.toThrow(/service-unavailable/);
+  });
+
   it("a message to a user that does not exist on the remote server: <service-unavailable/> comes back over s2s", async () => {
     const { juliet } = await pairOfServers((d) => [d]);
     juliet.send(xml("message", { to: "nobody@b.test", type: "chat", id: "x1" }, xml("body", {}, "hello?")));
