@@ -11,7 +11,7 @@ import type { FederationOptions } from "../src/federation.js";
 import { type RunningServer, startServer } from "../src/server.js";
 import { openSqliteStorage } from "../src/store/sqlite.js";
 import type { Storage } from "../src/store/types.js";
-import { imAcrossDomains, messageFrom, Peer } from "./support/im-peer.js";
+import { imAcrossDomains, messageFrom, Peer, presenceFrom } from "./support/im-peer.js";
 
 const HOSTS = { "a.test": "127.0.0.2", "b.test": "127.0.0.3" } as const;
 type Domain = keyof typeof HOSTS;
@@ -134,6 +134,18 @@ describe("federation between two reference servers on loopback", () => {
     await imAcrossDomains(juliet, "juliet@a.test", romeo, "romeo@b.test");
     expect(a.running.federation!.manager.outbound("a.test", "b.test")?.mechanism).toBe("dialback");
     expect(b.log.some((l) => l.includes("a.test → b.test authenticated (dialback)"))).toBe(true);
+  });
+
+  it("presence across domains after a reconnection: unavailable to the remote contact, probe answered at login", async () => {
+    const { a, juliet, romeo } = await pairOfServers((d) => [d]);
+    await imAcrossDomains(juliet, "juliet@a.test", romeo, "romeo@b.test");
+    await juliet.client.close();
+    await romeo.next(presenceFrom("juliet@a.test", "unavailable"), "juliet's unavailable presence at b.test");
+    const again = await connect(a, "juliet@a.test/balcony", "r0m30myr0m30");
+    again.send(xml("presence", {}));
+    // RFC 6121 §4.2.2: the login probes the contacts; b.test answers with romeo's presence.
+    await again.next(presenceFrom("romeo@b.test"), "romeo's presence (probe answered by b.test)");
+    await romeo.next(presenceFrom("juliet@a.test"), "juliet's available presence at b.test");
   });
 
   it("a message to an offline remote user is stored at its server and delivered at login", async () => {
