@@ -388,6 +388,12 @@ export class S2SManager {
           session.answerDialbackResult(from, to, { valid: false, condition: "item-not-found" });
           break;
         }
+        if (this.o.serves(from)) {
+          // A peer claiming one of our own domains: never asked of ourselves (a verify stream to us).
+          this.log(`s2s in: dialback for ${from} → ${to} (${address}): refused, ${from} is ours`);
+          session.answerDialbackResult(from, to, { valid: false, condition: "not-authorized" });
+          break;
+        }
         void this.verify(to, from, streamId, key).then((answer) => {
           this.log(`s2s in: dialback for ${from} → ${to} (${address}): ${answer.valid ? "valid" : `invalid${"condition" in answer && answer.condition !== undefined ? ` (${answer.condition})` : ""}`}`);
           if (!driver.closed) driver.guarded((s) => (s as S2SReceiverSession).answerDialbackResult(from, to, answer));

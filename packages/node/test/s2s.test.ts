@@ -156,6 +156,19 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
     expect(a.log.some((l) => l.includes("dialback for b.test → a.test") && l.includes("invalid"))).toBe(true);
   });
 
+  it("a peer claiming to be our own domain is refused without a verify stream", async () => {
+    const ca = cert("a.test");
+    // Serves a.test and b.test; the liar, from elsewhere, claims to be a.test sending to b.test.
+    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key }, dialbackSecret: "secret-a", serves: (d) => d === "a.test" || d === "b.test" });
+    const liar = await peer("a.test", "127.0.0.4", { tls: { cert: ca.cert, key: ca.key }, hosts: { "b.test": { host: "127.0.0.2", port: a.port } }, dialbackSecret: "guess", listen: null });
+    liar.m.send(message("mallory@a.test/x", "juliet@b.test", "hi"));
+    await until(() => liar.bounced.length === 1);
+    expect(liar.bounced[0]!.condition).toBe("remote-server-not-found");
+    expect(a.log.some((l) => l.includes("refused, a.test is ours"))).toBe(true);
+    expect(a.log.some((l) => l.includes("(dialback verify)"))).toBe(false);
+    expect(a.received).toEqual([]);
+  });
+
   it("a stanza with a forged 'from' over an authenticated stream ends it with <invalid-from/>; nothing is delivered", async () => {
     const ca = cert("a.test");
     const cb = cert("b.test");
