@@ -32,6 +32,10 @@ export interface LinkContext {
   bounce(stanza: XmlElement, condition: StanzaErrorCondition, text: string): void;
   /** The link is over (closed or failed): the manager forgets it. */
   ended(link: OutboundLink): void;
+  /** A piggybacked pair was refused: the manager stops sending that pair's stanzas this way. */
+  pairEnded(from: string, link: OutboundLink): void;
+  /** Whether more of our domains may be authenticated on an online stream (dialback with a secret). */
+  piggyback: boolean;
   log(line: string): void;
   /** Turns a stanza into the `jabber:server` namespace. */
   toServerNs(stanza: XmlElement): XmlElement;
@@ -60,6 +64,10 @@ export class OutboundLink {
   /** The socket driver once connected (tests reach the raw socket through it). */
   driver: SocketDriver<ClientEvent> | undefined;
   private readonly queue: XmlElement[] = [];
+  /** Our other domains piggybacked on this stream: authenticated (`ok`) or waiting, with their stanzas. */
+  private readonly extra = new Map<string, { ok: boolean; queue: XmlElement[] }>();
+  /** Piggybacked domains the peer refused on this stream (not asked again here). */
+  private readonly refused = new Set<string>();
   private readonly verifies: VerifyRequest[] = [];
   private readonly waiting = new Map<string, VerifyRequest>();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -99,6 +107,24 @@ export class OutboundLink {
     return this.state !== "online" || this.driver?.session.state === "online";
   }
 
+  /**
+   * Whether `domain` (another of ours) can be authenticated on this stream (XEP-0220 §2.5 piggybacking,
+   * by dialback): an online, usable stream of ours, a dialback secret, and the peer did not refuse it here.
+   */
+  canPiggyback(domain: string): boolean {
+    return this.purpose === "authenticate" && this.state === "online" && this.usable && this.ctx.piggyback && !this.refused.has(domain);
+  }
+
+  /**
+   * Authenticates `domain` → `to` on this online stream as well (`<db:result/>`, XEP-0220 §2.5); its
+   * stanzas wait (bounded) until the answer, and are bounced if it is negative.
+   */
+  addDomain(domain: string): void {
+    if (domain === this.from || this.extra.has(domain) || this.driver === undefined) return;
+    this.extra.set(domain, { ok: false, queue: [] });
+    this.driver.interact((s) => (s as S2SInitiatorSession).authenticateDomain(domain, this.to));
+  }
+
   /** When the link was made (monotonic ms). */
   readonly createdAt = monotonicNow();
 
@@ -107,9 +133,19 @@ export class OutboundLink {
     return this.queue.length;
   }
 
-  /** Sends a stanza now (online) or queues it (bounded: past `maxQueued` it is bounced `<resource-constraint/>`). */
-  send(stanza: XmlElement): void {
+  /**
+   * Sends a stanza now (online) or queues it (bounded: past `maxQueued` it is bounced `<resource-constraint/>`).
+   * `fromDomain` is the stanza's `from` domain: `from`, or one added with {@link addDomain}.
+   */
+  send(stanza: XmlElement, fromDomain: string = this.from): void {
     this.touch();
+    const pair = fromDomain === this.from ? undefined : this.extra.get(fromDomain);
+    if (fromDomain !== this.from && pair?.ok !== true) {
+      if (pair === undefined || this.state === "closed") this.ctx.bounce(stanza, "remote-server-not-found", `${fromDomain} is not authenticated with ${this.to}`);
+      else if (pair.queue.length >= this.ctx.maxQueued) this.ctx.bounce(stanza, "resource-constraint", `too many stanzas (${this.ctx.maxQueued}) wait for ${fromDomain} to be authenticated with ${this.to}`);
+      else pair.queue.push(stanza);
+      return;
+    }
     if (this.state === "online" && this.driver !== undefined && this.driver.session.state === "online") {
       this.cork();
       try {
@@ -175,7 +211,8 @@ export class OutboundLink {
   private armIdle(): void {
     if (this.state === "closed") return;
     const left = this.lastActivity + this.ctx.idleTimeoutMs - monotonicNow();
-    if (left <= 0 && this.queue.length === 0 && this.waiting.size === 0 && this.verifies.length === 0) {
+    const waiting = this.queue.length + this.waiting.size + this.verifies.length + [...this.extra.values()].reduce((n, p) => n + p.queue.length, 0);
+    if (left <= 0 && waiting === 0) {
       this.ctx.log(`s2s idle: closing ${this.from} → ${this.to}`);
       this.close();
       return;
@@ -273,6 +310,23 @@ export class OutboundLink {
       case "authenticated":
         this.mechanism = ev.mechanism;
         break;
+      case "dialback-result": {
+        // A piggybacked pair (XEP-0220 §2.5); the first pair's result is the stream's own authentication.
+        const pair = ev.from === this.from ? undefined : this.extra.get(ev.from);
+        if (pair === undefined) break;
+        this.ctx.log(`s2s out: ${ev.from} → ${this.to} ${ev.valid ? "authenticated (dialback, piggybacked)" : "refused"}`);
+        const s = this.driver!.session as S2SInitiatorSession;
+        if (ev.valid) {
+          pair.ok = true;
+          for (const stanza of pair.queue.splice(0)) s.send(this.ctx.toServerNs(stanza));
+        } else {
+          this.extra.delete(ev.from);
+          this.refused.add(ev.from);
+          this.ctx.pairEnded(ev.from, this);
+          for (const stanza of pair.queue.splice(0)) this.ctx.bounce(stanza, "remote-server-not-found", `${this.to} refused ${ev.from}${ev.condition === undefined ? "" : ` (${ev.condition})`}`);
+        }
+        break;
+      }
       case "dialback-verify-result": {
         const r = this.waiting.get(`${ev.to}\u0000${ev.id}`);
         if (r !== undefined) this.answerVerify(r, { valid: ev.valid });
@@ -327,6 +381,7 @@ export class OutboundLink {
     clearTimeout(this.idleTimer);
     this.ctx.log(`s2s out: ${this.from} → ${this.to} closed: ${failure.text}`);
     for (const stanza of this.queue.splice(0)) this.ctx.bounce(stanza, failure.condition, failure.text);
+    for (const pair of this.extra.values()) for (const stanza of pair.queue.splice(0)) this.ctx.bounce(stanza, failure.condition, failure.text);
     for (const r of [...this.verifies, ...this.waiting.values()]) this.answerVerify(r, { valid: false, condition: failure.condition });
     this.ctx.ended(this);
   }

@@ -167,9 +167,14 @@ export class S2SManager {
       maxQueued: options.maxQueued ?? 1_000,
       bounce: (stanza, condition, text) => this.bounce(stanza, condition, text),
       ended: (link) => {
-        const key = linkKey(link.from, link.to, link.purpose);
+        // The link's own pair and any piggybacked on it.
+        for (const [key, l] of this.links) if (l === link) this.links.delete(key);
+      },
+      pairEnded: (from, link) => {
+        const key = linkKey(from, link.to, link.purpose);
         if (this.links.get(key) === link) this.links.delete(key);
       },
+      piggyback: options.dialbackSecret !== undefined && options.dialback !== false,
       log: this.log,
       toServerNs: (stanza) => withNamespace(stanza, NS_CLIENT, NS_SERVER),
     };
@@ -231,7 +236,7 @@ export class S2SManager {
       this.bounce(stanza, "remote-server-not-found", "federation is shutting down");
       return;
     }
-    this.link(from, to, "authenticate").send(stanza);
+    this.link(from, to, "authenticate").send(stanza, from);
   }
 
   /** The outbound stream of a domain pair, if one exists (state, queue; tests reach the socket through `driver`). */
@@ -284,6 +289,16 @@ export class S2SManager {
     // older than VERIFY_REUSE_MS takes no new request, so none is cut short by that deadline.
     const stale = link !== undefined && purpose === "verify" && monotonicNow() - link.createdAt > VERIFY_REUSE_MS;
     if (link === undefined || !link.usable || stale) {
+      // XEP-0220 §2.5: another of our domains already has an online stream to that peer: piggyback on it.
+      if (purpose === "authenticate") {
+        for (const l of this.links.values()) {
+          if (l.to !== to || !l.canPiggyback(from)) continue;
+          this.log(`s2s out: ${from} → ${to} piggybacked on the stream of ${l.from}`);
+          l.addDomain(from);
+          this.links.set(key, l);
+          return l;
+        }
+      }
       this.log(`s2s out: ${from} → ${to} connecting${purpose === "verify" ? " (dialback verify)" : ""}`);
       link = new OutboundLink(from, to, purpose, this.ctx);
       this.links.set(key, link);

@@ -136,6 +136,51 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
     expect(b.log.some((l) => l.includes("dialback for a.test → b.test") && l.endsWith("valid"))).toBe(true);
   });
 
+  it("piggybacking (XEP-0220 §2.5): a second domain of ours rides the online stream of the first, by dialback", async () => {
+    const ca = cert("a.test");
+    const cb = cert("b.test");
+    const trust = [ca.cert, cb.cert];
+    const hosts: Record<string, { host: string; port: number }> = {};
+    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, dialbackSecret: "secret-a", serves: (d) => d === "a.test" || d === "chat.a.test" });
+    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts, dialbackSecret: "secret-b" });
+    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
+    hosts["chat.a.test"] = { host: "127.0.0.2", port: a.port };
+    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "first"));
+    await until(() => b.received.length === 1);
+    const stream = a.m.outbound("a.test", "b.test")!;
+    expect(stream.mechanism).toBe("EXTERNAL");
+    a.m.send(message("room@chat.a.test/nurse", "romeo@b.test", "piggybacked 1"));
+    a.m.send(message("room@chat.a.test/nurse", "romeo@b.test", "piggybacked 2"));
+    await until(() => b.received.length === 3);
+    expect(b.received.map((s) => s.getChildText("body"))).toEqual(["first", "piggybacked 1", "piggybacked 2"]);
+    expect(a.m.outbound("chat.a.test", "b.test")).toBe(stream); // one stream, two pairs
+    expect(b.log.some((l) => l.includes("chat.a.test → b.test authenticated (dialback)"))).toBe(true);
+    expect(b.m.inboundCount).toBe(1);
+    expect(a.bounced).toEqual([]);
+  });
+
+  it("a piggybacked domain the peer cannot verify is refused; its stanzas bounce, the stream goes on", async () => {
+    const ca = cert("a.test");
+    const cb = cert("b.test");
+    const trust = [ca.cert, cb.cert];
+    const hosts: Record<string, { host: string; port: number }> = {};
+    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, dialbackSecret: "secret-a", serves: (d) => d === "a.test" || d === "chat.a.test" });
+    // b.test cannot find chat.a.test (no host entry, DNS refused): the verify fails.
+    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts, dialbackSecret: "secret-b", resolveHost: async (h) => Promise.reject(new Error(`ENOTFOUND ${h}`)), resolveSrv: async () => Promise.reject(new Error("ENOTFOUND")) });
+    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
+    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "first"));
+    await until(() => b.received.length === 1);
+    a.m.send(message("room@chat.a.test/nurse", "romeo@b.test", "refused"));
+    await until(() => a.bounced.length === 1);
+    expect(a.bounced[0]!.condition).toBe("remote-server-not-found");
+    expect(a.bounced[0]!.reply?.attr("to")).toBe("room@chat.a.test/nurse");
+    a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "still here"));
+    await until(() => b.received.length === 2);
+    expect(a.m.outbound("chat.a.test", "b.test")).toBeUndefined();
+  });
+
   it("an impostor whose certificate is wrong and whose dialback fails is refused; its sender gets <remote-server-not-found/>", async () => {
     const ca = cert("a.test");
     const cb = cert("b.test");
