@@ -46,5 +46,5 @@ export {
 } from "./server.js";
 export { type OnlineInfo, streamManagementOf } from "@xmpp-sansio/adapter";
 export { parseSubjectAltName, peerCertIdentitiesOf } from "./s2s-cert.js";
-export type { LinkFailure as S2SLinkFailure, OutboundLink as S2SOutboundLink } from "./s2s-link.js";
+export type { S2SOutboundLink } from "./s2s-link.js";
 export { S2SManager, type S2SLinkState, type S2SManagerOptions, type S2SStaticHost, withNamespace } from "./s2s.js";

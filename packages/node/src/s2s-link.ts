@@ -1,5 +1,5 @@
 /**
- * One outbound server-to-server stream of the {@link S2SManager}: finds the peer (SRV `_xmpp-server._tcp`
+ * One outbound server-to-server stream of the `S2SManager`: finds the peer (SRV `_xmpp-server._tcp`
  * and `_xmpps-server._tcp`, XEP-0368, else the domain on 5269), connects, runs the core's
  * `S2SInitiatorSession` over a socket (STARTTLS or Direct TLS, our certificate presented as TLS client),
  * holds a bounded queue of stanzas while it gets there, sends `<db:verify/>` for the manager's inbound
@@ -54,11 +54,29 @@ interface VerifyRequest {
 /** Where a link stands. */
 export type LinkState = "connecting" | "negotiating" | "online" | "closed";
 
+/** What the application may read of an outbound s2s stream (`S2SManager.outbound()`). */
+export interface S2SOutboundLink {
+  /** Our domain (the stream's `from`; piggybacked domains ride along). */
+  readonly from: string;
+  /** The peer's domain. */
+  readonly to: string;
+  /** Where the stream stands. */
+  readonly state: LinkState;
+  /** How it authenticated (`EXTERNAL` or `dialback`), once it did. */
+  readonly mechanism: string | undefined;
+  /** Stanzas waiting for the stream to be set up. */
+  readonly queued: number;
+  /** Whether new stanzas may take this stream. */
+  readonly usable: boolean;
+  /** The socket driver once connected (tests reach the raw socket through it). */
+  readonly driver: SocketDriver<ClientEvent> | undefined;
+}
+
 /**
  * An outbound stream `from` → `to` (one per domain pair and purpose). `purpose: "verify"` links only carry
  * `<db:verify/>` for the manager's inbound dialback checks.
  */
-export class OutboundLink {
+export class OutboundLink implements S2SOutboundLink {
   /** Where the link stands. */
   state: LinkState = "connecting";
   /** The socket driver once connected (tests reach the raw socket through it). */

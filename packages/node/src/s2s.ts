@@ -34,7 +34,7 @@ import { channelBindingFromTlsSocket } from "./channel-binding.js";
 import type { SrvResolver } from "./discovery.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
 import { peerCertIdentitiesOf } from "./s2s-cert.js";
-import { type LinkContext, OutboundLink } from "./s2s-link.js";
+import { type LinkContext, OutboundLink, type S2SOutboundLink } from "./s2s-link.js";
 
 export type { LinkState as S2SLinkState } from "./s2s-link.js";
 
@@ -240,7 +240,7 @@ export class S2SManager {
   }
 
   /** The outbound stream of a domain pair, if one exists (state, queue; tests reach the socket through `driver`). */
-  outbound(from: string, to: string): OutboundLink | undefined {
+  outbound(from: string, to: string): S2SOutboundLink | undefined {
     return this.links.get(linkKey(from, to, "authenticate"));
   }
 
