@@ -70,3 +70,6 @@ export {
   type StanzaListener,
   type TranscriptFunction,
 } from "@xmpp-sansio/adapter";
+export { parseSubjectAltName, peerCertIdentitiesOf } from "./s2s-cert.js";
+export type { S2SOutboundLink } from "./s2s-link.js";
+export { S2SManager, type S2SLinkState, type S2SManagerOptions, type S2SStaticHost, withNamespace } from "./s2s.js";

@@ -25,6 +25,7 @@ import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
+import { peerVerified } from "./s2s-cert.js";
 
 export type { ServerSessionLike } from "@xmpp-sansio/adapter";
 export {
@@ -546,7 +547,8 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
 
 /** The identities a verified client certificate carries (dNSName and CN), for SASL EXTERNAL. */
 function peerIdentities(socket: tls.TLSSocket): { peerIdentities?: readonly string[] } {
-  if (!socket.authorized) return {};
+  // After STARTTLS `authorized` is never set (only tls.Server sets it): peerVerified asks the handle.
+  if (!peerVerified(socket)) return {};
   const cert = socket.getPeerCertificate(false);
   if (cert === null || Object.keys(cert).length === 0) return {};
   const ids: string[] = [];

@@ -37,7 +37,8 @@ export interface SelfSignedOptions {
 /**
  * Generates the demo server's certificate on first start: a private CA (ECDSA P-256, `CA:TRUE`,
  * `pathlen:0`, `keyCertSign`) and a leaf signed by it (`CA:FALSE`, `digitalSignature`,
- * `extendedKeyUsage=serverAuth`) with the served domains as subjectAltName dNSNames (RFC 7590 / RFC 6125:
+ * `extendedKeyUsage=serverAuth,clientAuth` — the client use for server-to-server, where a server presents it
+ * as TLS client) with the served domains as subjectAltName dNSNames (RFC 7590 / RFC 6125:
  * XMPP clients check the certificate against the JID's domain) plus loopback addresses. A leaf that is not
  * a CA is what strict TLS clients (rustls, so Deno) require of a server. The CA's key is discarded. The
  * X.509 structures (RFC 5280) are DER-encoded here, so no `openssl` binary is needed.
@@ -66,7 +67,7 @@ export function generateSelfSignedCertificate(options: SelfSignedOptions): Certi
   const leafCert = signCertificate(caKeys.privateKey, caName, leafName, validity, spki, [
     extension(OID_BASIC_CONSTRAINTS, true, seq()), // CA:FALSE (the default, so an empty sequence)
     extension(OID_KEY_USAGE, true, bitString(Buffer.from([0x80]), 7)), // digitalSignature
-    extension(OID_EXT_KEY_USAGE, false, seq(oid(OID_SERVER_AUTH))),
+    extension(OID_EXT_KEY_USAGE, false, seq(oid(OID_SERVER_AUTH), oid(OID_CLIENT_AUTH))),
     extension(OID_SUBJECT_ALT_NAME, false, seq(...altNames)),
     extension(OID_SUBJECT_KEY_IDENTIFIER, false, octetString(keyIdentifier(spki))),
     extension(OID_AUTHORITY_KEY_IDENTIFIER, false, seq(tagged(0x80, keyIdentifier(caSpki)))),
@@ -144,6 +145,7 @@ const OID_SUBJECT_ALT_NAME = "2.5.29.17";
 const OID_SUBJECT_KEY_IDENTIFIER = "2.5.29.14";
 const OID_AUTHORITY_KEY_IDENTIFIER = "2.5.29.35";
 const OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+const OID_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2"; // s2s: the same certificate is presented as TLS client
 const OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2";
 
 // Minimal DER (X.690) encoding: just the types a certificate needs.

@@ -50,6 +50,11 @@ export interface ImRouterOptions {
    * error to answer the sender with, or `undefined` for the default `<remote-server-not-found/>`.
    */
   readonly routeExternal?: (stanza: XmlElement, to: Jid) => true | StanzaError | undefined;
+  /**
+   * Federation (RFC 6120 §10.4): a stanza for a remote domain (a message, presence broadcast, probe,
+   * subscription, error reply). Without it such stanzas get `<remote-server-not-found/>`.
+   */
+  readonly remote?: (stanza: XmlElement) => void;
 }
 
 const NS_CARBONS = "urn:xmpp:carbons:2";
@@ -224,6 +229,10 @@ export class ImRouter {
       return;
     }
     const to = this.target(stanza.attr("to") ?? "");
+    if (!(to instanceof JidError) && to.domain === this.o.domain && to.local === "" && stanza.name === "iq") {
+      this.serviceIq(stanza); // a remote sender's IQ to the server (federation)
+      return;
+    }
     if (to instanceof JidError || to.domain !== this.o.domain || to.local === "") return;
     this.run(this.im.handleInbound(stanza, this.view));
   }
@@ -272,6 +281,10 @@ export class ImRouter {
    */
   private deliverLocal(stanza: XmlElement): void {
     const to = this.target(stanza.attr("to") ?? "");
+    if (!(to instanceof JidError) && to.domain !== this.o.domain && this.o.remote !== undefined) {
+      this.o.remote(stanza); // an error for a remote sender goes back through s2s
+      return;
+    }
     if (to instanceof JidError || to.domain !== this.o.domain || to.local === "") return;
     const live = this.live.get(to.bare.toString())?.get(to.resource);
     if (live !== undefined) {
@@ -311,10 +324,14 @@ export class ImRouter {
             const to = this.target(a.stanza.attr("to") ?? "");
             if (to instanceof JidError) break;
             if (to.domain !== this.o.domain) {
-              // No server-to-server streams (RFC 6120 §10.4).
-              if (++steps > MAX_STEPS) break;
+              // A component's domain first, then federation (RFC 6120 §10.4), else an error to the sender.
               const external = this.o.routeExternal?.(a.stanza, to);
               if (external === true) break;
+              if (external === undefined && this.o.remote !== undefined) {
+                this.o.remote(a.stanza);
+                break;
+              }
+              if (++steps > MAX_STEPS) break;
               const reply = errorReply(a.stanza, external ?? stanzaError("remote-server-not-found"));
               if (reply !== undefined) queue.push(this.im.handleInbound(reply, this.view));
               break;
@@ -473,6 +490,16 @@ export class ImRouter {
     const type = iq.attr("type");
     if (type !== "get" && type !== "set") return; // results (roster pushes) and errors: nothing to do
     const from = this.target(iq.attr("from") ?? "");
+    if (!(from instanceof JidError) && from.domain !== this.o.domain && this.o.remote !== undefined) {
+      // A remote sender (federation): the services are for local accounts; a ping to the server is answered,
+      // anything else gets an error (RFC 6120 §8.2.3: every get/set is answered).
+      const pingServer = type === "get" && iq.firstElement()?.is("ping", "urn:xmpp:ping") === true && iq.attr("to") === this.o.domain;
+      const reply = pingServer
+        ? new XmlElement("iq", iq.ns, { type: "result", id: iq.attr("id"), from: this.o.domain, to: iq.attr("from") })
+        : errorReply(iq, stanzaError("service-unavailable"));
+      if (reply !== undefined) this.o.remote(reply);
+      return;
+    }
     if (from instanceof JidError || from.domain !== this.o.domain || from.local === "") return;
     const sender = this.live.get(from.bare.toString())?.get(from.resource);
     const ctx: ServiceContext = {

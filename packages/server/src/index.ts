@@ -22,6 +22,7 @@ export {
   type SessionTableOptions,
   type SmHalfLike,
 } from "./resumption.js";
+export { type Federation, type FederationOptions, type FederationRouter, startFederation } from "./federation.js";
 export { ImRouter, type ImRouterOptions } from "./im-router.js";
 export { type Endpoint, Router, type RouterOptions } from "./router.js";
 export { ACCOUNT_FEATURES, SERVER_FEATURES } from "./services.js";

@@ -25,6 +25,11 @@ export interface RouterOptions {
    * error to answer the sender with, or `undefined` for the default `<remote-server-not-found/>`.
    */
   routeExternal?: (stanza: XmlElement, to: Jid) => true | StanzaError | undefined;
+  /**
+   * Federation (RFC 6120 §10.4): a stanza for a domain not served here. Without it such stanzas get
+   * `<remote-server-not-found/>`.
+   */
+  remote?: (stanza: XmlElement) => void;
 }
 
 const NS_PING = "urn:xmpp:ping";
@@ -48,7 +53,7 @@ interface PresenceState {
  * - no `to` (§10.3): a message goes to the sender's bare JID; presence is broadcast to the sender's
  *   other available resources (there are no rosters here) and sets its availability and priority; an IQ
  *   is handled by the server on behalf of the account.
- * - a remote domain (§10.4): there are no server-to-server streams, so `<remote-server-not-found/>`.
+ * - a remote domain (§10.4): through the `remote` hook (federation), else `<remote-server-not-found/>`.
  * - the server's own domain (§10.5.1): IQs are handled here (ping, disco#info, version); other stanzas
  *   are ignored.
  * - `local@domain` (§10.5.3): no such account → `<service-unavailable/>` for message and IQ, presence
@@ -140,8 +145,13 @@ export class Router {
       return;
     }
     if (!this.options.serves(target.domain)) {
+      // A component's domain first, then federation (RFC 6120 §10.4), else an error to the sender.
       const external = this.options.routeExternal?.(stanza, target);
       if (external === true) return;
+      if (external === undefined && this.options.remote !== undefined) {
+        this.options.remote(stanza);
+        return;
+      }
       const reply = errorReply(stanza, external ?? stanzaError("remote-server-not-found"));
       if (reply) sender.deliver(reply);
       return;

@@ -16,7 +16,7 @@ import {
   type StreamErrorCondition,
   streamManagement,
 } from "@xmpp-sansio/core";
-import type { Jid } from "@xmpp-sansio/jid";
+import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { authFailureLine, type ServerLimits, streamManagementOf, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
 import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
@@ -24,6 +24,7 @@ import type { XmlElement } from "@xmpp-sansio/xml";
 import type { AccountStore } from "./accounts.js";
 import { type CertificatePair, generateSelfSignedCertificate } from "./certificate.js";
 import type { ImServerOptions } from "@xmpp-sansio/im";
+import { type Federation, type FederationOptions, startFederation } from "./federation.js";
 import { ImRouter } from "./im-router.js";
 import { ComponentHub, type ComponentsOptions } from "./components.js";
 import { type OfflineStoreHook, SessionTable } from "./resumption.js";
@@ -102,6 +103,13 @@ export interface StartServerOptions {
    * domain go to it, its stanzas into the normal routing. Default off. See docs/server.md, "Components".
    */
   readonly components?: ComponentsOptions;
+  /**
+   * Federation (server-to-server, RFC 6120 §10.4): stanzas to other domains leave through s2s streams
+   * (SASL EXTERNAL with certificates, else dialback), inbound s2s stanzas reach local users, and the IM
+   * rules (subscriptions, presence, offline storage) work across domains. Default off: remote domains get
+   * `<remote-server-not-found/>`. See docs/federation.md.
+   */
+  readonly federation?: FederationOptions;
 }
 
 /** SASL2 settings of {@link startServer}. */
@@ -187,6 +195,8 @@ export interface RunningServer {
   readonly components: ComponentHub | undefined;
   /** The component port bound, when `components` was given. */
   readonly componentPort: number | undefined;
+  /** Federation, when the `federation` option was given (its s2s manager and port). */
+  readonly federation: Federation | undefined;
   /** Graceful stop: `<system-shutdown/>` to every client (TCP and WebSocket), then the listeners close. */
   close(): Promise<void>;
 }
@@ -218,8 +228,34 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const components =
     options.components === undefined ? undefined : new ComponentHub({ ...options.components, domain, log, route: (sender, stanza) => router.route(sender, stanza) });
   const external = components === undefined ? {} : { routeExternal: components.routeExternal };
-  const imRouter = storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }), ...external });
-  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u), ...external });
+  // Federation: stanzas to remote domains go out through s2s (set up below, once the router exists). The
+  // routers ask the components first; replies the IM layer sends straight out take the same turn here.
+  let federation: Federation | undefined;
+  const remote =
+    options.federation === undefined
+      ? {}
+      : {
+          remote: (stanza: XmlElement) => {
+            const to = stanza.attr("to");
+            if (components !== undefined && to !== undefined) {
+              let jid: Jid | undefined;
+              try {
+                jid = parseJid(to);
+              } catch {
+                jid = undefined;
+              }
+              if (jid !== undefined && components.isComponent(jid.domain)) {
+                components.routeExternal(stanza, jid);
+                return;
+              }
+            }
+            federation!.send(stanza);
+          },
+        };
+  const imRouter =
+    storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }), ...external, ...remote });
+  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u), ...external, ...remote });
+  if (options.federation !== undefined) federation = await startFederation({ domain, options: options.federation, tls: pair, host, router: () => router, log });
   // With the IM router a re-routed message it stored offline is done; anything else goes to the store directly.
   const offlineStore: OfflineStoreHook | undefined =
     imRouter === undefined ? options.offlineStore : (stanza) => imRouter.takeStoredOffline() || imRouter.storeOffline(stanza);
@@ -350,12 +386,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   server.on("hookError", (error, connection) => log(`error   connection ${connection.id}: ${String(error)}`));
   server.on("authFailed", authLog);
   server.on("limit", limitLog);
-  const ports = await server.listen();
+  const ports = await server.listen().catch(async (error: unknown) => {
+    await federation?.close();
+    throw error;
+  });
   let componentPort: number | undefined;
   try {
     componentPort = await components?.listen();
   } catch (error) {
-    await server.close();
+    await Promise.all([server.close(), federation?.close()]);
     sessions.close();
     throw error;
   }
@@ -403,6 +442,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       if (https?.listening) await new Promise<void>((r) => https?.close(() => r()));
       await components?.close();
       await server.close();
+      await federation?.close();
       sessions.close();
       throw error;
     }
@@ -428,8 +468,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
     components,
     componentPort,
+    federation,
     close: async () => {
-      await Promise.all([server.close(), websocket?.close(), components?.close()]);
+      await Promise.all([server.close(), websocket?.close(), components?.close(), federation?.close()]);
       if (https?.listening) {
         const h = https;
         h.closeAllConnections();

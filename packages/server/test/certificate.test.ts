@@ -22,7 +22,7 @@ async function serve(pair: { cert: string; key: string }): Promise<{ port: numbe
 }
 
 describe("generateSelfSignedCertificate", () => {
-  it("makes a CA and a leaf signed by it: the leaf CA:FALSE for serverAuth, naming the domains and loopback once each", () => {
+  it("makes a CA and a leaf signed by it: the leaf CA:FALSE for serverAuth and clientAuth (s2s), naming the domains and loopback once each", () => {
     const pair = generateSelfSignedCertificate({ dnsNames: ["im.example.com", "localhost", "LOCALHOST"], ipAddresses: ["127.0.0.1", "::1", "0:0:0:0:0:0:0:1"], now: new Date("2026-01-01T00:00:00Z"), days: 30 });
     const [leaf, caInChain, ...rest] = certificates(pair.cert);
     expect(rest).toEqual([]);
@@ -33,7 +33,7 @@ describe("generateSelfSignedCertificate", () => {
     expect(leaf!.checkPrivateKey(createPrivateKey(pair.key))).toBe(true);
     expect(leaf!.checkIssued(ca)).toBe(true);
     expect(leaf!.verify(ca.publicKey)).toBe(true);
-    expect(leaf!.keyUsage).toEqual(["1.3.6.1.5.5.7.3.1"]); // extendedKeyUsage: serverAuth only
+    expect(leaf!.keyUsage).toEqual(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]); // extendedKeyUsage: serverAuth, clientAuth (s2s)
     expect(leaf!.subjectAltName).toBe("DNS:im.example.com, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     expect(leaf!.checkHost("im.example.com")).toBe("im.example.com");
     expect(leaf!.checkHost("localhost")).toBe("localhost");
