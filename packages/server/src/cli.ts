@@ -22,9 +22,11 @@ import { logConnectionEvents } from "./cli/events.js";
 import { Logger } from "./cli/logger.js";
 import { checkPortsFree } from "./cli/ports.js";
 import { type Announce, type CertificateSource, existingCertificate, loadOrCreateCertificate, reloadServer } from "./cli/reload.js";
-import { type Command, COMMANDS, parseCommandLine, resolveSettings, type Settings } from "./cli/settings.js";
+import { type Command, COMMANDS, parseCommandLine, resolveSettings, SETTINGS, type Settings } from "./cli/settings.js";
 import { runDemo } from "./demo.js";
 import { type StreamManagementSettings, startServer } from "./server.js";
+import type { FederationOptions } from "./federation.js";
+import type { S2SStaticHost } from "@xmpp-sansio/node";
 import { DATABASE_FILE, type DataDirectory, LEGACY_ACCOUNTS_FILE, openDataDirectory, seedDemoAccounts } from "./store/data-dir.js";
 import { loadOrCreateFastKey } from "./store/fast-tokens.js";
 
@@ -263,9 +265,46 @@ function checkServeSettings(s: Settings): void {
   if (s.streamManagement === false && (s.smMaxResume !== undefined || s.smMaxDetached !== undefined)) {
     throw usageError("--no-sm (stream-management.enabled = false) goes without --sm-max-resume and --sm-max-detached");
   }
+  const s2sGiven = (["s2sPort", "s2sHost", "dialbackSecretFile", "s2sCa", "s2sHosts"] as const).filter((k) => s[k] !== undefined);
+  if (s.federation !== true && s2sGiven.length > 0) {
+    throw usageError(`--${s2sGiven.map((k) => SETTINGS.find((x) => x.name === k)!.flag).join(", --")} needs --federation (federation.enabled = true)`);
+  }
   if (s.components !== undefined && s.componentPort === undefined) {
     throw usageError("--component (components.secret-files) needs --component-port (components.port)");
   }
+}
+
+/** The federation option of `serve`, its files read (before anything is written), or undefined when off. */
+function federationOptions(s: Settings): FederationOptions | undefined {
+  if (s.federation !== true) return undefined;
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (error) {
+      throw new CliError(ExitCode.NO_INPUT, `cannot read the ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+  let secret: string | undefined;
+  if (s.dialbackSecretFile !== undefined) {
+    secret = read(s.dialbackSecretFile, "dialback secret file").split(/\r?\n/)[0];
+    if (secret === undefined || secret.length < 16) {
+      throw new CliError(ExitCode.DATA, `the first line of ${s.dialbackSecretFile} (the dialback secret) must have at least 16 characters`);
+    }
+  }
+  const hosts: Record<string, S2SStaticHost> = {};
+  for (const [domain, place] of Object.entries(s.s2sHosts ?? {})) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+)(?::(\d{1,5}))?$/.exec(place);
+    const port = m?.[2] === undefined ? 5269 : Number(m[2]);
+    if (m === null || port > 0xffff) throw usageError(`--s2s-peer ${domain}=${place}: expected HOST or HOST:PORT`);
+    hosts[domain] = { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+  }
+  return {
+    ...(secret === undefined ? {} : { secret }),
+    ...(s.s2sHost === undefined ? {} : { host: s.s2sHost }),
+    port: s.s2sPort ?? 5269,
+    ...(s.s2sCa === undefined ? {} : { ca: read(s.s2sCa, "CA file") }),
+    ...(Object.keys(hosts).length === 0 ? {} : { hosts }),
+  };
 }
 
 /** Reads each component's secret (the first line of its file) before anything is written. */
@@ -305,7 +344,9 @@ async function serve(settings: Settings): Promise<number> {
         };
 
   const components = settings.componentPort === undefined ? undefined : { port: settings.componentPort, host, secrets: componentSecrets(settings.components ?? {}) };
+  const federation = federationOptions(settings);
   await checkPortsFree(host, [settings.port ?? 5222, settings.directTlsPort, settings.websocketPort, settings.componentPort]);
+  if (federation !== undefined) await checkPortsFree(federation.host ?? host, [federation.port ?? undefined]);
 
   const { storage, databaseFile } = openData(settings, say);
   const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
@@ -348,6 +389,7 @@ async function serve(settings: Settings): Promise<number> {
         allowRegistration: settings.allowRegistration === true,
         iqAuth: settings.iqAuth === true,
         ...(components === undefined ? {} : { components }),
+        ...(federation === undefined ? {} : { federation }),
         log: (l) => log.serverLine(l),
       });
     } catch (error) {
@@ -365,8 +407,8 @@ async function serve(settings: Settings): Promise<number> {
     process.on("SIGHUP", onHup);
     say(
       "listen",
-      `serving ${domain} on ${host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}${running.componentPort === undefined ? "" : `, components on ${host}:${running.componentPort}`}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
-      { domain, host, port: running.port, directTlsPort: running.directTlsPort, websocket: running.websocketUrl, componentPort: running.componentPort, database: databaseFile },
+      `serving ${domain} on ${host}:${running.port}${running.directTlsPort ? ` (direct TLS ${running.directTlsPort})` : ""}${running.websocketUrl ? `, ${running.websocketUrl}` : ""}${running.componentPort === undefined ? "" : `, components on ${host}:${running.componentPort}`}${running.federation?.port === undefined ? "" : `, s2s on ${federation?.host ?? host}:${running.federation.port}`}; database ${databaseFile}; accounts: ${listNames(accounts.usernames())}`,
+      { domain, host, port: running.port, directTlsPort: running.directTlsPort, websocket: running.websocketUrl, componentPort: running.componentPort, s2sPort: running.federation?.port, database: databaseFile },
     );
     await stopped;
     say("stop", "shutting down (<system-shutdown/> to every client)…");

@@ -55,6 +55,7 @@ describe("the example config file", () => {
       websocketPath: "/xmpp-websocket",
       websocketTls: false,
       streamManagement: true,
+      federation: false,
       smMaxResume: 300,
       smMaxDetached: 10000,
       logLevel: "info",
@@ -98,7 +99,7 @@ describe("mistakes in a config file", () => {
     expect(e.code).toBe(ExitCode.CONFIG);
     expect(e.message).toMatch(/server\.toml: unknown key 'prot' \(did you mean 'port'\?\)$/);
     expect(refusal("[websocket]\nprot = 1\n").message).toMatch(/unknown key 'websocket\.prot' \(did you mean 'websocket\.port'\?\)$/);
-    expect(refusal("[federation]\nport = 5269\n").message).toMatch(/unknown key 'federation'$/);
+    expect(refusal("[server-to-server]\nport = 5269\n").message).toMatch(/unknown key 'server-to-server'$/);
   });
 
   it("a value of the wrong type names the key and the expected type", () => {

@@ -23,7 +23,7 @@ export type Command = (typeof COMMANDS)[number];
  * The type of a setting's value: how a flag's text and a config value are checked and converted.
  * A list of strings is an enumeration.
  */
-export type SettingType = "string" | "domain" | "port" | "count" | "boolean" | "path" | "url-path" | "domain-files" | readonly string[];
+export type SettingType = "string" | "domain" | "port" | "count" | "boolean" | "path" | "url-path" | "domain-files" | "domain-map" | readonly string[];
 
 /** One row of {@link SETTINGS}. */
 export interface SettingSpec {
@@ -72,6 +72,18 @@ export interface Settings {
   componentPort?: number;
   /** Component domain → the file whose first line is its shared secret. */
   components?: Record<string, string>;
+  /** Server-to-server federation on. */
+  federation?: boolean;
+  /** The s2s listener's port (default 5269). */
+  s2sPort?: number;
+  /** The s2s listener's address (default: `host`). */
+  s2sHost?: string;
+  /** The file whose first line is the dialback secret (default: random per process). */
+  dialbackSecretFile?: string;
+  /** A PEM file of CAs trusted for peers' certificates (default: Node's bundle). */
+  s2sCa?: string;
+  /** Peer domain → `host` or `host:port`, instead of DNS. */
+  s2sHosts?: Record<string, string>;
 }
 
 const DB: readonly Command[] = ["serve", "add-user", "passwd", "deluser", "list", "backup"];
@@ -109,6 +121,26 @@ export const SETTINGS: readonly SettingSpec[] = [
     commands: ["serve"],
     doc: "a component: DOMAIN=FILE, the file's first line is its secret (repeatable; config: a table domain = file)",
   },
+  { name: "federation", flag: "federation", key: "federation.enabled", type: "boolean", commands: ["serve"], doc: "server-to-server federation (RFC 6120 §10.4): reach and accept other domains" },
+  { name: "s2sPort", flag: "s2s-port", key: "federation.port", type: "port", commands: ["serve"], doc: "the s2s listener's port; default 5269" },
+  { name: "s2sHost", flag: "s2s-host", key: "federation.host", type: "string", commands: ["serve"], doc: "the s2s listener's address; default: host" },
+  {
+    name: "dialbackSecretFile",
+    flag: "dialback-secret-file",
+    key: "federation.dialback-secret-file",
+    type: "path",
+    commands: ["serve"],
+    doc: "first line: the dialback secret (XEP-0185); default random per process",
+  },
+  { name: "s2sCa", flag: "s2s-ca", key: "federation.ca", type: "path", commands: ["serve"], doc: "PEM file of CAs trusted for peers' certificates (SASL EXTERNAL); default Node's bundle" },
+  {
+    name: "s2sHosts",
+    flag: "s2s-peer",
+    key: "federation.peers",
+    type: "domain-map",
+    commands: ["serve"],
+    doc: "a peer's address instead of DNS: DOMAIN=HOST[:PORT] (repeatable; config: a table domain = \"host:port\")",
+  },
   { name: "passwordFile", flag: "password-file", type: "path", commands: ["add-user", "passwd"], doc: "read the password from the first line of this file (- for stdin)" },
 ];
 
@@ -133,7 +165,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const multiple: Record<string, { type: "string"; multiple: true }> = {};
   for (const s of SETTINGS) {
     if (s.flag === undefined) continue;
-    if (s.type === "domain-files") multiple[s.flag] = { type: "string", multiple: true };
+    if (s.type === "domain-files" || s.type === "domain-map") multiple[s.flag] = { type: "string", multiple: true };
     else options[s.flag] = { type: s.type === "boolean" ? "boolean" : "string" };
   }
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true; tokens: true; strict: true }>>;
@@ -157,7 +189,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
     const raw = parsed.values[s.flag];
     const value =
-      s.type === "boolean" ? raw === true : s.type === "domain-files" ? domainFilesFromFlags(raw as unknown as string[], `--${s.flag}`) : convertText(s, raw as string, `--${s.flag}`);
+      s.type === "boolean" ? raw === true : s.type === "domain-files" || s.type === "domain-map" ? domainFilesFromFlags(raw as unknown as string[], `--${s.flag}`, s.type) : convertText(s, raw as string, `--${s.flag}`);
     setField(flags, s.name, s.invert === true ? !value : value);
   }
   return { command, args, flags, help: parsed.values.help === true, version: parsed.values.version === true };
@@ -176,12 +208,12 @@ function describeParseError(error: unknown): string {
   }
 }
 
-/** `DOMAIN=FILE` flags → a table; throws a usage error naming the flag. */
-function domainFilesFromFlags(specs: readonly string[], where: string): Record<string, string> {
+/** `DOMAIN=VALUE` flags → a table; throws a usage error naming the flag. */
+function domainFilesFromFlags(specs: readonly string[], where: string, type: SettingType): Record<string, string> {
   const out: Record<string, string> = {};
   for (const spec of specs) {
     const eq = spec.indexOf("=");
-    if (eq <= 0 || eq === spec.length - 1) throw usageError(`${where} ${spec}: expected DOMAIN=SECRET_FILE`);
+    if (eq <= 0 || eq === spec.length - 1) throw usageError(`${where} ${spec}: expected ${type === "domain-map" ? "DOMAIN=HOST[:PORT]" : "DOMAIN=SECRET_FILE"}`);
     out[checkDomain(spec.slice(0, eq), () => usageError(`${where} ${spec}: not a valid JID domainpart`))] = spec.slice(eq + 1);
   }
   return out;
@@ -211,6 +243,7 @@ const EXPECTED: Record<Exclude<SettingType, readonly string[]>, string> = {
   path: "a file path (a non-empty string)",
   "url-path": "a path starting with /",
   "domain-files": "a table of domain = secret file",
+  "domain-map": 'a table of domain = "host" or "host:port"',
 };
 
 /** What a setting expects, for messages. */
@@ -260,11 +293,14 @@ function checkValue(s: SettingSpec, value: unknown, where: string, shown: string
     case "url-path":
       if (typeof value !== "string" || !value.startsWith("/") || /[\s?#]/.test(value)) throw fail();
       return value;
+    case "domain-map":
     case "domain-files": {
       if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) throw fail();
       const out: Record<string, string> = {};
       for (const [domain, file] of Object.entries(value)) {
-        if (typeof file !== "string" || file === "") throw fail(`${domain}: expected a file path (a non-empty string), got ${describeValue(file)}`);
+        if (typeof file !== "string" || file === "") {
+          throw fail(`${domain}: expected ${type === "domain-map" ? "a host or host:port" : "a file path"} (a non-empty string), got ${describeValue(file)}`);
+        }
         out[checkDomain(domain, () => fail(`'${domain}' is not a valid JID domainpart`))] = file;
       }
       return out;
