@@ -117,8 +117,14 @@ describe("SessionPump", () => {
       onClosed: () => {},
       now: () => now,
       timers: {
-        setTimeout: (fn, ms) => (sets++, timers.setTimeout(fn, ms)),
-        clearTimeout: (h) => (clears++, timers.clearTimeout(h)),
+        setTimeout: (fn, ms) => {
+          sets++;
+          return timers.setTimeout(fn, ms);
+        },
+        clearTimeout: (h) => {
+          clears++;
+          timers.clearTimeout(h);
+        },
       },
     });
     pump.pump();
