@@ -209,6 +209,10 @@ export class SessionPump<E extends PumpEvent> {
     }
     const at = this.session.nextTimeout();
     if (at === this.timerAt) return;
+    // Every input moves the keepalive deadline a little later. A later deadline keeps the armed timer: it
+    // fires early, the session finds nothing due (handleTimeout checks each deadline against `now`) and the
+    // timer is armed again then — one timer call per deadline period, not a clear + set per stanza.
+    if (at !== undefined && this.timerAt !== undefined && this.timer !== undefined && at > this.timerAt) return;
     this.clearTimer();
     if (at === undefined) return;
     this.timerAt = at;

@@ -95,6 +95,60 @@ describe("SessionPump", () => {
     expect(t.closed).toEqual(["stream-error"]);
   });
 
+  it("a later deadline keeps the armed timer (fires early, nothing due, re-armed then); an earlier one re-arms at once", () => {
+    // A stand-in session whose deadline the test moves, as each input moves the keepalive deadline.
+    let deadline: number | undefined = 1000;
+    const handled: number[] = [];
+    const session = {
+      state: "online",
+      nextTimeout: () => deadline,
+      handleTimeout: (now: number) => void handled.push(now),
+      pollTransmit: () => undefined,
+      pollEvent: () => undefined,
+    };
+    const { timers, pending } = fakeTimers();
+    let sets = 0;
+    let clears = 0;
+    let now = 0;
+    const pump = new SessionPump({
+      session: session as never,
+      write: () => true,
+      onEvent: () => {},
+      onClosed: () => {},
+      now: () => now,
+      timers: {
+        setTimeout: (fn, ms) => {
+          sets++;
+          return timers.setTimeout(fn, ms);
+        },
+        clearTimeout: (h) => {
+          clears++;
+          timers.clearTimeout(h);
+        },
+      },
+    });
+    pump.pump();
+    for (let i = 1; i <= 100; i++) {
+      now = i;
+      deadline = 1000 + i; // every stanza pushes the deadline later
+      pump.pump();
+    }
+    expect([sets, clears, pending.size]).toEqual([1, 0, 1]);
+    const [id, first] = [...pending][0]!;
+    expect(first.at).toBe(1000);
+    now = 1000;
+    pending.delete(id);
+    first.fn(); // early for the deadline now at 1100: the session sees the call, finds nothing due
+    expect(handled).toEqual([1000]);
+    expect([...pending.values()].map((e) => e.at)).toEqual([100]); // re-armed for 1100
+    deadline = 1050; // earlier than the armed one: re-armed at once
+    pump.pump();
+    expect([...pending.values()].map((e) => e.at)).toEqual([50]);
+    deadline = undefined; // nothing due any more: no timer
+    pump.pump();
+    expect(pending.size).toBe(0);
+  });
+
   it("guarded: an exception goes to onError instead of the caller", () => {
     const t = setup();
     t.pump.guarded(() => {

@@ -266,7 +266,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       this.fatal("unsupported-encoding", "RFC 7395 §3.2: XMPP over WebSocket uses text frames only");
       return;
     }
-    this.input(typeof message === "string" ? new TextEncoder().encode(message) : message, now);
+    this.input(typeof message === "string" ? UTF8.encode(message) : message, now);
   }
 
   private input(bytes: Uint8Array, now: number): void {
@@ -789,6 +789,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   }
 }
 
+/** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
+const UTF8 = new TextEncoder();
 /** Shared by every session whose features have no hook of a kind (never written to). */
 const NO_HOOKS: never[] = [];
 

@@ -202,12 +202,29 @@ export class SocketDriver<E extends DriverEvent> {
     // After end() nothing can be written: drop (the session is closed, its buffer must not grow).
     if (this.ended || this.sock.destroyed || !this.sock.writable) return true;
     this.opts.trace?.("out", bytes);
+    // Every stanza routed to this connection is a write of its own: corked from the first write of a turn
+    // of the event loop to the next tick, a turn's writes leave in one `writev` (over TLS: fewer records).
+    if (this.corked === undefined) {
+      this.corked = this.sock;
+      this.sock.cork();
+      process.nextTick(this.uncork);
+    }
     return this.sock.write(bytes);
   }
+
+  /** The socket corked for this turn's writes, if any. */
+  private corked: Socket | undefined;
+  private readonly uncork = () => {
+    const s = this.corked;
+    this.corked = undefined;
+    s?.uncork();
+  };
 
   private startTls(tlsBytes: Uint8Array): void {
     // Everything the session had (e.g. <proceed/>) went out on the plain socket first (the pump saw to it).
     const plain = this.sock;
+    // <proceed/> (server) or <starttls/> (client) must be on the wire before TLS takes the socket over.
+    this.uncork();
     // No further byte may reach the XML parser: stop reading and take our listeners off the plain socket.
     plain.pause();
     this.detach(plain);

@@ -3,9 +3,10 @@
 // GC (run with --expose-gc), "cpu" with process.cpuUsage(), "flood" with the bytes read from the
 // fairness flooder (juliet/flood); "stop" closes the server and exits.
 //
-// BENCH_RATE_LIMITS=off (default) | default: the per-connection read rates (off for the throughput rows,
+// BENCH_ACCOUNTS_FILE: accounts to load (AccountStore.load). BENCH_RATE_LIMITS=off (default) | default: the per-connection read rates (off for the throughput rows,
 // the defaults for the fairness rows). The per-IP caps are always off: every bench client comes from
 // 127.0.0.1. BENCH_ITERATIONS: the accounts' PBKDF2 iteration count.
+import { readFileSync } from "node:fs";
 import { AccountStore } from "../src/accounts.js";
 import { startServer } from "../src/server.js";
 
@@ -13,6 +14,8 @@ const iterations = Number(process.env.BENCH_ITERATIONS ?? 10_000);
 const accounts = new AccountStore({ iterations, hashes: ["SHA-1", "SHA-256", "SHA-512"] });
 accounts.add("juliet", "r0m30myr0m30");
 accounts.add("romeo", "j0liet");
+// The bench's generated accounts (u0 … uN-1), the same keys Prosody gets.
+if (process.env.BENCH_ACCOUNTS_FILE !== undefined) accounts.load(JSON.parse(readFileSync(process.env.BENCH_ACCOUNTS_FILE, "utf8")));
 const rates = process.env.BENCH_RATE_LIMITS === "default" ? {} : { rate: { preAuth: null, authenticated: null } };
 const running = await startServer({
   domain: "localhost",

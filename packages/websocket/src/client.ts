@@ -7,6 +7,7 @@
 import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
 import type { ClientEvent, ClientOptions } from "@xmpp-sansio/core";
 import { checkWebSocketUri, type DiscoveryOptions, discoverWebSocketEndpoints, parseUrl } from "./host-meta.js";
+import { type FastWebSocket, fastWebSocket } from "./node-ws.js";
 import { seeOtherUriTarget } from "./see-other-uri.js";
 
 /** RFC 7395 §3.1: the WebSocket subprotocol of XMPP. */
@@ -115,15 +116,17 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
     return found;
   }
 
-  private openSocket(uri: string): Promise<WebSocketLike> {
+  private openSocket(uri: string): Promise<[WebSocketLike, FastWebSocket | undefined]> {
     const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (Ctor === undefined) throw new TypeError("no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package on Node 20)");
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
-    return new Promise<WebSocketLike>((resolve, reject) => {
+    return new Promise<[WebSocketLike, FastWebSocket | undefined]>((resolve, reject) => {
       let settled = false;
       let ws: WebSocketLike;
+      let fast: FastWebSocket | undefined;
       try {
         ws = new Ctor(uri, XMPP_SUBPROTOCOL);
+        fast = fastWebSocket(ws);
       } catch (err) {
         reject(new ConnectionError("connect-failed", `could not open ${uri}: ${(err as Error).message}`, { cause: err, endpoint: uri }));
         return;
@@ -150,7 +153,7 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
         }
         settled = true;
         timers.clearTimeout(timer);
-        resolve(ws);
+        resolve([ws, fast]);
       });
       ws.addEventListener("error", () => fail(new ConnectionError("connect-failed", `could not connect to ${uri}`, { endpoint: uri })));
       ws.addEventListener("close", () => fail(new ConnectionError("connect-failed", `${uri} closed during the WebSocket handshake`, { endpoint: uri })));
@@ -160,10 +163,11 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
   protected override async connectOnce(redirect: string | undefined): Promise<void> {
     let lastError: unknown;
     let ws: WebSocketLike | undefined;
+    let fast: FastWebSocket | undefined;
     let uri = "";
     for (const candidate of await this.endpoints(redirect)) {
       try {
-        ws = await this.openSocket(candidate);
+        [ws, fast] = await this.openSocket(candidate);
         uri = candidate;
         break;
       } catch (err) {
@@ -187,19 +191,24 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
     const socket = ws;
     const decoder = new TextDecoder();
     const pump: SessionPump<ClientEvent> = this.attach(sessionOptions, {
-      // RFC 7395 §3.2: text frames only — send a string, never bytes.
+      // RFC 7395 §3.2: text frames only — the WHATWG API sends a string; `ws` takes the UTF-8 bytes as they are.
       write: (data) => {
-        if (socket.readyState === OPEN) socket.send(decoder.decode(data));
+        if (socket.readyState !== OPEN) return;
+        if (fast !== undefined) fast.sendText(data);
+        else socket.send(decoder.decode(data));
       },
       closeTransport: () => socket.close(1000),
     });
-    socket.addEventListener("message", (ev) => {
-      const data = ev.data;
-      pump.guarded((s, now) => {
-        if (typeof data === "string") s.receiveMessage(data, false, now);
-        else s.receiveMessage(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(), true, now);
+    if (fast !== undefined) fast.onMessage((bytes, binary) => pump.guarded((s, now) => s.receiveMessage(bytes, binary, now)));
+    else {
+      socket.addEventListener("message", (ev) => {
+        const data = ev.data;
+        pump.guarded((s, now) => {
+          if (typeof data === "string") s.receiveMessage(data, false, now);
+          else s.receiveMessage(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(), true, now);
+        });
       });
-    });
+    }
     socket.addEventListener("close", () => this.transportEnded(pump));
     socket.addEventListener("error", () => this.transportError(new ConnectionError("connection-lost", `WebSocket error on ${uri}`, { endpoint: uri })));
     pump.interact((s, now) => {

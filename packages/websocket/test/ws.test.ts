@@ -236,4 +236,55 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
       await new Promise<void>((r) => redirector.close(() => r()));
     }
   });
+
+  it("exchanges stanzas alike through ws's own API (bytes, corked turns) and through the WHATWG API alone", async () => {
+    // Only the WHATWG surface of a `ws` WebSocket (as in a browser): no `on`, `pause` or `terminate`, so
+    // the client takes its string path (decode before send, strings received).
+    class WhatwgOnly {
+      readonly #ws: WebSocket;
+      constructor(url: string, protocols: string | string[]) {
+        this.#ws = new WebSocket(url, protocols);
+      }
+      get protocol() {
+        return this.#ws.protocol;
+      }
+      get readyState() {
+        return this.#ws.readyState;
+      }
+      get binaryType() {
+        return this.#ws.binaryType;
+      }
+      set binaryType(t: string) {
+        this.#ws.binaryType = t as "arraybuffer";
+      }
+      send(data: string) {
+        if (typeof data !== "string") throw new TypeError("the WHATWG path sends strings");
+        this.#ws.send(data);
+      }
+      close(code?: number, reason?: string) {
+        this.#ws.close(code, reason);
+      }
+      addEventListener(type: string, listener: (event: never) => void) {
+        this.#ws.addEventListener(type as "open", listener as () => void);
+      }
+    }
+    for (const [label, Ctor] of [["ws", WS], ["WHATWG only", WhatwgOnly as unknown as WebSocketConstructor]] as const) {
+      const juliet = new XmppClient({ jid: `juliet@${DOMAIN}/${label}`, password: ACCOUNTS.juliet!, service: demo.url, WebSocket: Ctor });
+      const romeo = new XmppClient({ jid: `romeo@${DOMAIN}/${label}`, password: ACCOUNTS.romeo!, service: demo.url, WebSocket: Ctor });
+      const [, rj] = await Promise.all([juliet.online(), romeo.online()]);
+      const bodies: string[] = [];
+      const all = new Promise<void>((resolve) =>
+        romeo.on("message", (m) => {
+          bodies.push(m.getChildText("body") ?? "");
+          if (bodies.length === 300) resolve();
+        }),
+      );
+      // 300 stanzas in one turn (one corked write on the fast path), multi-byte text, one of 64 KiB.
+      const sent = Array.from({ length: 300 }, (_, i) => (i === 150 ? "☃".repeat(20_000) : `${label} #${i} ☃ é 𝄞`));
+      for (const body of sent) juliet.send(xml("message", { to: rj.toString(), type: "chat" }, xml("body", {}, body)));
+      await all;
+      expect(bodies).toEqual(sent);
+      await Promise.all([juliet.close(), romeo.close()]);
+    }
+  });
 });

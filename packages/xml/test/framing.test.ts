@@ -1,5 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FramedParser, NS_CLIENT, NS_FRAMING, XmlElement } from "../src/index.js";
+import { fuzz } from "../../../test-support/fuzz.js";
+import { FramedParser, NS_CLIENT, NS_FRAMING, serialize, XmlElement, type XmlError } from "../src/index.js";
+import { writeVaried, xmlTree } from "./arbitraries.js";
 import { bytes } from "./helpers.js";
 
 const OPEN = `<open xmlns='${NS_FRAMING}' to='example.com' version='1.0'/>`;
@@ -53,5 +56,29 @@ describe("FramedParser (RFC 7395)", () => {
     expect(parse(OPEN, framed)).toBeInstanceOf(XmlElement);
     expect(parse("<a xmlns:p='urn:p'/>", framed)).toBeInstanceOf(XmlElement);
     expect(parse("<p:a/>", framed)).not.toBeInstanceOf(XmlElement);
+  });
+
+  it("one parser reused for a sequence of messages answers exactly as a fresh parser per message", () => {
+    // A message: a generated element written with varied syntax (prefixes, default namespaces, quoting),
+    // maybe mutated (a byte flipped, cut short, or a second element appended), or one of the hostile shapes.
+    const hostile = ["<a>", "<p:a/>", "<a xmlns:p='urn:p'><p:b/>", "x", "", " ", `${OPEN}${OPEN}`, "<a></b>", "\uFEFF<a/>", "<?xml version='1.0'?><a/>"];
+    const message = fc.oneof(
+      fc.tuple(xmlTree, fc.integer(), fc.nat(), fc.constantFrom("none", "none", "flip", "cut", "twice")).map(([tree, seed, at, how]) => {
+        const b = bytes(writeVaried(tree, seed));
+        if (how === "flip" && b.length > 0) b[at % b.length]! ^= 0x20;
+        if (how === "cut") return b.subarray(0, at % (b.length + 1));
+        if (how === "twice") return bytes(serialize(tree), serialize(tree));
+        return b;
+      }),
+      fc.constantFrom(...hostile).map((s) => bytes(s)),
+    );
+    const view = (r: XmlElement | XmlError) => (r instanceof XmlElement ? new TextDecoder().decode(serialize(r)) : `${r.condition} at ${r.offset}: ${r.text}`);
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 8 }), (messages) => {
+        const reused = new FramedParser({ maxStanzaBytes: 4096 });
+        for (const m of messages) expect(view(reused.parse(m))).toBe(view(new FramedParser({ maxStanzaBytes: 4096 }).parse(m)));
+      }),
+      fuzz(300),
+    );
   });
 });

@@ -57,6 +57,8 @@ export interface ProsodyOptions {
    * `componentPort` (`component_ports`, on 127.0.0.1).
    */
   components?: Record<string, string>;
+  /** The certificate's key: RSA 2048 (default) or EC P-256 (as the demo server's, for benchmarks). */
+  keyType?: "rsa" | "ec";
 }
 
 export interface RunningProsody {
@@ -162,7 +164,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Runnin
   const accounts = options.accounts ?? { juliet: "r0m30myr0m30", romeo: "j0liet" };
   const base = mkdtempSync(join(tmpdir(), "xmpp-sansio-prosody-"));
   mkdirSync(join(base, "data"), { recursive: true });
-  const cert = makeCert({ cn: domain, dir: base, leaf: true });
+  const cert = makeCert({ cn: domain, dir: base, leaf: true, ...(options.keyType === undefined ? {} : { keyType: options.keyType }) });
   // Prosody looks for <base>/localhost.{crt,key}; makeCert named them after the CN.
   if (domain !== "localhost") {
     writeFileSync(join(base, "localhost.crt"), cert.cert);
