@@ -269,6 +269,9 @@ function checkServeSettings(s: Settings): void {
   if (s.federation !== true && s2sGiven.length > 0) {
     throw usageError(`--${s2sGiven.map((k) => SETTINGS.find((x) => x.name === k)!.flag).join(", --")} needs --federation (federation.enabled = true)`);
   }
+  if (s.sasl2 === false && (s.bind2 !== undefined || s.fast !== undefined)) {
+    throw usageError("--no-sasl2 (sasl2.enabled = false) goes without --no-bind2 and --no-fast (they are parts of SASL2)");
+  }
   if (s.components !== undefined && s.componentPort === undefined) {
     throw usageError("--component (components.secret-files) needs --component-port (components.port)");
   }
@@ -385,7 +388,10 @@ async function serve(settings: Settings): Promise<number> {
         storage,
         // SASL2, Bind2 and FAST are on; FAST records go to the database, the key to DATA/fast-token.key,
         // so FAST tokens survive a restart.
-        sasl2: { fast: { secret: loadOrCreateFastKey(data) } },
+        sasl2:
+          settings.sasl2 === false
+            ? false
+            : { ...(settings.bind2 === false ? { bind2: false } : {}), fast: settings.fast === false ? false : { secret: loadOrCreateFastKey(data) } },
         allowRegistration: settings.allowRegistration === true,
         iqAuth: settings.iqAuth === true,
         ...(components === undefined ? {} : { components }),

@@ -56,6 +56,9 @@ describe("the example config file", () => {
       websocketTls: false,
       streamManagement: true,
       federation: false,
+      sasl2: true,
+      bind2: true,
+      fast: true,
       smMaxResume: 300,
       smMaxDetached: 10000,
       logLevel: "info",
@@ -74,6 +77,17 @@ describe("the example config file", () => {
       }
       if (s.flag !== undefined) expect(DOCS, s.flag).toContain(`--${s.flag}`);
     }
+  });
+});
+
+describe("the sasl2 section", () => {
+  it("--no-sasl2/--no-bind2/--no-fast and sasl2.* turn each part off; --no-sasl2 goes alone", async () => {
+    expect(parseCommandLine(["serve", "--no-bind2", "--no-fast"]).flags).toEqual({ bind2: false, fast: false });
+    expect(settingsFromConfig({ sasl2: { enabled: false } }, join(dir, "x.toml"))).toEqual({ sasl2: false });
+    const err: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void err.push(line));
+    expect(await main(["serve", "--port", "0", "--data", join(dir, "data"), "--no-sasl2", "--no-fast"])).toBe(ExitCode.USAGE);
+    expect(err).toEqual([expect.stringMatching(/--no-sasl2 \(sasl2\.enabled = false\) goes without --no-bind2 and --no-fast/)]);
   });
 });
 

@@ -72,6 +72,12 @@ export interface Settings {
   componentPort?: number;
   /** Component domain → the file whose first line is its shared secret. */
   components?: Record<string, string>;
+  /** XEP-0388 SASL2 offered (default true). */
+  sasl2?: boolean;
+  /** XEP-0386 Bind2 inside SASL2 (default true). */
+  bind2?: boolean;
+  /** XEP-0484 FAST tokens inside SASL2 (default true). */
+  fast?: boolean;
   /** Server-to-server federation on. */
   federation?: boolean;
   /** The s2s listener's port (default 5269). */
@@ -121,6 +127,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     commands: ["serve"],
     doc: "a component: DOMAIN=FILE, the file's first line is its secret (repeatable; config: a table domain = file)",
   },
+  { name: "sasl2", flag: "no-sasl2", key: "sasl2.enabled", type: "boolean", invert: true, commands: ["serve"], doc: "offer RFC 6120 SASL only: no XEP-0388 SASL2 (nor Bind2, FAST)" },
+  { name: "bind2", flag: "no-bind2", key: "sasl2.bind2", type: "boolean", invert: true, commands: ["serve"], doc: "no XEP-0386 Bind2 inside SASL2 (clients bind the RFC 6120 way)" },
+  { name: "fast", flag: "no-fast", key: "sasl2.fast", type: "boolean", invert: true, commands: ["serve"], doc: "no XEP-0484 FAST tokens" },
   { name: "federation", flag: "federation", key: "federation.enabled", type: "boolean", commands: ["serve"], doc: "server-to-server federation (RFC 6120 §10.4): reach and accept other domains" },
   { name: "s2sPort", flag: "s2s-port", key: "federation.port", type: "port", commands: ["serve"], doc: "the s2s listener's port; default 5269" },
   { name: "s2sHost", flag: "s2s-host", key: "federation.host", type: "string", commands: ["serve"], doc: "the s2s listener's address; default: host" },
