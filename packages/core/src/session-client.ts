@@ -13,7 +13,7 @@ import { SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/
 import { Sasl2Client } from "./features/sasl2/client.js";
 import { SASL2_DEFINITION } from "./features/sasl2/index.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
-import { starttlsFeature } from "./features/starttls.js";
+import { starttlsClientFeature } from "./features/starttls.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
@@ -121,7 +121,7 @@ export class ClientSession
     // default only with a bare JID (an explicit `bind2` setting decides otherwise).
     const s2 = options.sasl2 === false ? undefined : (options.sasl2 ?? {});
     this.sasl2 = s2 === undefined ? undefined : new Sasl2Client(saslOptions, j.resource !== "" && s2.bind2 === undefined ? { ...s2, bind2: false } : s2);
-    const starttls = starttlsFeature(this.tlsPolicy);
+    const starttls = starttlsClientFeature(this.tlsPolicy);
     if (options.useIqAuth === true) throw new TypeError("useIqAuth was removed: pass features: [iqAuthClientFeature({ password, resource })] (XEP-0078)");
     const features = options.features ?? [];
     const [authPhase, later] = featuresByPhase(features, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
