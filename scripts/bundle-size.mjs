@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Bundle size of a browser client (WebSocket + SCRAM): esbuild bundles packages/websocket/bench/size-client.ts for
-// the browser (minified, ES2022) and prints the total minified and gzip sizes, then where the bytes go —
+// Bundle size of a browser client (WebSocket + SCRAM): esbuild bundles packages/websocket/bench/size-client.ts (the
+// default client) and size-client-minimal.ts (what a small chat page composes itself) for the browser (minified,
+// ES2022) and prints, for each, the total minified and gzip sizes, then where the bytes go —
 // per package and per module, minified and gzip. A module's gzip share is measured by gzipping its own
 // output bytes (found through the source map) alone; shares add up to a little more than the total, as
 // gzip finds fewer repeats in each part than in the whole. Figures only, never asserted.
 //
-//   node scripts/bundle-size.mjs [--conditions=source] [--top=25] [--metafile=out.json]
+//   node scripts/bundle-size.mjs [--conditions=source] [--top=25] [--metafile=out.json] [--only=default|minimal]
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -91,14 +92,30 @@ const packageOf = (file) => {
   return ours ? `@xmpp-sansio/${ours[1]}` : file;
 };
 
+const ENTRIES = [
+  { name: "default", file: "size-client.ts", title: "browser client (WebSocket + SCRAM, the defaults: XEP-0156, SASL2/FAST, SM, reconnect)" },
+  { name: "minimal", file: "size-client-minimal.ts", title: "minimal browser client (WebSocketClient with its service, SCRAM-SHA-256)" },
+];
+
 async function main() {
-  const entry = path.join(root, "packages", "websocket", "bench", "size-client.ts");
+  const only = arg("only", "");
+  const summary = [];
+  for (const e of ENTRIES.filter((e) => only === "" || e.name === only)) {
+    summary.push([e.name, await report(e)]);
+    console.log("");
+  }
+  for (const [name, [min, gzip]] of summary) console.log(`${name.padEnd(8)} ${String(min).padStart(7)} bytes minified ${String(gzip).padStart(6)} bytes gzip -9 (${kb(gzip)})`);
+}
+
+/** Prints one entry's figures; returns [minified, gzip]. */
+async function report({ name, file, title }) {
+  const entry = path.join(root, "packages", "websocket", "bench", file);
   const { js, metafile, map } = await bundle(entry);
   const total = gz(js);
-  console.log(`browser client (WebSocket + SCRAM), esbuild --minify --target=es2022, conditions ${JSON.stringify(conditions)}:`);
+  console.log(`${name}: ${title} — bench/${file}, esbuild --minify --target=es2022, conditions ${JSON.stringify(conditions)}:`);
   console.log(`  ${js.length} bytes minified, ${total} bytes gzip -9 (${kb(total)})`);
   const metafileOut = arg("metafile", "");
-  if (metafileOut !== "") writeFileSync(metafileOut, JSON.stringify(metafile));
+  if (metafileOut !== "") writeFileSync(metafileOut.replace(/(\.json)?$/, `.${name}$1`), JSON.stringify(metafile));
 
   const { owner, text } = bytesBySource(js, map);
   const perSource = map.sources.map(() => []);
@@ -118,6 +135,7 @@ async function main() {
   for (const f of files.slice(0, top)) console.log(`  ${f.file.replace(/^node_modules\/\.pnpm\/[^/]+\/node_modules\//, "").padEnd(48)} ${String(f.min).padStart(7)} min ${String(f.gzip).padStart(6)} gzip`);
   const inputs = Object.keys(metafile.inputs).length;
   console.log(`\n${inputs} modules in the bundle; unused exports and modules are dropped by tree-shaking (sideEffects: false).`);
+  return [js.length, total];
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

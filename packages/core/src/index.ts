@@ -33,7 +33,7 @@ export {
 export { bindFeature } from "./features/bind.js";
 export { channelBindingList, DEFAULT_SERVER_MECHANISMS, SaslClient, type SaslClientOptions, type SaslClientPhase, SaslServer, type SaslServerOptions, type SaslQuestion, saslFeature } from "./features/sasl.js";
 export { sessionFeature } from "./features/session.js";
-export { starttlsFeature } from "./features/starttls.js";
+export { starttlsClientFeature, starttlsFeature } from "./features/starttls.js";
 export * from "./features/sm/index.js";
 export * from "./features/register/index.js";
 export * from "./features/iq-auth/index.js";

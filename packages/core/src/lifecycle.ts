@@ -8,7 +8,7 @@
  * @module
  */
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { parseStanzas, serializeStanzas, type StreamManagementOptions, smClient, streamManagement } from "./features/sm/index.js";
+import { parseStanzas, serializeStanzas, type StreamManagementOptions, smClient, smClientFeature } from "./features/sm/index.js";
 import { ReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect.js";
 import { SessionStateError } from "./session-base.js";
 import { ClientSession, type ClientExtraOptions } from "./session-client.js";
@@ -167,7 +167,7 @@ export class ClientLifecycle {
     if (this.kind !== "connecting") throw new SessionStateError("connected() without a pending connect event");
     this.now = now;
     const features = [...(this.options.session.features ?? [])];
-    if (this.options.sm !== false) features.unshift(streamManagement({ ...this.options.sm, ...(this.sm === undefined ? {} : { resume: this.sm }) }));
+    if (this.options.sm !== false) features.unshift(smClientFeature({ ...this.options.sm, ...(this.sm === undefined ? {} : { resume: this.sm }) }));
     this.sm = undefined;
     this.current = new ClientSession({ ...this.options.session, features });
     if (tls !== undefined) this.current.tlsEstablished(tls, now);

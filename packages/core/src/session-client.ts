@@ -9,12 +9,11 @@ import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
-import { iqAuthFeature } from "./features/iq-auth/index.js";
 import { SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/sasl.js";
 import { Sasl2Client } from "./features/sasl2/client.js";
 import { SASL2_DEFINITION } from "./features/sasl2/index.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
-import { starttlsFeature } from "./features/starttls.js";
+import { starttlsClientFeature } from "./features/starttls.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
@@ -42,8 +41,8 @@ export interface ClientExtraOptions {
   /** How many SASL attempts the client makes before giving up (RFC 6120 §6.4.5). Default 3. */
   maxAuthAttempts?: number;
   /**
-   * Log in with XEP-0078 `jabber:iq:auth` (obsolete) when the server offers no SASL mechanism: loads
-   * `iqAuthFeature` with `password` and the JID's resource. Needs `password`. Default `false`.
+   * @deprecated Removed: `true` throws a `TypeError`. Load XEP-0078 (obsolete) yourself, so that clients
+   * without it do not ship its code: `features: [iqAuthClientFeature({ password, resource })]`.
    */
   useIqAuth?: boolean;
 }
@@ -123,12 +122,9 @@ export class ClientSession
     // default only with a bare JID (an explicit `bind2` setting decides otherwise).
     const s2 = options.sasl2 === false ? undefined : (options.sasl2 ?? {});
     this.sasl2 = s2 === undefined ? undefined : new Sasl2Client(saslOptions, j.resource !== "" && s2.bind2 === undefined ? { ...s2, bind2: false } : s2);
-    const starttls = starttlsFeature(this.tlsPolicy);
-    let features = options.features ?? [];
-    if (options.useIqAuth === true) {
-      if (options.password === undefined) throw new TypeError("useIqAuth needs the password in the options");
-      features = [...features, iqAuthFeature({ client: { password: options.password, ...(j.resource === "" ? {} : { resource: j.resource }) } })];
-    }
+    const starttls = starttlsClientFeature(this.tlsPolicy);
+    if (options.useIqAuth === true) throw new TypeError("useIqAuth was removed: pass features: [iqAuthClientFeature({ password, resource })] (XEP-0078)");
+    const features = options.features ?? [];
     const [authPhase, later] = featuresByPhase(features, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
     return [
       [starttls, starttls.client!() as ClientFeature<ClientEvent>],

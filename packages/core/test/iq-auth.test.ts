@@ -2,7 +2,7 @@
 // shapes (digest), the client in both kinds of login, and every error path.
 import { describe, expect, it } from "vitest";
 import { xml } from "@xmpp-sansio/xml";
-import { ClientSession, iqAuthDigest, iqAuthFeature, iqAuthRequestOf, iqAuthServer, verifyIqAuthDigest } from "../src/index.js";
+import { ClientSession, iqAuthClientFeature, iqAuthDigest, iqAuthFeature, iqAuthRequestOf, iqAuthServer, iqAuthServerFeature, verifyIqAuthDigest } from "../src/index.js";
 import { defaultIqAuth, drive, rawServer, SEED_HEADER } from "./preauth-driver.js";
 import { makePair } from "./harness.js";
 
@@ -68,13 +68,18 @@ describe("XEP-0078: client and server of this package", () => {
     expect(pair.server.state).toBe("online");
   });
 
-  it("useIqAuth: true loads the client half with the session's password and resource", () => {
-    const pair = makePair({ client: { useIqAuth: true }, server: { mechanisms: [], features: [iqAuthFeature({ server: {} })] } });
+  it("the role factories: iqAuthClientFeature logs in against iqAuthServerFeature; useIqAuth points at them", () => {
+    const pair = makePair({
+      client: { features: [iqAuthClientFeature({ password: "r0m30myr0m30", resource: "balcony" })] },
+      server: { mechanisms: [], features: [iqAuthServerFeature({})] },
+    });
+    expect(iqAuthClientFeature({ password: "x" }).server).toBeUndefined();
+    expect(iqAuthServerFeature({}).client).toBeUndefined();
     pair.client.start(0);
     drive(pair);
     expect(pair.client.state).toBe("online");
     expect(pair.client.jid.toString()).toBe("juliet@im.example.com/balcony");
-    expect(() => new ClientSession({ jid: "juliet@im.example.com", useIqAuth: true })).toThrow(/needs the password/);
+    expect(() => new ClientSession({ jid: "juliet@im.example.com", password: "x", useIqAuth: true })).toThrow(/iqAuthClientFeature/);
   });
 
   it("client with plaintext over TLS when the server does not offer the digest (SCRAM-only store)", () => {

@@ -1,6 +1,6 @@
 import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { ClientSession, resolveResourceConflict, ServerSession, serviceUnavailable } from "../src/index.js";
+import { ClientSession, resolveResourceConflict, ServerSession, serviceUnavailable, starttlsClientFeature, starttlsFeature } from "../src/index.js";
 import { CB, enc, makePair, type PairOptions } from "./harness.js";
 
 function online(opts: PairOptions = {}, secureFirst = false) {
@@ -251,6 +251,18 @@ describe("downgrade protection and EXTERNAL", () => {
   it("client tls: optional continues in the clear when the server offers no STARTTLS", () => {
     const p = online({ client: { tls: "optional" }, server: { tls: "none", allowPlainInClear: true } });
     expect(p.client.state).toBe("online");
+  });
+});
+
+describe("STARTTLS role factory", () => {
+  it("starttlsClientFeature is starttlsFeature without the server half (what ClientSession loads)", () => {
+    for (const policy of ["required", "optional", "none"] as const) {
+      const c = starttlsClientFeature(policy);
+      const both = starttlsFeature(policy);
+      expect(c.server).toBeUndefined();
+      expect(c.client?.()).toBeDefined();
+      expect({ ...c, client: undefined }).toEqual({ ...both, client: undefined, server: undefined });
+    }
   });
 });
 

@@ -16,8 +16,9 @@ import {
   type SmState,
   type StreamManagementOptions,
   smClient,
+  smClientFeature,
   smServer,
-  streamManagement,
+  smServerFeature,
 } from "../src/index.js";
 import { ACCOUNTS, DOMAIN, scramFor, seededRandom } from "./harness.js";
 
@@ -97,7 +98,7 @@ export class World {
     const seed = this.seed;
     const client = new ClientSession({
       ...this.clientOptions(seed),
-      features: [streamManagement({ ...this.o.client, ...(resume === undefined ? {} : { resume }) })],
+      features: [smClientFeature({ ...this.o.client, ...(resume === undefined ? {} : { resume }) })],
     });
     this.attach(client, cutAfter);
     client.start(this.now);
@@ -121,7 +122,7 @@ export class World {
     const server = new ServerSession({
       tls: "none",
       random: seededRandom(seed * 13 + 5),
-      features: this.o.server === false ? [] : [streamManagement({ maxResumeSeconds: this.o.maxResumeSeconds ?? 60, ...this.o.server })],
+      features: this.o.server === false ? [] : [smServerFeature({ maxResumeSeconds: this.o.maxResumeSeconds ?? 60, ...this.o.server })],
     });
     this.link = { client, server, c2s: [], s2c: [], cut: false, ...(cutAfter === undefined ? {} : { cutAfter: { ...cutAfter } }) };
     server.start(this.now);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { parseJid } from "@xmpp-sansio/jid";
 import { xml } from "@xmpp-sansio/xml";
-import { ClientSession, DetachedSessions, Ledger, ServerSession, type SmState, smClient, smServer, streamManagement } from "../src/index.js";
+import { ClientSession, DetachedSessions, Ledger, ServerSession, type SmState, SmClient, SmServer, smClient, smClientFeature, smServer, smServerFeature, streamManagement } from "../src/index.js";
 import { dec, DOMAIN, enc, makePair, scramFor, seededRandom } from "./harness.js";
 import { World } from "./sm-world.js";
 
@@ -18,6 +18,22 @@ function onlineWorld(o: ConstructorParameters<typeof World>[0] = {}): World {
   w.run();
   return w;
 }
+
+describe("XEP-0198: one role per factory (a client bundle drops the server half)", () => {
+  it("smClientFeature has only the client half, smServerFeature only the server half, streamManagement both; same checks", () => {
+    const c = smClientFeature();
+    const s = smServerFeature();
+    const both = streamManagement();
+    expect([c.client !== undefined, c.server !== undefined]).toEqual([true, false]);
+    expect([s.client !== undefined, s.server !== undefined]).toEqual([false, true]);
+    expect([both.client !== undefined, both.server !== undefined]).toEqual([true, true]);
+    for (const def of [c, s]) expect({ ...def, client: undefined, server: undefined }).toEqual({ ...both, client: undefined, server: undefined });
+    expect(() => smClientFeature({ ackEvery: 0 })).toThrow(RangeError);
+    expect(() => smServerFeature({ maxUnacked: 0 })).toThrow(RangeError);
+    expect(c.client!()).toBeInstanceOf(SmClient);
+    expect(s.server!()).toBeInstanceOf(SmServer);
+  });
+});
 
 describe("XEP-0198: enabling and acknowledgements", () => {
   it("enables SM in both roles; the client is online only after <enabled/>", () => {

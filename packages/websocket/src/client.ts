@@ -6,9 +6,10 @@
  */
 import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
 import type { ClientEvent, ClientOptions } from "@xmpp-sansio/core";
-import { checkWebSocketUri, type DiscoveryOptions, discoverWebSocketEndpoints, parseUrl } from "./host-meta.js";
+import { type DiscoveryOptions, discoverWebSocketEndpoints } from "./host-meta.js";
 import { type FastWebSocket, fastWebSocket } from "./node-ws.js";
 import { seeOtherUriTarget } from "./see-other-uri.js";
+import { checkWebSocketUri, parseUrl } from "./uri.js";
 
 /** RFC 7395 §3.1: the WebSocket subprotocol of XMPP. */
 export const XMPP_SUBPROTOCOL = "xmpp";
@@ -34,13 +35,25 @@ export interface WebSocketLike {
 /** A `WebSocket` constructor (`globalThis.WebSocket`, or `ws`'s default export on Node 20). */
 export type WebSocketConstructor = new (url: string, protocols: string | string[]) => WebSocketLike;
 
-/** Options of the WebSocket {@link XmppClient}. */
+/**
+ * How a client finds its WebSocket endpoints when no `service` is given: `discoverWebSocketEndpoints`
+ * (XEP-0156 host-meta) or the application's own lookup. Returns the acceptable URIs, best first.
+ */
+export type EndpointDiscovery = (domain: string, options: DiscoveryOptions) => Promise<string[]>;
+
+/** Options of the WebSocket {@link XmppClient} (and of {@link WebSocketClient}). */
 export interface XmppClientOptions extends BaseClientOptions {
   /**
    * The WebSocket endpoint, e.g. `wss://example.com/xmpp-websocket`. Without it the endpoint is
-   * discovered with XEP-0156 (host-meta) on the JID's domain.
+   * discovered with `discover` on the JID's domain.
    */
   service?: string;
+  /**
+   * Endpoint discovery when `service` is not given. Default with {@link XmppClient}:
+   * `discoverWebSocketEndpoints` (XEP-0156); {@link WebSocketClient} has none (it fails with `no-service`),
+   * so a bundle that gives `service` does not carry the host-meta code.
+   */
+  discover?: EndpointDiscovery;
   /** The `WebSocket` class. Default `globalThis.WebSocket`. */
   WebSocket?: WebSocketConstructor;
   /**
@@ -68,20 +81,15 @@ export function isLoopbackUri(uri: string): boolean {
 }
 
 /**
- * An XMPP client over WebSocket, with the same API as `@xmpp-sansio/node`'s `XmppClient`.
+ * {@link XmppClient} without a default endpoint discovery: give `service` (or `discover`). What a bundle
+ * that knows its endpoint imports, so XEP-0156 host-meta code is left out.
  *
  * @example
  * ```ts
- * import { XmppClient } from "@xmpp-sansio/websocket";
- * import { xml } from "@xmpp-sansio/xml";
- * const client = new XmppClient({ jid: "juliet@example.com", password: "r0m30myr0m30", service: "wss://example.com/xmpp-websocket" });
- * client.on("message", (m) => console.log(m.getChildText("body")));
- * await client.online();
- * client.send(xml("message", { to: "romeo@example.net", type: "chat" }, xml("body", {}, "Art thou not Romeo?")));
- * await client.close();
+ * const client = new WebSocketClient({ jid: "juliet@example.com", password, service: "wss://example.com/xmpp-websocket" });
  * ```
  */
-export class XmppClient extends SessionClient<XmppClientOptions> {
+export class WebSocketClient extends SessionClient<XmppClientOptions> {
   /** The endpoint of the current (or last) connection. */
   private uri: string | undefined;
 
@@ -101,6 +109,11 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
     return checkWebSocketUri(uri, { allowInsecure: this.options.allowInsecure === true || isLoopbackUri(uri) }) !== undefined;
   }
 
+  /** The discovery used when the options give neither `service` nor `discover` (none here). */
+  protected defaultDiscovery(): EndpointDiscovery | undefined {
+    return undefined;
+  }
+
   private async endpoints(redirect: string | undefined): Promise<string[]> {
     if (redirect !== undefined) return [redirect];
     const o = this.options;
@@ -111,7 +124,9 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
       }
       return [uri];
     }
-    const found = await discoverWebSocketEndpoints(this.address.domain, { ...(o.discovery ?? {}), allowInsecure: o.allowInsecure === true });
+    const discover = o.discover ?? this.defaultDiscovery();
+    if (discover === undefined) throw new ConnectionError("no-service", `no WebSocket endpoint for ${this.address.domain}: pass service, or discover (e.g. discoverWebSocketEndpoints, XEP-0156)`);
+    const found = await discover(this.address.domain, { ...(o.discovery ?? {}), allowInsecure: o.allowInsecure === true });
     if (found.length === 0) throw new ConnectionError("no-service", `${this.address.domain} advertises no acceptable WebSocket endpoint (XEP-0156 host-meta)`);
     return found;
   }
@@ -215,5 +230,26 @@ export class XmppClient extends SessionClient<XmppClientOptions> {
       if (secure) s.tlsEstablished({ channelBinding: {} }, now);
       (s as unknown as { start(now: number): void }).start(now);
     });
+  }
+}
+
+/**
+ * An XMPP client over WebSocket, with the same API as `@xmpp-sansio/node`'s `XmppClient`.
+ *
+ * @example
+ * ```ts
+ * import { XmppClient } from "@xmpp-sansio/websocket";
+ * import { xml } from "@xmpp-sansio/xml";
+ * const client = new XmppClient({ jid: "juliet@example.com", password: "r0m30myr0m30", service: "wss://example.com/xmpp-websocket" });
+ * client.on("message", (m) => console.log(m.getChildText("body")));
+ * await client.online();
+ * client.send(xml("message", { to: "romeo@example.net", type: "chat" }, xml("body", {}, "Art thou not Romeo?")));
+ * await client.close();
+ * ```
+ */
+export class XmppClient extends WebSocketClient {
+  /** XEP-0156: `discoverWebSocketEndpoints` on the JID's domain. */
+  protected override defaultDiscovery(): EndpointDiscovery {
+    return discoverWebSocketEndpoints;
   }
 }

@@ -5,6 +5,9 @@
  * @module
  */
 import { FramedParser, type XmlElement } from "@xmpp-sansio/xml";
+import { checkWebSocketUri, type EndpointPolicy, parseUrl } from "./uri.js";
+
+export { checkWebSocketUri, type EndpointPolicy, parseUrl } from "./uri.js";
 
 /** XRD 1.0 namespace (the root `<XRD/>` of `/.well-known/host-meta`). */
 export const NS_XRD = "http://docs.oasis-open.org/ns/xri/xrd-1.0";
@@ -75,50 +78,6 @@ export function parseHostMetaJson(document: string): HostMetaLink[] {
   } catch {
     return [];
   }
-}
-
-/** Options of {@link webSocketEndpoints} and {@link discoverWebSocketEndpoints}. */
-export interface EndpointPolicy {
-  /**
-   * Accept `ws:` endpoints too. Default false: only `wss:` (XEP-0156 §3: the alternative connection must
-   * be as secure as the TLS the client would otherwise have used).
-   */
-  allowInsecure?: boolean;
-}
-
-/** The WHATWG `URL` as far as this package uses it (no DOM or Node types needed). */
-interface ParsedUrl {
-  readonly protocol: string;
-  readonly hostname: string;
-  readonly username: string;
-  readonly password: string;
-  readonly hash: string;
-  readonly href: string;
-}
-
-/** Parses a URL with the platform's WHATWG `URL`; undefined if invalid. @internal */
-export function parseUrl(href: string, base?: string): ParsedUrl | undefined {
-  const URLCtor = (globalThis as unknown as { URL: new (href: string, base?: string) => ParsedUrl }).URL;
-  try {
-    return base === undefined ? new URLCtor(href) : new URLCtor(href, base);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Checks one WebSocket endpoint URI: absolute `wss:` (or `ws:` when `allowInsecure`), with a host, no
- * credentials and no fragment (RFC 6455 §3). Returns the normalized URI, or undefined if refused.
- */
-export function checkWebSocketUri(href: string, policy: EndpointPolicy = {}): string | undefined {
-  if (typeof href !== "string" || href.length > 2048 || /[\s\u0000-\u001f]/.test(href)) return undefined;
-  // The WHATWG parser "fixes" `wss:///host` and `wss:\\host`; an endpoint must be written properly.
-  if (!/^wss?:\/\/[^/\\]/i.test(href)) return undefined;
-  const url = parseUrl(href);
-  if (url === undefined) return undefined;
-  if (url.protocol !== "wss:" && !(url.protocol === "ws:" && policy.allowInsecure === true)) return undefined;
-  if (url.hostname === "" || url.username !== "" || url.password !== "" || url.hash !== "" || href.includes("#")) return undefined;
-  return url.href;
 }
 
 /**

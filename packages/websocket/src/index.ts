@@ -7,10 +7,8 @@
  */
 export {
   type AbortSignalLike,
-  checkWebSocketUri,
   type DiscoveryOptions,
   discoverWebSocketEndpoints,
-  type EndpointPolicy,
   type FetchInit,
   type FetchLike,
   type FetchResponseLike,
@@ -24,7 +22,17 @@ export {
   webSocketEndpoints,
 } from "./host-meta.js";
 export { seeOtherUriTarget } from "./see-other-uri.js";
-export { isLoopbackUri, type WebSocketConstructor, type WebSocketLike, XMPP_SUBPROTOCOL, XmppClient, type XmppClientOptions } from "./client.js";
+export { checkWebSocketUri, type EndpointPolicy } from "./uri.js";
+export {
+  type EndpointDiscovery,
+  isLoopbackUri,
+  WebSocketClient,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  XMPP_SUBPROTOCOL,
+  XmppClient,
+  type XmppClientOptions,
+} from "./client.js";
 // The shared client/server machinery and errors live in @xmpp-sansio/adapter; re-exported so users of this
 // package (and code written against its earlier exports) import them from here.
 export {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { checkWebSocketUri, parseUrl } from "./host-meta.js";
+import { checkWebSocketUri, parseUrl } from "./uri.js";
 
 /**
  * Decides whether a client connected to `current` may follow a `see-other-uri` to `target`: only to an

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { ConnectionError, StanzaErrorException, StreamErrorException, type WebSocketConstructor, XmppClient } from "../src/index.js";
+import { ConnectionError, StanzaErrorException, StreamErrorException, type WebSocketConstructor, WebSocketClient, XmppClient } from "../src/index.js";
 import { ACCOUNTS, DOMAIN, startDemoServer } from "./support/demo-server.js";
 
 const WS = WebSocket as unknown as WebSocketConstructor;
@@ -92,6 +92,32 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
       site.closeAllConnections();
       await new Promise<void>((r) => site.close(() => r()));
     }
+  });
+
+  it("WebSocketClient: no discovery unless injected (no-service without service/discover); an injected discover is used", async () => {
+    const none = new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, WebSocket: WS, reconnect: false });
+    const err = await none.online().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).code).toBe("no-service");
+    expect((err as Error).message).toMatch(/discover/);
+    const asked: string[] = [];
+    const c = new WebSocketClient({
+      jid: `juliet@${DOMAIN}`,
+      password: ACCOUNTS.juliet!,
+      allowInsecure: true,
+      WebSocket: WS,
+      discover: async (domain) => {
+        asked.push(domain);
+        return [demo.url];
+      },
+    });
+    await c.online();
+    expect(asked).toEqual([DOMAIN]);
+    expect(c.endpoint).toBe(demo.url);
+    await c.close();
   });
 
   it("wss: over an https server: the session counts as TLS on both sides (PLAIN allowed, no -PLUS)", async () => {

@@ -36,6 +36,15 @@ export function starttlsFeature(policy: TlsPolicy): StreamFeature {
   return def;
 }
 
+/**
+ * STARTTLS with the client half only (what `ClientSession` loads), so a client bundle does not carry the
+ * server half as it would with {@link starttlsFeature}.
+ */
+export function starttlsClientFeature(policy: TlsPolicy): StreamFeature {
+  const client = new StarttlsClient(policy);
+  return { name: "starttls", namespaces: [NS_TLS], availability: { until: "secure" }, restarts: true, mandatory: policy === "required", client: () => client };
+}
+
 /** Whether STARTTLS can be negotiated on this stream (stream framing; `wss:` is TLS already). */
 function usable(policy: TlsPolicy, ctx: { readonly framing: string; readonly flags: { readonly secure: boolean } }): boolean {
   return !ctx.flags.secure && ctx.framing === "stream" && (policy === "required" || policy === "optional");

@@ -10,10 +10,10 @@ import { jid as makeJid } from "@xmpp-sansio/jid";
 import { NS_CLIENT, type XmlElement } from "@xmpp-sansio/xml";
 import { NS_SASL } from "../sasl.js";
 import { parseStanzaError } from "../../stanza-errors.js";
-import type { ClientEvent } from "../../session-types.js";
+import type { ClientEvent, ServerEvent } from "../../session-types.js";
 import { definedOnly, el } from "../../util.js";
-import type { ClientFeature, ClientFeatureContext } from "../types.js";
-import { iqAuthDigest, NS_IQ_AUTH } from "./common.js";
+import type { ClientFeature, ClientFeatureContext, StreamFeature } from "../types.js";
+import { IQ_AUTH_DEFINITION, iqAuthDigest, NS_IQ_AUTH } from "./common.js";
 
 /** Options of the client half. */
 export interface IqAuthClientOptions {
@@ -83,4 +83,12 @@ export class IqAuthClient implements ClientFeature<ClientEvent> {
     ctx.emit({ type: "auth-failed", condition, canRetry: false, ...definedOnly({ text }) });
     ctx.close();
   }
+}
+
+/**
+ * XEP-0078 (obsolete) with the client half only: what a client loads (`features: [iqAuthClientFeature(...)]`).
+ * Imports no server code, so a client bundle does not carry it (`iqAuthFeature` loads both roles).
+ */
+export function iqAuthClientFeature(options: IqAuthClientOptions): StreamFeature<ClientEvent, ServerEvent> {
+  return { ...IQ_AUTH_DEFINITION, client: () => new IqAuthClient(options) };
 }

@@ -7,16 +7,18 @@
  */
 import type { ClientEvent, ServerEvent } from "../../session-types.js";
 import type { StreamFeature } from "../types.js";
-import { IqAuthClient, type IqAuthClientOptions } from "./client.js";
+import { type IqAuthClientOptions, iqAuthClientFeature } from "./client.js";
 import { IQ_AUTH_DEFINITION, IQ_AUTH_FEATURE_NAME } from "./common.js";
-import { IqAuthServer, type IqAuthServerOptions } from "./server.js";
+import { IqAuthServer, type IqAuthServerOptions, iqAuthServerFeature } from "./server.js";
 
 export * from "./common.js";
-export { IqAuthClient, type IqAuthClientOptions } from "./client.js";
-export { IqAuthServer, type IqAuthServerOptions } from "./server.js";
+export { IqAuthClient, type IqAuthClientOptions, iqAuthClientFeature } from "./client.js";
+export { IqAuthServer, type IqAuthServerOptions, iqAuthServerFeature } from "./server.js";
 
 /**
- * Non-SASL authentication (XEP-0078, obsolete). The server half (given `server` options, `{}` for the
+ * Non-SASL authentication (XEP-0078, obsolete), both roles in one value. A client bundle should load
+ * {@link iqAuthClientFeature} instead (and a server {@link iqAuthServerFeature}): this function imports
+ * both halves, so a bundler keeps the unused one. The server half (given `server` options, `{}` for the
  * defaults) offers it before authentication and asks the application (`iq-auth-request`); the client
  * half (given `client` options) logs in with it only when the server offers no SASL mechanism.
  *
@@ -30,8 +32,8 @@ export function iqAuthFeature(options: { client?: IqAuthClientOptions; server?: 
   const { client, server } = options;
   return {
     ...IQ_AUTH_DEFINITION,
-    ...(client === undefined ? {} : { client: () => new IqAuthClient(client) }),
-    ...(server === undefined ? {} : { server: () => new IqAuthServer(server) }),
+    ...(client === undefined ? {} : { client: iqAuthClientFeature(client).client }),
+    ...(server === undefined ? {} : { server: iqAuthServerFeature(server).server }),
   };
 }
 

@@ -8,10 +8,10 @@
 import { jid as makeJid, prepareLocal, prepareResource } from "@xmpp-sansio/jid";
 import { NS_CLIENT, type XmlElement } from "@xmpp-sansio/xml";
 import { SessionStateError } from "../../session-base.js";
-import type { ServerEvent } from "../../session-types.js";
+import type { ClientEvent, ServerEvent } from "../../session-types.js";
 import { el, iqProblem } from "../../util.js";
-import type { FeatureEvent, ServerFeature, ServerFeatureContext } from "../types.js";
-import { IQ_AUTH_FEATURE_NAME, type IqAuthAnswer, type IqAuthRequest, NS_IQ_AUTH, NS_IQ_AUTH_FEATURE } from "./common.js";
+import type { FeatureEvent, ServerFeature, ServerFeatureContext, StreamFeature } from "../types.js";
+import { IQ_AUTH_DEFINITION, IQ_AUTH_FEATURE_NAME, type IqAuthAnswer, type IqAuthRequest, NS_IQ_AUTH, NS_IQ_AUTH_FEATURE } from "./common.js";
 
 /** Options of the server half. */
 export interface IqAuthServerOptions {
@@ -165,4 +165,12 @@ export class IqAuthServer implements ServerFeature<ServerEvent> {
     ctx.setBound(makeJid(login.username, ctx.domain, login.resource));
     ctx.resume();
   }
+}
+
+/**
+ * XEP-0078 (obsolete) with the server half only: what a server loads (`features: [iqAuthServerFeature({ digest: true })]`).
+ * Imports no client code (`iqAuthFeature` loads both roles).
+ */
+export function iqAuthServerFeature(options: IqAuthServerOptions): StreamFeature<ClientEvent, ServerEvent> {
+  return { ...IQ_AUTH_DEFINITION, server: () => new IqAuthServer(options) };
 }

@@ -58,21 +58,49 @@ const DEFAULTS: ResolvedSmOptions = { resumable: true, maxResumeSeconds: 300, ac
  * ```
  */
 export function streamManagement(options: StreamManagementOptions = {}): StreamFeature<ClientEvent, ServerEvent> {
-  const { resume: resumeState, ...rest } = options;
+  return { ...SM_DEFINITION, client: smClientHalf(options), server: smServerHalf(options) };
+}
+
+/** What Stream Management is, without its halves. */
+const SM_DEFINITION = {
+  name: "sm",
+  namespaces: [NS_SM],
+  availability: { requires: { authenticated: true } },
+  restarts: false,
+  mandatory: false,
+} as const satisfies StreamFeature;
+
+function resolveSmOptions(options: StreamManagementOptions): ResolvedSmOptions {
+  const { resume: _resume, ...rest } = options;
   const o: ResolvedSmOptions = { ...DEFAULTS, ...rest };
   if (!(o.ackEvery >= 1 && o.maxUnacked >= 1 && o.maxResumeSeconds >= 0 && o.ackAfterMs >= 0)) {
     throw new RangeError("streamManagement: ackEvery and maxUnacked must be ≥ 1, maxResumeSeconds and ackAfterMs ≥ 0");
   }
-  const resume = resumeState === undefined ? undefined : importSmState(resumeState);
-  return {
-    name: "sm",
-    namespaces: [NS_SM],
-    availability: { requires: { authenticated: true } },
-    restarts: false,
-    mandatory: false,
-    client: () => new SmClient(o, resume),
-    server: () => new SmServer(o),
-  };
+  return o;
+}
+
+/**
+ * Stream Management with the client half only (what `ClientLifecycle` loads): a client bundle does not
+ * carry the server half, as it would with {@link streamManagement}. Same options.
+ */
+export function smClientFeature(options: StreamManagementOptions = {}): StreamFeature<ClientEvent, ServerEvent> {
+  return { ...SM_DEFINITION, client: smClientHalf(options) };
+}
+
+/** Stream Management with the server half only (`resume` is ignored): no client code. */
+export function smServerFeature(options: StreamManagementOptions = {}): StreamFeature<ClientEvent, ServerEvent> {
+  return { ...SM_DEFINITION, server: smServerHalf(options) };
+}
+
+function smClientHalf(options: StreamManagementOptions): () => SmClient {
+  const o = resolveSmOptions(options);
+  const resume = options.resume === undefined ? undefined : importSmState(options.resume);
+  return () => new SmClient(o, resume);
+}
+
+function smServerHalf(options: StreamManagementOptions): () => SmServer {
+  const o = resolveSmOptions(options);
+  return () => new SmServer(o);
 }
 
 /** The context either half of SM works with. */
