@@ -139,6 +139,22 @@ interface Scope {
 }
 
 const ROOT_SCOPE: Scope = { defaultNs: "", top: 0 };
+const limitMerges = new WeakMap<object, WeakMap<object, Readonly<XmlLimits>>>();
+
+/**
+ * `{ ...base, ...over }`: for frozen overrides (a server's shared options) one frozen object per pair, so
+ * that thousands of parsers with the same limits hold one object, not a copy each.
+ */
+function mergeLimits(base: Readonly<XmlLimits>, over: Partial<XmlLimits> | undefined): Readonly<XmlLimits> {
+  if (over === undefined) return base;
+  if (!Object.isFrozen(over) || !Object.isFrozen(base)) return { ...base, ...over };
+  let byOver = limitMerges.get(base);
+  if (byOver === undefined) limitMerges.set(base, (byOver = new WeakMap()));
+  let merged = byOver.get(over);
+  if (merged === undefined) byOver.set(over, (merged = Object.freeze({ ...base, ...over })));
+  return merged;
+}
+
 /** A cleared slot of the element stack. */
 const UNUSED = "";
 /** Up to this many prefix bindings in scope, a lookup scans them; beyond, they are indexed by a map. */
@@ -282,7 +298,7 @@ export class StreamParser {
 
   constructor(options: StreamParserOptions = {}) {
     // Idle parsers should be small: share the frozen defaults unless something is overridden.
-    this.limits = options.limits === undefined ? DEFAULT_XML_LIMITS : { ...DEFAULT_XML_LIMITS, ...options.limits };
+    this.limits = mergeLimits(DEFAULT_XML_LIMITS, options.limits);
     this.top = options.framing === "fragments" ? 0 : 1;
     this.fast = options.fastPath === false ? null : fastScanner();
   }
@@ -309,7 +325,7 @@ export class StreamParser {
 
   /** Changes limits from now on, e.g. to raise the stanza size once the peer has authenticated. */
   setLimits(limits: Partial<XmlLimits>): void {
-    this.limits = { ...this.limits, ...limits };
+    this.limits = mergeLimits(this.limits, limits);
     this.scanned = undefined; // scanned under the old limits
     this.fastStart = -1;
     this.fast?.forget(this);
@@ -383,6 +399,14 @@ export class StreamParser {
       }
       return r;
     }
+  }
+
+  /**
+   * Lets go of spare capacity while between top-level elements (for a connection that has gone idle): the
+   * element stack keeps only the open stream's level. The next element grows it again.
+   */
+  trim(): void {
+    if (this.depth <= this.top && this.stack.length > this.depth * 3) this.stack.length = this.depth * 3;
   }
 
   /**

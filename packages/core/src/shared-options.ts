@@ -1,0 +1,41 @@
+/**
+ * Shared option objects: a server creates thousands of sessions with the same options, and each used to
+ * hold its own merged copy of the timeouts and limits (≈300 B per session). {@link sharedMerge} returns one
+ * frozen object for equal inputs instead. Internal.
+ *
+ * @internal
+ * @module
+ */
+
+interface Entry {
+  /** A copy of `over` as it was merged (so that a caller who mutates its options object gets a fresh merge). */
+  readonly seen: Readonly<Record<string, unknown>>;
+  readonly merged: object;
+}
+
+const merges = new WeakMap<object, WeakMap<object, Entry>>();
+
+function sameEntries(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.is(a[k], b[k]) || !Object.hasOwn(b, k)) return false;
+  return true;
+}
+
+/**
+ * `Object.freeze({ ...base, ...over })`, the same object for the same `base` and an `over` whose own
+ * properties are unchanged since the last call; `base` itself when `over` is undefined. `base` should be
+ * frozen (it may be returned).
+ * @internal
+ */
+export function sharedMerge<T extends object>(base: Readonly<Partial<T>>, over: Readonly<Partial<T>> | undefined): Readonly<T> {
+  if (over === undefined) return base as Readonly<T>;
+  let byOver = merges.get(base);
+  if (byOver === undefined) merges.set(base, (byOver = new WeakMap()));
+  const hit = byOver.get(over);
+  const current = over as Readonly<Record<string, unknown>>;
+  if (hit !== undefined && sameEntries(hit.seen, current)) return hit.merged as Readonly<T>;
+  const merged = Object.freeze({ ...base, ...over }) as Readonly<T>;
+  byOver.set(over, { seen: Object.isFrozen(over) ? current : { ...current }, merged });
+  return merged;
+}
