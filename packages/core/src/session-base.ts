@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { base64Encode } from "@xmpp-sansio/sasl";
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { FeatureContext, FeatureHooks, FeatureOutcome, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
@@ -22,7 +21,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
-import { sharedMerge } from "./shared-options.js";
+import { base64url, sharedMerge } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -616,7 +615,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
   /** A random identifier with 128 bits of entropy (stream ids, RFC 6120 §4.7.3), base64url without padding. */
   protected randomId(bytes = 16): string {
-    return base64Encode(this.randomBytes(bytes)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    return base64url(this.randomBytes(bytes));
   }
 
   /** Our stream header for the current stream. */

@@ -1,7 +1,8 @@
 /**
- * Shared option objects: a server creates thousands of sessions with the same options, and each used to
- * hold its own merged copy of the timeouts and limits (≈300 B per session). {@link sharedMerge} returns one
- * frozen object for equal inputs instead. Internal.
+ * What keeps an idle session small. Shared option objects: a server creates thousands of sessions with the
+ * same options, and each used to hold its own merged copy of the timeouts and limits (≈300 B per session);
+ * {@link sharedMerge} returns one frozen object for equal inputs instead. And flat strings for what a
+ * session keeps ({@link base64url}). Internal.
  *
  * @internal
  * @module
@@ -38,4 +39,23 @@ export function sharedMerge<T extends object>(base: Readonly<Partial<T>>, over: 
   const merged = Object.freeze({ ...base, ...over }) as Readonly<T>;
   byOver.set(over, { seen: Object.isFrozen(over) ? current : { ...current }, merged });
   return merged;
+}
+
+const B64URL = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+/**
+ * base64url without padding (RFC 4648 §5), as one flat string: a stream id kept for the whole stream
+ * should be neither a slice of a longer temporary string nor a tree of concatenations (both keep more alive).
+ * @internal
+ */
+export function base64url(bytes: Uint8Array): string {
+  const codes: number[] = [];
+  for (let i = 0; i < bytes.length; i += 3) {
+    const left = bytes.length - i;
+    const n = (bytes[i]! << 16) | ((left > 1 ? bytes[i + 1]! : 0) << 8) | (left > 2 ? bytes[i + 2]! : 0);
+    codes.push(B64URL[n >> 18]!, B64URL[(n >> 12) & 63]!);
+    if (left > 1) codes.push(B64URL[(n >> 6) & 63]!);
+    if (left > 2) codes.push(B64URL[n & 63]!);
+  }
+  return String.fromCharCode(...codes);
 }

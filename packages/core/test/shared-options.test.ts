@@ -87,3 +87,14 @@ describe("shared options", () => {
     expect(run(true)).toEqual(run(false));
   });
 });
+
+describe("base64url", () => {
+  it("is base64 with - and _ and no padding, for every length", async () => {
+    const { base64url } = await import("../src/shared-options.js");
+    for (let n = 0; n < 40; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 97 + n * 31) & 255);
+      const expected = Buffer.from(bytes).toString("base64").replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+      expect(base64url(bytes)).toBe(expected);
+    }
+  });
+});

@@ -40,7 +40,7 @@ import {
   type TapeName,
 } from "./fast-scan.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
-import { NS_XML, NS_XMLNS } from "./namespaces.js";
+import { NS_STREAMS, NS_XML, NS_XMLNS } from "./namespaces.js";
 
 /**
  * Limits that bound memory and work per stream. Exceeding one ends parsing with `policy-violation`
@@ -1339,7 +1339,8 @@ export class StreamParser {
       b = this.bindings = grown;
     }
     b[2 * k] = prefix;
-    b[2 * k + 1] = uri;
+    // The stream header's bindings live as long as the stream: keep the constant, not a slice of the input.
+    b[2 * k + 1] = uri === NS_STREAMS ? NS_STREAMS : uri;
     const index = this.bindingIndex;
     if (index !== undefined) {
       index.shadowed[k] = index.innermost.get(prefix) ?? -1;
