@@ -21,7 +21,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
-import { base64url, sharedMerge } from "./shared-options.js";
+import { base64url, sharedMerge, withoutChannelBinding } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -567,6 +567,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected goOnline(resumed: boolean): void {
     const jid = this.boundJid!;
     this.lastInput = this.now;
+    if (this.tls !== undefined) this.tls = withoutChannelBinding(this.tls); // authentication is over: ≈0.5 KiB less per session
     this.go("bound");
     this.negotiationDone();
     this.emit((resumed ? { type: "online", jid, resumed: true } : { type: "online", jid }) as never);

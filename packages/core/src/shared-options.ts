@@ -1,12 +1,13 @@
 /**
  * What keeps an idle session small. Shared option objects: a server creates thousands of sessions with the
  * same options, and each used to hold its own merged copy of the timeouts and limits (≈300 B per session);
- * {@link sharedMerge} returns one frozen object for equal inputs instead. And flat strings for what a
- * session keeps ({@link base64url}). Internal.
+ * {@link sharedMerge} returns one frozen object for equal inputs instead. Flat strings for what a session
+ * keeps ({@link base64url}), and no channel-binding data once online ({@link withoutChannelBinding}). Internal.
  *
  * @internal
  * @module
  */
+import type { TlsInfo } from "./session-types.js";
 
 interface Entry {
   /** A copy of `over` as it was merged (so that a caller who mutates its options object gets a fresh merge). */
@@ -58,4 +59,17 @@ export function base64url(bytes: Uint8Array): string {
     if (left > 2) codes.push(B64URL[n & 63]!);
   }
   return String.fromCharCode(...codes);
+}
+
+const NO_CHANNEL_BINDING = Object.freeze({});
+const TLS_WITHOUT_BINDING: TlsInfo = Object.freeze({ channelBinding: NO_CHANNEL_BINDING });
+
+/**
+ * `tls` without its channel-binding data (the keying material and certificate hash SASL needed): what an
+ * online session keeps — a shared object when nothing else is in it.
+ * @internal
+ */
+export function withoutChannelBinding(tls: TlsInfo): TlsInfo {
+  if (tls.peerIdentities === undefined && tls.peerCertIdentities === undefined) return TLS_WITHOUT_BINDING;
+  return { ...tls, channelBinding: NO_CHANNEL_BINDING };
 }

@@ -98,3 +98,18 @@ describe("base64url", () => {
     }
   });
 });
+
+describe("online sessions let go of the channel-binding data", () => {
+  it("SCRAM-SHA-512-PLUS over STARTTLS used it; once online neither side keeps it", async () => {
+    const { CB } = await import("./harness.js");
+    const p = makePair({ channelBinding: CB });
+    p.client.start(0);
+    p.server.start(0);
+    p.run();
+    expect(p.server.state).toBe("online");
+    expect(p.clientEvents.find((e) => e.type === "authenticated")).toMatchObject({ mechanism: "SCRAM-SHA-512-PLUS" });
+    const tlsOf = (s: object) => (s as { tls?: { channelBinding: object } }).tls;
+    expect(tlsOf(p.server)?.channelBinding).toEqual({});
+    expect(tlsOf(p.client)?.channelBinding).toEqual({});
+  });
+});
