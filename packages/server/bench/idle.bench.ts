@@ -14,6 +14,7 @@
 //        BENCH_IDLE_SETTLE_MS (3000), BENCH_IDLE_TRIM_MS (500: the server's idleTrimMs), BENCH_BURST_STANZAS (2), BENCH_BURST_BYTES (8192),
 //        BENCH_IDLE_SERVER_FLAGS (extra node flags of the server process, e.g. "--max-semi-space-size=1"),
 //        BENCH_IDLE_WAIT_MS (1500: idle time between the last login and the idle figures),
+//        BENCH_IDLE_SERVER_BUNDLE (a prebuilt bundle of bench/idle-server.ts to run instead, e.g. of an older commit),
 //        BENCH_IDLE_BURST=0 (skip the burst: idle figures only, quicker while iterating),
 //        BENCH_IDLE_SNAPSHOT=1 (heap snapshots of the xmpp modes, summarised by constructor: use a few
 //        thousand sessions, parsing a snapshot is slow)
@@ -72,8 +73,9 @@ const dir = mkdtempSync(join(tmpdir(), "xmpp-idle-bench-"));
 // The server runs as plain JavaScript, as a deployment runs tsc's output: bundled from source here with
 // esbuild (ES2022 like tsconfig.base.json), not through tsx, whose keepNames gives every arrow function a
 // property store of its own (≈ 256 B per closure, 5 KiB per session in this server) that built code has not.
-const serverBundle = join(dir, "idle-server.mjs");
-await build({
+// BENCH_IDLE_SERVER_BUNDLE: a server bundled elsewhere (e.g. from an older commit, for before/after figures).
+const serverBundle = process.env.BENCH_IDLE_SERVER_BUNDLE ?? join(dir, "idle-server.mjs");
+if (process.env.BENCH_IDLE_SERVER_BUNDLE === undefined) await build({
   entryPoints: [here("./idle-server.ts")],
   outfile: serverBundle,
   bundle: true,
