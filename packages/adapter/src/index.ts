@@ -19,6 +19,7 @@ export {
   type StanzaFailureReason,
   type XmppClientEvents,
 } from "./client.js";
+export { DeadlineScheduler, type DeadlineTarget } from "./deadlines.js";
 export { type DeriveKeyFunction, type DeriveKeyRequest, deriveSaltedPassword, deriveSaltedPasswordJs } from "./derive-key.js";
 export { type EventMap, type EventsOf, TypedEmitter } from "./emitter.js";
 export { AuthError, BindError, ConnectionError, IqHandlerError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
@@ -46,9 +47,12 @@ export {
   logSafe,
   type OutboundLimits,
   OutboundQueue,
+  type PendingBytes,
   type RateLimit,
   type RateLimits,
   ReadLimiter,
+  resolveOutboundLimits,
+  resolveRateLimits,
   type ServerLimits,
   TokenBucket,
 } from "./limits.js";

@@ -97,14 +97,11 @@ export const DEFAULT_RATE_LIMITS: Readonly<Required<RateLimits>> = Object.freeze
  */
 export class ReadLimiter {
   private bucket: TokenBucket | undefined;
-  private readonly limits: Required<RateLimits>;
+  private readonly limits: Readonly<Required<RateLimits>>;
   private authenticatedPhase = false;
 
   constructor(limits: RateLimits | undefined, now: number) {
-    this.limits = {
-      preAuth: limits?.preAuth === undefined ? DEFAULT_RATE_LIMITS.preAuth : limits.preAuth,
-      authenticated: limits?.authenticated === undefined ? DEFAULT_RATE_LIMITS.authenticated : limits.authenticated,
-    };
+    this.limits = resolveRateLimits(limits);
     this.bucket = bucketOf(this.limits.preAuth, now);
   }
 
@@ -119,6 +116,25 @@ export class ReadLimiter {
   consume(bytes: number, now: number): number {
     return this.bucket === undefined ? 0 : this.bucket.take(bytes, now);
   }
+}
+
+const resolvedRates = new WeakMap<RateLimits, Readonly<Required<RateLimits>>>();
+
+/**
+ * `limits` with the defaults filled in, as one frozen object per `limits` object (so that every
+ * connection of a server shares it): `undefined` gives {@link DEFAULT_RATE_LIMITS} itself.
+ */
+export function resolveRateLimits(limits: RateLimits | undefined): Readonly<Required<RateLimits>> {
+  if (limits === undefined) return DEFAULT_RATE_LIMITS;
+  let r = resolvedRates.get(limits);
+  if (r === undefined) {
+    r = Object.freeze({
+      preAuth: limits.preAuth === undefined ? DEFAULT_RATE_LIMITS.preAuth : limits.preAuth,
+      authenticated: limits.authenticated === undefined ? DEFAULT_RATE_LIMITS.authenticated : limits.authenticated,
+    });
+    resolvedRates.set(limits, r);
+  }
+  return r;
 }
 
 function bucketOf(limit: RateLimit | null, now: number): TokenBucket | undefined {
@@ -138,6 +154,30 @@ export interface OutboundLimits {
 /** Default outbound caps. */
 export const DEFAULT_OUTBOUND_LIMITS: Readonly<Required<OutboundLimits>> = Object.freeze({ maxBytes: 1024 * 1024, maxStanzas: 10_000, closeGraceMs: 2_000 });
 
+const resolvedOutbound = new WeakMap<OutboundLimits, Readonly<Required<OutboundLimits>>>();
+
+/**
+ * `limits` with the defaults filled in and checked, as one frozen object per `limits` object (every
+ * connection of a server shares it): `undefined` gives {@link DEFAULT_OUTBOUND_LIMITS} itself.
+ * @throws RangeError unless `maxBytes` and `maxStanzas` are positive
+ */
+export function resolveOutboundLimits(limits: OutboundLimits | undefined): Readonly<Required<OutboundLimits>> {
+  if (limits === undefined) return DEFAULT_OUTBOUND_LIMITS;
+  let r = resolvedOutbound.get(limits);
+  if (r === undefined) {
+    r = Object.freeze({ ...DEFAULT_OUTBOUND_LIMITS, ...definedOnly(limits) });
+    if (!(r.maxBytes > 0) || !(r.maxStanzas > 0)) throw new RangeError("outbound limits must be positive");
+    resolvedOutbound.set(limits, r);
+  }
+  return r;
+}
+
+/** Where an {@link OutboundQueue} reads the bytes its transport holds: a function, or a stream's `writableLength`. */
+export type PendingBytes = (() => number) | { readonly writableLength: number };
+
+const NO_ENDS: number[] = [];
+const NO_STANZAS: XmlElement[] = [];
+
 /**
  * The outbound queue of one connection as the adapter sees it: the bytes written to the transport and not
  * yet taken by the operating system (`pending()`, from the transport), and the stanzas sent whose bytes are
@@ -146,19 +186,32 @@ export const DEFAULT_OUTBOUND_LIMITS: Readonly<Required<OutboundLimits>> = Objec
 export class OutboundQueue {
   /** The caps. */
   readonly limits: Readonly<Required<OutboundLimits>>;
-  private readonly pending: () => number;
+  private readonly source: PendingBytes;
   private written = 0;
-  private ends: number[] = [];
-  private stanzas: XmlElement[] = [];
+  // Shared empty arrays until a stanza has to be remembered (most connections never hold one).
+  private ends: number[] = NO_ENDS;
+  private stanzas: XmlElement[] = NO_STANZAS;
   private head = 0;
   /** Set once the queue has overflowed: nothing more is sent on this connection. */
   overflowed = false;
 
-  /** `pending`: the transport's count of bytes written and not yet flushed. */
-  constructor(pending: () => number, limits?: OutboundLimits) {
-    this.pending = pending;
-    this.limits = { ...DEFAULT_OUTBOUND_LIMITS, ...definedOnly(limits) };
-    if (!(this.limits.maxBytes > 0) || !(this.limits.maxStanzas > 0)) throw new RangeError("outbound limits must be positive");
+  /**
+   * `pending`: the transport's count of bytes written and not yet flushed (a function, or an object with
+   * a `writableLength` such as a Node stream). `limits` are resolved once per object ({@link resolveOutboundLimits}).
+   */
+  constructor(pending: PendingBytes, limits?: OutboundLimits) {
+    this.source = pending;
+    this.limits = resolveOutboundLimits(limits);
+  }
+
+  private pending(): number {
+    const s = this.source;
+    return typeof s === "function" ? s() : s.writableLength;
+  }
+
+  /** Whether the queue remembers nothing (no stanza held, not overflowed): it may then be dropped and made anew. */
+  get empty(): boolean {
+    return !this.overflowed && this.head === this.stanzas.length && this.pending() === 0;
   }
 
   /** Bytes held by the transport. */
@@ -184,13 +237,17 @@ export class OutboundQueue {
       if (this.head < this.stanzas.length) this.clear();
       return;
     }
+    if (this.stanzas === NO_STANZAS) {
+      this.ends = [];
+      this.stanzas = [];
+    }
     this.ends.push(this.written);
     this.stanzas.push(stanza);
   }
 
   private clear(): void {
-    this.ends = [];
-    this.stanzas = [];
+    this.ends = NO_ENDS;
+    this.stanzas = NO_STANZAS;
     this.head = 0;
   }
 

@@ -9,6 +9,7 @@
  * @module
  */
 import type { SansIoSession } from "@xmpp-sansio/core";
+import type { DeadlineScheduler, DeadlineTarget } from "./deadlines.js";
 
 /** The events a pump must understand (`starttls`, `closed`); everything else is passed through. */
 export type PumpEvent = {
@@ -77,15 +78,23 @@ export interface SessionPumpOptions<E extends PumpEvent> extends PumpIo<E> {
   now?: () => number;
   /** Timers. Default {@link globalTimers}. */
   timers?: PumpTimers;
+  /**
+   * One timer shared by many pumps (a server's): the session's deadline is kept as a number there instead
+   * of a runtime timer per session. Default: a timer of `timers` per pump.
+   */
+  scheduler?: DeadlineScheduler;
 }
 
 /** Runs a session: output, events, timer. Transport-independent. */
-export class SessionPump<E extends PumpEvent> {
+export class SessionPump<E extends PumpEvent> implements DeadlineTarget {
   /** The session driven. */
   readonly session: SansIoSession<E>;
+  /** @internal the shared scheduler's heap index (-1: not scheduled) */
+  deadlineSlot = -1;
   private readonly opts: SessionPumpOptions<E>;
   private readonly clock: () => number;
   private readonly timers: PumpTimers;
+  private readonly scheduler: DeadlineScheduler | undefined;
   private pumping = false;
   private again = false;
   private blocked = false;
@@ -100,6 +109,18 @@ export class SessionPump<E extends PumpEvent> {
     this.session = options.session;
     this.clock = options.now ?? monotonicNow;
     this.timers = options.timers ?? globalTimers;
+    this.scheduler = options.scheduler;
+  }
+
+  /** @internal the instant the session wants `handleTimeout` (for the shared scheduler) */
+  get deadlineAt(): number | undefined {
+    return this.timerAt;
+  }
+
+  /** @internal the shared scheduler's call: the session's deadline has come */
+  handleDeadline(now: number): void {
+    this.timerAt = undefined;
+    this.guarded((s) => s.handleTimeout(now));
   }
 
   /** Whether the session has reported `closed`. */
@@ -208,6 +229,13 @@ export class SessionPump<E extends PumpEvent> {
       return;
     }
     const at = this.session.nextTimeout();
+    if (this.scheduler !== undefined) {
+      // A number in the shared heap: an unchanged or later deadline costs a comparison.
+      this.timerAt = at;
+      if (at === undefined) this.scheduler.cancel(this);
+      else this.scheduler.schedule(this, at);
+      return;
+    }
     if (at === this.timerAt) return;
     // Every input moves the keepalive deadline a little later. A later deadline keeps the armed timer: it
     // fires early, the session finds nothing due (handleTimeout checks each deadline against `now`) and the
@@ -227,6 +255,7 @@ export class SessionPump<E extends PumpEvent> {
   }
 
   private clearTimer(): void {
+    if (this.deadlineSlot >= 0) this.scheduler?.cancel(this);
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = undefined;

@@ -9,10 +9,12 @@
 import type { FramingStrategy } from "./session-framing.js";
 
 const EMPTY_BYTES = new Uint8Array(0);
+/** No output held (shared: replaced before it is written to). */
+const NO_CHUNKS: Uint8Array[] = [];
 
 /** @internal */
 export class OutputQueue {
-  private readonly chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private head = 0;
   /** Bytes held. */
   bytes = 0;
@@ -20,6 +22,7 @@ export class OutputQueue {
   /** Takes everything the framing has written so far. */
   take(framing: FramingStrategy): void {
     for (let out = framing.poll(); out !== undefined; out = framing.poll()) {
+      if (this.chunks === NO_CHUNKS) this.chunks = [];
       this.chunks.push(out);
       this.bytes += out.length;
     }
@@ -38,7 +41,7 @@ export class OutputQueue {
     }
     const rest = framing.poll();
     if (rest !== undefined) {
-      this.chunks.push(rest);
+      this.chunks.push(rest); // not the shared empty array: head < length above
       this.bytes += rest.length;
     }
     if (this.chunks.length === 1) {
@@ -58,7 +61,7 @@ export class OutputQueue {
   }
 
   private reset(): void {
-    this.chunks.length = 0;
+    this.chunks = NO_CHUNKS;
     this.head = 0;
     this.bytes = 0;
   }

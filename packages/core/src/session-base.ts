@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { base64Encode } from "@xmpp-sansio/sasl";
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { FeatureContext, FeatureHooks, FeatureOutcome, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
@@ -22,6 +21,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
+import { base64url, sharedMerge, withoutChannelBinding } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -57,6 +57,8 @@ export const DEFAULT_MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 
 /** Default limits before authentication: 16 KiB and 64 elements per top-level element (see docs/xml.md, Limits), the rest as after. */
 export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024, maxElements: 64 });
+/** The default timeouts of each role (frozen; what {@link sharedMerge} merges the options into). */
+const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.client }), server: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.server }) };
 
 
 /**
@@ -83,7 +85,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   /** Output taken from the framing to be measured, not yet polled. */
   private readonly out = new OutputQueue();
 
-  private readonly events: E[] = [];
+  // The shared empty array while no event is pending (an idle session holds none of its own).
+  private events: E[] = NO_HOOKS;
   private eventHead = 0;
 
   /** The latest `now` we were given. */
@@ -135,9 +138,10 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     this.table = table;
     this.ctx = new SessionBase.Context(this, role) as unknown as C;
     this.lang = options.lang ?? "en";
-    this.timeouts = { ...DEFAULT_TIMEOUTS, keepaliveMs: DEFAULT_KEEPALIVE_MS[role], ...options.timeouts };
-    this.fullLimits = { ...DEFAULT_XML_LIMITS, ...options.limits };
-    this.preAuthLimits = { ...this.fullLimits, ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuthLimits };
+    // Shared frozen objects: every session with equal options holds the same three (not copies of its own).
+    this.timeouts = sharedMerge<SessionTimeouts>(ROLE_TIMEOUTS[role], options.timeouts);
+    this.fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
+    this.preAuthLimits = sharedMerge(sharedMerge(this.fullLimits, DEFAULT_PRE_AUTH_LIMITS), options.preAuthLimits);
     this.randomFill = options.random ?? defaultRandom;
     this.maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
     if (!(this.maxPendingOutput > 0)) throw new RangeError("maxPendingOutputBytes must be a positive number");
@@ -347,7 +351,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     const ev = this.events[this.eventHead]!;
     this.events[this.eventHead++] = undefined as unknown as E;
     if (this.eventHead === this.events.length) {
-      this.events.length = 0;
+      this.events = NO_HOOKS;
       this.eventHead = 0;
     }
     return ev;
@@ -572,6 +576,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected goOnline(resumed: boolean): void {
     const jid = this.boundJid!;
     this.lastInput = this.now;
+    if (this.tls !== undefined) this.tls = withoutChannelBinding(this.tls); // authentication is over: ≈0.5 KiB less per session
     this.go("bound");
     this.negotiationDone();
     this.emit((resumed ? { type: "online", jid, resumed: true } : { type: "online", jid }) as never);
@@ -609,6 +614,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
   /** Queues an event for `pollEvent`. */
   protected emit(ev: E | StreamErrorEvent | ClosedEvent): void {
+    if (this.events === NO_HOOKS) this.events = [];
     this.events.push(ev as E);
   }
 
@@ -621,7 +627,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
   /** A random identifier with 128 bits of entropy (stream ids, RFC 6120 §4.7.3), base64url without padding. */
   protected randomId(bytes = 16): string {
-    return base64Encode(this.randomBytes(bytes)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    return base64url(this.randomBytes(bytes));
   }
 
   /** Our stream header for the current stream. */
@@ -791,7 +797,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
 const UTF8 = new TextEncoder();
-/** Shared by every session whose features have no hook of a kind (never written to). */
+/** Shared by every session whose features have no hook of a kind, and with no event pending (never written to). */
 const NO_HOOKS: never[] = [];
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

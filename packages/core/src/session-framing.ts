@@ -53,6 +53,10 @@ export interface HeaderAttributes {
 }
 
 const STREAM_CONTEXT_PREFIXES: ReadonlyMap<string, string> = new Map([["stream", NS_STREAMS]]);
+/** The context after our usual stream header, per content namespace: one object for every session. */
+const SHARED_CONTEXTS = new Map<string, NamespaceContext>();
+/** No output set aside (shared: replaced before it is written to). */
+const NO_CHUNKS: Uint8Array[] = [];
 const EMPTY_NAMESPACES: ReadonlyMap<string, string> = new Map();
 
 /**
@@ -98,7 +102,7 @@ const COMPACT_ABOVE = 2048;
 export class StreamFraming implements FramingStrategy {
   readonly kind = "stream" as const;
   private writer = new XmlWriter(INITIAL_WRITER_BYTES);
-  private readonly chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private context: NamespaceContext = EMPTY_CONTEXT;
   private parser: StreamParser;
 
@@ -116,13 +120,21 @@ export class StreamFraming implements FramingStrategy {
     });
     this.writer.raw("<?xml version='1.0'?>");
     const prefixes = attrs.prefixes === undefined ? STREAM_CONTEXT_PREFIXES : new Map([...STREAM_CONTEXT_PREFIXES, ...attrs.prefixes]);
-    this.context = this.writer.startTag(header, { defaultNs: attrs.contentNs ?? NS_CLIENT, prefixes }, "stream");
+    const defaultNs = attrs.contentNs ?? NS_CLIENT;
+    const context = this.writer.startTag(header, { defaultNs, prefixes }, "stream");
+    if (attrs.prefixes !== undefined) this.context = context;
+    else {
+      // The usual header: every session's context is the same (read only), so share one.
+      let shared = SHARED_CONTEXTS.get(defaultNs);
+      if (shared === undefined) SHARED_CONTEXTS.set(defaultNs, (shared = context));
+      this.context = shared;
+    }
   }
 
   writeElement(el: XmlElement): void {
     // Bytes already written are set aside first, so a serialization error (a lone surrogate in an
     // application's stanza) discards only this element and never leaves half of it in the output.
-    if (this.writer.length > 0) this.chunks.push(this.writer.take());
+    if (this.writer.length > 0) (this.chunks === NO_CHUNKS ? (this.chunks = []) : this.chunks).push(this.writer.take());
     try {
       this.writer.element(el, this.context);
     } catch (e) {
@@ -147,7 +159,7 @@ export class StreamFraming implements FramingStrategy {
     if (this.chunks.length > 0) {
       if (this.writer.length > 0) this.chunks.push(this.writer.take());
       const bytes = concatBytes(this.chunks);
-      this.chunks.length = 0;
+      this.chunks = NO_CHUNKS;
       return bytes;
     }
     if (this.writer.length === 0) return undefined;
@@ -198,6 +210,7 @@ export class StreamFraming implements FramingStrategy {
 
   trim(): void {
     if (this.chunks.length === 0) this.writer.release();
+    this.parser.trim();
   }
 }
 

@@ -13,27 +13,13 @@ import type { SansIoSession, StreamErrorCondition, TlsInfo } from "@xmpp-sansio/
 import { channelBindingFromTlsSocket, type TlsSide } from "./channel-binding.js";
 
 /** The events a driver must understand; everything else is passed through. */
-export type DriverEvent = {
-  /** The event's name (`starttls` and `closed` mean something to the driver). */
-  readonly type: string;
-  /** With `starttls`: bytes that arrived after the STARTTLS boundary; they belong to the TLS handshake. */
-  readonly tlsBytes?: Uint8Array;
-};
+export type DriverEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
 
 /** Monotonic milliseconds: what the core's `now` means here. */
 export const monotonicNow = (): number => performance.now();
 
-/** Options of {@link SocketDriver}. */
 export interface SocketDriverOptions<E extends DriverEvent> {
-  /**
-   * The TCP or TLS socket the session runs on; the driver owns it from now on (reads, writes, STARTTLS upgrade,
-   * end).
-   */
   socket: Socket;
-  /**
-   * Our TLS role on this socket (`client` or `server`): which channel-binding data (RFC 5929, RFC 9266) to extract
-   * after the handshake.
-   */
   side: TlsSide;
   /**
    * Builds the session's pump with the driver's I/O (write with back-pressure, STARTTLS, end of session,
@@ -66,72 +52,189 @@ export interface SocketDriverOptions<E extends DriverEvent> {
   onSecure?(socket: TLSSocket): void;
 }
 
+/** The socket's driver, for the listeners every driver shares (no closures per connection). */
+const DRIVER = Symbol("xmpp-sansio.driver");
+// biome-ignore lint/suspicious/noExplicitAny: the shared listeners serve drivers of every event type
+type Owned = Socket & { [DRIVER]?: SocketDriverBase<any> };
+
+function uncorkDriver(driver: SocketDriverBase<DriverEvent>): void {
+  driver.uncork();
+}
+function onSocketData(this: Owned, chunk: Buffer): void {
+  this[DRIVER]?.handleData(chunk);
+}
+function onSocketEnd(this: Owned): void {
+  this[DRIVER]?.handleEnd();
+}
+function onSocketError(this: Owned, err: Error): void {
+  this[DRIVER]?.handleError(err, this);
+}
+function onSocketClose(this: Owned): void {
+  this[DRIVER]?.handleClose();
+}
+function onSocketDrain(this: Owned): void {
+  this[DRIVER]?.pump.resume();
+}
+function onTlsSocketClose(this: Owned): void {
+  this[DRIVER]?.destroyPlain();
+}
+function onTlsSecure(this: Owned): void {
+  this[DRIVER]?.handleSecure(this as TLSSocket);
+}
+
 /**
- * Runs a session over a socket. Every interaction with the session goes through {@link SocketDriver.interact}
- * (or happens inside `onEvent`), after which output is written, events are dispatched and the timer is
+ * Runs a session over a socket: the part every driver shares, with the transport-specific decisions as
+ * protected methods (a subclass per use, no closures per connection). The socket listeners are shared
+ * functions that find their driver on the socket. The subclass constructor sets {@link session} and
+ * {@link pump}. Every interaction with the session goes through {@link SocketDriverBase.interact} (or
+ * happens inside `onEvent`), after which output is written, events are dispatched and the timer is
  * re-armed (by the pump).
  */
-export class SocketDriver<E extends DriverEvent> {
-  /** The sans-IO session driven over the socket (client or server role). */
-  readonly session: SansIoSession<E>;
+export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<E> {
+  /** The session driven. */
+  session!: SansIoSession<E>;
   /** The shared pump: output, events, timer. */
-  readonly pump: SessionPump<E>;
-  private sock: Socket;
-  private readonly opts: SocketDriverOptions<E>;
+  pump!: SessionPump<E>;
+  protected sock: Socket;
+  protected readonly side: TlsSide;
+  private plain: Socket | undefined;
   private ended = false;
   private closedNotified = false;
   private transportGone = false;
+  /** Between the STARTTLS hand-over and the end of the TLS handshake. */
+  private handshaking = false;
   private firstError: Error | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private readonly onData = (chunk: Buffer) => {
-    if (this.opts.input !== undefined) this.opts.input(chunk, this.feed);
-    else this.feed(chunk);
-  };
-  /** Gives bytes read to the session (directly, or from the `input` hook, possibly later). */
-  private readonly feed = (chunk: Uint8Array) => {
+
+  constructor(socket: Socket, side: TlsSide) {
+    this.sock = socket;
+    this.side = side;
+    this.attach(socket);
+  }
+
+  // --- what a subclass decides --------------------------------------------------------------------
+
+  /** A chunk was read: feed it to the session ({@link feed}) now, or later and in slices. */
+  protected handleInput(chunk: Buffer): void {
+    this.feed(chunk);
+  }
+  /** STARTTLS: wraps the paused plain socket (early TLS bytes already unshifted into it) in TLS. */
+  protected abstract upgrade(plain: Socket): TLSSocket;
+  /** Extra TLS info (server: `peerIdentities` from a verified client certificate). */
+  protected tlsInfo(_socket: TLSSocket): Omit<TlsInfo, "channelBinding"> {
+    return {};
+  }
+  /** Once, when the (last) socket has closed. `error` is the first socket error seen, if any. */
+  protected abstract socketClosed(error: Error | undefined): void;
+  /** An exception from the session or an event handler during socket/timer-driven processing. */
+  protected internalError(_error: unknown): void {}
+  /** A TLS handshake or certificate error during STARTTLS. */
+  protected tlsError(_error: Error): void {}
+  /** STARTTLS finished: the TLS socket, before the session hears of it. */
+  protected secured(_socket: TLSSocket): void {}
+  /** Sees every chunk read (`in`) and written (`out`) as the session sees it. */
+  protected trace(_direction: "in" | "out", _bytes: Uint8Array): void {}
+  /** How long the socket may linger after `end()` before it is destroyed. */
+  protected get lingerMs(): number {
+    return 5_000;
+  }
+
+  // --- the pump's IO (prototype methods: the driver is the pump's `io`) ----------------------------
+
+  /** Writes one chunk; `false` when the socket is over its highWaterMark (the pump stops until 'drain'). */
+  write(bytes: Uint8Array): boolean {
+    // After end() nothing can be written: drop (the session is closed, its buffer must not grow).
+    if (this.ended || this.sock.destroyed || !this.sock.writable) return true;
+    this.trace("out", bytes);
+    // Every stanza routed to this connection is a write of its own: corked from the first write of a turn
+    // of the event loop to the next tick, a turn's writes leave in one `writev` (over TLS: fewer records).
+    // The tick callback is one shared function (no closure per connection).
+    if (this.corked === undefined) {
+      this.corked = this.sock;
+      this.sock.cork();
+      process.nextTick(uncorkDriver, this);
+    }
+    return this.sock.write(bytes);
+  }
+
+  /** The socket corked for this turn's writes, if any. */
+  private corked: Socket | undefined;
+
+  /** Ends this turn's cork (see {@link write}); also before the STARTTLS hand-over. */
+  uncork(): void {
+    const s = this.corked;
+    this.corked = undefined;
+    s?.uncork();
+  }
+
+  /** The STARTTLS hand-over (all output so far has been written). */
+  onStartTls(tlsBytes: Uint8Array): void {
+    this.startTls(tlsBytes);
+  }
+
+  /** The session is over: end the socket (a peer that let the close deadline pass is dropped). */
+  onClosed(ev: E): void {
+    if ((ev as { reason?: string }).reason === "timeout") this.destroyAfterFlush();
+    else this.endSocket();
+  }
+
+  /** A bug in the session or in an event handler, from a socket or timer call: end this connection. */
+  onError(err: unknown): void {
+    this.firstError ??= err as Error;
+    try {
+      this.internalError(err);
+    } finally {
+      this.abort("internal-server-error");
+    }
+  }
+
+  // --- the socket's events (called by the shared listeners) ----------------------------------------
+
+  /** @internal */
+  handleData(chunk: Buffer): void {
+    this.handleInput(chunk);
+  }
+
+  /** Gives bytes read to the session (directly, or from {@link handleInput}, possibly later). */
+  feed(chunk: Uint8Array): void {
     if (this.closedNotified) return;
-    this.opts.trace?.("in", chunk);
-    this.guarded((s, now) => s.receive(chunk, now));
-  };
-  private readonly onEnd = () => this.gone();
-  private readonly onError = (err: Error) => {
+    this.trace("in", chunk);
+    this.pump.guarded((s, now) => s.receive(chunk, now));
+  }
+
+  /** @internal */
+  handleEnd(): void {
+    this.gone();
+  }
+
+  /** @internal */
+  handleError(err: Error, from: Socket): void {
+    if (this.handshaking && from === this.sock && from !== this.plain) this.tlsError(err);
     this.firstError ??= err;
     this.sock.destroy();
-  };
-  private readonly onClose = () => {
+  }
+
+  /** @internal */
+  handleClose(): void {
     this.gone();
     this.finish();
-  };
-  private readonly onDrain = () => this.pump.resume();
-
-  constructor(options: SocketDriverOptions<E>) {
-    this.opts = options;
-    this.sock = options.socket;
-    this.pump = options.createPump({
-      write: (bytes) => this.write(bytes),
-      onStartTls: (tlsBytes) => this.startTls(tlsBytes),
-      onClosed: (ev) => {
-        // A peer that let the close deadline pass gets no more patience: drop the connection.
-        if ((ev as { reason?: string }).reason === "timeout") this.destroyAfterFlush();
-        else this.endSocket();
-      },
-      onError: (err) => {
-        // A bug in the session or in an event handler, from a socket or timer call: end this connection.
-        this.firstError ??= err as Error;
-        try {
-          this.opts.onInternalError?.(err);
-        } finally {
-          this.abort("internal-server-error");
-        }
-      },
-    });
-    this.session = this.pump.session;
-    this.attach(this.sock);
   }
+
+  /** @internal the TLS socket closed: the TCP connection under it goes too */
+  destroyPlain(): void {
+    this.plain?.destroy();
+  }
+
+  // --- for the owner --------------------------------------------------------------------------------
 
   /** The current socket (the TLS socket after STARTTLS). */
   get socket(): Socket {
     return this.sock;
+  }
+
+  /** Bytes written to the socket and not yet taken by the operating system. */
+  get writableLength(): number {
+    return this.sock.writableLength;
   }
 
   /** The first socket error, if any. */
@@ -150,9 +253,9 @@ export class SocketDriver<E extends DriverEvent> {
   }
 
   /**
-   * Like {@link SocketDriver.interact}, for calls the socket or a timer makes (no caller to throw to): an
-   * exception — a bug in the session or in an event handler — ends this connection with
-   * `<internal-server-error/>` and is reported to `onInternalError`, instead of becoming an uncaught
+   * Like {@link SocketDriverBase.interact}, for calls the socket or a timer makes (no caller to throw to):
+   * an exception — a bug in the session or in an event handler — ends this connection with
+   * `<internal-server-error/>` and is reported to `internalError`, instead of becoming an uncaught
    * exception that would take the process down.
    */
   guarded(fn: (session: SansIoSession<E>, now: number) => void): void {
@@ -182,43 +285,21 @@ export class SocketDriver<E extends DriverEvent> {
   }
 
   private attach(sock: Socket): void {
-    sock.on("data", this.onData);
-    sock.on("end", this.onEnd);
-    sock.on("error", this.onError);
-    sock.on("close", this.onClose);
-    sock.on("drain", this.onDrain);
+    (sock as Owned)[DRIVER] = this;
+    sock.on("data", onSocketData);
+    sock.on("end", onSocketEnd);
+    sock.on("error", onSocketError);
+    sock.on("close", onSocketClose);
+    sock.on("drain", onSocketDrain);
   }
 
   private detach(sock: Socket): void {
-    sock.off("data", this.onData);
-    sock.off("end", this.onEnd);
-    sock.off("close", this.onClose);
-    sock.off("drain", this.onDrain);
-    // keep onError: a late error on the old socket must not become an uncaught exception
+    sock.off("data", onSocketData);
+    sock.off("end", onSocketEnd);
+    sock.off("close", onSocketClose);
+    sock.off("drain", onSocketDrain);
+    // keep the error listener: a late error on the old socket must not become an uncaught exception
   }
-
-  /** Writes one chunk; `false` when the socket is over its highWaterMark (the pump stops until 'drain'). */
-  private write(bytes: Uint8Array): boolean {
-    // After end() nothing can be written: drop (the session is closed, its buffer must not grow).
-    if (this.ended || this.sock.destroyed || !this.sock.writable) return true;
-    this.opts.trace?.("out", bytes);
-    // Every stanza routed to this connection is a write of its own: corked from the first write of a turn
-    // of the event loop to the next tick, a turn's writes leave in one `writev` (over TLS: fewer records).
-    if (this.corked === undefined) {
-      this.corked = this.sock;
-      this.sock.cork();
-      process.nextTick(this.uncork);
-    }
-    return this.sock.write(bytes);
-  }
-
-  /** The socket corked for this turn's writes, if any. */
-  private corked: Socket | undefined;
-  private readonly uncork = () => {
-    const s = this.corked;
-    this.corked = undefined;
-    s?.uncork();
-  };
 
   private startTls(tlsBytes: Uint8Array): void {
     // Everything the session had (e.g. <proceed/>) went out on the plain socket first (the pump saw to it).
@@ -233,37 +314,31 @@ export class SocketDriver<E extends DriverEvent> {
     if (tlsBytes.length > 0) plain.unshift(Buffer.from(tlsBytes));
     let secure: TLSSocket;
     try {
-      secure = this.opts.upgrade(plain);
+      secure = this.upgrade(plain);
     } catch (err) {
       this.firstError ??= err as Error;
-      this.opts.onTlsError?.(err as Error);
+      this.tlsError(err as Error);
       plain.destroy();
       this.guarded((s, now) => s.transportClosed(now));
       this.finish();
       return;
     }
+    this.plain = plain;
     this.sock = secure;
     // The TLS socket wraps the plain one; closing it does not always close the TCP connection underneath.
-    secure.once("close", () => plain.destroy());
+    secure.once("close", onTlsSocketClose);
     this.attach(secure);
-    secure.off("error", this.onError);
-    secure.on("error", (err: Error) => {
-      if (this.handshaking) this.opts.onTlsError?.(err);
-      this.onError(err);
-    });
     this.handshaking = true;
-    const established = () => {
-      this.handshaking = false;
-      this.opts.onSecure?.(secure);
-      const info: TlsInfo = { ...(this.opts.tlsInfo?.(secure) ?? {}), channelBinding: channelBindingFromTlsSocket(secure, this.opts.side) };
-      this.guarded((s, now) => s.tlsEstablished(info, now));
-    };
-    if (this.opts.side === "client") secure.once("secureConnect", established);
-    else secure.once("secure", established);
+    secure.once(this.side === "client" ? "secureConnect" : "secure", onTlsSecure);
   }
 
-  /** Between the STARTTLS hand-over and the end of the TLS handshake. */
-  private handshaking = false;
+  /** @internal the STARTTLS handshake is done */
+  handleSecure(secure: TLSSocket): void {
+    this.handshaking = false;
+    this.secured(secure);
+    const info: TlsInfo = { ...this.tlsInfo(secure), channelBinding: channelBindingFromTlsSocket(secure, this.side) };
+    this.guarded((s, now) => s.tlsEstablished(info, now));
+  }
 
   private endSocket(): void {
     if (this.ended) return;
@@ -273,7 +348,7 @@ export class SocketDriver<E extends DriverEvent> {
       return;
     }
     this.sock.end();
-    this.lingerTimer = setTimeout(() => this.sock.destroy(), this.opts.lingerMs ?? 5_000);
+    this.lingerTimer = setTimeout(destroySocket, this.lingerMs, this.sock);
     this.lingerTimer.unref();
   }
 
@@ -281,8 +356,9 @@ export class SocketDriver<E extends DriverEvent> {
     if (this.ended) return;
     this.ended = true;
     // end() flushes what is queued, then destroy once it is out (or at once if nothing is).
-    this.sock.end(() => this.sock.destroy());
-    this.lingerTimer = setTimeout(() => this.sock.destroy(), 1_000);
+    const sock = this.sock;
+    sock.end(() => sock.destroy());
+    this.lingerTimer = setTimeout(destroySocket, 1_000, sock);
     this.lingerTimer.unref();
   }
 
@@ -299,6 +375,59 @@ export class SocketDriver<E extends DriverEvent> {
     this.closedNotified = true;
     this.pump.stop();
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    this.opts.onSocketClose(this.firstError);
+    this.socketClosed(this.firstError);
+  }
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
+
+/**
+ * A {@link SocketDriverBase} configured by an options object (the client: one connection at a time, so
+ * its closures cost nothing worth saving).
+ */
+export class SocketDriver<E extends DriverEvent> extends SocketDriverBase<E> {
+  private readonly opts: SocketDriverOptions<E>;
+
+  constructor(options: SocketDriverOptions<E>) {
+    super(options.socket, options.side);
+    this.opts = options;
+    this.pump = options.createPump({
+      write: (bytes) => this.write(bytes),
+      onStartTls: (tlsBytes) => this.onStartTls(tlsBytes),
+      onClosed: (ev) => this.onClosed(ev),
+      onError: (err) => this.onError(err),
+    });
+    this.session = this.pump.session;
+  }
+
+  protected override handleInput(chunk: Buffer): void {
+    if (this.opts.input !== undefined) this.opts.input(chunk, (bytes) => this.feed(bytes));
+    else this.feed(chunk);
+  }
+  protected upgrade(plain: Socket): TLSSocket {
+    return this.opts.upgrade(plain);
+  }
+  protected override tlsInfo(socket: TLSSocket): Omit<TlsInfo, "channelBinding"> {
+    return this.opts.tlsInfo?.(socket) ?? {};
+  }
+  protected socketClosed(error: Error | undefined): void {
+    this.opts.onSocketClose(error);
+  }
+  protected override internalError(error: unknown): void {
+    this.opts.onInternalError?.(error);
+  }
+  protected override tlsError(error: Error): void {
+    this.opts.onTlsError?.(error);
+  }
+  protected override secured(socket: TLSSocket): void {
+    this.opts.onSecure?.(socket);
+  }
+  protected override trace(direction: "in" | "out", bytes: Uint8Array): void {
+    this.opts.trace?.(direction, bytes);
+  }
+  protected override get lingerMs(): number {
+    return this.opts.lingerMs ?? 5_000;
   }
 }

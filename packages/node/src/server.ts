@@ -9,23 +9,26 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import {
   AddressGate,
+  DeadlineScheduler,
   type HookedConnection,
   type IqHandlers,
   type XmppServerHooks as HooksOf,
-  OutboundQueue,
-  ReadLimiter,
+  type OutboundQueue,
+  resolveOutboundLimits,
+  resolveRateLimits,
   ServerHooksCore,
   type ServerLimits,
   type ServerSessionLike,
-  SessionPump,
+  type SessionPump,
   type XmppConnection,
 } from "@xmpp-sansio/adapter";
 import { type ResourceConflictPolicy, type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition, type TlsPolicy } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
-import { monotonicNow, SocketDriver } from "./driver.js";
+import { monotonicNow } from "./driver.js";
 import { peerVerified } from "./s2s-cert.js";
+import { type ServerHost, ServerSocketDriver } from "./server-driver.js";
 
 export type { ServerSessionLike } from "@xmpp-sansio/adapter";
 export {
@@ -115,8 +118,8 @@ export interface XmppServerEvents {
 
 let nextConnectionId = 1;
 
-/** After authentication, input is fed to a session at most this much per turn of the event loop. */
-const FAIR_SLICE_BYTES = 8 * 1024;
+/** Keeps errors before the driver listens harmless (one shared function, not a closure per socket). */
+const ignoreError = (): void => {};
 
 /** One client connection as the application sees it. */
 export class ServerConnection implements XmppConnection, HookedConnection {
@@ -133,40 +136,33 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   mechanism: string | undefined;
   /** The bound full JID, once online. */
   jid: Jid | undefined;
-  /** @internal */
-  readonly driver: SocketDriver<ServerEvent>;
-  /** @internal */
-  readonly session: ServerSessionLike;
-  /** @internal */
-  readonly closedPromise: Promise<void>;
-  /** @internal the bounded outbound queue */
-  readonly outbound: OutboundQueue;
-  /** @internal */
-  readsPausedFlag = false;
-  /** @internal the server's idle sweep: 0 traffic since the last sweep, 1 none, 2 trimmed */
-  idleSweeps = 0;
-  private readonly sendVia: (c: ServerConnection, stanza: XmlElement) => void;
-  private graceTimer: NodeJS.Timeout | undefined;
+  /** @internal the socket driver: pump, read limits, outbound queue */
+  readonly driver: ServerSocketDriver;
+  private readonly core: ServerHooksCore<ServerConnection>;
 
   /** @internal */
-  constructor(
-    driver: SocketDriver<ServerEvent>,
-    session: ServerSessionLike,
-    socket: net.Socket,
-    directTls: boolean,
-    closedPromise: Promise<void>,
-    outbound: OutboundQueue,
-    sendVia: (c: ServerConnection, stanza: XmlElement) => void,
-  ) {
+  constructor(driver: ServerSocketDriver, socket: net.Socket, directTls: boolean, core: ServerHooksCore<ServerConnection>) {
     this.id = nextConnectionId++;
     this.driver = driver;
-    this.session = session;
-    this.outbound = outbound;
-    this.sendVia = sendVia;
+    this.core = core;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
     this.directTls = directTls;
-    this.closedPromise = closedPromise;
+  }
+
+  /** @internal the core session */
+  get session(): ServerSessionLike {
+    return this.driver.session;
+  }
+
+  /** @internal settles when the socket has closed */
+  get closedPromise(): Promise<void> {
+    return this.driver.closedPromise;
+  }
+
+  /** @internal the bounded outbound queue */
+  get outbound(): OutboundQueue {
+    return this.driver.outbound;
   }
 
   /** @internal the connection's pump (shared with the driver) */
@@ -200,25 +196,22 @@ export class ServerConnection implements XmppConnection, HookedConnection {
    * @throws SessionStateError (from the core) when not online
    */
   send(stanza: XmlElement): void {
-    this.sendVia(this, stanza);
+    this.core.send(this, stanza);
   }
 
   /** Bytes written to the socket and not yet taken by the operating system (the outbound queue). */
   get heldBytes(): number {
-    return this.outbound.heldBytes;
+    return this.driver.writableLength;
   }
 
   /** Whether reads are paused by the rate limit. */
   get readsPaused(): boolean {
-    return this.readsPausedFlag;
+    return this.driver.readsPaused;
   }
 
   /** @internal after the overflow's stream error: destroy the socket if it has not closed within `ms` */
   closeAfterGrace(ms: number): void {
-    if (this.graceTimer !== undefined || this.driver.closed) return;
-    this.graceTimer = setTimeout(() => this.driver.destroy(), ms);
-    this.graceTimer.unref();
-    void this.closedPromise.then(() => clearTimeout(this.graceTimer));
+    this.driver.closeAfterGrace(ms);
   }
 
   /** Closes the stream gracefully (`</stream:stream>`, then waits for the client's). Resolves when the socket is closed. */
@@ -259,6 +252,10 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   /** Hook dispatch, online registry and conflict policy, shared with the other adapters. */
   private readonly core: ServerHooksCore<ServerConnection>;
   private readonly gate: AddressGate;
+  /** One timer for every connection's session deadline (keepalive, negotiation, close). */
+  private readonly scheduler = new DeadlineScheduler();
+  /** What every connection shares (one object per server, its closures included). */
+  private readonly host: ServerHost;
   private closing = false;
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -291,6 +288,23 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       throw new TypeError('XmppServer: `tls` (key and cert) is needed unless starttls is "none" and there is no directTlsPort');
     }
     const hwm = options.writableHighWaterMark === undefined ? {} : { highWaterMark: options.writableHighWaterMark };
+    this.host = {
+      core: this.core,
+      gate: this.gate,
+      scheduler: this.scheduler,
+      rates: resolveRateLimits(options.limits?.rate),
+      outbound: resolveOutboundLimits(options.limits?.outbound),
+      upgrade: (plain) =>
+        new tls.TLSSocket(plain, {
+          isServer: true,
+          secureContext: this.secureContext!,
+          requestCert: options.tls?.requestCert ?? false,
+          rejectUnauthorized: false,
+          ...hwm,
+        }),
+      tlsInfo: peerIdentities,
+      hookError: (err, conn) => this.emitHookError(err, conn),
+    };
     if (options.port !== null) {
       this.plainServer = net.createServer({ allowHalfOpen: true, ...hwm }, (socket) => this.accept(socket, false));
       this.plainServer.on("error", (err) => this.listenerError(err));
@@ -390,17 +404,13 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const stopped = [this.plainServer, this.tlsServer].filter((s): s is net.Server => s?.listening === true).map((s) => new Promise<void>((r) => s.close(() => r())));
     for (const c of await this.core.shutdown(this.options.shutdownTimeoutMs ?? 5_000)) c.driver.destroy();
     await Promise.all(stopped);
+    this.scheduler.stop();
   }
 
   /** One timer for all connections: those without traffic for a whole period let go of their buffers. */
   private sweepIdle(): void {
-    for (const conn of this.core.live) {
-      if (conn.idleSweeps === 0) conn.idleSweeps = 1;
-      else if (conn.idleSweeps === 1) {
-        conn.idleSweeps = 2;
-        conn.session.trim?.();
-      }
-    }
+    const now = monotonicNow();
+    for (const conn of this.core.live) conn.driver.idle(now);
   }
 
   private listenerError(err: Error): void {
@@ -408,7 +418,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   }
 
   private accept(socket: net.Socket, directTls: boolean): void {
-    socket.on("error", () => {}); // the driver records errors; this keeps early ones harmless
+    socket.on("error", ignoreError); // the driver records errors; this keeps early ones harmless
     if (this.closing) {
       socket.destroy();
       return;
@@ -425,108 +435,12 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       socket.destroy();
       return;
     }
-    const hwm = this.options.writableHighWaterMark === undefined ? {} : { highWaterMark: this.options.writableHighWaterMark };
-    let resolveClosed!: () => void;
-    const closedPromise = new Promise<void>((r) => (resolveClosed = r));
-    let conn!: ServerConnection;
     const address = socket.remoteAddress;
     const admitted = this.gate.open(address, monotonicNow());
-    // Read rate: every chunk read is taken from a token bucket; in debt, reads pause until it is paid.
-    // Fairness: after authentication, a large chunk is fed to the session in slices, one per turn of the
-    // event loop (reads paused meanwhile), so other connections' input is handled in between.
-    const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
-    let authenticated = false;
-    let rateHold = false;
-    let resumeTimer: NodeJS.Timeout | undefined;
-    const slices: Uint8Array[] = [];
-    let draining = false;
-    const holdReads = () => {
-      const hold = rateHold || draining;
-      conn.readsPausedFlag = hold;
-      if (driver.closed) return;
-      if (hold) driver.socket.pause();
-      else driver.socket.resume();
-    };
-    let feedSlice: (bytes: Uint8Array) => void = () => {};
-    const drainStep = () => {
-      const next = slices.shift();
-      if (next !== undefined && !driver.closed) feedSlice(next);
-      if (slices.length > 0 && !driver.closed) setImmediate(drainStep);
-      else {
-        slices.length = 0;
-        draining = false;
-        holdReads();
-      }
-    };
-    const input = (chunk: Buffer, feed: (bytes: Uint8Array) => void) => {
-      conn.idleSweeps = 0;
-      const wait = limiter.consume(chunk.length, monotonicNow());
-      if (wait > 0 && resumeTimer === undefined) {
-        rateHold = true;
-        holdReads();
-        resumeTimer = setTimeout(() => {
-          resumeTimer = undefined;
-          rateHold = false;
-          holdReads();
-        }, Math.ceil(wait));
-      }
-      // Before authentication (STARTTLS may move the rest of a chunk to TLS) every chunk is fed at once.
-      if (!authenticated || (!draining && chunk.length <= FAIR_SLICE_BYTES)) {
-        if (draining) slices.push(chunk);
-        else feed(chunk);
-        return;
-      }
-      for (let i = 0; i < chunk.length; i += FAIR_SLICE_BYTES) slices.push(chunk.subarray(i, i + FAIR_SLICE_BYTES));
-      if (draining) return;
-      draining = true;
-      feedSlice = feed;
-      holdReads();
-      drainStep();
-    };
-    const driver = new SocketDriver<ServerEvent>({
-      socket,
-      side: "server",
-      createPump: (io) =>
-        new SessionPump<ServerEvent>({
-          session,
-          onEvent: (ev) => {
-            if (ev.type === "authenticated") {
-              authenticated = true;
-              limiter.authenticated(monotonicNow());
-            }
-            this.core.onEvent(conn, ev);
-          },
-          now: monotonicNow,
-          ...io,
-          // No back-pressure into the session: its output goes to the socket at once, where the outbound
-          // queue measures it (bytes and stanzas) and closes the connection past its caps.
-          write: (bytes) => {
-            io.write(bytes);
-            conn.idleSweeps = 0;
-            this.core.wrote(conn, bytes.length);
-            return true;
-          },
-        }),
-      input,
-      upgrade: (plain) =>
-        new tls.TLSSocket(plain, {
-          isServer: true,
-          secureContext: this.secureContext!,
-          requestCert: this.options.tls?.requestCert ?? false,
-          rejectUnauthorized: false,
-          ...hwm,
-        }),
-      tlsInfo: (s) => peerIdentities(s),
-      onInternalError: (err) => this.emitHookError(err, conn),
-      onSocketClose: () => {
-        if (resumeTimer !== undefined) clearTimeout(resumeTimer);
-        if (admitted) this.gate.close(address, monotonicNow());
-        this.core.closed(conn);
-        resolveClosed();
-      },
-    });
-    const outbound = new OutboundQueue(() => driver.socket.writableLength, this.options.limits?.outbound);
-    conn = new ServerConnection(driver, session, socket, directTls, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza));
+    const driver = new ServerSocketDriver(this.host, socket, session, admitted);
+    socket.off("error", ignoreError); // the driver listens now
+    const conn = new ServerConnection(driver, socket, directTls, this.core);
+    driver.conn = conn;
     this.core.live.add(conn);
     this.emit("connection", conn);
     driver.interact((s, now) => {

@@ -10,7 +10,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tls from "node:tls";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { XmppServer } from "@xmpp-sansio/node";
 import { generateSelfSignedCertificate } from "../src/certificate.js";
 
@@ -70,7 +70,8 @@ process.on("message", async (message: unknown) => {
   if (message === "memory") {
     gc?.();
     gc?.();
-    process.send?.({ memory: process.memoryUsage(), connections: connections() });
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+    process.send?.({ memory: process.memoryUsage(), connections: connections(), spaces });
   } else if (message === "snapshot") {
     gc?.();
     process.send?.({ snapshot: writeHeapSnapshot(join(snapshotDir, `${mode}-${Date.now()}.heapsnapshot`)) });

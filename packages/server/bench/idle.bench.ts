@@ -12,6 +12,10 @@
 //   pnpm -F @xmpp-sansio/server bench:idle
 //   env: BENCH_IDLE_SESSIONS (10000), BENCH_IDLE_MODES (tls,tcp,xmpp-tls,xmpp-tcp),
 //        BENCH_IDLE_SETTLE_MS (3000), BENCH_IDLE_TRIM_MS (500: the server's idleTrimMs), BENCH_BURST_STANZAS (2), BENCH_BURST_BYTES (8192),
+//        BENCH_IDLE_SERVER_FLAGS (extra node flags of the server process, e.g. "--max-semi-space-size=1"),
+//        BENCH_IDLE_WAIT_MS (1500: idle time between the last login and the idle figures),
+//        BENCH_IDLE_SERVER_BUNDLE (a prebuilt bundle of bench/idle-server.ts to run instead, e.g. of an older commit),
+//        BENCH_IDLE_BURST=0 (skip the burst: idle figures only, quicker while iterating),
 //        BENCH_IDLE_SNAPSHOT=1 (heap snapshots of the xmpp modes, summarised by constructor: use a few
 //        thousand sessions, parsing a snapshot is slow)
 import { execSync, type ChildProcess, fork } from "node:child_process";
@@ -26,6 +30,9 @@ let N = Number(process.env.BENCH_IDLE_SESSIONS ?? 10_000);
 const MODES = (process.env.BENCH_IDLE_MODES ?? "tls,tcp,xmpp-tls,xmpp-tcp").split(",");
 const SETTLE_MS = Number(process.env.BENCH_IDLE_SETTLE_MS ?? 3_000);
 const SNAPSHOT = process.env.BENCH_IDLE_SNAPSHOT === "1";
+const BURST = process.env.BENCH_IDLE_BURST !== "0";
+const IDLE_WAIT_MS = Number(process.env.BENCH_IDLE_WAIT_MS ?? 1_500);
+const SERVER_FLAGS = (process.env.BENCH_IDLE_SERVER_FLAGS ?? "").split(" ").filter((f) => f !== "");
 const notes: string[] = [];
 
 const fdLimit = Number(execSync("ulimit -n", { shell: "/bin/sh" }).toString().trim());
@@ -66,8 +73,9 @@ const dir = mkdtempSync(join(tmpdir(), "xmpp-idle-bench-"));
 // The server runs as plain JavaScript, as a deployment runs tsc's output: bundled from source here with
 // esbuild (ES2022 like tsconfig.base.json), not through tsx, whose keepNames gives every arrow function a
 // property store of its own (≈ 256 B per closure, 5 KiB per session in this server) that built code has not.
-const serverBundle = join(dir, "idle-server.mjs");
-await build({
+// BENCH_IDLE_SERVER_BUNDLE: a server bundled elsewhere (e.g. from an older commit, for before/after figures).
+const serverBundle = process.env.BENCH_IDLE_SERVER_BUNDLE ?? join(dir, "idle-server.mjs");
+if (process.env.BENCH_IDLE_SERVER_BUNDLE === undefined) await build({
   entryPoints: [here("./idle-server.ts")],
   outfile: serverBundle,
   bundle: true,
@@ -85,7 +93,7 @@ process.on("exit", () => {
 });
 
 async function run(mode: string, host: string): Promise<Result> {
-  const server = fork(serverBundle, [mode, host, dir], { execArgv: ["--expose-gc"] });
+  const server = fork(serverBundle, [mode, host, dir], { execArgv: ["--expose-gc", ...SERVER_FLAGS] });
   children.add(server);
   const ready = await next<{ port: number; cert: string }>(server);
   const caFile = join(dir, `${mode}.pem`);
@@ -98,7 +106,7 @@ async function run(mode: string, host: string): Promise<Result> {
   children.add(clients);
   try {
     const { seconds: openSeconds } = await next<{ seconds: number }>(clients);
-    await sleep(1_500); // the server's idle sweep (BENCH_IDLE_TRIM_MS, 500 ms here) trims after 0.5–1 s
+    await sleep(IDLE_WAIT_MS); // the server's idle sweep (BENCH_IDLE_TRIM_MS, 500 ms here) trims after 0.5–1 s
     const idle = await ask<Mem>(server, "memory");
     if (baseSnapshot !== undefined) {
       const snapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
@@ -107,6 +115,7 @@ async function run(mode: string, host: string): Promise<Result> {
       if (process.env.BENCH_IDLE_SNAPSHOT_KEEP === "1") console.log(`  kept: ${baseSnapshot} ${snapshot}`);
       else for (const f of [baseSnapshot, snapshot]) rmSync(f, { force: true });
     }
+    if (!BURST) return { mode, base, idle, burst: idle, settled: idle, openSeconds, burstSeconds: 0 };
     const { burst: burstSeconds } = await ask<{ burst: number }>(clients, "burst");
     const burst = await ask<Mem>(server, "memory");
     await sleep(SETTLE_MS);
@@ -134,7 +143,7 @@ const KiB = (b: number) => `${(b / 1024).toFixed(1)}`;
 const per = (r: Result, at: Mem, key: keyof NodeJS.MemoryUsage) => (at.memory[key] - r.base.memory[key]) / N;
 const floorOf = (mode: string) => results.find((r) => r.mode === (mode === "xmpp-tcp" ? "tcp" : "tls"));
 const targets: Record<string, string> = { "xmpp-tls": "added ≤ 4 KiB", "xmpp-direct": "added ≤ 4 KiB", "xmpp-tcp": "total ≤ 10 KiB" };
-const header = ["mode", "RSS/session", "heap/session", "external/session", "added to bare floor (RSS)", "target", "RSS/session after burst", "after idle + GC", "returned", "heap/session after idle + GC"];
+const header = ["mode", "RSS/session", "heap/session", "heap committed", "external/session", "added to bare floor (RSS)", "target", "RSS/session after burst", "after idle + GC", "returned", "heap/session after idle + GC"];
 const rows = results.map((r) => {
   const rss = per(r, r.idle, "rss");
   const floor = floorOf(r.mode);
@@ -145,6 +154,7 @@ const rows = results.map((r) => {
     r.mode,
     KiB(rss),
     KiB(per(r, r.idle, "heapUsed")),
+    KiB(per(r, r.idle, "heapTotal")),
     KiB(per(r, r.idle, "external")),
     added === undefined ? "—" : KiB(added),
     targets[r.mode] ?? "(floor)",
@@ -155,11 +165,11 @@ const rows = results.map((r) => {
   ];
 });
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
 console.log();
 console.log(line(header));
-console.log(`|${widths.map((w, i) => (i === 0 || i === 5 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+console.log(`|${widths.map((w, i) => (i === 0 || i === 6 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
 for (const r of rows) console.log(line(r));
-console.log("\nKiB per session of the server process (difference to the same process with no connection); heap = V8 heapUsed.");
+console.log("\nKiB per session of the server process (difference to the same process with no connection); heap = V8 heapUsed, committed = heapTotal.");
 console.log("added = RSS/session minus the bare floor of the same transport (tls for xmpp-tls/direct, tcp for xmpp-tcp).");
 for (const n of notes) console.log(`note: ${n}`);

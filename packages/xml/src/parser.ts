@@ -40,7 +40,7 @@ import {
   type TapeName,
 } from "./fast-scan.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
-import { NS_XML, NS_XMLNS } from "./namespaces.js";
+import { NS_STREAMS, NS_XML, NS_XMLNS } from "./namespaces.js";
 
 /**
  * Limits that bound memory and work per stream. Exceeding one ends parsing with `policy-violation`
@@ -141,6 +141,22 @@ interface Scope {
 }
 
 const ROOT_SCOPE: Scope = { defaultNs: "", top: 0 };
+const limitMerges = new WeakMap<object, WeakMap<object, Readonly<XmlLimits>>>();
+
+/**
+ * `{ ...base, ...over }`: for frozen overrides (a server's shared options) one frozen object per pair, so
+ * that thousands of parsers with the same limits hold one object, not a copy each.
+ */
+function mergeLimits(base: Readonly<XmlLimits>, over: Partial<XmlLimits> | undefined): Readonly<XmlLimits> {
+  if (over === undefined) return base;
+  if (!Object.isFrozen(over) || !Object.isFrozen(base)) return { ...base, ...over };
+  let byOver = limitMerges.get(base);
+  if (byOver === undefined) limitMerges.set(base, (byOver = new WeakMap()));
+  let merged = byOver.get(over);
+  if (merged === undefined) byOver.set(over, (merged = Object.freeze({ ...base, ...over })));
+  return merged;
+}
+
 /** A cleared slot of the element stack. */
 const UNUSED = "";
 /** Up to this many prefix bindings in scope, a lookup scans them; beyond, they are indexed by a map. */
@@ -284,7 +300,7 @@ export class StreamParser {
 
   constructor(options: StreamParserOptions = {}) {
     // Idle parsers should be small: share the frozen defaults unless something is overridden.
-    this.limits = options.limits === undefined ? DEFAULT_XML_LIMITS : { ...DEFAULT_XML_LIMITS, ...options.limits };
+    this.limits = mergeLimits(DEFAULT_XML_LIMITS, options.limits);
     this.top = options.framing === "fragments" ? 0 : 1;
     this.fast = options.fastPath === false ? null : fastScanner();
   }
@@ -311,7 +327,7 @@ export class StreamParser {
 
   /** Changes limits from now on, e.g. to raise the stanza size once the peer has authenticated. */
   setLimits(limits: Partial<XmlLimits>): void {
-    this.limits = { ...this.limits, ...limits };
+    this.limits = mergeLimits(this.limits, limits);
     this.scanned = undefined; // scanned under the old limits
     this.fastStart = -1;
     this.fast?.forget(this);
@@ -385,6 +401,14 @@ export class StreamParser {
       }
       return r;
     }
+  }
+
+  /**
+   * Lets go of spare capacity while between top-level elements (for a connection that has gone idle): the
+   * element stack keeps only the open stream's level. The next element grows it again.
+   */
+  trim(): void {
+    if (this.depth <= this.top && this.stack.length > this.depth * 3) this.stack.length = this.depth * 3;
   }
 
   /**
@@ -1317,7 +1341,8 @@ export class StreamParser {
       b = this.bindings = grown;
     }
     b[2 * k] = prefix;
-    b[2 * k + 1] = uri;
+    // The stream header's bindings live as long as the stream: keep the constant, not a slice of the input.
+    b[2 * k + 1] = uri === NS_STREAMS ? NS_STREAMS : uri;
     const index = this.bindingIndex;
     if (index !== undefined) {
       index.shadowed[k] = index.innermost.get(prefix) ?? -1;

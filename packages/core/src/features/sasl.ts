@@ -367,9 +367,12 @@ export class SaslClient implements ClientFeature {
 export type SaslQuestion = "scram" | "password" | "external";
 
 /** The server half; the `answer*` calls of `ServerSession` reach it. */
+/** Nothing offered (shared: `offered` is replaced, never written to). */
+const NO_OFFER: string[] = [];
+
 export class SaslServer implements ServerFeature {
-  /** The mechanisms offered on this stream. */
-  protected offered: string[] = [];
+  /** The mechanisms offered on this stream (the shared empty array until an offer, and again after success). */
+  protected offered: string[] = NO_OFFER;
   /** The channel-binding types announced (XEP-0440), if any. */
   protected cbAdvertised: string[] | undefined;
   /** The mechanism of the running exchange. */
@@ -394,7 +397,7 @@ export class SaslServer implements ServerFeature {
   }
 
   offer(ctx: ServerFeatureContext<unknown>): XmlElement[] | undefined {
-    this.offered = [];
+    this.offered = NO_OFFER;
     this.cbAdvertised = undefined;
     // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
     if (this.tlsMandatory(ctx) || this.o.enabled === false) return undefined;
@@ -637,6 +640,9 @@ export class SaslServer implements ServerFeature {
   protected success(ctx: ServerFeatureContext<unknown>, mechanism: string, username: string, data: Uint8Array | undefined): void {
     this.mech = undefined;
     this.exchanging = false;
+    // Authenticated for good: what was offered is of no more use (an idle session keeps none of it).
+    this.offered = NO_OFFER;
+    this.cbAdvertised = undefined;
     ctx.write(el("success", NS_SASL, null, data === undefined ? "" : encodeSaslPayload(data)));
     ctx.setAuthenticated({ mechanism, username });
     // RFC 6120 §6.4.6: the client's next byte starts a new stream. We stopped parsing right after its

@@ -1,0 +1,75 @@
+/**
+ * What keeps an idle session small. Shared option objects: a server creates thousands of sessions with the
+ * same options, and each used to hold its own merged copy of the timeouts and limits (≈300 B per session);
+ * {@link sharedMerge} returns one frozen object for equal inputs instead. Flat strings for what a session
+ * keeps ({@link base64url}), and no channel-binding data once online ({@link withoutChannelBinding}). Internal.
+ *
+ * @internal
+ * @module
+ */
+import type { TlsInfo } from "./session-types.js";
+
+interface Entry {
+  /** A copy of `over` as it was merged (so that a caller who mutates its options object gets a fresh merge). */
+  readonly seen: Readonly<Record<string, unknown>>;
+  readonly merged: object;
+}
+
+const merges = new WeakMap<object, WeakMap<object, Entry>>();
+
+function sameEntries(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.is(a[k], b[k]) || !Object.hasOwn(b, k)) return false;
+  return true;
+}
+
+/**
+ * `Object.freeze({ ...base, ...over })`, the same object for the same `base` and an `over` whose own
+ * properties are unchanged since the last call; `base` itself when `over` is undefined. `base` should be
+ * frozen (it may be returned).
+ * @internal
+ */
+export function sharedMerge<T extends object>(base: Readonly<Partial<T>>, over: Readonly<Partial<T>> | undefined): Readonly<T> {
+  if (over === undefined) return base as Readonly<T>;
+  let byOver = merges.get(base);
+  if (byOver === undefined) merges.set(base, (byOver = new WeakMap()));
+  const hit = byOver.get(over);
+  const current = over as Readonly<Record<string, unknown>>;
+  if (hit !== undefined && sameEntries(hit.seen, current)) return hit.merged as Readonly<T>;
+  const merged = Object.freeze({ ...base, ...over }) as Readonly<T>;
+  byOver.set(over, { seen: Object.isFrozen(over) ? current : { ...current }, merged });
+  return merged;
+}
+
+const B64URL = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+/**
+ * base64url without padding (RFC 4648 §5), as one flat string: a stream id kept for the whole stream
+ * should be neither a slice of a longer temporary string nor a tree of concatenations (both keep more alive).
+ * @internal
+ */
+export function base64url(bytes: Uint8Array): string {
+  const codes: number[] = [];
+  for (let i = 0; i < bytes.length; i += 3) {
+    const left = bytes.length - i;
+    const n = (bytes[i]! << 16) | ((left > 1 ? bytes[i + 1]! : 0) << 8) | (left > 2 ? bytes[i + 2]! : 0);
+    codes.push(B64URL[n >> 18]!, B64URL[(n >> 12) & 63]!);
+    if (left > 1) codes.push(B64URL[(n >> 6) & 63]!);
+    if (left > 2) codes.push(B64URL[n & 63]!);
+  }
+  return String.fromCharCode(...codes);
+}
+
+const NO_CHANNEL_BINDING = Object.freeze({});
+const TLS_WITHOUT_BINDING: TlsInfo = Object.freeze({ channelBinding: NO_CHANNEL_BINDING });
+
+/**
+ * `tls` without its channel-binding data (the keying material and certificate hash SASL needed): what an
+ * online session keeps — a shared object when nothing else is in it.
+ * @internal
+ */
+export function withoutChannelBinding(tls: TlsInfo): TlsInfo {
+  if (tls.peerIdentities === undefined && tls.peerCertIdentities === undefined) return TLS_WITHOUT_BINDING;
+  return { ...tls, channelBinding: NO_CHANNEL_BINDING };
+}

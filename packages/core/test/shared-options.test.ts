@@ -1,0 +1,115 @@
+// Sessions created with equal options share their merged timeouts and limits (one frozen object, not a
+// copy each), a caller who mutates its options object gets a fresh merge, and an idle session lets go of
+// what it kept from negotiation — without any change on the wire.
+import { StreamParser } from "@xmpp-sansio/xml";
+import { xml } from "@xmpp-sansio/xml";
+import { describe, expect, it } from "vitest";
+import { ServerSession } from "../src/index.js";
+import { sharedMerge } from "../src/shared-options.js";
+import { makePair } from "./harness.js";
+
+// White-box: the fields whose sharing is the point.
+type Inside = { timeouts: object; fullLimits: object; preAuthLimits: object; framing: { context: object; parser: { limits: object; stack: unknown[] } }; sasl: { offered: string[] } };
+const inside = (s: ServerSession) => s as unknown as Inside;
+
+describe("shared options", () => {
+  it("sharedMerge: one frozen object for equal inputs; a mutated input is merged again", () => {
+    const base = Object.freeze({ a: 1, b: 2 });
+    const over: { b?: number } = { b: 3 };
+    const m1 = sharedMerge<{ a: number; b: number }>(base, over);
+    expect(m1).toEqual({ a: 1, b: 3 });
+    expect(Object.isFrozen(m1)).toBe(true);
+    expect(sharedMerge<{ a: number; b: number }>(base, over)).toBe(m1);
+    over.b = 4;
+    const m2 = sharedMerge<{ a: number; b: number }>(base, over);
+    expect(m2).toEqual({ a: 1, b: 4 });
+    expect(sharedMerge<{ a: number; b: number }>(base, undefined)).toBe(base);
+    delete over.b;
+    expect(sharedMerge<{ a: number; b: number }>(base, over)).toEqual({ a: 1, b: 2 });
+  });
+
+  it("two server sessions with the same options objects share timeouts and limits, also in their parsers", () => {
+    const timeouts = { keepaliveMs: 1000 };
+    const limits = { maxStanzaBytes: 100_000 };
+    const a = new ServerSession({ tls: "none", timeouts, limits });
+    const b = new ServerSession({ tls: "none", timeouts, limits });
+    const c = new ServerSession({ tls: "none", timeouts: { keepaliveMs: 2000 }, limits });
+    expect(inside(a).timeouts).toBe(inside(b).timeouts);
+    expect(inside(a).fullLimits).toBe(inside(b).fullLimits);
+    expect(inside(a).preAuthLimits).toBe(inside(b).preAuthLimits);
+    expect(inside(a).framing.parser.limits).toBe(inside(b).framing.parser.limits);
+    expect(inside(c).timeouts).not.toBe(inside(a).timeouts);
+    expect(inside(a).timeouts).toMatchObject({ keepaliveMs: 1000, negotiationMs: 60_000 });
+    expect(inside(a).preAuthLimits).toMatchObject({ maxStanzaBytes: 16 * 1024 });
+    const d = new ServerSession({ tls: "none" });
+    const e = new ServerSession({ tls: "none" });
+    expect(inside(d).timeouts).toBe(inside(e).timeouts);
+  });
+
+  it("online: the stream context is shared, SASL's offer is let go, trim() shrinks the parser's stack; the wire is unchanged", () => {
+    const p = makePair({ server: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true }, client: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true } as never });
+    const q = makePair({ server: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true }, client: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true } as never });
+    for (const x of [p, q]) {
+      x.client.start(0);
+      x.server.start(0);
+      x.run();
+      expect(x.server.state).toBe("online");
+    }
+    expect(inside(p.server).framing.context).toBe(inside(q.server).framing.context);
+    expect(inside(p.server).sasl.offered).toEqual([]);
+    // A deep stanza grows the parser's stack; trim() gives it back between stanzas.
+    let deep = xml("x", { xmlns: "urn:example:deep" });
+    for (let i = 0; i < 40; i++) deep = xml("x", { xmlns: "urn:example:deep" }, deep);
+    p.client.send(xml("message", { to: "romeo@example.net", id: "d1" }, deep));
+    p.run();
+    expect(inside(p.server).framing.parser.stack.length).toBeGreaterThan(3);
+    p.server.trim();
+    expect(inside(p.server).framing.parser.stack.length).toBe(3);
+    p.client.send(xml("message", { to: "romeo@example.net", id: "d2" }, deep));
+    p.run();
+    const ids = p.serverEvents.flatMap((e) => (e.type === "stanza" ? [e.stanza.attr("id")] : []));
+    expect(ids).toEqual(["d1", "d2"]);
+  });
+
+  it("StreamParser.trim() between elements changes no event", () => {
+    const enc = new TextEncoder();
+    const input = "<s xmlns='a'><a><b><c><d/></c></b></a><e><f/></e></s>";
+    const run = (trim: boolean) => {
+      const parser = new StreamParser({ fastPath: false });
+      const out: string[] = [];
+      for (const ch of input) {
+        parser.push(enc.encode(ch));
+        for (let ev = parser.next(); ev !== undefined; ev = parser.next()) out.push(ev.kind === "element" ? `${ev.kind}:${ev.element.name}:${ev.element.children.length}` : ev.kind);
+        if (trim) parser.trim();
+      }
+      return out;
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+});
+
+describe("base64url", () => {
+  it("is base64 with - and _ and no padding, for every length", async () => {
+    const { base64url } = await import("../src/shared-options.js");
+    for (let n = 0; n < 40; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 97 + n * 31) & 255);
+      const expected = Buffer.from(bytes).toString("base64").replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+      expect(base64url(bytes)).toBe(expected);
+    }
+  });
+});
+
+describe("online sessions let go of the channel-binding data", () => {
+  it("SCRAM-SHA-512-PLUS over STARTTLS used it; once online neither side keeps it", async () => {
+    const { CB } = await import("./harness.js");
+    const p = makePair({ channelBinding: CB });
+    p.client.start(0);
+    p.server.start(0);
+    p.run();
+    expect(p.server.state).toBe("online");
+    expect(p.clientEvents.find((e) => e.type === "authenticated")).toMatchObject({ mechanism: "SCRAM-SHA-512-PLUS" });
+    const tlsOf = (s: object) => (s as { tls?: { channelBinding: object } }).tls;
+    expect(tlsOf(p.server)?.channelBinding).toEqual({});
+    expect(tlsOf(p.client)?.channelBinding).toEqual({});
+  });
+});
