@@ -13,13 +13,27 @@ import type { SansIoSession, StreamErrorCondition, TlsInfo } from "@xmpp-sansio/
 import { channelBindingFromTlsSocket, type TlsSide } from "./channel-binding.js";
 
 /** The events a driver must understand; everything else is passed through. */
-export type DriverEvent = { readonly type: string; readonly tlsBytes?: Uint8Array };
+export type DriverEvent = {
+  /** The event's name (`starttls` and `closed` mean something to the driver). */
+  readonly type: string;
+  /** With `starttls`: bytes that arrived after the STARTTLS boundary; they belong to the TLS handshake. */
+  readonly tlsBytes?: Uint8Array;
+};
 
 /** Monotonic milliseconds: what the core's `now` means here. */
 export const monotonicNow = (): number => performance.now();
 
+/** Options of {@link SocketDriver}. */
 export interface SocketDriverOptions<E extends DriverEvent> {
+  /**
+   * The TCP or TLS socket the session runs on; the driver owns it from now on (reads, writes, STARTTLS upgrade,
+   * end).
+   */
   socket: Socket;
+  /**
+   * Our TLS role on this socket (`client` or `server`): which channel-binding data (RFC 5929, RFC 9266) to extract
+   * after the handshake.
+   */
   side: TlsSide;
   /**
    * Builds the session's pump with the driver's I/O (write with back-pressure, STARTTLS, end of session,
@@ -86,7 +100,7 @@ function onTlsSecure(this: Owned): void {
  * Runs a session over a socket: the part every driver shares, with the transport-specific decisions as
  * protected methods (a subclass per use, no closures per connection). The socket listeners are shared
  * functions that find their driver on the socket. The subclass constructor sets {@link session} and
- * {@link pump}. Every interaction with the session goes through {@link SocketDriverBase.interact} (or
+ * {@link pump}. Every interaction with the session goes through `interact` (or
  * happens inside `onEvent`), after which output is written, events are dispatched and the timer is
  * re-armed (by the pump).
  */
@@ -95,7 +109,9 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
   session!: SansIoSession<E>;
   /** The shared pump: output, events, timer. */
   pump!: SessionPump<E>;
+  /** The current socket: the plain one, then the TLS socket after STARTTLS. */
   protected sock: Socket;
+  /** Our TLS role on the socket (which channel-binding data to extract after the handshake). */
   protected readonly side: TlsSide;
   private plain: Socket | undefined;
   private ended = false;
@@ -253,7 +269,7 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
   }
 
   /**
-   * Like {@link SocketDriverBase.interact}, for calls the socket or a timer makes (no caller to throw to):
+   * Like `interact`, for calls the socket or a timer makes (no caller to throw to):
    * an exception — a bug in the session or in an event handler — ends this connection with
    * `<internal-server-error/>` and is reported to `internalError`, instead of becoming an uncaught
    * exception that would take the process down.
@@ -384,7 +400,7 @@ function destroySocket(socket: Socket): void {
 }
 
 /**
- * A {@link SocketDriverBase} configured by an options object (the client: one connection at a time, so
+ * A `SocketDriverBase` configured by an options object (the client: one connection at a time, so
  * its closures cost nothing worth saving).
  */
 export class SocketDriver<E extends DriverEvent> extends SocketDriverBase<E> {

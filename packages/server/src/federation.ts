@@ -56,6 +56,7 @@ export interface FederationOptions {
 
 /** What federation needs from the router: route one stanza as coming from `sender`. */
 export interface FederationRouter {
+  /** Routes an inbound s2s stanza (already checked: `from` of the peer's domain, `to` of ours) as from `sender`. */
   route(sender: Endpoint, stanza: XmlElement): void;
 }
 
