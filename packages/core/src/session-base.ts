@@ -26,6 +26,7 @@ import { base64url, sharedMerge, withoutChannelBinding } from "./shared-options.
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
 export { definedOnly, el, isStanza, parseStreamVersion, type StreamVersion, trimmedText } from "./util.js";
+import { defaultRandom, minDefined } from "./util.js";
 
 export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
@@ -799,15 +800,3 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 const UTF8 = new TextEncoder();
 /** Shared by every session whose features have no hook of a kind, and with no event pending (never written to). */
 const NO_HOOKS: never[] = [];
-
-function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a < b ? a : b;
-}
-
-function defaultRandom(bytes: Uint8Array): void {
-  const c = (globalThis as { crypto?: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
-  if (c === undefined) throw new TypeError("globalThis.crypto.getRandomValues is not available; inject `random`");
-  c.getRandomValues(bytes);
-}

@@ -60,3 +60,17 @@ export function parseStreamVersion(value: string | undefined): StreamVersion | u
   if (m === null) return undefined;
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
+
+/** The smaller of two optional deadlines (`undefined`: none). */
+export function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a < b ? a : b;
+}
+
+/** Fills `bytes` from `globalThis.crypto.getRandomValues` (throws a `TypeError` when there is none: inject `random`). */
+export function defaultRandom(bytes: Uint8Array): void {
+  const c = (globalThis as { crypto?: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
+  if (c === undefined) throw new TypeError("globalThis.crypto.getRandomValues is not available; inject `random`");
+  c.getRandomValues(bytes);
+}
