@@ -33,7 +33,8 @@ export { type ComponentCloseInfo, XmppComponent, type XmppComponentEvents, type 
 export { nodeDeriveKey } from "./derive-key.js";
 export { type DiscoveryOptions, type DiscoveryResult, discoverEndpoints, type SrvResolver } from "./discovery.js";
 // The socket driver behind each connection (`ServerConnection.driver`), exported as types so they can be named.
-export type { DriverEvent, SocketDriver, SocketDriverOptions } from "./driver.js";
+export type { DriverEvent, SocketDriver, SocketDriverBase, SocketDriverOptions } from "./driver.js";
+export type { ServerHost, ServerSocketDriver } from "./server-driver.js";
 export { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
 export {
   type AddressLimits,
