@@ -23,18 +23,4 @@ export {
   type XmppServerHooks,
 } from "@xmpp-sansio/adapter";
 // What a bot needs, from this one import: the element builder, JIDs, stanza errors, the IQ handler types.
-export { type XmlChildInput, XmlElement, type XmlNode, xml } from "@xmpp-sansio/xml";
-export { Jid, JidError, jid, parseJid } from "@xmpp-sansio/jid";
-export { errorReply, type StanzaError, type StanzaErrorCondition, type StanzaErrorType, stanzaError } from "@xmpp-sansio/core";
-export {
-  type DiscoIdentity,
-  type IqHandler,
-  IqHandlerError,
-  type IqHandlerResult,
-  type IqHandlers,
-  type IqHandlersOptions,
-  type IqRequestType,
-  type StanzaFilter,
-  type StanzaListener,
-  type TranscriptFunction,
-} from "@xmpp-sansio/adapter";
+export * from "@xmpp-sansio/adapter/bot-kit";

@@ -56,21 +56,7 @@ export {
 } from "./server.js";
 export { type OnlineInfo, streamManagementOf } from "@xmpp-sansio/adapter";
 // What a bot needs, from this one import: the element builder, JIDs, stanza errors, the IQ handler types.
-export { type XmlChildInput, XmlElement, type XmlNode, xml } from "@xmpp-sansio/xml";
-export { Jid, JidError, jid, parseJid } from "@xmpp-sansio/jid";
-export { errorReply, type StanzaError, type StanzaErrorCondition, type StanzaErrorType, stanzaError } from "@xmpp-sansio/core";
-export {
-  type DiscoIdentity,
-  type IqHandler,
-  IqHandlerError,
-  type IqHandlerResult,
-  type IqHandlers,
-  type IqHandlersOptions,
-  type IqRequestType,
-  type StanzaFilter,
-  type StanzaListener,
-  type TranscriptFunction,
-} from "@xmpp-sansio/adapter";
+export * from "@xmpp-sansio/adapter/bot-kit";
 export { parseSubjectAltName, peerCertIdentitiesOf } from "./s2s-cert.js";
 export type { S2SOutboundLink } from "./s2s-link.js";
 export { S2SManager, type S2SLinkState, type S2SManagerOptions, type S2SStaticHost, withNamespace } from "./s2s.js";
