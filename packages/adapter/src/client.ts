@@ -23,7 +23,6 @@ import {
   LIFECYCLE_RECONNECT_DEFAULTS,
   type LifecycleEvent,
   type LifecycleState,
-  parseStanzaError,
   parseStanzas,
   type SansIoSession,
   type SessionState,
@@ -35,9 +34,10 @@ import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { type DeriveKeyFunction, deriveSaltedPassword } from "./derive-key.js";
 import type { BaseClientOptions, ClientCloseInfo, ClientEventSink, ClientIo, ClientSessionLike, ClientTransport, XmppClientEvents } from "./client-types.js";
 import { FATAL_STREAM_ERRORS } from "./client-types.js";
-import { AuthError, BindError, ConnectionError, IqTimeoutError, StanzaErrorException, StreamErrorException } from "./errors.js";
+import { AuthError, BindError, ConnectionError, StreamErrorException } from "./errors.js";
 import { globalTimers, monotonicNow, type PumpTimers, SessionPump } from "./pump.js";
 import { type IqHandler, IqHandlers, type IqRequestType } from "./iq-handlers.js";
+import { PendingIqs } from "./pending-iqs.js";
 import { Redirects } from "./redirects.js";
 import { matchStanza, type StanzaFilter, type StanzaListener } from "./stanza-match.js";
 import { ConnectionTranscript, consoleTranscript, type TranscriptFunction } from "./transcript.js";
@@ -54,12 +54,6 @@ export {
   type StanzaFailureReason,
   type XmppClientEvents,
 } from "./client-types.js";
-
-interface Pending {
-  resolve(stanza: XmlElement): void;
-  reject(error: Error): void;
-  timeoutMs: number | undefined;
-}
 
 /** One transport connection and what the controller knows of it. */
 interface Connection {
@@ -118,7 +112,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private userClosed = false;
   private everOnline = false;
   private closeWaiters: Array<() => void> = [];
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingIqs();
   /** The handlers answering IQ requests to us (built-ins included); see {@link ClientController.onIq}. */
   readonly iqHandlers: IqHandlers;
   private readonly matchers: Array<{ name: "message" | "presence"; filter: StanzaFilter; listener: StanzaListener }> = [];
@@ -217,7 +211,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     return new Promise<XmlElement>((resolve, reject) => {
       this.drive((_life, now) => {
         const id = options.timeoutMs === undefined ? session.sendIq(iq, now) : session.sendIq(iq, now, options.timeoutMs);
-        this.pending.set(id, { resolve, reject, timeoutMs: options.timeoutMs });
+        this.pending.add(id, resolve, reject, options.timeoutMs);
       });
     });
   }
@@ -382,8 +376,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       );
     }
     if (error !== undefined) this.lastError ??= error;
-    for (const [, p] of this.pending) p.reject(new ConnectionError("closed", "the connection closed before the answer", error === undefined ? undefined : { cause: error }));
-    this.pending.clear();
+    this.pending.rejectAll(error);
     const state = this.life?.state;
     const willReconnect = state === "backoff" || state === "connecting";
     if (error !== undefined && conn.wasOnline && this.sink.listenerCount("error") > 0) this.sink.emit("error", error);
@@ -582,23 +575,12 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       case "stanza-failed":
         this.emitToUser("failed", ev.stanza, ev.reason);
         return;
-      case "iq-response": {
-        const p = this.pending.get(ev.id);
-        if (p === undefined) return;
-        this.pending.delete(ev.id);
-        if (ev.stanza.attr("type") === "error") p.reject(new StanzaErrorException(parseStanzaError(ev.stanza), ev.stanza));
-        else p.resolve(ev.stanza);
+      case "iq-response":
+        this.pending.handleResponse(ev.id, ev.stanza);
         return;
-      }
-      case "iq-timeout": {
-        const p = this.pending.get(ev.id);
-        if (p === undefined) return;
-        this.pending.delete(ev.id);
-        // The core also reports tracked IQs as timed out when the session ends: that is a lost connection.
-        if (this.life?.sessionState === "closed") p.reject(new ConnectionError("closed", `the connection closed before the answer to iq ${JSON.stringify(ev.id)}`));
-        else p.reject(new IqTimeoutError(ev.id, p.timeoutMs));
+      case "iq-timeout":
+        this.pending.handleTimeout(ev.id, this.life?.sessionState === "closed");
         return;
-      }
       case "auth-failed": {
         this.setError(new AuthError(ev.condition, ev.text));
         // Not retrying with the same password: end the session (the core may already have).

@@ -35,6 +35,7 @@ export {
   NS_VERSION,
   resultReply,
 } from "./iq-handlers.js";
+export { PendingIqs } from "./pending-iqs.js";
 export { matchStanza, type StanzaFilter, type StanzaListener, stanzaType } from "./stanza-match.js";
 export { ConnectionTranscript, consoleTranscript, redactSasl, type TranscriptFunction } from "./transcript.js";
 export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";

@@ -8,13 +8,12 @@
 import { EventEmitter, once } from "node:events";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { ConnectionError, IqTimeoutError, SessionPump, StanzaErrorException, StreamErrorException } from "@xmpp-sansio/adapter";
+import { ConnectionError, PendingIqs, SessionPump, StreamErrorException } from "@xmpp-sansio/adapter";
 import {
   type ClientEvent,
   type ComponentOptions,
   ComponentSession,
   LIFECYCLE_RECONNECT_DEFAULTS,
-  parseStanzaError,
   QueueFullError,
   ReconnectPolicy,
   type ReconnectPolicyOptions,
@@ -116,12 +115,6 @@ interface Connection {
   onlineAt: number | undefined;
 }
 
-interface Pending {
-  resolve(stanza: XmlElement): void;
-  reject(error: Error): void;
-  timeoutMs: number | undefined;
-}
-
 /**
  * An external component (XEP-0114) connected to a server's component port.
  *
@@ -151,7 +144,7 @@ export class XmppComponent extends EventEmitter<XmppComponentEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private onlineWaiters: Array<{ resolve(jid: Jid): void; reject(error: Error): void }> = [];
   private closeWaiters: Array<() => void> = [];
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingIqs();
   private readonly subscribers = new Set<{ push(s: XmlElement): void; end(e?: Error): void }>();
   private boundJid: Jid | undefined;
 
@@ -229,7 +222,7 @@ export class XmppComponent extends EventEmitter<XmppComponentEvents> {
     return new Promise<XmlElement>((resolve, reject) => {
       conn.driver.interact((_s, now) => {
         const id = conn.session.sendIq(iq, now, options.timeoutMs);
-        this.pending.set(id, { resolve, reject, timeoutMs: options.timeoutMs });
+        this.pending.add(id, resolve, reject, options.timeoutMs);
       });
     });
   }
@@ -398,22 +391,12 @@ export class XmppComponent extends EventEmitter<XmppComponentEvents> {
         for (const sub of this.subscribers) sub.push(s);
         return;
       }
-      case "iq-response": {
-        const p = this.pending.get(ev.id);
-        if (p === undefined) return;
-        this.pending.delete(ev.id);
-        if (ev.stanza.attr("type") === "error") p.reject(new StanzaErrorException(parseStanzaError(ev.stanza), ev.stanza));
-        else p.resolve(ev.stanza);
+      case "iq-response":
+        this.pending.handleResponse(ev.id, ev.stanza);
         return;
-      }
-      case "iq-timeout": {
-        const p = this.pending.get(ev.id);
-        if (p === undefined) return;
-        this.pending.delete(ev.id);
-        if (conn.session.state === "closed") p.reject(new ConnectionError("closed", `the connection closed before the answer to iq ${JSON.stringify(ev.id)}`));
-        else p.reject(new IqTimeoutError(ev.id, p.timeoutMs));
+      case "iq-timeout":
+        this.pending.handleTimeout(ev.id, conn.session.state === "closed");
         return;
-      }
       case "stream-error": {
         const se = ev.text === undefined ? { condition: ev.condition as StreamErrorCondition } : { condition: ev.condition as StreamErrorCondition, text: ev.text };
         conn.error ??= new StreamErrorException(se, ev.byPeer ? "remote" : "local");
@@ -440,8 +423,7 @@ export class XmppComponent extends EventEmitter<XmppComponentEvents> {
         transportError === undefined ? undefined : { cause: transportError },
       );
     }
-    for (const [, p] of this.pending) p.reject(new ConnectionError("closed", "the connection closed before the answer", error === undefined ? undefined : { cause: error }));
-    this.pending.clear();
+    this.pending.rejectAll(error);
     if (error !== undefined) this.lastError = error;
     if (wasOnline && conn.onlineAt !== undefined && monotonicNow() - conn.onlineAt >= this.stableAfterMs) this.policy.reset();
     this.boundJid = undefined;
