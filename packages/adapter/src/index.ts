@@ -35,13 +35,9 @@ export {
   NS_VERSION,
   resultReply,
 } from "./iq-handlers.js";
-export { PendingIqs } from "./pending-iqs.js";
-export { matchStanza, type StanzaFilter, type StanzaListener, stanzaType } from "./stanza-match.js";
-export { ConnectionTranscript, consoleTranscript, redactSasl, type TranscriptFunction } from "./transcript.js";
-export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";
 export {
-  type AddressLimits,
   AddressGate,
+  type AddressLimits,
   DEFAULT_ADDRESS_LIMITS,
   DEFAULT_OUTBOUND_LIMITS,
   DEFAULT_RATE_LIMITS,
@@ -57,16 +53,22 @@ export {
   type ServerLimits,
   TokenBucket,
 } from "./limits.js";
+export { PendingIqs } from "./pending-iqs.js";
+export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";
 export {
   authFailureLine,
   type HookedConnection,
   type MaybePromise,
   type OnlineInfo,
+  type ServerEventSink,
   ServerHooksCore,
   type ServerHooksCoreOptions,
   type ServerSessionLike,
+  serverEventsOf,
   streamManagementOf,
   type XmppConnection,
   type XmppServerHooks,
 } from "./server-core.js";
 export { SessionClient } from "./session-client.js";
+export { matchStanza, type StanzaFilter, type StanzaListener, stanzaType } from "./stanza-match.js";
+export { ConnectionTranscript, consoleTranscript, redactSasl, type TranscriptFunction } from "./transcript.js";

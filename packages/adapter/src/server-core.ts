@@ -8,6 +8,7 @@
  */
 import {
   type BindAnswer,
+  errorReply,
   type FeatureEvent,
   importSmState,
   type ResourceConflictPolicy,
@@ -19,7 +20,6 @@ import {
   type SmServer,
   type SmState,
   type StreamErrorCondition,
-  errorReply,
   serviceUnavailable,
   smServer,
   stanzaError,
@@ -225,6 +225,34 @@ export interface ServerHooksCoreOptions<C extends HookedConnection> {
    * shutdown…) or received from the peer. For the log.
    */
   onStreamError?(connection: C, condition: string, text: string | undefined, byPeer: boolean): void;
+}
+
+/** What {@link serverEventsOf} emits on: a server's `EventEmitter`. */
+export interface ServerEventSink {
+  /** How many listeners `event` has: nothing is emitted without one. */
+  listenerCount(event: string): number;
+  /** Emits `event` with its arguments (like `EventEmitter.emit`). */
+  emit(event: string, ...args: unknown[]): unknown;
+}
+
+/**
+ * The {@link ServerHooksCoreOptions} callbacks every server adapter re-emits as its own events
+ * (`authFailed`, `limit`, `streamError`), each only when someone listens.
+ */
+export function serverEventsOf<C extends HookedConnection>(
+  sink: ServerEventSink,
+): Pick<ServerHooksCoreOptions<C>, "onAuthFailed" | "onLimit" | "onStreamError"> {
+  return {
+    onAuthFailed: (conn, username, condition) => {
+      if (sink.listenerCount("authFailed") > 0) sink.emit("authFailed", conn, username, condition);
+    },
+    onLimit: (conn, condition, text) => {
+      if (sink.listenerCount("limit") > 0) sink.emit("limit", conn, condition, text);
+    },
+    onStreamError: (conn, condition, text, byPeer) => {
+      if (sink.listenerCount("streamError") > 0) sink.emit("streamError", conn, condition, text, byPeer);
+    },
+  };
 }
 
 /**

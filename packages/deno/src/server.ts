@@ -21,6 +21,7 @@ import {
   type ServerLimits,
   type ServerSessionLike,
   SessionPump,
+  serverEventsOf,
   TypedEmitter,
   type XmppConnection,
   type XmppServerHooks,
@@ -268,15 +269,7 @@ export class XmppServer extends TypedEmitter<XmppServerEvents> {
         if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
       },
       addressGate: (this.gate = new AddressGate(options.limits?.address)),
-      onAuthFailed: (conn, username, condition) => {
-        if (this.listenerCount("authFailed") > 0) this.emit("authFailed", conn, username, condition);
-      },
-      onLimit: (conn, condition, text) => {
-        if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
-      },
-      onStreamError: (conn, condition, text, byPeer) => {
-        if (this.listenerCount("streamError") > 0) this.emit("streamError", conn, condition, text, byPeer);
-      },
+      ...serverEventsOf(this),
     });
   }
 

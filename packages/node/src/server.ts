@@ -11,8 +11,8 @@ import {
   AddressGate,
   DeadlineScheduler,
   type HookedConnection,
-  type IqHandlers,
   type XmppServerHooks as HooksOf,
+  type IqHandlers,
   type OutboundQueue,
   resolveOutboundLimits,
   resolveRateLimits,
@@ -20,6 +20,7 @@ import {
   type ServerLimits,
   type ServerSessionLike,
   type SessionPump,
+  serverEventsOf,
   type XmppConnection,
 } from "@xmpp-sansio/adapter";
 import { type ResourceConflictPolicy, type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition, type TlsPolicy } from "@xmpp-sansio/core";
@@ -271,15 +272,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       ...(options.resourceConflict === undefined ? {} : { resourceConflict: options.resourceConflict }),
       onHookError: (err, conn) => this.emitHookError(err, conn),
       addressGate: (this.gate = new AddressGate(options.limits?.address)),
-      onAuthFailed: (conn, username, condition) => {
-        if (this.listenerCount("authFailed") > 0) this.emit("authFailed", conn, username, condition);
-      },
-      onLimit: (conn, condition, text) => {
-        if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
-      },
-      onStreamError: (conn, condition, text, byPeer) => {
-        if (this.listenerCount("streamError") > 0) this.emit("streamError", conn, condition, text, byPeer);
-      },
+      ...serverEventsOf(this),
     });
     if (options.tls !== undefined) {
       const { requestCert: _r, ...ctx } = options.tls;

@@ -14,13 +14,14 @@ import {
   AddressGate,
   type HookedConnection,
   type IqHandlers,
+  monotonicNow,
   OutboundQueue,
   ReadLimiter,
-  monotonicNow,
   ServerHooksCore,
   type ServerLimits,
   type ServerSessionLike,
   SessionPump,
+  serverEventsOf,
   TypedEmitter,
   type XmppConnection,
   type XmppServerHooks,
@@ -256,15 +257,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
         if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
       },
       addressGate: (this.gate = new AddressGate(options.limits?.address)),
-      onAuthFailed: (conn, username, condition) => {
-        if (this.listenerCount("authFailed") > 0) this.emit("authFailed", conn, username, condition);
-      },
-      onLimit: (conn, condition, text) => {
-        if (this.listenerCount("limit") > 0) this.emit("limit", conn, condition, text);
-      },
-      onStreamError: (conn, condition, text, byPeer) => {
-        if (this.listenerCount("streamError") > 0) this.emit("streamError", conn, condition, text, byPeer);
-      },
+      ...serverEventsOf(this),
     });
     this.path = options.path ?? "/xmpp-websocket";
     this.ownsHttp = options.server === undefined;
