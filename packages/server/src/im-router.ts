@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { errorReply, type StanzaError, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
+import { errorReply, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
 import {
   type ImAction,
   ImServer,
@@ -22,12 +22,12 @@ import {
 } from "@xmpp-sansio/im";
 import { type Jid, JidError, tryParseJid } from "@xmpp-sansio/jid";
 import { FramedParser, toXmlString, XmlElement, xml } from "@xmpp-sansio/xml";
-import type { Endpoint } from "./router.js";
+import type { Endpoint, OtherDomainRoutes } from "./router.js";
 import { answerServiceIq, type ServiceContext } from "./services.js";
 import type { Storage } from "./store/types.js";
 
 /** Options of {@link ImRouter}. */
-export interface ImRouterOptions {
+export interface ImRouterOptions extends OtherDomainRoutes {
   /** The domain served. */
   readonly domain: string;
   /**
@@ -45,16 +45,6 @@ export interface ImRouterOptions {
   readonly now?: () => number;
   /** Prepared `to` JIDs kept. Default 4 096. */
   readonly jidCacheSize?: number;
-  /**
-   * A stanza to a domain not served here (an external component's): `true` when it was taken, a stanza
-   * error to answer the sender with, or `undefined` for the default `<remote-server-not-found/>`.
-   */
-  readonly routeExternal?: (stanza: XmlElement, to: Jid) => true | StanzaError | undefined;
-  /**
-   * Federation (RFC 6120 §10.4): a stanza for a remote domain (a message, presence broadcast, probe,
-   * subscription, error reply). Without it such stanzas get `<remote-server-not-found/>`.
-   */
-  readonly remote?: (stanza: XmlElement) => void;
 }
 
 const NS_CARBONS = "urn:xmpp:carbons:2";

@@ -24,7 +24,7 @@ export {
 } from "./resumption.js";
 export { type Federation, type FederationOptions, type FederationRouter, startFederation } from "./federation.js";
 export { ImRouter, type ImRouterOptions } from "./im-router.js";
-export { type Endpoint, Router, type RouterOptions } from "./router.js";
+export { type Endpoint, type OtherDomainRoutes, Router, type RouterOptions } from "./router.js";
 export { ACCOUNT_FEATURES, SERVER_FEATURES } from "./services.js";
 export {
   type HookConnection,

@@ -10,8 +10,22 @@ export interface Endpoint {
   deliver(stanza: XmlElement): void;
 }
 
+/** Where both routers send stanzas for domains they do not serve: a component's first, then federation. */
+export interface OtherDomainRoutes {
+  /**
+   * A stanza to a domain not served here (an external component's): `true` when it was taken, a stanza
+   * error to answer the sender with, or `undefined` for the default `<remote-server-not-found/>`.
+   */
+  readonly routeExternal?: (stanza: XmlElement, to: Jid) => true | StanzaError | undefined;
+  /**
+   * Federation (RFC 6120 §10.4): a stanza for a remote domain (a message, presence broadcast, probe,
+   * subscription, error reply). Without it such stanzas get `<remote-server-not-found/>`.
+   */
+  readonly remote?: (stanza: XmlElement) => void;
+}
+
 /** Options of {@link Router}. */
-export interface RouterOptions {
+export interface RouterOptions extends OtherDomainRoutes {
   /** Whether a domain is served here (local). */
   serves(domain: string): boolean;
   /** Whether a local account exists. */
@@ -20,16 +34,6 @@ export interface RouterOptions {
   software?: string;
   /** Prepared `to` JIDs kept (parsing runs PRECIS: the bulk of routing's CPU). Default 4 096. */
   jidCacheSize?: number;
-  /**
-   * A stanza to a domain not served here (an external component's): `true` when it was taken, a stanza
-   * error to answer the sender with, or `undefined` for the default `<remote-server-not-found/>`.
-   */
-  routeExternal?: (stanza: XmlElement, to: Jid) => true | StanzaError | undefined;
-  /**
-   * Federation (RFC 6120 §10.4): a stanza for a domain not served here. Without it such stanzas get
-   * `<remote-server-not-found/>`.
-   */
-  remote?: (stanza: XmlElement) => void;
 }
 
 const NS_PING = "urn:xmpp:ping";
