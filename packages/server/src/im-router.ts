@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { errorReply, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
+import { errorReply, type StanzaError, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
 import {
   type ImAction,
   ImServer,
@@ -271,8 +271,8 @@ export class ImRouter {
    */
   private deliverLocal(stanza: XmlElement): void {
     const to = this.target(stanza.attr("to") ?? "");
-    if (!(to instanceof JidError) && to.domain !== this.o.domain && this.o.remote !== undefined) {
-      this.o.remote(stanza); // an error for a remote sender goes back through s2s
+    if (!(to instanceof JidError) && to.domain !== this.o.domain) {
+      this.toOtherDomain(stanza, to); // e.g. an error for a component or a remote sender
       return;
     }
     if (to instanceof JidError || to.domain !== this.o.domain || to.local === "") return;
@@ -314,15 +314,10 @@ export class ImRouter {
             const to = this.target(a.stanza.attr("to") ?? "");
             if (to instanceof JidError) break;
             if (to.domain !== this.o.domain) {
-              // A component's domain first, then federation (RFC 6120 §10.4), else an error to the sender.
-              const external = this.o.routeExternal?.(a.stanza, to);
-              if (external === true) break;
-              if (external === undefined && this.o.remote !== undefined) {
-                this.o.remote(a.stanza);
-                break;
-              }
+              const taken = this.toOtherDomain(a.stanza, to);
+              if (taken === true) break;
               if (++steps > MAX_STEPS) break;
-              const reply = errorReply(a.stanza, external ?? stanzaError("remote-server-not-found"));
+              const reply = errorReply(a.stanza, taken ?? stanzaError("remote-server-not-found"));
               if (reply !== undefined) queue.push(this.im.handleInbound(reply, this.view));
               break;
             }
@@ -476,6 +471,19 @@ export class ImRouter {
     if (stanza.name === "iq") this.serviceIq(stanza);
   }
 
+  /**
+   * A stanza for a domain not served here: to the component that serves it first, else out through
+   * federation (RFC 6120 §10.4). `true` when taken; otherwise the component's stanza error, or `undefined`
+   * when there is nowhere to send it.
+   */
+  private toOtherDomain(stanza: XmlElement, to: Jid): true | StanzaError | undefined {
+    const external = this.o.routeExternal?.(stanza, to);
+    if (external !== undefined) return external;
+    if (this.o.remote === undefined) return undefined;
+    this.o.remote(stanza);
+    return true;
+  }
+
   private serviceIq(iq: XmlElement): void {
     const type = iq.attr("type");
     if (type !== "get" && type !== "set") return; // results (roster pushes) and errors: nothing to do
@@ -487,7 +495,7 @@ export class ImRouter {
       const reply = pingServer
         ? new XmlElement("iq", iq.ns, { type: "result", id: iq.attr("id"), from: this.o.domain, to: iq.attr("from") })
         : errorReply(iq, stanzaError("service-unavailable"));
-      if (reply !== undefined) this.o.remote(reply);
+      if (reply !== undefined) this.toOtherDomain(reply, from);
       return;
     }
     if (from instanceof JidError || from.domain !== this.o.domain || from.local === "") return;

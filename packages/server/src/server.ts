@@ -16,7 +16,7 @@ import {
   type StreamErrorCondition,
   streamManagement,
 } from "@xmpp-sansio/core";
-import { type Jid, parseJid } from "@xmpp-sansio/jid";
+import type { Jid } from "@xmpp-sansio/jid";
 import { authFailureLine, type ServerLimits, streamManagementOf, XmppServer, type XmppServerOptions } from "@xmpp-sansio/node";
 import type { ScramHash } from "@xmpp-sansio/sasl";
 import type { XmppWebSocketServer } from "@xmpp-sansio/websocket/server";
@@ -228,30 +228,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const components =
     options.components === undefined ? undefined : new ComponentHub({ ...options.components, domain, log, route: (sender, stanza) => router.route(sender, stanza) });
   const external = components === undefined ? {} : { routeExternal: components.routeExternal };
-  // Federation: stanzas to remote domains go out through s2s (set up below, once the router exists). The
-  // routers ask the components first; replies the IM layer sends straight out take the same turn here.
+  // Federation: stanzas to remote domains go out through s2s (set up below, once the router exists); the
+  // routers ask the components first.
   let federation: Federation | undefined;
-  const remote =
-    options.federation === undefined
-      ? {}
-      : {
-          remote: (stanza: XmlElement) => {
-            const to = stanza.attr("to");
-            if (components !== undefined && to !== undefined) {
-              let jid: Jid | undefined;
-              try {
-                jid = parseJid(to);
-              } catch {
-                jid = undefined;
-              }
-              if (jid !== undefined && components.isComponent(jid.domain)) {
-                components.routeExternal(stanza, jid);
-                return;
-              }
-            }
-            federation!.send(stanza);
-          },
-        };
+  const remote = options.federation === undefined ? {} : { remote: (stanza: XmlElement) => federation!.send(stanza) };
   const imRouter =
     storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }), ...external, ...remote });
   const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u), ...external, ...remote });

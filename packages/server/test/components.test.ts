@@ -56,7 +56,7 @@ afterEach(async () => {
 /** The storage of the last server started with one (for checks on the offline store). */
 let lastStorage: ReturnType<typeof openSqliteStorage> | undefined;
 
-async function server(withStorage: boolean): Promise<RunningServer> {
+async function server(withStorage: boolean, extra: Partial<Parameters<typeof startServer>[0]> = {}): Promise<RunningServer> {
   const storage = withStorage ? openSqliteStorage(":memory:") : undefined;
   lastStorage = storage;
   const accounts = storage === undefined ? new AccountStore() : new AccountStore({ records: storage.accounts });
@@ -69,6 +69,7 @@ async function server(withStorage: boolean): Promise<RunningServer> {
     port: 0,
     ...(storage === undefined ? {} : { storage }),
     components: { port: 0, secrets: { [COMP]: SECRET, "other.localhost": "another-secret" } },
+    ...extra,
   });
   stops.push(async () => {
     await running.close();
@@ -226,6 +227,21 @@ describe("components in the reference server (IM server on SQLite)", () => {
     await other.c.online();
     comp.send(xml("message", { from: COMP, to: "other.localhost" }, xml("body", {}, "hi other")));
     await other.inbox.next(body("hi other"), "the message between components");
+  });
+});
+
+describe("components beside federation", () => {
+  it("errors for a component's stanzas come back to the component, not out through s2s; other domains go out", async () => {
+    // Outbound s2s only; elsewhere.example is pinned to an address where nothing listens.
+    const running = await server(true, { federation: { port: null, hosts: { "elsewhere.example": { host: "127.0.0.1", port: 9 } } } });
+    const { c: comp, inbox } = component(running);
+    await comp.online();
+    comp.send(xml("message", { from: `echo@${COMP}`, to: `nobody@${DOMAIN}`, id: "f1", type: "chat" }, xml("body", {}, "anyone?")));
+    expect(errorOf(await inbox.next((s) => s.attr("id") === "f1", "the error from the server"))).toBe("service-unavailable");
+    const pong = await comp.iq(xml("iq", { type: "get", from: COMP, to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+    expect(pong.attr("type")).toBe("result");
+    comp.send(xml("message", { from: COMP, to: "x@elsewhere.example", id: "f2" }, xml("body", {}, "far")));
+    expect(errorOf(await inbox.next((s) => s.attr("id") === "f2", "the s2s failure"))).toBe("remote-server-not-found");
   });
 });
 
