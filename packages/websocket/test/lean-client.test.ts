@@ -1,5 +1,8 @@
 // The lean WebSocketClient loads only the optional parts it is given (SASL2/FAST, Stream Management): it logs
 // in, sends and receives a message and an IQ without them, and uses each one when it is passed as a value.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 import { sasl2ClientPart, smClientPart, smServerFeature } from "@xmpp-sansio/core";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,5 +83,30 @@ describe("lean WebSocketClient: optional parts as values", () => {
 
   it("sm settings without the SM part: a TypeError that names the part", () => {
     expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, sm: { ackEvery: 5 } })).toThrow(/smClientPart/);
+  });
+
+  it("a browser bundle of the minimal client carries no SASL2, SM, noble or fast-path code", async () => {
+    const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/size-client-minimal.ts");
+    const result = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      conditions: ["source"],
+      outfile: "out.js",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const [output] = Object.values(result.metafile.outputs);
+    const used = Object.entries(output!.inputs)
+      .filter(([, v]) => v.bytesInOutput > 0)
+      .map(([k]) => k);
+    expect(used.some((i) => i.includes("websocket/src/client.ts"))).toBe(true);
+    expect(used.filter((i) => /features\/sasl2\/|features\/sm\/sm\.ts|client-parts\.ts|@noble|fast-scan-module/.test(i))).toEqual([]);
+    const js = result.outputFiles[0]!.text;
+    expect(js).not.toContain("fast-scan: abort"); // the WebAssembly glue (FastScanner)
+    expect(js).not.toContain("urn:xmpp:sm:3");
   });
 });
