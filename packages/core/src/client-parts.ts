@@ -1,9 +1,9 @@
 /**
- * The optional parts of a client — SASL2/Bind2/FAST (XEP-0388, XEP-0386, XEP-0484) and Stream Management
- * (XEP-0198) — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
+ * The optional parts of a client — SASL2/Bind2/FAST (XEP-0388, XEP-0386, XEP-0484), Stream Management
+ * (XEP-0198) and STARTTLS — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
  * the application passes it (`parts: { sasl2: sasl2ClientPart, sm: smClientPart }`), so a bundle that does
  * not name a part does not carry its code; `ClientSession` and `ClientLifecycle` pass
- * {@link DEFAULT_CLIENT_PARTS} (both) unless told otherwise.
+ * {@link DEFAULT_CLIENT_PARTS} (all) unless told otherwise.
  *
  * @module
  */
@@ -13,8 +13,9 @@ import { Sasl2Client } from "./features/sasl2/client.js";
 import type { Sasl2ClientSettings } from "./features/sasl2/common.js";
 import { SASL2_DEFINITION } from "./features/sasl2/index.js";
 import { type StreamManagementOptions, smClient, smClientFeature } from "./features/sm/sm.js";
+import { starttlsClientFeature } from "./features/starttls.js";
 import type { StreamFeature } from "./features/types.js";
-import type { SmState } from "./session-types.js";
+import type { SmState, TlsPolicy } from "./session-types.js";
 
 /** SASL2 (XEP-0388) as a value a client session loads: the feature definition and a factory of its client half. */
 export interface Sasl2ClientPart {
@@ -32,8 +33,16 @@ export interface SmClientPart {
   state(session: { featureHalf(name: string): unknown }): SmState | undefined;
 }
 
+/** STARTTLS (RFC 6120 §5) as a value a client session loads: the feature for the session's TLS policy. */
+export type StarttlsClientPart = (policy: TlsPolicy) => StreamFeature;
+
 /** The optional parts a client loads; a part left out is off (and its code out of the bundle). */
 export interface ClientParts {
+  /**
+   * STARTTLS ({@link starttlsClientPart}): needed with `tls: "required"` or `"optional"` (a lean session
+   * throws without it); `"direct"` and `"none"` (WebSocket, Direct TLS) never use it.
+   */
+  readonly starttls?: StarttlsClientPart;
   /** SASL2/Bind2/FAST ({@link sasl2ClientPart}); off without it, whatever `sasl2` says. */
   readonly sasl2?: Sasl2ClientPart;
   /** Stream Management ({@link smClientPart}); off without it, whatever `sm` says. */
@@ -56,5 +65,8 @@ export const smClientPart: SmClientPart = {
   state: (session) => smClient(session)?.exportState(),
 };
 
-/** Both parts: what `ClientSession`, `ClientLifecycle` and the batteries-included `XmppClient`s load. */
-export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart };
+/** STARTTLS: pass it as `parts: { starttls: starttlsClientPart }` to a lean client over TCP with STARTTLS. */
+export const starttlsClientPart: StarttlsClientPart = (policy) => starttlsClientFeature(policy);
+
+/** All parts: what `ClientSession`, `ClientLifecycle` and the batteries-included `XmppClient`s load. */
+export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart, starttls: starttlsClientPart };

@@ -12,7 +12,6 @@ import { BIND_DEFINITION, BindClient } from "./features/bind.js";
 import { SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/sasl.js";
 import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
-import { starttlsClientFeature } from "./features/starttls.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
@@ -54,7 +53,7 @@ export interface ClientExtraOptions {
 
 /**
  * The client side of an XMPP session as a sans-IO state machine, loading only the optional parts it is
- * given (`parts`: SASL2/Bind2/FAST) — what a small bundle uses; {@link ClientSession} loads them all.
+ * given (`parts`: SASL2/Bind2/FAST, STARTTLS) — what a small bundle uses; {@link ClientSession} loads them all.
  *
  * Drive it like every session of this package: `start(now)`, then in a loop `receive(bytes, now)` →
  * drain `pollEvent()` (answer `credentials-needed` with {@link ClientSession.supplyCredentials}, hand the
@@ -129,12 +128,17 @@ export class LeanClientSession
       throw new TypeError("sasl2 settings given without the SASL2 part: pass parts: { sasl2: sasl2ClientPart } (or use ClientSession)");
     }
     this.sasl2 = part === undefined || options.sasl2 === false ? undefined : part.create(saslOptions, options.sasl2 ?? {}, j);
-    const starttls = starttlsClientFeature(this.tlsPolicy);
+    // STARTTLS only where the policy may use it (a WebSocket or Direct TLS session never does).
+    const needsStarttls = this.tlsPolicy === "required" || this.tlsPolicy === "optional";
+    if (needsStarttls && options.parts?.starttls === undefined) {
+      throw new TypeError(`tls: "${this.tlsPolicy}" needs the STARTTLS part: pass parts: { starttls: starttlsClientPart } (or use ClientSession)`);
+    }
+    const starttls = needsStarttls ? options.parts!.starttls!(this.tlsPolicy) : undefined;
     if (options.useIqAuth === true) throw new TypeError("useIqAuth was removed: pass features: [iqAuthClientFeature({ password, resource })] (XEP-0078)");
     const features = options.features ?? [];
     const [authPhase, later] = featuresByPhase(features, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
     return [
-      [starttls, starttls.client!() as ClientFeature<ClientEvent>],
+      ...(starttls === undefined ? [] : [[starttls, starttls.client!() as ClientFeature<ClientEvent>] as const]),
       ...authPhase,
       ...(this.sasl2 === undefined ? [] : [[part!.definition, this.sasl2 as ClientFeature<ClientEvent>] as const]),
       [SASL_DEFINITION, this.sasl as ClientFeature<ClientEvent>],
@@ -415,7 +419,7 @@ export class LeanClientSession
 
 /**
  * The client side of an XMPP session with every optional part loaded: {@link LeanClientSession} with the
- * parts of `DEFAULT_CLIENT_PARTS` not given in `parts` (SASL2/Bind2/FAST; switch it off with `sasl2: false`).
+ * parts of `DEFAULT_CLIENT_PARTS` not given in `parts` (SASL2/Bind2/FAST — switch it off with `sasl2: false` — and STARTTLS).
  */
 export class ClientSession extends LeanClientSession {
   constructor(options: ClientOptions & ClientExtraOptions) {
