@@ -5,6 +5,7 @@
  * @module
  */
 import type {
+  ClientParts,
   ClientEvent,
   LifecycleState,
   ReconnectPolicyOptions,
@@ -99,8 +100,18 @@ export interface BaseClientOptions {
    * `false`: a drop ends the client.
    */
   reconnect?: boolean | (ReconnectPolicyOptions & { stableAfterMs?: number });
-  /** XEP-0198 Stream Management: `false` to not use it, or its settings (acking policy…). Default on, resumable. */
+  /**
+   * XEP-0198 Stream Management: `false` to not use it, or its settings (acking policy…). Default on,
+   * resumable — when its part is loaded (see `parts`).
+   */
   sm?: boolean | Omit<StreamManagementOptions, "resume">;
+  /**
+   * The optional parts loaded, as values (`ClientParts` of `@xmpp-sansio/core`): `sasl2ClientPart`
+   * (SASL2/Bind2/FAST) and `smClientPart` (Stream Management). The batteries-included `XmppClient`s (Node,
+   * Deno, WebSocket) load `DEFAULT_CLIENT_PARTS` (both) and take these as overrides; the lean
+   * `WebSocketClient` loads only the parts named here, so a bundle without them leaves their code out.
+   */
+  parts?: ClientParts;
   /** Stanzas `send()` queues while not online (reconnecting). Default 1000; past it `send()` throws `QueueFullError`. */
   maxQueued?: number;
   /** State exported by an earlier process (`ClientController.exportState`): resume its session, send its queue. */

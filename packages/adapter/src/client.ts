@@ -18,8 +18,9 @@
  */
 import {
   type ClientEvent,
-  ClientLifecycle,
   type ClientOptions,
+  type ClientParts,
+  LeanClientLifecycle,
   LIFECYCLE_RECONNECT_DEFAULTS,
   type LifecycleEvent,
   type LifecycleState,
@@ -99,8 +100,10 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private readonly clock: () => number;
   private readonly derive: DeriveKeyFunction | undefined;
   private readonly reconnectEnabled: boolean;
+  /** The optional parts loaded: `options.parts` over the client's defaults. */
+  private readonly parts: ClientParts;
   /** The lifecycle of the current run (from `online()` until stopped). */
-  private life: ClientLifecycle | undefined;
+  private life: LeanClientLifecycle | undefined;
   /** The session options the lifecycle reads at each connection (set per connection by `attach`). */
   private readonly sessionOptions: Record<string, unknown> = {};
   private conn: Connection | undefined;
@@ -129,10 +132,18 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   /**
    * @param sink where events go (the adapter's emitter)
    * @param transport opens connections
-   * @param env timers and clock (inject in tests); `deriveKey`: the runtime's native derivation (default WebCrypto)
-   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart
+   * @param env timers and clock (inject in tests); `deriveKey`: the runtime's native derivation (default
+   *   WebCrypto); `parts`: the optional parts loaded unless `options.parts` names them (default none:
+   *   the batteries-included clients pass `DEFAULT_CLIENT_PARTS`)
+   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart, or for `sm` settings
+   *   without the Stream Management part
    */
-  constructor(options: O, sink: ClientEventSink, transport: ClientTransport, env: { timers?: PumpTimers; now?: () => number; deriveKey?: DeriveKeyFunction } = {}) {
+  constructor(
+    options: O,
+    sink: ClientEventSink,
+    transport: ClientTransport,
+    env: { timers?: PumpTimers; now?: () => number; deriveKey?: DeriveKeyFunction; parts?: ClientParts } = {},
+  ) {
     this.options = options;
     this.sink = sink;
     this.transport = transport;
@@ -140,6 +151,10 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     this.clock = env.now ?? monotonicNow;
     this.address = parseJid(options.jid);
     if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
+    this.parts = { ...env.parts, ...options.parts };
+    if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
+      throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
+    }
     this.reconnectEnabled = options.reconnect !== false;
     this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPassword);
     this.iqHandlers = new IqHandlers(options.iqAnswers);
@@ -172,7 +187,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   }
 
   /** The lifecycle of the current run, for inspection (`state`, `queued`, `session`). */
-  get lifecycle(): ClientLifecycle | undefined {
+  get lifecycle(): LeanClientLifecycle | undefined {
     return this.life;
   }
 
@@ -399,15 +414,18 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     const reconnect = o.reconnect === undefined || o.reconnect === true || o.reconnect === false ? {} : o.reconnect;
     const { stableAfterMs, ...policy } = reconnect;
     const previous = this.life;
-    this.life = new ClientLifecycle({
-      session: this.sessionOptions as unknown as ClientOptions,
-      sm: o.sm === false ? false : o.sm === true || o.sm === undefined ? {} : o.sm,
+    this.life = new LeanClientLifecycle(
+      {
+        session: this.sessionOptions as unknown as ClientOptions,
+        sm: o.sm === false || this.parts.sm === undefined ? false : o.sm === true || o.sm === undefined ? {} : o.sm,
       // The lifecycle always has a policy: redirects use it too; `reconnect: false` is decided here.
       reconnect: { ...LIFECYCLE_RECONNECT_DEFAULTS, ...policy },
       ...(stableAfterMs === undefined ? {} : { stableAfterMs }),
       ...(o.maxQueued === undefined ? {} : { maxQueued: o.maxQueued }),
-      ...(previous === undefined && o.resume !== undefined ? { resume: o.resume } : {}),
-    });
+        ...(previous === undefined && o.resume !== undefined ? { resume: o.resume } : {}),
+      },
+      this.parts,
+    );
     this.drive((l, now) => l.start(now));
   }
 
@@ -415,7 +433,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    * Calls into the lifecycle, then writes output, dispatches events and re-arms the one timer — through
    * the current connection's pump when there is one (output goes to it), else directly.
    */
-  private drive(fn?: (life: ClientLifecycle, now: number) => void): void {
+  private drive(fn?: (life: LeanClientLifecycle, now: number) => void): void {
     const life = this.life;
     if (life === undefined) return;
     const conn = this.conn;
@@ -652,7 +670,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     );
   }
 
-  private connectFailed(life: ClientLifecycle, err: Error): void {
+  private connectFailed(life: LeanClientLifecycle, err: Error): void {
     this.lastError = err;
     if (this.everOnline && !this.userClosed && this.sink.listenerCount("error") > 0) this.sink.emit("error", err);
     this.drive((_l, now) => life.connectFailed(now));

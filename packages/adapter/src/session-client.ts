@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClientEvent, ClientOptions, LifecycleState } from "@xmpp-sansio/core";
+import type { ClientEvent, ClientOptions, ClientParts, LifecycleState } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { type BaseClientOptions, ClientController, type ClientIo, type XmppClientEvents } from "./client.js";
@@ -27,8 +27,12 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
   protected readonly options: O;
   private readonly controller: ClientController<O>;
 
-  /** @throws JidError for an invalid `jid`, TypeError for a JID without localpart */
-  constructor(options: O, env: { deriveKey?: DeriveKeyFunction } = {}) {
+  /**
+   * @param env `deriveKey`: the runtime's native derivation; `parts`: the optional parts loaded unless
+   *   `options.parts` names them (none by default; the batteries-included clients pass `DEFAULT_CLIENT_PARTS`)
+   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart
+   */
+  constructor(options: O, env: { deriveKey?: DeriveKeyFunction; parts?: ClientParts } = {}) {
     super();
     this.options = options;
     this.controller = new ClientController(

@@ -1,7 +1,7 @@
 // ClientController over the core's ClientLifecycle, against an in-process core ServerSession (with
 // XEP-0198 and detached sessions) through a fake transport: the adapter only does IO — reconnection,
 // queueing and resumption are the lifecycle's, and the controller turns them into promises and events.
-import { DetachedSessions, type ServerEvent, ServerSession, smServer, streamManagement } from "@xmpp-sansio/core";
+import { DEFAULT_CLIENT_PARTS, DetachedSessions, type ServerEvent, ServerSession, smServer, streamManagement } from "@xmpp-sansio/core";
 import { deriveScramCredentials, pbkdf2, type ScramHash } from "@xmpp-sansio/sasl";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -92,7 +92,8 @@ class Client extends TypedEmitter<XmppClientEvents> implements ClientEventSink {
   readonly c: ClientController;
   constructor(server: FakeServer, options: Partial<BaseClientOptions> = {}) {
     super();
-    this.c = new ClientController({ jid: "juliet@localhost/balcony", password: PASSWORD, reconnect: { random: () => 0 }, ...options }, this, { connect: () => server.connect(() => this.c) });
+    // The batteries-included clients' parts (SASL2, SM): what the Node, Deno and WebSocket XmppClient pass.
+    this.c = new ClientController({ jid: "juliet@localhost/balcony", password: PASSWORD, reconnect: { random: () => 0 }, ...options }, this, { connect: () => server.connect(() => this.c) }, { parts: DEFAULT_CLIENT_PARTS });
   }
 }
 

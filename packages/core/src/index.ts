@@ -50,7 +50,8 @@ export {
   type Transition,
   type TransitionTable,
 } from "./state.js";
-export { ClientSession, type ClientExtraOptions, DEFAULT_CLIENT_MAX_ITERATIONS } from "./session-client.js";
+export { ClientSession, type ClientExtraOptions, DEFAULT_CLIENT_MAX_ITERATIONS, LeanClientSession } from "./session-client.js";
+export { type ClientParts, DEFAULT_CLIENT_PARTS, type Sasl2ClientPart, type SmClientPart, type StarttlsClientPart, sasl2ClientPart, smClientPart, starttlsClientPart } from "./client-parts.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
 export * from "./features/sasl2/index.js";
 export { type CertIdentity, matchesDnsId, matchesXmppServerIdentity } from "./s2s/identity.js";

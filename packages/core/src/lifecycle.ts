@@ -8,10 +8,12 @@
  * @module
  */
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { parseStanzas, serializeStanzas, type StreamManagementOptions, smClient, smClientFeature } from "./features/sm/index.js";
+import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
+import type { StreamManagementOptions } from "./features/sm/sm.js";
+import { parseStanzas, serializeStanzas } from "./features/sm/state.js";
 import { ReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect.js";
 import { SessionStateError } from "./session-base.js";
-import { ClientSession, type ClientExtraOptions } from "./session-client.js";
+import { type ClientExtraOptions, LeanClientSession } from "./session-client.js";
 import type { ClientEvent, ClientOptions, SessionState, SmState, TlsInfo } from "./session-types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
@@ -38,9 +40,13 @@ const FINAL_STREAM_ERRORS: ReadonlySet<string> = new Set<StreamErrorCondition>([
 
 /** Settings of {@link ClientLifecycle}. */
 export interface ClientLifecycleOptions {
-  /** Options of each session (a fresh `ClientSession` per connection). */
+  /**
+   * Options of each session (a fresh session per connection). Its `parts` decide what is loaded: with
+   * {@link LeanClientLifecycle} only the parts given (`parts: { sm: smClientPart }` for Stream Management);
+   * {@link ClientLifecycle} adds the missing ones of `DEFAULT_CLIENT_PARTS`.
+   */
   session: ClientOptions & ClientExtraOptions;
-  /** XEP-0198 settings, or `false` to not use Stream Management. Default: on, resumable. */
+  /** XEP-0198 settings, or `false` to not use Stream Management. Default: on, resumable (when its part is loaded). */
   sm?: Omit<StreamManagementOptions, "resume"> | false;
   /** Reconnection policy, or `false` to stop when a connection is lost. Default {@link LIFECYCLE_RECONNECT_DEFAULTS}. */
   reconnect?: ReconnectPolicyOptions | false;
@@ -103,6 +109,9 @@ export class QueueFullError extends TypeError {
 }
 
 /**
+ * The lifecycle with only the optional parts given in `session.parts` (Stream Management with
+ * `smClientPart`, SASL2 with `sasl2ClientPart`): what a small bundle uses. {@link ClientLifecycle} loads them all.
+ *
  * @example
  * ```ts
  * const life = new ClientLifecycle({ session: { jid: "bot@example.com", password } });
@@ -112,9 +121,9 @@ export class QueueFullError extends TypeError {
  * life.send(xml("message", { to: "juliet@example.com" }, xml("body", {}, "hi"))); // queued until online
  * ```
  */
-export class ClientLifecycle {
+export class LeanClientLifecycle {
   private kind: LifecycleStateKind = "idle";
-  private current: ClientSession | undefined;
+  private current: LeanClientSession | undefined;
   private readonly policy: ReconnectPolicy | undefined;
   private readonly maxQueued: number;
   private readonly stableAfterMs: number;
@@ -126,12 +135,27 @@ export class ClientLifecycle {
   private closing = false;
   private now = 0;
 
-  constructor(private readonly options: ClientLifecycleOptions) {
+  /**
+   * @param defaultParts - the parts loaded when `session.parts` does not name them (none here;
+   *   `DEFAULT_CLIENT_PARTS` with {@link ClientLifecycle}). `session` is read at each connection.
+   */
+  constructor(
+    private readonly options: ClientLifecycleOptions,
+    private readonly defaultParts: ClientParts = {},
+  ) {
+    if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
+      throw new TypeError("sm settings given without the Stream Management part: pass session.parts: { sm: smClientPart } (or use ClientLifecycle)");
+    }
     this.policy = options.reconnect === false ? undefined : new ReconnectPolicy({ ...LIFECYCLE_RECONNECT_DEFAULTS, ...options.reconnect });
     this.maxQueued = options.maxQueued ?? 1000;
     this.stableAfterMs = options.stableAfterMs ?? 60_000;
     this.queue = parseStanzas(options.resume?.queued ?? [], "lifecycle state: queued");
     this.sm = options.resume?.sm;
+  }
+
+  /** The parts loaded: `session.parts` over the defaults. */
+  private get parts(): ClientParts {
+    return { ...this.defaultParts, ...this.options.session.parts };
   }
 
   /** Where the lifecycle stands. */
@@ -140,7 +164,7 @@ export class ClientLifecycle {
   }
 
   /** The current session (a new one per connection), if any. */
-  get session(): ClientSession | undefined {
+  get session(): LeanClientSession | undefined {
     return this.current;
   }
 
@@ -167,9 +191,10 @@ export class ClientLifecycle {
     if (this.kind !== "connecting") throw new SessionStateError("connected() without a pending connect event");
     this.now = now;
     const features = [...(this.options.session.features ?? [])];
-    if (this.options.sm !== false) features.unshift(smClientFeature({ ...this.options.sm, ...(this.sm === undefined ? {} : { resume: this.sm }) }));
+    const parts = this.parts;
+    if (parts.sm !== undefined && this.options.sm !== false) features.unshift(parts.sm.feature({ ...this.options.sm, ...(this.sm === undefined ? {} : { resume: this.sm }) }));
     this.sm = undefined;
-    this.current = new ClientSession({ ...this.options.session, features });
+    this.current = new LeanClientSession({ ...this.options.session, features, parts });
     if (tls !== undefined) this.current.tlsEstablished(tls, now);
     this.kind = "session";
     this.current.start(now);
@@ -274,11 +299,11 @@ export class ClientLifecycle {
    * state and the queued stanzas. Stanzas the session reported as not delivered are the application's.
    */
   exportState(): LifecycleState {
-    const sm = this.sm ?? (this.current === undefined ? undefined : smClient(this.current)?.exportState());
+    const sm = this.sm ?? (this.current === undefined ? undefined : this.parts.sm?.state(this.current));
     return { v: 1, ...(sm === undefined ? {} : { sm }), queued: serializeStanzas(this.queue) };
   }
 
-  private observe(s: ClientSession, ev: ClientEvent): void {
+  private observe(s: LeanClientSession, ev: ClientEvent): void {
     switch (ev.type) {
       case "online": {
         this.stableAt = this.now + this.stableAfterMs;
@@ -299,7 +324,7 @@ export class ClientLifecycle {
           this.stop("closed");
           return;
         }
-        this.sm = smClient(s)?.exportState();
+        this.sm = this.parts.sm?.state(s);
         if (ev.reason === "auth-failed") this.stop("auth-failed");
         else if (this.lastError !== undefined && FINAL_STREAM_ERRORS.has(this.lastError)) this.stop("stream-error", this.lastError);
         else if (this.bindFailed) this.stop("bind-failed");
@@ -336,5 +361,16 @@ export class ClientLifecycle {
     this.kind = "stopped";
     this.reconnectAt = undefined;
     this.events.push(condition === undefined ? { type: "stopped", reason } : { type: "stopped", reason, condition });
+  }
+}
+
+/**
+ * The client's lifecycle with every optional part loaded: {@link LeanClientLifecycle} with the parts of
+ * `DEFAULT_CLIENT_PARTS` not given in `session.parts` (Stream Management and SASL2; switch them off with
+ * `sm: false`, `session.sasl2: false`).
+ */
+export class ClientLifecycle extends LeanClientLifecycle {
+  constructor(options: ClientLifecycleOptions) {
+    super(options, DEFAULT_CLIENT_PARTS);
   }
 }

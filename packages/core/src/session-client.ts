@@ -10,10 +10,8 @@ import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
 import { SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/sasl.js";
-import { Sasl2Client } from "./features/sasl2/client.js";
-import { SASL2_DEFINITION } from "./features/sasl2/index.js";
+import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
-import { starttlsClientFeature } from "./features/starttls.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
@@ -45,10 +43,17 @@ export interface ClientExtraOptions {
    * without it do not ship its code: `features: [iqAuthClientFeature({ password, resource })]`.
    */
   useIqAuth?: boolean;
+  /**
+   * The optional parts loaded (see `client-parts`): with {@link LeanClientSession} only those given;
+   * {@link ClientSession} adds the missing ones of `DEFAULT_CLIENT_PARTS`. A part also needs its option on
+   * (`sasl2` not `false`).
+   */
+  parts?: ClientParts;
 }
 
 /**
- * The client side of an XMPP session as a sans-IO state machine.
+ * The client side of an XMPP session as a sans-IO state machine, loading only the optional parts it is
+ * given (`parts`: SASL2/Bind2/FAST, STARTTLS) — what a small bundle uses; {@link ClientSession} loads them all.
  *
  * Drive it like every session of this package: `start(now)`, then in a loop `receive(bytes, now)` →
  * drain `pollEvent()` (answer `credentials-needed` with {@link ClientSession.supplyCredentials}, hand the
@@ -65,14 +70,14 @@ export interface ClientExtraOptions {
  * for (let out = c.pollTransmit(); out; out = c.pollTransmit()) socket.write(out);
  * ```
  */
-export class ClientSession
+export class LeanClientSession
   extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
   /** The TLS policy of `ClientOptions.tls` (default `"required"`). */
   protected readonly tlsPolicy: TlsPolicy;
   private sasl: SaslClient | undefined;
-  private sasl2: Sasl2Client | undefined;
+  private sasl2: SaslClient | undefined;
   /** The current stream's `<stream:features/>`. */
   private offer: XmlElement | undefined;
   /** The feature negotiating now. */
@@ -117,19 +122,25 @@ export class ClientSession
       ...(options.channelBindingType === undefined ? {} : { channelBindingType: options.channelBindingType }),
     };
     this.sasl = new SaslClient(saslOptions);
-    // XEP-0388: SASL2 before RFC 6120 SASL, so it is preferred when offered.
-    // A full JID asks for its resource; Bind2 lets the server pick one (XEP-0386 §2.3), so it is used by
-    // default only with a bare JID (an explicit `bind2` setting decides otherwise).
-    const s2 = options.sasl2 === false ? undefined : (options.sasl2 ?? {});
-    this.sasl2 = s2 === undefined ? undefined : new Sasl2Client(saslOptions, j.resource !== "" && s2.bind2 === undefined ? { ...s2, bind2: false } : s2);
-    const starttls = starttlsClientFeature(this.tlsPolicy);
+    // XEP-0388: SASL2 before RFC 6120 SASL, so it is preferred when offered (when its part is loaded).
+    const part = options.parts?.sasl2;
+    if (part === undefined && options.sasl2 !== undefined && options.sasl2 !== false) {
+      throw new TypeError("sasl2 settings given without the SASL2 part: pass parts: { sasl2: sasl2ClientPart } (or use ClientSession)");
+    }
+    this.sasl2 = part === undefined || options.sasl2 === false ? undefined : part.create(saslOptions, options.sasl2 ?? {}, j);
+    // STARTTLS only where the policy may use it (a WebSocket or Direct TLS session never does).
+    const needsStarttls = this.tlsPolicy === "required" || this.tlsPolicy === "optional";
+    if (needsStarttls && options.parts?.starttls === undefined) {
+      throw new TypeError(`tls: "${this.tlsPolicy}" needs the STARTTLS part: pass parts: { starttls: starttlsClientPart } (or use ClientSession)`);
+    }
+    const starttls = needsStarttls ? options.parts!.starttls!(this.tlsPolicy) : undefined;
     if (options.useIqAuth === true) throw new TypeError("useIqAuth was removed: pass features: [iqAuthClientFeature({ password, resource })] (XEP-0078)");
     const features = options.features ?? [];
     const [authPhase, later] = featuresByPhase(features, (def) => def.client?.() as ClientFeature<ClientEvent> | undefined);
     return [
-      [starttls, starttls.client!() as ClientFeature<ClientEvent>],
+      ...(starttls === undefined ? [] : [[starttls, starttls.client!() as ClientFeature<ClientEvent>] as const]),
       ...authPhase,
-      ...(this.sasl2 === undefined ? [] : [[SASL2_DEFINITION, this.sasl2 as ClientFeature<ClientEvent>] as const]),
+      ...(this.sasl2 === undefined ? [] : [[part!.definition, this.sasl2 as ClientFeature<ClientEvent>] as const]),
       [SASL_DEFINITION, this.sasl as ClientFeature<ClientEvent>],
       ...later,
       [BIND_DEFINITION, new BindClient(j.resource) as ClientFeature<ClientEvent>],
@@ -403,6 +414,16 @@ export class ClientSession
     if (this.featureTakes(e)) return;
     // Anything else (messages, presence, requests, replies from a JID we did not ask) is the application's.
     this.emit({ type: "stanza", stanza: e });
+  }
+}
+
+/**
+ * The client side of an XMPP session with every optional part loaded: {@link LeanClientSession} with the
+ * parts of `DEFAULT_CLIENT_PARTS` not given in `parts` (SASL2/Bind2/FAST — switch it off with `sasl2: false` — and STARTTLS).
+ */
+export class ClientSession extends LeanClientSession {
+  constructor(options: ClientOptions & ClientExtraOptions) {
+    super({ ...options, parts: { ...DEFAULT_CLIENT_PARTS, ...options.parts } });
   }
 }
 

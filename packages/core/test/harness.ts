@@ -4,6 +4,7 @@ import { deriveScramCredentials, pbkdf2, type ScramHash } from "@xmpp-sansio/sas
 import {
   type ChannelBindingData,
   ClientSession,
+  LeanClientSession,
   type ClientEvent,
   type ClientOptions,
   resolveResourceConflict,
@@ -55,6 +56,8 @@ export const ACCOUNTS = new Map<string, Account>([
 
 export interface PairOptions {
   client?: Partial<ClientOptions & ClientExtraOptions>;
+  /** A LeanClientSession (only the parts in `client.parts`) instead of a ClientSession. */
+  lean?: boolean;
   server?: Partial<ServerOptions>;
   /** Channel-binding data both sides see after the (simulated) TLS handshake. */
   channelBinding?: ChannelBindingData;
@@ -81,7 +84,7 @@ export const CB: ChannelBindingData = { "tls-exporter": enc("exporter-material-3
 
 export function makePair(opts: PairOptions = {}): Pair {
   const framing = opts.client?.framing ?? opts.server?.framing ?? "stream";
-  const client = new ClientSession({
+  const client: ClientSession = new (opts.lean === true ? LeanClientSession : ClientSession)({
     jid: "juliet@im.example.com/balcony",
     password: "r0m30myr0m30",
     random: seededRandom(7),

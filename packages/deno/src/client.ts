@@ -9,7 +9,7 @@
  * @module
  */
 import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
-import { type ClientEvent, type ClientOptions, type ConnectionCandidate, connectionCandidates, type SrvRecord, type TlsPolicy } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientOptions, type ConnectionCandidate, connectionCandidates, DEFAULT_CLIENT_PARTS, type SrvRecord, type TlsPolicy } from "@xmpp-sansio/core";
 import { type DenoConn, deno, writeAll } from "./deno-api.js";
 
 /** Options of the Deno {@link XmppClient}. */
@@ -72,6 +72,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, onLate: (value: T) => void): 
  * ```
  */
 export class XmppClient extends SessionClient<XmppClientOptions> {
+  /** @throws JidError for an invalid `jid`, TypeError for a JID without localpart */
+  constructor(options: XmppClientOptions) {
+    super(options, { parts: DEFAULT_CLIENT_PARTS });
+  }
+
   private async candidates(): Promise<ConnectionCandidate[]> {
     const o = this.options;
     if (o.host !== undefined) return [{ host: o.host, port: o.port ?? (o.directTls ? 5223 : 5222), directTls: o.directTls === true }];

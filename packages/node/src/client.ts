@@ -19,7 +19,7 @@ import {
   type StanzaListener,
   type XmppClientEvents,
 } from "@xmpp-sansio/adapter";
-import type { ClientEvent, ClientLifecycle, ClientOptions, ConnectionCandidate, LifecycleState, TlsPolicy } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientOptions, type ConnectionCandidate, DEFAULT_CLIENT_PARTS, type LeanClientLifecycle, type LifecycleState, type TlsPolicy } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
@@ -109,7 +109,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       options,
       this,
       { connect: (redirect) => this.connect(redirect), redirectTarget: (target) => parseSeeOtherHost(target) === undefined ? undefined : target },
-      { now: monotonicNow, deriveKey: nodeDeriveKey },
+      { now: monotonicNow, deriveKey: nodeDeriveKey, parts: DEFAULT_CLIENT_PARTS },
     );
     this.address = this.core.address;
   }
@@ -153,7 +153,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
   }
 
   /** The core's lifecycle of the current run (`state`, `queued`, `session`), for inspection. */
-  get lifecycle(): ClientLifecycle | undefined {
+  get lifecycle(): LeanClientLifecycle | undefined {
     return this.core.lifecycle;
   }
 

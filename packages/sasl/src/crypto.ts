@@ -1,5 +1,6 @@
 /**
- * The SCRAM primitives (RFC 5802 §2.2, §3) over `@noble/hashes`: H, HMAC, Hi (= PBKDF2).
+ * The SCRAM primitives (RFC 5802 §2.2, §3) over `@noble/hashes`: H, HMAC, Hi (= PBKDF2) — the server's
+ * (`scram-server.ts`), where speed counts. Clients and the package's exports use the compact `hash.ts`.
  *
  * @module
  */
@@ -56,9 +57,4 @@ export function pbkdf2(
   return noblePbkdf2(HASHES[hash].fn, password, salt, { c: iterations, dkLen: length });
 }
 
-/** XOR two equal-length arrays. @internal */
-export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
-  return out;
-}
+export { xor } from "./hash.js";

@@ -15,7 +15,7 @@
  */
 import { base64Encode } from "./base64.js";
 import { utf8EncodeOrThrow } from "./bytes.js";
-import { digest } from "./crypto.js";
+import { digest } from "./hash.js";
 import type { ScramHash } from "./types.js";
 
 /** What the server advertised, as XEP-0474 hashes it. */

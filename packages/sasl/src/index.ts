@@ -20,7 +20,7 @@ export type {
   SaltedPasswordCache,
   SaltedPasswordCacheKey,
 } from "./client-types.js";
-export { digest, hmac, pbkdf2 } from "./crypto.js";
+export { digest, hmac, pbkdf2 } from "./hash.js";
 export {
   type AdvertisedMechanisms,
   computeDowngradeProtectionHash,

@@ -15,7 +15,7 @@ import type {
   KeyDerivationRequest,
   SaltedPasswordCache,
 } from "./client-types.js";
-import { digest, hashLength, hmac, pbkdf2, xor } from "./crypto.js";
+import { digest, hashLength, hmac, pbkdf2, xor } from "./hash.js";
 import { verifyDowngradeProtectionHash } from "./downgrade.js";
 import { conditionForScramServerError, type SaslError, saslError } from "./errors.js";
 import { preparePasswordOrThrow } from "./prep.js";

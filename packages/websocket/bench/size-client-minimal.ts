@@ -1,7 +1,7 @@
 // The smallest browser client scripts/bundle-size.mjs measures: what a small chat page composes itself. It knows
 // its endpoint (WebSocketClient: no XEP-0156 discovery code), logs in with SCRAM-SHA-256 over RFC 6120 SASL only
-// (no SASL2/FAST), without Stream Management or reconnection, and answers messages. The options that are only
-// read at run time (sasl2: false, sm: false, reconnect: false) do not shrink the bundle yet: see docs/releasing.md.
+// (no SASL2/FAST: the lean client loads only the parts it is given, `parts`), without Stream Management or
+// reconnection, and answers messages. See docs/releasing.md#bundle-size.
 import { WebSocketClient } from "@xmpp-sansio/websocket";
 import { xml } from "@xmpp-sansio/xml";
 
@@ -9,9 +9,8 @@ const client = new WebSocketClient({
   jid: "juliet@example.com",
   password: "r0m30myr0m30",
   service: "wss://example.com/xmpp-websocket",
-  sm: false,
   reconnect: false,
-  session: { sasl2: false, mechanisms: ["SCRAM-SHA-256"] },
+  session: { mechanisms: ["SCRAM-SHA-256"] },
 });
 client.on("message", (m) => client.send(xml("message", { to: m.attr("from"), type: "chat" }, xml("body", {}, "hello"))));
 client.online().then(

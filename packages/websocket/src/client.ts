@@ -5,7 +5,7 @@
  * @module
  */
 import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
-import type { ClientEvent, ClientOptions } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientOptions, DEFAULT_CLIENT_PARTS } from "@xmpp-sansio/core";
 import { type DiscoveryOptions, discoverWebSocketEndpoints } from "./host-meta.js";
 import { type FastWebSocket, fastWebSocket } from "./node-ws.js";
 import { seeOtherUriTarget } from "./see-other-uri.js";
@@ -81,12 +81,15 @@ export function isLoopbackUri(uri: string): boolean {
 }
 
 /**
- * {@link XmppClient} without a default endpoint discovery: give `service` (or `discover`). What a bundle
- * that knows its endpoint imports, so XEP-0156 host-meta code is left out.
+ * The lean {@link XmppClient}: no default endpoint discovery (give `service`, or `discover`), and only the
+ * optional parts named in `parts` — SASL2/Bind2/FAST (`sasl2ClientPart`) and Stream Management
+ * (`smClientPart`, from `@xmpp-sansio/core`) are off without them. What a bundle that knows its endpoint
+ * imports, so XEP-0156 host-meta, SASL2 and SM code are left out unless named.
  *
  * @example
  * ```ts
- * const client = new WebSocketClient({ jid: "juliet@example.com", password, service: "wss://example.com/xmpp-websocket" });
+ * import { smClientPart } from "@xmpp-sansio/core";
+ * const client = new WebSocketClient({ jid: "juliet@example.com", password, service: "wss://example.com/xmpp-websocket", parts: { sm: smClientPart } });
  * ```
  */
 export class WebSocketClient extends SessionClient<XmppClientOptions> {
@@ -234,7 +237,8 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
 }
 
 /**
- * An XMPP client over WebSocket, with the same API as `@xmpp-sansio/node`'s `XmppClient`.
+ * An XMPP client over WebSocket, with the same API as `@xmpp-sansio/node`'s `XmppClient`: XEP-0156
+ * discovery when no `service` is given, SASL2/Bind2/FAST and Stream Management loaded (`DEFAULT_CLIENT_PARTS`).
  *
  * @example
  * ```ts
@@ -248,6 +252,11 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
  * ```
  */
 export class XmppClient extends WebSocketClient {
+  /** @throws JidError for an invalid `jid`, TypeError for a JID without localpart */
+  constructor(options: XmppClientOptions) {
+    super(options, { parts: DEFAULT_CLIENT_PARTS });
+  }
+
   /** XEP-0156: `discoverWebSocketEndpoints` on the JID's domain. */
   protected override defaultDiscovery(): EndpointDiscovery {
     return discoverWebSocketEndpoints;

@@ -23,9 +23,9 @@ import {
   utf8Sequence,
 } from "./chars.js";
 import { createElement, XmlElement } from "./element.js";
+import { fastScanner } from "./fast-scan-load.js";
 import {
   type FastScanner,
-  fastScanner,
   R_ATTR,
   R_MIXED,
   R_START,

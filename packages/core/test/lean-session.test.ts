@@ -1,0 +1,59 @@
+// LeanClientSession / LeanClientLifecycle load only the optional parts they are given (SASL2, STARTTLS, SM):
+// without them they still log in (RFC 6120 SASL), exchange stanzas and IQs; each part, when given, is used;
+// settings that need a missing part are refused with a TypeError that names it.
+import { xml } from "@xmpp-sansio/xml";
+import { describe, expect, it } from "vitest";
+import { LeanClientLifecycle, LeanClientSession, sasl2ClientPart, starttlsClientPart } from "../src/index.js";
+import { CB, makePair, type PairOptions } from "./harness.js";
+
+function online(opts: PairOptions, secureFirst: boolean) {
+  const p = makePair({ lean: true, ...opts });
+  if (secureFirst) {
+    p.client.tlsEstablished({ channelBinding: CB }, 0);
+    p.server.tlsEstablished({ channelBinding: CB }, 0);
+  }
+  p.client.start(0);
+  p.server.start(0);
+  p.run();
+  return p;
+}
+
+describe("LeanClientSession", () => {
+  it("without parts (WebSocket, TLS first): RFC 6120 SASL although the server offers SASL2; a message and an IQ", () => {
+    const p = online({ client: { framing: "websocket", tls: "direct" }, server: { framing: "websocket", tls: "direct", sasl2: {} } }, true);
+    expect(p.client).toBeInstanceOf(LeanClientSession);
+    expect(p.client.state).toBe("online");
+    expect(p.client.featureHalf("sasl2")).toBeUndefined();
+    expect(p.client.featureHalf("starttls")).toBeUndefined();
+    expect(p.server.featureHalf("sasl2")).toBeDefined();
+    p.client.send(xml("message", { to: "romeo@im.example.com", type: "chat" }, xml("body", {}, "lean")));
+    const id = p.client.sendIq(xml("iq", { type: "get", to: "im.example.com" }, xml("ping", { xmlns: "urn:xmpp:ping" })), p.now);
+    p.run();
+    const got = p.serverEvents.filter((e) => e.type === "stanza").map((e) => (e.type === "stanza" ? e.stanza : undefined)!);
+    expect(got.map((s) => s.name)).toEqual(["message", "iq"]);
+    expect(got[0]!.getChildText("body")).toBe("lean");
+    p.server.send(xml("iq", { type: "result", id, to: p.client.jid.toString(), from: "im.example.com" }));
+    p.run();
+    expect(p.clientEvents.some((e) => e.type === "iq-response" && e.id === id)).toBe(true);
+  });
+
+  it("with the SASL2 part: SASL2 is negotiated", () => {
+    const p = online({ client: { framing: "websocket", tls: "direct", parts: { sasl2: sasl2ClientPart } }, server: { framing: "websocket", tls: "direct", sasl2: {} } }, true);
+    expect(p.client.state).toBe("online");
+    expect(p.client.featureHalf("sasl2")).toBeDefined();
+    expect(p.clientEvents.some((e) => e.type === "authenticated")).toBe(true);
+  });
+
+  it("with the STARTTLS part over TCP: STARTTLS, then SASL, online", () => {
+    const p = online({ channelBinding: CB, client: { parts: { starttls: starttlsClientPart } } }, false);
+    expect(p.clientEvents.map((e) => e.type)).toEqual(["stream-opened", "starttls", "stream-opened", "authenticated", "stream-opened", "online"]);
+  });
+
+  it("refuses settings whose part is missing, naming the part", () => {
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x" })).toThrow(/starttlsClientPart/);
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "direct", sasl2: { userAgent: { id: "x" } } })).toThrow(/sasl2ClientPart/);
+    expect(() => new LeanClientLifecycle({ session: { jid: "juliet@im.example.com", password: "x", tls: "direct" }, sm: { ackEvery: 5 } })).toThrow(/smClientPart/);
+    // `false` needs no part.
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", sasl2: false })).not.toThrow();
+  });
+});

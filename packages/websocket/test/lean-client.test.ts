@@ -1,0 +1,112 @@
+// The lean WebSocketClient loads only the optional parts it is given (SASL2/FAST, Stream Management): it logs
+// in, sends and receives a message and an IQ without them, and uses each one when it is passed as a value.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { sasl2ClientPart, smClientPart, smServerFeature } from "@xmpp-sansio/core";
+import { type XmlElement, xml } from "@xmpp-sansio/xml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { type WebSocketConstructor, WebSocketClient, XmppClient, type XmppClientOptions } from "../src/index.js";
+import { ACCOUNTS, DOMAIN, startDemoServer } from "./support/demo-server.js";
+
+const WS = WebSocket as unknown as WebSocketConstructor;
+const SASL2 = "<authenticate xmlns='urn:xmpp:sasl:2'";
+const SM_ENABLE = "<enable xmlns='urn:xmpp:sm:3'";
+
+describe("lean WebSocketClient: optional parts as values", () => {
+  let demo: Awaited<ReturnType<typeof startDemoServer>>;
+  beforeAll(async () => {
+    // The server offers both SASL2 and Stream Management: what the client uses is its own choice.
+    demo = await startDemoServer({ session: { sasl2: {}, features: [smServerFeature()] } });
+  });
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  /** Logs juliet in with `make`, exchanges a message with a plain romeo and an IQ with the server; returns what juliet sent. */
+  async function roundTrip(make: (o: XmppClientOptions) => WebSocketClient, extra: Partial<XmppClientOptions> = {}): Promise<{ sent: string; client: WebSocketClient }> {
+    const sent: string[] = [];
+    const juliet = make({
+      jid: `juliet@${DOMAIN}/balcony`,
+      password: ACCOUNTS.juliet!,
+      service: demo.url,
+      WebSocket: WS,
+      reconnect: false,
+      transcript: (direction, text) => {
+        if (direction === "out") sent.push(text);
+      },
+      ...extra,
+    });
+    const romeo = new WebSocketClient({ jid: `romeo@${DOMAIN}/lean`, password: ACCOUNTS.romeo!, service: demo.url, WebSocket: WS, reconnect: false });
+    try {
+      const [jj, rj] = await Promise.all([juliet.online(), romeo.online()]);
+      expect(jj.toString()).toBe(`juliet@${DOMAIN}/balcony`);
+      const got = new Promise<XmlElement>((resolve) => romeo.once("message", resolve));
+      juliet.send(xml("message", { to: rj.toString(), type: "chat" }, xml("body", {}, "lean")));
+      expect((await got).getChildText("body")).toBe("lean");
+      const pong = await juliet.iq(xml("iq", { type: "get", to: DOMAIN }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+      expect(pong.attr("type")).toBe("result");
+      return { sent: sent.join("\n"), client: juliet };
+    } finally {
+      await Promise.all([juliet.close(), romeo.close()]);
+    }
+  }
+
+  it("without parts: RFC 6120 SASL, no SM — login, message, IQ", async () => {
+    const { sent } = await roundTrip((o) => new WebSocketClient(o));
+    expect(sent).toContain("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'");
+    expect(sent).not.toContain(SASL2);
+    expect(sent).not.toContain(SM_ENABLE);
+  });
+
+  it("with the SASL2 part only: SASL2, no SM", async () => {
+    const { sent } = await roundTrip((o) => new WebSocketClient(o), { parts: { sasl2: sasl2ClientPart } });
+    expect(sent).toContain(SASL2);
+    expect(sent).not.toContain(SM_ENABLE);
+  });
+
+  it("with the SM part only: RFC 6120 SASL, SM enabled", async () => {
+    const { sent } = await roundTrip((o) => new WebSocketClient(o), { parts: { sm: smClientPart } });
+    expect(sent).not.toContain(SASL2);
+    expect(sent).toContain(SM_ENABLE);
+  });
+
+  it("XmppClient loads both by default; sm: false and session.sasl2: false still turn them off", async () => {
+    const full = await roundTrip((o) => new XmppClient(o));
+    expect(full.sent).toContain(SASL2);
+    expect(full.sent).toContain(SM_ENABLE);
+    const off = await roundTrip((o) => new XmppClient(o), { sm: false, session: { sasl2: false } });
+    expect(off.sent).not.toContain(SASL2);
+    expect(off.sent).not.toContain(SM_ENABLE);
+  });
+
+  it("sm settings without the SM part: a TypeError that names the part", () => {
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, sm: { ackEvery: 5 } })).toThrow(/smClientPart/);
+  });
+
+  it("a browser bundle of the minimal client carries no SASL2, SM, noble or fast-path code", async () => {
+    const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/size-client-minimal.ts");
+    const result = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      conditions: ["source"],
+      outfile: "out.js",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const [output] = Object.values(result.metafile.outputs);
+    const used = Object.entries(output!.inputs)
+      .filter(([, v]) => v.bytesInOutput > 0)
+      .map(([k]) => k);
+    expect(used.some((i) => i.includes("websocket/src/client.ts"))).toBe(true);
+    expect(used.filter((i) => /features\/sasl2\/|features\/sm\/sm\.ts|client-parts\.ts|@noble|fast-scan-module/.test(i))).toEqual([]);
+    const js = result.outputFiles[0]!.text;
+    expect(js).not.toContain("fast-scan: abort"); // the WebAssembly glue (FastScanner)
+    expect(js).not.toContain("urn:xmpp:sm:3");
+  });
+});
