@@ -195,6 +195,17 @@ export class SessionTable<C extends SessionConnection> {
     return ep !== undefined && ep.connection === connection ? ep : undefined;
   }
 
+  /**
+   * The resources of an account that a new bind must not take (RFC 6120 §7.7.2.2), on every transport
+   * this table serves: online sessions and those being resumed elsewhere. A detached session's resource is
+   * not among them — a fresh bind of it supersedes the detached session (see `online`).
+   */
+  resourcesInUse(bareJid: string): Set<string> {
+    const used = new Set<string>();
+    for (const ep of this.byAccount.get(bareJid) ?? []) if (ep.phase === "online" || ep.phase === "moving") used.add(ep.jid.resource);
+    return used;
+  }
+
   /** The `online` hook. */
   online(connection: C, info: { readonly resumed: boolean }): void {
     const jid = connection.jid;

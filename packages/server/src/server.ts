@@ -11,6 +11,7 @@ import {
   registerFeature,
   registerRequestOf,
   registerServer,
+  resolveResourceConflict,
   type ServerOptions,
   type SmState,
   type StreamErrorCondition,
@@ -319,6 +320,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     serves: (d: string) => d === domain,
     scramCredentials: (username: string, mechanism: string) => accounts.scramKeys(username, hashOf(mechanism)) ?? null,
     verifyPassword: (username: string, password: string) => accounts.verifyPassword(username, password),
+    // One policy over every transport's sessions (each listener alone sees only its own connections).
+    bind: (username: string, resource: string) => resolveResourceConflict(resource, sessions.resourcesInUse(`${username}@${domain}`), "assign-new"),
     stanza: (connection: HookConnection, stanza: XmlElement) => {
       const endpoint = sessions.endpointOf(connection);
       if (endpoint) router.route(endpoint, stanza);

@@ -53,6 +53,28 @@ describe("startServer({ websocket }): one router for TCP and WebSocket clients",
     }
   });
 
+  it("a resource bound over TCP is in use for a WebSocket bind too (assign-new across transports, RFC 6120 §7.7.2.2)", async () => {
+    const tcp = new TcpClient({ jid: `juliet@${DOMAIN}/phone`, password: "r0m30myr0m30", host: "127.0.0.1", port: running.port!, tls: { ca: running.certificate } });
+    const ws = new WsClient({ jid: `juliet@${DOMAIN}/phone`, password: "r0m30myr0m30", service: running.websocketUrl!, WebSocket });
+    const tcp2 = new TcpClient({ jid: `juliet@${DOMAIN}/phone`, password: "r0m30myr0m30", host: "127.0.0.1", port: running.port!, tls: { ca: running.certificate } });
+    try {
+      const first = await tcp.online();
+      expect(first.resource).toBe("phone");
+      const second = await ws.online();
+      expect(second.resource).not.toBe("phone");
+      expect(second.resource.startsWith("phone.")).toBe(true);
+      const third = await tcp2.online();
+      expect(new Set([first.resource, second.resource, third.resource]).size).toBe(3);
+      // each full JID reaches its own session
+      const got = nextMessage(ws);
+      tcp.send(chat(second.toString(), "to the WebSocket one"));
+      expect((await got).getChildText("body")).toBe("to the WebSocket one");
+      expect(tcp.isOnline && ws.isOnline && tcp2.isOnline).toBe(true);
+    } finally {
+      await Promise.all([tcp.close(), ws.close(), tcp2.close()]);
+    }
+  });
+
   it("server-side routing answers for WebSocket clients too (ping, <service-unavailable/>)", async () => {
     const romeo = new WsClient({ jid: `romeo@${DOMAIN}`, password: "j0liet", service: running.websocketUrl!, WebSocket });
     try {
