@@ -395,6 +395,10 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
   }
 }
 
+function endReadHold(driver: { endReadHold(): void }): void {
+  driver.endReadHold();
+}
+
 function destroySocket(socket: Socket): void {
   socket.destroy();
 }
@@ -418,6 +422,25 @@ export class SocketDriver<E extends DriverEvent> extends SocketDriverBase<E> {
     this.session = this.pump.session;
   }
 
+  private readsHeld: NodeJS.Timeout | undefined;
+
+  /**
+   * Pauses reading from the socket (the current one: the TLS socket after STARTTLS) for `ms` milliseconds
+   * — a read rate limit's back-pressure; nothing read is dropped. A pause already running is not extended.
+   */
+  pauseReadsFor(ms: number): void {
+    if (this.readsHeld !== undefined || this.closed) return;
+    this.sock.pause();
+    this.readsHeld = setTimeout(endReadHold, Math.ceil(ms), this);
+    this.readsHeld.unref();
+  }
+
+  /** @internal the pause of {@link pauseReadsFor} is over */
+  endReadHold(): void {
+    this.readsHeld = undefined;
+    if (!this.closed) this.sock.resume();
+  }
+
   protected override handleInput(chunk: Buffer): void {
     if (this.opts.input !== undefined) this.opts.input(chunk, (bytes) => this.feed(bytes));
     else this.feed(chunk);
@@ -429,6 +452,7 @@ export class SocketDriver<E extends DriverEvent> extends SocketDriverBase<E> {
     return this.opts.tlsInfo?.(socket) ?? {};
   }
   protected socketClosed(error: Error | undefined): void {
+    if (this.readsHeld !== undefined) clearTimeout(this.readsHeld);
     this.opts.onSocketClose(error);
   }
   protected override internalError(error: unknown): void {

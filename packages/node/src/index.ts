@@ -59,4 +59,4 @@ export { type OnlineInfo, streamManagementOf } from "@xmpp-sansio/adapter";
 export * from "@xmpp-sansio/adapter/bot-kit";
 export { parseSubjectAltName, peerCertIdentitiesOf } from "./s2s-cert.js";
 export type { S2SOutboundLink } from "./s2s-link.js";
-export { S2SManager, type S2SLinkState, type S2SManagerOptions, type S2SStaticHost, withNamespace } from "./s2s.js";
+export { DEFAULT_S2S_RATE_LIMITS, S2SManager, type S2SLinkState, type S2SManagerOptions, type S2SStaticHost, withNamespace } from "./s2s.js";

@@ -13,7 +13,7 @@ import { randomInt } from "node:crypto";
 import { lookup, Resolver } from "node:dns/promises";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { SessionPump } from "@xmpp-sansio/adapter";
+import { type RateLimits, ReadLimiter, SessionPump } from "@xmpp-sansio/adapter";
 import {
   type ConnectionCandidate,
   connectionCandidates,
@@ -47,6 +47,16 @@ export interface S2SStaticHost {
   /** Direct TLS (XEP-0368) instead of STARTTLS. Default false. */
   readonly directTls?: boolean;
 }
+
+/**
+ * Default read rates of an inbound s2s stream: 10 KiB/s (burst 32 KiB) until the peer domain is
+ * authenticated — TLS, dialback or SASL EXTERNAL need little — then 1 MiB/s (burst 4 MiB): one stream
+ * carries all the traffic of a domain to ours.
+ */
+export const DEFAULT_S2S_RATE_LIMITS: Readonly<Required<RateLimits>> = Object.freeze({
+  preAuth: Object.freeze({ bytesPerSecond: 10 * 1024, burstBytes: 32 * 1024 }),
+  authenticated: Object.freeze({ bytesPerSecond: 1024 * 1024, burstBytes: 4 * 1024 * 1024 }),
+});
 
 /** Options of {@link S2SManager}. */
 export interface S2SManagerOptions {
@@ -89,6 +99,11 @@ export interface S2SManagerOptions {
   maxQueued?: number;
   /** Inbound connections at once (more are refused at accept). Default 1 000. */
   maxInbound?: number;
+  /**
+   * Read rates of every inbound stream, before and after the peer domain authenticated (reads pause,
+   * nothing is dropped; `null` switches a phase off). Default {@link DEFAULT_S2S_RATE_LIMITS}.
+   */
+  rate?: RateLimits;
   /** How long an inbound dialback check waits for the authoritative server. Default 30 000 ms. */
   verifyTimeoutMs?: number;
   /** Further core options of every s2s session (limits, timeouts, random). */
@@ -113,6 +128,8 @@ export interface S2SManagerOptions {
 interface Inbound {
   readonly driver: SocketDriver<ServerEvent>;
   lastActivity: number;
+  /** The read rate paused this stream once (logged the first time only). */
+  limited?: boolean;
 }
 
 /**
@@ -141,8 +158,11 @@ export class S2SManager {
   private readonly domains = new Map<string, string | undefined>();
   private closing = false;
 
+  /** The inbound read rates, the defaults filled in (one object for every stream). */
+  private readonly rates: Readonly<Required<RateLimits>>;
   constructor(options: S2SManagerOptions) {
     this.o = options;
+    this.rates = options.rate === undefined ? DEFAULT_S2S_RATE_LIMITS : Object.freeze({ ...DEFAULT_S2S_RATE_LIMITS, ...options.rate });
     this.log = options.log ?? (() => {});
     const policy = options.tlsPolicy ?? "required";
     if (options.tls === undefined && policy !== "none") throw new TypeError('S2SManager: `tls` (cert and key) is needed unless tlsPolicy is "none"');
@@ -357,19 +377,36 @@ export class S2SManager {
       bidi: false,
     });
     const address = socket.remoteAddress;
+    const limiter = new ReadLimiter(this.rates, monotonicNow());
     let entry!: Inbound;
     const driver: SocketDriver<ServerEvent> = new SocketDriver<ServerEvent>({
       socket,
       side: "server",
-      createPump: (io) => new SessionPump<ServerEvent>({ session, onEvent: (ev) => this.onInboundEvent(session, driver, ev, address), now: monotonicNow, ...io }),
+      createPump: (io) =>
+        new SessionPump<ServerEvent>({
+          session,
+          onEvent: (ev) => {
+            if (ev.type === "domain-authenticated") limiter.authenticated(monotonicNow());
+            this.onInboundEvent(session, driver, ev, address);
+          },
+          now: monotonicNow,
+          ...io,
+        }),
       upgrade: (plain) => new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext!, requestCert: true, rejectUnauthorized: false }),
       tlsInfo: (s) => {
         const ids = peerCertIdentitiesOf(s);
         return ids === undefined ? {} : { peerCertIdentities: ids };
       },
       input: (chunk, feed) => {
-        entry.lastActivity = monotonicNow();
+        const now = monotonicNow();
+        entry.lastActivity = now;
+        const wait = limiter.consume(chunk.length, now);
         feed(chunk);
+        if (wait > 0 && !driver.closed) {
+          if (!entry.limited) this.log(`s2s in (${address}): read rate exceeded, reads paused (logged once per stream)`);
+          entry.limited = true;
+          driver.pauseReadsFor(wait);
+        }
       },
       onInternalError: (err) => this.log(`s2s in error (${address}): ${String(err)}`),
       onSocketClose: () => this.inbound.delete(entry),

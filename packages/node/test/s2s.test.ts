@@ -295,3 +295,42 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
     silent.close();
   });
 });
+
+describe("S2SManager inbound read rate", () => {
+  it("pauses reads past the rate (logged once), then reads on: nothing is dropped", async () => {
+    const { createConnection } = await import("node:net");
+    const b = await peer("b.test", "127.0.0.3", { tlsPolicy: "none", rate: { preAuth: { bytesPerSecond: 2_000, burstBytes: 64 } } });
+    const socket = createConnection({ host: "127.0.0.3", port: b.port });
+    let answer = "";
+    socket.on("data", (c: Buffer) => void (answer += c.toString()));
+    try {
+      await new Promise((r) => socket.once("connect", r));
+      // 300 bytes before the stream header (an XML declaration and white space): past the burst.
+      socket.write(`<?xml version='1.0'?>${" ".repeat(280)}`);
+      await until(() => b.log.some((l) => l.includes("read rate exceeded, reads paused")));
+      socket.write("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='a.test' to='b.test' version='1.0'>");
+      // read after the pause: the header is answered
+      await until(() => answer.includes("<stream:features"));
+      expect(answer).toContain("from='b.test'");
+      expect(b.log.filter((l) => l.includes("read rate exceeded")).length).toBe(1);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it("a stream within its rate is never paused", async () => {
+    const { createConnection } = await import("node:net");
+    const b = await peer("b.test", "127.0.0.3", { tlsPolicy: "none" });
+    const socket = createConnection({ host: "127.0.0.3", port: b.port });
+    let answer = "";
+    socket.on("data", (c: Buffer) => void (answer += c.toString()));
+    try {
+      await new Promise((r) => socket.once("connect", r));
+      socket.write("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='a.test' to='b.test' version='1.0'>");
+      await until(() => answer.includes("<stream:features"));
+      expect(b.log.some((l) => l.includes("read rate exceeded"))).toBe(false);
+    } finally {
+      socket.destroy();
+    }
+  });
+});

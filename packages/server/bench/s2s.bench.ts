@@ -72,7 +72,8 @@ async function ourPair(external: boolean): Promise<Pair & { pa: CertificatePair;
       port: 0,
       streamManagement: false,
       limits: { rate: { preAuth: null, authenticated: null }, address: { maxLoginAttemptsPerIp: null } },
-      federation: { host, port, hosts, tls: s2s, ca: [sa.ca!, sb.ca!] },
+      // no read rate limits on either side: throughput, as Prosody runs without mod_limits by default
+      federation: { host, port, hosts, tls: s2s, ca: [sa.ca!, sb.ca!], rate: { preAuth: null, authenticated: null } },
     });
   };
   const a = await start("a.test", pa, sa, "127.0.0.2", portA);

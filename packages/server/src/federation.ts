@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { type Jid, JidError, tryParseJid } from "@xmpp-sansio/jid";
-import { S2SManager, type S2SStaticHost, type SrvResolver } from "@xmpp-sansio/node";
+import { type RateLimits, S2SManager, type S2SStaticHost, type SrvResolver } from "@xmpp-sansio/node";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import type { CertificatePair } from "./certificate.js";
 import type { Endpoint } from "./router.js";
@@ -52,6 +52,11 @@ export interface FederationOptions {
   readonly maxQueued?: number;
   /** Per TCP connection attempt. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Read rates of inbound s2s streams, before and after the peer authenticated (reads pause, nothing is
+   * dropped). Default: 10 KiB/s (burst 32 KiB), then 1 MiB/s (burst 4 MiB) — `DEFAULT_S2S_RATE_LIMITS`.
+   */
+  readonly rate?: RateLimits;
 }
 
 /** What federation needs from the router: route one stanza as coming from `sender`. */
@@ -113,6 +118,7 @@ export async function startFederation(args: {
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+    ...(options.rate === undefined ? {} : { rate: options.rate }),
     onStanza: (stanza) => {
       const sender = remote(stanza.attr("from") ?? "");
       if (sender !== undefined) args.router().route(sender, stanza); // (the core checked 'from')
