@@ -150,7 +150,9 @@ export class S2SManager {
   private readonly inbound = new Set<Inbound>();
   private readonly server: net.Server | undefined;
   private readonly tlsServer: tls.Server | undefined;
-  private readonly secureContext: tls.SecureContext | undefined;
+  private secureContext: tls.SecureContext | undefined;
+  /** Our certificate and key (and trusted CAs): `options.tls`, then what {@link setCertificate} gave. */
+  private tlsPair: S2SManagerOptions["tls"];
   private readonly ctx: LinkContext;
   private readonly log: (line: string) => void;
   private sweep: NodeJS.Timeout | undefined;
@@ -166,6 +168,7 @@ export class S2SManager {
     this.log = options.log ?? (() => {});
     const policy = options.tlsPolicy ?? "required";
     if (options.tls === undefined && policy !== "none") throw new TypeError('S2SManager: `tls` (cert and key) is needed unless tlsPolicy is "none"');
+    this.tlsPair = options.tls;
     if (options.tls !== undefined) this.secureContext = tls.createSecureContext(this.contextOptions());
     const resolver = options.resolveSrv ?? defaultSrvResolver();
     const resolveHost = options.resolveHost ?? (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
@@ -295,8 +298,27 @@ export class S2SManager {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Replaces our certificate and key (e.g. renewed, on SIGHUP): new inbound streams (STARTTLS and Direct
+   * TLS) and new outbound ones present it; open streams keep theirs. The trusted CAs stay. Throws, and
+   * changes nothing, when the pair does not load.
+   */
+  setCertificate(pair: { readonly cert: string | Buffer; readonly key: string | Buffer }): void {
+    const next = { ...(this.tlsPair ?? {}), cert: pair.cert, key: pair.key };
+    const previous = this.tlsPair;
+    this.tlsPair = next;
+    try {
+      const context = tls.createSecureContext(this.contextOptions());
+      this.tlsServer?.setSecureContext(this.contextOptions());
+      this.secureContext = context;
+    } catch (error) {
+      this.tlsPair = previous;
+      throw error;
+    }
+  }
+
   private contextOptions(): tls.SecureContextOptions {
-    const t = this.o.tls;
+    const t = this.tlsPair;
     if (t === undefined) return {};
     return { cert: t.cert, key: t.key, ...(t.ca === undefined ? {} : { ca: t.ca as string | Buffer | Array<string | Buffer> }) };
   }

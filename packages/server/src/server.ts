@@ -187,9 +187,10 @@ export interface RunningServer {
   /** The certificate in use (PEM), for clients that must trust a generated one. */
   readonly certificate: string;
   /**
-   * Replaces the certificate and key on every TLS listener (STARTTLS, Direct TLS, `wss:`): connections
-   * accepted from now on get it, open ones keep theirs. Throws, changing nothing, when the pair does not
-   * load (bad PEM, a key that does not match). The CLI calls it on SIGHUP.
+   * Replaces the certificate and key on every TLS listener (STARTTLS, Direct TLS, `wss:`, and federation's
+   * s2s streams unless `federation.tls` gave them a certificate of their own): connections accepted from
+   * now on get it, open ones keep theirs. Throws, changing nothing, when the pair does not load (bad PEM, a
+   * key that does not match). The CLI calls it on SIGHUP.
    */
   setCertificate(pair: CertificatePair): void;
   /** The component listener and its routing, when `components` was given. */
@@ -447,6 +448,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     setCertificate: (next: CertificatePair) => {
       server.setSecureContext({ cert: next.cert, key: next.key }); // throws first when the pair is bad
       https?.setSecureContext({ cert: next.cert, key: next.key });
+      if (options.federation !== undefined && options.federation.tls === undefined) federation?.manager.setCertificate(next);
       certificate = next.cert;
     },
     components,

@@ -189,14 +189,23 @@ describe("reloadServer", () => {
 });
 
 describe("RunningServer.setCertificate", () => {
-  it("changes the certificate of the wss: listener and Direct TLS; a bad pair throws and changes nothing", async () => {
+  it("changes the certificate of the wss: listener, Direct TLS and s2s Direct TLS; a bad pair throws and changes nothing", async () => {
     const first = generateSelfSignedCertificate({ dnsNames: ["localhost"] });
     const second = generateSelfSignedCertificate({ dnsNames: ["localhost"] });
-    const running = await startServer({ domain: "localhost", accounts: new AccountStore(), port: 0, directTlsPort: 0, websocket: { port: 0, tls: true }, tls: first });
+    const running = await startServer({
+      domain: "localhost",
+      accounts: new AccountStore(),
+      port: 0,
+      directTlsPort: 0,
+      websocket: { port: 0, tls: true },
+      tls: first,
+      federation: { host: "127.0.0.1", port: null, directTlsPort: 0 },
+    });
     try {
       const ports: [number, string][] = [
         [running.directTlsPort!, "xmpp-client"],
         [running.websocketPort!, "http/1.1"],
+        [running.federation!.manager.address().directTlsPort!, "xmpp-server"],
       ];
       for (const [port, alpn] of ports) expect(await handshake(port, first.ca!, alpn)).toBe(true);
       running.setCertificate(second);
