@@ -63,6 +63,8 @@ export class Jid {
 
   /** The string form, once asked for (a field of the object, so that the JID stays a value). */
   private declare text: string | undefined;
+  /** The bare JID, once asked for (a full JID's; a bare JID is its own). */
+  private declare bareJid: Jid | undefined;
 
   /** @internal Use {@link parseJid} or {@link jid}. */
   constructor(token: typeof PREPARED, local: string, domain: string, resource: string) {
@@ -71,11 +73,15 @@ export class Jid {
     this.domain = domain;
     this.resource = resource;
     this.text = undefined;
+    this.bareJid = undefined;
   }
 
-  /** The bare JID (`local@domain`, or `domain`): this JID without its resource. */
+  /** The bare JID (`local@domain`, or `domain`): this JID without its resource (made once per JID). */
   get bare(): Jid {
-    return this.resource === "" ? this : new Jid(PREPARED, this.local, this.domain, "");
+    if (this.resource === "") return this;
+    let b = this.bareJid;
+    if (b === undefined) this.bareJid = b = new Jid(PREPARED, this.local, this.domain, "");
+    return b;
   }
 
   /** Whether this JID has no resourcepart. */

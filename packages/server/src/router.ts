@@ -28,7 +28,7 @@ export interface OtherDomainRoutes {
 export interface RouterOptions extends OtherDomainRoutes {
   /** Whether a domain is served here (local). */
   serves(domain: string): boolean;
-  /** Whether a local account exists. */
+  /** Whether a local account exists (`username`: a prepared localpart, from a parsed `Jid`). */
   accountExists(username: string): boolean;
   /** Software name for XEP-0092 and disco. Default `"xmpp-sansio"`. */
   software?: string;
@@ -86,9 +86,9 @@ export class Router {
     return this.jids.parse(to);
   }
 
-  /** The key of the account's resources: the bare JID's string, without building a bare `Jid`. */
+  /** The key of the account's resources: the bare JID's string (made once per `Jid`, cached ones are reused). */
   private bareKey(jid: Jid): string {
-    return jid.local === "" ? jid.domain : `${jid.local}@${jid.domain}`;
+    return jid.bare.toString();
   }
 
   /** Prepared JIDs cached (for tests). */
