@@ -486,9 +486,14 @@ export class XmlWriter {
    * its size doubles up to {@link SHARED_SLAB_BYTES} beyond what it must hold.
    */
   private reserve(n: number): Uint8Array {
+    const out = this.out;
+    return this.len + n <= out.length ? out : this.grow(n);
+  }
+
+  /** {@link reserve} when the buffer is too small (kept apart so that `reserve` stays small enough to inline). */
+  private grow(n: number): Uint8Array {
     const need = this.len + n;
     const old = this.out;
-    if (need <= old.length) return old;
     const base = this.base;
     let grown: Uint8Array;
     if (base === 0) {
