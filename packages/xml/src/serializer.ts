@@ -223,7 +223,7 @@ export class XmlWriter {
    * Returns the bytes written so far without copying them — a view of the writer's buffer, whose bytes the
    * writer never writes again — and empties the writer. For output that is written out and dropped soon
    * (a connection's): the view keeps the buffer alive while it is held, and the writer moves on in the
-   * rest of it, so a burst of small elements costs one buffer of up to {@link SHARED_SLAB_BYTES}, not one
+   * rest of it, so a burst of small elements costs one buffer of up to 16 KiB, not one
    * allocation each.
    */
   takeShared(): Uint8Array {
@@ -483,7 +483,7 @@ export class XmlWriter {
    * The buffer, grown if needed to hold `n` more bytes after what is written. Growing copies everything
    * from `base` on (a call may have written ahead of `len`). After {@link takeShared} handed bytes out the
    * new buffer starts at `base` (`len` and `base` move; what was handed out stays in the old buffer), and
-   * its size doubles up to {@link SHARED_SLAB_BYTES} beyond what it must hold.
+   * its size doubles up to `SHARED_SLAB_BYTES` beyond what it must hold.
    */
   private reserve(n: number): Uint8Array {
     const out = this.out;
