@@ -327,20 +327,24 @@ export class ServerHooksCore<C extends HookedConnection> {
    */
   send(conn: C, stanza: XmlElement): void {
     const q = conn.outbound;
-    if (q === undefined) {
-      conn.pump.interact((s) => s.send(stanza));
-      return;
+    if (q !== undefined) {
+      if (q.overflowed) {
+        this.undeliverable(conn, [stanza]);
+        return;
+      }
+      if (q.full) {
+        this.overflow(conn, [stanza]);
+        return;
+      }
     }
-    if (q.overflowed) {
-      this.undeliverable(conn, [stanza]);
-      return;
+    // `pump.interact((s) => s.send(stanza))` without a closure per stanza (sending needs no clock).
+    const pump = conn.pump;
+    try {
+      pump.session.send(stanza);
+    } finally {
+      pump.pump();
     }
-    if (q.full) {
-      this.overflow(conn, [stanza]);
-      return;
-    }
-    conn.pump.interact((s) => s.send(stanza));
-    q.track(stanza);
+    q?.track(stanza);
   }
 
   /** The transport took `n` bytes of `conn`'s output: past the byte cap, the connection overflows (soon). */
@@ -510,7 +514,7 @@ export class ServerHooksCore<C extends HookedConnection> {
       case "stanza": {
         const stanza = ev.stanza;
         if (this.answerIq(conn, stanza)) return;
-        if (h.stanza !== undefined) this.run(conn, () => h.stanza!(conn, stanza));
+        if (h.stanza !== undefined) this.runStanza(conn, stanza);
         else if (stanza.name === "iq" && (stanza.attr("type") === "get" || stanza.attr("type") === "set")) {
           const reply = serviceUnavailable(stanza);
           if (reply !== undefined) conn.pump.session.send(reply);
@@ -527,8 +531,9 @@ export class ServerHooksCore<C extends HookedConnection> {
 
   /** An IQ request to the server that a registered handler takes: answered here (true), else false. */
   private answerIq(conn: C, iq: XmlElement): boolean {
+    if (iq.name !== "iq") return false;
     const type = iq.attr("type");
-    if (iq.name !== "iq" || (type !== "get" && type !== "set")) return false;
+    if (type !== "get" && type !== "set") return false;
     const payload = iq.firstElement();
     if (payload === undefined || !this.iqHandlers.has(type, payload.ns, payload.name)) return false;
     const to = iq.attr("to");
@@ -592,6 +597,23 @@ export class ServerHooksCore<C extends HookedConnection> {
     this.opts.onAuthFailed?.(conn, username, "too-many-attempts");
     microtask(() => conn.abort("policy-violation", text));
     return false;
+  }
+
+  /** {@link run} for the `stanza` hook, without a closure per stanza (the hot path). */
+  private runStanza(conn: C, stanza: XmlElement): void {
+    try {
+      const r = this.hooks.stanza!(conn, stanza);
+      if (r !== undefined && typeof (r as Promise<void>).then === "function") (r as Promise<void>).catch((err: unknown) => this.hookFailed(conn, err));
+    } catch (err) {
+      // Inside the pump: defer the abort so the current dispatch completes first.
+      microtask(() => this.hookFailed(conn, err));
+    }
+  }
+
+  /** A hook failed: reported, and the connection ends with `<internal-server-error/>`. */
+  private hookFailed(conn: C, err: unknown): void {
+    this.emitHookError(err, conn);
+    conn.abort("internal-server-error");
   }
 
   /** Calls a hook with no answer; errors end the connection. Synchronous parts run now (stanza order). */

@@ -6,7 +6,6 @@
  * @internal
  * @module
  */
-import { concatBytes } from "@xmpp-sansio/sasl";
 import {
   EMPTY_CONTEXT,
   FramedParser,
@@ -55,8 +54,6 @@ export interface HeaderAttributes {
 const STREAM_CONTEXT_PREFIXES: ReadonlyMap<string, string> = new Map([["stream", NS_STREAMS]]);
 /** The context after our usual stream header, per content namespace: one object for every session. */
 const SHARED_CONTEXTS = new Map<string, NamespaceContext>();
-/** No output set aside (shared: replaced before it is written to). */
-const NO_CHUNKS: Uint8Array[] = [];
 const EMPTY_NAMESPACES: ReadonlyMap<string, string> = new Map();
 
 /**
@@ -102,7 +99,6 @@ const COMPACT_ABOVE = 2048;
 export class StreamFraming implements FramingStrategy {
   readonly kind = "stream" as const;
   private writer = new XmlWriter(INITIAL_WRITER_BYTES);
-  private chunks: Uint8Array[] = NO_CHUNKS;
   private context: NamespaceContext = EMPTY_CONTEXT;
   private parser: StreamParser;
 
@@ -132,15 +128,9 @@ export class StreamFraming implements FramingStrategy {
   }
 
   writeElement(el: XmlElement): void {
-    // Bytes already written are set aside first, so a serialization error (a lone surrogate in an
-    // application's stanza) discards only this element and never leaves half of it in the output.
-    if (this.writer.length > 0) (this.chunks === NO_CHUNKS ? (this.chunks = []) : this.chunks).push(this.writer.take());
-    try {
-      this.writer.element(el, this.context);
-    } catch (e) {
-      this.writer.reset();
-      throw e;
-    }
+    // A serialization error (a lone surrogate in an application's stanza) throws with nothing of this
+    // element written (the writer rolls back), and the bytes before it stay.
+    this.writer.element(el, this.context);
   }
 
   writeClose(): void {
@@ -152,20 +142,15 @@ export class StreamFraming implements FramingStrategy {
   }
 
   get hasOutput(): boolean {
-    return this.writer.length > 0 || this.chunks.length > 0;
+    return this.writer.length > 0;
   }
 
   poll(): Uint8Array | undefined {
-    if (this.chunks.length > 0) {
-      if (this.writer.length > 0) this.chunks.push(this.writer.take());
-      const bytes = concatBytes(this.chunks);
-      this.chunks = NO_CHUNKS;
-      return bytes;
-    }
     if (this.writer.length === 0) return undefined;
-    const bytes = this.writer.take();
-    // The writer keeps a buffer that grew for a large burst; replace it so an idle session stays small.
-    if (bytes.length > COMPACT_ABOVE) this.writer = new XmlWriter(INITIAL_WRITER_BYTES);
+    // No copy: a view of the writer's buffer, which it never writes again (the transport drops it once written).
+    const bytes = this.writer.takeShared();
+    // The writer's buffer grew for a large element or burst; let it go so an idle session stays small.
+    if (bytes.length > COMPACT_ABOVE) this.writer.release();
     return bytes;
   }
 
@@ -209,7 +194,7 @@ export class StreamFraming implements FramingStrategy {
   }
 
   trim(): void {
-    if (this.chunks.length === 0) this.writer.release();
+    this.writer.release();
     this.parser.trim();
   }
 }

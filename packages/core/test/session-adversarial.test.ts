@@ -239,6 +239,22 @@ describe("server: after authentication", () => {
     expect(h.events.length).toBe(n);
     expect(h.s.state).toBe("online");
   });
+  it("addresses parsed once for all sessions still give every session its own answers", () => {
+    // The `to`/`from` cache is shared by the sessions of the process: the same strings, other sessions.
+    for (let round = 0; round < 3; round++) {
+      const h = new ServerHarness().online();
+      h.feed("<message id='m1' to='Romeo@Example.NET/Orchard'><body>x</body></message>");
+      const ev = h.events.at(-1);
+      expect(ev?.type === "stanza" && ev.stanza.attr("to")).toBe("romeo@example.net/Orchard");
+      expect(ev?.type === "stanza" && ev.stanza.attr("from")).toBe("juliet@im.example.com/balcony");
+      h.feed("<message id='m2' to='@@bad'><body>x</body></message>");
+      expect(h.out).toContain("<jid-malformed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>");
+      h.feed("<message from='juliet@im.example.com/balcony' to='romeo@example.net'/>");
+      expect(h.s.state).toBe("online");
+      h.feed("<message from='romeo@example.net/orchard' to='juliet@im.example.com'/>");
+      expectFatal(h, "invalid-from");
+    }
+  });
   it("IQ without id → <bad-request/>", () => {
     const h = new ServerHarness().online();
     h.feed("<iq type='get'><query xmlns='jabber:iq:roster'/></iq>");

@@ -5,6 +5,7 @@
  *
  * @module @xmpp-sansio/jid
  */
+export { JidCache } from "./cache.js";
 export { prepareDomain } from "./domain.js";
 export { JidError, type JidErrorReason, type JidPart } from "./errors.js";
 export { escapeLocal, unescapeLocal } from "./escape.js";

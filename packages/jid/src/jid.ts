@@ -61,17 +61,27 @@ export class Jid {
   /** Resourcepart, OpaqueString; `""` when absent. */
   readonly resource: string;
 
+  /** The string form, once asked for (a field of the object, so that the JID stays a value). */
+  private declare text: string | undefined;
+  /** The bare JID, once asked for (a full JID's; a bare JID is its own). */
+  private declare bareJid: Jid | undefined;
+
   /** @internal Use {@link parseJid} or {@link jid}. */
   constructor(token: typeof PREPARED, local: string, domain: string, resource: string) {
     if (token !== PREPARED) throw new TypeError("use parseJid() or jid() to create a Jid");
     this.local = local;
     this.domain = domain;
     this.resource = resource;
+    this.text = undefined;
+    this.bareJid = undefined;
   }
 
-  /** The bare JID (`local@domain`, or `domain`): this JID without its resource. */
+  /** The bare JID (`local@domain`, or `domain`): this JID without its resource (made once per JID). */
   get bare(): Jid {
-    return this.resource === "" ? this : new Jid(PREPARED, this.local, this.domain, "");
+    if (this.resource === "") return this;
+    let b = this.bareJid;
+    if (b === undefined) this.bareJid = b = new Jid(PREPARED, this.local, this.domain, "");
+    return b;
   }
 
   /** Whether this JID has no resourcepart. */
@@ -91,9 +101,16 @@ export class Jid {
 
   /** The canonical string form, `local@domain/resource` with absent parts omitted. */
   toString(): string {
-    let s = this.domain;
-    if (this.local !== "") s = `${this.local}@${s}`;
-    if (this.resource !== "") s = `${s}/${this.resource}`;
+    if (this.resource === "" && this.local === "") return this.domain;
+    // Made once per JID: stamping `from` asks for it with every stanza, and a map keyed by the same string
+    // object hashes it once.
+    let s = this.text;
+    if (s === undefined) {
+      s = this.domain;
+      if (this.local !== "") s = `${this.local}@${s}`;
+      if (this.resource !== "") s = `${s}/${this.resource}`;
+      this.text = s;
+    }
     return s;
   }
 

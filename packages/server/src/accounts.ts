@@ -87,6 +87,14 @@ export class AccountStore {
     return key !== undefined && this.accounts.has(key);
   }
 
+  /**
+   * True when the account exists, for a name that is prepared already (a `Jid`'s localpart): no PRECIS
+   * again, which the router would otherwise run for every stanza to a user.
+   */
+  hasPrepared(localpart: string): boolean {
+    return this.accounts.has(localpart);
+  }
+
   /** Usernames, prepared, sorted. */
   usernames(): string[] {
     return this.accounts.list();

@@ -20,7 +20,7 @@ import {
   type SessionState,
   stampOfflineStored,
 } from "@xmpp-sansio/im";
-import { type Jid, JidError, tryParseJid } from "@xmpp-sansio/jid";
+import { type Jid, JidCache, JidError } from "@xmpp-sansio/jid";
 import { FramedParser, toXmlString, XmlElement, xml } from "@xmpp-sansio/xml";
 import type { Endpoint, OtherDomainRoutes } from "./router.js";
 import { answerServiceIq, type ServiceContext } from "./services.js";
@@ -69,8 +69,8 @@ export class ImRouter {
   private readonly im: ImServer;
   private readonly o: ImRouterOptions;
   private readonly live = new Map<string, Map<string, Live>>();
-  private readonly jids = new Map<string, Jid | JidError>();
-  private readonly jidCacheSize: number;
+  /** `to` string → prepared JID (or the error), oldest first; bounded by `jidCacheSize`. */
+  private readonly jids: JidCache;
   private readonly parser = new FramedParser();
   private readonly now: () => number;
   /** Set when the last `route` stored a message offline (read by the session table's offline hook). */
@@ -81,24 +81,18 @@ export class ImRouter {
   constructor(options: ImRouterOptions) {
     this.o = options;
     this.im = new ImServer(options.im);
-    this.jidCacheSize = options.jidCacheSize ?? 4096;
+    this.jids = new JidCache(options.jidCacheSize ?? 4096);
     this.now = options.now ?? Date.now;
     this.view = this.makeView();
   }
 
   /** Prepared JIDs cached (for tests). */
   get cachedJids(): number {
-    return this.jids.size;
+    return this.jids.entries;
   }
 
   private target(to: string): Jid | JidError {
-    let jid = this.jids.get(to);
-    if (jid === undefined) {
-      jid = tryParseJid(to);
-      if (this.jids.size >= this.jidCacheSize) this.jids.delete(this.jids.keys().next().value!);
-      if (this.jidCacheSize > 0) this.jids.set(to, jid);
-    }
-    return jid;
+    return this.jids.parse(to);
   }
 
   /** The localpart of a local bare JID string, or `undefined`. */

@@ -1,5 +1,5 @@
 import { errorReply, type StanzaError, stanzaError, type StanzaErrorCondition } from "@xmpp-sansio/core";
-import { type Jid, JidError, tryParseJid } from "@xmpp-sansio/jid";
+import { type Jid, JidCache, JidError } from "@xmpp-sansio/jid";
 import { XmlElement } from "@xmpp-sansio/xml";
 
 /** An online client session as the router sees it. */
@@ -28,7 +28,7 @@ export interface OtherDomainRoutes {
 export interface RouterOptions extends OtherDomainRoutes {
   /** Whether a domain is served here (local). */
   serves(domain: string): boolean;
-  /** Whether a local account exists. */
+  /** Whether a local account exists (`username`: a prepared localpart, from a parsed `Jid`). */
   accountExists(username: string): boolean;
   /** Software name for XEP-0092 and disco. Default `"xmpp-sansio"`. */
   software?: string;
@@ -74,33 +74,26 @@ export class Router {
   private readonly sessions = new Map<string, Map<string, PresenceState>>();
   private readonly options: RouterOptions;
   /** `to` string → prepared JID (or the error), oldest first; bounded by `jidCacheSize`. */
-  private readonly jids = new Map<string, Jid | JidError>();
-  private readonly jidCacheSize: number;
+  private readonly jids: JidCache;
 
   constructor(options: RouterOptions) {
     this.options = options;
-    this.jidCacheSize = options.jidCacheSize ?? 4096;
+    this.jids = new JidCache(options.jidCacheSize ?? 4096);
   }
 
   /** The prepared JID of a `to` attribute, from the bounded cache (first in, first out). */
   private target(to: string): Jid | JidError {
-    let jid = this.jids.get(to);
-    if (jid === undefined) {
-      jid = tryParseJid(to);
-      if (this.jids.size >= this.jidCacheSize) this.jids.delete(this.jids.keys().next().value!);
-      if (this.jidCacheSize > 0) this.jids.set(to, jid);
-    }
-    return jid;
+    return this.jids.parse(to);
   }
 
-  /** The key of the account's resources: the bare JID's string, without building a bare `Jid`. */
+  /** The key of the account's resources: the bare JID's string (made once per `Jid`, cached ones are reused). */
   private bareKey(jid: Jid): string {
-    return jid.local === "" ? jid.domain : `${jid.local}@${jid.domain}`;
+    return jid.bare.toString();
   }
 
   /** Prepared JIDs cached (for tests). */
   get cachedJids(): number {
-    return this.jids.size;
+    return this.jids.entries;
   }
 
   /** Registers a session that just went online. */

@@ -236,7 +236,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const remote = options.federation === undefined ? {} : { remote: (stanza: XmlElement) => federation!.send(stanza) };
   const imRouter =
     storage === undefined ? undefined : new ImRouter({ domain, storage, ...(options.im === undefined ? {} : { im: options.im }), ...external, ...remote });
-  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.has(u), ...external, ...remote });
+  const router: Router | ImRouter = imRouter ?? new Router({ serves: (d) => d === domain, accountExists: (u) => accounts.hasPrepared(u), ...external, ...remote });
   if (options.federation !== undefined) federation = await startFederation({ domain, options: options.federation, tls: pair, host, router: () => router, log });
   // With the IM router a re-routed message it stored offline is done; anything else goes to the store directly.
   const offlineStore: OfflineStoreHook | undefined =

@@ -12,6 +12,10 @@ describe("AccountStore", () => {
     store.add("Juliet", "r0m30myr0m30");
     expect(store.has("juliet")).toBe(true);
     expect(store.has("JULIET")).toBe(true);
+    // The router's check: a localpart prepared already (a Jid's) is looked up as it is.
+    expect(store.hasPrepared("juliet")).toBe(true);
+    expect(store.hasPrepared("JULIET")).toBe(false);
+    expect(store.hasPrepared("romeo")).toBe(false);
     expect(store.hashesOf("juliet")).toEqual(["SHA-1", "SHA-256", "SHA-512"]);
     const keys = store.scramKeys("juliet", "SHA-256")!;
     expect(keys.iterations).toBe(4096);

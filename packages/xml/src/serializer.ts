@@ -53,6 +53,8 @@ export class XmlSerializeError extends TypeError {
 }
 
 const NO_BINDINGS: readonly string[] = [];
+/** The most a writer's buffer grows beyond what it must hold once {@link XmlWriter.takeShared} is used. */
+const SHARED_SLAB_BYTES = 16 * 1024;
 const NO_BYTES = new Uint8Array(0);
 
 /**
@@ -168,7 +170,14 @@ function invalidName(s: string): XmlSerializeError {
  */
 export class XmlWriter {
   private out: Uint8Array;
+  /** Where the next byte goes in `out`. */
   private len = 0;
+  /**
+   * Where the bytes not yet taken start in `out`: what lies before was handed out by {@link takeShared}
+   * and is never written again. Positions move when the buffer is replaced (see {@link reserve}), so a
+   * position kept across a write is kept relative to `base`.
+   */
+  private base = 0;
   private readonly initialCapacity: number;
   /**
    * Bindings in scope and the element stack of {@link element}; kept between calls (undefined during one,
@@ -187,25 +196,39 @@ export class XmlWriter {
    * the initial capacity — also the way to shrink a buffer that grew for one large element.
    */
   release(): void {
-    if (this.len !== 0) return;
+    if (this.len !== this.base) return;
     this.out = NO_BYTES;
+    this.len = this.base = 0;
     this.state = undefined;
   }
 
   /** Bytes written and not yet taken. */
   get length(): number {
-    return this.len;
+    return this.len - this.base;
   }
 
   /** Discards what was written and not taken. */
   reset(): void {
-    this.len = 0;
+    this.len = this.base;
   }
 
   /** Returns a copy of the bytes written so far and empties the writer. */
   take(): Uint8Array {
-    const bytes = this.out.slice(0, this.len);
-    this.len = 0;
+    const bytes = this.out.slice(this.base, this.len);
+    this.len = this.base;
+    return bytes;
+  }
+
+  /**
+   * Returns the bytes written so far without copying them — a view of the writer's buffer, whose bytes the
+   * writer never writes again — and empties the writer. For output that is written out and dropped soon
+   * (a connection's): the view keeps the buffer alive while it is held, and the writer moves on in the
+   * rest of it, so a burst of small elements costs one buffer of up to 16 KiB, not one
+   * allocation each.
+   */
+  takeShared(): Uint8Array {
+    const bytes = this.out.subarray(this.base, this.len);
+    this.base = this.len;
     return bytes;
   }
 
@@ -231,7 +254,7 @@ export class XmlWriter {
 
   /** Writes an element and its descendants. Iterative: depth is bounded by memory, not the call stack. */
   element(el: XmlElement, context: NamespaceContext = EMPTY_CONTEXT): this {
-    const start = this.len;
+    const start = this.len - this.base;
     // A fresh state if this call is nested in another (it cannot be, short of getters on the tree).
     const state = this.state ?? new WriterState();
     this.state = undefined;
@@ -258,7 +281,7 @@ export class XmlWriter {
         top = f;
       }
     } catch (error) {
-      this.len = start;
+      this.len = this.base + start;
       for (let k = 0; k < top; k += 5) st[k] = st[k + 2] = undefined;
       state.revert(0);
       throw error;
@@ -274,7 +297,7 @@ export class XmlWriter {
    * in scope for its children.
    */
   startTag(el: XmlElement, declare: NamespaceContext, prefix = ""): NamespaceContext {
-    const start = this.len;
+    const start = this.len - this.base;
     try {
       if (prefix !== "") checkName(prefix);
       const prefixes = new Map(declare.prefixes ?? []);
@@ -289,7 +312,7 @@ export class XmlWriter {
       this.reserve(1)[this.len++] = 0x3e;
       return { defaultNs: declare.defaultNs, prefixes };
     } catch (error) {
-      this.len = start;
+      this.len = this.base + start;
       throw error;
     }
   }
@@ -434,7 +457,10 @@ export class XmlWriter {
       out[p] = 0x27;
     } else {
       p = this.escaped(value, ATTR_ESCAPE, p - this.len);
-      this.reserve(p + 1 - this.len)[p] = 0x27;
+      const ahead = p - this.len;
+      const buf = this.reserve(ahead + 1); // may move `len`
+      p = this.len + ahead;
+      buf[p] = 0x27;
     }
     this.len = p + 1;
   }
@@ -454,14 +480,31 @@ export class XmlWriter {
   }
 
   /**
-   * The buffer, grown if needed to hold `n` more bytes after what is written. Growing copies all of it:
-   * a call may have written ahead of `len`.
+   * The buffer, grown if needed to hold `n` more bytes after what is written. Growing copies everything
+   * from `base` on (a call may have written ahead of `len`). After {@link takeShared} handed bytes out the
+   * new buffer starts at `base` (`len` and `base` move; what was handed out stays in the old buffer), and
+   * its size doubles up to `SHARED_SLAB_BYTES` beyond what it must hold.
    */
   private reserve(n: number): Uint8Array {
+    const out = this.out;
+    return this.len + n <= out.length ? out : this.grow(n);
+  }
+
+  /** {@link reserve} when the buffer is too small (kept apart so that `reserve` stays small enough to inline). */
+  private grow(n: number): Uint8Array {
     const need = this.len + n;
-    if (need <= this.out.length) return this.out;
-    const grown = new Uint8Array(Math.max(need, this.out.length * 2, this.initialCapacity));
-    grown.set(this.out);
+    const old = this.out;
+    const base = this.base;
+    let grown: Uint8Array;
+    if (base === 0) {
+      grown = new Uint8Array(Math.max(need, old.length * 2, this.initialCapacity));
+      grown.set(old);
+    } else {
+      grown = new Uint8Array(Math.max(need - base, Math.min(old.length * 2, SHARED_SLAB_BYTES), this.initialCapacity));
+      grown.set(old.subarray(base));
+      this.len -= base;
+      this.base = 0;
+    }
     this.out = grown;
     return grown;
   }
@@ -478,7 +521,9 @@ export class XmlWriter {
       let end = Math.min(n, i + PIECE);
       // A surrogate pair is not split between pieces.
       if (end < n && (s.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
-      p = writeEscaped(this.reserve(p - this.len + (end - i) * MAX_EXPANSION), p, s, i, end, table);
+      const written = p - this.len;
+      const buf = this.reserve(written + (end - i) * MAX_EXPANSION); // may move `len`
+      p = writeEscaped(buf, this.len + written, s, i, end, table);
       i = end;
     }
     return p;
