@@ -420,11 +420,9 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     const outbound = new OutboundQueue(() => ws.bufferedAmount, this.options.limits?.outbound);
     conn = new ServerConnection(pump, ws, req, this.secure, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza));
     this.core.live.add(conn);
-    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-      pump.guarded((s, now) => s.receiveMessage(bytes, isBinary, now));
+    const consume = (bytes: number) => {
       // Read rate: in debt, the WebSocket stops reading until the bucket has refilled.
-      const wait = limiter.consume(bytes.length, monotonicNow());
+      const wait = limiter.consume(bytes, monotonicNow());
       if (wait > 0 && resumeTimer === undefined) {
         ws.pause();
         conn.readsPausedFlag = true;
@@ -434,9 +432,43 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
           if (ws.readyState === ws.OPEN || ws.readyState === ws.CLOSING) ws.resume();
         }, Math.ceil(wait));
       }
+    };
+    // `ws` emits the messages of one socket read one by one, synchronously: they are collected and handed
+    // to the session together on the next tick (receiveMessages: one pass of the session, the parser and
+    // the pump per read instead of per message, as over TCP; each message must still be one element).
+    let batch: Uint8Array[] | undefined;
+    let batchBytes = 0;
+    const flush = () => {
+      const messages = batch;
+      if (messages === undefined) return;
+      batch = undefined;
+      const bytes = batchBytes;
+      batchBytes = 0;
+      pump.guarded((s, now) => {
+        if (messages.length === 1) s.receiveMessage(messages[0]!, false, now);
+        else if (s.receiveMessages !== undefined) s.receiveMessages(messages, now);
+        else for (const m of messages) s.receiveMessage(m, false, now);
+      });
+      consume(bytes);
+    };
+    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      if (isBinary) {
+        flush(); // what came before it, first
+        pump.guarded((s, now) => s.receiveMessage(bytes, true, now));
+        consume(bytes.length);
+        return;
+      }
+      if (batch === undefined) {
+        batch = [];
+        process.nextTick(flush);
+      }
+      batch.push(bytes);
+      batchBytes += bytes.length;
     });
     ws.on("error", () => {});
     ws.on("close", () => {
+      flush();
       if (resumeTimer !== undefined) clearTimeout(resumeTimer);
       if (admitted) this.gate.close(address, monotonicNow());
       pump.transportClosed();
