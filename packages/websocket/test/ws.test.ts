@@ -1,4 +1,6 @@
 import { once } from "node:events";
+import type { Socket } from "node:net";
+import { ServerSession } from "@xmpp-sansio/core";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -183,6 +185,43 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     c.ws.send(`${OPEN}<message xmlns='jabber:client'/>`);
     await c.waitFor((m) => m.includes("not-well-formed"));
     await c.closed;
+  });
+
+  it("the messages of one socket read reach the session in one call; a bad one among them fails as it would alone", async () => {
+    const calls: number[] = [];
+    const spied = await startDemoServer({
+      createSession: (options) => {
+        const s = new ServerSession(options);
+        const receiveMessages = s.receiveMessages.bind(s);
+        s.receiveMessages = (messages, now) => {
+          calls.push(messages.length);
+          receiveMessages(messages, now);
+        };
+        return s;
+      },
+    });
+    try {
+      const c = await rawClient(spied.url);
+      // Three frames in one write (one read at the server): a header, a message that is not one element,
+      // and a second header that must never be answered.
+      const socket = (c.ws as unknown as { _socket: Socket })._socket;
+      socket.cork();
+      c.ws.send(OPEN);
+      c.ws.send("<message xmlns='jabber:client'><body>");
+      c.ws.send(OPEN);
+      socket.uncork();
+      await c.closed;
+      expect(calls).toEqual([3]);
+      const texts = c.messages.map((m) => m.text);
+      expect(texts[0]).toMatch(/^<open /);
+      expect(texts[1]).toContain("features");
+      expect(texts[2]).toContain("<not-well-formed ");
+      expect(texts[2]).toContain("not one complete XML element");
+      expect(texts[3]).toMatch(/^<close /);
+      expect(texts).toHaveLength(4);
+    } finally {
+      await spied.close();
+    }
   });
 
   it("limits: an oversized stanza before authentication is a stream error; an oversized frame is cut by ws", async () => {
