@@ -129,6 +129,8 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   private ended = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sendVia: (c: ServerConnection, stanza: XmlElement) => void;
+  /** Writes the messages framed but not yet written (before anything `ws` writes itself, e.g. a close). */
+  private readonly sendFrames: () => void;
 
   /** @internal */
   constructor(
@@ -139,8 +141,10 @@ export class ServerConnection implements XmppConnection, HookedConnection {
     closedPromise: Promise<void>,
     outbound: OutboundQueue,
     sendVia: (c: ServerConnection, stanza: XmlElement) => void,
+    sendFrames: () => void,
   ) {
     this.id = nextConnectionId++;
+    this.sendFrames = sendFrames;
     this.pump = pump;
     this.socket = socket;
     this.outbound = outbound;
@@ -211,6 +215,7 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   endSocket(): void {
     this.ended = true;
     if (this.socket.readyState === this.socket.CLOSED) return;
+    this.sendFrames(); // the last messages (<stream:error/>, <close/>) before the close frame
     this.socket.close(1000);
     const t = setTimeout(() => this.socket.terminate(), 5_000);
     t.unref();
@@ -382,27 +387,34 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     const admitted = this.gate.open(address, monotonicNow());
     const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
     let resumeTimer: ReturnType<typeof setTimeout> | undefined;
-    // Every stanza is a WebSocket message of its own (RFC 7395 §3.3.3), and `ws` writes each one at once:
-    // one system call per stanza. The socket is corked from the first message of a turn of the event loop
-    // to the next tick, so the messages written in one turn go out in one `writev`.
+    // Every stanza is a WebSocket message of its own (RFC 7395 §3.3.3). The messages the session writes in
+    // one turn of the event loop are framed together on the next tick into one buffer, one socket write
+    // (`ws.send` costs two socket writes and a few objects per message). Nothing of `ws` can write to the
+    // socket in between: its own frames (pongs, closes) come from socket reads and from our calls, and a
+    // turn's messages are written before the next read; `endSocket` writes them before `ws.close()`.
     const socket = req.socket;
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      socket.uncork();
+    let frames: Uint8Array[] | undefined;
+    let framesBytes = 0;
+    const sendFrames = () => {
+      const list = frames;
+      if (list === undefined) return;
+      frames = undefined;
+      const bytes = framesBytes;
+      framesBytes = 0;
+      if (ws.readyState === ws.OPEN) socket.write(textFrames(list, bytes));
     };
     const pump = new SessionPump<ServerEvent>({
       session,
-      // RFC 7395 §3.2: text frames — the writer's UTF-8 bytes as they are (`binary: false`), no decoding
-      // to a string for `ws` to encode again. No back-pressure: the outbound queue measures `bufferedAmount`.
+      // RFC 7395 §3.2: text frames — the writer's UTF-8 bytes as they are, no decoding to a string for
+      // `ws` to encode again. No back-pressure: the outbound queue measures what is held (below).
       write: (data) => {
         if (ws.readyState === ws.OPEN) {
-          if (!corked) {
-            corked = true;
-            socket.cork();
-            process.nextTick(uncork);
+          if (frames === undefined) {
+            frames = [];
+            process.nextTick(sendFrames);
           }
-          ws.send(data, { binary: false });
+          frames.push(data);
+          framesBytes += frameHeaderBytes(data.length) + data.length;
         }
         this.core.wrote(conn, data.length);
       },
@@ -417,8 +429,8 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
         if (!conn.closed) conn.abort("internal-server-error");
       },
     });
-    const outbound = new OutboundQueue(() => ws.bufferedAmount, this.options.limits?.outbound);
-    conn = new ServerConnection(pump, ws, req, this.secure, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza));
+    const outbound = new OutboundQueue(() => ws.bufferedAmount + framesBytes, this.options.limits?.outbound);
+    conn = new ServerConnection(pump, ws, req, this.secure, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza), sendFrames);
     this.core.live.add(conn);
     const consume = (bytes: number) => {
       // Read rate: in debt, the WebSocket stops reading until the bucket has refilled.
@@ -486,6 +498,40 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       conn.abort("policy-violation", text);
     }
   }
+}
+
+/** Bytes of an unmasked frame header (RFC 6455 §5.2) for a payload of `n` bytes. */
+function frameHeaderBytes(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}
+
+/**
+ * The messages as consecutive RFC 6455 text frames (FIN, opcode 1, unmasked: a server's), in one buffer
+ * of `bytes` (their headers and payloads).
+ */
+function textFrames(messages: readonly Uint8Array[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const m of messages) {
+    const n = m.length;
+    out[at] = 0x81;
+    if (n < 126) {
+      out[at + 1] = n;
+      at += 2;
+    } else if (n < 65536) {
+      out[at + 1] = 126;
+      out.writeUInt16BE(n, at + 2);
+      at += 4;
+    } else {
+      out[at + 1] = 127;
+      out.writeUInt32BE(Math.floor(n / 2 ** 32), at + 2);
+      out.writeUInt32BE(n >>> 0, at + 6);
+      at += 10;
+    }
+    out.set(m, at);
+    at += n;
+  }
+  return out;
 }
 
 function refuse(socket: Socket, status: number, text: string): void {

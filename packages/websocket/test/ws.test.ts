@@ -344,8 +344,9 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
           if (bodies.length === 300) resolve();
         }),
       );
-      // 300 stanzas in one turn (one corked write on the fast path), multi-byte text, one of 64 KiB.
-      const sent = Array.from({ length: 300 }, (_, i) => (i === 150 ? "☃".repeat(20_000) : `${label} #${i} ☃ é 𝄞`));
+      // 300 stanzas in one turn (one corked write on the fast path), multi-byte text, one of 60 KB (a
+      // 16-bit frame length), one of 80 KB (a 64-bit frame length).
+      const sent = Array.from({ length: 300 }, (_, i) => (i === 150 ? "☃".repeat(20_000) : i === 200 ? "é".repeat(40_000) : `${label} #${i} ☃ é 𝄞`));
       for (const body of sent) juliet.send(xml("message", { to: rj.toString(), type: "chat" }, xml("body", {}, body)));
       await all;
       expect(bodies).toEqual(sent);
