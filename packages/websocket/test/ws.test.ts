@@ -180,6 +180,18 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     expect(c.messages.every((m) => !m.binary)).toBe(true);
   });
 
+  it("invalid UTF-8 in a text frame is a stream error from our parser (ws does not validate a second time)", async () => {
+    for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff]]) {
+      const c = await rawClient(demo.url);
+      c.ws.send(OPEN);
+      await c.waitFor((m) => m.includes("features"));
+      c.ws.send(Buffer.concat([Buffer.from("<message xmlns='jabber:client'><body>"), Buffer.from(bad), Buffer.from("</body></message>")]), { binary: false });
+      await c.waitFor((m) => /<(not-well-formed|unsupported-encoding) /.test(m));
+      await c.waitFor((m) => m.startsWith("<close"));
+      await c.closed;
+    }
+  });
+
   it("the server refuses a message that is not exactly one element (RFC 7395 §3.3.3)", async () => {
     const c = await rawClient(demo.url);
     c.ws.send(`${OPEN}<message xmlns='jabber:client'/>`);
