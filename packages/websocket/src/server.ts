@@ -30,6 +30,7 @@ import { type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCo
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { type WebSocket, WebSocketServer } from "ws";
+import { takeOverTextFrames } from "./server-frames.js";
 
 export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "@xmpp-sansio/adapter";
 export {
@@ -245,6 +246,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
   private readonly wss: WebSocketServer;
   private readonly path: string;
   private readonly secure: boolean;
+  private readonly maxPayload: number;
   private closing = false;
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head);
 
@@ -269,9 +271,10 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     this.http = options.server ?? http.createServer((_req, res) => res.writeHead(426, { upgrade: "websocket" }).end());
     this.secure = options.secure ?? this.http instanceof https.Server;
     const stanzaLimit = options.session?.limits?.maxStanzaBytes ?? 256 * 1024;
+    this.maxPayload = options.maxPayload ?? stanzaLimit + 4096;
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: options.maxPayload ?? stanzaLimit + 4096,
+      maxPayload: this.maxPayload,
       perMessageDeflate: false,
       // Our parser validates UTF-8 in every byte of a message (and answers invalid UTF-8 with a stream
       // error, as over TCP, where `ws` would only close with 1007): no second pass over each message.
@@ -466,21 +469,23 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       });
       consume(bytes);
     };
-    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-      if (isBinary) {
-        flush(); // what came before it, first
-        pump.guarded((s, now) => s.receiveMessage(bytes, true, now));
-        consume(bytes.length);
-        return;
-      }
+    const onText = (bytes: Uint8Array) => {
       if (batch === undefined) {
         batch = [];
         process.nextTick(flush);
       }
       batch.push(bytes);
       batchBytes += bytes.length;
+    };
+    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      if (!isBinary) return onText(bytes);
+      flush(); // what came before it, first
+      pump.guarded((s, now) => s.receiveMessage(bytes, true, now));
+      consume(bytes.length);
     });
+    // Plain text frames are decoded here, anything else by `ws` (server-frames.ts).
+    takeOverTextFrames(socket, this.maxPayload, onText);
     ws.on("error", () => {});
     ws.on("close", () => {
       flush();

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import { ServerSession } from "@xmpp-sansio/core";
+import type { ServerSessionLike } from "../src/server.js";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -233,6 +234,48 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
       expect(texts).toHaveLength(4);
     } finally {
       await spied.close();
+    }
+  });
+
+  it("client frames: plain text frames on the fast path, then a ping (answered), a fragmented message and more text through ws", async () => {
+    const got: string[] = [];
+    const recorder = await startDemoServer({
+      createSession: () =>
+        ({
+          state: "negotiating",
+          start() {},
+          tlsEstablished() {},
+          receiveMessage: (m: Uint8Array, binary: boolean) => got.push(`${binary ? "binary " : ""}${Buffer.from(m).toString()}`),
+          receiveMessages: (ms: Uint8Array[]) => got.push(...ms.map((m) => Buffer.from(m).toString())),
+          transportClosed() {},
+          pollTransmit: () => undefined,
+          pollEvent: () => undefined,
+          nextTimeout: () => undefined,
+          handleTimeout() {},
+          abort() {},
+          close() {},
+        }) as unknown as ServerSessionLike,
+    });
+    try {
+      const c = await rawClient(recorder.url);
+      const pong = once(c.ws as unknown as NodeJS.EventEmitter, "pong");
+      const socket = (c.ws as unknown as { _socket: Socket })._socket;
+      socket.cork();
+      c.ws.send("one");
+      c.ws.send("two ☃".repeat(40));
+      c.ws.ping("p");
+      c.ws.send("three");
+      c.ws.send("fo", { fin: false });
+      c.ws.send("ur", { fin: true });
+      c.ws.send("five");
+      socket.uncork();
+      await pong;
+      for (let i = 0; i < 100 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(got).toEqual(["one", "two ☃".repeat(40), "three", "four", "five"]);
+      c.ws.close();
+      await c.closed;
+    } finally {
+      await recorder.close();
     }
   });
 
