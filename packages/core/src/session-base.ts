@@ -274,7 +274,20 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     this.input(typeof message === "string" ? UTF8.encode(message) : message, now);
   }
 
-  private input(bytes: Uint8Array, now: number): void {
+  /**
+   * WebSocket framing: the text messages of one transport read, in order — what one {@link receiveMessage}
+   * per message does, in one pass: their elements are handled in order, clean messages are parsed
+   * together (one parser pass instead of one per message; the events are the same, each message still
+   * has to be exactly one element), and the output cap is measured once, after all of them, as for a
+   * read of stream framing. @throws SessionStateError with stream framing.
+   */
+  receiveMessages(messages: readonly (string | Uint8Array)[], now: number): void {
+    if (this.framing.kind !== "websocket") throw new SessionStateError("receiveMessages() is for WebSocket framing; use receive() with stream framing");
+    if (this.kind === "closed" || messages.length === 0) return;
+    this.input(messages, now);
+  }
+
+  private input(bytes: Uint8Array | readonly (string | Uint8Array)[], now: number): void {
     if (this.kind === "closed") return;
     if (this.kind === "tls-handshake") {
       throw new SessionStateError("receive() during the STARTTLS hand-over: these bytes belong to TLS; call tlsEstablished() first");
@@ -284,14 +297,23 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     this.probeDeadline = undefined;
     this.beforeInput();
     if ((this.kind as string) === "closed") return;
-    this.framing.push(bytes);
-    const max = this.fullLimits.maxBufferedBytes ?? DEFAULT_XML_LIMITS.maxBufferedBytes;
-    if (this.paused && this.framing.bufferedBytes > max) {
-      this.fatal("policy-violation", `more than ${max} bytes buffered while waiting for the application`);
-      return;
-    }
+    const batch = !(bytes instanceof Uint8Array);
+    if (batch) for (const m of bytes) this.framing.push(typeof m === "string" ? UTF8.encode(m) : m);
+    else this.framing.push(bytes);
+    if (this.overBuffered()) return;
     this.pump();
+    // Messages of a batch left waiting when a question paused the session halfway through them: as if
+    // they had come one by one, each pushed while paused.
+    if (batch && this.overBuffered()) return;
     this.checkPendingOutput();
+  }
+
+  /** While waiting for the application, input is only buffered: past `maxBufferedBytes` the stream ends. */
+  private overBuffered(): boolean {
+    const max = this.fullLimits.maxBufferedBytes ?? DEFAULT_XML_LIMITS.maxBufferedBytes;
+    if (!this.paused || this.framing.bufferedBytes <= max) return false;
+    this.fatal("policy-violation", `more than ${max} bytes buffered while waiting for the application`);
+    return true;
   }
 
   /**

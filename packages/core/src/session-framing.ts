@@ -15,6 +15,7 @@ import {
   NS_STREAMS,
   StreamParser,
   XmlElement,
+  type XmlError,
   type XmlErrorCondition,
   type XmlLimits,
   XmlWriter,
@@ -55,6 +56,8 @@ const STREAM_CONTEXT_PREFIXES: ReadonlyMap<string, string> = new Map([["stream",
 /** The context after our usual stream header, per content namespace: one object for every session. */
 const SHARED_CONTEXTS = new Map<string, NamespaceContext>();
 const EMPTY_NAMESPACES: ReadonlyMap<string, string> = new Map();
+/** No messages parsed ahead (shared, never written to). */
+const NO_RESULTS: Array<XmlElement | XmlError> = [];
 
 /**
  * One framing: writes our side and cuts the peer's side into {@link InputEvent}s.
@@ -208,6 +211,12 @@ export class WebSocketFraming implements FramingStrategy {
   private limits: Partial<XmlLimits>;
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
+  /**
+   * What the parser made of the queue's first messages, when several were parsed together
+   * (`FramedParser.parseEach`, the same results as one by one); dropped when the limits change.
+   */
+  private parsed: Array<XmlElement | XmlError> = NO_RESULTS;
+  private parsedAt = 0;
   private detached = false;
 
   constructor(limits: Partial<XmlLimits>) {
@@ -280,10 +289,18 @@ export class WebSocketFraming implements FramingStrategy {
   }
 
   next(): InputEvent | undefined {
-    const msg = this.queue.shift();
-    if (msg === undefined) return undefined;
-    this.queued -= msg.length;
-    const r = this.parser.parse(msg);
+    const queue = this.queue;
+    if (queue.length === 0) return undefined;
+    let r: XmlElement | XmlError;
+    if (this.parsedAt < this.parsed.length) r = this.parsed[this.parsedAt++]!;
+    else if (queue.length > 1) {
+      // The messages of one read (receiveMessages): one pass of the parser over all of them.
+      this.parsed = this.parser.parseEach(queue);
+      this.parsedAt = 1;
+      r = this.parsed[0]!;
+    } else r = this.parser.parse(queue[0]!);
+    if (this.parsedAt === this.parsed.length) this.dropParsed();
+    this.queued -= queue.shift()!.length;
     if (!(r instanceof XmlElement)) return { kind: "error", condition: r.condition, text: r.text };
     if (r.ns === NS_FRAMING) {
       if (r.name === "open") return { kind: "open", element: r, namespaces: EMPTY_NAMESPACES };
@@ -314,6 +331,7 @@ export class WebSocketFraming implements FramingStrategy {
     this.detached = true;
     this.queue.length = 0;
     this.queued = 0;
+    this.dropParsed();
     return new Uint8Array(0);
   }
 
@@ -321,11 +339,20 @@ export class WebSocketFraming implements FramingStrategy {
     this.limits = limits;
     this.parser = new FramedParser(limits);
     this.detached = false;
+    this.dropParsed();
   }
 
   setLimits(limits: Partial<XmlLimits>): void {
     this.limits = { ...this.limits, ...limits };
     this.parser = new FramedParser(this.limits);
+    // Messages parsed ahead under the old limits (e.g. those after <auth/> in the same read) are parsed
+    // again under the new ones when their turn comes.
+    this.dropParsed();
+  }
+
+  private dropParsed(): void {
+    this.parsed = NO_RESULTS;
+    this.parsedAt = 0;
   }
 
   trim(): void {

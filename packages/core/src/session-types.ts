@@ -573,6 +573,13 @@ export interface SansIoSession<E> {
    * may be given as a string or as its UTF-8 bytes.
    */
   receiveMessage(message: string | Uint8Array, binary: boolean, now: number): void;
+  /**
+   * WebSocket framing: the text messages of one transport read, in order — the same as one
+   * `receiveMessage(m, false, now)` per message, in one pass (clean messages are parsed together; the
+   * output cap is measured once). Optional for other implementations: adapters fall back to
+   * `receiveMessage` per message.
+   */
+  receiveMessages?(messages: readonly (string | Uint8Array)[], now: number): void;
   /** The transport was closed by the peer or failed; the session ends with a `closed` event. */
   transportClosed(now: number): void;
   /** TLS is up (after a `starttls` event, or before start for `tls: "direct"`). */

@@ -30,6 +30,7 @@ import { type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCo
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { type WebSocket, WebSocketServer } from "ws";
+import { takeOverTextFrames } from "./server-frames.js";
 
 export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "@xmpp-sansio/adapter";
 export {
@@ -129,6 +130,8 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   private ended = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sendVia: (c: ServerConnection, stanza: XmlElement) => void;
+  /** Writes the messages framed but not yet written (before anything `ws` writes itself, e.g. a close). */
+  private readonly sendFrames: () => void;
 
   /** @internal */
   constructor(
@@ -139,8 +142,10 @@ export class ServerConnection implements XmppConnection, HookedConnection {
     closedPromise: Promise<void>,
     outbound: OutboundQueue,
     sendVia: (c: ServerConnection, stanza: XmlElement) => void,
+    sendFrames: () => void,
   ) {
     this.id = nextConnectionId++;
+    this.sendFrames = sendFrames;
     this.pump = pump;
     this.socket = socket;
     this.outbound = outbound;
@@ -211,6 +216,7 @@ export class ServerConnection implements XmppConnection, HookedConnection {
   endSocket(): void {
     this.ended = true;
     if (this.socket.readyState === this.socket.CLOSED) return;
+    this.sendFrames(); // the last messages (<stream:error/>, <close/>) before the close frame
     this.socket.close(1000);
     const t = setTimeout(() => this.socket.terminate(), 5_000);
     t.unref();
@@ -240,6 +246,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
   private readonly wss: WebSocketServer;
   private readonly path: string;
   private readonly secure: boolean;
+  private readonly maxPayload: number;
   private closing = false;
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head);
 
@@ -264,10 +271,14 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     this.http = options.server ?? http.createServer((_req, res) => res.writeHead(426, { upgrade: "websocket" }).end());
     this.secure = options.secure ?? this.http instanceof https.Server;
     const stanzaLimit = options.session?.limits?.maxStanzaBytes ?? 256 * 1024;
+    this.maxPayload = options.maxPayload ?? stanzaLimit + 4096;
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: options.maxPayload ?? stanzaLimit + 4096,
+      maxPayload: this.maxPayload,
       perMessageDeflate: false,
+      // Our parser validates UTF-8 in every byte of a message (and answers invalid UTF-8 with a stream
+      // error, as over TCP, where `ws` would only close with 1007): no second pass over each message.
+      skipUTF8Validation: true,
       handleProtocols: (protocols) => (protocols.has("xmpp") ? "xmpp" : false),
     });
     this.http.on("upgrade", this.onUpgrade);
@@ -382,27 +393,34 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
     const admitted = this.gate.open(address, monotonicNow());
     const limiter = new ReadLimiter(this.options.limits?.rate, monotonicNow());
     let resumeTimer: ReturnType<typeof setTimeout> | undefined;
-    // Every stanza is a WebSocket message of its own (RFC 7395 §3.3.3), and `ws` writes each one at once:
-    // one system call per stanza. The socket is corked from the first message of a turn of the event loop
-    // to the next tick, so the messages written in one turn go out in one `writev`.
+    // Every stanza is a WebSocket message of its own (RFC 7395 §3.3.3). The messages the session writes in
+    // one turn of the event loop are framed together on the next tick into one buffer, one socket write
+    // (`ws.send` costs two socket writes and a few objects per message). Nothing of `ws` can write to the
+    // socket in between: its own frames (pongs, closes) come from socket reads and from our calls, and a
+    // turn's messages are written before the next read; `endSocket` writes them before `ws.close()`.
     const socket = req.socket;
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      socket.uncork();
+    let frames: Uint8Array[] | undefined;
+    let framesBytes = 0;
+    const sendFrames = () => {
+      const list = frames;
+      if (list === undefined) return;
+      frames = undefined;
+      const bytes = framesBytes;
+      framesBytes = 0;
+      if (ws.readyState === ws.OPEN) socket.write(textFrames(list, bytes));
     };
     const pump = new SessionPump<ServerEvent>({
       session,
-      // RFC 7395 §3.2: text frames — the writer's UTF-8 bytes as they are (`binary: false`), no decoding
-      // to a string for `ws` to encode again. No back-pressure: the outbound queue measures `bufferedAmount`.
+      // RFC 7395 §3.2: text frames — the writer's UTF-8 bytes as they are, no decoding to a string for
+      // `ws` to encode again. No back-pressure: the outbound queue measures what is held (below).
       write: (data) => {
         if (ws.readyState === ws.OPEN) {
-          if (!corked) {
-            corked = true;
-            socket.cork();
-            process.nextTick(uncork);
+          if (frames === undefined) {
+            frames = [];
+            process.nextTick(sendFrames);
           }
-          ws.send(data, { binary: false });
+          frames.push(data);
+          framesBytes += frameHeaderBytes(data.length) + data.length;
         }
         this.core.wrote(conn, data.length);
       },
@@ -417,14 +435,12 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
         if (!conn.closed) conn.abort("internal-server-error");
       },
     });
-    const outbound = new OutboundQueue(() => ws.bufferedAmount, this.options.limits?.outbound);
-    conn = new ServerConnection(pump, ws, req, this.secure, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza));
+    const outbound = new OutboundQueue(() => ws.bufferedAmount + framesBytes, this.options.limits?.outbound);
+    conn = new ServerConnection(pump, ws, req, this.secure, closedPromise, outbound, (c, stanza) => this.core.send(c, stanza), sendFrames);
     this.core.live.add(conn);
-    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-      pump.guarded((s, now) => s.receiveMessage(bytes, isBinary, now));
+    const consume = (bytes: number) => {
       // Read rate: in debt, the WebSocket stops reading until the bucket has refilled.
-      const wait = limiter.consume(bytes.length, monotonicNow());
+      const wait = limiter.consume(bytes, monotonicNow());
       if (wait > 0 && resumeTimer === undefined) {
         ws.pause();
         conn.readsPausedFlag = true;
@@ -434,9 +450,45 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
           if (ws.readyState === ws.OPEN || ws.readyState === ws.CLOSING) ws.resume();
         }, Math.ceil(wait));
       }
+    };
+    // `ws` emits the messages of one socket read one by one, synchronously: they are collected and handed
+    // to the session together on the next tick (receiveMessages: one pass of the session, the parser and
+    // the pump per read instead of per message, as over TCP; each message must still be one element).
+    let batch: Uint8Array[] | undefined;
+    let batchBytes = 0;
+    const flush = () => {
+      const messages = batch;
+      if (messages === undefined) return;
+      batch = undefined;
+      const bytes = batchBytes;
+      batchBytes = 0;
+      pump.guarded((s, now) => {
+        if (messages.length === 1) s.receiveMessage(messages[0]!, false, now);
+        else if (s.receiveMessages !== undefined) s.receiveMessages(messages, now);
+        else for (const m of messages) s.receiveMessage(m, false, now);
+      });
+      consume(bytes);
+    };
+    const onText = (bytes: Uint8Array) => {
+      if (batch === undefined) {
+        batch = [];
+        process.nextTick(flush);
+      }
+      batch.push(bytes);
+      batchBytes += bytes.length;
+    };
+    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      if (!isBinary) return onText(bytes);
+      flush(); // what came before it, first
+      pump.guarded((s, now) => s.receiveMessage(bytes, true, now));
+      consume(bytes.length);
     });
+    // Plain text frames are decoded here, anything else by `ws` (server-frames.ts).
+    takeOverTextFrames(socket, this.maxPayload, onText);
     ws.on("error", () => {});
     ws.on("close", () => {
+      flush();
       if (resumeTimer !== undefined) clearTimeout(resumeTimer);
       if (admitted) this.gate.close(address, monotonicNow());
       pump.transportClosed();
@@ -454,6 +506,40 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
       conn.abort("policy-violation", text);
     }
   }
+}
+
+/** Bytes of an unmasked frame header (RFC 6455 §5.2) for a payload of `n` bytes. */
+function frameHeaderBytes(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}
+
+/**
+ * The messages as consecutive RFC 6455 text frames (FIN, opcode 1, unmasked: a server's), in one buffer
+ * of `bytes` (their headers and payloads).
+ */
+function textFrames(messages: readonly Uint8Array[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const m of messages) {
+    const n = m.length;
+    out[at] = 0x81;
+    if (n < 126) {
+      out[at + 1] = n;
+      at += 2;
+    } else if (n < 65536) {
+      out[at + 1] = 126;
+      out.writeUInt16BE(n, at + 2);
+      at += 4;
+    } else {
+      out[at + 1] = 127;
+      out.writeUInt32BE(Math.floor(n / 2 ** 32), at + 2);
+      out.writeUInt32BE(n >>> 0, at + 6);
+      at += 10;
+    }
+    out.set(m, at);
+    at += n;
+  }
+  return out;
 }
 
 function refuse(socket: Socket, status: number, text: string): void {

@@ -1,4 +1,7 @@
 import { once } from "node:events";
+import type { Socket } from "node:net";
+import { ServerSession } from "@xmpp-sansio/core";
+import type { ServerSessionLike } from "../src/server.js";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -178,11 +181,102 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     expect(c.messages.every((m) => !m.binary)).toBe(true);
   });
 
+  it("invalid UTF-8 in a text frame is a stream error from our parser (ws does not validate a second time)", async () => {
+    for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff]]) {
+      const c = await rawClient(demo.url);
+      c.ws.send(OPEN);
+      await c.waitFor((m) => m.includes("features"));
+      c.ws.send(Buffer.concat([Buffer.from("<message xmlns='jabber:client'><body>"), Buffer.from(bad), Buffer.from("</body></message>")]), { binary: false });
+      await c.waitFor((m) => /<(not-well-formed|unsupported-encoding) /.test(m));
+      await c.waitFor((m) => m.startsWith("<close"));
+      await c.closed;
+    }
+  });
+
   it("the server refuses a message that is not exactly one element (RFC 7395 §3.3.3)", async () => {
     const c = await rawClient(demo.url);
     c.ws.send(`${OPEN}<message xmlns='jabber:client'/>`);
     await c.waitFor((m) => m.includes("not-well-formed"));
     await c.closed;
+  });
+
+  it("the messages of one socket read reach the session in one call; a bad one among them fails as it would alone", async () => {
+    const calls: number[] = [];
+    const spied = await startDemoServer({
+      createSession: (options) => {
+        const s = new ServerSession(options);
+        const receiveMessages = s.receiveMessages.bind(s);
+        s.receiveMessages = (messages, now) => {
+          calls.push(messages.length);
+          receiveMessages(messages, now);
+        };
+        return s;
+      },
+    });
+    try {
+      const c = await rawClient(spied.url);
+      // Three frames in one write (one read at the server): a header, a message that is not one element,
+      // and a second header that must never be answered.
+      const socket = (c.ws as unknown as { _socket: Socket })._socket;
+      socket.cork();
+      c.ws.send(OPEN);
+      c.ws.send("<message xmlns='jabber:client'><body>");
+      c.ws.send(OPEN);
+      socket.uncork();
+      await c.closed;
+      expect(calls).toEqual([3]);
+      const texts = c.messages.map((m) => m.text);
+      expect(texts[0]).toMatch(/^<open /);
+      expect(texts[1]).toContain("features");
+      expect(texts[2]).toContain("<not-well-formed ");
+      expect(texts[2]).toContain("not one complete XML element");
+      expect(texts[3]).toMatch(/^<close /);
+      expect(texts).toHaveLength(4);
+    } finally {
+      await spied.close();
+    }
+  });
+
+  it("client frames: plain text frames on the fast path, then a ping (answered), a fragmented message and more text through ws", async () => {
+    const got: string[] = [];
+    const recorder = await startDemoServer({
+      createSession: () =>
+        ({
+          state: "negotiating",
+          start() {},
+          tlsEstablished() {},
+          receiveMessage: (m: Uint8Array, binary: boolean) => got.push(`${binary ? "binary " : ""}${Buffer.from(m).toString()}`),
+          receiveMessages: (ms: Uint8Array[]) => got.push(...ms.map((m) => Buffer.from(m).toString())),
+          transportClosed() {},
+          pollTransmit: () => undefined,
+          pollEvent: () => undefined,
+          nextTimeout: () => undefined,
+          handleTimeout() {},
+          abort() {},
+          close() {},
+        }) as unknown as ServerSessionLike,
+    });
+    try {
+      const c = await rawClient(recorder.url);
+      const pong = once(c.ws as unknown as NodeJS.EventEmitter, "pong");
+      const socket = (c.ws as unknown as { _socket: Socket })._socket;
+      socket.cork();
+      c.ws.send("one");
+      c.ws.send("two ☃".repeat(40));
+      c.ws.ping("p");
+      c.ws.send("three");
+      c.ws.send("fo", { fin: false });
+      c.ws.send("ur", { fin: true });
+      c.ws.send("five");
+      socket.uncork();
+      await pong;
+      for (let i = 0; i < 100 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(got).toEqual(["one", "two ☃".repeat(40), "three", "four", "five"]);
+      c.ws.close();
+      await c.closed;
+    } finally {
+      await recorder.close();
+    }
   });
 
   it("limits: an oversized stanza before authentication is a stream error; an oversized frame is cut by ws", async () => {
@@ -305,8 +399,9 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
           if (bodies.length === 300) resolve();
         }),
       );
-      // 300 stanzas in one turn (one corked write on the fast path), multi-byte text, one of 64 KiB.
-      const sent = Array.from({ length: 300 }, (_, i) => (i === 150 ? "☃".repeat(20_000) : `${label} #${i} ☃ é 𝄞`));
+      // 300 stanzas in one turn (one corked write on the fast path), multi-byte text, one of 60 KB (a
+      // 16-bit frame length), one of 80 KB (a 64-bit frame length).
+      const sent = Array.from({ length: 300 }, (_, i) => (i === 150 ? "☃".repeat(20_000) : i === 200 ? "é".repeat(40_000) : `${label} #${i} ☃ é 𝄞`));
       for (const body of sent) juliet.send(xml("message", { to: rj.toString(), type: "chat" }, xml("body", {}, body)));
       await all;
       expect(bodies).toEqual(sent);

@@ -262,6 +262,8 @@ export class StreamParser {
   private bomTaken = false; // a byte-order mark opened the current stream: another is character data
   private elementCount = 0; // elements so far in the current top-level element
   private windowStart = -1; // absolute offset of the current top-level element's `<`, or -1
+  private elementStart = -1; // absolute offsets of the last top-level element reported: its `<` …
+  private elementEnd = -1; // … and the byte after its `>` (see lastElementStart)
 
   private scanKind = SCAN_NONE;
   private tokenStart = 0; // absolute
@@ -313,6 +315,20 @@ export class StreamParser {
   /** Absolute offset (bytes since creation) of the next byte not yet consumed. */
   get offset(): number {
     return this.base + this.pos;
+  }
+
+  /**
+   * Absolute offsets of the last top-level element reported (an {@link ElementEvent}): its `<`, and
+   * {@link lastElementEnd}, the byte after its `>`; -1 before the first. With `"fragments"` framing they
+   * tell which of several concatenated messages an element came from (`FramedParser.parseEach`).
+   */
+  get lastElementStart(): number {
+    return this.elementStart;
+  }
+
+  /** The byte after the last top-level element's `>` (absolute; see {@link lastElementStart}). */
+  get lastElementEnd(): number {
+    return this.elementEnd;
   }
 
   /** Bytes pushed but not yet consumed. */
@@ -1405,6 +1421,8 @@ export class StreamParser {
     this.crPending = false;
     if (selfClosing) {
       if (depth === this.top) {
+        this.elementStart = this.windowStart;
+        this.elementEnd = this.base + this.pos;
         this.windowStart = -1;
         return { kind: "element", element: el };
       }
@@ -1516,6 +1534,8 @@ export class StreamParser {
     this.bracketCarry = 0;
     this.crPending = false;
     if (depth - 1 === this.top) {
+      this.elementStart = this.windowStart;
+      this.elementEnd = this.base + after;
       this.windowStart = -1;
       // Give back what an unusually deep element took.
       if (stack.length > 3 * 16) stack.length = depth * 3;

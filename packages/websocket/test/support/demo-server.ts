@@ -47,7 +47,12 @@ export function route(server: XmppWebSocketServer, from: ServerConnection, stanz
 
 /** Starts our WebSocket server, on its own loopback http server or on `httpServer`. */
 export async function startDemoServer(
-  options: { httpServer?: http.Server; session?: XmppWebSocketServerOptions["session"]; limits?: XmppWebSocketServerOptions["limits"] } = {},
+  options: {
+    httpServer?: http.Server;
+    session?: XmppWebSocketServerOptions["session"];
+    limits?: XmppWebSocketServerOptions["limits"];
+    createSession?: XmppWebSocketServerOptions["createSession"];
+  } = {},
 ): Promise<{
   server: XmppWebSocketServer;
   port: number;
@@ -63,6 +68,7 @@ export async function startDemoServer(
     ...(options.httpServer === undefined ? {} : { server: options.httpServer }),
     ...(options.session === undefined ? {} : { session: options.session }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.createSession === undefined ? {} : { createSession: options.createSession }),
     shutdownTimeoutMs: 2_000,
     hooks: {
       scramCredentials(username, mechanism) {
