@@ -1,12 +1,14 @@
 // The demo server in its own process for bench/server.bench.ts, so that its memory and CPU can be measured
 // alone. IPC: sends { ready, port, certificate }; answers "memory" with process.memoryUsage() after a full
 // GC (run with --expose-gc), "cpu" with process.cpuUsage(), "flood" with the bytes read from the
-// fairness flooder (juliet/flood); "stop" closes the server and exits.
+// fairness flooder (juliet/flood); { profile: "start" } starts the V8 CPU profiler, { profile: <file> }
+// stops it and writes the profile there (answers { profiled }); "stop" closes the server and exits.
 //
 // BENCH_ACCOUNTS_FILE: accounts to load (AccountStore.load). BENCH_RATE_LIMITS=off (default) | default: the per-connection read rates (off for the throughput rows,
 // the defaults for the fairness rows). The per-IP caps are always off: every bench client comes from
 // 127.0.0.1. BENCH_ITERATIONS: the accounts' PBKDF2 iteration count.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { AccountStore } from "../src/accounts.js";
 import { startServer } from "../src/server.js";
 
@@ -26,8 +28,29 @@ const running = await startServer({
 });
 const gc = (globalThis as { gc?: () => void }).gc;
 
+// The CPU profiler, for one phase of the bench only (BENCH_PROFILE in server.bench.ts).
+let inspector: Session | undefined;
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((resolve, reject) => inspector!.post(method, params, (err, result) => (err === null ? resolve(result) : reject(err))));
+
 process.on("message", async (message: unknown) => {
-  if (message === "memory") {
+  if (typeof message === "object" && message !== null && "profile" in message) {
+    const file = (message as { profile: string }).profile;
+    if (file === "start") {
+      inspector = new Session();
+      inspector.connect();
+      await post("Profiler.enable");
+      await post("Profiler.setSamplingInterval", { interval: 100 });
+      await post("Profiler.start");
+      process.send?.({ profiled: "started" });
+    } else {
+      const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      inspector?.disconnect();
+      inspector = undefined;
+      process.send?.({ profiled: file });
+    }
+  } else if (message === "memory") {
     gc?.();
     gc?.();
     process.send?.({ memory: process.memoryUsage(), connections: running.server.connections.size });
