@@ -3,7 +3,8 @@
 // BENCH_LOGIN_ROUNDS (5) rounds of BENCH_LOGINS (400) logins, BENCH_CONCURRENCY (20) at a time, each
 // closed as soon as it is online (so the server holds at most `concurrency` sessions and the figure is the
 // login, not the heap of many idle sessions). Prints the server's and this generator's CPU per login
-// (user + system, all threads) per round and their medians. Asserts nothing.
+// (user + system, all threads) per round and their medians. Asserts nothing. BENCH_PROFILE=<file>: a V8
+// CPU profile of the server during the last round (the profiler's cost is then in that round's figure).
 //
 //   node --conditions=source --import tsx bench/login-cpu.ts     (pnpm -F @xmpp-sansio/server bench:logins)
 import { fork } from "node:child_process";
@@ -70,7 +71,14 @@ try {
   const server: number[] = [];
   const generator: number[] = [];
   const rates: number[] = [];
+  const profile = async (what: string) => {
+    const reply = fromChild();
+    child.send({ profile: what });
+    await reply;
+  };
   for (let r = 0; r < ROUNDS; r++) {
+    const profiling = process.env.BENCH_PROFILE !== undefined && r === ROUNDS - 1;
+    if (profiling) await profile("start");
     const s0 = await serverCpu();
     const g0 = process.cpuUsage();
     const t0 = performance.now();
@@ -80,6 +88,7 @@ try {
     server.push(((await serverCpu()) - s0) / 1000 / LOGINS);
     generator.push((g.user + g.system) / 1000 / LOGINS);
     rates.push(LOGINS / seconds);
+    if (profiling) await profile(process.env.BENCH_PROFILE!);
     console.log(`round ${r + 1}: server ${server.at(-1)!.toFixed(3)} ms/login, generator ${generator.at(-1)!.toFixed(3)} ms/login, ${rates.at(-1)!.toFixed(0)} logins/s`);
   }
   console.log(
