@@ -1,0 +1,49 @@
+// node:crypto's SCRAM primitives (what XmppServer gives its sessions) against the pure-JS defaults.
+import { digest, hmac, type ScramHash } from "../../sasl/src/index.js"; // not a dependency of this package: the reference only
+import { once } from "node:events";
+import * as net from "node:net";
+import { ServerSession } from "@xmpp-sansio/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { fuzz } from "../../../test-support/fuzz.js";
+import { nodeScramCrypto, XmppServer, type XmppServerOptions } from "../src/index.js";
+
+const HASHES: readonly ScramHash[] = ["SHA-1", "SHA-256", "SHA-512"];
+
+describe("nodeScramCrypto", () => {
+  it("H and HMAC equal @noble/hashes' for every SCRAM hash, any key and data", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...HASHES), fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 600 }), (hash, key, data) => {
+        expect(new Uint8Array(nodeScramCrypto.digest(hash, data))).toEqual(digest(hash, data));
+        expect(new Uint8Array(nodeScramCrypto.hmac(hash, key, data))).toEqual(hmac(hash, key, data));
+      }),
+      fuzz(200),
+    );
+  });
+
+  it("is what XmppServer gives its sessions, unless session.scramCrypto says otherwise", async () => {
+    const own = { digest, hmac };
+    for (const [session, expected] of [[{}, nodeScramCrypto], [{ scramCrypto: own }, own]] as const) {
+      const seen: unknown[] = [];
+      const options: XmppServerOptions = {
+        domains: "localhost",
+        host: "127.0.0.1",
+        port: 0,
+        starttls: "none",
+        session,
+        createSession: (o) => {
+          seen.push(o.scramCrypto);
+          return new ServerSession(o);
+        },
+      };
+      const server = new XmppServer(options);
+      const { port } = await server.listen();
+      const accepted = once(server, "connection"); // emitted once the session exists
+      const socket = net.connect(port!, "127.0.0.1");
+      await accepted;
+      socket.destroy();
+      await server.close();
+      expect(seen).toEqual([expected]);
+    }
+  });
+});
