@@ -29,6 +29,7 @@ import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket, serverEndPointOf } from "./channel-binding.js";
 import { monotonicNow } from "./driver.js";
 import { peerVerified } from "./s2s-cert.js";
+import { pooledRandom } from "./random-pool.js";
 import { nodeScramCrypto } from "./scram-crypto.js";
 import { type ServerHost, ServerSocketDriver } from "./server-driver.js";
 
@@ -422,6 +423,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     }
     const sessionOptions: ServerOptions = {
       scramCrypto: nodeScramCrypto,
+      random: pooledRandom,
       ...(this.options.session ?? {}),
       tls: directTls ? "direct" : (this.options.starttls ?? "required"),
       defaultDomain: this.domains[0]!,

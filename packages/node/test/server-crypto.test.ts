@@ -1,4 +1,5 @@
-// node:crypto's SCRAM primitives (what XmppServer gives its sessions) against the pure-JS defaults.
+// What XmppServer gives its sessions: node:crypto's SCRAM primitives (against the pure-JS defaults) and
+// the pooled CSPRNG.
 import { digest, hmac, type ScramHash } from "../../sasl/src/index.js"; // not a dependency of this package: the reference only
 import { once } from "node:events";
 import * as net from "node:net";
@@ -6,7 +7,7 @@ import { ServerSession } from "@xmpp-sansio/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fuzz } from "../../../test-support/fuzz.js";
-import { nodeScramCrypto, XmppServer, type XmppServerOptions } from "../src/index.js";
+import { nodeScramCrypto, pooledRandom, XmppServer, type XmppServerOptions } from "../src/index.js";
 
 const HASHES: readonly ScramHash[] = ["SHA-1", "SHA-256", "SHA-512"];
 
@@ -33,6 +34,7 @@ describe("nodeScramCrypto", () => {
         session,
         createSession: (o) => {
           seen.push(o.scramCrypto);
+          expect(o.random).toBe(pooledRandom);
           return new ServerSession(o);
         },
       };
@@ -45,5 +47,32 @@ describe("nodeScramCrypto", () => {
       await server.close();
       expect(seen).toEqual([expected]);
     }
+  });
+});
+
+describe("pooledRandom", () => {
+  it("fills every size, never hands out the same bytes twice, and goes past the pool's end", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2_000; i++) {
+      const b = new Uint8Array(16); // 2 000 × 16 bytes: the 4 KiB pool refilled several times
+      pooledRandom(b);
+      const hex = Buffer.from(b).toString("hex");
+      expect(seen.has(hex)).toBe(false);
+      seen.add(hex);
+    }
+    for (const n of [0, 1, 7, 1024, 1025, 5000]) {
+      const b = new Uint8Array(n);
+      pooledRandom(b);
+      if (n >= 16) expect(b.some((x) => x !== 0)).toBe(true);
+    }
+    // Bytes look uniform: about n/256 of each value over 64 KiB.
+    const counts = new Array<number>(256).fill(0);
+    for (let i = 0; i < 1024; i++) {
+      const b = new Uint8Array(64);
+      pooledRandom(b);
+      for (const x of b) counts[x]!++;
+    }
+    expect(Math.min(...counts)).toBeGreaterThan(150);
+    expect(Math.max(...counts)).toBeLessThan(370);
   });
 });
