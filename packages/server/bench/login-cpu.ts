@@ -2,7 +2,7 @@
 // bench/server.bench.ts (bench/server-child.ts, same options), BENCH_LOGIN_WARMUP (600) logins first, then
 // BENCH_LOGIN_ROUNDS (5) rounds of BENCH_LOGINS (400) logins, BENCH_CONCURRENCY (20) at a time, each
 // closed as soon as it is online (so the server holds at most `concurrency` sessions and the figure is the
-// login, not the heap of many idle sessions). Prints the server's and this generator's CPU per login
+// login, not the heap of many idle sessions; BENCH_LOGIN_HOLD=1 keeps them until the round ends). Prints the server's and this generator's CPU per login
 // (user + system, all threads) per round and their medians. Asserts nothing. BENCH_PROFILE=<file>: a V8
 // CPU profile of the server during the last round (the profiler's cost is then in that round's figure).
 //
@@ -21,6 +21,8 @@ const ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 5);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 10_000);
+/** BENCH_LOGIN_HOLD=1: every client of a round stays online until the round's end, then all close (as in server.bench.ts). */
+const HOLD = process.env.BENCH_LOGIN_HOLD === "1";
 
 const accounts = await makeAccounts(LOGINS, ITERATIONS);
 const dir = mkdtempSync(join(tmpdir(), "xmpp-login-cpu-"));
@@ -44,6 +46,7 @@ const serverCpu = async () => {
 
 async function logins(n: number): Promise<void> {
   let next = 0;
+  const held: XmppClient[] = [];
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < n) {
@@ -59,10 +62,12 @@ async function logins(n: number): Promise<void> {
           sm: false,
         });
         await c.online();
-        await c.close();
+        if (HOLD) held.push(c);
+        else await c.close();
       }
     }),
   );
+  await Promise.all(held.map((c) => c.close()));
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
