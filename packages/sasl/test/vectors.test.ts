@@ -93,8 +93,14 @@ describe.each(CASES)("$rfc $mech vector", (v) => {
     const creds = deriveScramCredentials(v.hash, v.password, base64Decode(v.salt)!, 4096);
     const calls = { digest: 0, hmac: 0 };
     const counting: ScramCrypto = {
-      digest: (h, d) => (calls.digest++, digest(h, d)),
-      hmac: (h, k, d) => (calls.hmac++, hmac(h, k, d)),
+      digest: (h, d) => {
+        calls.digest++;
+        return digest(h, d);
+      },
+      hmac: (h, k, d) => {
+        calls.hmac++;
+        return hmac(h, k, d);
+      },
     };
     const s = createServerMechanism(v.mech, { nonce: v.serverNonce, crypto: counting });
     s.start(enc(v.clientFirst));
