@@ -89,6 +89,7 @@ export class ServerSession
       maxAuthAttempts: options.maxAuthAttempts ?? 3,
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
       ...(options.channelBindingPolicy === undefined ? {} : { channelBindingPolicy: options.channelBindingPolicy }),
+      ...(options.scramCrypto === undefined ? {} : { crypto: options.scramCrypto }),
       counter: { failures: 0 }, // RFC 6120 SASL and SASL2 count failures together
     };
     this.sasl = new SaslServer({ ...saslOptions, enabled: options.sasl2?.sasl1 !== false });

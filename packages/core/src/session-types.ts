@@ -1,7 +1,7 @@
 // The public contract of the session core: options, events, and the sans-IO surface shared by both roles.
 // Adapters (Node, Deno, WebSocket) are written against this file only.
 import type { Jid } from "@xmpp-sansio/jid";
-import type { CustomClientMechanism, CustomServerMechanism } from "@xmpp-sansio/sasl";
+import type { CustomClientMechanism, CustomServerMechanism, ScramCrypto } from "@xmpp-sansio/sasl";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
 import type { Sasl2ClientSettings, Sasl2ServerSettings } from "./features/sasl2/common.js";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
@@ -184,6 +184,11 @@ export interface ServerOptions extends SessionOptions {
    * as honest; `strict` treats both as failures. See `docs/sasl.md`.
    */
   channelBindingPolicy?: "lenient" | "strict";
+  /**
+   * SCRAM's H and HMAC for SASL and SASL2 exchanges, e.g. a platform's native ones (the Node server adapter
+   * passes `node:crypto`'s). Default: the pure-JS `@noble/hashes`.
+   */
+  scramCrypto?: ScramCrypto;
   /** Offer the legacy `<session/>` feature (RFC 3921) as optional. Default true. */
   offerLegacySession?: boolean;
   /** Client `to` missing: RFC 6120 §4.7.1 lets a server pick its default host. Undefined → error. */

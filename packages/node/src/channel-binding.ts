@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import type { ChannelBindingData } from "@xmpp-sansio/core";
 
@@ -28,15 +28,18 @@ const EXPORTER_LABEL = "EXPORTER-Channel-Binding";
  *
  * @param socket - a connected TLS socket (after `secureConnect` / `secure`)
  * @param side - which end `socket` is
+ * @param serverEndPoint - on the server side, the `tls-server-end-point` of the one certificate it serves,
+ *   computed once ({@link serverEndPointOf}) instead of reading the certificate back from every socket
+ *   (`getCertificate()` builds a full certificate object with three fingerprints each time)
  * @returns the types available, possibly none
  */
-export function channelBindingFromTlsSocket(socket: TLSSocket, side: TlsSide): ChannelBindingData {
+export function channelBindingFromTlsSocket(socket: TLSSocket, side: TlsSide, serverEndPoint?: Uint8Array): ChannelBindingData {
   const out: { -readonly [K in keyof ChannelBindingData]: ChannelBindingData[K] } = {};
   const exporter = tlsExporter(socket);
   if (exporter !== undefined) out["tls-exporter"] = exporter;
   const unique = tlsUnique(socket, side);
   if (unique !== undefined) out["tls-unique"] = unique;
-  const endPoint = tlsServerEndPoint(socket, side);
+  const endPoint = serverEndPoint ?? tlsServerEndPoint(socket, side);
   if (endPoint !== undefined) out["tls-server-end-point"] = endPoint;
   return out;
 }
@@ -73,6 +76,22 @@ export function tlsServerEndPoint(socket: TLSSocket, side: TlsSide): Uint8Array 
   }
   if (der === undefined || der.length === 0) return undefined;
   return certificateEndPointHash(der);
+}
+
+/**
+ * The `tls-server-end-point` of a server that serves exactly one certificate: `cert` is that certificate
+ * (PEM, a chain's first block is the server's own) or DER. Undefined when it cannot be known in advance
+ * — several certificates (e.g. an RSA and an EC one, chosen per handshake), PFX, none — or not hashed:
+ * then it is read from each socket.
+ */
+export function serverEndPointOf(options: { readonly cert?: unknown; readonly pfx?: unknown } | undefined): Uint8Array | undefined {
+  const cert = options?.cert;
+  if (options?.pfx !== undefined || (typeof cert !== "string" && !Buffer.isBuffer(cert))) return undefined;
+  try {
+    return certificateEndPointHash(new Uint8Array(new X509Certificate(cert).raw));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

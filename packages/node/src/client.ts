@@ -23,6 +23,7 @@ import { type ClientEvent, type ClientOptions, type ConnectionCandidate, DEFAULT
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
+import { pooledRandom } from "./random-pool.js";
 import { nodeDeriveKey } from "./derive-key.js";
 import { discoverEndpoints, type SrvResolver } from "./discovery.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
@@ -291,7 +292,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
     }
     const endpoint = `${candidate.host}:${candidate.port}`;
     const tlsPolicy: TlsPolicy = candidate.directTls ? "direct" : (this.options.starttls ?? "required");
-    const sessionOptions: Omit<ClientOptions, "jid" | "password"> = { ...(this.options.session ?? {}), tls: tlsPolicy };
+    const sessionOptions: Omit<ClientOptions, "jid" | "password"> = { random: pooledRandom, ...(this.options.session ?? {}), tls: tlsPolicy };
     let driver: SocketDriver<ClientEvent>;
     try {
       driver = new SocketDriver<ClientEvent>({

@@ -148,6 +148,11 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
   protected tlsError(_error: Error): void {}
   /** STARTTLS finished: the TLS socket, before the session hears of it. */
   protected secured(_socket: TLSSocket): void {}
+
+  /** The server's `tls-server-end-point` when known without reading it from the socket (server side). */
+  protected serverEndPoint(): Uint8Array | undefined {
+    return undefined;
+  }
   /** Sees every chunk read (`in`) and written (`out`) as the session sees it. */
   protected trace(_direction: "in" | "out", _bytes: Uint8Array): void {}
   /** How long the socket may linger after `end()` before it is destroyed. */
@@ -352,7 +357,7 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
   handleSecure(secure: TLSSocket): void {
     this.handshaking = false;
     this.secured(secure);
-    const info: TlsInfo = { ...this.tlsInfo(secure), channelBinding: channelBindingFromTlsSocket(secure, this.side) };
+    const info: TlsInfo = { ...this.tlsInfo(secure), channelBinding: channelBindingFromTlsSocket(secure, this.side, this.serverEndPoint()) };
     this.guarded((s, now) => s.tlsEstablished(info, now));
   }
 

@@ -9,6 +9,7 @@ export {
   certificateEndPointHash,
   channelBindingFromTlsSocket,
   endPointHashName,
+  serverEndPointOf,
   type TlsSide,
   tlsExporter,
   tlsServerEndPoint,
@@ -58,5 +59,7 @@ export { type OnlineInfo, streamManagementOf } from "@xmpp-sansio/adapter";
 // What a bot needs, from this one import: the element builder, JIDs, stanza errors, the IQ handler types.
 export * from "@xmpp-sansio/adapter/bot-kit";
 export { parseSubjectAltName, peerCertIdentitiesOf } from "./s2s-cert.js";
+export { pooledRandom } from "./random-pool.js";
+export { nodeScramCrypto, type ScramCrypto } from "./scram-crypto.js";
 export type { S2SOutboundLink } from "./s2s-link.js";
 export { DEFAULT_S2S_RATE_LIMITS, S2SManager, type S2SLinkState, type S2SManagerOptions, type S2SStaticHost, withNamespace } from "./s2s.js";

@@ -41,6 +41,8 @@ export interface ServerHost {
   upgrade(plain: Socket): TLSSocket;
   /** Identities of a verified client certificate. */
   tlsInfo(socket: TLSSocket): Omit<TlsInfo, "channelBinding">;
+  /** The `tls-server-end-point` of the one certificate served, when known in advance (renewed with it). */
+  endPoint: Uint8Array | undefined;
   /** A hook or the session failed on this connection. */
   hookError(error: unknown, connection: ServerConnection): void;
 }
@@ -212,6 +214,10 @@ export class ServerSocketDriver extends SocketDriverBase<ServerEvent> implements
 
   protected override tlsInfo(socket: TLSSocket): Omit<TlsInfo, "channelBinding"> {
     return this.host.tlsInfo(socket);
+  }
+
+  protected override serverEndPoint(): Uint8Array | undefined {
+    return this.host.endPoint;
   }
 
   protected override internalError(error: unknown): void {

@@ -26,9 +26,11 @@ import {
 import { type ResourceConflictPolicy, type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCondition, type TlsPolicy } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { channelBindingFromTlsSocket } from "./channel-binding.js";
+import { channelBindingFromTlsSocket, serverEndPointOf } from "./channel-binding.js";
 import { monotonicNow } from "./driver.js";
 import { peerVerified } from "./s2s-cert.js";
+import { pooledRandom } from "./random-pool.js";
+import { nodeScramCrypto } from "./scram-crypto.js";
 import { type ServerHost, ServerSocketDriver } from "./server-driver.js";
 
 export type { ServerSessionLike } from "@xmpp-sansio/adapter";
@@ -287,6 +289,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       scheduler: this.scheduler,
       rates: resolveRateLimits(options.limits?.rate),
       outbound: resolveOutboundLimits(options.limits?.outbound),
+      endPoint: serverEndPointOf(options.tls),
       upgrade: (plain) =>
         new tls.TLSSocket(plain, {
           isServer: true,
@@ -295,7 +298,8 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
           rejectUnauthorized: false,
           ...hwm,
         }),
-      tlsInfo: peerIdentities,
+      // Without requestCert no client sends a certificate: nothing to look up per connection.
+      tlsInfo: options.tls?.requestCert === true ? peerIdentities : noPeerIdentities,
       hookError: (err, conn) => this.emitHookError(err, conn),
     };
     if (options.port !== null) {
@@ -330,6 +334,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const context = tls.createSecureContext(ctx);
     this.tlsServer?.setSecureContext(ctx);
     this.secureContext = context;
+    this.host.endPoint = serverEndPointOf(options);
   }
 
   /** Starts listening. Resolves with the bound ports (useful with port 0). */
@@ -417,6 +422,8 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       return;
     }
     const sessionOptions: ServerOptions = {
+      scramCrypto: nodeScramCrypto,
+      random: pooledRandom,
       ...(this.options.session ?? {}),
       tls: directTls ? "direct" : (this.options.starttls ?? "required"),
       defaultDomain: this.domains[0]!,
@@ -437,7 +444,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     this.core.live.add(conn);
     this.emit("connection", conn);
     driver.interact((s, now) => {
-      if (directTls) s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(socket as tls.TLSSocket, "server"), ...peerIdentities(socket as tls.TLSSocket) }, now);
+      if (directTls) s.tlsEstablished({ channelBinding: channelBindingFromTlsSocket(socket as tls.TLSSocket, "server", this.host.endPoint), ...this.host.tlsInfo(socket as tls.TLSSocket) }, now);
       (s as ServerSessionLike).start(now);
     });
     if (!admitted) {
@@ -450,6 +457,10 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   private emitHookError(err: unknown, conn: ServerConnection): void {
     if (this.listenerCount("hookError") > 0) this.emit("hookError", err, conn);
   }
+}
+
+function noPeerIdentities(): { peerIdentities?: readonly string[] } {
+  return {};
 }
 
 /** The identities a verified client certificate carries (dNSName and CN), for SASL EXTERNAL. */

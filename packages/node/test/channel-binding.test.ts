@@ -3,7 +3,7 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateEndPointHash, channelBindingFromTlsSocket, endPointHashName } from "../src/channel-binding.js";
+import { certificateEndPointHash, channelBindingFromTlsSocket, endPointHashName, serverEndPointOf } from "../src/channel-binding.js";
 import { hasOpenssl, makeCert, type TestCert } from "./support/certs.js";
 
 const describeTls = hasOpenssl() ? describe : describe.skip;
@@ -104,6 +104,25 @@ describeTls("channel binding from TLS sockets (loopback)", () => {
     expect(c["tls-server-end-point"]).toEqual(s["tls-server-end-point"]);
     p.client.destroy();
     p.server.destroy();
+  });
+
+  it("serverEndPointOf: the hash of the one certificate served equals what the server's socket gives; none when it cannot be known", async () => {
+    for (const cert of [rsa, ec384]) {
+      const p = await pairOf(cert, {});
+      const s = channelBindingFromTlsSocket(p.server, "server");
+      expect(serverEndPointOf({ cert: cert.cert })).toEqual(s["tls-server-end-point"]);
+      expect(serverEndPointOf({ cert: Buffer.from(cert.cert) })).toEqual(s["tls-server-end-point"]);
+      // Given to channelBindingFromTlsSocket, it is used as is.
+      const given = new Uint8Array([1, 2, 3]);
+      expect(channelBindingFromTlsSocket(p.server, "server", given)["tls-server-end-point"]).toBe(given);
+      p.client.destroy();
+      p.server.destroy();
+    }
+    expect(serverEndPointOf({ cert: [rsa.cert, ec384.cert] })).toBeUndefined(); // chosen per handshake
+    expect(serverEndPointOf({ pfx: Buffer.alloc(1) })).toBeUndefined();
+    expect(serverEndPointOf({})).toBeUndefined();
+    expect(serverEndPointOf(undefined)).toBeUndefined();
+    expect(serverEndPointOf({ cert: "not a certificate" })).toBeUndefined();
   });
 
   it("a SHA-1 signed certificate is hashed with SHA-256 (RFC 5929 §4.1)", () => {

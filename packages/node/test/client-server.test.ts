@@ -112,6 +112,28 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
     expect(server.connectionFor(j)?.mechanism).toBe("SCRAM-SHA-1-PLUS");
   });
 
+  it("tls-server-end-point: the server's hash computed once from its certificate matches the client's, on STARTTLS and Direct TLS, and after setSecureContext", async () => {
+    const { server, ports } = await startServer();
+    const plus = { session: { channelBindingType: "tls-server-end-point" as const } };
+    const juliet = client("juliet", ports.port!, plus);
+    const j = await juliet.online();
+    expect(juliet.mechanism).toBe("SCRAM-SHA-256-PLUS");
+    expect(server.connectionFor(j)?.mechanism).toBe("SCRAM-SHA-256-PLUS");
+    const direct = client("romeo", ports.directTlsPort!, { ...plus, directTls: true });
+    await direct.online();
+    expect(direct.mechanism).toBe("SCRAM-SHA-256-PLUS");
+    // A renewed certificate: a hash kept from the old one would make the binding fail.
+    const renewed = makeCert({ cn: "localhost", keyType: "ec", hash: "sha384" });
+    try {
+      server.setSecureContext({ key: renewed.key, cert: renewed.cert });
+      const again = client("romeo", ports.port!, { ...plus, tls: { ca: renewed.cert } });
+      await again.online();
+      expect(again.mechanism).toBe("SCRAM-SHA-256-PLUS");
+    } finally {
+      renewed.cleanup();
+    }
+  });
+
   it("online/offline hooks, the default bind policy (assign-new) and connection lookup", async () => {
     const events: string[] = [];
     let offline!: () => void;

@@ -56,6 +56,7 @@ export { createServerMechanism } from "./server.js";
 export type {
   CredentialsNeededQuestion,
   ScramCredentials,
+  ScramCrypto,
   ServerChallengeStep,
   ServerFailureStep,
   ServerMechanism,

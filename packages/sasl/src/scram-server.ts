@@ -7,7 +7,7 @@
 import { base64Decode, base64Encode } from "./base64.js";
 import { ascii, concat, constantTimeEqual, utf8Decode, utf8EncodeOrThrow } from "./bytes.js";
 import { digest, hashLength, hmac, pbkdf2, xor } from "./crypto.js";
-import { computeDowngradeProtectionHash } from "./downgrade.js";
+import { type AdvertisedMechanisms, downgradeProtectionInput } from "./downgrade.js";
 import { preparePasswordOrThrow } from "./prep.js";
 import { unescapeSaslname } from "./saslname.js";
 import {
@@ -20,7 +20,7 @@ import {
 } from "./scram-common.js";
 import { NONCE_BYTES } from "./scram-client.js";
 import { ServerBase } from "./server-base.js";
-import type { ScramCredentials, ServerMechanismOptions, ServerStep } from "./server-types.js";
+import type { ScramCredentials, ScramCrypto, ServerMechanismOptions, ServerStep } from "./server-types.js";
 import { defaultRandomBytes, type ScramHash, type ScramMechanismName } from "./types.js";
 
 /**
@@ -49,6 +49,27 @@ export function deriveScramCredentials(
     storedKey: digest(hash, clientKey),
     serverKey: hmac(hash, saltedPassword, ascii("Server Key")),
   });
+}
+
+/** The pure-JS primitives (`@noble/hashes`), when no {@link ServerMechanismOptions.crypto} is given. */
+const JS_CRYPTO: ScramCrypto = { digest, hmac };
+
+/**
+ * XEP-0474 `h=` values already computed: a server advertises the same few lists on every stream, so the
+ * sort, encoding and hash of one list are done once. Keyed by hash and lists; at most 64 entries (what the
+ * server advertised, never what a peer sent).
+ */
+const downgradeHashes = new Map<string, string>();
+
+function downgradeHash(hash: ScramHash, advertised: AdvertisedMechanisms, crypto: ScramCrypto): string {
+  const key = `${hash}\u0000${advertised.mechanisms.join("\u0000")}\u0001${advertised.channelBindingTypes?.join("\u0000") ?? "\u0002"}`;
+  let h = downgradeHashes.get(key);
+  if (h === undefined) {
+    h = base64Encode(crypto.digest(hash, downgradeProtectionInput(advertised)));
+    if (downgradeHashes.size >= 64) downgradeHashes.clear();
+    downgradeHashes.set(key, h);
+  }
+  return h;
 }
 
 export class ScramServer extends ServerBase {
@@ -190,7 +211,7 @@ export class ScramServer extends ServerBase {
     this.nonce += serverPart;
     let first = `r=${this.nonce},s=${base64Encode(creds.salt)},i=${creds.iterations}`;
     if (this.options.downgradeProtection !== undefined) {
-      first += `,h=${computeDowngradeProtectionHash(this.hash, this.options.downgradeProtection)}`;
+      first += `,h=${downgradeHash(this.hash, this.options.downgradeProtection, this.options.crypto ?? JS_CRYPTO)}`;
     }
     this.serverFirst = first;
     return this.challengeStep(ascii(first));
@@ -226,13 +247,14 @@ export class ScramServer extends ServerBase {
     const withoutProof = text.slice(0, text.lastIndexOf(",p="));
     const authMessage = utf8EncodeOrThrow(`${this.clientFirstBare},${this.serverFirst},${withoutProof}`, "AuthMessage");
     const creds = this.credentials!;
-    const clientSignature = hmac(this.hash, creds.storedKey, authMessage);
+    const crypto = this.options.crypto ?? JS_CRYPTO;
+    const clientSignature = crypto.hmac(this.hash, creds.storedKey, authMessage);
     const clientKey = xor(proof, clientSignature);
-    const ok = constantTimeEqual(digest(this.hash, clientKey), creds.storedKey);
+    const ok = constantTimeEqual(crypto.digest(this.hash, clientKey), creds.storedKey);
     if (!ok || this.unknownUser) {
       return this.failure("not-authorized", this.unknownUser ? "unknown-user" : "proof-mismatch", "not authorized", "invalid-proof");
     }
-    const serverSignature = hmac(this.hash, creds.serverKey, authMessage);
+    const serverSignature = crypto.hmac(this.hash, creds.serverKey, authMessage);
     return this.success(
       { mechanism: this.name, authcid: this.username, authzid: this.authzid },
       ascii(`v=${base64Encode(serverSignature)}`),

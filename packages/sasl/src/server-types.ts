@@ -135,6 +135,14 @@ export interface ServerMechanism {
   abort(): ServerStep;
 }
 
+/** SCRAM's hash primitives, when the platform has faster ones than the pure-JS defaults. */
+export interface ScramCrypto {
+  /** H(data): the digest of `data` with `hash`. */
+  digest(hash: ScramHash, data: Uint8Array): Uint8Array;
+  /** HMAC(key, data) with `hash`. */
+  hmac(hash: ScramHash, key: Uint8Array, data: Uint8Array): Uint8Array;
+}
+
 /** Options for {@link createServerMechanism}. */
 export interface ServerMechanismOptions {
   /**
@@ -168,6 +176,12 @@ export interface ServerMechanismOptions {
   readonly fakeSaltSecret?: Uint8Array;
   /** Iteration count announced for unknown users (default 4096). */
   readonly fakeIterations?: number;
+  /**
+   * SCRAM's H and HMAC for the exchange (RFC 5802 §2.2), e.g. a platform's native ones (the Node server
+   * passes `node:crypto`'s: ≈5 µs per HMAC against ≈28 µs in pure JS). Default `@noble/hashes`. PBKDF2
+   * is never run by the server for a SCRAM exchange (it has the stored keys).
+   */
+  readonly crypto?: ScramCrypto;
   /**
    * EXTERNAL: the identities established outside SASL for this connection (e.g. the XmppAddr/JIDs of
    * a verified client certificate). An empty authzid selects the only identity; with several, the

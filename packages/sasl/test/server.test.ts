@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   base64Encode,
+  computeDowngradeProtectionHash,
   createClientMechanism,
   createServerMechanism,
   deriveScramCredentials,
@@ -165,6 +166,7 @@ describe("EXTERNAL", () => {
 
 describe("SCRAM server refusals", () => {
   const CREDS = deriveScramCredentials("SHA-1", "pencil", enc("0123456789abcdef"), 4096);
+  const CREDS_OF = { "SHA-1": CREDS, "SHA-256": deriveScramCredentials("SHA-256", "pencil", enc("0123456789abcdef"), 4096) } as const;
   const CB = enc("channel-binding-bytes");
   function scram(name: "SCRAM-SHA-1" | "SCRAM-SHA-1-PLUS", opts: ServerMechanismOptions = {}) {
     return createServerMechanism(name, { random: counterRandom(7), ...opts });
@@ -330,6 +332,26 @@ describe("SCRAM server refusals", () => {
   });
   it("invalid UTF-8 in client-first", () => {
     expect(fail(scram("SCRAM-SHA-1").start(new Uint8Array([0x6e, 0x2c, 0x2c, 0xe2, 0x82]))).reason).toBe("invalid-utf8");
+  });
+  it("XEP-0474: each advertised list gets its own h= (values remembered per list, never mixed up)", () => {
+    const lists = [
+      { mechanisms: ["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"], channelBindingTypes: ["tls-exporter"] },
+      { mechanisms: ["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"], channelBindingTypes: [] },
+      { mechanisms: ["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"] },
+      { mechanisms: ["SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"], channelBindingTypes: ["tls-exporter"] },
+      { mechanisms: ["SCRAM-SHA-1"], channelBindingTypes: ["tls-exporter", "tls-server-end-point"] },
+    ];
+    for (const round of [0, 1]) {
+      for (const [i, advertised] of lists.entries()) {
+        for (const [mech, hash] of [["SCRAM-SHA-1", "SHA-1"], ["SCRAM-SHA-256", "SHA-256"]] as const) {
+          const s = createServerMechanism(mech, { downgradeProtection: advertised, nonce: "n" });
+          s.start(enc("n,,n=user,r=abc"));
+          const ch = s.supplyCredentials(CREDS_OF[hash]);
+          const h = /,h=([^,]*)$/.exec(dec((ch as { data: Uint8Array }).data))?.[1];
+          expect(h, `round ${round}, list ${i}, ${mech}`).toBe(computeDowngradeProtectionHash(hash, advertised));
+        }
+      }
+    }
   });
   it("XEP-0474: server adds h=, client verifies it", () => {
     const advertised = { mechanisms: ["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"], channelBindingTypes: ["tls-exporter"] };

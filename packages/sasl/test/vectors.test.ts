@@ -5,9 +5,12 @@ import {
   createClientMechanism,
   createServerMechanism,
   deriveScramCredentials,
+  digest,
   downgradeProtectionInput,
+  hmac,
   isSaslError,
   pbkdf2,
+  type ScramCrypto,
 } from "../src/index.js";
 import { b64, dec, enc, hex } from "./helpers.js";
 
@@ -84,6 +87,33 @@ describe.each(CASES)("$rfc $mech vector", (v) => {
     if (ok.kind !== "success") return;
     expect(dec(ok.data!)).toBe(v.serverFinal);
     expect(ok.identity).toEqual({ mechanism: v.mech, authcid: v.user, authzid: undefined });
+  });
+
+  it("server with an injected ScramCrypto: the same messages, computed by it; a wrong one fails the proof", () => {
+    const creds = deriveScramCredentials(v.hash, v.password, base64Decode(v.salt)!, 4096);
+    const calls = { digest: 0, hmac: 0 };
+    const counting: ScramCrypto = {
+      digest: (h, d) => {
+        calls.digest++;
+        return digest(h, d);
+      },
+      hmac: (h, k, d) => {
+        calls.hmac++;
+        return hmac(h, k, d);
+      },
+    };
+    const s = createServerMechanism(v.mech, { nonce: v.serverNonce, crypto: counting });
+    s.start(enc(v.clientFirst));
+    expect(dec((s.supplyCredentials(creds) as { data: Uint8Array }).data)).toBe(v.serverFirst);
+    const ok = s.response(enc(v.clientFinal));
+    expect(ok.kind).toBe("success");
+    if (ok.kind === "success") expect(dec(ok.data!)).toBe(v.serverFinal);
+    expect(calls).toEqual({ digest: 1, hmac: 2 }); // H(ClientKey), ClientSignature, ServerSignature
+    const wrong: ScramCrypto = { digest: (h, d) => digest(h, d), hmac: (h, k, d) => new Uint8Array(hmac(h, k, d).length) };
+    const s2 = createServerMechanism(v.mech, { nonce: v.serverNonce, crypto: wrong });
+    s2.start(enc(v.clientFirst));
+    s2.supplyCredentials(creds);
+    expect(s2.response(enc(v.clientFinal))).toMatchObject({ kind: "failure", reason: "proof-mismatch" });
   });
 
   it("server-final also verifies when it arrives as a challenge (RFC 6120 §6.4.6)", () => {

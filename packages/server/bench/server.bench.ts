@@ -3,12 +3,16 @@
 // nothing.
 //
 //   pnpm -F @xmpp-sansio/server bench
-//   env: BENCH_LOGINS (200), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
+//   env: BENCH_LOGINS (200), BENCH_WARMUP_LOGINS (1000: concurrent logins on each server before the
+//        login rows), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
 //        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count),
 //        BENCH_ONLY (logins,messages,load,idle,fairness: the parts to run), BENCH_FAIR_CLIENTS (20),
 //        BENCH_FAIR_SECONDS (2: per window), BENCH_FAIR_ROUNDS (5: quiet/flooded pairs, interleaved),
 //        BENCH_LOAD_CLIENTS (200), BENCH_LOAD_SECONDS (5), BENCH_CHILD_ARGS (node options for our
-//        server's child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+//        server's child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_PROFILE (a file: a V8 CPU
+//        profile of our server during the concurrent logins only, no start-up or warm-up in it),
+//        BENCH_PERF (a file: `perf record -g` of our server's process during the same phase, with the
+//        child run under --perf-basic-prof; native code too: TLS, OpenSSL, GC threads, the JIT)
 //
 // Prosody runs as operators run it: log level info, to a file (no debug log). Distinct accounts: u0 … uN-1
 // (bench/accounts.ts), the same salts and keys on both servers; each login, load client and idle client is
@@ -24,7 +28,7 @@
 // Both servers: STARTTLS (TLS 1.3) + SCRAM-SHA-1 + bind, accounts with the same PBKDF2 iteration count,
 // so the client-side key derivation costs the same. Our server runs in a child process
 // (bench/server-child.ts), like Prosody, so RSS is the server's alone.
-import { execSync, fork } from "node:child_process";
+import { execSync, fork, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +47,7 @@ const ROUNDTRIPS = Number(process.env.BENCH_ROUNDTRIPS ?? 2_000);
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
 let IDLE = Number(process.env.BENCH_IDLE ?? 1_000);
 const ITERATIONS = process.env.BENCH_ITERATIONS ?? "10000";
+const WARMUP_LOGINS = Number(process.env.BENCH_WARMUP_LOGINS ?? 1_000);
 const ONLY = new Set((process.env.BENCH_ONLY ?? "logins,messages,load,idle,fairness").split(","));
 const FAIR_CLIENTS = Number(process.env.BENCH_FAIR_CLIENTS ?? 20);
 const FAIR_SECONDS = Number(process.env.BENCH_FAIR_SECONDS ?? 2);
@@ -192,14 +197,23 @@ function prosodyRss(pid: number): number {
 // ---------------------------------------------------------------------------------------------------
 
 // BENCH_CHILD_ARGS: more node options for our server's child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-const execArgv = ["--expose-gc", "--conditions=source", "--import", "tsx", ...(process.env.BENCH_CHILD_ARGS ?? "").split(" ").filter((a) => a !== "")];
+const PERF = process.env.BENCH_PERF;
+const execArgv = [
+  "--expose-gc",
+  "--conditions=source",
+  "--import",
+  "tsx",
+  ...(PERF === undefined ? [] : ["--perf-basic-prof"]),
+  ...(process.env.BENCH_CHILD_ARGS ?? "").split(" ").filter((a) => a !== ""),
+];
 const startChild = (rateLimits: "off" | "default") => fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), [], { execArgv, env: { ...process.env, BENCH_ITERATIONS: ITERATIONS, BENCH_RATE_LIMITS: rateLimits, BENCH_ACCOUNTS_FILE: accountsPath } });
 const child = startChild("off");
 type ChildMessage =
   | { ready: true; port: number; certificate: string; gc: boolean }
   | { memory: NodeJS.MemoryUsage; connections: number }
   | { cpu: NodeJS.CpuUsage }
-  | { floodBytes: number };
+  | { floodBytes: number }
+  | { profiled: string };
 const fromChild = (c = child) => new Promise<ChildMessage>((resolve) => c.once("message", (m) => resolve(m as ChildMessage)));
 const memory = async () => {
   const reply = fromChild();
@@ -213,6 +227,13 @@ const serverCpu = async () => {
   const { cpu } = (await reply) as { cpu: NodeJS.CpuUsage };
   return cpu.user + cpu.system;
 };
+/** Starts ("start") or stops and writes (a file name) the server child's CPU profiler. */
+const profile = async (what: string) => {
+  const reply = fromChild();
+  child.send({ profile: what });
+  await reply;
+};
+const PROFILE = process.env.BENCH_PROFILE;
 const ready = (await fromChild()) as { port: number; certificate: string };
 const ours: Target = { name: "xmpp-sansio", port: ready.port, ca: ready.certificate };
 
@@ -356,10 +377,14 @@ function prosodyCpu(pid: number): number {
  */
 const measure = async (metric: string, unit: string, run: (t: Target) => Promise<number>, perCpu?: { metric: string; count: number }) => {
   const cpu = new Map<Target, number>();
+  const generator = new Map<Target, number>();
   const one = async (t: Target) => {
     const c0 = await cpuOf(t);
+    const g0 = process.cpuUsage();
     const r = await run(t);
+    const g = process.cpuUsage(g0);
     cpu.set(t, (await cpuOf(t)) - c0);
+    generator.set(t, g.user + g.system);
     return r;
   };
   const a = await one(ours);
@@ -371,15 +396,46 @@ const measure = async (metric: string, unit: string, run: (t: Target) => Promise
     const row = { metric: perCpu.metric, ours: per(ours), theirs: theirs ? per(theirs) : undefined, unit: "per server CPU-second" };
     rows.push(row);
     console.log(`  ${row.metric}: ${fmt(row.ours)} vs ${row.theirs === undefined ? "—" : fmt(row.theirs)} per server CPU-second`);
+    // What the load generator (this process) spent per operation: on the same cores, it bounds the wall-clock rates.
+    const ms = (m: Map<Target, number>, t: Target) => (m.get(t)! / 1000 / perCpu.count).toFixed(2);
+    const line = `${perCpu.metric.replace(/ per server CPU-second/, "")}: CPU per operation, server / generator: ours ${ms(cpu, ours)} / ${ms(generator, ours)} ms` +
+      (theirs ? `, Prosody ${ms(cpu, theirs)} / ${ms(generator, theirs)} ms` : "");
+    console.log(`  ${line}`);
+    notes.push(line);
   }
 };
 
 try {
-  // Warm-up (JIT, TLS session caches are not used: every login is a full handshake).
+  // Warm-up: BENCH_WARMUP_LOGINS (1000) concurrent logins on each server first, then 10 sequential ones.
+  // Our server runs on V8, whose JIT needs on the order of a thousand logins before the code that runs
+  // once per login is optimised (measured: ≈3.4 ms of server CPU per login after 200 logins, ≈2 ms after
+  // 1 500); a server in service is past that. Prosody (PUC Lua, no JIT) gets the same warm-up.
+  // TLS session caches are not used: every login is a full handshake.
   if (ONLY.has("logins")) {
-    for (const t of [ours, ...(theirs ? [theirs] : [])]) await sequentialLogins(t, 10);
+    for (const t of [ours, ...(theirs ? [theirs] : [])]) {
+      await concurrentLogins(t, WARMUP_LOGINS, CONCURRENCY);
+      await sequentialLogins(t, 10);
+    }
     await measure(`logins, sequential (${LOGINS})`, "logins/s", (t) => sequentialLogins(t, LOGINS));
-    await measure(`logins, ${CONCURRENCY} concurrent (${LOGINS})`, "logins/s", (t) => concurrentLogins(t, LOGINS, CONCURRENCY), {
+    const concurrent = async (t: Target) => {
+      if (t !== ours || (PROFILE === undefined && PERF === undefined)) return concurrentLogins(t, LOGINS, CONCURRENCY);
+      if (PROFILE !== undefined) await profile("start");
+      const perf = PERF === undefined ? undefined : spawn("perf", ["record", "-F", "1999", "-g", "-p", String(child.pid), "-o", PERF], { stdio: "ignore" });
+      if (perf !== undefined) await new Promise((r) => setTimeout(r, 500)); // perf attached
+      const rate = await concurrentLogins(t, LOGINS, CONCURRENCY);
+      if (perf !== undefined) {
+        const exited = new Promise((r) => perf.once("exit", r));
+        perf.kill("SIGINT");
+        await exited;
+        notes.push(`perf record of our server during the ${CONCURRENCY}-concurrent logins: ${PERF} (perf report -i ${PERF})`);
+      }
+      if (PROFILE !== undefined) {
+        await profile(PROFILE);
+        notes.push(`CPU profile of our server during the ${CONCURRENCY}-concurrent logins: ${PROFILE}`);
+      }
+      return rate;
+    };
+    await measure(`logins, ${CONCURRENCY} concurrent (${LOGINS})`, "logins/s", concurrent, {
       metric: `logins per server CPU-second, ${CONCURRENCY} concurrent`,
       count: LOGINS,
     });

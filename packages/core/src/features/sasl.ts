@@ -23,6 +23,7 @@ import {
   type SaltedPasswordCache,
   type SaslCondition,
   type SaslError,
+  type ScramCrypto,
   type ServerMechanism,
   type ServerMechanismOptions,
   type ServerStep,
@@ -116,6 +117,8 @@ export interface SaslServerOptions {
    * failures, as RFC 5802 §6 reads literally. See `docs/sasl.md`.
    */
   readonly channelBindingPolicy?: "lenient" | "strict";
+  /** SCRAM's H and HMAC (`ServerOptions.scramCrypto`); default the pure-JS ones. */
+  readonly crypto?: ScramCrypto;
   /**
    * The stream's failed-attempt counter, shared by every SASL profile offered on it (RFC 6120 SASL and
    * XEP-0388 SASL2 count together toward `maxAuthAttempts`).
@@ -515,6 +518,7 @@ export class SaslServer implements ServerFeature {
       allowAuthzid: (authcid, authzid) => authzidAllowed(authcid, authzid, ctx.domain),
       random: (n) => ctx.randomBytes(n),
       downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbAdvertised },
+      ...(this.o.crypto === undefined ? {} : { crypto: this.o.crypto }),
     };
     this.mech = custom !== undefined ? custom.create(options) : createServerMechanism(name as MechanismName, options);
     this.step(ctx, this.mech.start(data));
