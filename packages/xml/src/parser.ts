@@ -492,12 +492,20 @@ export class StreamParser {
     if (this.closed) return this.fail("not-well-formed", "data after the end of the stream");
     if (this.depth <= this.top) this.windowStart = this.base + pos;
     this.tokenStart = this.base + pos;
-    if (pos + 1 >= this.end) return NEED_MORE;
+    if (pos + 1 >= this.end) return this.needMore();
     const c1 = buf[pos + 1]!;
     if (c1 === 0x2f) return this.endTag();
     if (c1 === 0x21) return this.markupDeclaration();
     if (c1 === 0x3f) return this.processingInstruction();
     return this.startTag();
+  }
+
+  /**
+   * The input ends inside a token: wait for more, unless what has arrived already runs past the stanza
+   * size cap (a token that starts at or crosses the cap is refused now, whatever its remaining bytes).
+   */
+  private needMore(): Step {
+    return this.windowEnd() < this.end ? this.tooBig() : NEED_MORE;
   }
 
   /** Resumes looking for the end of a token that was incomplete; re-parses it once the end is there. */
@@ -769,7 +777,7 @@ export class StreamParser {
   private markupDeclaration(): Step {
     const buf = this.buf;
     const p = this.pos;
-    if (p + 2 >= this.end) return NEED_MORE;
+    if (p + 2 >= this.end) return this.needMore();
     const c2 = buf[p + 2]!;
     if (c2 === 0x2d) return this.fail("restricted-xml", "comments are not allowed (RFC 6120 §11.1)");
     if (c2 !== 0x5b) {
@@ -778,7 +786,7 @@ export class StreamParser {
         : this.fail("not-well-formed", "malformed markup declaration");
     }
     for (let k = 3; k < CDATA_OPEN.length; k++) {
-      if (p + k >= this.end) return NEED_MORE;
+      if (p + k >= this.end) return this.needMore();
       if (buf[p + k] !== CDATA_OPEN[k]) return this.fail("not-well-formed", "malformed CDATA section");
     }
     if (this.depth <= this.top) {

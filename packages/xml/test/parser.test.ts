@@ -519,6 +519,24 @@ describe("limits", () => {
     expect(lastError(parseWhole(stream(" ".repeat(2000), "<m/>"), { limits }))).toBeUndefined();
   });
 
+  it("refuses a token whose first byte is past the size cap at once, not when the token completes", () => {
+    // `<m>` + 197 bytes of text is 200 bytes; the next (`<`, `<!` or `<![CD`) crosses a 200-byte cap (the
+    // header, 116 bytes, is within it).
+    const text = "x".repeat(197);
+    for (const tail of ["<", "</", "<!", "<![CD"]) {
+      for (const fastPath of [true, false]) {
+        const p = new StreamParser({ limits: { maxStanzaBytes: 200 }, fastPath });
+        p.push(bytes(HDR, "<m>", text, tail));
+        const events = [...drain(p)];
+        expect(events.at(-1)).toMatchObject({ kind: "error", error: { condition: "policy-violation" } });
+      }
+    }
+    // Exactly at the cap and waiting for more is no error.
+    const p = new StreamParser({ limits: { maxStanzaBytes: 200 } });
+    p.push(bytes(HDR, "<m>", text));
+    expect([...drain(p)].some((e) => e.kind === "error")).toBe(false);
+  });
+
   it("limits depth", () => {
     const nest = (n: number) => `${"<a>".repeat(n)}${"</a>".repeat(n)}`;
     expect(lastError(parseWhole(stream(nest(64))))).toBeUndefined();
