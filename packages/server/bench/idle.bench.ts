@@ -108,18 +108,33 @@ async function run(mode: string, host: string): Promise<Result> {
     const { seconds: openSeconds } = await next<{ seconds: number }>(clients);
     await sleep(IDLE_WAIT_MS); // the server's idle sweep (BENCH_IDLE_TRIM_MS, 500 ms here) trims after 0.5–1 s
     const idle = await ask<Mem>(server, "memory");
+    const top = Number(process.env.BENCH_IDLE_SNAPSHOT_TOP ?? 30);
+    const drop = (...files: string[]) => {
+      if (process.env.BENCH_IDLE_SNAPSHOT_KEEP === "1") console.log(`  kept: ${files.join(" ")}`);
+      else for (const f of files) rmSync(f, { force: true });
+    };
+    let idleSnapshot: string | undefined;
     if (baseSnapshot !== undefined) {
-      const snapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
+      idleSnapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
       console.log(`\n${mode}: heap snapshot growth per session by constructor (self size; ${N} sessions)`);
-      console.log(summariseSnapshot(baseSnapshot, snapshot, N, Number(process.env.BENCH_IDLE_SNAPSHOT_TOP ?? 30)));
-      if (process.env.BENCH_IDLE_SNAPSHOT_KEEP === "1") console.log(`  kept: ${baseSnapshot} ${snapshot}`);
-      else for (const f of [baseSnapshot, snapshot]) rmSync(f, { force: true });
+      console.log(summariseSnapshot(baseSnapshot, idleSnapshot, N, top));
+      drop(baseSnapshot);
     }
-    if (!BURST) return { mode, base, idle, burst: idle, settled: idle, openSeconds, burstSeconds: 0 };
+    if (!BURST) {
+      if (idleSnapshot !== undefined) drop(idleSnapshot);
+      return { mode, base, idle, burst: idle, settled: idle, openSeconds, burstSeconds: 0 };
+    }
     const { burst: burstSeconds } = await ask<{ burst: number }>(clients, "burst");
     const burst = await ask<Mem>(server, "memory");
     await sleep(SETTLE_MS);
     const settled = await ask<Mem>(server, "memory");
+    if (idleSnapshot !== undefined) {
+      // What the burst left behind after the idle sweep: the growth from the idle snapshot.
+      const snapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
+      console.log(`\n${mode}: heap kept after the burst + idle, per session by constructor (self size; ${N} sessions)`);
+      console.log(summariseSnapshot(idleSnapshot, snapshot, N, top));
+      drop(idleSnapshot, snapshot);
+    }
     return { mode, base, idle, burst, settled, openSeconds, burstSeconds };
   } finally {
     const gone = [clients, server].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))));
