@@ -58,6 +58,18 @@ export const DEFAULT_MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 
 /** Default limits before authentication: 16 KiB and 64 elements per top-level element (see docs/xml.md, Limits), the rest as after. */
 export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024, maxElements: 64 });
+const SECURE = 1;
+const AUTHENTICATED = 2;
+const BOUND = 4;
+/** The eight possible {@link StreamFlags}, frozen and shared by every session (indexed by the bits above). */
+const FLAGS: readonly StreamFlags[] = Array.from({ length: 8 }, (_, m) =>
+  Object.freeze({ secure: (m & SECURE) !== 0, authenticated: (m & AUTHENTICATED) !== 0, bound: (m & BOUND) !== 0 }),
+);
+/** `flags` with one more flag set. */
+function withFlag(flags: StreamFlags, flag: number): StreamFlags {
+  const m = (flags.secure ? SECURE : 0) | (flags.authenticated ? AUTHENTICATED : 0) | (flags.bound ? BOUND : 0);
+  return FLAGS[m | flag]!;
+}
 /** The default timeouts of each role (frozen; what {@link sharedMerge} merges the options into). */
 const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.client }), server: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.server }) };
 
@@ -100,8 +112,11 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected paused = false;
   /** Our stream header for the current stream has been written. */
   protected headerSent = false;
-  /** What the stream has achieved (flags only ever go from false to true). */
-  protected readonly flagState = { secure: false, authenticated: false, bound: false };
+  /**
+   * What the stream has achieved (flags only ever go from false to true): one of eight shared frozen
+   * objects, replaced as a flag is set ({@link withFlag}) — no object of its own per session.
+   */
+  protected flagState: StreamFlags = FLAGS[0]!;
   /** TLS facts once TLS is up (channel binding, peer identities). */
   protected tls: TlsInfo | undefined;
   /** The bound full JID, once online. */
@@ -325,7 +340,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
    */
   protected acceptTls(info: TlsInfo, beforeStart: boolean): boolean {
     if (!beforeStart && this.kind !== "tls-handshake") throw new SessionStateError("tlsEstablished() without a starttls event");
-    this.flagState.secure = true;
+    this.flagState = withFlag(this.flagState, SECURE);
     this.tls = info;
     if (beforeStart) return false;
     this.framing.renew(this.preAuthLimits);
@@ -540,13 +555,13 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       this.s.emit({ type: "starttls", tlsBytes });
     }
     setAuthenticated(identity: { readonly mechanism: string; readonly username?: string }): void {
-      this.s.flagState.authenticated = true;
+      this.s.flagState = withFlag(this.s.flagState, AUTHENTICATED);
       this.s.username = identity.username;
       this.s.authLimits();
       this.s.emit({ type: "authenticated", ...identity });
     }
     setBound(jid: Jid, extra?: { readonly resumed?: boolean }): void {
-      this.s.flagState.bound = true;
+      this.s.flagState = withFlag(this.s.flagState, BOUND);
       this.s.boundJid = jid;
       this.s.onBound(extra?.resumed === true);
     }
