@@ -70,6 +70,20 @@ function withFlag(flags: StreamFlags, flag: number): StreamFlags {
   const m = (flags.secure ? SECURE : 0) | (flags.authenticated ? AUTHENTICATED : 0) | (flags.bound ? BOUND : 0);
   return FLAGS[m | flag]!;
 }
+/** Arrays of feature definitions in use, by their first definition (a few distinct lists per process). */
+const DEFINITION_LISTS = new WeakMap<StreamFeature, StreamFeature[][]>();
+
+/** An exact, shared copy of `defs`: one array per distinct list of definitions (never written to). */
+function sharedDefinitions(defs: StreamFeature[]): StreamFeature[] {
+  if (defs.length === 0) return [];
+  let lists = DEFINITION_LISTS.get(defs[0]!);
+  if (lists === undefined) DEFINITION_LISTS.set(defs[0]!, (lists = []));
+  for (const l of lists) if (l.length === defs.length && l.every((d, i) => d === defs[i])) return l;
+  const copy = defs.slice();
+  if (lists.length < 16) lists.push(copy); // bounded: an application making ever new definitions shares nothing
+  return copy;
+}
+
 /** The default timeouts of each role (frozen; what {@link sharedMerge} merges the options into). */
 const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.client }), server: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.server }) };
 
@@ -208,6 +222,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
    * constructors. @throws TypeError on two features claiming one name or namespace.
    */
   protected loadFeatures(features: readonly (readonly [StreamFeature, H | undefined])[]): void {
+    this.defs = this.defs.slice(); // possibly the shared list (see sharedDefinitions): never pushed to
     for (let i = 0; i < features.length; i++) {
       const [def, half] = features[i]!;
       for (let j = 0; j < i; j++) {
@@ -223,8 +238,9 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       if (half.handleOutbound !== undefined) (this.outboundHooks === NO_HOOKS ? (this.outboundHooks = []) : this.outboundHooks).push(half);
       if (half.handleStanza !== undefined) (this.stanzaTakers === NO_HOOKS ? (this.stanzaTakers = []) : this.stanzaTakers).push(half);
     }
-    // Arrays grown by push keep spare capacity (17 slots); exact copies save ~0.5 KiB per session.
-    this.defs = this.defs.slice();
+    // Arrays grown by push keep spare capacity (17 slots); exact copies save ~0.5 KiB per session. The
+    // definitions are the same for every session with the same features: one shared array for them.
+    this.defs = sharedDefinitions(this.defs);
     this.halves = this.halves.slice();
     if (this.inboundHooks !== NO_HOOKS) this.inboundHooks = this.inboundHooks.slice();
     if (this.outboundHooks !== NO_HOOKS) this.outboundHooks = this.outboundHooks.slice();

@@ -55,6 +55,9 @@ describe("shared options", () => {
     expect(sasl(a).o).not.toHaveProperty("counter");
     expect(sasl(a).counter).toBeUndefined(); // made at the first failure, per stream
     expect(a.flags).toBe(b.flags);
+    const defs = (s: ServerSession) => (s as unknown as { defs: unknown[] }).defs;
+    expect(defs(a)).toBe(defs(b)); // the features' definitions: one list
+    expect(defs(a).length).toBeGreaterThan(2);
     options.mechanisms = ["SCRAM-SHA-256"];
     const c = new ServerSession(options);
     expect(sasl(c).o).not.toBe(sasl(a).o);

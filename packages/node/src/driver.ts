@@ -20,8 +20,11 @@ export type DriverEvent = {
   readonly tlsBytes?: Uint8Array;
 };
 
-/** Monotonic milliseconds: what the core's `now` means here. */
-export const monotonicNow = (): number => performance.now();
+/**
+ * Monotonic whole milliseconds: what the core's `now` means here (whole, so that the times and deadlines
+ * every idle session keeps are small integers, not a boxed number each).
+ */
+export const monotonicNow = (): number => Math.floor(performance.now());
 
 /** Options of {@link SocketDriver}. */
 export interface SocketDriverOptions<E extends DriverEvent> {
