@@ -70,6 +70,31 @@ function withFlag(flags: StreamFlags, flag: number): StreamFlags {
   const m = (flags.secure ? SECURE : 0) | (flags.authenticated ? AUTHENTICATED : 0) | (flags.bound ? BOUND : 0);
   return FLAGS[m | flag]!;
 }
+/** What a session takes from its options and never changes (see {@link sharedConfig}). */
+interface SessionConfig {
+  readonly table: object;
+  readonly lang: string;
+  readonly timeouts: SessionTimeouts;
+  readonly fullLimits: Partial<XmlLimits>;
+  readonly preAuthLimits: Partial<XmlLimits>;
+  readonly randomFill: (bytes: Uint8Array) => void;
+  readonly maxPendingOutput: number;
+}
+/** The configurations in use, by their (shared) timeouts object: a few per process. */
+const CONFIGS = new WeakMap<object, SessionConfig[]>();
+
+/** One frozen configuration per distinct content (up to 16 per timeouts object; beyond, `c` itself). */
+function sharedConfig(c: SessionConfig): SessionConfig {
+  let list = CONFIGS.get(c.timeouts);
+  if (list === undefined) CONFIGS.set(c.timeouts, (list = []));
+  for (const x of list) {
+    if (x.table === c.table && x.lang === c.lang && x.fullLimits === c.fullLimits && x.preAuthLimits === c.preAuthLimits && x.randomFill === c.randomFill && x.maxPendingOutput === c.maxPendingOutput) return x;
+  }
+  const frozen = Object.freeze(c);
+  if (list.length < 16) list.push(frozen);
+  return frozen;
+}
+
 /** Arrays of feature definitions in use, by their first definition (a few distinct lists per process). */
 const DEFINITION_LISTS = new WeakMap<StreamFeature, StreamFeature[][]>();
 
@@ -96,19 +121,10 @@ const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, {
 export abstract class SessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> {
   /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
   protected kind: K = "idle" as K;
-  private readonly table: { readonly [S in K]: Partial<Record<Transition, K>> };
+  /** What the session took from its options: one frozen object shared by the sessions with equal options. */
+  private readonly config: SessionConfig;
   /** The framing strategy: RFC 6120 stream or RFC 7395 WebSocket. */
   protected readonly framing: FramingStrategy;
-  /** `xml:lang` of our stream header. */
-  protected readonly lang: string;
-  /** Deadlines (ms), defaults merged with the options. */
-  protected readonly timeouts: SessionTimeouts;
-  /** XML limits once authenticated. */
-  protected readonly fullLimits: Partial<XmlLimits>;
-  /** XML limits before authentication (smaller). */
-  protected readonly preAuthLimits: Partial<XmlLimits>;
-  private readonly randomFill: (bytes: Uint8Array) => void;
-  private readonly maxPendingOutput: number;
   /** Output taken from the framing to be measured, not yet polled. */
   private readonly out = new OutputQueue();
 
@@ -165,17 +181,47 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private probeDeadline: number | undefined;
 
   constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server") {
-    this.table = table;
     this.ctx = new SessionBase.Context(this, role) as unknown as C;
-    this.lang = options.lang ?? "en";
-    // Shared frozen objects: every session with equal options holds the same three (not copies of its own).
-    this.timeouts = sharedMerge<SessionTimeouts>(ROLE_TIMEOUTS[role], options.timeouts);
-    this.fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
-    this.preAuthLimits = sharedMerge(sharedMerge(this.fullLimits, DEFAULT_PRE_AUTH_LIMITS), options.preAuthLimits);
-    this.randomFill = options.random ?? defaultRandom;
-    this.maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
-    if (!(this.maxPendingOutput > 0)) throw new RangeError("maxPendingOutputBytes must be a positive number");
+    // Shared frozen objects: every session with equal options holds the same ones (not copies of its own).
+    const fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
+    const maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
+    if (!(maxPendingOutput > 0)) throw new RangeError("maxPendingOutputBytes must be a positive number");
+    this.config = sharedConfig({
+      table,
+      lang: options.lang ?? "en",
+      timeouts: sharedMerge<SessionTimeouts>(ROLE_TIMEOUTS[role], options.timeouts),
+      fullLimits,
+      preAuthLimits: sharedMerge(sharedMerge(fullLimits, DEFAULT_PRE_AUTH_LIMITS), options.preAuthLimits),
+      randomFill: options.random ?? defaultRandom,
+      maxPendingOutput,
+    });
     this.framing = options.framing === "websocket" ? new WebSocketFraming(this.preAuthLimits) : new StreamFraming(this.preAuthLimits);
+  }
+
+  private get table(): { readonly [S in K]: Partial<Record<Transition, K>> } {
+    return this.config.table as { readonly [S in K]: Partial<Record<Transition, K>> };
+  }
+  /** `xml:lang` of our stream header. */
+  protected get lang(): string {
+    return this.config.lang;
+  }
+  /** Deadlines (ms), defaults merged with the options. */
+  protected get timeouts(): SessionTimeouts {
+    return this.config.timeouts;
+  }
+  /** XML limits once authenticated. */
+  protected get fullLimits(): Partial<XmlLimits> {
+    return this.config.fullLimits;
+  }
+  /** XML limits before authentication (smaller). */
+  protected get preAuthLimits(): Partial<XmlLimits> {
+    return this.config.preAuthLimits;
+  }
+  private get randomFill(): (bytes: Uint8Array) => void {
+    return this.config.randomFill;
+  }
+  private get maxPendingOutput(): number {
+    return this.config.maxPendingOutput;
   }
 
   /**
