@@ -60,6 +60,7 @@ async function xmpp(i: number): Promise<Peer> {
     host,
     port,
     tls: { ca },
+    connectTimeoutMs: 120_000, // 10 000 TLS logins on a loaded machine: the accept queue can be slow
     ...(mode === "xmpp-direct" ? { directTls: true } : {}),
     ...(mode === "xmpp-tcp" ? { starttls: "none" as const } : {}),
     session: { mechanisms: ["PLAIN"], allowPlainInClear: true },
