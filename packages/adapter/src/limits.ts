@@ -209,8 +209,13 @@ export class OutboundQueue {
     return typeof s === "function" ? s() : s.writableLength;
   }
 
-  /** Whether the queue remembers nothing (no stanza held, not overflowed): it may then be dropped and made anew. */
+  /**
+   * Whether the queue remembers nothing (no stanza held, not overflowed): it may then be dropped and made
+   * anew. Forgets the stanzas whose bytes have left since they were tracked first (over TLS a write is
+   * still held when tracked, and nothing else may ask again before the connection goes idle).
+   */
   get empty(): boolean {
+    this.prune();
     return !this.overflowed && this.head === this.stanzas.length && this.pending() === 0;
   }
 

@@ -35,9 +35,12 @@ export const globalTimers: PumpTimers = {
   clearTimeout: (handle) => globals.clearTimeout(handle),
 };
 
-/** Monotonic milliseconds (`performance.now()`, else `Date.now()`): what `now` means for the core here. */
+/**
+ * Monotonic whole milliseconds (`performance.now()`, else `Date.now()`): what `now` means for the core here.
+ * Whole, so that the times and deadlines every idle session keeps are small integers (no boxed number each).
+ */
 export function monotonicNow(): number {
-  return globals.performance !== undefined ? globals.performance.now() : Date.now();
+  return globals.performance !== undefined ? Math.floor(globals.performance.now()) : Date.now();
 }
 
 /** What a transport gives a pump: how to write, and what to do at the session's turning points. */

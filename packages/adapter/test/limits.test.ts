@@ -112,6 +112,21 @@ describe("OutboundQueue", () => {
     expect(q.heldStanzas).toBe(0);
   });
 
+  it("is empty once the transport has flushed what it held, with nothing else asked (the idle sweep drops it)", () => {
+    // Over TLS every write is still held when tracked; only `empty` is asked after the flush.
+    let pending = 0;
+    const q = new OutboundQueue(() => pending, { maxBytes: 1 << 20, maxStanzas: 100 });
+    for (let i = 0; i < 2; i++) {
+      q.wrote(8_000);
+      pending += 8_000;
+      q.track(xml("message", {}, xml("body", {}, "b".repeat(8_000))));
+    }
+    expect(q.empty).toBe(false);
+    pending = 0;
+    expect(q.empty).toBe(true);
+    expect(q.overflow()).toEqual([]); // it holds no stanza any more
+  });
+
   it("is full at maxStanzas held even under the byte cap", () => {
     const q = new OutboundQueue(() => 10, { maxBytes: 1000, maxStanzas: 2 });
     q.wrote(5);

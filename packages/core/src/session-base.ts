@@ -58,6 +58,57 @@ export const DEFAULT_MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 
 /** Default limits before authentication: 16 KiB and 64 elements per top-level element (see docs/xml.md, Limits), the rest as after. */
 export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024, maxElements: 64 });
+const SECURE = 1;
+const AUTHENTICATED = 2;
+const BOUND = 4;
+/** The eight possible {@link StreamFlags}, frozen and shared by every session (indexed by the bits above). */
+const FLAGS: readonly StreamFlags[] = Array.from({ length: 8 }, (_, m) =>
+  Object.freeze({ secure: (m & SECURE) !== 0, authenticated: (m & AUTHENTICATED) !== 0, bound: (m & BOUND) !== 0 }),
+);
+/** `flags` with one more flag set. */
+function withFlag(flags: StreamFlags, flag: number): StreamFlags {
+  const m = (flags.secure ? SECURE : 0) | (flags.authenticated ? AUTHENTICATED : 0) | (flags.bound ? BOUND : 0);
+  return FLAGS[m | flag]!;
+}
+/** What a session takes from its options and never changes (see {@link sharedConfig}). */
+interface SessionConfig {
+  readonly table: object;
+  readonly lang: string;
+  readonly timeouts: SessionTimeouts;
+  readonly fullLimits: Partial<XmlLimits>;
+  readonly preAuthLimits: Partial<XmlLimits>;
+  readonly randomFill: (bytes: Uint8Array) => void;
+  readonly maxPendingOutput: number;
+}
+/** The configurations in use, by their (shared) timeouts object: a few per process. */
+const CONFIGS = new WeakMap<object, SessionConfig[]>();
+
+/** One frozen configuration per distinct content (up to 16 per timeouts object; beyond, `c` itself). */
+function sharedConfig(c: SessionConfig): SessionConfig {
+  let list = CONFIGS.get(c.timeouts);
+  if (list === undefined) CONFIGS.set(c.timeouts, (list = []));
+  for (const x of list) {
+    if (x.table === c.table && x.lang === c.lang && x.fullLimits === c.fullLimits && x.preAuthLimits === c.preAuthLimits && x.randomFill === c.randomFill && x.maxPendingOutput === c.maxPendingOutput) return x;
+  }
+  const frozen = Object.freeze(c);
+  if (list.length < 16) list.push(frozen);
+  return frozen;
+}
+
+/** Arrays of feature definitions in use, by their first definition (a few distinct lists per process). */
+const DEFINITION_LISTS = new WeakMap<StreamFeature, StreamFeature[][]>();
+
+/** An exact, shared copy of `defs`: one array per distinct list of definitions (never written to). */
+function sharedDefinitions(defs: StreamFeature[]): StreamFeature[] {
+  if (defs.length === 0) return [];
+  let lists = DEFINITION_LISTS.get(defs[0]!);
+  if (lists === undefined) DEFINITION_LISTS.set(defs[0]!, (lists = []));
+  for (const l of lists) if (l.length === defs.length && l.every((d, i) => d === defs[i])) return l;
+  const copy = defs.slice();
+  if (lists.length < 16) lists.push(copy); // bounded: an application making ever new definitions shares nothing
+  return copy;
+}
+
 /** The default timeouts of each role (frozen; what {@link sharedMerge} merges the options into). */
 const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.client }), server: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.server }) };
 
@@ -70,19 +121,10 @@ const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, {
 export abstract class SessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> {
   /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
   protected kind: K = "idle" as K;
-  private readonly table: { readonly [S in K]: Partial<Record<Transition, K>> };
+  /** What the session took from its options: one frozen object shared by the sessions with equal options. */
+  private readonly config: SessionConfig;
   /** The framing strategy: RFC 6120 stream or RFC 7395 WebSocket. */
   protected readonly framing: FramingStrategy;
-  /** `xml:lang` of our stream header. */
-  protected readonly lang: string;
-  /** Deadlines (ms), defaults merged with the options. */
-  protected readonly timeouts: SessionTimeouts;
-  /** XML limits once authenticated. */
-  protected readonly fullLimits: Partial<XmlLimits>;
-  /** XML limits before authentication (smaller). */
-  protected readonly preAuthLimits: Partial<XmlLimits>;
-  private readonly randomFill: (bytes: Uint8Array) => void;
-  private readonly maxPendingOutput: number;
   /** Output taken from the framing to be measured, not yet polled. */
   private readonly out = new OutputQueue();
 
@@ -100,8 +142,11 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected paused = false;
   /** Our stream header for the current stream has been written. */
   protected headerSent = false;
-  /** What the stream has achieved (flags only ever go from false to true). */
-  protected readonly flagState = { secure: false, authenticated: false, bound: false };
+  /**
+   * What the stream has achieved (flags only ever go from false to true): one of eight shared frozen
+   * objects, replaced as a flag is set ({@link withFlag}) — no object of its own per session.
+   */
+  protected flagState: StreamFlags = FLAGS[0]!;
   /** TLS facts once TLS is up (channel binding, peer identities). */
   protected tls: TlsInfo | undefined;
   /** The bound full JID, once online. */
@@ -136,17 +181,47 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private probeDeadline: number | undefined;
 
   constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server") {
-    this.table = table;
     this.ctx = new SessionBase.Context(this, role) as unknown as C;
-    this.lang = options.lang ?? "en";
-    // Shared frozen objects: every session with equal options holds the same three (not copies of its own).
-    this.timeouts = sharedMerge<SessionTimeouts>(ROLE_TIMEOUTS[role], options.timeouts);
-    this.fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
-    this.preAuthLimits = sharedMerge(sharedMerge(this.fullLimits, DEFAULT_PRE_AUTH_LIMITS), options.preAuthLimits);
-    this.randomFill = options.random ?? defaultRandom;
-    this.maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
-    if (!(this.maxPendingOutput > 0)) throw new RangeError("maxPendingOutputBytes must be a positive number");
+    // Shared frozen objects: every session with equal options holds the same ones (not copies of its own).
+    const fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
+    const maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
+    if (!(maxPendingOutput > 0)) throw new RangeError("maxPendingOutputBytes must be a positive number");
+    this.config = sharedConfig({
+      table,
+      lang: options.lang ?? "en",
+      timeouts: sharedMerge<SessionTimeouts>(ROLE_TIMEOUTS[role], options.timeouts),
+      fullLimits,
+      preAuthLimits: sharedMerge(sharedMerge(fullLimits, DEFAULT_PRE_AUTH_LIMITS), options.preAuthLimits),
+      randomFill: options.random ?? defaultRandom,
+      maxPendingOutput,
+    });
     this.framing = options.framing === "websocket" ? new WebSocketFraming(this.preAuthLimits) : new StreamFraming(this.preAuthLimits);
+  }
+
+  private get table(): { readonly [S in K]: Partial<Record<Transition, K>> } {
+    return this.config.table as { readonly [S in K]: Partial<Record<Transition, K>> };
+  }
+  /** `xml:lang` of our stream header. */
+  protected get lang(): string {
+    return this.config.lang;
+  }
+  /** Deadlines (ms), defaults merged with the options. */
+  protected get timeouts(): SessionTimeouts {
+    return this.config.timeouts;
+  }
+  /** XML limits once authenticated. */
+  protected get fullLimits(): Partial<XmlLimits> {
+    return this.config.fullLimits;
+  }
+  /** XML limits before authentication (smaller). */
+  protected get preAuthLimits(): Partial<XmlLimits> {
+    return this.config.preAuthLimits;
+  }
+  private get randomFill(): (bytes: Uint8Array) => void {
+    return this.config.randomFill;
+  }
+  private get maxPendingOutput(): number {
+    return this.config.maxPendingOutput;
   }
 
   /**
@@ -193,6 +268,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
    * constructors. @throws TypeError on two features claiming one name or namespace.
    */
   protected loadFeatures(features: readonly (readonly [StreamFeature, H | undefined])[]): void {
+    this.defs = this.defs.slice(); // possibly the shared list (see sharedDefinitions): never pushed to
     for (let i = 0; i < features.length; i++) {
       const [def, half] = features[i]!;
       for (let j = 0; j < i; j++) {
@@ -208,8 +284,9 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       if (half.handleOutbound !== undefined) (this.outboundHooks === NO_HOOKS ? (this.outboundHooks = []) : this.outboundHooks).push(half);
       if (half.handleStanza !== undefined) (this.stanzaTakers === NO_HOOKS ? (this.stanzaTakers = []) : this.stanzaTakers).push(half);
     }
-    // Arrays grown by push keep spare capacity (17 slots); exact copies save ~0.5 KiB per session.
-    this.defs = this.defs.slice();
+    // Arrays grown by push keep spare capacity (17 slots); exact copies save ~0.5 KiB per session. The
+    // definitions are the same for every session with the same features: one shared array for them.
+    this.defs = sharedDefinitions(this.defs);
     this.halves = this.halves.slice();
     if (this.inboundHooks !== NO_HOOKS) this.inboundHooks = this.inboundHooks.slice();
     if (this.outboundHooks !== NO_HOOKS) this.outboundHooks = this.outboundHooks.slice();
@@ -347,7 +424,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
    */
   protected acceptTls(info: TlsInfo, beforeStart: boolean): boolean {
     if (!beforeStart && this.kind !== "tls-handshake") throw new SessionStateError("tlsEstablished() without a starttls event");
-    this.flagState.secure = true;
+    this.flagState = withFlag(this.flagState, SECURE);
     this.tls = info;
     if (beforeStart) return false;
     this.framing.renew(this.preAuthLimits);
@@ -562,13 +639,13 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       this.s.emit({ type: "starttls", tlsBytes });
     }
     setAuthenticated(identity: { readonly mechanism: string; readonly username?: string }): void {
-      this.s.flagState.authenticated = true;
+      this.s.flagState = withFlag(this.s.flagState, AUTHENTICATED);
       this.s.username = identity.username;
       this.s.authLimits();
       this.s.emit({ type: "authenticated", ...identity });
     }
     setBound(jid: Jid, extra?: { readonly resumed?: boolean }): void {
-      this.s.flagState.bound = true;
+      this.s.flagState = withFlag(this.s.flagState, BOUND);
       this.s.boundJid = jid;
       this.s.onBound(extra?.resumed === true);
     }

@@ -40,6 +40,37 @@ const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "u
  */
 const STANZA_ADDRESSES = new JidCache(4096);
 
+interface SaslOptionsPair {
+  readonly sasl1: SaslServerOptions;
+  readonly sasl2: SaslServerOptions;
+  /** What they were made from (a caller that changes its options object gets a new pair). */
+  readonly from: readonly unknown[];
+}
+const saslOptionsCache = new WeakMap<object, SaslOptionsPair>();
+
+/**
+ * The SASL options of the sessions made with `options`: one frozen pair per options object, so that a
+ * server passing the same object to every session keeps one copy, not one per session.
+ */
+function saslOptionsOf(options: ServerOptions & ServerExtraOptions): SaslOptionsPair {
+  const from = [options.tls, options.mechanisms, options.allowPlainInClear, options.maxAuthAttempts, options.customMechanisms, options.channelBindingPolicy, options.scramCrypto, options.sasl2?.sasl1];
+  let r = saslOptionsCache.get(options);
+  if (r === undefined || r.from.some((v, i) => v !== from[i])) {
+    const sasl2: SaslServerOptions = Object.freeze({
+      tls: options.tls ?? "required",
+      mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
+      allowPlainInClear: options.allowPlainInClear ?? false,
+      maxAuthAttempts: options.maxAuthAttempts ?? 3,
+      ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
+      ...(options.channelBindingPolicy === undefined ? {} : { channelBindingPolicy: options.channelBindingPolicy }),
+      ...(options.scramCrypto === undefined ? {} : { crypto: options.scramCrypto }),
+    });
+    r = Object.freeze({ sasl1: Object.freeze({ ...sasl2, enabled: options.sasl2?.sasl1 !== false }), sasl2, from });
+    saslOptionsCache.set(options, r);
+  }
+  return r;
+}
+
 /** Extra server options of this implementation (on top of {@link ServerOptions}). */
 export interface ServerExtraOptions {
   /** Failed SASL attempts before the stream is closed with `<policy-violation/>` (RFC 6120 §6.4.5). Default 3. */
@@ -82,18 +113,11 @@ export class ServerSession
    * jabber:iq:auth), SASL, SASL2, the application's, binding, legacy session.
    */
   protected streamFeatures(options: ServerOptions & ServerExtraOptions): (readonly [StreamFeature, ServerFeature<ServerEvent> | undefined])[] {
-    const saslOptions: SaslServerOptions = {
-      tls: this.tlsPolicy,
-      mechanisms: options.mechanisms ?? DEFAULT_SERVER_MECHANISMS,
-      allowPlainInClear: options.allowPlainInClear ?? false,
-      maxAuthAttempts: options.maxAuthAttempts ?? 3,
-      ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
-      ...(options.channelBindingPolicy === undefined ? {} : { channelBindingPolicy: options.channelBindingPolicy }),
-      ...(options.scramCrypto === undefined ? {} : { crypto: options.scramCrypto }),
-      counter: { failures: 0 }, // RFC 6120 SASL and SASL2 count failures together
-    };
-    this.sasl = new SaslServer({ ...saslOptions, enabled: options.sasl2?.sasl1 !== false });
-    this.sasl2 = options.sasl2 === undefined ? undefined : new Sasl2Server(saslOptions, options.sasl2);
+    const saslOptions = saslOptionsOf(options);
+    // RFC 6120 SASL and SASL2 count failures together (one counter per stream, only when both are there).
+    const counter = options.sasl2 === undefined ? undefined : { failures: 0 };
+    this.sasl = new SaslServer(saslOptions.sasl1, counter);
+    this.sasl2 = options.sasl2 === undefined ? undefined : new Sasl2Server(saslOptions.sasl2, options.sasl2, counter);
     this.bind = new BindServer();
     const starttls = starttlsFeature(this.tlsPolicy);
     const [authPhase, later] = featuresByPhase(options.features ?? [], (def) => def.server?.() as ServerFeature<ServerEvent> | undefined);

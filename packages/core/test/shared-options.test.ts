@@ -46,6 +46,25 @@ describe("shared options", () => {
     expect(inside(d).timeouts).toBe(inside(e).timeouts);
   });
 
+  it("sessions made with one options object share their SASL options (a changed object gets new ones) and their flags object; the failure count is the stream's own", () => {
+    const options: { tls: "none"; mechanisms: string[]; allowPlainInClear: boolean } = { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true };
+    const sasl = (s: ServerSession) => (s as unknown as { sasl: { o: object; counter: unknown } }).sasl;
+    const a = new ServerSession(options);
+    const b = new ServerSession(options);
+    expect(sasl(a).o).toBe(sasl(b).o);
+    expect(sasl(a).o).not.toHaveProperty("counter");
+    expect(sasl(a).counter).toBeUndefined(); // made at the first failure, per stream
+    expect(a.flags).toBe(b.flags);
+    const defs = (s: ServerSession) => (s as unknown as { defs: unknown[] }).defs;
+    expect(defs(a)).toBe(defs(b)); // the features' definitions: one list
+    expect(defs(a).length).toBeGreaterThan(2);
+    options.mechanisms = ["SCRAM-SHA-256"];
+    const c = new ServerSession(options);
+    expect(sasl(c).o).not.toBe(sasl(a).o);
+    expect(sasl(c).o).toMatchObject({ mechanisms: ["SCRAM-SHA-256"] });
+    expect(a.flags).toEqual({ secure: false, authenticated: false, bound: false });
+  });
+
   it("online: the stream context is shared, SASL's offer is let go, trim() shrinks the parser's stack; the wire is unchanged", () => {
     const p = makePair({ server: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true }, client: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true } as never });
     const q = makePair({ server: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true }, client: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true } as never });

@@ -20,8 +20,11 @@ export type DriverEvent = {
   readonly tlsBytes?: Uint8Array;
 };
 
-/** Monotonic milliseconds: what the core's `now` means here. */
-export const monotonicNow = (): number => performance.now();
+/**
+ * Monotonic whole milliseconds: what the core's `now` means here (whole, so that the times and deadlines
+ * every idle session keeps are small integers, not a boxed number each).
+ */
+export const monotonicNow = (): number => Math.floor(performance.now());
 
 /** Options of {@link SocketDriver}. */
 export interface SocketDriverOptions<E extends DriverEvent> {
@@ -88,9 +91,6 @@ function onSocketClose(this: Owned): void {
 }
 function onSocketDrain(this: Owned): void {
   this[DRIVER]?.pump.resume();
-}
-function onTlsSocketClose(this: Owned): void {
-  this[DRIVER]?.destroyPlain();
 }
 function onTlsSecure(this: Owned): void {
   this[DRIVER]?.handleSecure(this as TLSSocket);
@@ -237,13 +237,11 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
 
   /** @internal */
   handleClose(): void {
+    // After STARTTLS the TLS socket closed: the TCP connection under it goes too (closing a TLS socket does
+    // not always close the socket it wraps).
+    this.plain?.destroy();
     this.gone();
     this.finish();
-  }
-
-  /** @internal the TLS socket closed: the TCP connection under it goes too */
-  destroyPlain(): void {
-    this.plain?.destroy();
   }
 
   // --- for the owner --------------------------------------------------------------------------------
@@ -346,15 +344,18 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
     }
     this.plain = plain;
     this.sock = secure;
-    // The TLS socket wraps the plain one; closing it does not always close the TCP connection underneath.
-    secure.once("close", onTlsSocketClose);
+    // Node's TLSSocket forwards the plain socket's errors to itself (where we listen): ours can go.
+    plain.off("error", onSocketError);
     this.attach(secure);
     this.handshaking = true;
-    secure.once(this.side === "client" ? "secureConnect" : "secure", onTlsSecure);
+    // `on`, not `once`: the event comes once, and a once-wrapper removed later would cost the socket its
+    // listener table's fast mode (≈200 B per connection) — an idle connection keeps what is added here.
+    secure.on(this.side === "client" ? "secureConnect" : "secure", onTlsSecure);
   }
 
   /** @internal the STARTTLS handshake is done */
   handleSecure(secure: TLSSocket): void {
+    if (!this.handshaking) return;
     this.handshaking = false;
     this.secured(secure);
     const info: TlsInfo = { ...this.tlsInfo(secure), channelBinding: channelBindingFromTlsSocket(secure, this.side, this.serverEndPoint()) };

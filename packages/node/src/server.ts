@@ -261,6 +261,8 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   private readonly host: ServerHost;
   private closing = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** The sessions' options, made at the first connection: [plain port, Direct TLS port]. */
+  private readonly sessionOptions: [ServerOptions?, ServerOptions?] = [];
 
   constructor(options: XmppServerOptions) {
     super();
@@ -421,13 +423,14 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
       socket.destroy();
       return;
     }
-    const sessionOptions: ServerOptions = {
+    // One options object per port kind, shared by its sessions (the core then shares what it derives).
+    const sessionOptions = (this.sessionOptions[directTls ? 1 : 0] ??= Object.freeze({
       scramCrypto: nodeScramCrypto,
       random: pooledRandom,
       ...(this.options.session ?? {}),
       tls: directTls ? "direct" : (this.options.starttls ?? "required"),
       defaultDomain: this.domains[0]!,
-    };
+    }));
     let session: ServerSessionLike;
     try {
       session = this.options.createSession?.(sessionOptions) ?? (new ServerSession(sessionOptions) as ServerSessionLike);

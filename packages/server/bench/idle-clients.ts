@@ -26,7 +26,11 @@ interface Peer {
 async function bare(): Promise<Peer> {
   const socket = await new Promise<net.Socket>((resolve, reject) => {
     const s: net.Socket =
-      mode === "tls" ? tls.connect({ host, port, ca, servername: "localhost" }, () => resolve(s)) : net.connect({ host, port }, () => resolve(s));
+      mode === "tls"
+        ? tls.connect({ host, port, ca, servername: "localhost" }, () => resolve(s))
+        : mode === "tls-starttls"
+          ? tls.connect({ socket: net.connect({ host, port }), ca, servername: "localhost" }, () => resolve(s))
+          : net.connect({ host, port }, () => resolve(s));
     s.once("error", reject);
   });
   socket.on("error", () => {});
@@ -56,6 +60,7 @@ async function xmpp(i: number): Promise<Peer> {
     host,
     port,
     tls: { ca },
+    connectTimeoutMs: 120_000, // 10 000 TLS logins on a loaded machine: the accept queue can be slow
     ...(mode === "xmpp-direct" ? { directTls: true } : {}),
     ...(mode === "xmpp-tcp" ? { starttls: "none" as const } : {}),
     session: { mechanisms: ["PLAIN"], allowPlainInClear: true },
@@ -86,7 +91,7 @@ await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
     while (next < count) {
       const i = next++;
-      peers.push(mode === "tls" || mode === "tcp" ? await bare() : await xmpp(i));
+      peers.push(mode.startsWith("xmpp") ? await xmpp(i) : await bare());
     }
   }),
 );

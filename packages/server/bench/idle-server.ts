@@ -1,10 +1,10 @@
 // The server side of bench/idle.bench.ts, in its own process so that its memory is the server's alone.
-// argv: mode (tls | tcp | xmpp-tls | xmpp-direct | xmpp-tcp), host, directory for heap snapshots. IPC: sends { ready, port, cert };
+// argv: mode (tls | tls-starttls | tcp | xmpp-tls | xmpp-direct | xmpp-tcp), host, directory for heap snapshots. IPC: sends { ready, port, cert };
 // answers "memory" with process.memoryUsage() after two full GCs (run with --expose-gc), "snapshot" with
 // { snapshot: path } (v8.writeHeapSnapshot after a GC), "stop" by closing everything and exiting.
 //
 // tls / tcp: the bare floor — a tls.Server / net.Server that does nothing but echo what it reads (for the
-// burst). xmpp-*: XmppServer of @xmpp-sansio/node (PLAIN, any password; a stanza addressed to an online
+// burst); tls-starttls: a net.Server wrapping each socket in a TLSSocket (the floor of STARTTLS). xmpp-*: XmppServer of @xmpp-sansio/node (PLAIN, any password; a stanza addressed to an online
 // full JID is delivered to it, so a client's message to itself goes in and comes back out).
 import * as net from "node:net";
 import { tmpdir } from "node:os";
@@ -30,8 +30,13 @@ const track = (s: net.Socket) => {
 let close: () => Promise<void>;
 let port: number;
 let connections: () => number;
-if (mode === "tls" || mode === "tcp") {
-  const server = mode === "tls" ? tls.createServer({ key: pair.key, cert: pair.cert }, track) : net.createServer(track);
+if (mode === "tls" || mode === "tcp" || mode === "tls-starttls") {
+  // tls-starttls: TLS over an accepted plain socket (`new TLSSocket(socket)`), as STARTTLS does — the
+  // fair floor of xmpp-tls, which pays for the wrapped net.Socket too.
+  const context = tls.createSecureContext({ key: pair.key, cert: pair.cert });
+  const wrap = (s: net.Socket) => track(new tls.TLSSocket(s, { isServer: true, secureContext: context }));
+  const server =
+    mode === "tls" ? tls.createServer({ key: pair.key, cert: pair.cert }, track) : net.createServer(mode === "tcp" ? track : wrap);
   server.on("tlsClientError", () => {});
   await new Promise<void>((r) => server.listen(0, host, r));
   port = (server.address() as net.AddressInfo).port;

@@ -1,5 +1,7 @@
 // Memory per idle session of the server process, against the bare Node floor, in one run:
 //   tls / tcp          a bare tls.Server / net.Server with N idle connections (Node's own floor)
+//   tls-starttls       a bare net.Server wrapping each socket in `new TLSSocket(socket)` (STARTTLS's floor;
+//                      only when listed in BENCH_IDLE_MODES: xmpp-tls is then compared with it)
 //   xmpp-tls           XmppServer (@xmpp-sansio/node), N clients online over STARTTLS
 //   xmpp-direct        the same over Direct TLS (XEP-0368) — only when listed in BENCH_IDLE_MODES
 //   xmpp-tcp           the same over plain TCP (`starttls: "none"`: behind a TLS-terminating proxy)
@@ -16,7 +18,8 @@
 //        BENCH_IDLE_WAIT_MS (1500: idle time between the last login and the idle figures),
 //        BENCH_IDLE_SERVER_BUNDLE (a prebuilt bundle of bench/idle-server.ts to run instead, e.g. of an older commit),
 //        BENCH_IDLE_BURST=0 (skip the burst: idle figures only, quicker while iterating),
-//        BENCH_IDLE_SNAPSHOT=1 (heap snapshots of the xmpp modes, summarised by constructor: use a few
+//        BENCH_IDLE_SNAPSHOT=1 (heap snapshots of every mode, summarised by constructor; with the burst, also what
+//        it left after the idle + GC: use a few
 //        thousand sessions, parsing a snapshot is slow)
 import { execSync, type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -99,7 +102,7 @@ async function run(mode: string, host: string): Promise<Result> {
   const caFile = join(dir, `${mode}.pem`);
   writeFileSync(caFile, ready.cert);
   const base = await ask<Mem>(server, "memory");
-  const baseSnapshot = SNAPSHOT && mode.startsWith("xmpp") ? (await ask<{ snapshot: string }>(server, "snapshot")).snapshot : undefined;
+  const baseSnapshot = SNAPSHOT ? (await ask<{ snapshot: string }>(server, "snapshot")).snapshot : undefined;
   const clients = fork(here("./idle-clients.ts"), [mode, host, String(ready.port), caFile, String(N)], {
     execArgv: ["--max-old-space-size=8192", ...execArgv],
   });
@@ -108,18 +111,33 @@ async function run(mode: string, host: string): Promise<Result> {
     const { seconds: openSeconds } = await next<{ seconds: number }>(clients);
     await sleep(IDLE_WAIT_MS); // the server's idle sweep (BENCH_IDLE_TRIM_MS, 500 ms here) trims after 0.5–1 s
     const idle = await ask<Mem>(server, "memory");
+    const top = Number(process.env.BENCH_IDLE_SNAPSHOT_TOP ?? 30);
+    const drop = (...files: string[]) => {
+      if (process.env.BENCH_IDLE_SNAPSHOT_KEEP === "1") console.log(`  kept: ${files.join(" ")}`);
+      else for (const f of files) rmSync(f, { force: true });
+    };
+    let idleSnapshot: string | undefined;
     if (baseSnapshot !== undefined) {
-      const snapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
+      idleSnapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
       console.log(`\n${mode}: heap snapshot growth per session by constructor (self size; ${N} sessions)`);
-      console.log(summariseSnapshot(baseSnapshot, snapshot, N, Number(process.env.BENCH_IDLE_SNAPSHOT_TOP ?? 30)));
-      if (process.env.BENCH_IDLE_SNAPSHOT_KEEP === "1") console.log(`  kept: ${baseSnapshot} ${snapshot}`);
-      else for (const f of [baseSnapshot, snapshot]) rmSync(f, { force: true });
+      console.log(summariseSnapshot(baseSnapshot, idleSnapshot, N, top));
+      drop(baseSnapshot);
     }
-    if (!BURST) return { mode, base, idle, burst: idle, settled: idle, openSeconds, burstSeconds: 0 };
+    if (!BURST) {
+      if (idleSnapshot !== undefined) drop(idleSnapshot);
+      return { mode, base, idle, burst: idle, settled: idle, openSeconds, burstSeconds: 0 };
+    }
     const { burst: burstSeconds } = await ask<{ burst: number }>(clients, "burst");
     const burst = await ask<Mem>(server, "memory");
     await sleep(SETTLE_MS);
     const settled = await ask<Mem>(server, "memory");
+    if (idleSnapshot !== undefined) {
+      // What the burst left behind after the idle sweep: the growth from the idle snapshot.
+      const snapshot = (await ask<{ snapshot: string }>(server, "snapshot")).snapshot;
+      console.log(`\n${mode}: heap kept after the burst + idle, per session by constructor (self size; ${N} sessions)`);
+      console.log(summariseSnapshot(idleSnapshot, snapshot, N, top));
+      drop(idleSnapshot, snapshot);
+    }
     return { mode, base, idle, burst, settled, openSeconds, burstSeconds };
   } finally {
     const gone = [clients, server].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))));
@@ -141,7 +159,11 @@ for (const [i, mode] of MODES.entries()) {
 
 const KiB = (b: number) => `${(b / 1024).toFixed(1)}`;
 const per = (r: Result, at: Mem, key: keyof NodeJS.MemoryUsage) => (at.memory[key] - r.base.memory[key]) / N;
-const floorOf = (mode: string) => results.find((r) => r.mode === (mode === "xmpp-tcp" ? "tcp" : "tls"));
+// STARTTLS (xmpp-tls) against the bare STARTTLS-style floor when it was run, else against bare TLS.
+const floorOf = (mode: string) =>
+  mode === "xmpp-tls"
+    ? (results.find((r) => r.mode === "tls-starttls") ?? results.find((r) => r.mode === "tls"))
+    : results.find((r) => r.mode === (mode === "xmpp-tcp" ? "tcp" : "tls"));
 const targets: Record<string, string> = { "xmpp-tls": "added ≤ 4 KiB", "xmpp-direct": "added ≤ 4 KiB", "xmpp-tcp": "total ≤ 10 KiB" };
 const header = ["mode", "RSS/session", "heap/session", "heap committed", "external/session", "added to bare floor (RSS)", "target", "RSS/session after burst", "after idle + GC", "returned", "heap/session after idle + GC"];
 const rows = results.map((r) => {
@@ -171,5 +193,5 @@ console.log(line(header));
 console.log(`|${widths.map((w, i) => (i === 0 || i === 6 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
 for (const r of rows) console.log(line(r));
 console.log("\nKiB per session of the server process (difference to the same process with no connection); heap = V8 heapUsed, committed = heapTotal.");
-console.log("added = RSS/session minus the bare floor of the same transport (tls for xmpp-tls/direct, tcp for xmpp-tcp).");
+console.log("added = RSS/session minus the bare floor of the same transport (tls for xmpp-direct, tls-starttls — else tls — for xmpp-tls, tcp for xmpp-tcp).");
 for (const n of notes) console.log(`note: ${n}`);

@@ -163,6 +163,25 @@ const UNUSED = "";
 const SCAN_BINDINGS = 8;
 /** No bindings (shared: never written to; {@link StreamParser.bind} makes a parser its own array). */
 const NO_BINDINGS: string[] = [];
+/**
+ * The stream header's usual binding, `stream` → `http://etherx.jabber.org/streams`, alone in scope: shared
+ * by every parser (never written to: a further binding grows a parser its own array, unbinding copies it).
+ */
+const STREAM_BINDINGS: string[] = ["stream", NS_STREAMS];
+/** The default namespaces of the usual stream headers: their scopes are shared ({@link headerScope}). */
+const HEADER_NAMESPACES = ["jabber:client", "jabber:server", "jabber:component:accept", ""];
+const HEADER_SCOPES: Scope[][] = HEADER_NAMESPACES.map(() => []);
+
+/**
+ * The stream header's scope: for the usual default namespaces and few bindings, one shared object per
+ * (namespace, binding count) instead of one per parser — it lives as long as the stream.
+ */
+function headerScope(scope: Scope): Scope {
+  const i = HEADER_NAMESPACES.indexOf(scope.defaultNs);
+  if (i < 0 || scope.top > 4) return scope;
+  const shared = HEADER_SCOPES[i]!;
+  return (shared[scope.top] ??= Object.freeze({ defaultNs: HEADER_NAMESPACES[i]!, top: scope.top }));
+}
 
 /** The index of many prefix bindings: prefix → its innermost binding; per binding the one it shadows, or -1. */
 interface BindingIndex {
@@ -200,6 +219,17 @@ const NO_WORDS = new Int32Array(0);
 const RAW_ATTRS: string[] = [];
 /** Stands in for the stream header on the element stack: its children are never attached to it. */
 const HEADER_PLACEHOLDER = new XmlElement("stream", "");
+/**
+ * The element stack of a parser inside the usual stream header and between stanzas: shared by every such
+ * parser, never written to (the first element copies it; see push1, closeElement, reset, trim).
+ */
+const HEADER_STACK: Array<XmlElement | string | Scope> = [HEADER_PLACEHOLDER, "stream:stream", ROOT_SCOPE];
+/**
+ * The results the token scanners hand back besides their return value — scanName: the colon's index (or
+ * -1) and whether the name is ASCII; reference(): the character; attributeValue(): the value. Shared by all
+ * parsers (a token is parsed within one synchronous call nothing can re-enter): idle parsers carry none.
+ */
+const R = { nameColon: -1, nameAscii: true, refValue: "", attrValue: "" };
 /** Longest reference considered; `&#x10FFFF;` needs 10, the rest is room for leading zeros. */
 const MAX_REFERENCE_BYTES = 32;
 
@@ -246,7 +276,7 @@ export class StreamParser {
   private depth = 0;
   // Open elements as flat triples [element, qname, enclosing scope, …]: one array, so an idle parser
   // holds one small backing store rather than three.
-  private readonly stack: Array<XmlElement | string | Scope> = [];
+  private stack: Array<XmlElement | string | Scope> = [];
   private scope: Scope = ROOT_SCOPE;
   // Prefix bindings in scope, innermost last: flat [prefix, uri, …], `bindingCount` of them. Past
   // SCAN_BINDINGS they are also indexed, so that lookups and undoing an element's declarations take
@@ -292,13 +322,6 @@ export class StreamParser {
   private fastFrom = -1;
   private fastEnd = -1;
 
-  // Results of scanName.
-  private nameColon = -1;
-  private nameAscii = true;
-  // Result of reference().
-  private refValue = "";
-  // Result of attributeValue().
-  private attrValue = "";
 
   constructor(options: StreamParserOptions = {}) {
     // Idle parsers should be small: share the frozen defaults unless something is overridden.
@@ -424,7 +447,11 @@ export class StreamParser {
    * element stack keeps only the open stream's level. The next element grows it again.
    */
   trim(): void {
-    if (this.depth <= this.top && this.stack.length > this.depth * 3) this.stack.length = this.depth * 3;
+    const stack = this.stack;
+    if (this.depth > this.top || stack.length <= this.depth * 3) return;
+    // The shared header stack, or a copy of exactly the open levels (shortening keeps spare capacity).
+    if (this.depth === 1 && stack[0] === HEADER_STACK[0] && stack[1] === HEADER_STACK[1] && stack[2] === HEADER_STACK[2]) this.stack = HEADER_STACK;
+    else this.stack = stack.slice(0, this.depth * 3);
   }
 
   /**
@@ -434,7 +461,8 @@ export class StreamParser {
    */
   reset(): void {
     this.depth = 0;
-    this.stack.length = 0;
+    if (this.stack === HEADER_STACK) this.stack = [];
+    else this.stack.length = 0;
     this.scope = ROOT_SCOPE;
     this.bindings = NO_BINDINGS;
     this.bindingCount = 0;
@@ -683,7 +711,7 @@ export class StreamParser {
           break;
         }
         if (r === FAILED) return this.errorEvent();
-        this.text += this.refValue;
+        this.text += R.refValue;
         i = r;
       } else if (k === TEXT_CR) {
         // Line-end normalisation (XML 1.0 §2.11): CR LF and lone CR become LF.
@@ -718,7 +746,7 @@ export class StreamParser {
   }
 
   /**
-   * Parses the reference `&…;` at `i` into {@link refValue}. Returns the index after `;`, INCOMPLETE when
+   * Parses the reference `&…;` at `i` into `R.refValue`. Returns the index after `;`, INCOMPLETE when
    * input ends inside it, or FAILED (failure recorded). Only the five predefined entities exist here, and
    * nothing is ever expanded (RFC 6120 §11.1).
    */
@@ -749,7 +777,7 @@ export class StreamParser {
       if (!isXmlChar(cp)) {
         return this.refFail(i, "not-well-formed", `character reference to ${cp > 0x10ffff ? "beyond U+10FFFF" : `U+${hex(cp)}`}, which is not an XML character`);
       }
-      this.refValue = String.fromCodePoint(cp);
+      R.refValue = String.fromCodePoint(cp);
       return j + 1;
     }
     const nameStart = j;
@@ -762,7 +790,7 @@ export class StreamParser {
     if (buf[j] !== 0x3b) return this.refFail(i, "not-well-formed", "'&' that does not start a reference");
     const ch = predefinedEntity(buf, nameStart, j);
     if (ch === undefined) return this.refFail(i, "restricted-xml", "entity references other than the predefined five are not allowed (RFC 6120 §11.1)");
-    this.refValue = ch;
+    R.refValue = ch;
     return j + 1;
   }
 
@@ -921,8 +949,8 @@ export class StreamParser {
       if (i < maxEnd) {
         const c = buf[i]!;
         if (c !== 0x3a && c < 0x80) {
-          this.nameColon = -1;
-          this.nameAscii = true;
+          R.nameColon = -1;
+          R.nameAscii = true;
           return i;
         }
       }
@@ -977,13 +1005,13 @@ export class StreamParser {
       this.fail("not-well-formed", colon === i - 1 ? "a name cannot end with ':'" : "invalid name", this.base + i);
       return FAILED;
     }
-    this.nameColon = colon;
-    this.nameAscii = ascii;
+    R.nameColon = colon;
+    R.nameAscii = ascii;
     return i;
   }
 
   private nameString(start: number, end: number): string {
-    return this.nameAscii ? this.intern(start, end) : decodeValidated(this.buf, start, end, false);
+    return R.nameAscii ? this.intern(start, end) : decodeValidated(this.buf, start, end, false);
   }
 
   /** The string for validated ASCII bytes, from the shared cache, else sliced from the view and cached. */
@@ -1000,7 +1028,7 @@ export class StreamParser {
     if (i < 0) return i === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
     const qname = this.nameString(tagStart + 1, i);
     // The colon's byte offset is its index in the string only for an ASCII name.
-    const elColon = this.nameColon < 0 ? -1 : this.nameAscii ? this.nameColon - tagStart - 1 : qname.indexOf(":");
+    const elColon = R.nameColon < 0 ? -1 : R.nameAscii ? R.nameColon - tagStart - 1 : qname.indexOf(":");
     const elPrefix = elColon < 0 ? "" : qname.slice(0, elColon);
     const elLocal = elColon < 0 ? qname : qname.slice(elColon + 1);
     const raw = RAW_ATTRS;
@@ -1035,13 +1063,13 @@ export class StreamParser {
       if (n >= limits.maxAttributes * 3) {
         return this.fail("policy-violation", `more than ${limits.maxAttributes} attributes on one element`, this.base + nameStart);
       }
-      const colon = this.nameColon;
+      const colon = R.nameColon;
       const nameEnd = i;
       // Interned in byte order (the view cursor only moves forward).
       let prefix = "";
       let local: string;
       if (colon < 0) local = this.nameString(nameStart, nameEnd);
-      else if (this.nameAscii) {
+      else if (R.nameAscii) {
         prefix = this.intern(nameStart, colon);
         local = this.intern(colon + 1, nameEnd);
       } else {
@@ -1068,7 +1096,7 @@ export class StreamParser {
       } else {
         const r = this.attributeValue(valueStart, i, end, q);
         if (r < 0) return r === INCOMPLETE ? this.incomplete(SCAN_TAG) : this.errorEvent();
-        value = this.attrValue;
+        value = R.attrValue;
         i = r;
       }
       raw[n] = prefix;
@@ -1081,7 +1109,7 @@ export class StreamParser {
 
   /**
    * Slow path of an attribute value: `valueStart` is after the opening quote, `i` the first byte that
-   * needs a look. Leaves the value in {@link attrValue}; returns the index after the closing quote,
+   * needs a look. Leaves the value in `R.attrValue`; returns the index after the closing quote,
    * INCOMPLETE or FAILED.
    */
   private attributeValue(valueStart: number, i: number, end: number, q: number): number {
@@ -1110,14 +1138,14 @@ export class StreamParser {
       if (start < i) value += this.str(start, i, ascii);
       ascii = true;
       if (c === q) {
-        this.attrValue = value;
+        R.attrValue = value;
         return i + 1;
       }
       if (c === 0x3c) return this.refFail(i, "not-well-formed", "'<' in an attribute value");
       if (c === 0x26) {
         const r = this.reference(i, end);
         if (r < 0) return r;
-        value += this.refValue;
+        value += R.refValue;
         i = r;
       } else if (c === 0x09 || c === 0x0a) {
         // Attribute-value normalisation (XML 1.0 §3.3.3): literal whitespace becomes a space.
@@ -1331,8 +1359,11 @@ export class StreamParser {
         this.unbind(this.scope.top);
         return event;
       }
-      // The header is the caller's (in the event); the stack only needs its name and scope.
-      this.push1(HEADER_PLACEHOLDER, qname, scope);
+      // The header is the caller's (in the event); the stack only needs its name and scope — an array of
+      // exactly those (an idle parser keeps it), with the usual header scope shared.
+      this.stack = qname === HEADER_STACK[1] && this.scope === ROOT_SCOPE ? HEADER_STACK : [HEADER_PLACEHOLDER, qname, this.scope];
+      this.scope = headerScope(scope);
+      this.depth = 1;
       return event;
     }
     const step = this.place(el, qname, scope, selfClosing, tagOffset);
@@ -1364,6 +1395,11 @@ export class StreamParser {
       for (let j = 0; j < 2 * k; j++) grown[j] = b[j]!;
       b = this.bindings = grown;
     }
+    if (k === 0 && uri === NS_STREAMS && prefix === "stream" && this.bindingIndex === undefined) {
+      // The usual stream header: the shared array (the constants, not slices of the input).
+      this.bindings = STREAM_BINDINGS;
+      return;
+    }
     b[2 * k] = prefix;
     // The stream header's bindings live as long as the stream: keep the constant, not a slice of the input.
     b[2 * k + 1] = uri === NS_STREAMS ? NS_STREAMS : uri;
@@ -1385,6 +1421,7 @@ export class StreamParser {
 
   /** Undoes the bindings above the first `top` (an element's declarations, as it ends). */
   private unbind(top: number): void {
+    if (this.bindings === STREAM_BINDINGS) this.bindings = STREAM_BINDINGS.slice(); // never written to
     const b = this.bindings;
     const index = this.bindingIndex;
     for (let k = this.bindingCount - 1; k >= top; k--) {
@@ -1476,7 +1513,8 @@ export class StreamParser {
   }
 
   private push1(el: XmlElement, qname: string, scope: Scope): void {
-    const stack = this.stack;
+    let stack = this.stack;
+    if (stack === HEADER_STACK) stack = this.stack = HEADER_STACK.slice(); // shared: never written to
     const at = this.depth * 3;
     stack[at] = el;
     stack[at + 1] = qname;
@@ -1532,7 +1570,8 @@ export class StreamParser {
     const scope = stack[at + 2] as Scope;
     this.scope = scope;
     if (this.bindingCount > scope.top) this.unbind(scope.top);
-    stack[at] = stack[at + 1] = stack[at + 2] = UNUSED;
+    if (stack === HEADER_STACK) this.stack = []; // the stream's end: the shared stack is never written to
+    else stack[at] = stack[at + 1] = stack[at + 2] = UNUSED;
     this.depth = depth - 1;
     this.pos = after;
     if (this.text !== "") {

@@ -145,6 +145,47 @@ describe("stream structure", () => {
   });
 });
 
+describe("idle parsers share the usual header state (stack, scope, stream binding)", () => {
+  const kinds = (evs: ParseEvent[]) => evs.map((e) => (e.kind === "element" ? `${e.element.name}@${e.element.ns}` : e.kind === "error" ? `error ${e.error.condition}` : e.kind));
+  for (const fastPath of [true, false]) {
+    it(`one parser's elements, close, reset and trim never disturb another's (fastPath ${fastPath})`, () => {
+      const a = new StreamParser({ fastPath });
+      const b = new StreamParser({ fastPath });
+      a.push(bytes(HDR));
+      b.push(bytes(HDR));
+      expect(kinds(drain(a))).toEqual(["stream-open"]);
+      expect(kinds(drain(b))).toEqual(["stream-open"]);
+      // Shared, not copies (and still intact after every test before this one in the file).
+      const inner = (p: StreamParser) => p as unknown as { stack: unknown[]; bindings: string[]; scope: object };
+      expect(inner(a).stack).toBe(inner(b).stack);
+      expect(inner(a).bindings).toBe(inner(b).bindings);
+      expect(inner(a).scope).toBe(inner(b).scope);
+      // a: a nested element with a prefix of its own, trimmed, then the stream's end and a restart.
+      a.push(bytes("<x:a xmlns:x='urn:x'><x:b/><c/></x:a>"));
+      expect(kinds(drain(a))).toEqual(["a@urn:x"]);
+      a.trim();
+      b.trim();
+      a.push(bytes("<stream:features/></stream:stream>"));
+      expect(kinds(drain(a))).toEqual([`features@${NS_STREAMS}`, "stream-close"]);
+      a.reset();
+      a.push(bytes("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' version='1.0'><db:result/><message/>"));
+      expect(kinds(drain(a))).toEqual(["stream-open", "result@jabber:server:dialback", "message@jabber:server"]);
+      a.trim();
+      // b still has its stream: the default namespace, the stream prefix, its own end tag.
+      b.push(bytes("<message><body>hi</body></message><stream:error/></stream:stream>"));
+      expect(kinds(drain(b))).toEqual([`message@${NS_CLIENT}`, `error@${NS_STREAMS}`, "stream-close"]);
+      // And a new parser after all that.
+      const c = new StreamParser({ fastPath });
+      c.push(bytes(HDR, "<iq type='get' id='1'><q xmlns='urn:q'/></iq></stream:stream>"));
+      expect(kinds(drain(c))).toEqual(["stream-open", `iq@${NS_CLIENT}`, "stream-close"]);
+      // A prefix the header did not declare is still unknown.
+      const d = new StreamParser({ fastPath });
+      d.push(bytes(HDR, "<db:result/>"));
+      expect(kinds(drain(d))[1]).toMatch(/^error not-well-formed/);
+    });
+  }
+});
+
 describe("character data and attribute values", () => {
   it("normalises attribute values: literal TAB/LF/CR become spaces, character references stay", () => {
     const el = stanza("<message a='x\ty\nz\r\nw\rv' b='&#9;&#10;&#13;&#x9;' c=\"it's\" d='say \"hi\"'/>");

@@ -383,15 +383,23 @@ export class SaslServer implements ServerFeature {
   /** Whether an exchange is in progress (between `<auth/>` and its outcome). */
   protected exchanging = false;
   private externalAuthzid: string | undefined;
-  private readonly counter: { failures: number };
+  /** Failed attempts: shared with the other SASL profile of the stream, else made at the first failure. */
+  private counter: { failures: number } | undefined;
   /** The client asked for a channel-binding type we lack (lenient policy: it saw the `-PLUS` offer). */
   private cbTypeRefused = 0;
   /** The question pending with the application, if any. */
   pending: SaslQuestion | undefined;
 
-  /** @param o The resolved server options. */
-  constructor(protected readonly o: SaslServerOptions) {
-    this.counter = o.counter ?? { failures: 0 };
+  /**
+   * @param o The resolved server options (may be shared by many sessions: nothing of one stream is kept in it).
+   * @param counter The stream's failed-attempt counter shared with its other SASL profile (else `o.counter`,
+   *   else one of its own, made at the first failure).
+   */
+  constructor(
+    protected readonly o: SaslServerOptions,
+    counter?: { failures: number },
+  ) {
+    this.counter = counter ?? o.counter;
   }
 
   /** Whether TLS must come first: the policy is `"required"` and the stream is not secure yet. */
@@ -673,9 +681,10 @@ export class SaslServer implements ServerFeature {
   protected failure(ctx: ServerFeatureContext<unknown>, condition: SaslCondition, text: string | undefined): void {
     this.mech = undefined;
     this.exchanging = false;
-    this.counter.failures++;
+    const counter = (this.counter ??= { failures: 0 });
+    counter.failures++;
     this.writeFailure(condition, text, ctx);
-    const canRetry = this.counter.failures < this.o.maxAuthAttempts;
+    const canRetry = counter.failures < this.o.maxAuthAttempts;
     ctx.emit(definedOnly({ type: "auth-failed" as const, condition, text, canRetry }));
     // RFC 6120 §6.4.5: after the retry limit, close the stream with <policy-violation/>.
     if (!canRetry) ctx.fatal("policy-violation", "too many failed authentication attempts");

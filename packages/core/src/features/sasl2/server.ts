@@ -44,8 +44,9 @@ export class Sasl2Server extends SaslServer {
   constructor(
     o: SaslServerOptions,
     private readonly s: Sasl2ServerSettings,
+    counter?: { failures: number },
   ) {
-    super(o);
+    super(o, counter);
   }
 
   private usable(ctx: ServerFeatureContext<unknown>): boolean {
