@@ -4,10 +4,11 @@ import { once } from "node:events";
 import * as net from "node:net";
 import { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ClientCloseInfo, XmppClient, XmppServer, type XmppServerHooks, type XmppServerOptions } from "../src/index.js";
 import { accountHooks, PASSWORDS } from "./support/accounts.js";
-import { hasOpenssl, makeCert, type TestCert } from "./support/certs.js";
+import { hasOpenssl } from "./support/certs.js";
+import { loopbackFixture } from "./support/loopback.js";
 
 const describeTls = hasOpenssl() ? describe : describe.skip;
 const HEADER = "<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
@@ -33,24 +34,12 @@ function readUntil(socket: net.Socket, pred: (text: string) => boolean): Promise
 }
 
 describeTls("Node adapter over loopback (real core)", () => {
-  let cert: TestCert;
-  const servers: XmppServer[] = [];
-  const clients: XmppClient[] = [];
-  const sockets: net.Socket[] = [];
-
-  beforeAll(() => {
-    cert = makeCert({ cn: "localhost" });
-  });
-  afterEach(async () => {
-    for (const s of sockets.splice(0)) s.destroy();
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => cert.cleanup());
+  const fx = loopbackFixture();
+  const { servers, clients, sockets } = fx;
 
   async function startServer(extra: Partial<XmppServerOptions> = {}, hooks: XmppServerHooks = {}) {
     let server!: XmppServer;
-    server = new XmppServer({ domains: "localhost", tls: { key: cert.key, cert: cert.cert }, host: "127.0.0.1", port: 0, hooks: { ...accountHooks(() => server), ...hooks }, ...extra });
+    server = new XmppServer({ domains: "localhost", tls: { key: fx.cert.key, cert: fx.cert.cert }, host: "127.0.0.1", port: 0, hooks: { ...accountHooks(() => server), ...hooks }, ...extra });
     servers.push(server);
     return { server, port: (await server.listen()).port! };
   }
@@ -76,7 +65,7 @@ describeTls("Node adapter over loopback (real core)", () => {
         cb();
       },
     });
-    const secure = tls.connect({ socket: tunnel, servername: "localhost", ca: cert.cert });
+    const secure = tls.connect({ socket: tunnel, servername: "localhost", ca: fx.cert.cert });
     secure.on("error", () => {});
     // Registered now: the handshake may complete while the server's first flight is being pushed below.
     const secured = once(secure, "secureConnect");
@@ -127,7 +116,7 @@ describeTls("Node adapter over loopback (real core)", () => {
 
   it("close(): resolves after the close deadline when the peer never answers, reason timeout", async () => {
     const { server, port } = await startServer();
-    const juliet = new XmppClient({ jid: "juliet@localhost", password: PASSWORDS.get("juliet")!, host: "127.0.0.1", port, tls: { ca: cert.cert }, session: { timeouts: { closeMs: 150 } } });
+    const juliet = new XmppClient({ jid: "juliet@localhost", password: PASSWORDS.get("juliet")!, host: "127.0.0.1", port, tls: { ca: fx.cert.cert }, session: { timeouts: { closeMs: 150 } } });
     clients.push(juliet);
     const j = await juliet.online();
     // The server stops reading: it will never see our </stream:stream>.
@@ -145,7 +134,7 @@ describeTls("Node adapter over loopback (real core)", () => {
       password: PASSWORDS.get("juliet")!,
       host: "127.0.0.1",
       port,
-      tls: { ca: cert.cert },
+      tls: { ca: fx.cert.cert },
       reconnect: { initialDelayMs: 20, random: () => 0.5 },
     });
     clients.push(juliet);
@@ -169,7 +158,7 @@ describeTls("Node adapter over loopback (real core)", () => {
     const juliet = new XmppClient({
       jid: "juliet@localhost",
       password: PASSWORDS.get("juliet")!,
-      tls: { ca: cert.cert },
+      tls: { ca: fx.cert.cert },
       resolveSrv: async (name) => {
         asked.push(name);
         if (name === "_xmpp-client._tcp.localhost") return [{ name: "127.0.0.1", port, priority: 0, weight: 0 }];

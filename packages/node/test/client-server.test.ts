@@ -3,10 +3,11 @@ import { once } from "node:events";
 import * as net from "node:net";
 import type { TLSSocket } from "node:tls";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuthError, type ClientCloseInfo, ConnectionError, StanzaErrorException, StreamErrorException, XmppClient, XmppServer, type XmppServerHooks, type XmppServerOptions } from "../src/index.js";
 import { accountHooks, PASSWORDS } from "./support/accounts.js";
-import { hasOpenssl, makeCert, type TestCert } from "./support/certs.js";
+import { hasOpenssl, makeCert } from "./support/certs.js";
+import { loopbackFixture } from "./support/loopback.js";
 
 const describeTls = hasOpenssl() ? describe : describe.skip;
 
@@ -16,18 +17,8 @@ function nextClose(client: XmppClient): Promise<ClientCloseInfo> {
 }
 
 describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
-  let cert: TestCert;
-  const servers: XmppServer[] = [];
-  const clients: XmppClient[] = [];
-
-  beforeAll(() => {
-    cert = makeCert({ cn: "localhost" });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => cert.cleanup());
+  const fx = loopbackFixture();
+  const { servers, clients } = fx;
 
   /** A server over the test accounts; `override` replaces some of the routing hooks. */
   async function startServer(extra: Partial<XmppServerOptions> = {}, override: (base: XmppServerHooks) => XmppServerHooks = (b) => b) {
@@ -35,7 +26,7 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
     const hooks = override(accountHooks(() => server));
     server = new XmppServer({
       domains: "localhost",
-      tls: { key: cert.key, cert: cert.cert },
+      tls: { key: fx.cert.key, cert: fx.cert.cert },
       host: "127.0.0.1",
       port: 0,
       directTlsPort: 0,
@@ -49,7 +40,7 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
   }
 
   function client(user: string, port: number, extra: Partial<ConstructorParameters<typeof XmppClient>[0]> = {}) {
-    const c = new XmppClient({ jid: `${user}@localhost`, password: PASSWORDS.get(user)!, host: "127.0.0.1", port, tls: { ca: cert.cert }, ...extra });
+    const c = new XmppClient({ jid: `${user}@localhost`, password: PASSWORDS.get(user)!, host: "127.0.0.1", port, tls: { ca: fx.cert.cert }, ...extra });
     clients.push(c);
     return c;
   }
@@ -105,7 +96,7 @@ describeTls("XmppClient ↔ XmppServer over loopback (real core)", () => {
 
   it("TLS 1.2: SCRAM-SHA-1-PLUS negotiates with tls-unique", async () => {
     const { server, ports } = await startServer({ session: { mechanisms: ["SCRAM-SHA-1"] } });
-    const juliet = client("juliet", ports.port!, { tls: { ca: cert.cert, maxVersion: "TLSv1.2" } });
+    const juliet = client("juliet", ports.port!, { tls: { ca: fx.cert.cert, maxVersion: "TLSv1.2" } });
     const j = await juliet.online();
     expect((juliet.socket as TLSSocket).getProtocol()).toBe("TLSv1.2");
     expect(juliet.mechanism).toBe("SCRAM-SHA-1-PLUS");

@@ -3,10 +3,11 @@
 // objects (driver, pump, session, parser, serializer, outbound queue; not the sockets nor what the server
 // shares) must hold no more strings and buffers than a few KiB, not the burst's bytes.
 import * as net from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ServerConnection, XmppClient, XmppServer } from "../src/index.js";
 import { xml } from "@xmpp-sansio/xml";
-import { hasOpenssl, makeCert, type TestCert } from "./support/certs.js";
+import { hasOpenssl } from "./support/certs.js";
+import { loopbackFixture } from "./support/loopback.js";
 
 const describeTls = hasOpenssl() ? describe : describe.skip;
 const BODY = 8 * 1024;
@@ -57,24 +58,15 @@ function retainedBytes(root: object, skip: Set<unknown>, seen = new Set<unknown>
 }
 
 describeTls("XmppServer: what an idle connection keeps after a burst", () => {
-  let cert: TestCert;
-  const servers: XmppServer[] = [];
-  const clients: XmppClient[] = [];
-  beforeAll(() => {
-    cert = makeCert({ cn: "localhost" });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => cert.cleanup());
+  const fx = loopbackFixture();
+  const { servers, clients } = fx;
 
   for (const mode of ["starttls", "direct", "tcp"] as const) {
     it(`${mode}: after 2 × 8 KiB messages and the idle sweep, the connection holds < 4 KiB of strings and buffers`, async () => {
       let server!: XmppServer;
       server = new XmppServer({
         domains: "localhost",
-        tls: { key: cert.key, cert: cert.cert },
+        tls: { key: fx.cert.key, cert: fx.cert.cert },
         host: "127.0.0.1",
         ...(mode === "direct" ? { port: null, directTlsPort: 0 } : { port: 0 }),
         starttls: mode === "tcp" ? "none" : "required",
@@ -97,7 +89,7 @@ describeTls("XmppServer: what an idle connection keeps after a burst", () => {
         password: "x",
         host: "127.0.0.1",
         port: (mode === "direct" ? ports.directTlsPort : ports.port)!,
-        tls: { ca: cert.cert },
+        tls: { ca: fx.cert.cert },
         ...(mode === "direct" ? { directTls: true } : mode === "tcp" ? { starttls: "none" as const } : {}),
         session: { mechanisms: ["PLAIN"], allowPlainInClear: true },
       };

@@ -1,25 +1,17 @@
 // The application API over loopback with the Node adapters: the server's own IQ handlers
 // (server.iqHandlers) answer requests to the domain; a client's built-ins answer the server's ping; one
 // import (@xmpp-sansio/node) gives everything used here.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type StanzaErrorException, stanzaError, type XmlElement, XmppClient, XmppServer, type XmppServerHooks, xml } from "../src/index.js";
 import { accountHooks, PASSWORDS } from "./support/accounts.js";
-import { hasOpenssl, makeCert, type TestCert } from "./support/certs.js";
+import { hasOpenssl } from "./support/certs.js";
+import { loopbackFixture } from "./support/loopback.js";
 
 const describeTls = hasOpenssl() ? describe : describe.skip;
 
 describeTls("IQ handlers over loopback (Node client and server)", () => {
-  let cert: TestCert;
-  const servers: XmppServer[] = [];
-  const clients: XmppClient[] = [];
-  beforeAll(() => {
-    cert = makeCert({ cn: "localhost" });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => cert.cleanup());
+  const fx = loopbackFixture();
+  const { servers, clients } = fx;
 
   async function setup(seen: (stanza: XmlElement) => void = () => {}) {
     let server!: XmppServer;
@@ -31,10 +23,10 @@ describeTls("IQ handlers over loopback (Node client and server)", () => {
         return base.stanza!(conn, stanza);
       },
     };
-    server = new XmppServer({ domains: "localhost", tls: { key: cert.key, cert: cert.cert }, host: "127.0.0.1", port: 0, hooks });
+    server = new XmppServer({ domains: "localhost", tls: { key: fx.cert.key, cert: fx.cert.cert }, host: "127.0.0.1", port: 0, hooks });
     servers.push(server);
     const { port } = await server.listen();
-    const client = new XmppClient({ jid: "juliet@localhost/balcony", password: PASSWORDS.get("juliet")!, host: "127.0.0.1", port: port!, tls: { ca: cert.cert } });
+    const client = new XmppClient({ jid: "juliet@localhost/balcony", password: PASSWORDS.get("juliet")!, host: "127.0.0.1", port: port!, tls: { ca: fx.cert.cert } });
     clients.push(client);
     await client.online();
     return { server, client };
