@@ -144,7 +144,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   protected headerSent = false;
   /**
    * What the stream has achieved (flags only ever go from false to true): one of eight shared frozen
-   * objects, replaced as a flag is set ({@link withFlag}) — no object of its own per session.
+   * objects, replaced as a flag is set (`withFlag`) — no object of its own per session.
    */
   protected flagState: StreamFlags = FLAGS[0]!;
   /** TLS facts once TLS is up (channel binding, peer identities). */
