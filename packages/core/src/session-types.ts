@@ -186,7 +186,7 @@ export interface ServerOptions extends SessionOptions {
   channelBindingPolicy?: "lenient" | "strict";
   /**
    * SCRAM's H and HMAC for SASL and SASL2 exchanges, e.g. a platform's native ones (the Node server adapter
-   * passes `node:crypto`'s). Default: the pure-JS `@noble/hashes`.
+   * passes `node:crypto`'s). Default: the pure-JS ones of `@xmpp-sansio/sasl`.
    */
   scramCrypto?: ScramCrypto;
   /** Offer the legacy `<session/>` feature (RFC 3921) as optional. Default true. */

@@ -6,7 +6,7 @@
  */
 import { base64Decode, base64Encode } from "./base64.js";
 import { ascii, concat, constantTimeEqual, utf8Decode, utf8EncodeOrThrow } from "./bytes.js";
-import { digest, hashLength, hmac, pbkdf2, xor } from "./crypto.js";
+import { digest, hashLength, hmac, pbkdf2, xor } from "./hash.js";
 import { type AdvertisedMechanisms, downgradeProtectionInput } from "./downgrade.js";
 import { preparePasswordOrThrow } from "./prep.js";
 import { unescapeSaslname } from "./saslname.js";
@@ -51,7 +51,7 @@ export function deriveScramCredentials(
   });
 }
 
-/** The pure-JS primitives (`@noble/hashes`), when no {@link ServerMechanismOptions.crypto} is given. */
+/** The pure-JS primitives (`hash.ts`), when no {@link ServerMechanismOptions.crypto} is given. */
 const JS_CRYPTO: ScramCrypto = { digest, hmac };
 
 /**

@@ -1,10 +1,9 @@
-// The compact SHA-1/SHA-256/SHA-512, HMAC and PBKDF2 of hash.ts (the clients' SCRAM primitives): FIPS 180-4,
-// RFC 4231 and RFC 6070 vectors, and the same bytes as @noble/hashes (the server's) and node:crypto for any input.
+// The compact SHA-1/SHA-256/SHA-512, HMAC and PBKDF2 of hash.ts (SCRAM's primitives, both roles): FIPS 180-4,
+// RFC 4231 and RFC 6070 vectors, and the same bytes as node:crypto (OpenSSL) for any input.
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fuzz } from "../../../test-support/fuzz.js";
-import * as noble from "../src/crypto.js";
 import { digest, hashLength, hmac, pbkdf2 } from "../src/hash.js";
 import type { ScramHash } from "../src/types.js";
 
@@ -65,7 +64,7 @@ describe("compact hashes (hash.ts)", () => {
     expect(() => pbkdf2("SHA-256", ascii("p"), ascii("s"), 1.5)).toThrow(TypeError);
   });
 
-  it("the same bytes as @noble/hashes and node:crypto for any message, key, salt (fast-check)", () => {
+  it("the same bytes as node:crypto for any message, key, salt (fast-check)", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...HASHES),
@@ -74,11 +73,9 @@ describe("compact hashes (hash.ts)", () => {
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 1, max: 150 }),
         (h, data, key, iterations, dkLen) => {
-          expect(hex(digest(h, data))).toBe(hex(noble.digest(h, data)));
           expect(hex(digest(h, data))).toBe(createHash(NODE[h]).update(data).digest("hex"));
-          expect(hex(hmac(h, key, data))).toBe(hex(noble.hmac(h, key, data)));
           expect(hex(hmac(h, key, data))).toBe(createHmac(NODE[h], key).update(data).digest("hex"));
-          expect(hex(pbkdf2(h, key, data, iterations, dkLen))).toBe(hex(noble.pbkdf2(h, key, data, iterations, dkLen)));
+          expect(hex(pbkdf2(h, key, data, iterations, dkLen))).toBe(pbkdf2Sync(key, data, iterations, dkLen, NODE[h]).toString("hex"));
         },
       ),
       fuzz(200),
