@@ -21,7 +21,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
-import { base64url, sharedMerge, withoutChannelBinding } from "./shared-options.js";
+import { base64url, type SessionConfig, sharedConfig, sharedDefinitions, sharedMerge, withoutChannelBinding } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -70,48 +70,8 @@ function withFlag(flags: StreamFlags, flag: number): StreamFlags {
   const m = (flags.secure ? SECURE : 0) | (flags.authenticated ? AUTHENTICATED : 0) | (flags.bound ? BOUND : 0);
   return FLAGS[m | flag]!;
 }
-/** What a session takes from its options and never changes (see {@link sharedConfig}). */
-interface SessionConfig {
-  readonly table: object;
-  readonly lang: string;
-  readonly timeouts: SessionTimeouts;
-  readonly fullLimits: Partial<XmlLimits>;
-  readonly preAuthLimits: Partial<XmlLimits>;
-  readonly randomFill: (bytes: Uint8Array) => void;
-  readonly maxPendingOutput: number;
-}
-/** The configurations in use, by their (shared) timeouts object: a few per process. */
-const CONFIGS = new WeakMap<object, SessionConfig[]>();
-
-/** One frozen configuration per distinct content (up to 16 per timeouts object; beyond, `c` itself). */
-function sharedConfig(c: SessionConfig): SessionConfig {
-  let list = CONFIGS.get(c.timeouts);
-  if (list === undefined) CONFIGS.set(c.timeouts, (list = []));
-  for (const x of list) {
-    if (x.table === c.table && x.lang === c.lang && x.fullLimits === c.fullLimits && x.preAuthLimits === c.preAuthLimits && x.randomFill === c.randomFill && x.maxPendingOutput === c.maxPendingOutput) return x;
-  }
-  const frozen = Object.freeze(c);
-  if (list.length < 16) list.push(frozen);
-  return frozen;
-}
-
-/** Arrays of feature definitions in use, by their first definition (a few distinct lists per process). */
-const DEFINITION_LISTS = new WeakMap<StreamFeature, StreamFeature[][]>();
-
-/** An exact, shared copy of `defs`: one array per distinct list of definitions (never written to). */
-function sharedDefinitions(defs: StreamFeature[]): StreamFeature[] {
-  if (defs.length === 0) return [];
-  let lists = DEFINITION_LISTS.get(defs[0]!);
-  if (lists === undefined) DEFINITION_LISTS.set(defs[0]!, (lists = []));
-  for (const l of lists) if (l.length === defs.length && l.every((d, i) => d === defs[i])) return l;
-  const copy = defs.slice();
-  if (lists.length < 16) lists.push(copy); // bounded: an application making ever new definitions shares nothing
-  return copy;
-}
-
 /** The default timeouts of each role (frozen; what {@link sharedMerge} merges the options into). */
 const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.client }), server: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.server }) };
-
 
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on. Not exported from the

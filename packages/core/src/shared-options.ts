@@ -1,13 +1,16 @@
 /**
  * What keeps an idle session small. Shared option objects: a server creates thousands of sessions with the
  * same options, and each used to hold its own merged copy of the timeouts and limits (≈300 B per session);
- * {@link sharedMerge} returns one frozen object for equal inputs instead. Flat strings for what a session
+ * {@link sharedMerge} returns one frozen object for equal inputs instead; {@link sharedConfig} and
+ * {@link sharedDefinitions} do the same for a session's configuration and its feature list. Flat strings for what a session
  * keeps ({@link base64url}), and no channel-binding data once online ({@link withoutChannelBinding}). Internal.
  *
  * @internal
  * @module
  */
-import type { TlsInfo } from "./session-types.js";
+import type { XmlLimits } from "@xmpp-sansio/xml";
+import type { StreamFeature } from "./features/types.js";
+import type { SessionTimeouts, TlsInfo } from "./session-types.js";
 
 interface Entry {
   /** A copy of `over` as it was merged (so that a caller who mutates its options object gets a fresh merge). */
@@ -72,4 +75,43 @@ const TLS_WITHOUT_BINDING: TlsInfo = Object.freeze({ channelBinding: NO_CHANNEL_
 export function withoutChannelBinding(tls: TlsInfo): TlsInfo {
   if (tls.peerIdentities === undefined && tls.peerCertIdentities === undefined) return TLS_WITHOUT_BINDING;
   return { ...tls, channelBinding: NO_CHANNEL_BINDING };
+}
+
+/** What a session takes from its options and never changes (see {@link sharedConfig}). @internal */
+export interface SessionConfig {
+  readonly table: object;
+  readonly lang: string;
+  readonly timeouts: SessionTimeouts;
+  readonly fullLimits: Partial<XmlLimits>;
+  readonly preAuthLimits: Partial<XmlLimits>;
+  readonly randomFill: (bytes: Uint8Array) => void;
+  readonly maxPendingOutput: number;
+}
+/** The configurations in use, by their (shared) timeouts object: a few per process. */
+const CONFIGS = new WeakMap<object, SessionConfig[]>();
+
+/** One frozen configuration per distinct content (up to 16 per timeouts object; beyond, `c` itself). @internal */
+export function sharedConfig(c: SessionConfig): SessionConfig {
+  let list = CONFIGS.get(c.timeouts);
+  if (list === undefined) CONFIGS.set(c.timeouts, (list = []));
+  for (const x of list) {
+    if (x.table === c.table && x.lang === c.lang && x.fullLimits === c.fullLimits && x.preAuthLimits === c.preAuthLimits && x.randomFill === c.randomFill && x.maxPendingOutput === c.maxPendingOutput) return x;
+  }
+  const frozen = Object.freeze(c);
+  if (list.length < 16) list.push(frozen);
+  return frozen;
+}
+
+/** Arrays of feature definitions in use, by their first definition (a few distinct lists per process). */
+const DEFINITION_LISTS = new WeakMap<StreamFeature, StreamFeature[][]>();
+
+/** An exact, shared copy of `defs`: one array per distinct list of definitions (never written to). @internal */
+export function sharedDefinitions(defs: StreamFeature[]): StreamFeature[] {
+  if (defs.length === 0) return [];
+  let lists = DEFINITION_LISTS.get(defs[0]!);
+  if (lists === undefined) DEFINITION_LISTS.set(defs[0]!, (lists = []));
+  for (const l of lists) if (l.length === defs.length && l.every((d, i) => d === defs[i])) return l;
+  const copy = defs.slice();
+  if (lists.length < 16) lists.push(copy); // bounded: an application making ever new definitions shares nothing
+  return copy;
 }
