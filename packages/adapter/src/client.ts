@@ -44,18 +44,6 @@ import { matchStanza, type StanzaFilter, type StanzaListener } from "./stanza-ma
 import { ConnectionTranscript, consoleTranscript, type TranscriptFunction } from "./transcript.js";
 import { type StanzaSubscriber, stanzaStream } from "./stanza-stream.js";
 
-export {
-  type BaseClientOptions,
-  type ClientCloseInfo,
-  type ClientEventSink,
-  type ClientIo,
-  type ClientSessionLike,
-  type ClientTransport,
-  FATAL_STREAM_ERRORS,
-  type StanzaFailureReason,
-  type XmppClientEvents,
-} from "./client-types.js";
-
 /** One transport connection and what the controller knows of it. */
 interface Connection {
   pump: SessionPump<ClientEvent>;

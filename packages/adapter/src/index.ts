@@ -7,10 +7,10 @@
  *
  * @module @xmpp-sansio/adapter
  */
+export { ClientController } from "./client.js";
 export {
   type BaseClientOptions,
   type ClientCloseInfo,
-  ClientController,
   type ClientEventSink,
   type ClientIo,
   type ClientSessionLike,
@@ -18,7 +18,7 @@ export {
   FATAL_STREAM_ERRORS,
   type StanzaFailureReason,
   type XmppClientEvents,
-} from "./client.js";
+} from "./client-types.js";
 export { DeadlineScheduler, type DeadlineTarget } from "./deadlines.js";
 export { type DeriveKeyFunction, type DeriveKeyRequest, deriveSaltedPassword, deriveSaltedPasswordJs } from "./derive-key.js";
 export { type EventMap, type EventsOf, TypedEmitter } from "./emitter.js";

@@ -7,7 +7,8 @@
 import type { ClientEvent, ClientOptions, ClientParts, LifecycleState } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { type BaseClientOptions, ClientController, type ClientIo, type XmppClientEvents } from "./client.js";
+import { ClientController } from "./client.js";
+import type { BaseClientOptions, ClientIo, XmppClientEvents } from "./client-types.js";
 import type { DeriveKeyFunction } from "./derive-key.js";
 import { TypedEmitter } from "./emitter.js";
 import type { IqHandler, IqHandlers, IqRequestType } from "./iq-handlers.js";
