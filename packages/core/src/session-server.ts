@@ -239,8 +239,10 @@ export class ServerSession
 
   /** Answers `bind-request` (RFC 6120 binding or XEP-0386 Bind2): bind a resource (possibly another than requested) or refuse. */
   answerBind(answer: BindAnswer): void {
-    if (this.sasl2?.bindPending === true) this.sasl2.answerBind(answer, this.ctx);
-    else if (this.answering(this.bind?.pending === true, "answerBind")) this.bind!.answer(answer, this.ctx);
+    const bind2 = this.sasl2?.bindPending === true;
+    if (!this.answering(bind2 || this.bind?.pending === true, "answerBind")) return;
+    if (bind2) this.sasl2!.answerBind(answer, this.ctx);
+    else this.bind!.answer(answer, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
