@@ -14,17 +14,33 @@
 import * as tls from "node:tls";
 
 type PeerCertificate = tls.TLSSocket["getPeerCertificate"];
-type Shadowed = tls.TLSSocket & { getPeerCertificate: PeerCertificate };
+/** The plain certificate the handshake check got, until channel binding takes it (no second copy). */
+const CHECKED = Symbol("xmpp-sansio.checkedCertificate");
+type Shadowed = tls.TLSSocket & { getPeerCertificate: PeerCertificate; [CHECKED]?: tls.PeerCertificate | undefined };
 
 /** The one call of the handshake check: the plain certificate, then Node's own method again. */
-function plainPeerCertificateOnce(this: Shadowed): ReturnType<PeerCertificate> {
+function plainPeerCertificateOnce(this: Shadowed): tls.PeerCertificate {
   restorePeerCertificate(this);
-  return this.getPeerCertificate(false);
+  const cert = tls.TLSSocket.prototype.getPeerCertificate.call(this, false);
+  this[CHECKED] = cert;
+  return cert;
 }
 
-/** Removes the handshake's stand-in (see {@link connectTls}) if it is still there. */
+/**
+ * Puts Node's method back after the handshake (see {@link connectTls}). Assigned, not deleted: deleting a
+ * property moves the socket's object to slow (dictionary) properties for the rest of its life.
+ */
 export function restorePeerCertificate(socket: tls.TLSSocket): void {
-  if (Object.hasOwn(socket, "getPeerCertificate")) delete (socket as Partial<Shadowed>).getPeerCertificate;
+  if (socket.getPeerCertificate === plainPeerCertificateOnce) socket.getPeerCertificate = tls.TLSSocket.prototype.getPeerCertificate;
+}
+
+/** The plain peer certificate of the handshake check, once (then forgotten), or Node's plain form. */
+export function takePeerCertificate(socket: tls.TLSSocket): tls.PeerCertificate {
+  const s = socket as Shadowed;
+  const cert = s[CHECKED];
+  if (cert === undefined) return socket.getPeerCertificate(false);
+  s[CHECKED] = undefined;
+  return cert;
 }
 
 /**
