@@ -275,6 +275,10 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       if (candidate.directTls) {
         socket = connectTls({ ...this.tlsOptions(), host: candidate.host, port: candidate.port, ALPNProtocols: ["xmpp-client"], ...hwm }, this.ownIdentityCheck());
       } else socket = net.connect({ host: candidate.host, port: candidate.port, allowHalfOpen: true, ...hwm });
+      // Nagle's algorithm off: a login is a string of small request/answer writes, and after a TLS 1.3
+      // handshake our first write follows our Finished at once — held until the server ACKs it (≈40 ms of
+      // delayed ACK on Linux) whenever the server has nothing to send back first (no session tickets).
+      socket.setNoDelay(true);
       try {
         await once(socket, candidate.directTls ? "secureConnect" : "connect", { signal: AbortSignal.timeout(timeoutMs) });
         if (candidate.directTls) restorePeerCertificate(socket as tls.TLSSocket);

@@ -1,6 +1,7 @@
 // The client's TLS handshake check without Node's detailed certificate object (src/tls-connect.ts): the
 // identity is still checked, the detailed form is not built during the login, and the socket's own
 // getPeerCertificate is back once the connection is secure.
+import { Socket } from "node:net";
 import { type DetailedPeerCertificate, TLSSocket } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConnectionError, XmppClient, XmppServer } from "../src/index.js";
@@ -53,6 +54,27 @@ describeTls("XmppClient TLS identity check", () => {
       const socket = c.socket as TLSSocket;
       expect(socket.getPeerCertificate).toBe(TLSSocket.prototype.getPeerCertificate);
       expect(socket.getPeerCertificate(true).issuerCertificate).toBeDefined();
+    });
+  }
+
+  for (const directTls of [false, true]) {
+    it(`${directTls ? "Direct TLS" : "STARTTLS"}: the client's socket has Nagle's algorithm off`, async () => {
+      const ports = await startServer();
+      const noDelay: (boolean | undefined)[] = [];
+      const setNoDelay = Socket.prototype.setNoDelay;
+      Socket.prototype.setNoDelay = function (this: Socket, on?: boolean) {
+        noDelay.push(on);
+        return setNoDelay.call(this, on);
+      };
+      try {
+        const c = new XmppClient({ jid: "juliet@localhost", password: PASSWORDS.get("juliet")!, host: "127.0.0.1", port: directTls ? ports.directTlsPort! : ports.port!, directTls, tls: { ca: fx.cert.cert } });
+        fx.clients.push(c);
+        await c.online();
+      } finally {
+        Socket.prototype.setNoDelay = setNoDelay;
+      }
+      // Ours, before the connection is up (the server's accepted sockets do not call it).
+      expect(noDelay).toEqual([true]);
     });
   }
 
