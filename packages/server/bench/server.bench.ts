@@ -449,7 +449,11 @@ try {
   // Warm-up: BENCH_WARMUP_LOGINS (1000) concurrent logins on each server first, then 10 sequential ones.
   // Our server runs on V8, whose JIT needs on the order of a thousand logins before the code that runs
   // once per login is optimised (measured: ≈3.4 ms of server CPU per login after 200 logins, ≈2 ms after
-  // 1 500); a server in service is past that. Prosody (PUC Lua, no JIT) gets the same warm-up.
+  // 1 500); a server in service is past that. Prosody (PUC Lua, no JIT) gets the same warm-up. Its CPU per
+  // login goes the other way: it rises with the logins it has served (bench/prosody-login-cpu.ts: ≈3–3.5 ms
+  // over the first 600, ≈4 after 1 600, ≈5–5.8 after 3 400), as much after 1 000 logins never holding more
+  // than 20 sessions as after 1 000 held at once — not this bench's held sessions or accounts files; which
+  // part of Prosody grows is not established. BENCH_WARMUP_LOGINS=10 compares two fresh servers instead.
   // TLS session caches are not used: every login is a full handshake.
   if (ONLY.has("logins")) {
     for (const t of [ours, ...(theirs ? [theirs] : [])]) {
