@@ -702,7 +702,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       this.stopped = false;
       // The error known now includes the transport's (a lost connection is reported when it closes).
       const error = this.userClosed ? undefined : this.lastError;
-      this.failOnline(error ?? new ConnectionError("closed", this.userClosed ? "closed by the application" : "connection closed before online"));
+      // An error (and its stack trace) only for someone still waiting: after a login, nobody is.
+      if (this.onlineWaiters.length > 0) this.failOnline(error ?? new ConnectionError("closed", this.userClosed ? "closed by the application" : "connection closed before online"));
       this.endSubscribers(error);
     }
     const waiters = this.closeWaiters;

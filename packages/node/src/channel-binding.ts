@@ -7,6 +7,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import type { ChannelBindingData } from "@xmpp-sansio/core";
+import { takePeerCertificate } from "./tls-connect.js";
 
 /** Which end of the TLS connection the socket is. */
 export type TlsSide = "client" | "server";
@@ -69,7 +70,7 @@ export function tlsUnique(socket: TLSSocket, side: TlsSide): Uint8Array | undefi
 export function tlsServerEndPoint(socket: TLSSocket, side: TlsSide): Uint8Array | undefined {
   let der: Buffer | undefined;
   try {
-    const cert = side === "client" ? socket.getPeerCertificate(false) : socket.getCertificate();
+    const cert = side === "client" ? takePeerCertificate(socket) : socket.getCertificate();
     der = cert !== null && "raw" in cert && Buffer.isBuffer(cert.raw) ? cert.raw : undefined;
   } catch {
     return undefined;

@@ -23,10 +23,11 @@ import { type ClientEvent, type ClientOptions, type ConnectionCandidate, DEFAULT
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
-import { pooledRandom } from "./random-pool.js";
 import { nodeDeriveKey } from "./derive-key.js";
 import { discoverEndpoints, type SrvResolver } from "./discovery.js";
 import { monotonicNow, SocketDriver } from "./driver.js";
+import { pooledRandom } from "./random-pool.js";
+import { connectTls, restorePeerCertificate } from "./tls-connect.js";
 
 export type { ClientCloseInfo, ClientSessionLike, XmppClientEvents } from "@xmpp-sansio/adapter";
 
@@ -240,6 +241,11 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
     return this.options.writableHighWaterMark === undefined ? {} : { highWaterMark: this.options.writableHighWaterMark };
   }
 
+  /** Whether the application checks the server's identity itself (it may want the detailed certificate). */
+  private ownIdentityCheck(): boolean {
+    return this.options.tls?.extra?.checkServerIdentity !== undefined;
+  }
+
   private tlsOptions(): tls.ConnectionOptions {
     const t = this.options.tls ?? {};
     const domain = this.address.domain;
@@ -267,10 +273,15 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       const hwm = this.hwm();
       let socket: net.Socket;
       if (candidate.directTls) {
-        socket = tls.connect({ ...this.tlsOptions(), host: candidate.host, port: candidate.port, ALPNProtocols: ["xmpp-client"], ...hwm });
+        socket = connectTls({ ...this.tlsOptions(), host: candidate.host, port: candidate.port, ALPNProtocols: ["xmpp-client"], ...hwm }, this.ownIdentityCheck());
       } else socket = net.connect({ host: candidate.host, port: candidate.port, allowHalfOpen: true, ...hwm });
+      // Nagle's algorithm off: a login is a string of small request/answer writes, and after a TLS 1.3
+      // handshake our first write follows our Finished at once — held until the server ACKs it (≈40 ms of
+      // delayed ACK on Linux) whenever the server has nothing to send back first (no session tickets).
+      socket.setNoDelay(true);
       try {
         await once(socket, candidate.directTls ? "secureConnect" : "connect", { signal: AbortSignal.timeout(timeoutMs) });
+        if (candidate.directTls) restorePeerCertificate(socket as tls.TLSSocket);
         return { socket, candidate };
       } catch (err) {
         socket.on("error", () => {});
@@ -299,13 +310,16 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
         socket,
         side: "client",
         createPump: (io) => this.core.attach(sessionOptions, { ...io, closeTransport: io.onClosed }),
-        upgrade: (plain) => tls.connect({ ...this.tlsOptions(), ...this.hwm(), socket: plain }),
+        upgrade: (plain) => connectTls({ ...this.tlsOptions(), ...this.hwm(), socket: plain }, this.ownIdentityCheck()),
         onTlsError: (err) => this.core.transportError(new ConnectionError("tls-failed", `TLS handshake failed: ${err.message}`, { cause: err, endpoint })),
         onSocketClose: (err) => {
           this.core.transportEnded(driver.pump, err);
         },
         ...(this.options.trace ? { trace: this.options.trace } : {}),
-        ...(this.options.onSecure ? { onSecure: this.options.onSecure } : {}),
+        onSecure: (secure) => {
+          restorePeerCertificate(secure);
+          this.options.onSecure?.(secure);
+        },
         onInternalError: (err) => this.core.transportError(new ConnectionError("closed", `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err })),
       });
     } catch (err) {

@@ -4,7 +4,9 @@
 //
 //   pnpm -F @xmpp-sansio/server bench
 //   env: BENCH_LOGINS (200), BENCH_WARMUP_LOGINS (1000: concurrent logins on each server before the
-//        login rows), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
+//        login rows), BENCH_LOGIN_ROUNDS (3: rounds of each login row, the servers alternating; the
+//        medians are shown), BENCH_PROSODY_NAGLE (on: Prosody's default; off: its sockets get
+//        TCP_NODELAY, see the note on sequential logins), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
 //        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count),
 //        BENCH_ONLY (logins,messages,load,idle,fairness: the parts to run), BENCH_FAIR_CLIENTS (20),
 //        BENCH_FAIR_SECONDS (2: per window), BENCH_FAIR_ROUNDS (5: quiet/flooded pairs, interleaved),
@@ -48,6 +50,8 @@ const BURST = Number(process.env.BENCH_BURST ?? 20_000);
 let IDLE = Number(process.env.BENCH_IDLE ?? 1_000);
 const ITERATIONS = process.env.BENCH_ITERATIONS ?? "10000";
 const WARMUP_LOGINS = Number(process.env.BENCH_WARMUP_LOGINS ?? 1_000);
+const LOGIN_ROUNDS = Math.max(1, Number(process.env.BENCH_LOGIN_ROUNDS ?? 3));
+const PROSODY_NAGLE = process.env.BENCH_PROSODY_NAGLE !== "off";
 const ONLY = new Set((process.env.BENCH_ONLY ?? "logins,messages,load,idle,fairness").split(","));
 const FAIR_CLIENTS = Number(process.env.BENCH_FAIR_CLIENTS ?? 20);
 const FAIR_SECONDS = Number(process.env.BENCH_FAIR_SECONDS ?? 2);
@@ -341,7 +345,25 @@ async function fairness(rateLimits: "off" | "default"): Promise<FairRow> {
 let prosody: Awaited<ReturnType<typeof startProsody>> | undefined;
 if (hasProsody()) {
   // The same kind of certificate key as ours (EC P-256), so TLS handshakes cost both servers alike.
-  prosody = await startProsody({ accounts: { juliet: "r0m30myr0m30", romeo: "j0liet" }, logLevel: "info", keyType: "ec" });
+  // Prosody 0.12's sockets keep Nagle's algorithm on (net.server_epoll: `nagle = true` unless
+  // `network_settings = { nagle = false }`), and its TLS layer writes each of the two TLS 1.3 session
+  // tickets it sends after the handshake with a write of its own: the second ticket, and the stream
+  // features behind it, wait for the client's ACK of the first, which Linux delays by ≈40 ms. So every
+  // login against it takes ≈40 ms more (strace: features written 0.1 ms after our stream header arrives,
+  // on the wire 42 ms later); the client cannot help it (TCP_NODELAY on the client side changes nothing).
+  // Latency, not CPU: the sequential row shows it, the per-CPU rows do not. BENCH_PROSODY_NAGLE=off runs
+  // Prosody with TCP_NODELAY (≈6 ms per sequential login then).
+  prosody = await startProsody({
+    accounts: { juliet: "r0m30myr0m30", romeo: "j0liet" },
+    logLevel: "info",
+    keyType: "ec",
+    ...(PROSODY_NAGLE ? {} : { extraConfig: "network_settings = { nagle = false }" }),
+  });
+  notes.push(
+    PROSODY_NAGLE
+      ? "Prosody runs with its default Nagle's algorithm on: ≈40 ms of each of its sequential logins is the delayed-ACK wait behind its two separately written TLS session tickets (BENCH_PROSODY_NAGLE=off: TCP_NODELAY)"
+      : "Prosody runs with network_settings = { nagle = false } (BENCH_PROSODY_NAGLE=off), not its default",
+  );
   // The generated accounts in Prosody's own storage (it reads an account's file at each login).
   writeProsodyAccounts(join(prosody.base, "data"), "localhost", accounts);
 } else {
@@ -375,25 +397,43 @@ function prosodyCpu(pid: number): number {
  * Runs `run` on both servers; with `perCpu`, also a row of operations per second of the server's own CPU
  * time — on a shared machine steadier than wall-clock rates, and it measures the server, not the generator.
  */
-const measure = async (metric: string, unit: string, run: (t: Target) => Promise<number>, perCpu?: { metric: string; count: number }) => {
-  const cpu = new Map<Target, number>();
-  const generator = new Map<Target, number>();
-  const one = async (t: Target) => {
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const measure = async (
+  metric: string,
+  unit: string,
+  run: (t: Target, round: number) => Promise<number>,
+  perCpu?: { metric: string; count: number },
+  rounds = 1,
+) => {
+  // Per target: the rate, the server's and the generator's CPU (µs) of each round. With several rounds
+  // the servers alternate (ours, theirs, ours, …), so that the other jobs on a shared machine load both
+  // alike, and each figure is the median of its rounds.
+  const per = new Map<Target, { rate: number[]; cpu: number[]; generator: number[] }>();
+  const one = async (t: Target, round: number) => {
     const c0 = await cpuOf(t);
     const g0 = process.cpuUsage();
-    const r = await run(t);
+    const r = await run(t, round);
     const g = process.cpuUsage(g0);
-    cpu.set(t, (await cpuOf(t)) - c0);
-    generator.set(t, g.user + g.system);
-    return r;
+    const m = per.get(t) ?? { rate: [], cpu: [], generator: [] };
+    per.set(t, m);
+    m.rate.push(r);
+    m.cpu.push((await cpuOf(t)) - c0);
+    m.generator.push(g.user + g.system);
   };
-  const a = await one(ours);
-  const b = theirs ? await one(theirs) : undefined;
+  for (let round = 0; round < rounds; round++) {
+    await one(ours, round);
+    if (theirs) await one(theirs, round);
+  }
+  const cpu = new Map<Target, number>([...per].map(([t, m]) => [t, median(m.cpu)]));
+  const generator = new Map<Target, number>([...per].map(([t, m]) => [t, median(m.generator)]));
+  const a = median(per.get(ours)!.rate);
+  const b = theirs ? median(per.get(theirs)!.rate) : undefined;
   rows.push({ metric, ours: a, theirs: b, unit });
-  console.log(`  ${metric}: ${fmt(a)} vs ${b === undefined ? "—" : fmt(b)} ${unit}`);
+  const roundsOf = (t: Target) => (rounds > 1 ? ` (${per.get(t)!.rate.map(fmt).join(", ")})` : "");
+  console.log(`  ${metric}: ${fmt(a)}${roundsOf(ours)} vs ${b === undefined ? "—" : `${fmt(b)}${roundsOf(theirs!)}`} ${unit}${rounds > 1 ? `, median of ${rounds} rounds` : ""}`);
   if (perCpu !== undefined) {
-    const per = (t: Target) => perCpu.count / (cpu.get(t)! / 1e6);
-    const row = { metric: perCpu.metric, ours: per(ours), theirs: theirs ? per(theirs) : undefined, unit: "per server CPU-second" };
+    const perSecond = (t: Target) => perCpu.count / (cpu.get(t)! / 1e6);
+    const row = { metric: perCpu.metric, ours: perSecond(ours), theirs: theirs ? perSecond(theirs) : undefined, unit: "per server CPU-second" };
     rows.push(row);
     console.log(`  ${row.metric}: ${fmt(row.ours)} vs ${row.theirs === undefined ? "—" : fmt(row.theirs)} per server CPU-second`);
     // What the load generator (this process) spent per operation: on the same cores, it bounds the wall-clock rates.
@@ -409,16 +449,21 @@ try {
   // Warm-up: BENCH_WARMUP_LOGINS (1000) concurrent logins on each server first, then 10 sequential ones.
   // Our server runs on V8, whose JIT needs on the order of a thousand logins before the code that runs
   // once per login is optimised (measured: ≈3.4 ms of server CPU per login after 200 logins, ≈2 ms after
-  // 1 500); a server in service is past that. Prosody (PUC Lua, no JIT) gets the same warm-up.
+  // 1 500); a server in service is past that. Prosody (PUC Lua, no JIT) gets the same warm-up. Its CPU per
+  // login goes the other way: it rises with the logins it has served (bench/prosody-login-cpu.ts: ≈3–3.5 ms
+  // over the first 600, ≈4 after 1 600, ≈5–5.8 after 3 400), as much after 1 000 logins never holding more
+  // than 20 sessions as after 1 000 held at once — not this bench's held sessions or accounts files; which
+  // part of Prosody grows is not established. BENCH_WARMUP_LOGINS=10 compares two fresh servers instead.
   // TLS session caches are not used: every login is a full handshake.
   if (ONLY.has("logins")) {
     for (const t of [ours, ...(theirs ? [theirs] : [])]) {
       await concurrentLogins(t, WARMUP_LOGINS, CONCURRENCY);
       await sequentialLogins(t, 10);
     }
-    await measure(`logins, sequential (${LOGINS})`, "logins/s", (t) => sequentialLogins(t, LOGINS));
-    const concurrent = async (t: Target) => {
-      if (t !== ours || (PROFILE === undefined && PERF === undefined)) return concurrentLogins(t, LOGINS, CONCURRENCY);
+    await measure(`logins, sequential (${LOGINS})`, "logins/s", (t) => sequentialLogins(t, LOGINS), undefined, LOGIN_ROUNDS);
+    // The profile and perf record: of our server's last round only.
+    const concurrent = async (t: Target, round: number) => {
+      if (t !== ours || round !== LOGIN_ROUNDS - 1 || (PROFILE === undefined && PERF === undefined)) return concurrentLogins(t, LOGINS, CONCURRENCY);
       if (PROFILE !== undefined) await profile("start");
       const perf = PERF === undefined ? undefined : spawn("perf", ["record", "-F", "1999", "-g", "-p", String(child.pid), "-o", PERF], { stdio: "ignore" });
       if (perf !== undefined) await new Promise((r) => setTimeout(r, 500)); // perf attached
@@ -435,10 +480,13 @@ try {
       }
       return rate;
     };
-    await measure(`logins, ${CONCURRENCY} concurrent (${LOGINS})`, "logins/s", concurrent, {
-      metric: `logins per server CPU-second, ${CONCURRENCY} concurrent`,
-      count: LOGINS,
-    });
+    await measure(
+      `logins, ${CONCURRENCY} concurrent (${LOGINS})`,
+      "logins/s",
+      concurrent,
+      { metric: `logins per server CPU-second, ${CONCURRENCY} concurrent`, count: LOGINS },
+      LOGIN_ROUNDS,
+    );
   }
   let cpuPerMessage: number | undefined;
   let routing: { off: number; on: number } | undefined;
@@ -538,9 +586,8 @@ try {
     console.log("|:-----------------|----------:|----------:|------------:|------------:|:----------------------------|-------------:|------------------------:|");
     for (const f of fair) {
       const [q50, q99, f50, f99] = [quantile(f.quiet, 0.5), quantile(f.quiet, 0.99), quantile(f.flooded, 0.5), quantile(f.flooded, 0.99)];
-      const median = [...f.ratios].sort((a, b) => a - b)[Math.floor(f.ratios.length / 2)]!;
       console.log(
-        `| ${f.limits === "off" ? "off" : "defaults (256 KiB/s)"} | ${q50.toFixed(2)} | ${q99.toFixed(2)} | ${f50.toFixed(2)} | ${f99.toFixed(2)} | ${f.ratios.map((x) => `${x.toFixed(2)}×`).join(" ")} | ${median.toFixed(2)}× | ${fmt(f.flooderMessages / FAIR_SECONDS)} |`,
+        `| ${f.limits === "off" ? "off" : "defaults (256 KiB/s)"} | ${q50.toFixed(2)} | ${q99.toFixed(2)} | ${f50.toFixed(2)} | ${f99.toFixed(2)} | ${f.ratios.map((x) => `${x.toFixed(2)}×`).join(" ")} | ${median(f.ratios).toFixed(2)}× | ${fmt(f.flooderMessages / FAIR_SECONDS)} |`,
       );
     }
   }

@@ -59,6 +59,8 @@ export interface ProsodyOptions {
   components?: Record<string, string>;
   /** The certificate's key: RSA 2048 (default) or EC P-256 (as the demo server's, for benchmarks). */
   keyType?: "rsa" | "ec";
+  /** Lua appended to the global section of the configuration (e.g. `network_settings = { nagle = false }`). */
+  extraConfig?: string;
 }
 
 export interface RunningProsody {
@@ -129,6 +131,7 @@ ssl = ${ssl}
 log = { { levels = { min = "info" }, to = "file", filename = base .. "/prosody.log" };${
     options.logLevel === "info" ? "" : '\n        { levels = { min = "debug" }, to = "file", filename = base .. "/prosody.debug.log" };'
   } }
+${options.extraConfig ?? ""}
 VirtualHost ${JSON.stringify(domain)}
   ssl = ${ssl}
 ${Object.entries(options.components ?? {})
