@@ -1,5 +1,5 @@
-import type { XmlElement } from "./element.js";
 import { isSpace } from "./chars.js";
+import type { XmlElement } from "./element.js";
 import type { XmlError } from "./errors.js";
 import { StreamParser, type XmlLimits } from "./parser.js";
 

@@ -3,7 +3,7 @@
 // error condition. The streaming side is StreamParser in "fragments" framing used as FramedParser.parse
 // uses it, with and without the WebAssembly fast path.
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { fuzz } from "../../../test-support/fuzz.js";
 import { parseElementMessage } from "../src/element-parser.js";
 import { DEFAULT_XML_LIMITS, type XmlElement, type XmlError, type XmlLimits } from "../src/index.js";
