@@ -52,7 +52,21 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
   const more = (): never => {
     throw MORE;
   };
-  const str = (from: number, to: number): string => UTF8_DECODER.decode(buf.subarray(from, to));
+  // Strings are sliced from the message decoded once: a byte index maps to its UTF-16 index through a
+  // cursor that counts lead bytes (a 4-byte lead is a surrogate pair), exact over the validated bytes
+  // before it; slices are taken in (nearly always) increasing order.
+  const whole = UTF8_DECODER.decode(buf);
+  let cursorByte = 0;
+  let cursorUnit = 0;
+  const unit = (b: number): number => {
+    if (b < cursorByte) cursorByte = cursorUnit = 0;
+    for (; cursorByte < b; cursorByte++) {
+      const c = buf[cursorByte]!;
+      if (c < 0x80 || c >= 0xc0) cursorUnit += c >= 0xf0 ? 2 : 1;
+    }
+    return cursorUnit;
+  };
+  const str = (from: number, to: number): string => (from >= to ? "" : whole.slice(unit(from), unit(to)));
   const hex = (n: number): string => n.toString(16).toUpperCase().padStart(4, "0");
   const badUtf8 = (code: number, at: number): never =>
     fail("not-well-formed", code === UTF8_NONCHARACTER ? "U+FFFE/U+FFFF is not an XML character" : "invalid UTF-8", at);
@@ -333,7 +347,9 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
         let declared: string[] | undefined;
         let prefixed = false;
         for (let k = 0; k < raw.length; k += 3) {
-          const [p, local, uri] = [raw[k]!, raw[k + 1]!, raw[k + 2]!];
+          const p = raw[k]!;
+          const local = raw[k + 1]!;
+          const uri = raw[k + 2]!;
           if (p === "" && local === "xmlns") {
             if (uri === NS_XML || uri === NS_XMLNS) fail("not-well-formed", `namespace '${uri}' cannot be the default namespace`, token);
             ns = uri;
@@ -488,12 +504,17 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
 
 /** Fails on the first attribute whose (namespace or prefix, local name) pair came before (XML 1.0 §3.1; Namespaces §6.3). */
 function duplicate(t: readonly string[], at: number, fail: (c: XmlErrorCondition, text: string, at: number) => never, expanded: boolean): void {
-  const seen = new Set<string>();
+  const seen = t.length > 48 ? new Set<string>() : undefined;
   for (let k = 0; k < t.length; k += 3) {
-    const key = `${t[k]}\u0000${t[k + 1]}`;
-    if (seen.has(key)) {
+    let dup = false;
+    if (seen === undefined) for (let m = 0; m < k && !dup; m += 3) dup = t[m] === t[k] && t[m + 1] === t[k + 1];
+    else {
+      const key = `${t[k]}\u0000${t[k + 1]}`;
+      dup = seen.has(key);
+      seen.add(key);
+    }
+    if (dup) {
       fail("not-well-formed", expanded ? `duplicate attribute '{${t[k]}}${t[k + 1]}' after namespace expansion` : `duplicate attribute '${t[k] ? `${t[k]}:` : ""}${t[k + 1]}'`, at);
     }
-    seen.add(key);
   }
 }
