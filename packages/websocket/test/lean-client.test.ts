@@ -110,6 +110,8 @@ describe("lean WebSocketClient: optional parts as values", () => {
     // WebSocket messages go through the compact parser of one element, not FramedParser's batching.
     expect(used.some((i) => i.includes("xml/src/element-parser.ts"))).toBe(true);
     expect(used.filter((i) => i.includes("xml/src/framing.ts"))).toEqual([]);
+    // No Node `ws` fast path in a browser (the package's browser field maps node-ws.js away).
+    expect(used.filter((i) => i.includes("websocket/src/node-ws.ts"))).toEqual([]);
     expect(js).not.toContain("urn:xmpp:sm:3");
   });
 });
