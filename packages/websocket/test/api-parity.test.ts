@@ -1,9 +1,8 @@
 // Code moves between transports unchanged: node's and websocket's XmppClient expose the same surface, and the
 // error classes have the same names and fields. (The Deno client is checked by packages/deno/test-deno/api_test.ts:
 // it cannot be imported here, as Node does not resolve its @xmpp-sansio/websocket import without the workspace link.)
-
-import * as node from "@xmpp-sansio/node";
 import { describe, expect, it } from "vitest";
+import * as node from "@xmpp-sansio/node";
 import * as ws from "../src/index.js";
 
 const CLIENT_MEMBERS = ["online", "send", "iq", "stanzas", "close", "on", "once", "off", "emit", "listenerCount", "jid", "isOnline"];

@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
 import { fuzz } from "../../../test-support/fuzz.js";
+import { describe, expect, it } from "vitest";
 import {
   checkWebSocketUri,
   discoverWebSocketEndpoints,

@@ -2,12 +2,12 @@
 // in, sends and receives a message and an IQ without them, and uses each one when it is passed as a value.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 import { sasl2ClientPart, smClientPart, smServerFeature } from "@xmpp-sansio/core";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
-import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { WebSocketClient, type WebSocketConstructor, XmppClient, type XmppClientOptions } from "../src/index.js";
+import { type WebSocketConstructor, WebSocketClient, XmppClient, type XmppClientOptions } from "../src/index.js";
 import { ACCOUNTS, DOMAIN, startDemoServer } from "./support/demo-server.js";
 
 const WS = WebSocket as unknown as WebSocketConstructor;

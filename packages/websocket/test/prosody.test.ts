@@ -2,8 +2,8 @@
 import { xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { prosodyMissing, type RunningProsody, startProsody } from "../../node/test/support/prosody.js";
 import { AuthError, type WebSocketConstructor, XmppClient } from "../src/index.js";
+import { prosodyMissing, type RunningProsody, startProsody } from "../../node/test/support/prosody.js";
 
 if (prosodyMissing !== undefined) console.warn(prosodyMissing);
 const WS = WebSocket as unknown as WebSocketConstructor;

@@ -1,11 +1,11 @@
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import { ServerSession } from "@xmpp-sansio/core";
+import type { ServerSessionLike } from "../src/server.js";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { ConnectionError, StanzaErrorException, StreamErrorException, WebSocketClient, type WebSocketConstructor, XmppClient } from "../src/index.js";
-import type { ServerSessionLike } from "../src/server.js";
+import { ConnectionError, StanzaErrorException, StreamErrorException, type WebSocketConstructor, WebSocketClient, XmppClient } from "../src/index.js";
 import { ACCOUNTS, DOMAIN, startDemoServer } from "./support/demo-server.js";
 
 const WS = WebSocket as unknown as WebSocketConstructor;
