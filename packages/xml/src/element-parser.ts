@@ -137,7 +137,8 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
     while (j < maxEnd && buf[j] !== 0x3b && (nameCharAscii[buf[j]!] || buf[j] === 0x3a || buf[j]! >= 0x80)) j++;
     if (j >= maxEnd && cut) more();
     if (j < maxEnd && buf[j] !== 0x3b) fail("not-well-formed", "'&' that does not start a reference", at);
-    const key = j < maxEnd ? str(from, j) : "";
+    // Compared byte by byte (the five names are ASCII): the bytes of an unknown name are not validated.
+    const key = j < maxEnd ? String.fromCharCode(...buf.subarray(from, j)) : "";
     if (!Object.hasOwn(ENTITIES, key)) fail("restricted-xml", "entity references other than the predefined five are not allowed (RFC 6120 §11.1)", at);
     refValue = ENTITIES[key]!;
     return j + 1;

@@ -116,6 +116,10 @@ function compare(input: Uint8Array, limits: Partial<XmlLimits>): void {
 }
 
 describe("parseElementMessage: the same trees and error conditions as the streaming parser", () => {
+  it("fixed cases found by the property (an entity name with a byte that is not UTF-8)", () => {
+    for (const input of [bytes("<a>&amp", [0x80], ";</a>"), bytes("<a b='&lt", [0xc3, 0xa9], ";'/>"), bytes("<a>&", [0xff], "t;</a>")]) compare(input, {});
+  });
+
   it("valid messages, with prologues and epilogues", () => {
     fc.assert(
       fc.property(message, (data) => compare(Uint8Array.from(data), {})),
