@@ -18,6 +18,9 @@ describe.skipIf(chromiumMissing !== undefined)("a real browser (headless Chromiu
   it("the browser bundle contains no node:* and no ws", async () => {
     const { inputs } = await bundleForBrowser("chat.ts");
     expect(inputs.some((i) => i.includes("websocket/src/client.ts"))).toBe(true);
+    // Messages are parsed by the compact parser of one element (xml's browser build of FramedParser).
+    expect(inputs.some((i) => i.includes("xml/src/framing.browser.ts"))).toBe(true);
+    expect(inputs.some((i) => i.includes("xml/src/element-parser.ts"))).toBe(true);
     expect(inputs.filter((i) => /node_modules\/(\.pnpm\/)?ws[@/]|^node:|websocket\/src\/server\.ts/.test(i))).toEqual([]);
   });
 

@@ -107,6 +107,11 @@ describe("lean WebSocketClient: optional parts as values", () => {
     expect(used.filter((i) => /features\/sasl2\/|features\/sm\/sm\.ts|client-parts\.ts|@noble|fast-scan-module/.test(i))).toEqual([]);
     const js = result.outputFiles[0]!.text;
     expect(js).not.toContain("fast-scan: abort"); // the WebAssembly glue (FastScanner)
+    // WebSocket messages go through the compact parser of one element, not FramedParser's batching.
+    expect(used.some((i) => i.includes("xml/src/element-parser.ts"))).toBe(true);
+    expect(used.filter((i) => i.includes("xml/src/framing.ts"))).toEqual([]);
+    // No Node `ws` fast path in a browser (the package's browser field maps node-ws.js away).
+    expect(used.filter((i) => i.includes("websocket/src/node-ws.ts"))).toEqual([]);
     expect(js).not.toContain("urn:xmpp:sm:3");
   });
 });

@@ -1,3 +1,4 @@
+import { isSpace } from "./chars.js";
 import type { XmlElement } from "./element.js";
 import type { XmlError } from "./errors.js";
 import { StreamParser, type XmlLimits } from "./parser.js";
@@ -55,7 +56,9 @@ export class FramedParser {
     }
     const second = parser.next();
     if (second?.kind === "error") return relative(second.error, start);
-    if (second !== undefined || parser.bufferedBytes > 0) {
+    // Nothing but whitespace may follow: without the fast path a second element left open (`<b>`, `<b>text`)
+    // leaves no event and nothing buffered, yet the message is not one element.
+    if (second !== undefined || parser.bufferedBytes > 0 || !onlySpace(message, parser.lastElementEnd - start)) {
       return { condition: "not-well-formed", text: "a WebSocket message must carry exactly one element (RFC 7395 §3.3.3)", offset: parser.offset - start };
     }
     this.parser = parser;
@@ -95,8 +98,9 @@ export class FramedParser {
       at += messages[k]!.length;
     }
     const parser = this.take();
+    const batchStart = parser.offset;
     // Message k lies at [start, end) of the parser's absolute offsets.
-    let start = parser.offset;
+    let start = batchStart;
     let end = start + messages[from]!.length;
     parser.push(batch.subarray(0, bytes));
     let k = from;
@@ -104,7 +108,7 @@ export class FramedParser {
     for (;;) {
       const ev = parser.next();
       if (ev === undefined) {
-        clean = k === to && parser.error === undefined && parser.bufferedBytes === 0;
+        clean = k === to && parser.error === undefined && parser.bufferedBytes === 0 && onlySpace(batch.subarray(0, bytes), parser.lastElementEnd - batchStart);
         break;
       }
       if (ev.kind !== "element" || k === to) break;
@@ -131,6 +135,12 @@ export class FramedParser {
     parser.reset();
     return parser;
   }
+}
+
+/** Whether `bytes` from `from` on are XML whitespace only. */
+function onlySpace(bytes: Uint8Array, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (!isSpace(bytes[i]!)) return false;
+  return true;
 }
 
 function relative(error: XmlError, start: number): XmlError {
