@@ -34,7 +34,7 @@ function harness(maxPayload = MAX_PAYLOAD) {
     toWs.push(Buffer.from(chunk));
   });
   const messages: string[] = [];
-  takeOverTextFrames(socket as unknown as Socket, maxPayload, (m) => messages.push(m.toString("utf8")));
+  takeOverTextFrames(socket as unknown as Socket, maxPayload, (m) => messages.push(new TextDecoder().decode(m)));
   return { feed: (chunk: Buffer) => socket.emit("data", chunk), messages, toWs: () => Buffer.concat(toWs) };
 }
 
