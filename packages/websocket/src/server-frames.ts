@@ -80,7 +80,7 @@ const KEY = new Uint8Array(4);
 const KEY_WORD = new Int32Array(KEY.buffer);
 
 let wordsBuf: Buffer | undefined;
-let wordsView = new Int32Array(0);
+let wordsView: Int32Array = new Int32Array(0);
 let wordsAt = 0;
 /** The chunk's memory as 32-bit words from its first 4-byte boundary on (one view per chunk, kept). */
 function wordsOf(buf: Buffer): Int32Array {

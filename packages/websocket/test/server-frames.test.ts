@@ -97,7 +97,7 @@ describe("takeOverTextFrames (the server's fast path for client text frames)", (
     const socket = new EventEmitter();
     const seen: Buffer[] = [];
     socket.on("data", (c: Buffer) => seen.push(c));
-    const messages: Buffer[] = [];
+    const messages: Uint8Array[] = [];
     takeOverTextFrames(socket as unknown as Socket, MAX_PAYLOAD, (m) => messages.push(m));
     socket.emit("data", frame(1, Buffer.from("<a/>")));
     expect(messages).toHaveLength(0);
