@@ -498,6 +498,11 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         conn.transcript?.record("in", message);
         if (current()) this.life!.receiveMessage(message, binary, now);
       },
+      receiveMessages: (messages, now) => {
+        const transcript = conn.transcript;
+        if (transcript !== undefined) for (const m of messages) transcript.record("in", m);
+        if (current()) this.life!.receiveMessages(messages, now);
+      },
       transportClosed: (now) => {
         if (current()) this.life!.transportClosed(now);
       },

@@ -219,6 +219,15 @@ export class LeanClientLifecycle {
     this.current?.receiveMessage(message, binary, now);
   }
 
+  /**
+   * The text messages of one WebSocket read, in order: what one {@link receiveMessage} per message does,
+   * in one pass of the session (see the session's `receiveMessages`).
+   */
+  receiveMessages(messages: readonly (string | Uint8Array)[], now: number): void {
+    this.now = now;
+    this.current?.receiveMessages(messages, now);
+  }
+
   /** TLS is up after a `starttls` event. */
   tlsEstablished(info: TlsInfo, now: number): void {
     this.now = now;

@@ -269,8 +269,11 @@ export class WebSocketFraming implements FramingStrategy {
   }
 
   private flush(): void {
-    const bytes = this.writer.take();
-    if (bytes.length > COMPACT_ABOVE) this.writer = new XmlWriter(INITIAL_WRITER_BYTES);
+    // No copy per message: a view of the writer's buffer, which it never writes again (the transport
+    // drops it once written), as for stream framing; a copy cost as much as the rest of the framing.
+    const bytes = this.writer.takeShared();
+    // The writer's buffer grew for a large element; let it go so an idle session stays small.
+    if (bytes.length > COMPACT_ABOVE) this.writer.release();
     this.out.push(bytes);
   }
 

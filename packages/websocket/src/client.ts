@@ -217,8 +217,33 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
       },
       closeTransport: () => socket.close(1000),
     });
-    if (fast !== undefined) fast.onMessage((bytes, binary) => pump.guarded((s, now) => s.receiveMessage(bytes, binary, now)));
-    else {
+    // `ws` emits the messages of one socket read one by one, synchronously: they are handed to the session
+    // together once the read is done (receiveMessages: one pass of the session, the parser and the pump per
+    // read instead of per message, as the server does; each message must still be one element).
+    let batch: Uint8Array[] | undefined;
+    const flush = () => {
+      const messages = batch;
+      if (messages === undefined) return;
+      batch = undefined;
+      pump.guarded((s, now) => {
+        if (messages.length > 1 && s.receiveMessages !== undefined) s.receiveMessages(messages, now);
+        else for (const m of messages) s.receiveMessage(m, false, now);
+      });
+    };
+    if (fast !== undefined) {
+      fast.onMessage((bytes, binary) => {
+        if (!binary) {
+          if (batch === undefined) {
+            batch = [];
+            queueMicrotask(flush);
+          }
+          batch.push(bytes);
+          return;
+        }
+        flush(); // what came before it, first
+        pump.guarded((s, now) => s.receiveMessage(bytes, true, now));
+      });
+    } else {
       socket.addEventListener("message", (ev) => {
         const data = ev.data;
         pump.guarded((s, now) => {
@@ -227,7 +252,10 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
         });
       });
     }
-    socket.addEventListener("close", () => this.transportEnded(pump));
+    socket.addEventListener("close", () => {
+      flush();
+      this.transportEnded(pump);
+    });
     socket.addEventListener("error", () => this.transportError(new ConnectionError("connection-lost", `WebSocket error on ${uri}`, { endpoint: uri })));
     pump.interact((s, now) => {
       if (secure) s.tlsEstablished({ channelBinding: {} }, now);

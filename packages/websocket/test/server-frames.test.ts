@@ -34,7 +34,7 @@ function harness(maxPayload = MAX_PAYLOAD) {
     toWs.push(Buffer.from(chunk));
   });
   const messages: string[] = [];
-  takeOverTextFrames(socket as unknown as Socket, maxPayload, (m) => messages.push(m.toString("utf8")));
+  takeOverTextFrames(socket as unknown as Socket, maxPayload, (m) => messages.push(new TextDecoder().decode(m)));
   return { feed: (chunk: Buffer) => socket.emit("data", chunk), messages, toWs: () => Buffer.concat(toWs) };
 }
 
@@ -97,7 +97,7 @@ describe("takeOverTextFrames (the server's fast path for client text frames)", (
     const socket = new EventEmitter();
     const seen: Buffer[] = [];
     socket.on("data", (c: Buffer) => seen.push(c));
-    const messages: Buffer[] = [];
+    const messages: Uint8Array[] = [];
     takeOverTextFrames(socket as unknown as Socket, MAX_PAYLOAD, (m) => messages.push(m));
     socket.emit("data", frame(1, Buffer.from("<a/>")));
     expect(messages).toHaveLength(0);

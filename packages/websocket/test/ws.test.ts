@@ -1,9 +1,9 @@
 import { once } from "node:events";
 import type { Socket } from "node:net";
-import { ServerSession } from "@xmpp-sansio/core";
+import { LeanClientLifecycle, ServerSession } from "@xmpp-sansio/core";
 import type { ServerSessionLike } from "../src/server.js";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { ConnectionError, StanzaErrorException, StreamErrorException, type WebSocketConstructor, WebSocketClient, XmppClient } from "../src/index.js";
 import { ACCOUNTS, DOMAIN, startDemoServer } from "./support/demo-server.js";
@@ -327,6 +327,36 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     } finally {
       for (const ws of evil.clients) ws.terminate();
       await new Promise<void>((r) => evil.close(() => r()));
+    }
+  });
+
+  it("the client hands the messages of one read to the session together; a bad one among them fails as it would alone", async () => {
+    const { WebSocketServer } = await import("ws");
+    const peer = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "xmpp" });
+    await once(peer, "listening");
+    const received: string[] = [];
+    /** An unmasked server text frame (RFC 6455 §5.2), payload under 126 bytes. */
+    const frame = (text: string) => Buffer.concat([Buffer.from([0x81, Buffer.byteLength(text)]), Buffer.from(text)]);
+    peer.on("connection", (ws) => {
+      ws.on("message", (d: Buffer) => {
+        received.push(d.toString());
+        // The answer to <open/> and a message of two elements, in one socket write (one read at the client).
+        if (received.length === 1) (ws as unknown as { _socket: Socket })._socket.write(Buffer.concat([frame(`<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='${DOMAIN}' id='x' version='1.0'/>`), frame("<a xmlns='x'/><b xmlns='x'/>")]));
+      });
+    });
+    const spy = vi.spyOn(LeanClientLifecycle.prototype, "receiveMessages");
+    try {
+      const port = (peer.address() as { port: number }).port;
+      const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: "x", service: `ws://127.0.0.1:${port}/`, WebSocket: WS, reconnect: false });
+      const err = await c.online().catch((e: unknown) => e);
+      expect(spy.mock.calls.map(([m]) => m.length)).toEqual([2]);
+      expect(err).toBeInstanceOf(StreamErrorException);
+      expect((err as StreamErrorException).condition).toBe("not-well-formed");
+      expect(received.some((m) => m.includes("not-well-formed"))).toBe(true);
+    } finally {
+      spy.mockRestore();
+      for (const ws of peer.clients) ws.terminate();
+      await new Promise<void>((r) => peer.close(() => r()));
     }
   });
 
