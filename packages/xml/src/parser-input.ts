@@ -3,9 +3,25 @@ import type { XmlElement } from "./element.js";
 import type { XmlError, XmlErrorCondition } from "./errors.js";
 import type { FastScanner, Scanned } from "./fast-scan.js";
 import { fastScanner } from "./fast-scan-load.js";
-import { DEFAULT_XML_LIMITS, type ErrorEvent, mergeLimits, type StreamParserOptions, type XmlLimits } from "./parser-types.js";
+import { DEFAULT_XML_LIMITS, type ErrorEvent, type StreamParserOptions, type XmlLimits } from "./parser-types.js";
 import { type BindingIndex, NO_BINDINGS, ROOT_SCOPE, type Scope } from "./scope.js";
 import { CDATA_OPEN, EMPTY, FAILED, NEED_MORE, NO_WORDS, SCAN_NONE, SCAN_TAG, type Step } from "./parser-shared.js";
+
+const limitMerges = new WeakMap<object, WeakMap<object, Readonly<XmlLimits>>>();
+
+/**
+ * `{ ...base, ...over }`: for frozen overrides (a server's shared options) one frozen object per pair, so
+ * that thousands of parsers with the same limits hold one object, not a copy each.
+ */
+export function mergeLimits(base: Readonly<XmlLimits>, over: Partial<XmlLimits> | undefined): Readonly<XmlLimits> {
+  if (over === undefined) return base;
+  if (!Object.isFrozen(over) || !Object.isFrozen(base)) return { ...base, ...over };
+  let byOver = limitMerges.get(base);
+  if (byOver === undefined) limitMerges.set(base, (byOver = new WeakMap()));
+  let merged = byOver.get(over);
+  if (merged === undefined) byOver.set(over, (merged = Object.freeze({ ...base, ...over })));
+  return merged;
+}
 
 /**
  * The input side of {@link StreamParser}: its state, the byte buffer and the UTF-8 view strings are sliced

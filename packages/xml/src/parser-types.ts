@@ -88,19 +88,3 @@ export interface StreamParserOptions {
    */
   fastPath?: boolean;
 }
-
-const limitMerges = new WeakMap<object, WeakMap<object, Readonly<XmlLimits>>>();
-
-/**
- * `{ ...base, ...over }`: for frozen overrides (a server's shared options) one frozen object per pair, so
- * that thousands of parsers with the same limits hold one object, not a copy each.
- */
-export function mergeLimits(base: Readonly<XmlLimits>, over: Partial<XmlLimits> | undefined): Readonly<XmlLimits> {
-  if (over === undefined) return base;
-  if (!Object.isFrozen(over) || !Object.isFrozen(base)) return { ...base, ...over };
-  let byOver = limitMerges.get(base);
-  if (byOver === undefined) limitMerges.set(base, (byOver = new WeakMap()));
-  let merged = byOver.get(over);
-  if (merged === undefined) byOver.set(over, (merged = Object.freeze({ ...base, ...over })));
-  return merged;
-}

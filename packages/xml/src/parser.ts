@@ -1,19 +1,12 @@
 import type { XmlError } from "./errors.js";
-import { mergeLimits, type ParseEvent, type XmlLimits } from "./parser-types.js";
+import type { ParseEvent, XmlLimits } from "./parser-types.js";
 import { HEADER_STACK, NO_BINDINGS, ROOT_SCOPE } from "./scope.js";
 import { CONTINUE, EMPTY, NEED_MORE, NO_WORDS, SCAN_NONE, SLOW, type Step } from "./parser-shared.js";
+import { mergeLimits } from "./parser-input.js";
 import { ParserReplay } from "./parser-replay.js";
 
-export {
-  DEFAULT_XML_LIMITS,
-  type ElementEvent,
-  type ErrorEvent,
-  type ParseEvent,
-  type StreamCloseEvent,
-  type StreamOpenEvent,
-  type StreamParserOptions,
-  type XmlLimits,
-} from "./parser-types.js";
+// The public types and defaults the parser takes and gives (the package index exports them from here).
+export * from "./parser-types.js";
 
 /**
  * A strict, streaming, namespace-aware parser for XMPP's restricted XML (RFC 6120 §11), working on bytes.
