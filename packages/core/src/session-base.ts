@@ -31,7 +31,7 @@ import { defaultRandom, minDefined } from "./util.js";
 export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
 export { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, DEFAULT_TIMEOUTS, SessionStateError } from "./session-shared.js";
-import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, UTF8, withFlag } from "./session-shared.js";
+import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
 
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on. Not exported from the
@@ -814,3 +814,6 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
     this.framing.setLimits(this.fullLimits);
   }
 }
+
+/** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
+const UTF8 = new TextEncoder();

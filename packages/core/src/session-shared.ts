@@ -51,7 +51,5 @@ export function withFlag(flags: StreamFlags, flag: number): StreamFlags {
 /** The default timeouts of each role (frozen; what {@link sharedMerge} merges the options into). */
 export const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.client }), server: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.server }) };
 
-/** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
-export const UTF8 = new TextEncoder();
 /** Shared by every session whose features have no hook of a kind, and with no event pending (never written to). */
 export const NO_HOOKS: never[] = [];

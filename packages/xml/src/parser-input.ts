@@ -27,144 +27,98 @@ export function mergeLimits(base: Readonly<XmlLimits>, over: Partial<XmlLimits> 
  * The input side of {@link StreamParser}: its state, the byte buffer and the UTF-8 view strings are sliced
  * from, finding the end of a cut token, and failure. The layers above add the tokens; the class is split
  * by concept only (one object, one prototype chain).
- * @internal
  */
 export abstract class ParserInput {
-  /** @internal */
   protected limits: Readonly<XmlLimits>;
-  /** @internal */
   protected readonly top: number; // depth at which complete elements are reported
-  /** @internal */
   protected buf: Uint8Array = EMPTY;
-  /** @internal */
   protected owned = false; // whether `buf` is ours (may be written to) or the caller's chunk
-  /** @internal */
   protected pos = 0;
-  /** @internal */
   protected end = 0;
-  /** @internal */
   protected base = 0; // absolute offset of buf[0]
   // UTF-8 view of buf[viewStart..viewEnd) for slicing strings, and a cursor mapping a byte index to its
   // UTF-16 index in the view: utf16(viewCursor) = viewCursor - viewStart - viewAdjust.
-  /** @internal */
   protected view = "";
-  /** @internal */
   protected viewStart = 0;
-  /** @internal */
   protected viewEnd = -1;
-  /** @internal */
   protected viewCursor = 0;
-  /** @internal */
   protected viewAdjust = 0;
   // The buffer as aligned 32-bit words from buf[wordBase], for scanning four bytes at a time (NO_WORDS
   // for small chunks); only words wholly before `end` are ever read.
-  /** @internal */
   protected words: Int32Array = NO_WORDS;
-  /** @internal */
   protected wordBase = 0;
 
-  /** @internal */
   protected depth = 0;
   // Open elements as flat triples [element, qname, enclosing scope, …]: one array, so an idle parser
   // holds one small backing store rather than three.
-  /** @internal */
   protected stack: Array<XmlElement | string | Scope> = [];
-  /** @internal */
   protected scope: Scope = ROOT_SCOPE;
   // Prefix bindings in scope, innermost last: flat [prefix, uri, …], `bindingCount` of them. Past
   // SCAN_BINDINGS they are also indexed, so that lookups and undoing an element's declarations take
   // constant time however many bindings are in scope.
-  /** @internal */
   protected bindings: string[] = NO_BINDINGS;
-  /** @internal */
   protected bindingCount = 0;
-  /** @internal */
   protected bindingIndex: BindingIndex | undefined;
-  /** @internal */
   protected text = "";
-  /** @internal */
   protected crPending = false; // a CR ended the last text run: a following LF is part of it
-  /** @internal */
   protected bracketCarry = 0; // literal `]` bytes ending the last text run (for `]]>`)
-  /** @internal */
   protected closed = false;
-  /** @internal */
   protected streamStart = 0; // absolute offset where the current stream (or message) began
-  /** @internal */
   protected bomTaken = false; // a byte-order mark opened the current stream: another is character data
-  /** @internal */
   protected elementCount = 0; // elements so far in the current top-level element
-  /** @internal */
   protected windowStart = -1; // absolute offset of the current top-level element's `<`, or -1
-  /** @internal */
   protected elementStart = -1; // absolute offsets of the last top-level element reported: its `<` …
-  /** @internal */
   protected elementEnd = -1; // … and the byte after its `>` (see lastElementStart)
 
-  /** @internal */
   protected scanKind = SCAN_NONE;
-  /** @internal */
   protected tokenStart = 0; // absolute
-  /** @internal */
   protected scanPos = 0; // absolute
-  /** @internal */
   protected scanQuote = 0;
 
-  /** @internal */
   protected pendingClose = false; // a self-closing stream header: report the close next
-  /** @internal */
   protected endKnown = false; // re-parsing a token whose end the scanner has seen
 
-  /** @internal */
   protected failure: XmlError | undefined;
-  /** @internal */
   protected detached = false;
 
   // Fast path (see fast-scan.ts). `scanned` holds scanned top-level elements not yet reported; `tapeAt`
   // is the next record; `tapeShift` turns a byte address on the tape into an absolute offset.
-  /** @internal */
   protected readonly fast: FastScanner | null;
-  /** @internal */
+  /** Who the fast path keeps input for: the public parser object (see FastScanner.canResume). */
+  protected readonly owner: object;
   protected scanned: Scanned | undefined;
-  /** @internal */
   protected tapeAt = 0;
-  /** @internal */
   protected tapeShift = 0;
-  /** @internal */
   protected tapeThrough = 0; // absolute offset where the scan stopped: after the tape's elements and whitespace
   // Where the fast path last ran out of input (absolute offsets of the element's start, of where a new
   // scan would begin — the start again, or the cut token's when the scanner can resume — and of the
   // input's end): it retries there only once the bytes it would scan again have grown by half, else the
   // JavaScript parser takes the element — so however the input is chunked, the fast path scans each byte
   // at most three times.
-  /** @internal */
   protected fastStart = -1;
-  /** @internal */
   protected fastFrom = -1;
-  /** @internal */
   protected fastEnd = -1;
 
 
-  constructor(options: StreamParserOptions = {}) {
+  constructor(options: StreamParserOptions, owner: object) {
     // Idle parsers should be small: share the frozen defaults unless something is overridden.
     this.limits = mergeLimits(DEFAULT_XML_LIMITS, options.limits);
     this.top = options.framing === "fragments" ? 0 : 1;
     this.fast = options.fastPath === false ? null : fastScanner();
+    this.owner = owner;
   }
 
-  /** @internal */
   protected abstract step(): Step;
 
   /**
    * The input ends inside a token: wait for more, unless what has arrived already runs past the stanza
    * size cap (a token that starts at or crosses the cap is refused now, whatever its remaining bytes).
-   * @internal
    */
   protected needMore(): Step {
     return this.windowEnd() < this.end ? this.tooBig() : NEED_MORE;
   }
 
-  /** Resumes looking for the end of a token that was incomplete; re-parses it once the end is there. @internal */
+  /** Resumes looking for the end of a token that was incomplete; re-parses it once the end is there. */
   protected resumeScan(): Step {
     const found = this.scanKind === SCAN_TAG ? this.scanTagEnd() : this.scanCdataEnd();
     if (found === NEED_MORE) return NEED_MORE;
@@ -177,14 +131,14 @@ export abstract class ParserInput {
     return r;
   }
 
-  /** The index past which the current top-level element would exceed `maxStanzaBytes`. @internal */
+  /** The index past which the current top-level element would exceed `maxStanzaBytes`. */
   protected windowEnd(): number {
     if (this.windowStart < 0) return this.end;
     const limit = this.windowStart - this.base + this.limits.maxStanzaBytes;
     return Math.min(limit, this.end);
   }
 
-  /** Called when a direct parser ran out of bytes: over the limit it is an error, else scan onward. @internal */
+  /** Called when a direct parser ran out of bytes: over the limit it is an error, else scan onward. */
   protected incomplete(kind: number): Step {
     if (this.windowEnd() < this.end) return this.tooBig();
     // The scanner saw where this token ends, yet the parser wants more: the markup is malformed.
@@ -195,7 +149,6 @@ export abstract class ParserInput {
     return this.resumeScan();
   }
 
-  /** @internal */
   protected tooBig(): ErrorEvent {
     return this.fail(
       "policy-violation",
@@ -204,7 +157,6 @@ export abstract class ParserInput {
     );
   }
 
-  /** @internal */
   protected scanTagEnd(): Step | true {
     const buf = this.buf;
     const limit = this.windowEnd();
@@ -224,7 +176,6 @@ export abstract class ParserInput {
     return NEED_MORE;
   }
 
-  /** @internal */
   protected scanCdataEnd(): Step | true {
     const buf = this.buf;
     const limit = this.windowEnd();
@@ -238,21 +189,18 @@ export abstract class ParserInput {
     return NEED_MORE;
   }
 
-  /** @internal */
   protected fail(condition: XmlErrorCondition, text: string, offset: number = this.base + this.pos): ErrorEvent {
     const error: XmlError = { condition, text, offset };
     this.failure = error;
     return { kind: "error", error };
   }
 
-  /** @internal */
   protected badUtf8(code: number, at: number): ErrorEvent {
     return code === UTF8_NONCHARACTER
       ? this.fail("not-well-formed", "U+FFFE/U+FFFF is not an XML character", this.base + at)
       : this.fail("not-well-formed", "invalid UTF-8", this.base + at);
   }
 
-  /** @internal */
   protected refFail(at: number, condition: XmlErrorCondition, text: string): number {
     this.fail(condition, text, this.base + at);
     return FAILED;
@@ -268,7 +216,6 @@ export abstract class ParserInput {
    * the mapping is exact there; what the decoder makes of an incomplete sequence at the buffer's end lies
    * beyond any slice. Slices keep the view alive while they live — bounded by the input they came from,
    * as with any string-slicing parser.
-   * @internal
    */
   protected str(start: number, end: number, ascii: boolean): string {
     if (start < this.viewCursor || end > this.viewEnd) this.newView(start);
@@ -280,7 +227,6 @@ export abstract class ParserInput {
     return this.view.slice(from, this.advance(end));
   }
 
-  /** @internal */
   protected newView(start: number): void {
     const buf = this.buf;
     this.viewStart = this.viewCursor = start;
@@ -289,7 +235,7 @@ export abstract class ParserInput {
     this.view = UTF8_DECODER.decode(buf.subarray(start, this.end));
   }
 
-  /** Sets up {@link words} for a new `buf` (our own buffer: its whole capacity, as appends go in place). @internal */
+  /** Sets up {@link words} for a new `buf` (our own buffer: its whole capacity, as appends go in place). */
   protected setWords(): void {
     const buf = this.buf;
     const lead = (4 - (buf.byteOffset & 3)) & 3;
@@ -308,7 +254,6 @@ export abstract class ParserInput {
    * or `end`. Whole aligned words are tested at once: a byte < 0x20, `<`, `&`/`'` (0x26/0x27 differ in
    * the last bit), `"`, or ≥ 0x80 — with the exact "has a zero/lesser byte" bit tricks, so a word passes
    * only if none of its bytes is special.
-   * @internal
    */
   protected attrScan(i: number, end: number): number {
     const buf = this.buf;
@@ -333,7 +278,7 @@ export abstract class ParserInput {
     return i;
   }
 
-  /** Moves the view cursor to byte index `p` (≥ the cursor) and returns its UTF-16 index in the view. @internal */
+  /** Moves the view cursor to byte index `p` (≥ the cursor) and returns its UTF-16 index in the view. */
   protected advance(p: number): number {
     const buf = this.buf;
     let i = this.viewCursor;
@@ -366,7 +311,6 @@ export abstract class ParserInput {
     return p - this.viewStart - adjust;
   }
 
-  /** @internal */
   protected errorEvent(): ErrorEvent {
     return { kind: "error", error: this.failure! };
   }

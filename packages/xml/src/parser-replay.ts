@@ -7,7 +7,6 @@ import { ParserTags } from "./parser-tags.js";
 /**
  * The fast path's glue: runs the WebAssembly scanner between top-level elements (see fast-scan.ts) and
  * replays the elements it put on the tape through the tree and namespace code of {@link ParserTree}.
- * @internal
  */
 export abstract class ParserReplay extends ParserTags {
   // ---------------------------------------------------------------------------------------------------
@@ -17,7 +16,6 @@ export abstract class ParserReplay extends ParserTags {
    * Between top-level elements: lets the WebAssembly scanner validate the elements that follow and put
    * them on the tape. Returns SLOW when the JavaScript parser should take the next token (an element the
    * scanner declined, the end of the stream, anything that is not an element).
-   * @internal
    */
   protected fastScan(): Step {
     const pos = this.pos;
@@ -27,16 +25,16 @@ export abstract class ParserReplay extends ParserTags {
       // The slow path holds less of an incomplete element: let it take one the buffer limit would refuse.
       if (end - pos > this.limits.maxBufferedBytes) return SLOW;
       if (base + end === this.fastEnd) return NEED_MORE; // nothing new since it ran out of input here
-      const from = this.fast!.canResume(this, this.fastStart) ? this.fastFrom : this.fastStart;
+      const from = this.fast!.canResume(this.owner, this.fastStart) ? this.fastFrom : this.fastStart;
       if (base + end - from < 1.5 * (this.fastEnd - from)) return SLOW;
     }
     const fast = this.fast!;
     let status: number;
     try {
-      status = fast.scan(this.buf, pos, end, this.limits, false, this, base);
+      status = fast.scan(this.buf, pos, end, this.limits, false, this.owner, base);
       if (status === SCAN_NEED_MORE && fast.windowCut && fast.scanned === undefined && fast.consumed === pos) {
         // The window ended inside the first element: once more with all the room the limits give it.
-        status = fast.scan(this.buf, pos, end, this.limits, true, this, base);
+        status = fast.scan(this.buf, pos, end, this.limits, true, this.owner, base);
       }
     } catch {
       return SLOW; // cannot happen with a correct module; the JavaScript parser is always right
@@ -72,7 +70,7 @@ export abstract class ParserReplay extends ParserTags {
     return SLOW;
   }
 
-  /** Builds the next element on the tape, with the slow path's own namespace and tree code. @internal */
+  /** Builds the next element on the tape, with the slow path's own namespace and tree code. */
   protected replay(): Step {
     const scanned = this.scanned!;
     const { tape, length, ascii, mixed, names } = scanned;
@@ -155,7 +153,6 @@ export abstract class ParserReplay extends ParserTags {
    * record `first` on, each interned, none twice, unprefixed, `xml:`-prefixed or the default namespace
    * declaration (`mask`: the kinds seen, see TapeName.kind). Anything else — and every error — is left
    * to openElement (SLOW).
-   * @internal
    */
   protected openCommon(name: TapeName, selfClosing: boolean, after: number, first: number, count: number, mask: number, asciiBase: number, mixedBase: number): Step {
     const { tape, ascii, mixed, names } = this.scanned!;

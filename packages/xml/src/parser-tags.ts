@@ -4,13 +4,11 @@ import { ParserTree } from "./parser-tree.js";
 
 /**
  * Start and end tags: names, attribute values and the checks on them.
- * @internal
  */
 export abstract class ParserTags extends ParserTree {
   /**
    * Scans a (possibly prefixed) name at `i`. Returns the index after it, INCOMPLETE, or FAILED. Sets
    * `nameColon` (index of the colon or -1) and `nameAscii`.
-   * @internal
    */
   protected scanName(i: number, end: number): number {
     const buf = this.buf;
@@ -84,17 +82,15 @@ export abstract class ParserTags extends ParserTree {
     return i;
   }
 
-  /** @internal */
   protected nameString(start: number, end: number): string {
     return R.nameAscii ? this.intern(start, end) : decodeValidated(this.buf, start, end, false);
   }
 
-  /** The string for validated ASCII bytes, from the shared cache, else sliced from the view and cached. @internal */
+  /** The string for validated ASCII bytes, from the shared cache, else sliced from the view and cached. */
   protected intern(start: number, end: number): string {
     return INTERNER.find(this.buf, start, end) ?? INTERNER.put(this.str(start, end, true));
   }
 
-  /** @internal */
   protected startTag(): Step {
     const buf = this.buf;
     const end = this.windowEnd();
@@ -187,7 +183,6 @@ export abstract class ParserTags extends ParserTree {
    * Slow path of an attribute value: `valueStart` is after the opening quote, `i` the first byte that
    * needs a look. Leaves the value in `R.attrValue`; returns the index after the closing quote,
    * INCOMPLETE or FAILED.
-   * @internal
    */
   protected attributeValue(valueStart: number, i: number, end: number, q: number): number {
     const buf = this.buf;
@@ -239,7 +234,6 @@ export abstract class ParserTags extends ParserTree {
     }
   }
 
-  /** @internal */
   protected endTag(): Step {
     const buf = this.buf;
     const end = this.windowEnd();

@@ -5,13 +5,12 @@ import { ParserInput } from "./parser-input.js";
 /**
  * Character data, references and the markup that is not a tag: CDATA sections, the XML declaration,
  * and the refusal of comments, DTDs and processing instructions (RFC 6120 §11.1).
- * @internal
  */
 export abstract class ParserText extends ParserInput {
   // ---------------------------------------------------------------------------------------------------
   // Character data
 
-  /** Character data outside any stanza: only whitespace is allowed (keepalives between stanzas). @internal */
+  /** Character data outside any stanza: only whitespace is allowed (keepalives between stanzas). */
   protected parseOutsideText(): Step {
     const buf = this.buf;
     const end = this.end;
@@ -56,7 +55,7 @@ export abstract class ParserText extends ParserInput {
     return this.fail("bad-format", "character data at stream level (only whitespace is allowed between stanzas)");
   }
 
-  /** Character data inside a stanza: validated byte by byte, decoded once per run. @internal */
+  /** Character data inside a stanza: validated byte by byte, decoded once per run. */
   protected parseText(): Step {
     const buf = this.buf;
     const end = this.windowEnd();
@@ -138,7 +137,6 @@ export abstract class ParserText extends ParserInput {
    * Parses the reference `&…;` at `i` into `R.refValue`. Returns the index after `;`, INCOMPLETE when
    * input ends inside it, or FAILED (failure recorded). Only the five predefined entities exist here, and
    * nothing is ever expanded (RFC 6120 §11.1).
-   * @internal
    */
   protected reference(i: number, end: number): number {
     const buf = this.buf;
@@ -187,7 +185,6 @@ export abstract class ParserText extends ParserInput {
   // ---------------------------------------------------------------------------------------------------
   // Markup
 
-  /** @internal */
   protected markupDeclaration(): Step {
     const buf = this.buf;
     const p = this.pos;
@@ -211,7 +208,6 @@ export abstract class ParserText extends ParserInput {
     return this.cdata();
   }
 
-  /** @internal */
   protected cdata(): Step {
     const buf = this.buf;
     const end = this.windowEnd();
@@ -252,7 +248,6 @@ export abstract class ParserText extends ParserInput {
     return CONTINUE;
   }
 
-  /** @internal */
   protected processingInstruction(): Step {
     const buf = this.buf;
     const p = this.pos;
@@ -271,7 +266,7 @@ export abstract class ParserText extends ParserInput {
     return this.fail("not-well-formed", "an XML declaration is only allowed at the start of a stream");
   }
 
-  /** `<?xml version='1.0' encoding='UTF-8' standalone='yes'?>`, only at the very start of a stream. @internal */
+  /** `<?xml version='1.0' encoding='UTF-8' standalone='yes'?>`, only at the very start of a stream. */
   protected xmlDeclaration(): Step {
     const buf = this.buf;
     const end = this.windowEnd();

@@ -8,10 +8,9 @@ import { ParserText } from "./parser-text.js";
 /**
  * The element tree and namespace scope: resolving a parsed tag's names against the bindings in scope,
  * placing the element in its parent (or reporting it), and closing it.
- * @internal
  */
 export abstract class ParserTree extends ParserText {
-  /** Resolves namespaces for the tag just parsed and puts the element in place. @internal */
+  /** Resolves namespaces for the tag just parsed and puts the element in place. */
   protected openElement(qname: string, prefix: string, local: string, selfClosing: boolean, after: number, n: number): Step {
     const raw = RAW_ATTRS;
     // Do not keep many strings alive through the shared scratch array after an unusually large tag.
@@ -112,7 +111,7 @@ export abstract class ParserTree extends ParserText {
     return step;
   }
 
-  /** The URI bound to `prefix` where the tag being parsed is, or undefined. @internal */
+  /** The URI bound to `prefix` where the tag being parsed is, or undefined. */
   protected lookupPrefix(prefix: string): string | undefined {
     if (prefix === "xml") return NS_XML;
     const b = this.bindings;
@@ -125,7 +124,7 @@ export abstract class ParserTree extends ParserText {
     return undefined;
   }
 
-  /** Binds `prefix` to `uri` (innermost). @internal */
+  /** Binds `prefix` to `uri` (innermost). */
   protected bind(prefix: string, uri: string): void {
     const k = this.bindingCount++;
     let b = this.bindings;
@@ -159,7 +158,7 @@ export abstract class ParserTree extends ParserText {
     }
   }
 
-  /** Undoes the bindings above the first `top` (an element's declarations, as it ends). @internal */
+  /** Undoes the bindings above the first `top` (an element's declarations, as it ends). */
   protected unbind(top: number): void {
     if (this.bindings === STREAM_BINDINGS) this.bindings = STREAM_BINDINGS.slice(); // never written to
     const b = this.bindings;
@@ -175,7 +174,7 @@ export abstract class ParserTree extends ParserText {
     this.bindingCount = top;
   }
 
-  /** After a top-level element: gives back what its many bindings took. @internal */
+  /** After a top-level element: gives back what its many bindings took. */
   protected shrinkBindings(): void {
     const n = this.bindingCount;
     if (this.bindings.length > Math.max(4 * SCAN_BINDINGS, 4 * n)) this.bindings = this.bindings.slice(0, 2 * n);
@@ -184,7 +183,7 @@ export abstract class ParserTree extends ParserText {
     else if (index !== undefined && index.shadowed.length > 2 * n) index.shadowed.length = n;
   }
 
-  /** Puts a new element (not the stream header) into the tree: appended to its parent, or reported. @internal */
+  /** Puts a new element (not the stream header) into the tree: appended to its parent, or reported. */
   protected place(el: XmlElement, qname: string, scope: Scope, selfClosing: boolean, tagOffset: number): Step {
     const depth = this.depth;
     if (depth - this.top + 1 > this.limits.maxDepth) {
@@ -217,7 +216,6 @@ export abstract class ParserTree extends ParserText {
     return CONTINUE;
   }
 
-  /** @internal */
   protected push1(el: XmlElement, qname: string, scope: Scope): void {
     let stack = this.stack;
     if (stack === HEADER_STACK) stack = this.stack = HEADER_STACK.slice(); // shared: never written to
@@ -229,7 +227,7 @@ export abstract class ParserTree extends ParserText {
     this.depth++;
   }
 
-  /** Closes the innermost open element; the next byte to parse is at `after`. @internal */
+  /** Closes the innermost open element; the next byte to parse is at `after`. */
   protected closeElement(after: number): Step {
     const depth = this.depth;
     const stack = this.stack;
