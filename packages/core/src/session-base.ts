@@ -30,48 +30,8 @@ import { defaultRandom, minDefined } from "./util.js";
 
 export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
-
-/**
- * The application called a method in a state where it is not allowed (e.g. `send` before the session
- * is online, an answer to a question that was not asked). A programming error, never caused by the peer.
- */
-export class SessionStateError extends TypeError {
-  override readonly name = "SessionStateError";
-}
-
-/** Default timeouts (milliseconds). */
-export const DEFAULT_TIMEOUTS: Readonly<Omit<SessionTimeouts, "keepaliveMs">> = Object.freeze({
-  negotiationMs: 60_000,
-  closeMs: 5_000,
-  iqMs: 30_000,
-  keepaliveAnswerMs: 60_000,
-});
-
-/** Default idle time before a keepalive probe: a client probes sooner than a server. */
-export const DEFAULT_KEEPALIVE_MS = Object.freeze({ client: 240_000, server: 840_000 });
-
-/**
- * Default cap on output the session holds for the transport (1 MiB): see
- * {@link SessionOptions.maxPendingOutputBytes}.
- */
-export const DEFAULT_MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
-
-/** Default limits before authentication: 16 KiB and 64 elements per top-level element (see docs/xml.md, Limits), the rest as after. */
-export const DEFAULT_PRE_AUTH_LIMITS: Readonly<Partial<XmlLimits>> = Object.freeze({ maxStanzaBytes: 16 * 1024, maxElements: 64 });
-const SECURE = 1;
-const AUTHENTICATED = 2;
-const BOUND = 4;
-/** The eight possible {@link StreamFlags}, frozen and shared by every session (indexed by the bits above). */
-const FLAGS: readonly StreamFlags[] = Array.from({ length: 8 }, (_, m) =>
-  Object.freeze({ secure: (m & SECURE) !== 0, authenticated: (m & AUTHENTICATED) !== 0, bound: (m & BOUND) !== 0 }),
-);
-/** `flags` with one more flag set. */
-function withFlag(flags: StreamFlags, flag: number): StreamFlags {
-  const m = (flags.secure ? SECURE : 0) | (flags.authenticated ? AUTHENTICATED : 0) | (flags.bound ? BOUND : 0);
-  return FLAGS[m | flag]!;
-}
-/** The default timeouts of each role (frozen; what {@link sharedMerge} merges the options into). */
-const ROLE_TIMEOUTS = { client: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.client }), server: sharedMerge<SessionTimeouts>(DEFAULT_TIMEOUTS, { keepaliveMs: DEFAULT_KEEPALIVE_MS.server }) };
+export { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, DEFAULT_TIMEOUTS, SessionStateError } from "./session-shared.js";
+import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
 
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on. Not exported from the
@@ -857,5 +817,3 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
 const UTF8 = new TextEncoder();
-/** Shared by every session whose features have no hook of a kind, and with no event pending (never written to). */
-const NO_HOOKS: never[] = [];

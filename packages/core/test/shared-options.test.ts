@@ -9,7 +9,7 @@ import { sharedMerge } from "../src/shared-options.js";
 import { makePair } from "./harness.js";
 
 // White-box: the fields whose sharing is the point.
-type Inside = { timeouts: object; fullLimits: object; preAuthLimits: object; framing: { context: object; parser: { limits: object; stack: unknown[] } }; sasl: { offered: string[] } };
+type Inside = { timeouts: object; fullLimits: object; preAuthLimits: object; framing: { context: object; parser: { core: { limits: object; stack: unknown[] } } }; sasl: { offered: string[] } };
 const inside = (s: ServerSession) => s as unknown as Inside;
 
 describe("shared options", () => {
@@ -37,7 +37,7 @@ describe("shared options", () => {
     expect(inside(a).timeouts).toBe(inside(b).timeouts);
     expect(inside(a).fullLimits).toBe(inside(b).fullLimits);
     expect(inside(a).preAuthLimits).toBe(inside(b).preAuthLimits);
-    expect(inside(a).framing.parser.limits).toBe(inside(b).framing.parser.limits);
+    expect(inside(a).framing.parser.core.limits).toBe(inside(b).framing.parser.core.limits);
     expect(inside(c).timeouts).not.toBe(inside(a).timeouts);
     expect(inside(a).timeouts).toMatchObject({ keepaliveMs: 1000, negotiationMs: 60_000 });
     expect(inside(a).preAuthLimits).toMatchObject({ maxStanzaBytes: 16 * 1024 });
@@ -81,9 +81,9 @@ describe("shared options", () => {
     for (let i = 0; i < 40; i++) deep = xml("x", { xmlns: "urn:example:deep" }, deep);
     p.client.send(xml("message", { to: "romeo@example.net", id: "d1" }, deep));
     p.run();
-    expect(inside(p.server).framing.parser.stack.length).toBeGreaterThan(3);
+    expect(inside(p.server).framing.parser.core.stack.length).toBeGreaterThan(3);
     p.server.trim();
-    expect(inside(p.server).framing.parser.stack.length).toBe(3);
+    expect(inside(p.server).framing.parser.core.stack.length).toBe(3);
     p.client.send(xml("message", { to: "romeo@example.net", id: "d2" }, deep));
     p.run();
     const ids = p.serverEvents.flatMap((e) => (e.type === "stanza" ? [e.stanza.attr("id")] : []));

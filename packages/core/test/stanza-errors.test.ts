@@ -53,31 +53,29 @@ const RFC_DEFAULT_TYPES: Record<StanzaErrorCondition, string> = {
   "unexpected-request": "wait",
 };
 
-/** XEP-0086 §2, "Error codes to add to XMPP-style errors" (plus our 406 for policy-violation). */
-const XEP0086_TABLE1: Record<StanzaErrorCondition, number> = {
-  "bad-request": 400,
-  conflict: 409,
-  "feature-not-implemented": 501,
-  forbidden: 403,
-  gone: 302,
-  "internal-server-error": 500,
-  "item-not-found": 404,
-  "jid-malformed": 400,
-  "not-acceptable": 406,
-  "not-allowed": 405,
-  "not-authorized": 401,
-  "policy-violation": 406,
-  "recipient-unavailable": 404,
-  redirect: 302,
-  "registration-required": 407,
-  "remote-server-not-found": 404,
-  "remote-server-timeout": 504,
-  "resource-constraint": 500,
-  "service-unavailable": 503,
-  "subscription-required": 407,
-  "undefined-condition": 500,
-  "unexpected-request": 400,
-};
+/**
+ * XEP-0086 §2, "Error codes to add to XMPP-style errors" (plus our 406 for policy-violation), grouped by
+ * code as the conditions share them.
+ */
+const XEP0086_TABLE1_BY_CODE: ReadonlyArray<readonly [number, readonly StanzaErrorCondition[]]> = [
+  [302, ["gone", "redirect"]],
+  [400, ["bad-request", "jid-malformed", "unexpected-request"]],
+  [401, ["not-authorized"]],
+  [403, ["forbidden"]],
+  [404, ["item-not-found", "recipient-unavailable", "remote-server-not-found"]],
+  [405, ["not-allowed"]],
+  [406, ["not-acceptable", "policy-violation"]],
+  [407, ["registration-required", "subscription-required"]],
+  [409, ["conflict"]],
+  [500, ["internal-server-error", "resource-constraint", "undefined-condition"]],
+  [501, ["feature-not-implemented"]],
+  [503, ["service-unavailable"]],
+  [504, ["remote-server-timeout"]],
+];
+const XEP0086_TABLE1 = Object.fromEntries(XEP0086_TABLE1_BY_CODE.flatMap(([code, conditions]) => conditions.map((c) => [c, code]))) as Record<
+  StanzaErrorCondition,
+  number
+>;
 
 /** XEP-0086 §3, "Mapping of legacy error codes to XMPP-style errors" (402 → undefined-condition, see docs). */
 const XEP0086_TABLE2: Array<[number, StanzaErrorCondition, string]> = [

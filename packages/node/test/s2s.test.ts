@@ -49,6 +49,26 @@ async function peer(domain: string, address: string, opts: Partial<S2SManagerOpt
   return { m, domain, port: port!, received, bounced, log };
 }
 
+/**
+ * a.test on 127.0.0.2 and b.test on 127.0.0.3 with certificates for `names` (by default their own domains),
+ * each trusting both, finding each other through the shared `hosts` table; `extraA`/`extraB` add options.
+ */
+async function pair(
+  extraA: Partial<S2SManagerOptions> = {},
+  extraB: Partial<S2SManagerOptions> = {},
+  names: readonly [string, string] = ["a.test", "b.test"],
+): Promise<{ a: Peer; b: Peer; hosts: Record<string, { host: string; port: number }> }> {
+  const ca = cert(names[0]);
+  const cb = cert(names[1]);
+  const trust = [ca.cert, cb.cert];
+  const hosts: Record<string, { host: string; port: number }> = {};
+  const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, ...extraA });
+  const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts, ...extraB });
+  hosts["a.test"] = { host: "127.0.0.2", port: a.port };
+  hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+  return { a, b, hosts };
+}
+
 function message(from: string, to: string, body: string): XmlElement {
   return new XmlElement("message", "jabber:client", { from, to, type: "chat", id: body }, [new XmlElement("body", "jabber:client", null, [body])]);
 }
@@ -74,14 +94,7 @@ describe("parseSubjectAltName", () => {
 
 describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
   it("EXTERNAL both ways when the certificates name the domains", async () => {
-    const ca = cert("a.test");
-    const cb = cert("b.test");
-    const trust = [ca.cert, cb.cert];
-    const hosts: Record<string, { host: string; port: number }> = {};
-    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts });
-    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts });
-    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
-    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    const { a, b } = await pair();
     a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "one"));
     a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "two"));
     await until(() => b.received.length === 2);
@@ -121,15 +134,8 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
   });
 
   it("dialback when the certificates do not name the domains (verify stream to the authoritative server)", async () => {
-    const ca = cert("other-a.test");
-    const cb = cert("other-b.test");
-    const hosts: Record<string, { host: string; port: number }> = {};
     // Trusted but naming other domains: EXTERNAL is not offered, dialback authenticates.
-    const trust = [ca.cert, cb.cert];
-    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, dialbackSecret: "secret-a" });
-    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts, dialbackSecret: "secret-b" });
-    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
-    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    const { a, b } = await pair({ dialbackSecret: "secret-a" }, { dialbackSecret: "secret-b" }, ["other-a.test", "other-b.test"]);
     a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "hello"));
     await until(() => b.received.length === 1);
     expect(a.m.outbound("a.test", "b.test")?.mechanism).toBe("dialback");
@@ -137,15 +143,8 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
   });
 
   it("piggybacking (XEP-0220 §2.5): a second domain of ours rides the online stream of the first, by dialback", async () => {
-    const ca = cert("a.test");
-    const cb = cert("b.test");
-    const trust = [ca.cert, cb.cert];
-    const hosts: Record<string, { host: string; port: number }> = {};
-    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, dialbackSecret: "secret-a", serves: (d) => d === "a.test" || d === "chat.a.test" });
-    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts, dialbackSecret: "secret-b" });
-    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
+    const { a, b, hosts } = await pair({ dialbackSecret: "secret-a", serves: (d) => d === "a.test" || d === "chat.a.test" }, { dialbackSecret: "secret-b" });
     hosts["chat.a.test"] = { host: "127.0.0.2", port: a.port };
-    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
     a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "first"));
     await until(() => b.received.length === 1);
     const stream = a.m.outbound("a.test", "b.test")!;
@@ -161,15 +160,11 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
   });
 
   it("a piggybacked domain the peer cannot verify is refused; its stanzas bounce, the stream goes on", async () => {
-    const ca = cert("a.test");
-    const cb = cert("b.test");
-    const trust = [ca.cert, cb.cert];
-    const hosts: Record<string, { host: string; port: number }> = {};
-    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, dialbackSecret: "secret-a", serves: (d) => d === "a.test" || d === "chat.a.test" });
     // b.test cannot find chat.a.test (no host entry, DNS refused): the verify fails.
-    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts, dialbackSecret: "secret-b", resolveHost: async (h) => Promise.reject(new Error(`ENOTFOUND ${h}`)), resolveSrv: async () => Promise.reject(new Error("ENOTFOUND")) });
-    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
-    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    const { a, b } = await pair(
+      { dialbackSecret: "secret-a", serves: (d) => d === "a.test" || d === "chat.a.test" },
+      { dialbackSecret: "secret-b", resolveHost: async (h) => Promise.reject(new Error(`ENOTFOUND ${h}`)), resolveSrv: async () => Promise.reject(new Error("ENOTFOUND")) },
+    );
     a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "first"));
     await until(() => b.received.length === 1);
     a.m.send(message("room@chat.a.test/nurse", "romeo@b.test", "refused"));
@@ -215,14 +210,7 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
   });
 
   it("a stanza with a forged 'from' over an authenticated stream ends it with <invalid-from/>; nothing is delivered", async () => {
-    const ca = cert("a.test");
-    const cb = cert("b.test");
-    const trust = [ca.cert, cb.cert];
-    const hosts: Record<string, { host: string; port: number }> = {};
-    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts });
-    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts });
-    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
-    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    const { a, b } = await pair();
     b.m.send(message("romeo@b.test/garden", "juliet@a.test", "legit"));
     await until(() => a.received.length === 1);
     const link = b.m.outbound("b.test", "a.test")!;
@@ -234,14 +222,7 @@ describe.skipIf(!haveOpenssl)("S2SManager on loopback", () => {
   });
 
   it("an idle outbound stream is closed after idleTimeoutMs; the next stanza opens a new one", async () => {
-    const ca = cert("a.test");
-    const cb = cert("b.test");
-    const trust = [ca.cert, cb.cert];
-    const hosts: Record<string, { host: string; port: number }> = {};
-    const a = await peer("a.test", "127.0.0.2", { tls: { cert: ca.cert, key: ca.key, ca: trust }, hosts, idleTimeoutMs: 200 });
-    const b = await peer("b.test", "127.0.0.3", { tls: { cert: cb.cert, key: cb.key, ca: trust }, hosts });
-    hosts["a.test"] = { host: "127.0.0.2", port: a.port };
-    hosts["b.test"] = { host: "127.0.0.3", port: b.port };
+    const { a, b } = await pair({ idleTimeoutMs: 200 });
     a.m.send(message("juliet@a.test/balcony", "romeo@b.test", "first"));
     await until(() => b.received.length === 1);
     const first = a.m.outbound("a.test", "b.test")!;
