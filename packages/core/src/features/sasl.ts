@@ -408,21 +408,31 @@ export class SaslServer implements ServerFeature {
   }
 
   offer(ctx: ServerFeatureContext<unknown>): XmlElement[] | undefined {
+    if (!this.prepareOffer(ctx)) return undefined;
+    const out = [el("mechanisms", NS_SASL, null, ...this.offered.map((m) => el("mechanism", NS_SASL, null, m)))];
+    const cbTypes = this.cbAdvertised;
+    // XEP-0440: tell the client which channel-binding types we can verify.
+    if (cbTypes !== undefined) out.push(el("sasl-channel-binding", NS_SASL_CB, null, ...cbTypes.map((t) => el("channel-binding", NS_SASL_CB, { type: t }))));
+    return out;
+  }
+
+  /** The offer's state (mechanisms, channel-binding types); `false` when nothing is offered. */
+  private prepareOffer(ctx: ServerFeatureContext<unknown>): boolean {
     this.offered = NO_OFFER;
     this.cbAdvertised = undefined;
     // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
-    if (this.tlsMandatory(ctx) || this.o.enabled === false) return undefined;
+    if (this.tlsMandatory(ctx) || this.o.enabled === false) return false;
     this.offered = this.mechanismsToOffer(ctx);
     // Nothing usable on this stream (e.g. `mechanisms: []` for a server that logs in with XEP-0078 only).
-    if (this.offered.length === 0) return undefined;
-    const out = [el("mechanisms", NS_SASL, null, ...this.offered.map((m) => el("mechanism", NS_SASL, null, m)))];
+    if (this.offered.length === 0) return false;
     const cbTypes = channelBindingList(ctx.tls?.channelBinding).map((b) => b.type);
-    if (cbTypes.length > 0) {
-      // XEP-0440: tell the client which channel-binding types we can verify.
-      this.cbAdvertised = cbTypes;
-      out.push(el("sasl-channel-binding", NS_SASL_CB, null, ...cbTypes.map((t) => el("channel-binding", NS_SASL_CB, { type: t }))));
-    }
-    return out;
+    if (cbTypes.length > 0) this.cbAdvertised = cbTypes;
+    return true;
+  }
+
+  offerKey(ctx: ServerFeatureContext<unknown>): string {
+    if (!this.prepareOffer(ctx)) return "";
+    return this.cbAdvertised === undefined ? this.offered.join(" ") : `${this.offered.join(" ")}|${this.cbAdvertised.join(" ")}`;
   }
 
   /** The mechanisms this stream offers (custom, EXTERNAL with a verified certificate, SCRAM(-PLUS), PLAIN). */
