@@ -99,6 +99,8 @@ describe("features markup cache", () => {
     const greeting: StreamFeature = {
       name: "greeting",
       availability: {},
+      restarts: false,
+      mandatory: false,
       namespaces: ["urn:example:greeting"],
       server: (): ServerFeature => ({ offer: () => xml("greeting", { xmlns: "urn:example:greeting", n: String(++n) }), handleElement: () => {} }),
     };
