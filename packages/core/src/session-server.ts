@@ -39,6 +39,8 @@ const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "u
  * first; JIDs are immutable, so sharing them is safe.
  */
 const STANZA_ADDRESSES = new JidCache(4096);
+/** The `to` of stream headers (the domains served, two or three headers per login): parsed once each. */
+const HEADER_DOMAINS = new JidCache(64);
 
 interface SaslOptionsPair {
   readonly sasl1: SaslServerOptions;
@@ -326,7 +328,7 @@ export class ServerSession
       this.sendHeaderAndFeatures();
       return;
     }
-    const to = tryParseJid(toAttr);
+    const to = HEADER_DOMAINS.parse(toAttr);
     if (to instanceof JidError || to.local !== "" || to.resource !== "") {
       this.fatal("host-unknown", "'to' must be a domain this server serves");
       return;
@@ -537,7 +539,7 @@ export class ServerSession
 }
 
 function sameDomain(to: string, domain: string): boolean {
-  const j = tryParseJid(to);
+  const j = HEADER_DOMAINS.parse(to);
   return !(j instanceof JidError) && j.local === "" && j.resource === "" && j.domain === domain;
 }
 
