@@ -372,6 +372,8 @@ export type SaslQuestion = "scram" | "password" | "external";
 /** The server half; the `answer*` calls of `ServerSession` reach it. */
 /** Nothing offered (shared: `offered` is replaced, never written to). */
 const NO_OFFER: string[] = [];
+/** The mechanisms offered, per (shared) options object and stream facts (see `mechanismsToOffer`). */
+const offeredLists = new WeakMap<SaslServerOptions, string[][]>();
 
 export class SaslServer implements ServerFeature {
   /** The mechanisms offered on this stream (the shared empty array until an offer, and again after success). */
@@ -435,18 +437,29 @@ export class SaslServer implements ServerFeature {
     return this.cbAdvertised === undefined ? this.offered.join(" ") : `${this.offered.join(" ")}|${this.cbAdvertised.join(" ")}`;
   }
 
-  /** The mechanisms this stream offers (custom, EXTERNAL with a verified certificate, SCRAM(-PLUS), PLAIN). */
+  /**
+   * The mechanisms this stream offers (custom, EXTERNAL with a verified certificate, SCRAM(-PLUS), PLAIN):
+   * a function of the options and three facts of the stream, so one list per options object and facts,
+   * shared by the sessions (never written to).
+   */
   protected mechanismsToOffer(ctx: ServerFeatureContext<unknown>): string[] {
     const hasCb = channelBindingList(ctx.tls?.channelBinding).length > 0;
-    const ids = ctx.tls?.peerIdentities ?? [];
+    const hasIds = (ctx.tls?.peerIdentities?.length ?? 0) > 0;
     const secure = ctx.flags.secure;
+    let lists = offeredLists.get(this.o);
+    if (lists === undefined) offeredLists.set(this.o, (lists = []));
+    const slot = (hasCb ? 4 : 0) | (hasIds ? 2 : 0) | (secure ? 1 : 0);
+    return (lists[slot] ??= this.listMechanisms(hasCb, hasIds, secure));
+  }
+
+  private listMechanisms(hasCb: boolean, hasIds: boolean, secure: boolean): string[] {
     const out: string[] = [];
     const add = (m: string): void => {
       if (!out.includes(m)) out.push(m);
     };
     for (const c of this.o.custom ?? []) if (secure || c.allowInClear === true || this.o.allowPlainInClear) add(c.name);
     // §6.3.4: EXTERNAL first when a client certificate was verified.
-    if (secure && ids.length > 0 && (this.o.mechanisms === DEFAULT_SERVER_MECHANISMS || this.o.mechanisms.includes("EXTERNAL"))) add("EXTERNAL");
+    if (secure && hasIds && (this.o.mechanisms === DEFAULT_SERVER_MECHANISMS || this.o.mechanisms.includes("EXTERNAL"))) add("EXTERNAL");
     for (const m of this.o.mechanisms) {
       if (!isMechanismName(m)) continue;
       if (isScramMechanism(m)) {
@@ -456,7 +469,7 @@ export class SaslServer implements ServerFeature {
       } else if (m === "PLAIN") {
         if (secure || this.o.allowPlainInClear) add(m);
       } else if (m === "EXTERNAL") {
-        if (secure && ids.length > 0) add(m);
+        if (secure && hasIds) add(m);
       } else add(m);
     }
     return out;
