@@ -69,6 +69,13 @@ export interface FramingStrategy {
   writeOpen(attrs: HeaderAttributes): void;
   /** Writes a top-level element (stanza, feature negotiation element, `<stream:error/>`). */
   writeElement(el: XmlElement): void;
+  /**
+   * Writes a top-level element as {@link writeElement} does and returns the markup written when it is all
+   * ASCII (else `undefined`): what {@link writeMarkup} may write again for an equal element.
+   */
+  writeCapturing(el: XmlElement): string | undefined;
+  /** Writes the markup of one top-level element as {@link writeCapturing} returned it. */
+  writeMarkup(ascii: string): void;
   /** Writes our end of the stream (`</stream:stream>` or `<close/>`). */
   writeClose(): void;
   /** Writes one space (RFC 6120 §4.6.1 whitespace keepalive); no-op for WebSocket. */
@@ -96,6 +103,17 @@ export interface FramingStrategy {
 }
 
 const INITIAL_WRITER_BYTES = 256;
+
+/** The bytes as a string when they are all ASCII, else `undefined`. */
+function asciiOf(bytes: Uint8Array): string | undefined {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c > 0x7f) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
 const COMPACT_ABOVE = 2048;
 
 /** RFC 6120 XML stream over bytes. */
@@ -134,6 +152,18 @@ export class StreamFraming implements FramingStrategy {
     // A serialization error (a lone surrogate in an application's stanza) throws with nothing of this
     // element written (the writer rolls back), and the bytes before it stay.
     this.writer.element(el, this.context);
+  }
+
+  writeCapturing(el: XmlElement): string | undefined {
+    const bytes = new XmlWriter(INITIAL_WRITER_BYTES).element(el, this.context).take();
+    const ascii = asciiOf(bytes);
+    if (ascii === undefined) this.writeElement(el);
+    else this.writer.raw(ascii);
+    return ascii;
+  }
+
+  writeMarkup(ascii: string): void {
+    this.writer.raw(ascii);
   }
 
   writeClose(): void {
@@ -256,6 +286,16 @@ export class WebSocketFraming implements FramingStrategy {
       this.writer = new XmlWriter(INITIAL_WRITER_BYTES);
       throw e;
     }
+    this.flush();
+  }
+
+  writeCapturing(el: XmlElement): string | undefined {
+    this.writeElement(el);
+    return asciiOf(this.out[this.out.length - 1]!);
+  }
+
+  writeMarkup(ascii: string): void {
+    this.writer.raw(ascii);
     this.flush();
   }
 

@@ -39,6 +39,8 @@ const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "u
  * first; JIDs are immutable, so sharing them is safe.
  */
 const STANZA_ADDRESSES = new JidCache(4096);
+/** The `to` of stream headers (the domains served, two or three headers per login): parsed once each. */
+const HEADER_DOMAINS = new JidCache(64);
 
 interface SaslOptionsPair {
   readonly sasl1: SaslServerOptions;
@@ -47,6 +49,35 @@ interface SaslOptionsPair {
   readonly from: readonly unknown[];
 }
 const saslOptionsCache = new WeakMap<object, SaslOptionsPair>();
+
+/** The markup of `<stream:features/>` sent by the sessions of one options object, by offer key. */
+interface FeaturesCache {
+  /** The options' values when it was made: any value replaced since makes a new cache. */
+  readonly snapshot: Readonly<Record<string, unknown>>;
+  readonly markup: Map<string, string>;
+}
+const featuresCaches = new WeakMap<object, FeaturesCache>();
+/** At most this many forms of `<stream:features/>` are kept per options object (more are built each time). */
+const MAX_CACHED_FEATURES = 32;
+
+/** The features markup cache of these options (a new one when any option's value has been replaced). */
+function featuresCacheOf(options: object): Map<string, string> {
+  let cache = featuresCaches.get(options);
+  if (cache !== undefined && sameValues(options as Record<string, unknown>, cache.snapshot)) return cache.markup;
+  cache = { snapshot: { ...options }, markup: new Map() };
+  featuresCaches.set(options, cache);
+  return cache.markup;
+}
+
+function sameValues(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
 
 /**
  * The SASL options of the sessions made with `options`: one frozen pair per options object, so that a
@@ -99,11 +130,14 @@ export class ServerSession
   private hostPending = false;
   private streamId = "";
   private started = false;
+  /** Shared by the sessions of the same options: the markup of `<stream:features/>` by offer key. */
+  private readonly featuresMarkup: Map<string, string>;
 
   constructor(options: ServerOptions & ServerExtraOptions = {}) {
     super(options, SERVER_TRANSITIONS, "server");
     this.tlsPolicy = options.tls ?? "required";
     this.defaultDomain = options.defaultDomain;
+    this.featuresMarkup = featuresCacheOf(options);
     this.loadFeatures(this.streamFeatures(options));
   }
 
@@ -294,7 +328,7 @@ export class ServerSession
       this.sendHeaderAndFeatures();
       return;
     }
-    const to = tryParseJid(toAttr);
+    const to = HEADER_DOMAINS.parse(toAttr);
     if (to instanceof JidError || to.local !== "" || to.resource !== "") {
       this.fatal("host-unknown", "'to' must be a domain this server serves");
       return;
@@ -327,6 +361,14 @@ export class ServerSession
 
   /** `<stream:features/>` for the stream's current flags. */
   private sendFeatures(): void {
+    // The same options, flags and offer keys give the same elements: their markup is written again.
+    const key = this.featuresKey();
+    const cached = key === undefined ? undefined : this.featuresMarkup.get(key);
+    if (cached !== undefined) {
+      this.framing.writeMarkup(cached);
+      this.afterFeatures();
+      return;
+    }
     const features = el("features", NS_STREAMS);
     for (let i = 0; i < this.defs.length; i++) {
       if (!isAvailable(this.defs[i]!.availability, this.flagState)) continue;
@@ -335,8 +377,31 @@ export class ServerSession
       if (Array.isArray(offered)) for (const o of offered) features.append(o);
       else features.append(offered as XmlElement);
     }
-    this.write(features);
+    if (key === undefined) this.write(features);
+    else {
+      const markup = this.framing.writeCapturing(features);
+      if (markup !== undefined && this.featuresMarkup.size < MAX_CACHED_FEATURES) this.featuresMarkup.set(key, markup);
+    }
     this.afterFeatures();
+  }
+
+  /**
+   * What the `<stream:features/>` of this stream depends on beyond the options: the framing, the flags
+   * and every available feature's {@link ServerFeature.offerKey} (which also does to the feature what its
+   * `offer` would); `undefined` when a feature cannot tell (then the element is built).
+   */
+  private featuresKey(): string | undefined {
+    const f = this.flagState;
+    let key = `${this.framing.kind} ${this.contentNs} ${f.secure ? 1 : 0}${f.authenticated ? 1 : 0}${f.bound ? 1 : 0}`;
+    for (let i = 0; i < this.defs.length; i++) {
+      if (!isAvailable(this.defs[i]!.availability, f)) continue;
+      const half = this.halves[i]!;
+      if (half.offerKey === undefined) return undefined;
+      const k = half.offerKey(this.ctx);
+      if (k === undefined) return undefined;
+      key += `\n${i}:${k}`;
+    }
+    return key;
   }
 
   /**
@@ -474,7 +539,7 @@ export class ServerSession
 }
 
 function sameDomain(to: string, domain: string): boolean {
-  const j = tryParseJid(to);
+  const j = HEADER_DOMAINS.parse(to);
   return !(j instanceof JidError) && j.local === "" && j.resource === "" && j.domain === domain;
 }
 

@@ -59,6 +59,8 @@ export interface PairOptions {
   /** A LeanClientSession (only the parts in `client.parts`) instead of a ClientSession. */
   lean?: boolean;
   server?: Partial<ServerOptions>;
+  /** The server's options object itself (shared between pairs: what sessions of one server share); `server` is then ignored. */
+  serverOptions?: ServerOptions;
   /** Channel-binding data both sides see after the (simulated) TLS handshake. */
   channelBinding?: ChannelBindingData;
   /** Chunk sizes for each direction (cycled); default: whole writes. */
@@ -92,7 +94,7 @@ export function makePair(opts: PairOptions = {}): Pair {
     framing,
     ...opts.client,
   } as ClientOptions & ClientExtraOptions);
-  const server = new ServerSession({ random: seededRandom(11), framing, ...opts.server });
+  const server = new ServerSession(opts.serverOptions ?? { random: seededRandom(11), framing, ...opts.server });
   const clientEvents: ClientEvent[] = [];
   const serverEvents: ServerEvent[] = [];
   const inUse = opts.inUse ?? new Map<string, Set<string>>();

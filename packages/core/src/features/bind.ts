@@ -99,6 +99,10 @@ export class BindServer implements ServerFeature {
     return el("bind", NS_BIND);
   }
 
+  offerKey(): string {
+    return "";
+  }
+
   /** Whether a `bind-request` question is pending. */
   get pending(): boolean {
     return this.iq !== undefined;

@@ -372,6 +372,8 @@ export type SaslQuestion = "scram" | "password" | "external";
 /** The server half; the `answer*` calls of `ServerSession` reach it. */
 /** Nothing offered (shared: `offered` is replaced, never written to). */
 const NO_OFFER: string[] = [];
+/** The mechanisms offered, per (shared) options object and stream facts (see `mechanismsToOffer`). */
+const offeredLists = new WeakMap<SaslServerOptions, string[][]>();
 
 export class SaslServer implements ServerFeature {
   /** The mechanisms offered on this stream (the shared empty array until an offer, and again after success). */
@@ -408,35 +410,56 @@ export class SaslServer implements ServerFeature {
   }
 
   offer(ctx: ServerFeatureContext<unknown>): XmlElement[] | undefined {
-    this.offered = NO_OFFER;
-    this.cbAdvertised = undefined;
-    // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
-    if (this.tlsMandatory(ctx) || this.o.enabled === false) return undefined;
-    this.offered = this.mechanismsToOffer(ctx);
-    // Nothing usable on this stream (e.g. `mechanisms: []` for a server that logs in with XEP-0078 only).
-    if (this.offered.length === 0) return undefined;
+    if (!this.prepareOffer(ctx)) return undefined;
     const out = [el("mechanisms", NS_SASL, null, ...this.offered.map((m) => el("mechanism", NS_SASL, null, m)))];
-    const cbTypes = channelBindingList(ctx.tls?.channelBinding).map((b) => b.type);
-    if (cbTypes.length > 0) {
-      // XEP-0440: tell the client which channel-binding types we can verify.
-      this.cbAdvertised = cbTypes;
-      out.push(el("sasl-channel-binding", NS_SASL_CB, null, ...cbTypes.map((t) => el("channel-binding", NS_SASL_CB, { type: t }))));
-    }
+    const cbTypes = this.cbAdvertised;
+    // XEP-0440: tell the client which channel-binding types we can verify.
+    if (cbTypes !== undefined) out.push(el("sasl-channel-binding", NS_SASL_CB, null, ...cbTypes.map((t) => el("channel-binding", NS_SASL_CB, { type: t }))));
     return out;
   }
 
-  /** The mechanisms this stream offers (custom, EXTERNAL with a verified certificate, SCRAM(-PLUS), PLAIN). */
+  /** The offer's state (mechanisms, channel-binding types); `false` when nothing is offered. */
+  private prepareOffer(ctx: ServerFeatureContext<unknown>): boolean {
+    this.offered = NO_OFFER;
+    this.cbAdvertised = undefined;
+    // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
+    if (this.tlsMandatory(ctx) || this.o.enabled === false) return false;
+    this.offered = this.mechanismsToOffer(ctx);
+    // Nothing usable on this stream (e.g. `mechanisms: []` for a server that logs in with XEP-0078 only).
+    if (this.offered.length === 0) return false;
+    const cbTypes = channelBindingList(ctx.tls?.channelBinding).map((b) => b.type);
+    if (cbTypes.length > 0) this.cbAdvertised = cbTypes;
+    return true;
+  }
+
+  offerKey(ctx: ServerFeatureContext<unknown>): string {
+    if (!this.prepareOffer(ctx)) return "";
+    return this.cbAdvertised === undefined ? this.offered.join(" ") : `${this.offered.join(" ")}|${this.cbAdvertised.join(" ")}`;
+  }
+
+  /**
+   * The mechanisms this stream offers (custom, EXTERNAL with a verified certificate, SCRAM(-PLUS), PLAIN):
+   * a function of the options and three facts of the stream, so one list per options object and facts,
+   * shared by the sessions (never written to).
+   */
   protected mechanismsToOffer(ctx: ServerFeatureContext<unknown>): string[] {
     const hasCb = channelBindingList(ctx.tls?.channelBinding).length > 0;
-    const ids = ctx.tls?.peerIdentities ?? [];
+    const hasIds = (ctx.tls?.peerIdentities?.length ?? 0) > 0;
     const secure = ctx.flags.secure;
+    let lists = offeredLists.get(this.o);
+    if (lists === undefined) offeredLists.set(this.o, (lists = []));
+    const slot = (hasCb ? 4 : 0) | (hasIds ? 2 : 0) | (secure ? 1 : 0);
+    return (lists[slot] ??= this.listMechanisms(hasCb, hasIds, secure));
+  }
+
+  private listMechanisms(hasCb: boolean, hasIds: boolean, secure: boolean): string[] {
     const out: string[] = [];
     const add = (m: string): void => {
       if (!out.includes(m)) out.push(m);
     };
     for (const c of this.o.custom ?? []) if (secure || c.allowInClear === true || this.o.allowPlainInClear) add(c.name);
     // §6.3.4: EXTERNAL first when a client certificate was verified.
-    if (secure && ids.length > 0 && (this.o.mechanisms === DEFAULT_SERVER_MECHANISMS || this.o.mechanisms.includes("EXTERNAL"))) add("EXTERNAL");
+    if (secure && hasIds && (this.o.mechanisms === DEFAULT_SERVER_MECHANISMS || this.o.mechanisms.includes("EXTERNAL"))) add("EXTERNAL");
     for (const m of this.o.mechanisms) {
       if (!isMechanismName(m)) continue;
       if (isScramMechanism(m)) {
@@ -446,7 +469,7 @@ export class SaslServer implements ServerFeature {
       } else if (m === "PLAIN") {
         if (secure || this.o.allowPlainInClear) add(m);
       } else if (m === "EXTERNAL") {
-        if (secure && ids.length > 0) add(m);
+        if (secure && hasIds) add(m);
       } else add(m);
     }
     return out;

@@ -74,6 +74,10 @@ class SessionServer implements ServerFeature {
     return this.advertise && !ctx.flags.bound ? el("session", NS_SESSION, null, el("optional", NS_SESSION)) : undefined;
   }
 
+  offerKey(ctx: ServerFeatureContext<unknown>): string {
+    return this.advertise && !ctx.flags.bound ? "1" : "";
+  }
+
   handleElement(e: XmlElement, ctx: ServerFeatureContext<unknown>): void {
     ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
   }

@@ -94,6 +94,10 @@ class StarttlsServer implements ServerFeature {
     return starttls;
   }
 
+  offerKey(ctx: ServerFeatureContext<unknown>): string {
+    return usable(this.policy, ctx) ? this.policy : "";
+  }
+
   handleElement(e: XmlElement, ctx: ServerFeatureContext<unknown>): void {
     if (e.name === "starttls" && !ctx.flags.authenticated && usable(this.policy, ctx)) {
       ctx.write(new XmlElement("proceed", NS_TLS));

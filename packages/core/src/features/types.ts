@@ -219,6 +219,15 @@ export interface ServerFeature<E = unknown> extends FeatureHooks<ServerFeatureCo
    * Called each time features are sent (after every stream header of ours).
    */
   offer(ctx: ServerFeatureContext<E>): XmlElement | readonly XmlElement[] | undefined;
+  /**
+   * Optional: lets the session reuse the serialised `<stream:features/>` of an earlier stream of a
+   * session with the same options (a server's per-login cost). Does to this half what {@link offer}
+   * would (e.g. remember the mechanisms offered) and returns a string that, for the same session
+   * options and stream flags, determines the elements `offer` would return — equal strings, equal
+   * elements; `undefined` when it cannot tell (then `offer` is called). Keep the strings to a small set
+   * (the session keeps at most a few dozen per options object). Without it, features are always built.
+   */
+  offerKey?(ctx: ServerFeatureContext<E>): string | undefined;
 }
 
 /**

@@ -53,6 +53,10 @@ export class IqAuthServer implements ServerFeature<ServerEvent> {
     return this.usable(ctx) ? el("auth", NS_IQ_AUTH_FEATURE) : undefined;
   }
 
+  offerKey(ctx: ServerFeatureContext<ServerEvent>): string {
+    return this.usable(ctx) ? "1" : "";
+  }
+
   handleElement(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
     ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
   }

@@ -65,6 +65,10 @@ export class RegisterServer implements ServerFeature<ServerEvent> {
     return el("register", NS_REGISTER_FEATURE);
   }
 
+  offerKey(ctx: ServerFeatureContext<ServerEvent>): string {
+    return this.o.registration === false || (!ctx.flags.secure && !this.clearOk) ? "" : "1";
+  }
+
   handleElement(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
     ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
   }

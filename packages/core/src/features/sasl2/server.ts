@@ -84,6 +84,17 @@ export class Sasl2Server extends SaslServer {
     return out;
   }
 
+  override offerKey(ctx: ServerFeatureContext<unknown>): string {
+    // What `offer` does to this half, and everything its elements depend on besides the options.
+    this.offered = [];
+    if (!this.usable(ctx)) return "";
+    this.offered = this.mechanismsToOffer(ctx);
+    const sm = ctx.feature("sm") instanceof SmServer;
+    const cbTypes = channelBindingList(ctx.tls?.channelBinding).map((b) => b.type);
+    this.cbAdvertised = cbTypes.length > 0 ? cbTypes : undefined;
+    return `${this.offered.join(" ")}|${sm ? "sm" : ""}|${this.fastMechanisms(ctx).join(" ")}|${cbTypes.join(" ")}`;
+  }
+
   override handleElement(e: XmlElement, ctx: ServerFeatureContext<unknown>): void {
     if (e.ns !== NS_SASL2) {
       ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);

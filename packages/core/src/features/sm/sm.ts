@@ -467,6 +467,10 @@ export class SmServer extends SmHalf implements ServerFeature<ServerEvent> {
     return sm("sm");
   }
 
+  offerKey(): string {
+    return "";
+  }
+
   handleElement(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
     this.ctx = ctx;
     if (!ctx.flags.authenticated) {
