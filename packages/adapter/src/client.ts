@@ -26,6 +26,7 @@ import {
   type LifecycleState,
   parseStanzas,
   type SansIoSession,
+  type SessionFraming,
   type SessionState,
   type StreamErrorCondition,
   type TlsInfo,
@@ -90,6 +91,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private readonly reconnectEnabled: boolean;
   /** The optional parts loaded: `options.parts` over the client's defaults. */
   private readonly parts: ClientParts;
+  /** The framing of the sessions when the transport's session options give none (`env.framing`). */
+  private readonly framing: SessionFraming | undefined;
   /** The lifecycle of the current run (from `online()` until stopped). */
   private life: LeanClientLifecycle | undefined;
   /** The session options the lifecycle reads at each connection (set per connection by `attach`). */
@@ -122,7 +125,9 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    * @param transport opens connections
    * @param env timers and clock (inject in tests); `deriveKey`: the runtime's native derivation (default
    *   WebCrypto); `parts`: the optional parts loaded unless `options.parts` names them (default none:
-   *   the batteries-included clients pass `DEFAULT_CLIENT_PARTS`)
+   *   the batteries-included clients pass `DEFAULT_CLIENT_PARTS`); `framing`: the framing of the sessions
+   *   when the transport's session options give none (`streamFraming` for TCP; a WebSocket transport
+   *   passes `webSocketFraming`) — a value, so that a bundle holds only the framing it uses
    * @throws JidError for an invalid `jid`, TypeError for a JID without localpart, or for `sm` settings
    *   without the Stream Management part
    */
@@ -130,7 +135,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     options: O,
     sink: ClientEventSink,
     transport: ClientTransport,
-    env: { timers?: PumpTimers; now?: () => number; deriveKey?: DeriveKeyFunction; parts?: ClientParts } = {},
+    env: { timers?: PumpTimers; now?: () => number; deriveKey?: DeriveKeyFunction; parts?: ClientParts; framing?: SessionFraming } = {},
   ) {
     this.options = options;
     this.sink = sink;
@@ -140,6 +145,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     this.address = parseJid(options.jid);
     if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
     this.parts = { ...env.parts, ...options.parts };
+    this.framing = env.framing;
     if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
       throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
     }
@@ -317,12 +323,18 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    * our JID, password and derivation settings are added) and returns the pump that writes with `io`,
    * through which the transport feeds input (`pump.guarded((s, now) => s.receive(…))`) and then calls
    * `start` (after `tlsEstablished` for a secure transport).
-   * @throws ConnectionError if the client stopped meanwhile
+   * @throws ConnectionError if the client stopped meanwhile; TypeError if neither `sessionOptions` nor
+   *   the controller's `env` gives the framing as a value (`streamFraming`, `webSocketFraming`)
    */
   attach(sessionOptions: Omit<ClientOptions, "jid" | "password">, io: ClientIo): SessionPump<ClientEvent> {
+    const framing = sessionOptions.framing ?? this.framing;
+    if (typeof framing !== "object") {
+      throw new TypeError("the session framing must be a value: pass env.framing (streamFraming or webSocketFraming from @xmpp-sansio/core) or framing in the session options");
+    }
     if (this.life === undefined || this.life.state !== "connecting") throw new ConnectionError("closed", "the client stopped before the connection was established");
     for (const key of Object.keys(this.sessionOptions)) delete this.sessionOptions[key];
     Object.assign(this.sessionOptions, sessionOptions, {
+      framing,
       jid: this.options.jid,
       password: this.options.password,
       deriveKey: this.derive === undefined ? "inline" : "ask",

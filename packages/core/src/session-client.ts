@@ -13,8 +13,9 @@ import { SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/
 import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
+import { framingOf, type SessionFraming } from "./framings.js";
 import { IqTracker } from "./iq-tracker.js";
-import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
+import { definedOnly, LeanSessionBase, parseStreamVersion, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } from "./session-types.js";
 import { CLIENT_TRANSITIONS, type ClientStateKind } from "./state.js";
@@ -71,7 +72,7 @@ export interface ClientExtraOptions {
  * ```
  */
 export class LeanClientSession
-  extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
+  extends LeanSessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
   /** The TLS policy of `ClientOptions.tls` (default `"required"`). */
@@ -93,7 +94,7 @@ export class LeanClientSession
   streamId: string | undefined;
 
   constructor(options: ClientOptions & ClientExtraOptions) {
-    super(options, CLIENT_TRANSITIONS, "client");
+    super(options, CLIENT_TRANSITIONS, "client", leanFraming(options.framing));
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
     this.tlsPolicy = options.tls ?? "required";
@@ -419,12 +420,21 @@ export class LeanClientSession
 
 /**
  * The client side of an XMPP session with every optional part loaded: {@link LeanClientSession} with the
- * parts of `DEFAULT_CLIENT_PARTS` not given in `parts` (SASL2/Bind2/FAST — switch it off with `sasl2: false` — and STARTTLS).
+ * parts of `DEFAULT_CLIENT_PARTS` not given in `parts` (SASL2/Bind2/FAST — switch it off with `sasl2: false` — and STARTTLS),
+ * and the framing named by `framing` (`"stream"`, the default, or `"websocket"`; a framing value too).
  */
 export class ClientSession extends LeanClientSession {
   constructor(options: ClientOptions & ClientExtraOptions) {
-    super({ ...options, parts: { ...DEFAULT_CLIENT_PARTS, ...options.parts } });
+    super({ ...options, framing: framingOf(options.framing), parts: { ...DEFAULT_CLIENT_PARTS, ...options.parts } });
   }
+}
+
+/** A lean session's framing: a value, never a name (resolving a name would bundle both framings). */
+function leanFraming(framing: ClientOptions["framing"]): SessionFraming {
+  if (typeof framing === "object") return framing;
+  throw new TypeError(
+    `a lean client needs its framing as a value: pass framing: ${framing === "websocket" ? "webSocketFraming" : "streamFraming"} (from @xmpp-sansio/core), or use ClientSession`,
+  );
 }
 
 function isIqAnswer(e: XmlElement): boolean {

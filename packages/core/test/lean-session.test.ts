@@ -3,7 +3,7 @@
 // settings that need a missing part are refused with a TypeError that names it.
 import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { LeanClientLifecycle, LeanClientSession, sasl2ClientPart, starttlsClientPart } from "../src/index.js";
+import { ClientLifecycle, ClientSession, LeanClientLifecycle, LeanClientSession, sasl2ClientPart, streamFraming, starttlsClientPart, webSocketFraming } from "../src/index.js";
 import { CB, makePair, type PairOptions } from "./harness.js";
 
 function online(opts: PairOptions, secureFirst: boolean) {
@@ -20,7 +20,7 @@ function online(opts: PairOptions, secureFirst: boolean) {
 
 describe("LeanClientSession", () => {
   it("without parts (WebSocket, TLS first): RFC 6120 SASL although the server offers SASL2; a message and an IQ", () => {
-    const p = online({ client: { framing: "websocket", tls: "direct" }, server: { framing: "websocket", tls: "direct", sasl2: {} } }, true);
+    const p = online({ client: { framing: webSocketFraming, tls: "direct" }, server: { framing: "websocket", tls: "direct", sasl2: {} } }, true);
     expect(p.client).toBeInstanceOf(LeanClientSession);
     expect(p.client.state).toBe("online");
     expect(p.client.featureHalf("sasl2")).toBeUndefined();
@@ -38,7 +38,7 @@ describe("LeanClientSession", () => {
   });
 
   it("with the SASL2 part: SASL2 is negotiated", () => {
-    const p = online({ client: { framing: "websocket", tls: "direct", parts: { sasl2: sasl2ClientPart } }, server: { framing: "websocket", tls: "direct", sasl2: {} } }, true);
+    const p = online({ client: { framing: webSocketFraming, tls: "direct", parts: { sasl2: sasl2ClientPart } }, server: { framing: "websocket", tls: "direct", sasl2: {} } }, true);
     expect(p.client.state).toBe("online");
     expect(p.client.featureHalf("sasl2")).toBeDefined();
     expect(p.clientEvents.some((e) => e.type === "authenticated")).toBe(true);
@@ -50,10 +50,33 @@ describe("LeanClientSession", () => {
   });
 
   it("refuses settings whose part is missing, naming the part", () => {
-    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x" })).toThrow(/starttlsClientPart/);
-    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "direct", sasl2: { userAgent: { id: "x" } } })).toThrow(/sasl2ClientPart/);
+    const framing = streamFraming;
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing })).toThrow(/starttlsClientPart/);
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing, tls: "direct", sasl2: { userAgent: { id: "x" } } })).toThrow(/sasl2ClientPart/);
     expect(() => new LeanClientLifecycle({ session: { jid: "juliet@im.example.com", password: "x", tls: "direct" }, sm: { ackEvery: 5 } })).toThrow(/smClientPart/);
     // `false` needs no part.
-    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", sasl2: false })).not.toThrow();
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing, tls: "none", sasl2: false })).not.toThrow();
+  });
+
+  it("takes its framing as a value only: without one, or given a name, a TypeError names the value to pass", () => {
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none" })).toThrow(/framing: streamFraming/);
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", framing: "websocket" })).toThrow(/framing: webSocketFraming/);
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", framing: webSocketFraming })).not.toThrow();
+    // The lean lifecycle builds its sessions at each connection: the same check there.
+    const life = new LeanClientLifecycle({ session: { jid: "juliet@im.example.com", password: "x", tls: "none" } });
+    life.start(0);
+    expect(() => life.connected(0)).toThrow(TypeError);
+  });
+
+  it("ClientSession and ClientLifecycle keep taking the framing by name", () => {
+    for (const framing of ["stream", "websocket", undefined] as const) {
+      const s = new ClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", ...(framing === undefined ? {} : { framing }) });
+      s.start(0);
+      expect(new TextDecoder().decode(s.pollTransmit())).toMatch(framing === "websocket" ? /^<open / : /<stream:stream /);
+      const life = new ClientLifecycle({ session: { jid: "juliet@im.example.com", password: "x", tls: "none", ...(framing === undefined ? {} : { framing }) } });
+      life.start(0);
+      life.connected(0);
+      expect(life.session).toBeInstanceOf(ClientSession);
+    }
   });
 });

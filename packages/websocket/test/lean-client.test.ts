@@ -85,11 +85,13 @@ describe("lean WebSocketClient: optional parts as values", () => {
     expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, sm: { ackEvery: 5 } })).toThrow(/smClientPart/);
   });
 
-  it("a browser bundle of the minimal client carries no SASL2, SM, noble or fast-path code", async () => {
+  it("a browser bundle of the minimal client carries no SASL2, SM, noble, fast-path, stream-framing or streaming-parser code", async () => {
     const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/size-client-minimal.ts");
     const result = await esbuild.build({
       entryPoints: [entry],
       bundle: true,
+      // No comments (they name what the code no longer holds); identifiers and strings kept.
+      minifyWhitespace: true,
       format: "esm",
       platform: "browser",
       target: "es2022",
@@ -113,5 +115,13 @@ describe("lean WebSocketClient: optional parts as values", () => {
     // No Node `ws` fast path in a browser (the package's browser field maps node-ws.js away).
     expect(used.filter((i) => i.includes("websocket/src/node-ws.ts"))).toEqual([]);
     expect(js).not.toContain("urn:xmpp:sm:3");
+    // The framing is a value (webSocketFraming): neither the core's StreamFraming (the only writer of
+    // `</stream:stream>`) nor the streaming parser (StreamParser, ParserCore and their modules) is bundled.
+    expect(js).toContain("WebSocketFraming");
+    expect(js).not.toContain("StreamFraming");
+    expect(js).not.toContain("</stream:stream>");
+    expect(js).not.toContain("StreamParser: push() after takeUnparsed()"); // parser-core.ts
+    expect(js).not.toContain("data after the end of the stream"); // the streaming parser's end-of-stream check
+    expect(used.filter((i) => /xml\/src\/(parser|parser-core|parser-replay|parser-input|parser-tags|parser-text|parser-tree|fast-scan)\.ts$/.test(i))).toEqual([]);
   });
 });
