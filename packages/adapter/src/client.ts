@@ -33,7 +33,7 @@ import {
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
-import { type DeriveKeyFunction, deriveSaltedPassword } from "./derive-key.js";
+import { type DeriveKeyFunction, deriveSaltedPasswordOfEvent } from "./derive-key.js";
 import type { BaseClientOptions, ClientCloseInfo, ClientEventSink, ClientIo, ClientSessionLike, ClientTransport, XmppClientEvents } from "./client-types.js";
 import { FATAL_STREAM_ERRORS } from "./client-types.js";
 import { AuthError, BindError, ConnectionError, StreamErrorException } from "./errors.js";
@@ -128,8 +128,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    *   the batteries-included clients pass `DEFAULT_CLIENT_PARTS`); `framing`: the framing of the sessions
    *   when the transport's session options give none (`streamFraming` for TCP; a WebSocket transport
    *   passes `webSocketFraming`) — a value, so that a bundle holds only the framing it uses
-   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart, or for `sm` settings
-   *   without the Stream Management part
+   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart, for `sm` settings
+   *   without the Stream Management part, or for SCRAM without a hash function (`parts.hashes`)
    */
   constructor(
     options: O,
@@ -146,11 +146,17 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
     this.parts = { ...env.parts, ...options.parts };
     this.framing = env.framing;
+    // SCRAM's hash functions are a part too: without any, a lean client may not ask for SCRAM (no silent
+    // fall-back to PLAIN); the session checks each named SCRAM mechanism against them.
+    const mechanisms = (options as { session?: { mechanisms?: readonly string[] } }).session?.mechanisms;
+    if ((this.parts.hashes ?? []).length === 0 && (mechanisms === undefined || mechanisms.some((m) => m.startsWith("SCRAM-")))) {
+      throw new TypeError("SCRAM needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or session.mechanisms without SCRAM, or use XmppClient");
+    }
     if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
       throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
     }
     this.reconnectEnabled = options.reconnect !== false;
-    this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPassword);
+    this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPasswordOfEvent);
     this.iqHandlers = new IqHandlers(options.iqAnswers);
     this.transcript = options.transcript === true ? consoleTranscript : options.transcript === false ? undefined : options.transcript;
   }

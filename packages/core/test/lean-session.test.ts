@@ -3,11 +3,12 @@
 // settings that need a missing part are refused with a TypeError that names it.
 import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
-import { ClientLifecycle, ClientSession, LeanClientLifecycle, LeanClientSession, sasl2ClientPart, streamFraming, starttlsClientPart, webSocketFraming } from "../src/index.js";
+import { ClientLifecycle, ClientSession, LeanClientLifecycle, LeanClientSession, sasl2ClientPart, sha1Hash, sha256Hash, sha512Hash, streamFraming, starttlsClientPart, webSocketFraming } from "../src/index.js";
 import { CB, makePair, type PairOptions } from "./harness.js";
 
 function online(opts: PairOptions, secureFirst: boolean) {
-  const p = makePair({ lean: true, ...opts });
+  // SCRAM's hash is a part too: SHA-256 unless the test gives its own.
+  const p = makePair({ lean: true, ...opts, client: { ...opts.client, parts: { hashes: [sha256Hash], ...opts.client?.parts } } });
   if (secureFirst) {
     p.client.tlsEstablished({ channelBinding: CB }, 0);
     p.server.tlsEstablished({ channelBinding: CB }, 0);
@@ -51,19 +52,33 @@ describe("LeanClientSession", () => {
 
   it("refuses settings whose part is missing, naming the part", () => {
     const framing = streamFraming;
-    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing })).toThrow(/starttlsClientPart/);
-    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing, tls: "direct", sasl2: { userAgent: { id: "x" } } })).toThrow(/sasl2ClientPart/);
+    const parts = { hashes: [sha256Hash] };
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing, parts })).toThrow(/starttlsClientPart/);
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing, parts, tls: "direct", sasl2: { userAgent: { id: "x" } } })).toThrow(/sasl2ClientPart/);
     expect(() => new LeanClientLifecycle({ session: { jid: "juliet@im.example.com", password: "x", tls: "direct" }, sm: { ackEvery: 5 } })).toThrow(/smClientPart/);
     // `false` needs no part.
-    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing, tls: "none", sasl2: false })).not.toThrow();
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", framing, parts, tls: "none", sasl2: false })).not.toThrow();
+  });
+
+  it("uses SCRAM only with its hash function (the hashes part); never falls back from SCRAM to PLAIN silently", () => {
+    const base = { jid: "juliet@im.example.com", password: "x", framing: streamFraming, tls: "none" } as const;
+    expect(() => new LeanClientSession(base)).toThrow(/SCRAM needs its hash function: pass parts: \{ hashes: \[sha256Hash\] \}/);
+    expect(() => new LeanClientSession({ ...base, mechanisms: ["SCRAM-SHA-1", "SCRAM-SHA-256"], parts: { hashes: [sha256Hash] } })).toThrow(/SCRAM-SHA-1 needs its hash/);
+    expect(() => new LeanClientSession({ ...base, mechanisms: ["PLAIN"] })).not.toThrow();
+    // The default preference keeps the SCRAM mechanisms whose hash is loaded: SHA-512 offered first, SHA-256 chosen.
+    const p = online({ client: { framing: webSocketFraming, tls: "direct", parts: { hashes: [sha256Hash] } }, server: { framing: "websocket", tls: "direct" } }, true);
+    expect(p.client.state).toBe("online");
+    expect(p.clientEvents.some((e) => e.type === "authenticated" && e.mechanism.startsWith("SCRAM-SHA-256"))).toBe(true);
+    const q = online({ client: { framing: webSocketFraming, tls: "direct", parts: { hashes: [sha1Hash, sha512Hash] } }, server: { framing: "websocket", tls: "direct" } }, true);
+    expect(q.clientEvents.some((e) => e.type === "authenticated" && e.mechanism.startsWith("SCRAM-SHA-512"))).toBe(true);
   });
 
   it("takes its framing as a value only: without one, or given a name, a TypeError names the value to pass", () => {
     expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none" })).toThrow(/framing: streamFraming/);
     expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", framing: "websocket" })).toThrow(/framing: webSocketFraming/);
-    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", framing: webSocketFraming })).not.toThrow();
+    expect(() => new LeanClientSession({ jid: "juliet@im.example.com", password: "x", tls: "none", framing: webSocketFraming, parts: { hashes: [sha256Hash] } })).not.toThrow();
     // The lean lifecycle builds its sessions at each connection: the same check there.
-    const life = new LeanClientLifecycle({ session: { jid: "juliet@im.example.com", password: "x", tls: "none" } });
+    const life = new LeanClientLifecycle({ session: { jid: "juliet@im.example.com", password: "x", tls: "none", parts: { hashes: [sha256Hash] } } });
     life.start(0);
     expect(() => life.connected(0)).toThrow(TypeError);
   });
