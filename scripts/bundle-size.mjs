@@ -7,12 +7,6 @@
 // gzip finds fewer repeats in each part than in the whole. Figures only, never asserted.
 //
 //   node scripts/bundle-size.mjs [--conditions=source] [--top=25] [--metafile=out.json] [--only=default|minimal]
-//                                [--what-if=websocket-framing-only]
-//
-// --what-if=websocket-framing-only measures a bundle in which the session core constructs only its
-// WebSocket framing (session-base.ts rewritten while bundling, nothing on disk changes): what a client
-// bundle weighs once the framing is chosen by the adapter, so that StreamFraming and the streaming parser
-// are not referenced from WebSocket-only bundles (docs/releasing.md#bundle-size).
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -103,26 +97,6 @@ const ENTRIES = [
   { name: "minimal", file: "size-client-minimal.ts", title: "minimal browser client (WebSocketClient with its service, SCRAM-SHA-256)" },
 ];
 
-/** esbuild plugins for --what-if. */
-function whatIfPlugins() {
-  const whatIf = arg("what-if", "");
-  if (whatIf === "") return [];
-  if (whatIf !== "websocket-framing-only") throw new Error(`unknown --what-if=${whatIf}`);
-  const choice = /options\.framing === "websocket" \? new WebSocketFraming\(([^)]*)\) : new StreamFraming\([^)]*\)/;
-  return [
-    {
-      name: "websocket-framing-only",
-      setup(build) {
-        build.onLoad({ filter: /packages\/core\/src\/session-base\.ts$/ }, (args) => {
-          const source = readFileSync(args.path, "utf8");
-          if (!choice.test(source)) throw new Error("--what-if=websocket-framing-only: the framing choice is no longer in session-base.ts; update the script");
-          return { contents: source.replace(choice, "new WebSocketFraming($1)"), loader: "ts" };
-        });
-      },
-    },
-  ];
-}
-
 async function main() {
   const only = arg("only", "");
   const summary = [];
@@ -136,10 +110,9 @@ async function main() {
 /** Prints one entry's figures; returns [minified, gzip]. */
 async function report({ name, file, title }) {
   const entry = path.join(root, "packages", "websocket", "bench", file);
-  const { js, metafile, map } = await bundle(entry, { plugins: whatIfPlugins() });
+  const { js, metafile, map } = await bundle(entry);
   const total = gz(js);
-  const whatIf = arg("what-if", "");
-  console.log(`${name}: ${title} — bench/${file}, esbuild --minify --target=es2022, conditions ${JSON.stringify(conditions)}${whatIf ? `, what if: ${whatIf}` : ""}:`);
+  console.log(`${name}: ${title} — bench/${file}, esbuild --minify --target=es2022, conditions ${JSON.stringify(conditions)}:`);
   console.log(`  ${js.length} bytes minified, ${total} bytes gzip -9 (${kb(total)})`);
   const metafileOut = arg("metafile", "");
   if (metafileOut !== "") writeFileSync(metafileOut.replace(/(\.json)?$/, `.${name}$1`), JSON.stringify(metafile));

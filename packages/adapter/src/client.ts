@@ -26,13 +26,14 @@ import {
   type LifecycleState,
   parseStanzas,
   type SansIoSession,
+  type SessionFraming,
   type SessionState,
   type StreamErrorCondition,
   type TlsInfo,
 } from "@xmpp-sansio/core";
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
-import { type DeriveKeyFunction, deriveSaltedPassword } from "./derive-key.js";
+import { type DeriveKeyFunction, deriveSaltedPasswordOfEvent } from "./derive-key.js";
 import type { BaseClientOptions, ClientCloseInfo, ClientEventSink, ClientIo, ClientSessionLike, ClientTransport, XmppClientEvents } from "./client-types.js";
 import { FATAL_STREAM_ERRORS } from "./client-types.js";
 import { AuthError, BindError, ConnectionError, StreamErrorException } from "./errors.js";
@@ -90,6 +91,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private readonly reconnectEnabled: boolean;
   /** The optional parts loaded: `options.parts` over the client's defaults. */
   private readonly parts: ClientParts;
+  /** The framing of the sessions when the transport's session options give none (`env.framing`). */
+  private readonly framing: SessionFraming | undefined;
   /** The lifecycle of the current run (from `online()` until stopped). */
   private life: LeanClientLifecycle | undefined;
   /** The session options the lifecycle reads at each connection (set per connection by `attach`). */
@@ -122,15 +125,17 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    * @param transport opens connections
    * @param env timers and clock (inject in tests); `deriveKey`: the runtime's native derivation (default
    *   WebCrypto); `parts`: the optional parts loaded unless `options.parts` names them (default none:
-   *   the batteries-included clients pass `DEFAULT_CLIENT_PARTS`)
-   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart, or for `sm` settings
-   *   without the Stream Management part
+   *   the batteries-included clients pass `DEFAULT_CLIENT_PARTS`); `framing`: the framing of the sessions
+   *   when the transport's session options give none (`streamFraming` for TCP; a WebSocket transport
+   *   passes `webSocketFraming`) — a value, so that a bundle holds only the framing it uses
+   * @throws JidError for an invalid `jid`, TypeError for a JID without localpart, for `sm` settings
+   *   without the Stream Management part, or for SCRAM without a hash function (`parts.hashes`)
    */
   constructor(
     options: O,
     sink: ClientEventSink,
     transport: ClientTransport,
-    env: { timers?: PumpTimers; now?: () => number; deriveKey?: DeriveKeyFunction; parts?: ClientParts } = {},
+    env: { timers?: PumpTimers; now?: () => number; deriveKey?: DeriveKeyFunction; parts?: ClientParts; framing?: SessionFraming } = {},
   ) {
     this.options = options;
     this.sink = sink;
@@ -140,11 +145,18 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     this.address = parseJid(options.jid);
     if (this.address.local === "") throw new TypeError(`the client JID needs a localpart (the account), got ${JSON.stringify(options.jid)}`);
     this.parts = { ...env.parts, ...options.parts };
+    this.framing = env.framing;
+    // SCRAM's hash functions are a part too: without any, a lean client may not ask for SCRAM (no silent
+    // fall-back to PLAIN); the session checks each named SCRAM mechanism against them.
+    const mechanisms = (options as { session?: { mechanisms?: readonly string[] } }).session?.mechanisms;
+    if ((this.parts.hashes ?? []).length === 0 && (mechanisms === undefined || mechanisms.some((m) => m.startsWith("SCRAM-")))) {
+      throw new TypeError("SCRAM needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or session.mechanisms without SCRAM, or use XmppClient");
+    }
     if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
       throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
     }
     this.reconnectEnabled = options.reconnect !== false;
-    this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPassword);
+    this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPasswordOfEvent);
     this.iqHandlers = new IqHandlers(options.iqAnswers);
     this.transcript = options.transcript === true ? consoleTranscript : options.transcript === false ? undefined : options.transcript;
   }
@@ -317,12 +329,18 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    * our JID, password and derivation settings are added) and returns the pump that writes with `io`,
    * through which the transport feeds input (`pump.guarded((s, now) => s.receive(…))`) and then calls
    * `start` (after `tlsEstablished` for a secure transport).
-   * @throws ConnectionError if the client stopped meanwhile
+   * @throws ConnectionError if the client stopped meanwhile; TypeError if neither `sessionOptions` nor
+   *   the controller's `env` gives the framing as a value (`streamFraming`, `webSocketFraming`)
    */
   attach(sessionOptions: Omit<ClientOptions, "jid" | "password">, io: ClientIo): SessionPump<ClientEvent> {
+    const framing = sessionOptions.framing ?? this.framing;
+    if (typeof framing !== "object") {
+      throw new TypeError("the session framing must be a value: pass env.framing (streamFraming or webSocketFraming from @xmpp-sansio/core) or framing in the session options");
+    }
     if (this.life === undefined || this.life.state !== "connecting") throw new ConnectionError("closed", "the client stopped before the connection was established");
     for (const key of Object.keys(this.sessionOptions)) delete this.sessionOptions[key];
     Object.assign(this.sessionOptions, sessionOptions, {
+      framing,
       jid: this.options.jid,
       password: this.options.password,
       deriveKey: this.derive === undefined ? "inline" : "ask",

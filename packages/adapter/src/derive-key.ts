@@ -7,10 +7,13 @@
  * @module
  */
 import type { DeriveKeyEvent } from "@xmpp-sansio/core";
-import { pbkdf2 } from "@xmpp-sansio/sasl";
+import { pbkdf2, type ScramHashFunction } from "@xmpp-sansio/sasl";
 
-/** The fields of a `derive-key` question a derivation needs. */
-export type DeriveKeyRequest = Pick<DeriveKeyEvent, "hash" | "password" | "salt" | "iterations" | "length">;
+/**
+ * The fields of a `derive-key` question a derivation needs; `hashFunction` (set in the core's events) is
+ * what a pure-JS derivation uses when given.
+ */
+export type DeriveKeyRequest = Pick<DeriveKeyEvent, "hash" | "password" | "salt" | "iterations" | "length"> & { readonly hashFunction?: ScramHashFunction };
 
 /** Computes `PBKDF2-HMAC-hash(password, salt, iterations, length)`. */
 export type DeriveKeyFunction = (request: DeriveKeyRequest) => Promise<Uint8Array>;
@@ -27,7 +30,8 @@ function subtle(): SubtleLike | undefined {
 /** The pure-JS path (synchronous work, wrapped in a promise): the fallback, and a baseline for benchmarks. */
 export function deriveSaltedPasswordJs(request: DeriveKeyRequest): Promise<Uint8Array> {
   try {
-    return Promise.resolve(pbkdf2(request.hash, request.password, request.salt, request.iterations, request.length));
+    const f = request.hashFunction;
+    return Promise.resolve(f === undefined ? pbkdf2(request.hash, request.password, request.salt, request.iterations, request.length) : f.pbkdf2(request.password, request.salt, request.iterations, request.length));
   } catch (err) {
     return Promise.reject(err);
   }
@@ -42,9 +46,28 @@ export function deriveSaltedPasswordJs(request: DeriveKeyRequest): Promise<Uint8
  * case "derive-key": deriveSaltedPassword(ev).then((key) => session.supplyDerivedKey(key)); break;
  * ```
  */
-export async function deriveSaltedPassword(request: DeriveKeyRequest): Promise<Uint8Array> {
-  const s = subtle();
-  if (s === undefined) return deriveSaltedPasswordJs(request);
+export function deriveSaltedPassword(request: DeriveKeyRequest): Promise<Uint8Array> {
+  return subtle() === undefined ? deriveSaltedPasswordJs(request) : deriveWebCrypto(request);
+}
+
+/**
+ * {@link deriveSaltedPassword} for the core's `derive-key` events, whose pure-JS fallback is the event's own
+ * `hashFunction` (so that a client bundle carries only the hashes it loads): the `ClientController`'s default.
+ * @internal
+ */
+export function deriveSaltedPasswordOfEvent(request: DeriveKeyRequest): Promise<Uint8Array> {
+  if (subtle() !== undefined) return deriveWebCrypto(request);
+  const f = request.hashFunction;
+  if (f === undefined) return Promise.reject(new TypeError("a derive-key request without its hashFunction"));
+  try {
+    return Promise.resolve(f.pbkdf2(request.password, request.salt, request.iterations, request.length));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+async function deriveWebCrypto(request: DeriveKeyRequest): Promise<Uint8Array> {
+  const s = subtle()!;
   const key = await s.importKey("raw", request.password, "PBKDF2", false, ["deriveBits"]);
   const bits = await s.deriveBits({ name: "PBKDF2", hash: request.hash, salt: request.salt, iterations: request.iterations }, key, request.length * 8);
   return new Uint8Array(bits);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClientEvent, ClientOptions, ClientParts, LifecycleState } from "@xmpp-sansio/core";
+import type { ClientEvent, ClientOptions, ClientParts, LifecycleState, SessionFraming } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { ClientController } from "./client.js";
@@ -30,10 +30,11 @@ export abstract class SessionClient<O extends BaseClientOptions = BaseClientOpti
 
   /**
    * @param env `deriveKey`: the runtime's native derivation; `parts`: the optional parts loaded unless
-   *   `options.parts` names them (none by default; the batteries-included clients pass `DEFAULT_CLIENT_PARTS`)
+   *   `options.parts` names them (none by default; the batteries-included clients pass `DEFAULT_CLIENT_PARTS`);
+   *   `framing`: the sessions' framing when the transport's session options give none (see `ClientController`)
    * @throws JidError for an invalid `jid`, TypeError for a JID without localpart
    */
-  constructor(options: O, env: { deriveKey?: DeriveKeyFunction; parts?: ClientParts } = {}) {
+  constructor(options: O, env: { deriveKey?: DeriveKeyFunction; parts?: ClientParts; framing?: SessionFraming } = {}) {
     super();
     this.options = options;
     this.controller = new ClientController(

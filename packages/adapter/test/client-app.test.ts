@@ -2,7 +2,7 @@
 // requests from the server are answered exactly once (handlers, built-ins, service-unavailable), unmatched
 // results are ignored, iqGet/iqSet give payloads and typed errors, onMessage/onPresence filter, and the
 // transcript shows the XML both ways without SASL secrets.
-import { parseStanzaError, type ServerEvent, ServerSession, stanzaError } from "@xmpp-sansio/core";
+import { parseStanzaError, type ServerEvent, ServerSession, sha1Hash, sha256Hash, sha512Hash, stanzaError, streamFraming } from "@xmpp-sansio/core";
 import { deriveScramCredentials, type ScramHash } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, XmlElement, xml } from "@xmpp-sansio/xml";
 import fc from "fast-check";
@@ -49,7 +49,7 @@ class Pipe {
       onClosed: () => later(() => controller().transportEnded(client as never)),
     });
     client = controller().attach(
-      { tls: "none" },
+      { tls: "none", framing: streamFraming },
       {
         write: (b) => {
           const copy = b.slice();
@@ -91,7 +91,7 @@ class Client extends TypedEmitter<XmppClientEvents> implements ClientEventSink {
     super();
     this.c = new ClientController({ jid: "juliet@localhost/balcony", password: PASSWORD, reconnect: false, sm: false, ...options }, this, {
       connect: () => this.pipe.connect(() => this.c),
-    });
+    }, { parts: { hashes: [sha1Hash, sha256Hash, sha512Hash] } });
   }
 }
 

@@ -1,7 +1,7 @@
 // ClientController over the core's ClientLifecycle, against an in-process core ServerSession (with
 // XEP-0198 and detached sessions) through a fake transport: the adapter only does IO — reconnection,
 // queueing and resumption are the lifecycle's, and the controller turns them into promises and events.
-import { DEFAULT_CLIENT_PARTS, DetachedSessions, type ServerEvent, ServerSession, smServer, streamManagement } from "@xmpp-sansio/core";
+import { DEFAULT_CLIENT_PARTS, DetachedSessions, type ServerEvent, ServerSession, smServer, streamFraming, streamManagement } from "@xmpp-sansio/core";
 import { deriveScramCredentials, pbkdf2, type ScramHash } from "@xmpp-sansio/sasl";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -74,7 +74,7 @@ class FakeServer {
     };
     this.links.push({ cut });
     client = controller().attach(
-      { tls: "none" },
+      { tls: "none", framing: streamFraming },
       {
         write: (b) => {
           const copy = b.slice();

@@ -1,6 +1,6 @@
 /**
  * The optional parts of a client — SASL2/Bind2/FAST (XEP-0388, XEP-0386, XEP-0484), Stream Management
- * (XEP-0198) and STARTTLS — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
+ * (XEP-0198), STARTTLS and SCRAM's hash functions — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
  * the application passes it (`parts: { sasl2: sasl2ClientPart, sm: smClientPart }`), so a bundle that does
  * not name a part does not carry its code; `ClientSession` and `ClientLifecycle` pass
  * {@link DEFAULT_CLIENT_PARTS} (all) unless told otherwise.
@@ -8,6 +8,7 @@
  * @module
  */
 import type { Jid } from "@xmpp-sansio/jid";
+import { SCRAM_HASH_FUNCTIONS, type ScramHashFunction } from "@xmpp-sansio/sasl";
 import type { SaslClient, SaslClientOptions } from "./features/sasl.js";
 import { Sasl2Client } from "./features/sasl2/client.js";
 import type { Sasl2ClientSettings } from "./features/sasl2/common.js";
@@ -47,6 +48,12 @@ export interface ClientParts {
   readonly sasl2?: Sasl2ClientPart;
   /** Stream Management ({@link smClientPart}); off without it, whatever `sm` says. */
   readonly sm?: SmClientPart;
+  /**
+   * SCRAM's hash functions (`sha1Hash`, `sha256Hash`, `sha512Hash` of `@xmpp-sansio/sasl`): a SCRAM
+   * mechanism is used only with its hash here. A lean session throws without one (unless its `mechanisms`
+   * name no SCRAM mechanism), or when `mechanisms` names a SCRAM mechanism whose hash is missing.
+   */
+  readonly hashes?: readonly ScramHashFunction[];
 }
 
 /**
@@ -69,4 +76,4 @@ export const smClientPart: SmClientPart = {
 export const starttlsClientPart: StarttlsClientPart = (policy) => starttlsClientFeature(policy);
 
 /** All parts: what `ClientSession`, `ClientLifecycle` and the batteries-included `XmppClient`s load. */
-export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart, starttls: starttlsClientPart };
+export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart, starttls: starttlsClientPart, hashes: SCRAM_HASH_FUNCTIONS };

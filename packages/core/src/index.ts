@@ -25,6 +25,7 @@ export {
   NS_SASL_CB,
   NS_SESSION,
   NS_TLS,
+  LeanSessionBase,
   parseStreamVersion,
   SessionBase,
   SessionStateError,
@@ -51,6 +52,9 @@ export {
   type TransitionTable,
 } from "./state.js";
 export { ClientSession, type ClientExtraOptions, DEFAULT_CLIENT_MAX_ITERATIONS, LeanClientSession } from "./session-client.js";
+export { type SessionFraming, streamFraming, webSocketFraming } from "./framings.js";
+/** SCRAM's hash functions as values (the `hashes` client part), from `@xmpp-sansio/sasl`. */
+export { type ScramHashFunction, sha1Hash, sha256Hash, sha512Hash } from "@xmpp-sansio/sasl";
 export { type ClientParts, DEFAULT_CLIENT_PARTS, type Sasl2ClientPart, type SmClientPart, type StarttlsClientPart, sasl2ClientPart, smClientPart, starttlsClientPart } from "./client-parts.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
 export * from "./features/sasl2/index.js";

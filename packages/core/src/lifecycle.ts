@@ -13,7 +13,7 @@ import type { StreamManagementOptions } from "./features/sm/sm.js";
 import { parseStanzas, serializeStanzas } from "./features/sm/state.js";
 import { ReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect.js";
 import { SessionStateError } from "./session-base.js";
-import { type ClientExtraOptions, LeanClientSession } from "./session-client.js";
+import { type ClientExtraOptions, ClientSession, LeanClientSession } from "./session-client.js";
 import type { ClientEvent, ClientOptions, SessionState, SmState, TlsInfo } from "./session-types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 
@@ -153,6 +153,14 @@ export class LeanClientLifecycle {
     this.sm = options.resume?.sm;
   }
 
+  /**
+   * The session of one connection: a {@link LeanClientSession}, whose `framing` must be a value
+   * (`streamFraming`, `webSocketFraming`); {@link ClientLifecycle} makes a full `ClientSession`.
+   */
+  protected createSession(options: ClientOptions & ClientExtraOptions): LeanClientSession {
+    return new LeanClientSession(options);
+  }
+
   /** The parts loaded: `session.parts` over the defaults. */
   private get parts(): ClientParts {
     return { ...this.defaultParts, ...this.options.session.parts };
@@ -194,7 +202,7 @@ export class LeanClientLifecycle {
     const parts = this.parts;
     if (parts.sm !== undefined && this.options.sm !== false) features.unshift(parts.sm.feature({ ...this.options.sm, ...(this.sm === undefined ? {} : { resume: this.sm }) }));
     this.sm = undefined;
-    this.current = new LeanClientSession({ ...this.options.session, features, parts });
+    this.current = this.createSession({ ...this.options.session, features, parts });
     if (tls !== undefined) this.current.tlsEstablished(tls, now);
     this.kind = "session";
     this.current.start(now);
@@ -381,5 +389,10 @@ export class LeanClientLifecycle {
 export class ClientLifecycle extends LeanClientLifecycle {
   constructor(options: ClientLifecycleOptions) {
     super(options, DEFAULT_CLIENT_PARTS);
+  }
+
+  /** A full {@link ClientSession}: the `framing` option may name the framing (`"stream"`, `"websocket"`). */
+  protected override createSession(options: ClientOptions & ClientExtraOptions): LeanClientSession {
+    return new ClientSession(options);
   }
 }

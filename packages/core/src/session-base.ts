@@ -9,7 +9,8 @@ import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLim
 import type { Jid } from "@xmpp-sansio/jid";
 import type { FeatureContext, FeatureHooks, FeatureOutcome, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
 import type { StanzaErrorCondition } from "./stanza-errors.js";
-import { type FramingStrategy, type HeaderAttributes, type InputEvent, StreamFraming, WebSocketFraming } from "./session-framing.js";
+import { framingOf, type SessionFraming } from "./framings.js";
+import type { FramingStrategy, HeaderAttributes, InputEvent } from "./session-framing.js";
 import type {
   ClosedEvent,
   SessionOptions,
@@ -34,11 +35,12 @@ export { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUT
 import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
 
 /**
- * The machinery both {@link ClientSession} and {@link ServerSession} are built on. Not exported from the
- * package: use the two role classes.
+ * The machinery both {@link ClientSession} and {@link ServerSession} are built on, given its framing as a
+ * value (so that it references neither framing itself: a WebSocket bundle holds only the WebSocket one).
+ * Not exported from the package: use the role classes.
  * @internal
  */
-export abstract class SessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> {
+export abstract class LeanSessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> {
   /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
   protected kind: K = "idle" as K;
   /** What the session took from its options: one frozen object shared by the sessions with equal options. */
@@ -100,8 +102,8 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private lastInput = 0;
   private probeDeadline: number | undefined;
 
-  constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server") {
-    this.ctx = new SessionBase.Context(this, role) as unknown as C;
+  constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server", framing: SessionFraming) {
+    this.ctx = new LeanSessionBase.Context(this, role) as unknown as C;
     // Shared frozen objects: every session with equal options holds the same ones (not copies of its own).
     const fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
     const maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
@@ -115,7 +117,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
       randomFill: options.random ?? defaultRandom,
       maxPendingOutput,
     });
-    this.framing = options.framing === "websocket" ? new WebSocketFraming(this.preAuthLimits) : new StreamFraming(this.preAuthLimits);
+    this.framing = framing.create(this.preAuthLimits);
   }
 
   private get table(): { readonly [S in K]: Partial<Record<Transition, K>> } {
@@ -485,7 +487,7 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
   private static readonly Context = class SessionContext implements FeatureContext<unknown>, NegotiationControl {
     constructor(
       // biome-ignore lint/suspicious/noExplicitAny: the context serves sessions of every role and event type
-      private readonly s: SessionBase<any, any, any, any>,
+      private readonly s: LeanSessionBase<any, any, any, any>,
       readonly role: "client" | "server",
     ) {}
     get now(): number {
@@ -817,3 +819,19 @@ export abstract class SessionBase<E extends { readonly type: string }, K extends
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
 const UTF8 = new TextEncoder();
+
+/**
+ * {@link LeanSessionBase} with the framing named by the `framing` option (`"stream"`, the default, or
+ * `"websocket"`, or a framing value): what the full sessions (server, s2s receiver) are built on.
+ * @internal
+ */
+export abstract class SessionBase<
+  E extends { readonly type: string },
+  K extends string,
+  H extends FeatureHooks<C>,
+  C extends FeatureContext<E>,
+> extends LeanSessionBase<E, K, H, C> {
+  constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server") {
+    super(options, table, role, framingOf(options.framing));
+  }
+}

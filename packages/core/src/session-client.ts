@@ -6,15 +6,16 @@
  * @module
  */
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
-import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, type SaltedPasswordCache } from "@xmpp-sansio/sasl";
+import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, isScramMechanism, type MechanismName, type SaltedPasswordCache, type ScramHashFunction } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
-import { SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/sasl.js";
+import { SASL_DEFINITION, SaslClient, type SaslClientOptions, scramHashName } from "./features/sasl.js";
 import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
+import { framingOf, type SessionFraming } from "./framings.js";
 import { IqTracker } from "./iq-tracker.js";
-import { definedOnly, parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
+import { definedOnly, LeanSessionBase, parseStreamVersion, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type { ClientEvent, ClientOptions, SansIoSession, TlsInfo, TlsPolicy } from "./session-types.js";
 import { CLIENT_TRANSITIONS, type ClientStateKind } from "./state.js";
@@ -71,7 +72,7 @@ export interface ClientExtraOptions {
  * ```
  */
 export class LeanClientSession
-  extends SessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
+  extends LeanSessionBase<ClientEvent, ClientStateKind, ClientFeature<ClientEvent>, ClientFeatureContext<ClientEvent>>
   implements SansIoSession<ClientEvent>
 {
   /** The TLS policy of `ClientOptions.tls` (default `"required"`). */
@@ -93,7 +94,7 @@ export class LeanClientSession
   streamId: string | undefined;
 
   constructor(options: ClientOptions & ClientExtraOptions) {
-    super(options, CLIENT_TRANSITIONS, "client");
+    super(options, CLIENT_TRANSITIONS, "client", leanFraming(options.framing));
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
     this.tlsPolicy = options.tls ?? "required";
@@ -107,17 +108,19 @@ export class LeanClientSession
    */
   protected streamFeatures(options: ClientOptions & ClientExtraOptions, j: Jid): (readonly [StreamFeature, ClientFeature<ClientEvent> | undefined])[] {
     if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
+    const hashes = options.parts?.hashes ?? [];
     const saslOptions: SaslClientOptions = {
       password: options.password,
       authzid: options.authzid,
       tls: this.tlsPolicy,
       allowPlainInClear: options.allowPlainInClear ?? false,
-      preference: (options.mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName),
+      preference: scramWithHashes(options.mechanisms, hashes),
       minIterations: options.minScramIterations ?? 4096,
       maxIterations: options.maxScramIterations ?? DEFAULT_CLIENT_MAX_ITERATIONS,
       cache: options.saltedPasswordCache,
       maxAuthAttempts: options.maxAuthAttempts ?? 3,
       ...(options.deriveKey === undefined ? {} : { deriveKey: options.deriveKey }),
+      scramHashes: hashes,
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
       ...(options.channelBindingType === undefined ? {} : { channelBindingType: options.channelBindingType }),
     };
@@ -419,12 +422,38 @@ export class LeanClientSession
 
 /**
  * The client side of an XMPP session with every optional part loaded: {@link LeanClientSession} with the
- * parts of `DEFAULT_CLIENT_PARTS` not given in `parts` (SASL2/Bind2/FAST — switch it off with `sasl2: false` — and STARTTLS).
+ * parts of `DEFAULT_CLIENT_PARTS` not given in `parts` (SASL2/Bind2/FAST — switch it off with `sasl2: false` — and STARTTLS),
+ * and the framing named by `framing` (`"stream"`, the default, or `"websocket"`; a framing value too).
  */
 export class ClientSession extends LeanClientSession {
   constructor(options: ClientOptions & ClientExtraOptions) {
-    super({ ...options, parts: { ...DEFAULT_CLIENT_PARTS, ...options.parts } });
+    super({ ...options, framing: framingOf(options.framing), parts: { ...DEFAULT_CLIENT_PARTS, ...options.parts } });
   }
+}
+
+/**
+ * The mechanism preference, SCRAM mechanisms only with their hash function (the `hashes` part). Given
+ * `mechanisms` may not name a SCRAM mechanism whose hash is missing, and the default preference needs at
+ * least one hash (no silent fall-back from SCRAM to PLAIN).
+ */
+function scramWithHashes(mechanisms: ClientOptions["mechanisms"], hashes: readonly ScramHashFunction[]): MechanismName[] {
+  const loaded = (m: MechanismName) => !isScramMechanism(m) || hashes.some((h) => h.name === scramHashName(m));
+  const wanted = (mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName);
+  const missing = mechanisms === undefined ? (hashes.length === 0 ? ["SCRAM"] : []) : wanted.filter((m) => !loaded(m));
+  if (missing.length > 0) {
+    throw new TypeError(
+      `${missing.join(", ")} needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or mechanisms without SCRAM (or use ClientSession)`,
+    );
+  }
+  return wanted.filter(loaded);
+}
+
+/** A lean session's framing: a value, never a name (resolving a name would bundle both framings). */
+function leanFraming(framing: ClientOptions["framing"]): SessionFraming {
+  if (typeof framing === "object") return framing;
+  throw new TypeError(
+    `a lean client needs its framing as a value: pass framing: ${framing === "websocket" ? "webSocketFraming" : "streamFraming"} (from @xmpp-sansio/core), or use ClientSession`,
+  );
 }
 
 function isIqAnswer(e: XmlElement): boolean {

@@ -1,10 +1,11 @@
 // The public contract of the session core: options, events, and the sans-IO surface shared by both roles.
 // Adapters (Node, Deno, WebSocket) are written against this file only.
 import type { Jid } from "@xmpp-sansio/jid";
-import type { CustomClientMechanism, CustomServerMechanism, ScramCrypto } from "@xmpp-sansio/sasl";
+import type { CustomClientMechanism, CustomServerMechanism, ScramCrypto, ScramHashFunction } from "@xmpp-sansio/sasl";
 import type { XmlElement, XmlLimits } from "@xmpp-sansio/xml";
 import type { Sasl2ClientSettings, Sasl2ServerSettings } from "./features/sasl2/common.js";
 import type { FeatureEvent, StreamFeature } from "./features/types.js";
+import type { SessionFraming } from "./framings.js";
 import type { ComponentSecretQuestionEvent } from "./component/types.js";
 import type { CertIdentity } from "./s2s/identity.js";
 import type { S2SEvent } from "./s2s/types.js";
@@ -79,8 +80,12 @@ export interface SessionTimeouts {
 
 /** Options common to both roles. */
 export interface SessionOptions {
-  /** Default `"stream"`. */
-  framing?: Framing;
+  /**
+   * The framing: `"stream"` (the default) or `"websocket"`, or a framing value (`streamFraming`,
+   * `webSocketFraming`). `LeanClientSession` and `LeanClientLifecycle` take a value only (so that a bundle
+   * holds only the framing it uses) and throw a `TypeError` without one.
+   */
+  framing?: Framing | SessionFraming;
   /** Fills the array with random bytes. Default `globalThis.crypto.getRandomValues`. Inject for tests. */
   random?: (bytes: Uint8Array) => void;
   /**
@@ -330,6 +335,8 @@ export interface DeriveKeyEvent {
   readonly iterations: number;
   /** Output length in bytes: the hash's size (20, 32 or 64). */
   readonly length: number;
+  /** The mechanism's hash function, for a pure-JS derivation where no native one exists (`hashFunction.pbkdf2(password, salt, iterations)`). */
+  readonly hashFunction: ScramHashFunction;
 }
 
 /** Server: does this session serve `domain` (the client's `to`)? Answer with `answerHost()`. */

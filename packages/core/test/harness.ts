@@ -12,6 +12,7 @@ import {
   type ServerOptions,
   ServerSession,
 } from "../src/index.js";
+import { framingOf } from "../src/framings.js";
 import type { ClientExtraOptions } from "../src/session-client.js";
 
 export const DOMAIN = "im.example.com";
@@ -85,13 +86,14 @@ export interface Pair {
 export const CB: ChannelBindingData = { "tls-exporter": enc("exporter-material-32-bytes-long!!"), "tls-unique": enc("finished-msg"), "tls-server-end-point": enc("cert-hash") };
 
 export function makePair(opts: PairOptions = {}): Pair {
-  const framing = opts.client?.framing ?? opts.server?.framing ?? "stream";
+  const framing = framingOf(opts.client?.framing ?? opts.server?.framing).kind;
   const client: ClientSession = new (opts.lean === true ? LeanClientSession : ClientSession)({
     jid: "juliet@im.example.com/balcony",
     password: "r0m30myr0m30",
     random: seededRandom(7),
     minScramIterations: 1,
-    framing,
+    // A lean session takes its framing as a value only.
+    framing: opts.lean === true ? framingOf(framing) : framing,
     ...opts.client,
   } as ClientOptions & ClientExtraOptions);
   const server = new ServerSession(opts.serverOptions ?? { random: seededRandom(11), framing, ...opts.server });

@@ -9,7 +9,7 @@
  * @module
  */
 import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
-import { type ClientEvent, type ClientOptions, type ConnectionCandidate, connectionCandidates, DEFAULT_CLIENT_PARTS, type SrvRecord, type TlsPolicy } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientOptions, type ConnectionCandidate, connectionCandidates, DEFAULT_CLIENT_PARTS, type SrvRecord, streamFraming, type TlsPolicy } from "@xmpp-sansio/core";
 import { type DenoConn, deno, writeAll } from "./deno-api.js";
 
 /** Options of the Deno {@link XmppClient}. */
@@ -74,7 +74,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, onLate: (value: T) => void): 
 export class XmppClient extends SessionClient<XmppClientOptions> {
   /** @throws JidError for an invalid `jid`, TypeError for a JID without localpart */
   constructor(options: XmppClientOptions) {
-    super(options, { parts: DEFAULT_CLIENT_PARTS });
+    super(options, { parts: DEFAULT_CLIENT_PARTS, framing: streamFraming });
   }
 
   private async candidates(): Promise<ConnectionCandidate[]> {

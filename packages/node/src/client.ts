@@ -19,7 +19,7 @@ import {
   type StanzaListener,
   type XmppClientEvents,
 } from "@xmpp-sansio/adapter";
-import { type ClientEvent, type ClientOptions, type ConnectionCandidate, DEFAULT_CLIENT_PARTS, type LeanClientLifecycle, type LifecycleState, type TlsPolicy } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientOptions, type ConnectionCandidate, DEFAULT_CLIENT_PARTS, type LeanClientLifecycle, type LifecycleState, streamFraming, type TlsPolicy } from "@xmpp-sansio/core";
 import type { Jid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { channelBindingFromTlsSocket } from "./channel-binding.js";
@@ -111,7 +111,7 @@ export class XmppClient extends EventEmitter<XmppClientEvents> {
       options,
       this,
       { connect: (redirect) => this.connect(redirect), redirectTarget: (target) => parseSeeOtherHost(target) === undefined ? undefined : target },
-      { now: monotonicNow, deriveKey: nodeDeriveKey, parts: DEFAULT_CLIENT_PARTS },
+      { now: monotonicNow, deriveKey: nodeDeriveKey, parts: DEFAULT_CLIENT_PARTS, framing: streamFraming },
     );
     this.address = this.core.address;
   }

@@ -5,6 +5,7 @@
  */
 import type { AdvertisedMechanisms } from "./downgrade.js";
 import type { SaslError } from "./errors.js";
+import type { ScramHashFunction } from "./hash.js";
 import type { ChannelBinding, RandomBytes, ScramHash } from "./types.js";
 
 /** Where a client mechanism is in its exchange. */
@@ -120,6 +121,12 @@ export interface ClientMechanismOptions {
   /** Optional SaltedPassword cache. */
   readonly saltedPasswordCache?: SaltedPasswordCache;
   /**
+   * SCRAM's hash functions as values ({@link sha256Hash}…): a SCRAM mechanism needs its own.
+   * {@link createClientMechanism} defaults to all three ({@link SCRAM_HASH_FUNCTIONS});
+   * {@link createLeanClientMechanism} has no default, so a bundle carries only the hashes named.
+   */
+  readonly scramHashes?: readonly ScramHashFunction[];
+  /**
    * SCRAM's PBKDF2 (RFC 5802 §3 `Hi()`): `"inline"` (default) computes it in `challenge()` with the
    * package's pure-JS code; `"ask"` makes `challenge()` return a {@link KeyDerivationRequest} so the
    * application derives the key where it is fast and off the event loop (`node:crypto`, WebCrypto) and
@@ -144,6 +151,8 @@ export interface KeyDerivationRequest {
   readonly iterations: number;
   /** Output length in bytes (20, 32 or 64). */
   readonly length: number;
+  /** The mechanism's hash function, for a pure-JS derivation (`hashFunction.pbkdf2(password, salt, iterations)`). */
+  readonly hashFunction: ScramHashFunction;
 }
 
 /** Whether a `challenge()` result is a {@link KeyDerivationRequest}. */

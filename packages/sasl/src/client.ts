@@ -8,6 +8,7 @@ import { utf8EncodeOrThrow } from "./bytes.js";
 import type { ClientMechanism, ClientMechanismOptions, ClientMechanismState } from "./client-types.js";
 import { type SaslError, saslError } from "./errors.js";
 import { preparePasswordOrThrow } from "./prep.js";
+import { SCRAM_HASH_FUNCTIONS } from "./hash.js";
 import { ScramClient } from "./scram-client.js";
 import { isMechanismName, isScramMechanism, type MechanismName } from "./types.js";
 
@@ -106,6 +107,16 @@ function externalMessage(options: ClientMechanismOptions): Uint8Array {
  * @returns a fresh mechanism in state `"initial"`
  */
 export function createClientMechanism(name: MechanismName, options: ClientMechanismOptions = {}): ClientMechanism {
+  return createLeanClientMechanism(name, options.scramHashes === undefined ? { ...options, scramHashes: SCRAM_HASH_FUNCTIONS } : options);
+}
+
+/**
+ * {@link createClientMechanism} without default hash functions: a SCRAM mechanism uses the one of
+ * `options.scramHashes` for its hash (`[sha256Hash]` for SCRAM-SHA-256), so that a bundle carries only the
+ * hashes it names (what the core's lean client sessions use).
+ * @throws TypeError for an unknown mechanism, or a SCRAM mechanism whose hash is not in `scramHashes`
+ */
+export function createLeanClientMechanism(name: MechanismName, options: ClientMechanismOptions = {}): ClientMechanism {
   if (typeof name !== "string" || !isMechanismName(name)) throw new TypeError(`unknown SASL mechanism ${String(name)}`);
   if (isScramMechanism(name)) return new ScramClient(name, options);
   switch (name) {

@@ -214,19 +214,21 @@ const sha512Compress: Compress = (s, w, v, o) => {
   add(14, hh, hl);
 };
 
-const MDS: Partial<Record<ScramHash, Md>> = {};
+let SHA1_MD: Md | undefined;
+let SHA256_MD: Md | undefined;
+let SHA512_MD: Md | undefined;
+// One builder per hash (on first use), so that a bundle naming one hash function carries only its compression.
+const sha1Md = (): Md =>
+  (SHA1_MD ??= { b: 64, n: 20, iv: Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476, 0xc3d2e1f0 | 0), c: sha1Compress, w: new Int32Array(80) });
+const sha256Md = (): Md => (SHA256_MD ??= { b: 64, n: 32, iv: rootWords(8, 2n, 1), c: sha256Compress, w: new Int32Array(64) });
+const sha512Md = (): Md => (SHA512_MD ??= { b: 128, n: 64, iv: rootWords(8, 2n, 2), c: sha512Compress, w: new Int32Array(160) });
 
 /** The hash `name`, built on first use. */
 function md(name: ScramHash): Md {
-  let m = MDS[name];
-  if (m === undefined) {
-    if (name === "SHA-1") m = { b: 64, n: 20, iv: Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476, 0xc3d2e1f0 | 0), c: sha1Compress, w: new Int32Array(80) };
-    else if (name === "SHA-256") m = { b: 64, n: 32, iv: rootWords(8, 2n, 1), c: sha256Compress, w: new Int32Array(64) };
-    else if (name === "SHA-512") m = { b: 128, n: 64, iv: rootWords(8, 2n, 2), c: sha512Compress, w: new Int32Array(160) };
-    else throw new TypeError(`unknown hash ${String(name)}`);
-    MDS[name] = m;
-  }
-  return m;
+  if (name === "SHA-1") return sha1Md();
+  if (name === "SHA-256") return sha256Md();
+  if (name === "SHA-512") return sha512Md();
+  throw new TypeError(`unknown hash ${String(name)}`);
 }
 
 /** Absorbs `data` as the end of a message of `prefix + data.length` bytes (`prefix`: whole blocks already absorbed into `s`), with the padding. */
@@ -254,7 +256,7 @@ function bytes(s: Int32Array, n: number): Uint8Array {
 
 /** The states after absorbing the HMAC key block XOR ipad and XOR opad (RFC 2104 §2). */
 function hmacStates(m: Md, key: Uint8Array): [Int32Array, Int32Array] {
-  const k = key.length > m.b ? digest(m.n === 20 ? "SHA-1" : m.n === 32 ? "SHA-256" : "SHA-512", key) : key;
+  const k = key.length > m.b ? digestWith(m, key) : key;
   const block = new Uint8Array(m.b);
   const v = new DataView(block.buffer);
   const states: [Int32Array, Int32Array] = [m.iv.slice(), m.iv.slice()];
@@ -273,13 +275,19 @@ export function hashLength(hash: ScramHash): number {
 
 /** H(data): the SHA-1, SHA-256 or SHA-512 digest of `data`. */
 export function digest(hash: ScramHash, data: Uint8Array): Uint8Array {
-  const m = md(hash);
+  return digestWith(md(hash), data);
+}
+
+function digestWith(m: Md, data: Uint8Array): Uint8Array {
   return bytes(finish(m, m.iv.slice(), data, 0), m.n);
 }
 
 /** HMAC(key, data) (RFC 2104) with SHA-1, SHA-256 or SHA-512. */
 export function hmac(hash: ScramHash, key: Uint8Array, data: Uint8Array): Uint8Array {
-  const m = md(hash);
+  return hmacWith(md(hash), key, data);
+}
+
+function hmacWith(m: Md, key: Uint8Array, data: Uint8Array): Uint8Array {
   const [inner, outer] = hmacStates(m, key);
   return bytes(finish(m, outer, bytes(finish(m, inner, data, m.b), m.n), m.b), m.n);
 }
@@ -290,8 +298,11 @@ export function hmac(hash: ScramHash, key: Uint8Array, data: Uint8Array): Uint8A
  * @throws TypeError for an iteration count that is not a positive integer
  */
 export function pbkdf2(hash: ScramHash, password: Uint8Array, salt: Uint8Array, iterations: number, length?: number): Uint8Array {
+  return pbkdf2With(md(hash), password, salt, iterations, length);
+}
+
+function pbkdf2With(m: Md, password: Uint8Array, salt: Uint8Array, iterations: number, length?: number): Uint8Array {
   if (!Number.isSafeInteger(iterations) || iterations < 1) throw new TypeError(`PBKDF2 iteration count must be a positive integer, got ${iterations}`);
-  const m = md(hash);
   const n = m.n;
   const dkLen = length ?? n;
   const [inner, outer] = hmacStates(m, password);
@@ -323,6 +334,44 @@ export function pbkdf2(hash: ScramHash, password: Uint8Array, salt: Uint8Array, 
   }
   return out;
 }
+
+/**
+ * One of SCRAM's hash functions as a value ({@link sha1Hash}, {@link sha256Hash}, {@link sha512Hash}): what a
+ * lean client is given (`parts: { hashes: [sha256Hash] }`), so that its bundle carries only that
+ * compression function.
+ */
+export interface ScramHashFunction {
+  /** The hash's name (`"SHA-256"` for `SCRAM-SHA-256` and `SCRAM-SHA-256-PLUS`). */
+  readonly name: ScramHash;
+  /** Output length in bytes (20, 32, 64). */
+  length(): number;
+  /** H(data). */
+  digest(data: Uint8Array): Uint8Array;
+  /** HMAC(key, data) (RFC 2104). */
+  hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** PBKDF2-HMAC (RFC 8018 §5.2), SCRAM's `Hi` (`length` defaults to the hash length). */
+  pbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number, length?: number): Uint8Array;
+}
+
+/** The {@link ScramHashFunction} of `get`'s hash (built on first use). */
+function hashFunction(name: ScramHash, get: () => Md): ScramHashFunction {
+  return {
+    name,
+    length: () => get().n,
+    digest: (data) => digestWith(get(), data),
+    hmac: (key, data) => hmacWith(get(), key, data),
+    pbkdf2: (password, salt, iterations, length) => pbkdf2With(get(), password, salt, iterations, length),
+  };
+}
+
+/** SHA-1 (FIPS 180-4): SCRAM-SHA-1. */
+export const sha1Hash: ScramHashFunction = /* @__PURE__ */ hashFunction("SHA-1", sha1Md);
+/** SHA-256 (FIPS 180-4): SCRAM-SHA-256. */
+export const sha256Hash: ScramHashFunction = /* @__PURE__ */ hashFunction("SHA-256", sha256Md);
+/** SHA-512 (FIPS 180-4): SCRAM-SHA-512. */
+export const sha512Hash: ScramHashFunction = /* @__PURE__ */ hashFunction("SHA-512", sha512Md);
+/** All three: what `createClientMechanism`, `ClientSession` and the batteries-included clients load. */
+export const SCRAM_HASH_FUNCTIONS: readonly ScramHashFunction[] = /* @__PURE__ */ Object.freeze([sha1Hash, sha256Hash, sha512Hash]);
 
 /** XOR two equal-length arrays. @internal */
 export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -8,7 +8,7 @@
  */
 export { base64Decode, base64Encode } from "./base64.js";
 export { concatBytes, constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";
-export { createClientMechanism } from "./client.js";
+export { createClientMechanism, createLeanClientMechanism } from "./client.js";
 export { isKeyDerivationRequest } from "./client-types.js";
 export { type CustomClientMechanism, type CustomServerMechanism, isValidMechanismName } from "./custom.js";
 export type {
@@ -20,7 +20,7 @@ export type {
   SaltedPasswordCache,
   SaltedPasswordCacheKey,
 } from "./client-types.js";
-export { digest, hmac, pbkdf2 } from "./hash.js";
+export { digest, hmac, pbkdf2, SCRAM_HASH_FUNCTIONS, type ScramHashFunction, sha1Hash, sha256Hash, sha512Hash } from "./hash.js";
 export {
   type AdvertisedMechanisms,
   computeDowngradeProtectionHash,

@@ -15,8 +15,8 @@ import type {
   KeyDerivationRequest,
   SaltedPasswordCache,
 } from "./client-types.js";
-import { digest, hashLength, hmac, pbkdf2, xor } from "./hash.js";
-import { verifyDowngradeProtectionHash } from "./downgrade.js";
+import { type ScramHashFunction, xor } from "./hash.js";
+import { downgradeProtectionInput } from "./downgrade.js";
 import { conditionForScramServerError, type SaslError, saslError } from "./errors.js";
 import { preparePasswordOrThrow } from "./prep.js";
 import { escapeSaslname } from "./saslname.js";
@@ -62,9 +62,16 @@ export class ScramClient implements ClientMechanism {
   /** While a key derivation is asked: what the client-final message needs besides the key. */
   private pendingFinal: { salt: Uint8Array; iterations: number; text: string; nonce: string } | undefined;
 
+  /** H, HMAC and Hi of this mechanism's hash: the value given in `scramHashes`. */
+  private readonly h: ScramHashFunction;
+
+  /** @throws TypeError when `options.scramHashes` lacks the mechanism's hash (or for bad credentials) */
   constructor(name: ScramMechanismName, options: ClientMechanismOptions) {
     this.name = name;
     this.hash = scramHashOf(name);
+    const h = options.scramHashes?.find((f) => f.name === this.hash);
+    if (h === undefined) throw new TypeError(`${name} needs its hash function: scramHashes: [${this.hash === "SHA-1" ? "sha1Hash" : this.hash === "SHA-256" ? "sha256Hash" : "sha512Hash"}]`);
+    this.h = h;
     const { username, password, authzid } = options;
     if (typeof username !== "string" || username.length === 0) {
       throw new TypeError(`${name} needs a non-empty username`);
@@ -262,7 +269,7 @@ export class ScramClient implements ClientMechanism {
         if (this.downgrade.required === true) {
           return this.fail(saslError("not-authorized", "downgrade-protection-missing", "the server sent no XEP-0474 h= attribute"));
         }
-      } else if (!verifyDowngradeProtectionHash(this.hash, h.value, this.downgrade)) {
+      } else if (h.value !== base64Encode(this.h.digest(downgradeProtectionInput(this.downgrade)))) {
         return this.fail(
           saslError("not-authorized", "downgrade-protection-mismatch", "XEP-0474 hash mismatch: the advertised mechanisms or channel bindings were tampered with"),
         );
@@ -271,12 +278,12 @@ export class ScramClient implements ClientMechanism {
 
     const key = { hash: this.hash, password: this.password, salt, iterations };
     const cached = this.cache?.get(key);
-    if (cached !== undefined && cached.length === hashLength(this.hash)) return this.clientFinal(cached, text, nonce);
+    if (cached !== undefined && cached.length === this.h.length()) return this.clientFinal(cached, text, nonce);
     if (this.ask) {
       this.pendingFinal = { salt, iterations, text, nonce };
-      return { kind: "derive-key", hash: this.hash, password: utf8EncodeOrThrow(this.password, "the password"), salt, iterations, length: hashLength(this.hash) };
+      return { kind: "derive-key", hash: this.hash, password: utf8EncodeOrThrow(this.password, "the password"), salt, iterations, length: this.h.length(), hashFunction: this.h };
     }
-    const sp = pbkdf2(this.hash, utf8EncodeOrThrow(this.password, "the password"), salt, iterations);
+    const sp = this.h.pbkdf2(utf8EncodeOrThrow(this.password, "the password"), salt, iterations);
     this.cache?.set(key, sp);
     return this.clientFinal(sp, text, nonce);
   }
@@ -284,8 +291,8 @@ export class ScramClient implements ClientMechanism {
   supplySaltedPassword(saltedPassword: Uint8Array): Uint8Array | SaslError {
     const p = this.pendingFinal;
     if (p === undefined) throw new TypeError("supplySaltedPassword() without a pending key derivation");
-    if (!(saltedPassword instanceof Uint8Array) || saltedPassword.length !== hashLength(this.hash)) {
-      throw new TypeError(`the SaltedPassword must be ${hashLength(this.hash)} bytes`);
+    if (!(saltedPassword instanceof Uint8Array) || saltedPassword.length !== this.h.length()) {
+      throw new TypeError(`the SaltedPassword must be ${this.h.length()} bytes`);
     }
     this.pendingFinal = undefined;
     this.cache?.set({ hash: this.hash, password: this.password, salt: p.salt, iterations: p.iterations }, saltedPassword);
@@ -293,15 +300,15 @@ export class ScramClient implements ClientMechanism {
   }
 
   private clientFinal(saltedPassword: Uint8Array, text: string, nonce: string): Uint8Array {
-    const clientKey = hmac(this.hash, saltedPassword, ascii("Client Key"));
-    const storedKey = digest(this.hash, clientKey);
+    const clientKey = this.h.hmac(saltedPassword, ascii("Client Key"));
+    const storedKey = this.h.digest(clientKey);
     const cbind = base64Encode(concat(utf8EncodeOrThrow(this.gs2Header, "gs2-header"), this.cbData));
     const finalWithoutProof = `c=${cbind},r=${nonce}`;
     const authMessage = utf8EncodeOrThrow(`${this.clientFirstBare},${text},${finalWithoutProof}`, "AuthMessage");
-    const clientSignature = hmac(this.hash, storedKey, authMessage);
+    const clientSignature = this.h.hmac(storedKey, authMessage);
     const proof = xor(clientKey, clientSignature);
-    const serverKey = hmac(this.hash, saltedPassword, ascii("Server Key"));
-    this.serverSignature = hmac(this.hash, serverKey, authMessage);
+    const serverKey = this.h.hmac(saltedPassword, ascii("Server Key"));
+    this.serverSignature = this.h.hmac(serverKey, authMessage);
     this.phase = "sent-final";
     return ascii(`${finalWithoutProof},p=${base64Encode(proof)}`);
   }

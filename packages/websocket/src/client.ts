@@ -5,7 +5,7 @@
  * @module
  */
 import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
-import { type ClientEvent, type ClientOptions, DEFAULT_CLIENT_PARTS } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientOptions, DEFAULT_CLIENT_PARTS, webSocketFraming } from "@xmpp-sansio/core";
 import { type DiscoveryOptions, discoverWebSocketEndpoints } from "./host-meta.js";
 import { type FastWebSocket, fastWebSocket } from "./node-ws.js";
 import { seeOtherUriTarget } from "./see-other-uri.js";
@@ -202,7 +202,7 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
     const loopback = isLoopbackUri(uri);
     const sessionOptions: Omit<ClientOptions, "jid" | "password"> = {
       ...(this.options.session ?? {}),
-      framing: "websocket",
+      framing: webSocketFraming,
       tls: secure ? "direct" : "none",
     };
     if (!secure && sessionOptions.allowPlainInClear === undefined) sessionOptions.allowPlainInClear = loopback || this.options.allowInsecure === true;

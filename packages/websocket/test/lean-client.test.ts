@@ -3,7 +3,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { sasl2ClientPart, smClientPart, smServerFeature } from "@xmpp-sansio/core";
+import { sasl2ClientPart, sha256Hash, smClientPart, smServerFeature } from "@xmpp-sansio/core";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -37,8 +37,10 @@ describe("lean WebSocketClient: optional parts as values", () => {
         if (direction === "out") sent.push(text);
       },
       ...extra,
+      // SCRAM's hash is a part too (SCRAM-SHA-256 here).
+      parts: { hashes: [sha256Hash], ...extra.parts },
     });
-    const romeo = new WebSocketClient({ jid: `romeo@${DOMAIN}/lean`, password: ACCOUNTS.romeo!, service: demo.url, WebSocket: WS, reconnect: false });
+    const romeo = new WebSocketClient({ jid: `romeo@${DOMAIN}/lean`, password: ACCOUNTS.romeo!, service: demo.url, WebSocket: WS, reconnect: false, parts: { hashes: [sha256Hash] } });
     try {
       const [jj, rj] = await Promise.all([juliet.online(), romeo.online()]);
       expect(jj.toString()).toBe(`juliet@${DOMAIN}/balcony`);
@@ -82,14 +84,21 @@ describe("lean WebSocketClient: optional parts as values", () => {
   });
 
   it("sm settings without the SM part: a TypeError that names the part", () => {
-    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, sm: { ackEvery: 5 } })).toThrow(/smClientPart/);
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, sm: { ackEvery: 5 }, parts: { hashes: [sha256Hash] } })).toThrow(/smClientPart/);
   });
 
-  it("a browser bundle of the minimal client carries no SASL2, SM, noble or fast-path code", async () => {
+  it("SCRAM without a hash function: a TypeError that names the part (no silent fall-back to PLAIN)", () => {
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url })).toThrow(/parts: \{ hashes: \[sha256Hash\] \}/);
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, session: { mechanisms: ["PLAIN"] } })).not.toThrow();
+  });
+
+  it("a browser bundle of the minimal client carries no SASL2, SM, noble, fast-path, stream-framing or streaming-parser code", async () => {
     const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/size-client-minimal.ts");
     const result = await esbuild.build({
       entryPoints: [entry],
       bundle: true,
+      // No comments (they name what the code no longer holds); identifiers and strings kept.
+      minifyWhitespace: true,
       format: "esm",
       platform: "browser",
       target: "es2022",
@@ -113,5 +122,17 @@ describe("lean WebSocketClient: optional parts as values", () => {
     // No Node `ws` fast path in a browser (the package's browser field maps node-ws.js away).
     expect(used.filter((i) => i.includes("websocket/src/node-ws.ts"))).toEqual([]);
     expect(js).not.toContain("urn:xmpp:sm:3");
+    // The framing is a value (webSocketFraming): neither the core's StreamFraming (the only writer of
+    // `</stream:stream>`) nor the streaming parser (StreamParser, ParserCore and their modules) is bundled.
+    expect(js).toContain("WebSocketFraming");
+    expect(js).not.toContain("StreamFraming");
+    expect(js).not.toContain("</stream:stream>");
+    expect(js).not.toContain("StreamParser: push() after takeUnparsed()"); // parser-core.ts
+    expect(js).not.toContain("data after the end of the stream"); // the streaming parser's end-of-stream check
+    // SCRAM's hash functions are values (parts.hashes: [sha256Hash]): SHA-1 and SHA-512 are not bundled.
+    expect(js).toContain("sha256Compress");
+    expect(js).not.toContain("sha1Compress");
+    expect(js).not.toContain("sha512Compress");
+    expect(used.filter((i) => /xml\/src\/(parser|parser-core|parser-replay|parser-input|parser-tags|parser-text|parser-tree|fast-scan)\.ts$/.test(i))).toEqual([]);
   });
 });

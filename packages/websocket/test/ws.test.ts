@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { Socket } from "node:net";
-import { LeanClientLifecycle, ServerSession } from "@xmpp-sansio/core";
+import { LeanClientLifecycle, ServerSession, sha256Hash } from "@xmpp-sansio/core";
 import type { ServerSessionLike } from "../src/server.js";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -98,7 +98,7 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
   });
 
   it("WebSocketClient: no discovery unless injected (no-service without service/discover); an injected discover is used", async () => {
-    const none = new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, WebSocket: WS, reconnect: false });
+    const none = new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, WebSocket: WS, reconnect: false, parts: { hashes: [sha256Hash] } });
     const err = await none.online().then(
       () => undefined,
       (e: unknown) => e,
@@ -112,6 +112,7 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
       password: ACCOUNTS.juliet!,
       allowInsecure: true,
       WebSocket: WS,
+      parts: { hashes: [sha256Hash] },
       discover: async (domain) => {
         asked.push(domain);
         return [demo.url];

@@ -11,7 +11,7 @@ import {
   type ClientMechanismOptions,
   type CustomClientMechanism,
   type CustomServerMechanism,
-  createClientMechanism,
+  createLeanClientMechanism,
   createServerMechanism,
   decodeSaslPayload,
   encodeSaslPayload,
@@ -24,6 +24,7 @@ import {
   type SaslCondition,
   type SaslError,
   type ScramCrypto,
+  type ScramHashFunction,
   type ServerMechanism,
   type ServerMechanismOptions,
   type ServerStep,
@@ -64,6 +65,11 @@ export function channelBindingList(data: ChannelBindingData | undefined): { type
 // -----------------------------------------------------------------------------------------------------
 // Client
 
+/** The hash of a SCRAM mechanism name (`SCRAM-SHA-256-PLUS` → `SHA-256`). */
+export function scramHashName(mechanism: string): string {
+  return mechanism.slice(6).replace(/-PLUS$/, "");
+}
+
 /** Options of the client half (from `ClientOptions`). */
 export interface SaslClientOptions {
   /** The password (`ClientOptions.password`); `undefined`: ask with `credentials-needed`. */
@@ -88,6 +94,11 @@ export interface SaslClientOptions {
   readonly custom?: readonly CustomClientMechanism[];
   /** SCRAM's PBKDF2: computed inline, or asked of the application (`derive-key` event). */
   readonly deriveKey?: "inline" | "ask";
+  /**
+   * SCRAM's hash functions (`sha256Hash`… of `@xmpp-sansio/sasl`, the `hashes` client part): a SCRAM
+   * mechanism is used only with its hash here. Default none (no SCRAM).
+   */
+  readonly scramHashes?: readonly ScramHashFunction[];
   /**
    * Force the channel-binding type of `-PLUS` mechanisms. Default: the server's XEP-0440 list; without
    * one, the binding the connection's TLS version has (`tls-unique` up to TLS 1.2, `tls-exporter` on 1.3).
@@ -219,7 +230,8 @@ export class SaslClient implements ClientFeature {
       credentials: { password: true },
       tls: ctx.flags.secure,
       allowPlainInClear: this.o.allowPlainInClear,
-      preference: this.o.preference,
+      // A SCRAM mechanism only with its hash function loaded.
+      preference: this.o.preference.filter((m) => !isScramMechanism(m) || this.o.scramHashes?.some((h) => h.name === scramHashName(m)) === true),
       ...(this.o.channelBindingType === undefined ? {} : { channelBindingPreference: [this.o.channelBindingType], forceChannelBindingType: true }),
     });
     if (sel === undefined) this.giveUp(ctx, "invalid-mechanism", `no acceptable SASL mechanism among: ${this.offered.join(", ") || "none"}`);
@@ -244,8 +256,9 @@ export class SaslClient implements ClientFeature {
         downgradeProtection: { mechanisms: this.offered, channelBindingTypes: this.cbTypes },
         ...(this.o.cache === undefined ? {} : { saltedPasswordCache: this.o.cache }),
         ...(this.o.deriveKey === undefined ? {} : { deriveKey: this.o.deriveKey }),
+        scramHashes: this.o.scramHashes ?? [],
       };
-      this.mech = sel.custom !== undefined ? sel.custom.create(options) : createClientMechanism(sel.mechanism as MechanismName, options);
+      this.mech = sel.custom !== undefined ? sel.custom.create(options) : createLeanClientMechanism(sel.mechanism as MechanismName, options);
     } catch (e) {
       // The application's password or authzid is unusable (e.g. fails PRECIS OpaqueString).
       this.phase = "retry";
@@ -296,7 +309,7 @@ export class SaslClient implements ClientFeature {
       // PBKDF2 is the application's (adapter's) work: ask, and parse nothing until the answer.
       this.phase = "deriving";
       ctx.pause();
-      ctx.emit({ type: "derive-key", hash: r.hash, password: r.password, salt: r.salt, iterations: r.iterations, length: r.length });
+      ctx.emit({ type: "derive-key", hash: r.hash, password: r.password, salt: r.salt, iterations: r.iterations, length: r.length, hashFunction: r.hashFunction });
       return;
     }
     this.respond(r, ctx);
