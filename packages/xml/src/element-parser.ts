@@ -269,6 +269,17 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
   };
 
   /** The element whose start tag is at `i`, with its content: returns it with `i` after its end tag. */
+  /** The end tag at `token` (`</` at `i`): its qualified name, with `i` at its closing `>`. */
+  const endTag = (): string => {
+    i += 2;
+    name();
+    const qname = str(token + 2, i);
+    spaces(end);
+    if (i >= end) more();
+    if (buf[i] !== 0x3e) fail("not-well-formed", "malformed end tag");
+    return qname;
+  };
+
   const element = (): XmlElement => {
     // Open elements: [element, qname, declared prefixes] per level; bindings: prefix → URIs, innermost last.
     const open: Array<[XmlElement, string, string[] | undefined, string]> = [];
@@ -288,13 +299,7 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
     for (;;) {
       token = i;
       if (buf[i + 1] === 0x2f) {
-        // End tag.
-        i += 2;
-        name();
-        const qname = str(token + 2, i);
-        spaces(end);
-        if (i >= end) more();
-        if (buf[i] !== 0x3e) fail("not-well-formed", "malformed end tag");
+        const qname = endTag();
         i++;
         const expected = open.at(-1)![1];
         if (qname !== expected) fail("not-well-formed", `end tag '</${qname}>' does not match '<${expected}>'`, token);
@@ -476,15 +481,7 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
         continue;
       }
       if (c1 === 0x21 || c1 === 0x3f) markup(0);
-      if (c1 === 0x2f) {
-        i += 2;
-        name();
-        const qname = str(token + 2, i);
-        spaces(end);
-        if (i >= end) more();
-        if (buf[i] !== 0x3e) fail("not-well-formed", "malformed end tag");
-        fail("not-well-formed", `end tag '</${qname}>' without a start tag`, token);
-      }
+      if (c1 === 0x2f) fail("not-well-formed", `end tag '</${endTag()}>' without a start tag`, token);
       const el = element();
       if (first !== undefined) fail("not-well-formed", "a WebSocket message must carry exactly one element (RFC 7395 §3.3.3)", windowStart);
       first = el;
