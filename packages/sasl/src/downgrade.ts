@@ -64,7 +64,16 @@ export function downgradeProtectionInput(advertised: AdvertisedMechanisms): Uint
  * @returns the base64 value to put after `h=`
  */
 export function computeDowngradeProtectionHash(hash: ScramHash, advertised: AdvertisedMechanisms): string {
-  return base64Encode(digest(hash, downgradeProtectionInput(advertised)));
+  return downgradeProtectionHashWith((data) => digest(hash, data), advertised);
+}
+
+/**
+ * {@link computeDowngradeProtectionHash} with the hash given as a function: the client's hash value, or a
+ * server's injected crypto (so a bundle that names one hash carries only that one).
+ * @internal
+ */
+export function downgradeProtectionHashWith(h: (data: Uint8Array) => Uint8Array, advertised: AdvertisedMechanisms): string {
+  return base64Encode(h(downgradeProtectionInput(advertised)));
 }
 
 /**

@@ -16,7 +16,7 @@ import type {
   SaltedPasswordCache,
 } from "./client-types.js";
 import { type ScramHashFunction, xor } from "./hash.js";
-import { downgradeProtectionInput } from "./downgrade.js";
+import { downgradeProtectionHashWith } from "./downgrade.js";
 import { conditionForScramServerError, type SaslError, saslError } from "./errors.js";
 import { preparePasswordOrThrow } from "./prep.js";
 import { escapeSaslname } from "./saslname.js";
@@ -269,7 +269,7 @@ export class ScramClient implements ClientMechanism {
         if (this.downgrade.required === true) {
           return this.fail(saslError("not-authorized", "downgrade-protection-missing", "the server sent no XEP-0474 h= attribute"));
         }
-      } else if (h.value !== base64Encode(this.h.digest(downgradeProtectionInput(this.downgrade)))) {
+      } else if (h.value !== downgradeProtectionHashWith(this.h.digest, this.downgrade)) {
         return this.fail(
           saslError("not-authorized", "downgrade-protection-mismatch", "XEP-0474 hash mismatch: the advertised mechanisms or channel bindings were tampered with"),
         );

@@ -7,7 +7,7 @@
 import { base64Decode, base64Encode } from "./base64.js";
 import { ascii, concat, constantTimeEqual, utf8Decode, utf8EncodeOrThrow } from "./bytes.js";
 import { digest, hashLength, hmac, pbkdf2, xor } from "./hash.js";
-import { type AdvertisedMechanisms, downgradeProtectionInput } from "./downgrade.js";
+import { type AdvertisedMechanisms, downgradeProtectionHashWith } from "./downgrade.js";
 import { preparePasswordOrThrow } from "./prep.js";
 import { unescapeSaslname } from "./saslname.js";
 import {
@@ -65,7 +65,7 @@ function downgradeHash(hash: ScramHash, advertised: AdvertisedMechanisms, crypto
   const key = `${hash}\u0000${advertised.mechanisms.join("\u0000")}\u0001${advertised.channelBindingTypes?.join("\u0000") ?? "\u0002"}`;
   let h = downgradeHashes.get(key);
   if (h === undefined) {
-    h = base64Encode(crypto.digest(hash, downgradeProtectionInput(advertised)));
+    h = downgradeProtectionHashWith((data) => crypto.digest(hash, data), advertised);
     if (downgradeHashes.size >= 64) downgradeHashes.clear();
     downgradeHashes.set(key, h);
   }
