@@ -29,9 +29,19 @@ function subtle(): SubtleLike | undefined {
 
 /** The pure-JS path (synchronous work, wrapped in a promise): the fallback, and a baseline for benchmarks. */
 export function deriveSaltedPasswordJs(request: DeriveKeyRequest): Promise<Uint8Array> {
+  const f = request.hashFunction;
+  return f !== undefined ? deriveWith(f, request) : settle(() => pbkdf2(request.hash, request.password, request.salt, request.iterations, request.length));
+}
+
+/** PBKDF2 with the request's own hash function (only that hash's code is needed). */
+function deriveWith(f: ScramHashFunction, request: DeriveKeyRequest): Promise<Uint8Array> {
+  return settle(() => f.pbkdf2(request.password, request.salt, request.iterations, request.length));
+}
+
+/** A synchronous computation as a promise: its value, or its exception as the rejection. */
+function settle(compute: () => Uint8Array): Promise<Uint8Array> {
   try {
-    const f = request.hashFunction;
-    return Promise.resolve(f === undefined ? pbkdf2(request.hash, request.password, request.salt, request.iterations, request.length) : f.pbkdf2(request.password, request.salt, request.iterations, request.length));
+    return Promise.resolve(compute());
   } catch (err) {
     return Promise.reject(err);
   }
@@ -59,11 +69,7 @@ export function deriveSaltedPasswordOfEvent(request: DeriveKeyRequest): Promise<
   if (subtle() !== undefined) return deriveWebCrypto(request);
   const f = request.hashFunction;
   if (f === undefined) return Promise.reject(new TypeError("a derive-key request without its hashFunction"));
-  try {
-    return Promise.resolve(f.pbkdf2(request.password, request.salt, request.iterations, request.length));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  return deriveWith(f, request);
 }
 
 async function deriveWebCrypto(request: DeriveKeyRequest): Promise<Uint8Array> {
