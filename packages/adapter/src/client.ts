@@ -24,6 +24,7 @@ import {
   LIFECYCLE_RECONNECT_DEFAULTS,
   type LifecycleEvent,
   type LifecycleState,
+  mechanismsWithHashes,
   parseStanzas,
   type SansIoSession,
   type SessionFraming,
@@ -148,10 +149,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     this.framing = env.framing;
     // SCRAM's hash functions are a part too: without any, a lean client may not ask for SCRAM (no silent
     // fall-back to PLAIN); the session checks each named SCRAM mechanism against them.
-    const mechanisms = (options as { session?: { mechanisms?: readonly string[] } }).session?.mechanisms;
-    if ((this.parts.hashes ?? []).length === 0 && (mechanisms === undefined || mechanisms.some((m) => m.startsWith("SCRAM-")))) {
-      throw new TypeError("SCRAM needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or session.mechanisms without SCRAM, or use XmppClient");
-    }
+    mechanismsWithHashes((options as { session?: { mechanisms?: readonly string[] } }).session?.mechanisms, this.parts.hashes ?? []);
     if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
       throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
     }

@@ -32,7 +32,7 @@ export {
   type StreamVersion,
 } from "./session-base.js";
 export { bindFeature } from "./features/bind.js";
-export { channelBindingList, DEFAULT_SERVER_MECHANISMS, SaslClient, type SaslClientOptions, type SaslClientPhase, SaslServer, type SaslServerOptions, type SaslQuestion, saslFeature } from "./features/sasl.js";
+export { channelBindingList, DEFAULT_SERVER_MECHANISMS, mechanismsWithHashes, SaslClient, type SaslClientOptions, type SaslClientPhase, SaslServer, type SaslServerOptions, type SaslQuestion, saslFeature } from "./features/sasl.js";
 export { sessionFeature } from "./features/session.js";
 export { starttlsClientFeature, starttlsFeature } from "./features/starttls.js";
 export * from "./features/sm/index.js";

@@ -6,10 +6,10 @@
  * @module
  */
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
-import { DEFAULT_MECHANISM_PREFERENCE, isMechanismName, isScramMechanism, type MechanismName, type SaltedPasswordCache, type ScramHashFunction } from "@xmpp-sansio/sasl";
+import type { SaltedPasswordCache } from "@xmpp-sansio/sasl";
 import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
-import { SASL_DEFINITION, SaslClient, type SaslClientOptions, scramHashName } from "./features/sasl.js";
+import { mechanismsWithHashes, SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/sasl.js";
 import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
@@ -114,7 +114,7 @@ export class LeanClientSession
       authzid: options.authzid,
       tls: this.tlsPolicy,
       allowPlainInClear: options.allowPlainInClear ?? false,
-      preference: scramWithHashes(options.mechanisms, hashes),
+      preference: mechanismsWithHashes(options.mechanisms, hashes),
       minIterations: options.minScramIterations ?? 4096,
       maxIterations: options.maxScramIterations ?? DEFAULT_CLIENT_MAX_ITERATIONS,
       cache: options.saltedPasswordCache,
@@ -429,23 +429,6 @@ export class ClientSession extends LeanClientSession {
   constructor(options: ClientOptions & ClientExtraOptions) {
     super({ ...options, framing: framingOf(options.framing), parts: { ...DEFAULT_CLIENT_PARTS, ...options.parts } });
   }
-}
-
-/**
- * The mechanism preference, SCRAM mechanisms only with their hash function (the `hashes` part). Given
- * `mechanisms` may not name a SCRAM mechanism whose hash is missing, and the default preference needs at
- * least one hash (no silent fall-back from SCRAM to PLAIN).
- */
-function scramWithHashes(mechanisms: ClientOptions["mechanisms"], hashes: readonly ScramHashFunction[]): MechanismName[] {
-  const loaded = (m: MechanismName) => !isScramMechanism(m) || hashes.some((h) => h.name === scramHashName(m));
-  const wanted = (mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName);
-  const missing = mechanisms === undefined ? (hashes.length === 0 ? ["SCRAM"] : []) : wanted.filter((m) => !loaded(m));
-  if (missing.length > 0) {
-    throw new TypeError(
-      `${missing.join(", ")} needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or mechanisms without SCRAM (or use ClientSession)`,
-    );
-  }
-  return wanted.filter(loaded);
 }
 
 /** A lean session's framing: a value, never a name (resolving a name would bundle both framings). */

@@ -13,6 +13,7 @@ import {
   type CustomServerMechanism,
   createLeanClientMechanism,
   createServerMechanism,
+  DEFAULT_MECHANISM_PREFERENCE,
   decodeSaslPayload,
   encodeSaslPayload,
   isKeyDerivationRequest,
@@ -68,6 +69,27 @@ export function channelBindingList(data: ChannelBindingData | undefined): { type
 /** The hash of a SCRAM mechanism name (`SCRAM-SHA-256-PLUS` → `SHA-256`). */
 export function scramHashName(mechanism: string): string {
   return mechanism.slice(6).replace(/-PLUS$/, "");
+}
+
+/**
+ * The client's mechanism preference with SCRAM mechanisms kept only where their hash function is loaded
+ * (the `hashes` part). Checks what a lean client is given, before any connection: `mechanisms` may not
+ * name a SCRAM mechanism whose hash is missing, and the default preference needs at least one hash (no
+ * silent fall-back from SCRAM to PLAIN).
+ * @param mechanisms - `ClientOptions.mechanisms` (default: the library's preference)
+ * @param hashes - the hash functions loaded (`parts.hashes`)
+ * @throws TypeError naming the mechanism whose hash function is missing
+ */
+export function mechanismsWithHashes(mechanisms: readonly string[] | undefined, hashes: readonly ScramHashFunction[]): MechanismName[] {
+  const loaded = (m: MechanismName) => !isScramMechanism(m) || hashes.some((h) => h.name === scramHashName(m));
+  const wanted = (mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName);
+  const missing = mechanisms === undefined ? (hashes.length === 0 ? ["SCRAM"] : []) : wanted.filter((m) => !loaded(m));
+  if (missing.length > 0) {
+    throw new TypeError(
+      `${missing.join(", ")} needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or mechanisms without SCRAM, or use a full client (ClientSession, XmppClient: all three hashes)`,
+    );
+  }
+  return wanted.filter(loaded);
 }
 
 /** Options of the client half (from `ClientOptions`). */
