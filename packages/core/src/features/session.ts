@@ -71,11 +71,16 @@ class SessionServer implements ServerFeature {
   constructor(private readonly advertise: boolean) {}
 
   offer(ctx: ServerFeatureContext<unknown>): XmlElement | undefined {
-    return this.advertise && !ctx.flags.bound ? el("session", NS_SESSION, null, el("optional", NS_SESSION)) : undefined;
+    return this.offered(ctx) ? el("session", NS_SESSION, null, el("optional", NS_SESSION)) : undefined;
   }
 
   offerKey(ctx: ServerFeatureContext<unknown>): string {
-    return this.advertise && !ctx.flags.bound ? "1" : "";
+    return this.offered(ctx) ? "1" : "";
+  }
+
+  /** Whether this stream advertises the legacy session (when configured, until a resource is bound). */
+  private offered(ctx: ServerFeatureContext<unknown>): boolean {
+    return this.advertise && !ctx.flags.bound;
   }
 
   handleElement(e: XmlElement, ctx: ServerFeatureContext<unknown>): void {

@@ -61,12 +61,16 @@ export class RegisterServer implements ServerFeature<ServerEvent> {
   }
 
   offer(ctx: ServerFeatureContext<ServerEvent>): XmlElement | undefined {
-    if (this.o.registration === false || (!ctx.flags.secure && !this.clearOk)) return undefined;
-    return el("register", NS_REGISTER_FEATURE);
+    return this.offered(ctx) ? el("register", NS_REGISTER_FEATURE) : undefined;
   }
 
   offerKey(ctx: ServerFeatureContext<ServerEvent>): string {
-    return this.o.registration === false || (!ctx.flags.secure && !this.clearOk) ? "" : "1";
+    return this.offered(ctx) ? "1" : "";
+  }
+
+  /** Whether this stream advertises registration (on, and over TLS unless allowed in the clear). */
+  private offered(ctx: ServerFeatureContext<ServerEvent>): boolean {
+    return this.o.registration !== false && (ctx.flags.secure || this.clearOk);
   }
 
   handleElement(e: XmlElement, ctx: ServerFeatureContext<ServerEvent>): void {
