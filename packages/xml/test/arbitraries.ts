@@ -171,3 +171,30 @@ export function writeVaried(root: XmlElement, seed: number, scope: Scope = { def
   }
   return out;
 }
+
+/** One edit of a byte string, as the mutation properties draw them (`at` is taken modulo the length + 1). */
+export interface ByteMutation {
+  readonly kind: "flip" | "set" | "insert" | "delete" | "truncate" | "snippet";
+  readonly at: number;
+  /** The byte set or inserted. */
+  readonly byte: number;
+  /** The bit a `flip` toggles. */
+  readonly bit?: number;
+  /** The bytes a `snippet` inserts. */
+  readonly snippet?: readonly number[];
+}
+
+/** `input` with the `mutations` applied in order (a position past the end is a no-op for set and flip). */
+export function mutateBytes(input: Uint8Array | readonly number[], mutations: readonly ByteMutation[]): Uint8Array {
+  let data = Array.from(input);
+  for (const m of mutations) {
+    const at = m.at % (data.length + 1);
+    if (m.kind === "flip" && at < data.length) data[at]! ^= 1 << (m.bit ?? 0);
+    else if (m.kind === "set" && at < data.length) data[at] = m.byte;
+    else if (m.kind === "insert") data.splice(at, 0, m.byte);
+    else if (m.kind === "delete") data.splice(at, 1);
+    else if (m.kind === "truncate") data = data.slice(0, at);
+    else if (m.kind === "snippet") data.splice(at, 0, ...(m.snippet ?? []));
+  }
+  return Uint8Array.from(data);
+}

@@ -8,7 +8,7 @@ import { fuzz } from "../../../test-support/fuzz.js";
 import { parseElementMessage } from "../src/element-parser.js";
 import { DEFAULT_XML_LIMITS, type XmlElement, type XmlError, type XmlLimits } from "../src/index.js";
 import { StreamParser } from "../src/parser.js";
-import { writeVaried, xmlTree } from "./arbitraries.js";
+import { mutateBytes, writeVaried, xmlTree } from "./arbitraries.js";
 import { bytes } from "./helpers.js";
 
 /** What FramedParser.parse gives for one message, on the streaming parser. */
@@ -84,19 +84,6 @@ const mutation = fc.record({
   snippet,
 });
 
-function mutate(data: number[], mutations: ReadonlyArray<{ kind: string; at: number; byte: number; snippet: number[] }>): Uint8Array {
-  let out = data.slice();
-  for (const m of mutations) {
-    const at = m.at % (out.length + 1);
-    if (m.kind === "set" && at < out.length) out[at] = m.byte;
-    else if (m.kind === "insert") out.splice(at, 0, m.byte);
-    else if (m.kind === "delete") out.splice(at, 1);
-    else if (m.kind === "truncate") out = out.slice(0, at);
-    else if (m.kind === "snippet") out.splice(at, 0, ...m.snippet);
-  }
-  return Uint8Array.from(out);
-}
-
 /**
  * The compact parser must give exactly what the streaming parser's JavaScript path gives (the path browser
  * builds run). The WebAssembly fast path may differ in one documented way: on a message that ends inside
@@ -133,7 +120,7 @@ describe("parseElementMessage: the same trees and error conditions as the stream
     const corpus = fc.sample(message, { numRuns: 200, seed: params.seed ?? 0 });
     fc.assert(
       fc.property(fc.nat(corpus.length - 1), fc.array(mutation, { maxLength: 4 }), limitsArb, (pick, mutations, limits) =>
-        compare(mutate(corpus[pick]!, mutations), limits),
+        compare(mutateBytes(corpus[pick]!, mutations), limits),
       ),
       params,
     );

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { fuzz } from "../../../test-support/fuzz.js";
 import { fastScanner } from "../src/fast-scan.js";
 import { type ParseEvent, StreamParser, type StreamParserOptions, serialize, toXmlString, type XmlElement } from "../src/index.js";
-import { writeVaried, xmlTree } from "./arbitraries.js";
+import { mutateBytes, writeVaried, xmlTree } from "./arbitraries.js";
 import { byteChunks, bytes, elements, HDR, parseWhole, split, stream } from "./helpers.js";
 
 /** Events per pushed chunk, errors in full, and where the parser stands at the end. */
@@ -116,15 +116,7 @@ describe("the WebAssembly fast path", () => {
     });
     fc.assert(
       fc.property(validStream, fc.array(mutation, { minLength: 1, maxLength: 4 }), cuts, (input, mutations, points) => {
-        let data = Array.from(input);
-        for (const m of mutations) {
-          const at = m.at % (data.length + 1);
-          if (m.kind === "set" && at < data.length) data[at] = m.byte;
-          else if (m.kind === "insert") data.splice(at, 0, m.byte);
-          else if (m.kind === "delete") data.splice(at, 1);
-          else if (m.kind === "truncate") data = data.slice(0, at);
-        }
-        const mutated = Uint8Array.from(data);
+        const mutated = mutateBytes(input, mutations);
         same([mutated]);
         same(split(mutated, points.map((p) => p % Math.max(1, mutated.length))));
       }),

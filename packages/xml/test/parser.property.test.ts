@@ -3,7 +3,7 @@ import { fuzz } from "../../../test-support/fuzz.js";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { FramedParser, NS_CLIENT, NS_STREAMS, type ParseEvent, StreamParser, serialize, XmlElement } from "../src/index.js";
-import { writeVaried, xmlTree } from "./arbitraries.js";
+import { mutateBytes, writeVaried, xmlTree } from "./arbitraries.js";
 import { bytes, elements, HDR, lastError, parseChunks, parseWhole, snapshots, split } from "./helpers.js";
 
 const STREAM_CONTEXT = { defaultNs: NS_CLIENT, prefixes: new Map([["stream", NS_STREAMS]]) };
@@ -66,16 +66,7 @@ describe("properties", () => {
     });
     fc.assert(
       fc.property(validStream, fc.array(mutation, { minLength: 1, maxLength: 4 }), cuts(4000), ({ input }, mutations, points) => {
-        let data = Array.from(input);
-        for (const m of mutations) {
-          const at = m.at % (data.length + 1);
-          if (m.kind === "flip" && at < data.length) data[at]! ^= 1 << m.bit;
-          else if (m.kind === "set" && at < data.length) data[at] = m.byte;
-          else if (m.kind === "insert") data.splice(at, 0, m.byte);
-          else if (m.kind === "delete") data.splice(at, 1);
-          else if (m.kind === "truncate") data = data.slice(0, at);
-        }
-        const mutated = Uint8Array.from(data);
+        const mutated = mutateBytes(input, mutations);
         let parser = new StreamParser();
         const run = (chunks: Uint8Array[]): ParseEvent[] => {
           parser = new StreamParser();
@@ -124,15 +115,7 @@ describe("properties", () => {
     const mutation = fc.record({ kind: fc.constantFrom("set", "insert", "delete", "truncate"), at: fc.nat(), byte: fc.nat(255) });
     fc.assert(
       fc.property(fc.nat(corpus.length - 1), fc.array(mutation, { maxLength: 3 }), fc.nat(), fc.boolean(), (pick, mutations, cut, fastPath) => {
-        let data = Array.from(corpus[pick]!);
-        for (const m of mutations) {
-          const at = m.at % (data.length + 1);
-          if (m.kind === "set" && at < data.length) data[at] = m.byte;
-          else if (m.kind === "insert") data.splice(at, 0, m.byte);
-          else if (m.kind === "delete") data.splice(at, 1);
-          else if (m.kind === "truncate") data = data.slice(0, at);
-        }
-        const mutated = Uint8Array.from(data);
+        const mutated = mutateBytes(corpus[pick]!, mutations);
         const whole = parseChunks([mutated], { fastPath }).events;
         const err = lastError(whole);
         if (err !== undefined) {
