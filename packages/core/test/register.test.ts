@@ -158,6 +158,18 @@ describe("XEP-0077: server error paths", () => {
     expect(r.take()).toContain("longer than 8 bytes");
   });
 
+  it("a password OpaqueString rejects (a control character) → <not-acceptable/>, never asked of the application", () => {
+    const r = opened({});
+    r.take();
+    r.send(set("5", "<username>a</username><password>pa55word&#10;</password>"));
+    const out = r.take();
+    expect(out).toContain("<not-acceptable ");
+    expect(out).toContain("not valid under PRECIS OpaqueString");
+    expect(r.events.some((e) => registerRequestOf(e) !== undefined)).toBe(false);
+    r.send(set("6", "<username>a</username><password>pa55word!</password>"));
+    expect(r.events.some((e) => registerRequestOf(e) !== undefined)).toBe(true);
+  });
+
   it("registration disabled (feature loaded with registration: false) → not offered, <service-unavailable/>", () => {
     const r = opened({ registration: false });
     expect(r.take()).not.toContain("iq-register");

@@ -209,10 +209,10 @@ export class RegisterServer implements ServerFeature<ServerEvent> {
       ctx.replyError(e, "not-acceptable", `the password is longer than ${max} bytes`);
       return undefined;
     }
-    try {
-      preparePassword(password);
-    } catch (err) {
-      ctx.replyError(e, "not-acceptable", `the password is not acceptable: ${(err as Error).message}`);
+    if (preparePassword(password) === undefined) {
+      // The account's SCRAM keys are derived from the OpaqueString form (RFC 8265 §4.2); a password
+      // without one (control characters, unassigned code points, …) could never log in.
+      ctx.replyError(e, "not-acceptable", "the password is not valid under PRECIS OpaqueString (RFC 8265 §4.2)");
       return undefined;
     }
     return { username, password };
