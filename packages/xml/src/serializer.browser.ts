@@ -56,44 +56,53 @@ const qname = (prefix: string, name: string): string => (prefix === "" ? name : 
 const attr = (prefix: string, name: string, value: string): string => ` ${qname(prefix, name)}='${escaped(value, ATTR_SPECIAL)}'`;
 
 /**
- * The bindings in scope, flat `[prefix, uri, …]`: the context's (checked), then the declarations of the
- * open elements. The innermost binding of a URI wins; no prefix is ever bound twice (declarations take
- * `ns<n>` for the smallest `n` after the last declaration's that nothing in scope uses), as in serializer.ts.
+ * The bindings in scope: the context's (checked), then the declarations of the open elements. The innermost
+ * binding of a URI wins; no prefix is ever bound twice (declarations take `ns<n>` for the smallest `n` after
+ * the last declaration's that the context does not use), as in serializer.ts. Lookups go through a map with
+ * an undo log, so serializing stays linear in the output however many bindings are in scope.
  */
 class Scope {
-  readonly bindings: string[];
-  /** How many of `bindings` (pairs) are the context's. */
-  readonly base: number;
-  /** The `n` of each declaration in scope, in order. */
-  readonly numbers: number[] = [];
+  /** The context's bindings, flat `[prefix, uri, …]` (a stream header writes them out). */
+  readonly context: string[] = [];
+  /** uri → its innermost prefix in scope. */
+  private readonly prefixes = new Map<string, string>();
+  /** Per declaration in scope: its `n`, its URI and the prefix the URI had before. */
+  private readonly declared: Array<[number, string, string | undefined]> = [];
 
   constructor(prefixes: ReadonlyMap<string, string> | undefined) {
-    const b: string[] = [];
-    for (const [p, uri] of prefixes ?? []) b.push(checkName(p), uri);
-    this.bindings = b;
-    this.base = b.length;
+    for (const [p, uri] of prefixes ?? []) {
+      this.context.push(checkName(p), uri);
+      this.prefixes.set(uri, p);
+    }
   }
 
   prefixFor(uri: string): string | undefined {
-    const b = this.bindings;
-    for (let k = b.length - 1; k > 0; k -= 2) if (b[k] === uri) return b[k - 1];
-    return undefined;
+    return this.prefixes.get(uri);
+  }
+
+  /** How many declarations are in scope (a mark for {@link revert}). */
+  get mark(): number {
+    return this.declared.length;
   }
 
   /** Declares a fresh prefix for `uri`, which has none in scope, and returns it. */
   declare(uri: string): string {
-    let n = (this.numbers.at(-1) ?? 0) + 1;
+    let n = (this.declared.at(-1)?.[0] ?? 0) + 1;
     // Skip the context's own `ns<n>` prefixes (declared ones are all below `n`).
-    while (this.bindings.some((p, k) => k < this.base && k % 2 === 0 && p === `ns${n}`)) n++;
-    this.numbers.push(n);
-    this.bindings.push(`ns${n}`, uri);
+    while (this.context.some((p, k) => k % 2 === 0 && p === `ns${n}`)) n++;
+    this.declared.push([n, uri, this.prefixes.get(uri)]);
+    this.prefixes.set(uri, `ns${n}`);
     return `ns${n}`;
   }
 
-  /** Undoes the declarations after the first `mark` bindings. */
+  /** Undoes the declarations after the first `mark`. */
   revert(mark: number): void {
-    this.numbers.length -= (this.bindings.length - mark) / 2;
-    this.bindings.length = mark;
+    const d = this.declared;
+    while (d.length > mark) {
+      const [, uri, before] = d.pop()!;
+      if (before === undefined) this.prefixes.delete(uri);
+      else this.prefixes.set(uri, before);
+    }
   }
 
   /** Writes `el`'s attributes, declaring prefixes for namespaced ones that have none in scope. */
@@ -131,7 +140,7 @@ function markup(el: XmlElement, context: NamespaceContext): string {
       else if (ns !== defaultNs) prefix = ns === "" ? undefined : scope.prefixFor(ns);
       const name = qname(prefix ?? "", checkName(next.name));
       if (prefix === undefined) defaultNs = ns;
-      const mark = scope.bindings.length;
+      const mark = scope.mark;
       out += `<${name}${prefix === undefined ? attr("", "xmlns", ns) : ""}${scope.attributes(next)}`;
       if (next.children.length === 0) {
         out += "/>";
@@ -209,7 +218,7 @@ export class XmlWriter {
     const scope = new Scope(declare.prefixes);
     let s = `<${qname(prefix, checkName(el.name))}`;
     if (declare.defaultNs !== "") s += attr("", "xmlns", declare.defaultNs);
-    const b = scope.bindings;
+    const b = scope.context;
     for (let k = 0; k < b.length; k += 2) s += attr("xmlns", b[k]!, b[k + 1]!);
     this.s += `${s + scope.attributes(el)}>`;
     return { defaultNs: declare.defaultNs, prefixes: new Map(declare.prefixes ?? []) };
