@@ -119,6 +119,13 @@ describe("lean WebSocketClient: optional parts as values", () => {
     // WebSocket messages go through the compact parser of one element, not FramedParser's batching.
     expect(used.some((i) => i.includes("xml/src/element-parser.ts"))).toBe(true);
     expect(used.filter((i) => i.includes("xml/src/framing.ts"))).toEqual([]);
+    // Elements are written by the compact serializer (xml's browser build of XmlWriter), not the byte writer.
+    expect(used.some((i) => i.includes("xml/src/serializer.browser.ts"))).toBe(true);
+    expect(used.filter((i) => i.includes("xml/src/serializer.ts"))).toEqual([]);
+    expect(js).not.toContain("SHARED_SLAB_BYTES");
+    // SASL's UTF-8 and base64 are the runtime's (sasl's browser builds of utf8.ts and base64.ts).
+    expect(used.filter((i) => /sasl\/src\/(utf8|base64)\.browser\.ts$/.test(i))).toHaveLength(2);
+    expect(used.filter((i) => /sasl\/src\/(utf8|base64)\.ts$/.test(i))).toEqual([]);
     // No Node `ws` fast path in a browser (the package's browser field maps node-ws.js away).
     expect(used.filter((i) => i.includes("websocket/src/node-ws.ts"))).toEqual([]);
     expect(js).not.toContain("urn:xmpp:sm:3");

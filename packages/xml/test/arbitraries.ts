@@ -2,7 +2,7 @@
 // randomly varied (but always well-formed) syntax, so that parsing is exercised beyond what our own
 // serializer produces.
 import fc from "fast-check";
-import { NS_CLIENT, NS_XML, XmlElement } from "../src/index.js";
+import { EMPTY_CONTEXT, type NamespaceContext, NS_CLIENT, NS_STREAMS, NS_XML, XmlElement } from "../src/index.js";
 
 const SPECIAL = ["&", "<", ">", "'", '"', "\r", "\n", "\t", "]", "]]>", "\r\n", " ", "&amp;", "é", "\u00a0", "\ufeff"];
 
@@ -57,6 +57,56 @@ function build(spec: TreeSpec): XmlElement {
 
 /** Random element trees (namespaces, namespaced attributes, xml:lang-like attributes, tricky text). */
 export const xmlTree: fc.Arbitrary<XmlElement> = tree.map(build);
+
+/** Namespace contexts that exercise the serializer's prefix bookkeeping. */
+export const CONTEXTS: NamespaceContext[] = [
+  EMPTY_CONTEXT,
+  { defaultNs: NS_CLIENT, prefixes: new Map([["stream", NS_STREAMS]]) },
+  { defaultNs: "urn:a", prefixes: new Map([["ns1", "urn:c"], ["p", "urn:b"]]) },
+  // Two prefixes for one URI: the later one is used.
+  { defaultNs: "", prefixes: new Map([["a", "urn:a"], ["b", "urn:a"]]) },
+  // Generated-looking prefixes in the context: declarations skip ns2 and ns3, and use ns3 for urn:a.
+  { defaultNs: NS_CLIENT, prefixes: new Map([["ns2", "urn:x"], ["ns3", "urn:a"], ["ns01", "urn:y"]]) },
+  // More than eight: looked up through a map.
+  { defaultNs: "", prefixes: new Map(Array.from({ length: 12 }, (_, i) => [`p${i}`, i === 7 ? "urn:c" : `urn:p${i}`] as [string, string])) },
+];
+
+/** What XML cannot carry, and characters around the boundaries of the escape and UTF-8 classes. */
+export const BAD = [
+  "\uD800",
+  "\uDC00",
+  "x\uDBFF",
+  "\uDFFFx",
+  "\uDE00\uD83D",
+  "\uDC00\uDC00",
+  "\uD800\uD800",
+  "\u0000",
+  "\u0001",
+  "\u001F",
+  "\u000B",
+  "\uFFFE",
+  "\uFFFF",
+];
+export const EDGE = ["\u007F", "\u0080", "\u07FF", "\u0800", "\uD7FF", "\uE000", "\uFFFD", "\u{10000}", "\u{10FFFF}", "\uD83D\uDE00"];
+const BAD_NAMES = ["", "1a", "a:b", "a b", "-a", ".a", "\u00B7a", "a\u00D7", "é\uD800", "xmlns:a", "a\u0000"];
+const odd = fc.oneof(fc.constantFrom(...BAD), fc.constantFrom(...EDGE), fc.string({ maxLength: 6 }));
+
+/** A tree with one string somewhere replaced by an arbitrary one: a name, an attribute value or a text. */
+export const damagedTree = fc
+  .tuple(xmlTree, fc.nat(), fc.nat(2), odd, fc.constantFrom(...BAD_NAMES), fc.boolean())
+  .map(([tree, pick, where, value, badName, useBadName]) => {
+    const all: XmlElement[] = [];
+    const stack = [tree];
+    for (let el = stack.pop(); el !== undefined; el = stack.pop()) {
+      all.push(el);
+      for (const c of el.children) if (typeof c !== "string") stack.push(c);
+    }
+    const el = all[pick % all.length]!;
+    if (where === 0) el.name = useBadName ? badName : el.name + value;
+    else if (where === 1) el.setAttr(useBadName ? badName : "v", value);
+    else el.children.push(value);
+    return tree;
+  });
 
 import { prng } from "./prng.js";
 

@@ -6,8 +6,6 @@ import { describe, expect, it } from "vitest";
 import {
   EMPTY_CONTEXT,
   type NamespaceContext,
-  NS_CLIENT,
-  NS_STREAMS,
   NS_XML,
   NS_XMLNS,
   serialize,
@@ -15,7 +13,7 @@ import {
   XmlSerializeError,
   XmlWriter,
 } from "../src/index.js";
-import { xmlTree } from "./arbitraries.js";
+import { BAD, CONTEXTS, damagedTree, EDGE, xmlTree } from "./arbitraries.js";
 
 const NCNAME =
   // biome-ignore lint/suspicious/noMisleadingCharacterClass: code point ranges (XML NameChar), not composed characters
@@ -136,55 +134,6 @@ function same(el: XmlElement, ctx: NamespaceContext): void {
     expect(got.length).toBe(want.length);
   }
 }
-
-const CONTEXTS: NamespaceContext[] = [
-  EMPTY_CONTEXT,
-  { defaultNs: NS_CLIENT, prefixes: new Map([["stream", NS_STREAMS]]) },
-  { defaultNs: "urn:a", prefixes: new Map([["ns1", "urn:c"], ["p", "urn:b"]]) },
-  // Two prefixes for one URI: the later one is used.
-  { defaultNs: "", prefixes: new Map([["a", "urn:a"], ["b", "urn:a"]]) },
-  // Generated-looking prefixes in the context: declarations skip ns2 and ns3, and use ns3 for urn:a.
-  { defaultNs: NS_CLIENT, prefixes: new Map([["ns2", "urn:x"], ["ns3", "urn:a"], ["ns01", "urn:y"]]) },
-  // More than eight: looked up through a map.
-  { defaultNs: "", prefixes: new Map(Array.from({ length: 12 }, (_, i) => [`p${i}`, i === 7 ? "urn:c" : `urn:p${i}`] as [string, string])) },
-];
-
-/** What XML cannot carry, and characters around the boundaries of the escape and UTF-8 classes. */
-const BAD = [
-  "\uD800",
-  "\uDC00",
-  "x\uDBFF",
-  "\uDFFFx",
-  "\uDE00\uD83D",
-  "\uDC00\uDC00",
-  "\uD800\uD800",
-  "\u0000",
-  "\u0001",
-  "\u001F",
-  "\u000B",
-  "\uFFFE",
-  "\uFFFF",
-];
-const EDGE = ["\u007F", "\u0080", "\u07FF", "\u0800", "\uD7FF", "\uE000", "\uFFFD", "\u{10000}", "\u{10FFFF}", "\uD83D\uDE00"];
-const BAD_NAMES = ["", "1a", "a:b", "a b", "-a", ".a", "\u00B7a", "a\u00D7", "é\uD800", "xmlns:a", "a\u0000"];
-const odd = fc.oneof(fc.constantFrom(...BAD), fc.constantFrom(...EDGE), fc.string({ maxLength: 6 }));
-
-/** A tree with one string somewhere replaced by an arbitrary one: a name, an attribute value or a text. */
-const damagedTree = fc
-  .tuple(xmlTree, fc.nat(), fc.nat(2), odd, fc.constantFrom(...BAD_NAMES), fc.boolean())
-  .map(([tree, pick, where, value, badName, useBadName]) => {
-    const all: XmlElement[] = [];
-    const stack = [tree];
-    for (let el = stack.pop(); el !== undefined; el = stack.pop()) {
-      all.push(el);
-      for (const c of el.children) if (typeof c !== "string") stack.push(c);
-    }
-    const el = all[pick % all.length]!;
-    if (where === 0) el.name = useBadName ? badName : el.name + value;
-    else if (where === 1) el.setAttr(useBadName ? badName : "v", value);
-    else el.children.push(value);
-    return tree;
-  });
 
 describe("serializer against a reference", () => {
   it("writes the same bytes as a straightforward string serializer, for valid trees in any context", () => {
