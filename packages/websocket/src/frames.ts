@@ -99,3 +99,19 @@ export function applyMask(buf: Uint8Array, start: number, len: number): void {
   }
   for (; i < end; i++) buf[i] = buf[i]! ^ buf[k + ((i - start) & 3)]!;
 }
+
+/** The parts end to end in one new array (`total`: their length together, if known). */
+export function concatBytes(parts: readonly Uint8Array[], total = -1): Uint8Array {
+  let n = total;
+  if (n < 0) {
+    n = 0;
+    for (const p of parts) n += p.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -13,7 +13,8 @@
 // this file imports nothing from Node and the client stays browser-safe; `ws`'s internals are checked for
 // the shape of `ws` 8 before the fast paths are taken, else everything goes through `ws`'s API.
 import { ClientTextFrames, type RandomFill } from "./client-frames.js";
-import { takeOverTextFrames } from "./server-frames.js";
+import { concatBytes } from "./frames.js";
+import { type DataSocket, takeOverTextFrames } from "./server-frames.js";
 
 /** The part of a Node socket used to batch writes. */
 interface NodeSocket {
@@ -112,7 +113,7 @@ export function fastWebSocket(ws: unknown, options: FastWebSocketOptions = {}): 
     }
     // Server frames are never masked (RFC 6455 §5.1); ws's maxPayload 0 means no limit.
     const max = ws._receiver?._maxPayload;
-    takeOverTextFrames(socket as never, typeof max === "number" && max > 0 ? max : Number.POSITIVE_INFINITY, (bytes) => message?.(bytes, false), false);
+    takeOverTextFrames(socket as unknown as DataSocket, typeof max === "number" && max > 0 ? max : Number.POSITIVE_INFINITY, (bytes) => message?.(bytes, false), false);
   });
   let corked = false;
   const endTurn = () => {
@@ -127,9 +128,9 @@ export function fastWebSocket(ws: unknown, options: FastWebSocketOptions = {}): 
         socket.cork();
         queueMicrotask(endTurn);
       }
+      // (`sender` is set only with `socket`: the turn's end, above, writes what is framed here.)
       if (sender !== undefined && ws.readyState === OPEN && sender._state === SENDER_IDLE && sender._queue.length === 0) {
         sender._bufferedBytes += frames.add(bytes);
-        if (!corked) flush(); // no socket to cork (cannot happen once open), so no end of turn either
       } else {
         flush();
         ws.send(bytes, { binary: false });
@@ -140,21 +141,9 @@ export function fastWebSocket(ws: unknown, options: FastWebSocketOptions = {}): 
       ws.on("message", (data, isBinary) => {
         if (data instanceof Uint8Array) listener(data, isBinary);
         else if (data instanceof ArrayBuffer) listener(new Uint8Array(data), isBinary);
-        else if (Array.isArray(data)) listener(concat(data as Uint8Array[]), isBinary);
+        else if (Array.isArray(data)) listener(concatBytes(data as Uint8Array[]), isBinary);
         else listener(new Uint8Array(0), true);
       });
     },
   };
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -12,9 +12,19 @@
  * @internal
  * @module
  */
-/// <reference types="node" />
-import type { Socket } from "node:net";
-import { applyMask } from "./frames.js";
+// No Node types here (a structural socket, plain byte arrays): the WebSocket client imports this file, and
+// its entry point must typecheck where there are none (Deno, browsers).
+import { applyMask, concatBytes } from "./frames.js";
+
+/** The part of a Node socket (`net.Socket`) the take-over uses: its `data` listeners. */
+export interface DataSocket {
+  /** The socket's `data` listeners. */
+  listeners(event: "data"): ReadonlyArray<{ readonly name: string }>;
+  /** Adds a `data` listener. */
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  /** Removes a `data` listener. */
+  off(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+}
 
 /**
  * Takes the socket's `data` events over from `ws` (its `socketOnData` listener, added when the upgrade
@@ -24,26 +34,26 @@ import { applyMask } from "./frames.js";
  * frames must be masked (§5.1: a server fails a connection on an unmasked frame) and are unmasked here;
  * `false`: the frames come from a server and must not be masked (§5.1, the client's side).
  */
-export function takeOverTextFrames(socket: Socket, maxPayload: number, onMessage: (message: Uint8Array) => void, fromClient = true): void {
+export function takeOverTextFrames(socket: DataSocket, maxPayload: number, onMessage: (message: Uint8Array) => void, fromClient = true): void {
   const listeners = socket.listeners("data");
   if (listeners.length !== 1 || listeners[0]!.name !== "socketOnData") return;
-  const wsData = listeners[0] as (this: Socket, chunk: Buffer) => void;
+  const wsData = listeners[0] as unknown as (this: DataSocket, chunk: Uint8Array) => void;
   // A frame that came in pieces: its bytes so far, and how many it has in all (0: its header is incomplete).
-  let held: Buffer[] | undefined;
+  let held: Uint8Array[] | undefined;
   let heldBytes = 0;
   let need = 0;
-  const handOver = (rest: Buffer) => {
+  const handOver = (rest: Uint8Array) => {
     socket.off("data", fast);
     socket.on("data", wsData);
     if (rest.length > 0) wsData.call(socket, rest); // `ws` listens with `this` = the socket
   };
-  const fast = (chunk: Buffer) => {
+  const fast = (chunk: Uint8Array) => {
     let buf = chunk;
     if (held !== undefined) {
       held.push(chunk);
       heldBytes += chunk.length;
       if (heldBytes < need) return;
-      buf = Buffer.concat(held, heldBytes);
+      buf = concatBytes(held, heldBytes);
       held = undefined;
       heldBytes = 0;
     }
