@@ -100,18 +100,13 @@ export function applyMask(buf: Uint8Array, start: number, len: number): void {
   for (; i < end; i++) buf[i] = buf[i]! ^ buf[k + ((i - start) & 3)]!;
 }
 
-/** The parts end to end in one new array (`total`: their length together, if known). */
-export function concatBytes(parts: readonly Uint8Array[], total = -1): Uint8Array {
-  let n = total;
-  if (n < 0) {
-    n = 0;
-    for (const p of parts) n += p.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+/** Node's `Buffer`, as far as {@link concatChunks} uses it (no Node types in this file). */
+type NodeBufferClass = { concat(list: readonly Uint8Array[], totalLength?: number): Uint8Array };
+
+/**
+ * Node's `Buffer.concat` of socket chunks. The fast paths run on Node's sockets only; `Buffer` is looked
+ * up when called, so this file still loads where there is none (Deno type-checks the client's entry point).
+ */
+export function concatChunks(parts: readonly Uint8Array[], totalLength?: number): Uint8Array {
+  return (globalThis as unknown as { Buffer: NodeBufferClass }).Buffer.concat(parts, totalLength);
 }

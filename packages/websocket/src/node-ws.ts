@@ -13,7 +13,7 @@
 // this file imports nothing from Node and the client stays browser-safe; `ws`'s internals are checked for
 // the shape of `ws` 8 before the fast paths are taken, else everything goes through `ws`'s API.
 import { ClientTextFrames, type RandomFill } from "./client-frames.js";
-import { concatBytes } from "./frames.js";
+import { concatChunks } from "./frames.js";
 import { type DataSocket, takeOverTextFrames } from "./server-frames.js";
 
 /** The part of a Node socket used to batch writes. */
@@ -141,7 +141,7 @@ export function fastWebSocket(ws: unknown, options: FastWebSocketOptions = {}): 
       ws.on("message", (data, isBinary) => {
         if (data instanceof Uint8Array) listener(data, isBinary);
         else if (data instanceof ArrayBuffer) listener(new Uint8Array(data), isBinary);
-        else if (Array.isArray(data)) listener(concatBytes(data as Uint8Array[]), isBinary);
+        else if (Array.isArray(data)) listener(concatChunks(data as Uint8Array[]), isBinary);
         else listener(new Uint8Array(0), true);
       });
     },

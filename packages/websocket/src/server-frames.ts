@@ -14,7 +14,7 @@
  */
 // No Node types here (a structural socket, plain byte arrays): the WebSocket client imports this file, and
 // its entry point must typecheck where there are none (Deno, browsers).
-import { applyMask, concatBytes } from "./frames.js";
+import { applyMask, concatChunks } from "./frames.js";
 
 /** The part of a Node socket (`net.Socket`) the take-over uses: its `data` listeners. */
 export interface DataSocket {
@@ -53,7 +53,7 @@ export function takeOverTextFrames(socket: DataSocket, maxPayload: number, onMes
       held.push(chunk);
       heldBytes += chunk.length;
       if (heldBytes < need) return;
-      buf = concatBytes(held, heldBytes);
+      buf = concatChunks(held, heldBytes);
       held = undefined;
       heldBytes = 0;
     }
