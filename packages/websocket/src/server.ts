@@ -30,6 +30,7 @@ import { type ServerEvent, type ServerOptions, ServerSession, type StreamErrorCo
 import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { type WebSocket, WebSocketServer } from "ws";
+import { frameHeaderBytes, writeTextFrameHeader } from "./frames.js";
 import { takeOverTextFrames } from "./server-frames.js";
 
 export type { HookedConnection, ServerSessionLike, XmppConnection, XmppServerHooks } from "@xmpp-sansio/adapter";
@@ -420,7 +421,7 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
             process.nextTick(sendFrames);
           }
           frames.push(data);
-          framesBytes += frameHeaderBytes(data.length) + data.length;
+          framesBytes += frameHeaderBytes(data.length, false) + data.length;
         }
         this.core.wrote(conn, data.length);
       },
@@ -508,11 +509,6 @@ export class XmppWebSocketServer extends TypedEmitter<XmppWebSocketServerEvents>
   }
 }
 
-/** Bytes of an unmasked frame header (RFC 6455 §5.2) for a payload of `n` bytes. */
-function frameHeaderBytes(n: number): number {
-  return n < 126 ? 2 : n < 65536 ? 4 : 10;
-}
-
 /**
  * The messages as consecutive RFC 6455 text frames (FIN, opcode 1, unmasked: a server's), in one buffer
  * of `bytes` (their headers and payloads).
@@ -521,23 +517,9 @@ function textFrames(messages: readonly Uint8Array[], bytes: number): Buffer {
   const out = Buffer.allocUnsafe(bytes);
   let at = 0;
   for (const m of messages) {
-    const n = m.length;
-    out[at] = 0x81;
-    if (n < 126) {
-      out[at + 1] = n;
-      at += 2;
-    } else if (n < 65536) {
-      out[at + 1] = 126;
-      out.writeUInt16BE(n, at + 2);
-      at += 4;
-    } else {
-      out[at + 1] = 127;
-      out.writeUInt32BE(Math.floor(n / 2 ** 32), at + 2);
-      out.writeUInt32BE(n >>> 0, at + 6);
-      at += 10;
-    }
+    at = writeTextFrameHeader(out, at, m.length);
     out.set(m, at);
-    at += n;
+    at += m.length;
   }
   return out;
 }

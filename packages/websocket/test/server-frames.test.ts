@@ -1,6 +1,7 @@
-// The server's fast path for client text frames (src/server-frames.ts) against a byte stream of frames in
-// any chunking: the plain text frames before the first frame of another kind come out as messages, and
-// every byte from that frame on goes to `ws`'s listener, in order.
+// The text-frame fast path (src/server-frames.ts: the server's for client frames, the Node client's for
+// server frames) against a byte stream of frames in any chunking: the plain text frames before the first
+// frame of another kind come out as messages, and every byte from that frame on goes to `ws`'s listener,
+// in order.
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import fc from "fast-check";
@@ -26,7 +27,7 @@ function frame(opcode: number, payload: Uint8Array, opts: { fin?: boolean; maske
 }
 
 /** A fake socket with `ws`'s data listener; what each side received. */
-function harness(maxPayload = MAX_PAYLOAD) {
+function harness(maxPayload = MAX_PAYLOAD, fromClient = true) {
   const socket = new EventEmitter();
   const toWs: Buffer[] = [];
   socket.on("data", function socketOnData(this: unknown, chunk: Buffer) {
@@ -34,8 +35,24 @@ function harness(maxPayload = MAX_PAYLOAD) {
     toWs.push(Buffer.from(chunk));
   });
   const messages: string[] = [];
-  takeOverTextFrames(socket as unknown as Socket, maxPayload, (m) => messages.push(new TextDecoder().decode(m)));
+  takeOverTextFrames(socket as unknown as Socket, maxPayload, (m) => messages.push(new TextDecoder().decode(m)), fromClient);
   return { feed: (chunk: Buffer) => socket.emit("data", chunk), messages, toWs: () => Buffer.concat(toWs) };
+}
+
+/**
+ * Feeds the frames cut at `cuts`: the plain ones before the first other frame must come out as messages,
+ * and every byte from that frame on must go to `ws`'s listener.
+ */
+function checkStream(items: ReadonlyArray<{ plain: boolean; text: string; bytes: Buffer }>, cuts: readonly number[], fromClient: boolean): void {
+  const stream = Buffer.concat(items.map((i) => i.bytes));
+  const first = items.findIndex((i) => !i.plain);
+  const expected = (first < 0 ? items : items.slice(0, first)).map((i) => i.text);
+  const handed = first < 0 ? Buffer.alloc(0) : Buffer.concat(items.slice(first).map((i) => i.bytes));
+  const points = [...new Set([0, ...cuts.map((c) => c % (stream.length + 1)), stream.length])].sort((a, b) => a - b);
+  const h = harness(MAX_PAYLOAD, fromClient);
+  for (let k = 1; k < points.length; k++) h.feed(Buffer.from(stream.subarray(points[k - 1], points[k])));
+  expect(h.messages).toEqual(expected);
+  expect(h.toWs().equals(handed)).toBe(true);
 }
 
 const text = fc.oneof(
@@ -67,15 +84,31 @@ describe("takeOverTextFrames (the server's fast path for client text frames)", (
   it("any chunking: plain text frames become messages until the first other frame; from there every byte goes to ws", () => {
     fc.assert(
       fc.property(fc.array(item, { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { maxLength: 8 }), (items, cuts) => {
-        const stream = Buffer.concat(items.map((i) => i.bytes));
-        const first = items.findIndex((i) => !i.plain);
-        const expected = (first < 0 ? items : items.slice(0, first)).map((i) => i.text);
-        const handed = first < 0 ? Buffer.alloc(0) : Buffer.concat(items.slice(first).map((i) => i.bytes));
-        const points = [...new Set([0, ...cuts.map((c) => c % (stream.length + 1)), stream.length])].sort((a, b) => a - b);
-        const h = harness();
-        for (let k = 1; k < points.length; k++) h.feed(Buffer.from(stream.subarray(points[k - 1], points[k])));
-        expect(h.messages).toEqual(expected);
-        expect(h.toWs().equals(handed)).toBe(true);
+        checkStream(items, cuts, true);
+      }),
+      fuzz(300),
+    );
+  });
+
+  it("server frames (the Node client's side): unmasked text frames become messages; a masked one and any other go to ws", () => {
+    const serverItem = fc.oneof(
+      { weight: 8, arbitrary: text.map((s) => ({ plain: true, text: s, bytes: frame(1, Buffer.from(s), { masked: false }) })) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          frame(1, Buffer.from("<a/>")), // masked: a protocol error from a server
+          frame(9, Buffer.from("ping"), { masked: false }),
+          frame(8, Buffer.from([0x03, 0xe8]), { masked: false }),
+          frame(2, Buffer.from("<a/>"), { masked: false }),
+          frame(1, Buffer.from("<a"), { fin: false, masked: false }),
+          frame(1, Buffer.from("<a/>"), { masked: false, wide: true }),
+          frame(1, Buffer.alloc(MAX_PAYLOAD + 1, 0x20), { masked: false }),
+        ).map((bytes) => ({ plain: false, text: "", bytes })),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(serverItem, { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { maxLength: 8 }), (items, cuts) => {
+        checkStream(items, cuts, false);
       }),
       fuzz(300),
     );

@@ -361,6 +361,31 @@ describe("WebSocket client ↔ WebSocket server (Node, ws, loopback)", () => {
     }
   });
 
+  it("invalid UTF-8 in a server text frame is a stream error from the client's parser (its own decoding does not check)", async () => {
+    const { WebSocketServer } = await import("ws");
+    const peer = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "xmpp" });
+    await once(peer, "listening");
+    const received: string[] = [];
+    const frame = (bytes: Buffer) => Buffer.concat([Buffer.from([0x81, bytes.length]), bytes]);
+    peer.on("connection", (ws) => {
+      ws.on("message", (d: Buffer) => {
+        received.push(d.toString());
+        if (received.length === 1) (ws as unknown as { _socket: Socket })._socket.write(Buffer.concat([frame(Buffer.from(`<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='${DOMAIN}' id='x' version='1.0'/>`)), frame(Buffer.concat([Buffer.from("<a xmlns='x'>"), Buffer.from([0xff, 0xfe]), Buffer.from("</a>")]))]));
+      });
+    });
+    try {
+      const port = (peer.address() as { port: number }).port;
+      const c = new XmppClient({ jid: `juliet@${DOMAIN}`, password: "x", service: `ws://127.0.0.1:${port}/`, WebSocket: WS, reconnect: false });
+      const err = await c.online().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StreamErrorException);
+      expect(["not-well-formed", "unsupported-encoding"]).toContain((err as StreamErrorException).condition);
+      expect(received.some((m) => /not-well-formed|unsupported-encoding/.test(m))).toBe(true);
+    } finally {
+      for (const ws of peer.clients) ws.terminate();
+      await new Promise<void>((r) => peer.close(() => r()));
+    }
+  });
+
   it("follows <close see-other-uri/> to an equally secure URI, and refuses a downgrade", async () => {
     const { WebSocketServer } = await import("ws");
     const redirector = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "xmpp" });
