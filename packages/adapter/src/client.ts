@@ -210,7 +210,10 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   send(stanza: XmlElement): void {
     const life = this.life;
     if (life === undefined || life.state === "stopped" || this.userClosed) throw new ConnectionError("closed", "not connected: await client.online() first");
-    this.drive(() => life.send(stanza));
+    // What drive() does, without its wrapper closure (one send per stanza: the hot path of a burst).
+    const conn = this.conn;
+    if (conn?.open) conn.pump.interact(() => life.send(stanza));
+    else this.drive(() => life.send(stanza));
   }
 
   /**
