@@ -552,7 +552,9 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     const life = this.life;
     if (life === undefined || conn !== this.conn) return undefined;
     const ev = life.pollEvent();
-    if (ev === undefined) this.rearm();
+    // The pump re-arms through the facade's nextTimeout right after its last poll, unless the session has
+    // closed (then it asks no more): only then here, not twice per call into the client.
+    if (ev === undefined && conn.pump.closed) this.rearm();
     return ev as ClientEvent | undefined;
   }
 
