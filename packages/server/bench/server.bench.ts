@@ -6,7 +6,7 @@
 //   env: BENCH_LOGINS (200), BENCH_WARMUP_LOGINS (1000: concurrent logins on each server before the
 //        login rows), BENCH_LOGIN_ROUNDS (3: rounds of each login row, the servers alternating; the
 //        medians are shown), BENCH_PROSODY_NAGLE (on: Prosody's default; off: its sockets get
-//        TCP_NODELAY, see the note on sequential logins), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
+//        TCP_NODELAY, see the note on sequential logins), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_ROUNDTRIP_WARMUP (2000), BENCH_BURST (20000),
 //        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count),
 //        BENCH_ONLY (logins,messages,load,idle,fairness: the parts to run), BENCH_MESSAGE_ROUNDS (3: runs
 //        of the message rows per server, alternating; medians shown), BENCH_FAIR_CLIENTS (20),
@@ -53,6 +53,7 @@ const WARMUP_LOGINS = Number(process.env.BENCH_WARMUP_LOGINS ?? 1_000);
 const LOGIN_ROUNDS = Math.max(1, Number(process.env.BENCH_LOGIN_ROUNDS ?? 3));
 const PROSODY_NAGLE = process.env.BENCH_PROSODY_NAGLE !== "off";
 const ONLY = new Set((process.env.BENCH_ONLY ?? "logins,messages,load,idle,fairness").split(","));
+const ROUNDTRIP_WARMUP = Number(process.env.BENCH_ROUNDTRIP_WARMUP ?? 2_000);
 const MESSAGE_ROUNDS = Math.max(1, Number(process.env.BENCH_MESSAGE_ROUNDS ?? 3));
 const FAIR_CLIENTS = Number(process.env.BENCH_FAIR_CLIENTS ?? 20);
 const FAIR_SECONDS = Number(process.env.BENCH_FAIR_SECONDS ?? 2);
@@ -158,7 +159,10 @@ async function messages(target: Target, serverCpu?: () => Promise<number>): Prom
         juliet.once("message", () => resolve());
         juliet.send(chat(i));
       });
-    for (let i = 0; i < 200; i++) await roundTrip(i); // warm-up
+    // Warm-up: 2 000 round trips (BENCH_ROUNDTRIP_WARMUP). With 200, the clients' code in this process was
+    // not yet optimised by V8 once the routing row left the process (≈2 700 against ≈5 000 round trips/s
+    // to our server, Prosody's ≈2 500 against ≈3 300): the row measured V8's warm-up, not the servers.
+    for (let i = 0; i < ROUNDTRIP_WARMUP; i++) await roundTrip(i);
     let t0 = performance.now();
     for (let i = 0; i < ROUNDTRIPS; i++) await roundTrip(i);
     const roundTrips = ROUNDTRIPS / ((performance.now() - t0) / 1000);
