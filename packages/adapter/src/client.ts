@@ -210,7 +210,10 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   send(stanza: XmlElement): void {
     const life = this.life;
     if (life === undefined || life.state === "stopped" || this.userClosed) throw new ConnectionError("closed", "not connected: await client.online() first");
-    this.drive(() => life.send(stanza));
+    // What drive() does, without its wrapper closure (one send per stanza: the hot path of a burst).
+    const conn = this.conn;
+    if (conn?.open) conn.pump.interact(() => life.send(stanza));
+    else this.drive(() => life.send(stanza));
   }
 
   /**
@@ -549,7 +552,9 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     const life = this.life;
     if (life === undefined || conn !== this.conn) return undefined;
     const ev = life.pollEvent();
-    if (ev === undefined) this.rearm();
+    // The pump re-arms through the facade's nextTimeout right after its last poll, unless the session has
+    // closed (then it asks no more): only then here, not twice per call into the client.
+    if (ev === undefined && conn.pump.closed) this.rearm();
     return ev as ClientEvent | undefined;
   }
 

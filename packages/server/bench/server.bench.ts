@@ -6,9 +6,10 @@
 //   env: BENCH_LOGINS (200), BENCH_WARMUP_LOGINS (1000: concurrent logins on each server before the
 //        login rows), BENCH_LOGIN_ROUNDS (3: rounds of each login row, the servers alternating; the
 //        medians are shown), BENCH_PROSODY_NAGLE (on: Prosody's default; off: its sockets get
-//        TCP_NODELAY, see the note on sequential logins), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_BURST (20000),
+//        TCP_NODELAY, see the note on sequential logins), BENCH_CONCURRENCY (20), BENCH_ROUNDTRIPS (2000), BENCH_ROUNDTRIP_WARMUP (2000), BENCH_BURST (20000),
 //        BENCH_IDLE (1000), BENCH_ITERATIONS (10000: Prosody 0.12's SCRAM iteration count),
-//        BENCH_ONLY (logins,messages,load,idle,fairness: the parts to run), BENCH_FAIR_CLIENTS (20),
+//        BENCH_ONLY (logins,messages,load,idle,fairness: the parts to run), BENCH_MESSAGE_ROUNDS (3: runs
+//        of the message rows per server, alternating; medians shown), BENCH_FAIR_CLIENTS (20),
 //        BENCH_FAIR_SECONDS (2: per window), BENCH_FAIR_ROUNDS (5: quiet/flooded pairs, interleaved),
 //        BENCH_LOAD_CLIENTS (200), BENCH_LOAD_SECONDS (5), BENCH_CHILD_ARGS (node options for our
 //        server's child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_PROFILE (a file: a V8 CPU
@@ -30,7 +31,7 @@
 // Both servers: STARTTLS (TLS 1.3) + SCRAM-SHA-1 + bind, accounts with the same PBKDF2 iteration count,
 // so the client-side key derivation costs the same. Our server runs in a child process
 // (bench/server-child.ts), like Prosody, so RSS is the server's alone.
-import { execSync, fork, spawn } from "node:child_process";
+import { execFileSync, execSync, fork, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,7 +42,6 @@ import { type XmlElement, xml } from "@xmpp-sansio/xml";
 // The Prosody harness of @xmpp-sansio/node's tests (starts a throwaway Prosody on free loopback ports).
 import { hasProsody, startProsody } from "../../node/test/support/prosody.js";
 import { accountsFile, type BenchAccount, cachedDeriveKey, makeAccounts, writeProsodyAccounts } from "./accounts.js";
-import { routeCpu } from "./router-cpu.js";
 
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -53,6 +53,8 @@ const WARMUP_LOGINS = Number(process.env.BENCH_WARMUP_LOGINS ?? 1_000);
 const LOGIN_ROUNDS = Math.max(1, Number(process.env.BENCH_LOGIN_ROUNDS ?? 3));
 const PROSODY_NAGLE = process.env.BENCH_PROSODY_NAGLE !== "off";
 const ONLY = new Set((process.env.BENCH_ONLY ?? "logins,messages,load,idle,fairness").split(","));
+const ROUNDTRIP_WARMUP = Number(process.env.BENCH_ROUNDTRIP_WARMUP ?? 2_000);
+const MESSAGE_ROUNDS = Math.max(1, Number(process.env.BENCH_MESSAGE_ROUNDS ?? 3));
 const FAIR_CLIENTS = Number(process.env.BENCH_FAIR_CLIENTS ?? 20);
 const FAIR_SECONDS = Number(process.env.BENCH_FAIR_SECONDS ?? 2);
 const FAIR_ROUNDS = Number(process.env.BENCH_FAIR_ROUNDS ?? 5);
@@ -126,8 +128,17 @@ async function concurrentLogins(target: Target, n: number, concurrency: number):
   return rate;
 }
 
+/** What one {@link messages} run measures; CPU in µs per burst message (server: user + system of its process). */
+interface MessageFigures {
+  roundTrips: number;
+  burst: number;
+  cpuPerMessage?: number;
+  /** This process's (the two clients') CPU per burst message. */
+  generatorPerMessage: number;
+}
+
 /** One pair: juliet ↔ romeo round trips (romeo echoes), and a pipelined one-way burst juliet → romeo. */
-async function messages(target: Target, serverCpu?: () => Promise<number>): Promise<{ roundTrips: number; burst: number; cpuPerMessage?: number }> {
+async function messages(target: Target, serverCpu?: () => Promise<number>): Promise<MessageFigures> {
   const juliet = client(target, "juliet@localhost/balcony", "r0m30myr0m30");
   const romeo = client(target, "romeo@localhost/orchard", "j0liet");
   const [jj, rj] = await Promise.all([juliet.online(), romeo.online()]);
@@ -148,7 +159,10 @@ async function messages(target: Target, serverCpu?: () => Promise<number>): Prom
         juliet.once("message", () => resolve());
         juliet.send(chat(i));
       });
-    for (let i = 0; i < 200; i++) await roundTrip(i); // warm-up
+    // Warm-up: 2 000 round trips (BENCH_ROUNDTRIP_WARMUP). With 200, the clients' code in this process was
+    // not yet optimised by V8 once the routing row left the process (≈2 700 against ≈5 000 round trips/s
+    // to our server, Prosody's ≈2 500 against ≈3 300): the row measured V8's warm-up, not the servers.
+    for (let i = 0; i < ROUNDTRIP_WARMUP; i++) await roundTrip(i);
     let t0 = performance.now();
     for (let i = 0; i < ROUNDTRIPS; i++) await roundTrip(i);
     const roundTrips = ROUNDTRIPS / ((performance.now() - t0) / 1000);
@@ -167,11 +181,14 @@ async function messages(target: Target, serverCpu?: () => Promise<number>): Prom
     };
     await burst(Math.min(2_000, BURST)); // warm-up
     const cpu0 = await serverCpu?.();
+    const g0 = process.cpuUsage();
     t0 = performance.now();
     await burst(BURST);
     const rate = BURST / ((performance.now() - t0) / 1000);
+    const g = process.cpuUsage(g0);
     const cpu1 = await serverCpu?.();
-    return { roundTrips, burst: rate, ...(cpu0 === undefined || cpu1 === undefined ? {} : { cpuPerMessage: (cpu1 - cpu0) / BURST }) };
+    const generatorPerMessage = (g.user + g.system) / BURST;
+    return { roundTrips, burst: rate, generatorPerMessage, ...(cpu0 === undefined || cpu1 === undefined ? {} : { cpuPerMessage: (cpu1 - cpu0) / BURST }) };
   } finally {
     await Promise.all([juliet.close(), romeo.close()]);
   }
@@ -491,10 +508,33 @@ try {
   let cpuPerMessage: number | undefined;
   let routing: { off: number; on: number } | undefined;
   if (ONLY.has("messages")) {
-    routing = { off: routeCpu(0), on: routeCpu(4096) };
+    // In a process of its own: run here, its 20 000 retained stanzas per round made V8 pretenure the
+    // allocation sites of xml() and the element code the clients share, and this process then spent
+    // about twice the CPU per burst message (old-space garbage, scavenges with megabytes of survivors).
+    routing = JSON.parse(
+      execFileSync(process.execPath, ["--conditions=source", "--import", "tsx", fileURLToPath(new URL("./router-cpu.ts", import.meta.url)), "--json"], { encoding: "utf8" }),
+    ) as { off: number; on: number };
     console.log(`  routing only (in-process Router): ${routing.off.toFixed(2)} µs/message without the prepared-JID cache, ${routing.on.toFixed(2)} µs with it`);
-    const results = new Map<string, { roundTrips: number; burst: number; cpuPerMessage?: number }>();
-    for (const t of [ours, ...(theirs ? [theirs] : [])]) results.set(t.name, await messages(t, () => cpuOf(t)));
+    // BENCH_MESSAGE_ROUNDS runs per server, the servers alternating; each figure is the median of its rounds.
+    const runs = new Map<string, MessageFigures[]>();
+    for (let round = 0; round < MESSAGE_ROUNDS; round++) {
+      for (const t of [ours, ...(theirs ? [theirs] : [])]) {
+        const list = runs.get(t.name) ?? [];
+        runs.set(t.name, list);
+        list.push(await messages(t, () => cpuOf(t)));
+      }
+    }
+    const medianOf = (list: MessageFigures[], key: keyof MessageFigures) => median(list.map((f) => f[key] ?? Number.NaN));
+    const results = new Map<string, MessageFigures>(
+      [...runs].map(([name, list]) => [
+        name,
+        { roundTrips: medianOf(list, "roundTrips"), burst: medianOf(list, "burst"), cpuPerMessage: medianOf(list, "cpuPerMessage"), generatorPerMessage: medianOf(list, "generatorPerMessage") },
+      ]),
+    );
+    if (MESSAGE_ROUNDS > 1) {
+      for (const [name, list] of runs) console.log(`  ${name}, ${MESSAGE_ROUNDS} rounds: burst ${list.map((f) => fmt(f.burst)).join(", ")} messages/s; round trips ${list.map((f) => fmt(f.roundTrips)).join(", ")}/s`);
+    }
+    for (const [name, f] of results) console.log(`  ${name}: the bench process (both clients) spent ${f.generatorPerMessage.toFixed(2)} µs of CPU per burst message (median)`);
     cpuPerMessage = results.get(ours.name)!.cpuPerMessage;
     const theirCpu = theirs ? results.get(theirs.name)!.cpuPerMessage : undefined;
     for (const [metric, key, unit] of [

@@ -157,19 +157,7 @@ export class XmlElement {
    * conditional children read naturally. Elements built without a namespace take this element's.
    */
   append(...nodes: ReadonlyArray<XmlNode | null | undefined | false>): this {
-    for (const node of nodes) {
-      if (node === null || node === undefined || node === false) continue;
-      if (typeof node === "string") {
-        if (node === "") continue;
-        const last = this.children.length - 1;
-        if (last >= 0 && typeof this.children[last] === "string") this.children[last] += node;
-        else this.children.push(node);
-      } else {
-        // A parent that is itself still waiting for a namespace passes it on when it gets one.
-        if (node._inheritNs && !this._inheritNs) node.adoptNamespace(this.ns);
-        this.children.push(node);
-      }
-    }
+    for (const node of nodes) appendNode(this, node);
     return this;
   }
 
@@ -179,12 +167,20 @@ export class XmlElement {
    * namespace.
    */
   adoptNamespace(ns: string): this {
-    const stack: XmlElement[] = [this];
-    for (let el = stack.pop(); el !== undefined; el = stack.pop()) {
+    // The stack is made only for a tree with more than one level to visit (a stanza with a payload that
+    // has children); a flat one (every stanza sent) costs no array.
+    let stack: XmlElement[] | undefined;
+    for (let el: XmlElement | undefined = this; el !== undefined; el = stack?.pop()) {
       if (!el._inheritNs) continue;
       el.ns = ns;
       el._inheritNs = false;
-      for (const child of el.children) if (typeof child !== "string") stack.push(child);
+      for (const child of el.children) {
+        if (typeof child === "string" || !child._inheritNs) continue;
+        if (child.children.length === 0) {
+          child.ns = ns;
+          child._inheritNs = false;
+        } else (stack ??= []).push(child);
+      }
     }
     return this;
   }
@@ -362,7 +358,23 @@ export function xml(name: string, attrs?: Readonly<Record<string, string | undef
   }
   for (const child of children) {
     if (Array.isArray(child)) el.append(...(child as ReadonlyArray<XmlNode | null | undefined | false>));
-    else el.append(child as XmlNode | null | undefined | false);
+    else appendNode(el, child as XmlNode | null | undefined | false);
   }
   return el;
+}
+
+/** `el.append(node)` for one node, without the rest-parameter array (what `xml()` does per child). */
+function appendNode(el: XmlElement, node: XmlNode | null | undefined | false): void {
+  if (node === null || node === undefined || node === false) return;
+  const children = el.children;
+  if (typeof node === "string") {
+    if (node === "") return;
+    const last = children.length - 1;
+    if (last >= 0 && typeof children[last] === "string") children[last] += node;
+    else children.push(node);
+    return;
+  }
+  // A parent that is itself still waiting for a namespace passes it on when it gets one.
+  if (node._inheritNs && !el._inheritNs) node.adoptNamespace(el.ns);
+  children.push(node);
 }

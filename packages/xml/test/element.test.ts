@@ -33,6 +33,17 @@ describe("xml() builder", () => {
     expect(parent.getChild("a")!.getChild("b")!.ns).toBe(NS_CLIENT);
   });
 
+  it("adopts a namespace on a flat stanza's childless children as on deeper ones, once", () => {
+    const msg = xml("message", { to: "a@b" }, xml("body", {}, "hi"), xml("active", { xmlns: "urn:x" }), xml("thread"), "text");
+    msg.adoptNamespace(NS_CLIENT);
+    expect(msg.elements().map((e) => e.ns)).toEqual([NS_CLIENT, "urn:x", NS_CLIENT]);
+    expect(msg.getChildText("body")).toBe("hi");
+    // Adopted for good: a second adoption changes nothing, at either depth.
+    msg.adoptNamespace("urn:other");
+    expect([msg.ns, ...msg.elements().map((e) => e.ns)]).toEqual([NS_CLIENT, NS_CLIENT, "urn:x", NS_CLIENT]);
+    expect(String(msg)).toBe("<message xmlns='jabber:client' to='a@b'><body>hi</body><active xmlns='urn:x'/><thread/>text</message>");
+  });
+
   it("keeps an explicit empty namespace (new XmlElement) instead of inheriting", () => {
     const parent = xml("message", { xmlns: NS_CLIENT }, new XmlElement("raw"));
     expect(parent.firstElement()!.ns).toBe("");
