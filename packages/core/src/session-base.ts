@@ -215,6 +215,19 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     if (this.stanzaTakers !== NO_HOOKS) this.stanzaTakers = this.stanzaTakers.slice();
   }
 
+  /**
+   * Puts `next` in the place of the loaded half `old` (a finished negotiation step handing over to a shared
+   * stand-in): same position among the halves and the hooks `next` has, out of the hooks it lacks.
+   */
+  protected replaceHalf(old: H, next: H): void {
+    const i = this.halves.indexOf(old);
+    if (i < 0) return;
+    this.halves[i] = next;
+    this.inboundHooks = swapHook(this.inboundHooks, old, next, next.handleInbound !== undefined);
+    this.outboundHooks = swapHook(this.outboundHooks, old, next, next.handleOutbound !== undefined);
+    this.stanzaTakers = swapHook(this.stanzaTakers, old, next, next.handleStanza !== undefined);
+  }
+
   /** The feature owning `ns`, if any (a handful of features: a scan beats a map per session). */
   protected ownerOf(ns: string): H | undefined {
     const defs = this.defs;
@@ -815,6 +828,15 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   protected authLimits(): void {
     this.framing.setLimits(this.fullLimits);
   }
+}
+
+/** `hooks` with `old` replaced by `next` (or left out when `keep` is false); the shared empty list when none is left. */
+function swapHook<H>(hooks: H[], old: H, next: H, keep: boolean): H[] {
+  const i = hooks.indexOf(old);
+  if (i < 0) return hooks;
+  if (keep) hooks[i] = next;
+  else hooks.splice(i, 1);
+  return hooks.length === 0 ? (NO_HOOKS as H[]) : hooks;
 }
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
