@@ -135,7 +135,12 @@ describe("online: what negotiation needed is let go", () => {
       const visit = (v: unknown): void => {
         if (v === null || typeof v !== "object" || seen.has(v)) return;
         seen.add(v);
-        if (v instanceof Map) for (const [k, x] of v) (visit(k), visit(x));
+        if (v instanceof Map) {
+          for (const [k, x] of v) {
+            visit(k);
+            visit(x);
+          }
+        }
         for (const key of Reflect.ownKeys(v)) {
           const d = Object.getOwnPropertyDescriptor(v, key)!;
           if ("value" in d) visit(d.value);
