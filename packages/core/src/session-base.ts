@@ -32,6 +32,7 @@ import { defaultRandom, minDefined } from "./util.js";
 export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
 export { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, DEFAULT_TIMEOUTS, SessionStateError } from "./session-shared.js";
+import { defineBitFlags } from "./bit-flags.js";
 import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
 
 /**
@@ -61,9 +62,9 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   /** Closing: when we stop waiting for the peer's end of stream. */
   protected closeDeadline: number | undefined;
   /** Questions pending with the application, or a hand-over: input stays buffered, unparsed. */
-  protected paused = false;
+  declare protected paused: boolean;
   /** Our stream header for the current stream has been written. */
-  protected headerSent = false;
+  declare protected headerSent: boolean;
   /**
    * What the stream has achieved (flags only ever go from false to true): one of eight shared frozen
    * objects, replaced as a flag is set (`withFlag`) — no object of its own per session.
@@ -81,7 +82,9 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   protected domain: string | undefined;
   /** Server: the peer's `from` on its stream header, if it was a valid JID. */
   protected peerFrom: string | undefined;
-  private pumping = false;
+  declare private pumping: boolean;
+  /** The boolean fields, as bits (`defineBitFlags` below; a role class adds its own from {@link SESSION_FLAGS} up). */
+  protected bits = 0;
   /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
   protected defs: StreamFeature[] = [];
   /** This session's half of each loaded feature (parallel to `defs`). */
@@ -96,7 +99,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */
   protected contentNs: string = NS_CLIENT;
   /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
-  protected versionless = false;
+  declare protected versionless: boolean;
 
   /** Keepalive: the last input (online), and the deadline of an unanswered probe. */
   private lastInput = 0;
@@ -841,6 +844,10 @@ function swapHook<H>(hooks: H[], old: H, next: H, keep: boolean): H[] {
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
 const UTF8 = new TextEncoder();
+
+/** The first bit of a session's `bits` free for a role class's flags. @internal */
+export const SESSION_FLAGS = 4;
+defineBitFlags(LeanSessionBase.prototype, "bits", ["paused", "headerSent", "pumping", "versionless"]);
 
 /**
  * {@link LeanSessionBase} with the framing named by the `framing` option (`"stream"`, the default, or

@@ -15,7 +15,8 @@ import { Sasl2Server } from "./features/sasl2/server.js";
 import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
 import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
-import { parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
+import { defineBitFlags } from "./bit-flags.js";
+import { parseStreamVersion, SESSION_FLAGS, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
   BindAnswer,
@@ -143,9 +144,9 @@ export class ServerSession
   private sasl: SaslServer | undefined;
   private sasl2: Sasl2Server | undefined;
   private bind: BindServer | undefined;
-  private hostPending = false;
+  declare private hostPending: boolean;
   private streamId = "";
-  private started = false;
+  declare private started: boolean;
   /** Shared by the sessions of the same options: the markup of `<stream:features/>` by offer key. */
   private readonly featuresMarkup: Map<string, string>;
 
@@ -575,6 +576,7 @@ export class ServerSession
     this.emit({ type: "stanza", stanza: e });
   }
 }
+defineBitFlags(ServerSession.prototype, "bits", ["hostPending", "started"], SESSION_FLAGS);
 
 function sameDomain(to: string, domain: string): boolean {
   const j = HEADER_DOMAINS.parse(to);
