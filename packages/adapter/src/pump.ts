@@ -95,8 +95,8 @@ export class SessionPump<E extends PumpEvent> implements DeadlineTarget {
   /** @internal the shared scheduler's heap index (-1: not scheduled) */
   deadlineSlot = -1;
   private readonly opts: SessionPumpOptions<E>;
-  // Six flags in one number (bits, see below): an idle server holds one pump per connection.
-  private bits = 0;
+  /** @internal six flags in one number (`defineBitFlags` below): an idle server holds one pump per connection. */
+  protected bits = 0;
   declare private pumping: boolean;
   declare private again: boolean;
   declare private blocked: boolean;
