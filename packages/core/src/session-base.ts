@@ -22,7 +22,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
-import { base64url, type SessionConfig, sharedConfig, sharedDefinitions, sharedMerge, withoutChannelBinding } from "./shared-options.js";
+import { base64url, type SessionConfig, sharedConfig, sharedDefinitions, sharedHalves, sharedMerge, withoutChannelBinding } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -225,10 +225,22 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   protected replaceHalf(old: H, next: H): void {
     const i = this.halves.indexOf(old);
     if (i < 0) return;
+    this.halves = this.halves.slice(); // possibly a shared list (see shareHalves)
     this.halves[i] = next;
     this.inboundHooks = swapHook(this.inboundHooks, old, next, next.handleInbound !== undefined);
     this.outboundHooks = swapHook(this.outboundHooks, old, next, next.handleOutbound !== undefined);
     this.stanzaTakers = swapHook(this.stanzaTakers, old, next, next.handleStanza !== undefined);
+  }
+
+  /**
+   * When every half left is a stateless shared one (an online session after {@link replaceHalf}), the
+   * session's lists of halves and hooks become lists shared with the other sessions of its features.
+   */
+  protected shareHalves(): void {
+    this.halves = sharedHalves(this.defs, this.halves);
+    this.inboundHooks = sharedHalves(this.defs, this.inboundHooks);
+    this.outboundHooks = sharedHalves(this.defs, this.outboundHooks);
+    this.stanzaTakers = sharedHalves(this.defs, this.stanzaTakers);
   }
 
   /** The feature owning `ns`, if any (a handful of features: a scan beats a map per session). */
@@ -837,9 +849,10 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
 function swapHook<H>(hooks: H[], old: H, next: H, keep: boolean): H[] {
   const i = hooks.indexOf(old);
   if (i < 0) return hooks;
-  if (keep) hooks[i] = next;
-  else hooks.splice(i, 1);
-  return hooks.length === 0 ? (NO_HOOKS as H[]) : hooks;
+  const copy = hooks.slice(); // possibly a shared list
+  if (keep) copy[i] = next;
+  else copy.splice(i, 1);
+  return copy.length === 0 ? (NO_HOOKS as H[]) : copy;
 }
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */

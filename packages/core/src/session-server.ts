@@ -16,6 +16,7 @@ import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
 import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
 import { defineBitFlags } from "./bit-flags.js";
+import { sharedHalf } from "./shared-options.js";
 import { parseStreamVersion, SESSION_FLAGS, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
@@ -47,17 +48,17 @@ const HEADER_DOMAINS = new JidCache(64);
  * What an online session keeps of SASL (RFC 6120 §6): authentication is over, so an `<auth/>` or any other
  * SASL element is answered as {@link SaslServer} answers it once authenticated. Shared by every session.
  */
-const SASL_DONE: ServerFeature<ServerEvent> = {
+const SASL_DONE: ServerFeature<ServerEvent> = sharedHalf({
   offer: () => undefined,
   handleElement(e, ctx) {
     ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
   },
-};
+});
 /**
  * What an online session keeps of resource binding: a {@link BindServer} of a bound stream holds no state
  * (it refuses a second `<bind/>` with `<not-allowed/>`), so one serves every session.
  */
-const BIND_DONE = new BindServer() as ServerFeature<ServerEvent>;
+const BIND_DONE = sharedHalf(new BindServer()) as ServerFeature<ServerEvent>;
 
 interface SaslOptionsPair {
   readonly sasl1: SaslServerOptions;
@@ -471,6 +472,7 @@ export class ServerSession
       this.bind = undefined;
     }
     this.peerFrom = undefined;
+    this.shareHalves();
   }
 
   // ---------------------------------------------------------------------------------------------------
