@@ -48,8 +48,8 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   private readonly config: SessionConfig;
   /** The framing strategy: RFC 6120 stream or RFC 7395 WebSocket. */
   protected readonly framing: FramingStrategy;
-  /** Output taken from the framing to be measured, not yet polled. */
-  private readonly out = new OutputQueue();
+  /** Output taken from the framing to be measured, not yet polled (made when needed, dropped by `trim()` when empty). */
+  private out: OutputQueue | undefined;
 
   // The shared empty array while no event is pending (an idle session holds none of its own).
   private events: E[] = NO_HOOKS;
@@ -150,12 +150,13 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   }
 
   /**
-   * Lets go of memory kept only for speed — the output buffer and the serializer's namespace bookkeeping —
+   * Lets go of memory kept only for speed — the output buffer, an empty output queue and the serializer's namespace bookkeeping —
    * while no output is pending; the next write allocates them again. For adapters, on a connection that has
    * been idle for a while (an idle session then holds no output bytes). Harmless at any time.
    */
   trim(): void {
     if (!this.framing.hasOutput) this.framing.trim();
+    if (this.out?.empty === true) this.out = undefined; // made again when output is held
   }
 
   /** Where the session stands (coarse; see `docs/core.md` for the detailed states). */
@@ -352,15 +353,16 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
    */
   private checkPendingOutput(): void {
     if (this.kind === "closed" || !this.framing.hasOutput) return;
-    this.out.take(this.framing);
-    if (this.out.bytes > this.maxPendingOutput) {
+    const out = (this.out ??= new OutputQueue());
+    out.take(this.framing);
+    if (out.bytes > this.maxPendingOutput) {
       this.fatal("resource-constraint", `more than ${this.maxPendingOutput} bytes of output not read by the peer`);
     }
   }
 
   /** Bytes of output held for the transport (not yet returned by `pollTransmit`), as last measured. */
   get pendingOutputBytes(): number {
-    return this.out.bytes;
+    return this.out?.bytes ?? 0;
   }
 
   /** Hook: called before input is parsed (the server arms its negotiation timer here). */
@@ -392,7 +394,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
 
   /** Next output: for stream framing all pending bytes, for WebSocket one message. */
   pollTransmit(): Uint8Array | undefined {
-    return this.out.poll(this.framing);
+    return this.out === undefined ? this.framing.poll() : this.out.poll(this.framing);
   }
 
   /** Next event, in order. */
