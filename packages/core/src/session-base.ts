@@ -83,7 +83,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   /** Server: the peer's `from` on its stream header, if it was a valid JID. */
   protected peerFrom: string | undefined;
   declare private pumping: boolean;
-  /** The boolean fields, as bits (`defineBitFlags` below; a role class adds its own from {@link SESSION_FLAGS} up). */
+  /** @internal the boolean fields as bits (`defineBitFlags` below; a role class adds its own from `SESSION_FLAGS` up) */
   protected bits = 0;
   /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
   protected defs: StreamFeature[] = [];

@@ -114,7 +114,7 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
   /** Our TLS role on the socket (which channel-binding data to extract after the handshake). */
   protected readonly side: TlsSide;
   private plain: Socket | undefined;
-  /** Boolean state as bits (see `defineBitFlags` below; subclasses add theirs from {@link BASE_FLAGS} up). */
+  /** @internal boolean state as bits (`defineBitFlags` below; subclasses add theirs from `BASE_FLAGS` up) */
   protected bits = 0;
   declare private ended: boolean;
   declare private closedNotified: boolean;
