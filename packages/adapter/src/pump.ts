@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { SansIoSession } from "@xmpp-sansio/core";
+import { defineBitFlags, type SansIoSession } from "@xmpp-sansio/core";
 import type { DeadlineScheduler, DeadlineTarget } from "./deadlines.js";
 
 /** The events a pump must understand (`starttls`, `closed`); everything else is passed through. */
@@ -95,24 +95,33 @@ export class SessionPump<E extends PumpEvent> implements DeadlineTarget {
   /** @internal the shared scheduler's heap index (-1: not scheduled) */
   deadlineSlot = -1;
   private readonly opts: SessionPumpOptions<E>;
-  private readonly clock: () => number;
-  private readonly timers: PumpTimers;
-  private readonly scheduler: DeadlineScheduler | undefined;
-  private pumping = false;
-  private again = false;
-  private blocked = false;
+  /** @internal six flags in one number (`defineBitFlags` below): an idle server holds one pump per connection. */
+  protected bits = 0;
+  declare private pumping: boolean;
+  declare private again: boolean;
+  declare private blocked: boolean;
+  declare private finished: boolean;
+  declare private closedSeen: boolean;
+  declare private transportGone: boolean;
   private timer: unknown;
   private timerAt: number | undefined;
-  private finished = false;
-  private closedSeen = false;
-  private transportGone = false;
 
   constructor(options: SessionPumpOptions<E>) {
     this.opts = options;
     this.session = options.session;
-    this.clock = options.now ?? monotonicNow;
-    this.timers = options.timers ?? globalTimers;
-    this.scheduler = options.scheduler;
+  }
+
+  // The clock, timers and scheduler are read from the options (no copies per pump).
+  private clock(): number {
+    return this.opts.now === undefined ? monotonicNow() : this.opts.now();
+  }
+
+  private get timers(): PumpTimers {
+    return this.opts.timers ?? globalTimers;
+  }
+
+  private get scheduler(): DeadlineScheduler | undefined {
+    return this.opts.scheduler;
   }
 
   /** @internal the instant the session wants `handleTimeout` (for the shared scheduler) */
@@ -264,3 +273,5 @@ export class SessionPump<E extends PumpEvent> implements DeadlineTarget {
     this.timerAt = undefined;
   }
 }
+
+defineBitFlags(SessionPump.prototype, "bits", ["pumping", "again", "blocked", "finished", "closedSeen", "transportGone"]);

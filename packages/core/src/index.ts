@@ -7,6 +7,8 @@
  *
  * @module @xmpp-sansio/core
  */
+/** @internal Boolean fields as bits of one number (for per-connection objects of the adapters). */
+export { defineBitFlags } from "./bit-flags.js";
 export * from "./iq-tracker.js";
 export * from "./lifecycle.js";
 export * from "./reconnect.js";

@@ -19,6 +19,11 @@ export class OutputQueue {
   /** Bytes held. */
   bytes = 0;
 
+  /** Whether nothing is held. */
+  get empty(): boolean {
+    return this.head >= this.chunks.length;
+  }
+
   /** Takes everything the framing has written so far. */
   take(framing: FramingStrategy): void {
     for (let out = framing.poll(); out !== undefined; out = framing.poll()) {

@@ -22,7 +22,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
-import { base64url, type SessionConfig, sharedConfig, sharedDefinitions, sharedMerge, withoutChannelBinding } from "./shared-options.js";
+import { base64url, type SessionConfig, sharedConfig, sharedDefinitions, sharedHalves, sharedMerge, withoutChannelBinding } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -32,6 +32,7 @@ import { defaultRandom, minDefined } from "./util.js";
 export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
 export { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, DEFAULT_TIMEOUTS, SessionStateError } from "./session-shared.js";
+import { defineBitFlags } from "./bit-flags.js";
 import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
 
 /**
@@ -47,8 +48,8 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   private readonly config: SessionConfig;
   /** The framing strategy: RFC 6120 stream or RFC 7395 WebSocket. */
   protected readonly framing: FramingStrategy;
-  /** Output taken from the framing to be measured, not yet polled. */
-  private readonly out = new OutputQueue();
+  /** Output taken from the framing to be measured, not yet polled (made when needed, dropped by `trim()` when empty). */
+  private out: OutputQueue | undefined;
 
   // The shared empty array while no event is pending (an idle session holds none of its own).
   private events: E[] = NO_HOOKS;
@@ -61,9 +62,9 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   /** Closing: when we stop waiting for the peer's end of stream. */
   protected closeDeadline: number | undefined;
   /** Questions pending with the application, or a hand-over: input stays buffered, unparsed. */
-  protected paused = false;
+  declare protected paused: boolean;
   /** Our stream header for the current stream has been written. */
-  protected headerSent = false;
+  declare protected headerSent: boolean;
   /**
    * What the stream has achieved (flags only ever go from false to true): one of eight shared frozen
    * objects, replaced as a flag is set (`withFlag`) — no object of its own per session.
@@ -81,7 +82,9 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   protected domain: string | undefined;
   /** Server: the peer's `from` on its stream header, if it was a valid JID. */
   protected peerFrom: string | undefined;
-  private pumping = false;
+  declare private pumping: boolean;
+  /** @internal the boolean fields as bits (`defineBitFlags` below; a role class adds its own from `SESSION_FLAGS` up) */
+  protected bits = 0;
   /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
   protected defs: StreamFeature[] = [];
   /** This session's half of each loaded feature (parallel to `defs`). */
@@ -96,7 +99,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */
   protected contentNs: string = NS_CLIENT;
   /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
-  protected versionless = false;
+  declare protected versionless: boolean;
 
   /** Keepalive: the last input (online), and the deadline of an unanswered probe. */
   private lastInput = 0;
@@ -147,12 +150,13 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   }
 
   /**
-   * Lets go of memory kept only for speed — the output buffer and the serializer's namespace bookkeeping —
+   * Lets go of memory kept only for speed — the output buffer, an empty output queue and the serializer's namespace bookkeeping —
    * while no output is pending; the next write allocates them again. For adapters, on a connection that has
    * been idle for a while (an idle session then holds no output bytes). Harmless at any time.
    */
   trim(): void {
     if (!this.framing.hasOutput) this.framing.trim();
+    if (this.out?.empty === true) this.out = undefined; // made again when output is held
   }
 
   /** Where the session stands (coarse; see `docs/core.md` for the detailed states). */
@@ -213,6 +217,31 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     if (this.inboundHooks !== NO_HOOKS) this.inboundHooks = this.inboundHooks.slice();
     if (this.outboundHooks !== NO_HOOKS) this.outboundHooks = this.outboundHooks.slice();
     if (this.stanzaTakers !== NO_HOOKS) this.stanzaTakers = this.stanzaTakers.slice();
+  }
+
+  /**
+   * Puts `next` in the place of the loaded half `old` (a finished negotiation step handing over to a shared
+   * stand-in): same position among the halves and the hooks `next` has, out of the hooks it lacks.
+   */
+  protected replaceHalf(old: H, next: H): void {
+    const i = this.halves.indexOf(old);
+    if (i < 0) return;
+    this.halves = this.halves.slice(); // possibly a shared list (see shareHalves)
+    this.halves[i] = next;
+    this.inboundHooks = swapHook(this.inboundHooks, old, next, next.handleInbound !== undefined);
+    this.outboundHooks = swapHook(this.outboundHooks, old, next, next.handleOutbound !== undefined);
+    this.stanzaTakers = swapHook(this.stanzaTakers, old, next, next.handleStanza !== undefined);
+  }
+
+  /**
+   * When every half left is a stateless shared one (an online session after {@link replaceHalf}), the
+   * session's lists of halves and hooks become lists shared with the other sessions of its features.
+   */
+  protected shareHalves(): void {
+    this.halves = sharedHalves(this.defs, this.halves);
+    this.inboundHooks = sharedHalves(this.defs, this.inboundHooks);
+    this.outboundHooks = sharedHalves(this.defs, this.outboundHooks);
+    this.stanzaTakers = sharedHalves(this.defs, this.stanzaTakers);
   }
 
   /** The feature owning `ns`, if any (a handful of features: a scan beats a map per session). */
@@ -324,15 +353,16 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
    */
   private checkPendingOutput(): void {
     if (this.kind === "closed" || !this.framing.hasOutput) return;
-    this.out.take(this.framing);
-    if (this.out.bytes > this.maxPendingOutput) {
+    const out = (this.out ??= new OutputQueue());
+    out.take(this.framing);
+    if (out.bytes > this.maxPendingOutput) {
       this.fatal("resource-constraint", `more than ${this.maxPendingOutput} bytes of output not read by the peer`);
     }
   }
 
   /** Bytes of output held for the transport (not yet returned by `pollTransmit`), as last measured. */
   get pendingOutputBytes(): number {
-    return this.out.bytes;
+    return this.out?.bytes ?? 0;
   }
 
   /** Hook: called before input is parsed (the server arms its negotiation timer here). */
@@ -364,7 +394,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
 
   /** Next output: for stream framing all pending bytes, for WebSocket one message. */
   pollTransmit(): Uint8Array | undefined {
-    return this.out.poll(this.framing);
+    return this.out === undefined ? this.framing.poll() : this.out.poll(this.framing);
   }
 
   /** Next event, in order. */
@@ -817,8 +847,22 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   }
 }
 
+/** `hooks` with `old` replaced by `next` (or left out when `keep` is false); the shared empty list when none is left. */
+function swapHook<H>(hooks: H[], old: H, next: H, keep: boolean): H[] {
+  const i = hooks.indexOf(old);
+  if (i < 0) return hooks;
+  const copy = hooks.slice(); // possibly a shared list
+  if (keep) copy[i] = next;
+  else copy.splice(i, 1);
+  return copy.length === 0 ? (NO_HOOKS as H[]) : copy;
+}
+
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
 const UTF8 = new TextEncoder();
+
+/** The first bit of a session's `bits` free for a role class's flags. @internal */
+export const SESSION_FLAGS = 4;
+defineBitFlags(LeanSessionBase.prototype, "bits", ["paused", "headerSent", "pumping", "versionless"]);
 
 /**
  * {@link LeanSessionBase} with the framing named by the `framing` option (`"stream"`, the default, or

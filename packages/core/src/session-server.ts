@@ -15,7 +15,9 @@ import { Sasl2Server } from "./features/sasl2/server.js";
 import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
 import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
-import { parseStreamVersion, SessionBase, SessionStateError } from "./session-base.js";
+import { defineBitFlags } from "./bit-flags.js";
+import { sharedHalf } from "./shared-options.js";
+import { parseStreamVersion, SESSION_FLAGS, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
 import type {
   BindAnswer,
@@ -41,6 +43,22 @@ const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "u
 const STANZA_ADDRESSES = new JidCache(4096);
 /** The `to` of stream headers (the domains served, two or three headers per login): parsed once each. */
 const HEADER_DOMAINS = new JidCache(64);
+
+/**
+ * What an online session keeps of SASL (RFC 6120 §6): authentication is over, so an `<auth/>` or any other
+ * SASL element is answered as {@link SaslServer} answers it once authenticated. Shared by every session.
+ */
+const SASL_DONE: ServerFeature<ServerEvent> = sharedHalf({
+  offer: () => undefined,
+  handleElement(e, ctx) {
+    ctx.fatal("unsupported-stanza-type", `<${e.name} xmlns='${e.ns}'> is not supported`);
+  },
+});
+/**
+ * What an online session keeps of resource binding: a {@link BindServer} of a bound stream holds no state
+ * (it refuses a second `<bind/>` with `<not-allowed/>`), so one serves every session.
+ */
+const BIND_DONE = sharedHalf(new BindServer()) as ServerFeature<ServerEvent>;
 
 interface SaslOptionsPair {
   readonly sasl1: SaslServerOptions;
@@ -127,9 +145,9 @@ export class ServerSession
   private sasl: SaslServer | undefined;
   private sasl2: Sasl2Server | undefined;
   private bind: BindServer | undefined;
-  private hostPending = false;
+  declare private hostPending: boolean;
   private streamId = "";
-  private started = false;
+  declare private started: boolean;
   /** Shared by the sessions of the same options: the markup of `<stream:features/>` by offer key. */
   private readonly featuresMarkup: Map<string, string>;
 
@@ -434,6 +452,29 @@ export class ServerSession
     this.goOnline(resumed);
   }
 
+  protected override negotiationDone(): void {
+    super.negotiationDone();
+    this.dropNegotiationState();
+  }
+
+  /**
+   * Online: lets go of what only negotiation needed — the SASL and binding halves (shared stand-ins answer
+   * a late `<auth/>` or `<bind/>` as they would) and the `from` of the client's header (used by our
+   * header only). ≈0.2 KiB less per idle session.
+   */
+  protected dropNegotiationState(): void {
+    if (this.sasl !== undefined) {
+      this.replaceHalf(this.sasl as ServerFeature<ServerEvent>, SASL_DONE);
+      this.sasl = undefined;
+    }
+    if (this.bind !== undefined) {
+      this.replaceHalf(this.bind as ServerFeature<ServerEvent>, BIND_DONE);
+      this.bind = undefined;
+    }
+    this.peerFrom = undefined;
+    this.shareHalves();
+  }
+
   // ---------------------------------------------------------------------------------------------------
   // Elements
 
@@ -537,6 +578,7 @@ export class ServerSession
     this.emit({ type: "stanza", stanza: e });
   }
 }
+defineBitFlags(ServerSession.prototype, "bits", ["hostPending", "started"], SESSION_FLAGS);
 
 function sameDomain(to: string, domain: string): boolean {
   const j = HEADER_DOMAINS.parse(to);

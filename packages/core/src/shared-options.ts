@@ -115,3 +115,30 @@ export function sharedDefinitions(defs: StreamFeature[]): StreamFeature[] {
   if (lists.length < 16) lists.push(copy); // bounded: an application making ever new definitions shares nothing
   return copy;
 }
+
+/** Feature halves that hold no state of a session (one object serves every session; see {@link sharedHalf}). */
+const SHARED_HALVES = new WeakSet<object>();
+
+/** Marks `half` as stateless, shared by every session: lists of only such halves can be shared too. @internal */
+export function sharedHalf<T extends object>(half: T): T {
+  SHARED_HALVES.add(half);
+  return half;
+}
+
+/** Frozen lists of shared halves in use, by the (shared) definitions list they belong to. */
+const HALF_LISTS = new WeakMap<readonly StreamFeature[], readonly object[][]>();
+
+/**
+ * `list` itself, or an equal frozen list shared by the sessions of the same features when every half in it
+ * is a {@link sharedHalf} (an online session whose negotiation halves were replaced). Never write to the
+ * result. @internal
+ */
+export function sharedHalves<H extends object>(defs: readonly StreamFeature[], list: H[]): H[] {
+  if (list.length === 0 || !list.every((h) => SHARED_HALVES.has(h))) return list;
+  let lists = HALF_LISTS.get(defs) as H[][] | undefined;
+  if (lists === undefined) HALF_LISTS.set(defs, (lists = []));
+  for (const l of lists) if (l.length === list.length && l.every((h, i) => h === list[i])) return l;
+  const frozen = Object.freeze(list.slice()) as H[];
+  if (lists.length < 16) lists.push(frozen);
+  return frozen;
+}

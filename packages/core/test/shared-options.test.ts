@@ -9,7 +9,7 @@ import { sharedMerge } from "../src/shared-options.js";
 import { makePair } from "./harness.js";
 
 // White-box: the fields whose sharing is the point.
-type Inside = { timeouts: object; fullLimits: object; preAuthLimits: object; framing: { context: object; parser: { core: { limits: object; stack: unknown[] } } }; sasl: { offered: string[] } };
+type Inside = { timeouts: object; fullLimits: object; preAuthLimits: object; framing: { context: object; parser: { core: { limits: object; stack: unknown[] } } }; sasl: { offered: string[] } | undefined };
 const inside = (s: ServerSession) => s as unknown as Inside;
 
 describe("shared options", () => {
@@ -75,7 +75,10 @@ describe("shared options", () => {
       expect(x.server.state).toBe("online");
     }
     expect(inside(p.server).framing.context).toBe(inside(q.server).framing.context);
-    expect(inside(p.server).sasl.offered).toEqual([]);
+    // SASL and binding are over: their halves are shared stand-ins, the session keeps none of its own.
+    expect(inside(p.server).sasl).toBeUndefined();
+    expect(p.server.featureHalf("sasl")).toBe(q.server.featureHalf("sasl"));
+    expect(p.server.featureHalf("bind")).toBe(q.server.featureHalf("bind"));
     // A deep stanza grows the parser's stack; trim() gives it back between stanzas.
     let deep = xml("x", { xmlns: "urn:example:deep" });
     for (let i = 0; i < 40; i++) deep = xml("x", { xmlns: "urn:example:deep" }, deep);
@@ -104,6 +107,67 @@ describe("shared options", () => {
       return out;
     };
     expect(run(true)).toEqual(run(false));
+  });
+});
+
+describe("online: what negotiation needed is let go", () => {
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  const online = () => {
+    const p = makePair({ server: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true }, client: { tls: "none", mechanisms: ["PLAIN"], allowPlainInClear: true } as never });
+    p.client.start(0);
+    p.server.start(0);
+    p.run();
+    expect(p.server.state).toBe("online");
+    return p;
+  };
+  const output = (s: ServerSession) => {
+    let out = "";
+    for (let b = s.pollTransmit(); b !== undefined; b = s.pollTransmit()) out += dec.decode(b);
+    return out;
+  };
+
+  it("an online session reaches no SASL or binding state of its own, nor the client's header 'from'", () => {
+    const [p, q] = [online(), online()];
+    // Everything one session reaches through its own fields (arrays, maps, objects), minus what the other reaches too.
+    const reach = (root: object) => {
+      const seen = new Set<unknown>();
+      const visit = (v: unknown): void => {
+        if (v === null || typeof v !== "object" || seen.has(v)) return;
+        seen.add(v);
+        if (v instanceof Map) {
+          for (const [k, x] of v) {
+            visit(k);
+            visit(x);
+          }
+        }
+        for (const key of Reflect.ownKeys(v)) {
+          const d = Object.getOwnPropertyDescriptor(v, key)!;
+          if ("value" in d) visit(d.value);
+        }
+      };
+      visit(root);
+      return seen;
+    };
+    const other = reach(q.server);
+    const own = [...reach(p.server)].filter((o) => !other.has(o));
+    const names = own.map((o) => (o as object).constructor?.name);
+    expect(names).toContain("ServerSession");
+    expect(names).not.toContain("SaslServer");
+    expect(names).not.toContain("BindServer");
+    expect((p.server as unknown as { peerFrom?: string }).peerFrom).toBeUndefined();
+  });
+
+  it("a late <auth/> still ends the stream with <unsupported-stanza-type/>; a second <bind/> is still refused with <not-allowed/>", () => {
+    const p = online();
+    p.server.receive(enc.encode("<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>again</resource></bind></iq>"), 1);
+    const bindReply = output(p.server);
+    expect(bindReply).toContain("id='b2'");
+    expect(bindReply).toContain("<not-allowed");
+    expect(p.server.state).toBe("online");
+    p.server.receive(enc.encode("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldAB4</auth>"), 2);
+    expect(output(p.server)).toContain("<unsupported-stanza-type");
+    expect(p.server.state).toBe("closed");
   });
 });
 

@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { TLSSocket } from "node:tls";
 import type { PumpIo, SessionPump } from "@xmpp-sansio/adapter";
-import type { SansIoSession, StreamErrorCondition, TlsInfo } from "@xmpp-sansio/core";
+import { defineBitFlags, type SansIoSession, type StreamErrorCondition, type TlsInfo } from "@xmpp-sansio/core";
 import { channelBindingFromTlsSocket, type TlsSide } from "./channel-binding.js";
 
 /** The events a driver must understand; everything else is passed through. */
@@ -114,11 +114,13 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
   /** Our TLS role on the socket (which channel-binding data to extract after the handshake). */
   protected readonly side: TlsSide;
   private plain: Socket | undefined;
-  private ended = false;
-  private closedNotified = false;
-  private transportGone = false;
+  /** @internal boolean state as bits (`defineBitFlags` below; subclasses add theirs from `BASE_FLAGS` up) */
+  protected bits = 0;
+  declare private ended: boolean;
+  declare private closedNotified: boolean;
+  declare private transportGone: boolean;
   /** Between the STARTTLS hand-over and the end of the TLS handshake. */
-  private handshaking = false;
+  declare private handshaking: boolean;
   private firstError: Error | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
 
@@ -400,6 +402,10 @@ export abstract class SocketDriverBase<E extends DriverEvent> implements PumpIo<
     this.socketClosed(this.firstError);
   }
 }
+
+/** The first bit of {@link SocketDriverBase}'s `bits` free for a subclass's flags. @internal */
+export const BASE_FLAGS = 4;
+defineBitFlags(SocketDriverBase.prototype, "bits", ["ended", "closedNotified", "transportGone", "handshaking"]);
 
 function endReadHold(driver: { endReadHold(): void }): void {
   driver.endReadHold();

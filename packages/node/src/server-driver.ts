@@ -21,8 +21,8 @@ import {
   type SessionPumpOptions,
   TokenBucket,
 } from "@xmpp-sansio/adapter";
-import type { ServerEvent, TlsInfo } from "@xmpp-sansio/core";
-import { monotonicNow, SocketDriverBase } from "./driver.js";
+import { defineBitFlags, type ServerEvent, type TlsInfo } from "@xmpp-sansio/core";
+import { BASE_FLAGS, monotonicNow, SocketDriverBase } from "./driver.js";
 import type { ServerConnection } from "./server.js";
 
 /** After authentication, input is fed to a session at most this much per turn of the event loop. */
@@ -61,16 +61,16 @@ export class ServerSocketDriver extends SocketDriverBase<ServerEvent> implements
   /** The address counted by the gate (undefined: not counted). */
   private readonly admittedAddress: string | undefined;
   /** Whether reads are paused (rate limit or fair slicing). */
-  readsPaused = false;
+  declare readsPaused: boolean;
   /** The server's idle sweep: 0 traffic since the last sweep, 1 none, 2 trimmed. */
   idleSweeps = 0;
-  private authenticated = false;
+  declare private authenticated: boolean;
   /** The read rate's bucket of the current phase; none while full (made when input comes). */
   private bucket: TokenBucket | undefined;
-  private rateHold = false;
+  declare private rateHold: boolean;
   private resumeTimer: NodeJS.Timeout | undefined;
   private slices: Uint8Array[] | undefined;
-  private draining = false;
+  declare private draining: boolean;
   private queue: OutboundQueue | undefined;
   private closedP: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
@@ -242,3 +242,6 @@ function endRateHold(driver: ServerSocketDriver): void {
 function drainNext(driver: ServerSocketDriver): void {
   driver.drainStep();
 }
+
+// Its flags are bits of the base class's `bits` (one slot for eight flags per connection).
+defineBitFlags(ServerSocketDriver.prototype, "bits", ["readsPaused", "authenticated", "rateHold", "draining"], BASE_FLAGS);

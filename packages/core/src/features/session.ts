@@ -6,6 +6,7 @@
  * @module
  */
 import { NS_CLIENT, type XmlElement } from "@xmpp-sansio/xml";
+import { sharedHalf } from "../shared-options.js";
 import { parseStanzaError } from "../stanza-errors.js";
 import { definedOnly, el } from "../util.js";
 import type { ClientFeature, ClientFeatureContext, ServerFeature, ServerFeatureContext, StreamFeature } from "./types.js";
@@ -32,7 +33,7 @@ const SESSION_SERVERS = new Map<boolean, ServerFeature>();
 /** The server half is stateless: one instance per setting serves every session. */
 export function sessionServer(offer: boolean): ServerFeature {
   let half = SESSION_SERVERS.get(offer);
-  if (half === undefined) SESSION_SERVERS.set(offer, (half = new SessionServer(offer)));
+  if (half === undefined) SESSION_SERVERS.set(offer, (half = sharedHalf(new SessionServer(offer))));
   return half;
 }
 

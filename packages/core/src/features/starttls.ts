@@ -6,6 +6,7 @@
  */
 import { XmlElement } from "@xmpp-sansio/xml";
 import type { TlsPolicy } from "../session-types.js";
+import { sharedHalf } from "../shared-options.js";
 import type { ClientFeature, ClientFeatureContext, ServerFeature, ServerFeatureContext, StreamFeature } from "./types.js";
 
 /** `urn:ietf:params:xml:ns:xmpp-tls` (RFC 6120 §5.4). */
@@ -21,7 +22,7 @@ export function starttlsFeature(policy: TlsPolicy): StreamFeature {
   let def = DEFINITIONS.get(policy);
   if (def === undefined) {
     const client = new StarttlsClient(policy);
-    const server = new StarttlsServer(policy);
+    const server = sharedHalf(new StarttlsServer(policy));
     def = {
       name: "starttls",
       namespaces: [NS_TLS],

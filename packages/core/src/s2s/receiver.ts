@@ -108,6 +108,9 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
   }
 
   /** After SASL EXTERNAL and the restart (RFC 6120 §6.4.6): the stream is online. */
+  /** Online: keeps the peer's `from` (it is {@link remoteDomain}); the receiver has no SASL or bind halves to drop. */
+  protected override dropNegotiationState(): void {}
+
   protected override afterFeatures(): void {
     if (this.flags.authenticated && !this.flags.bound) this.ctx.setBound(domainJid(this.username!));
   }
