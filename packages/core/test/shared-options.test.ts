@@ -1,9 +1,9 @@
 // Sessions created with equal options share their merged timeouts and limits (one frozen object, not a
 // copy each), a caller who mutates its options object gets a fresh merge, and an idle session lets go of
 // what it kept from negotiation — without any change on the wire.
-import { StreamParser } from "@xmpp-sansio/xml";
-import { xml } from "@xmpp-sansio/xml";
+import { StreamParser, xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
+import { reachable } from "../../../test-support/reach.js";
 import { ServerSession } from "../src/index.js";
 import { sharedMerge } from "../src/shared-options.js";
 import { makePair } from "./harness.js";
@@ -130,27 +130,8 @@ describe("online: what negotiation needed is let go", () => {
   it("an online session reaches no SASL or binding state of its own, nor the client's header 'from'", () => {
     const [p, q] = [online(), online()];
     // Everything one session reaches through its own fields (arrays, maps, objects), minus what the other reaches too.
-    const reach = (root: object) => {
-      const seen = new Set<unknown>();
-      const visit = (v: unknown): void => {
-        if (v === null || typeof v !== "object" || seen.has(v)) return;
-        seen.add(v);
-        if (v instanceof Map) {
-          for (const [k, x] of v) {
-            visit(k);
-            visit(x);
-          }
-        }
-        for (const key of Reflect.ownKeys(v)) {
-          const d = Object.getOwnPropertyDescriptor(v, key)!;
-          if ("value" in d) visit(d.value);
-        }
-      };
-      visit(root);
-      return seen;
-    };
-    const other = reach(q.server);
-    const own = [...reach(p.server)].filter((o) => !other.has(o));
+    const other = reachable(q.server);
+    const own = [...reachable(p.server)].filter((o) => !other.has(o));
     const names = own.map((o) => (o as object).constructor?.name);
     expect(names).toContain("ServerSession");
     expect(names).not.toContain("SaslServer");

@@ -5,33 +5,15 @@
 // field each — a field or an object added to every idle connection shows up here.
 import * as net from "node:net";
 import { describe, expect, it } from "vitest";
+import { reachable } from "../../../test-support/reach.js";
 import { type ServerConnection, XmppClient, XmppServer } from "../src/index.js";
 import { hasOpenssl } from "./support/certs.js";
 import { loopbackFixture } from "./support/loopback.js";
 
 const describeTls = hasOpenssl() ? describe : describe.skip;
 
-/** Every object reachable from `root` through own data properties, arrays and maps, not entering sockets nor `skip`. */
-function reach(root: object, skip: Set<unknown>): Set<object> {
-  const seen = new Set<object>();
-  const visit = (v: unknown): void => {
-    if (v === null || typeof v !== "object" || seen.has(v) || skip.has(v)) return;
-    seen.add(v);
-    if (v instanceof net.Socket) return;
-    if (v instanceof Map) {
-      for (const [k, x] of v) {
-        visit(k);
-        visit(x);
-      }
-    }
-    for (const key of Reflect.ownKeys(v)) {
-      const d = Object.getOwnPropertyDescriptor(v, key)!;
-      if ("value" in d) visit(d.value);
-    }
-  };
-  visit(root);
-  return seen;
-}
+/** Every object `root` reaches, not entering sockets nor `skip`. */
+const reach = (root: object, skip: Set<unknown>) => reachable(root, { skip, stopAt: (v) => v instanceof net.Socket });
 
 describeTls("XmppServer: what an idle online connection holds of its own", () => {
   const fx = loopbackFixture();
