@@ -74,9 +74,4 @@ export class ClientTextFrames {
     this.from = this.at;
     this.write(chunk);
   }
-
-  /** Forgets the frames not yet written (the connection is gone). */
-  drop(): void {
-    this.from = this.at;
-  }
 }
