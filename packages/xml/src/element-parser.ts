@@ -225,6 +225,24 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
     return text + str(start, close);
   };
 
+  /**
+   * Out of bytes inside the declaration. As the streaming parser's scanner decides, the declaration is
+   * malformed at once if its end can already be seen (a `>` or `<` outside quotes, or a `<` inside them:
+   * no value may hold one) — whatever the buffer limit; otherwise the message ends inside it.
+   */
+  const incomplete = (): never => {
+    let q = 0;
+    for (let k = token + 1; k < end; k++) {
+      const c = buf[k]!;
+      if (q !== 0) {
+        if (c === q) q = 0;
+        else if (c === 0x3c) fail("not-well-formed", "malformed XML declaration", token);
+      } else if (c === 0x3e || c === 0x3c) fail("not-well-formed", "malformed XML declaration", token);
+      else if (c === 0x22 || c === 0x27) q = c;
+    }
+    return more();
+  };
+
   /** `<?xml version='1.0' encoding='UTF-8' standalone='yes'?>` at `i` (the message's start). */
   const declaration = (): void => {
     i += 5;
@@ -232,9 +250,9 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
     for (;;) {
       const ws = i;
       spaces(end);
-      if (i >= end) more();
+      if (i >= end) incomplete();
       if (buf[i] === 0x3f) {
-        if (i + 1 >= end) more();
+        if (i + 1 >= end) incomplete();
         if (buf[i + 1] !== 0x3e || seen === 0) break;
         i += 2;
         return;
@@ -244,16 +262,16 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
       while (i < end && nameCharAscii[buf[i]!]) i++;
       const key = str(from, i);
       spaces(end);
-      if (i >= end) more();
+      if (i >= end) incomplete();
       if (buf[i] !== 0x3d) break;
       i++;
       spaces(end);
-      if (i >= end) more();
+      if (i >= end) incomplete();
       const q = buf[i]!;
       if (q !== 0x22 && q !== 0x27) break;
       const at = ++i;
       while (i < end && buf[i] !== q && buf[i]! < 0x80 && buf[i]! >= 0x20) i++;
-      if (i >= end) more();
+      if (i >= end) incomplete();
       if (buf[i] !== q) break;
       const value = str(at, i++);
       if (key === "version" && seen === 0) {

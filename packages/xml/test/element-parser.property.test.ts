@@ -3,7 +3,7 @@
 // error condition. The streaming side is StreamParser in "fragments" framing used as FramedParser.parse
 // uses it, with and without the WebAssembly fast path.
 import fc from "fast-check";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fuzz } from "../../../test-support/fuzz.js";
 import { parseElementMessage } from "../src/element-parser.js";
 import { DEFAULT_XML_LIMITS, type XmlElement, type XmlError, type XmlLimits } from "../src/index.js";
@@ -105,6 +105,11 @@ function compare(input: Uint8Array, limits: Partial<XmlLimits>): void {
 describe("parseElementMessage: the same trees and error conditions as the streaming parser", () => {
   it("fixed cases found by the property (an entity name with a byte that is not UTF-8)", () => {
     for (const input of [bytes("<a>&amp", [0x80], ";</a>"), bytes("<a b='&lt", [0xc3, 0xa9], ";'/>"), bytes("<a>&", [0xff], "t;</a>")]) compare(input, {});
+  });
+
+  it("fixed case found by the property (seed 1505411931): a `<` in an unclosed declaration value is malformed at once, not over the buffer limit", () => {
+    for (const limits of [{}, { maxBufferedBytes: 1 }]) compare(bytes("<?xml version='1.1 ?><p0:x  xm"), limits);
+    expect(parseElementMessage(bytes("<?xml version='1.1 ?><p0:x  xm"), { ...DEFAULT_XML_LIMITS, maxBufferedBytes: 1 })).toMatchObject({ condition: "not-well-formed" });
   });
 
   it("valid messages, with prologues and epilogues", () => {
