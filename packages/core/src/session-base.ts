@@ -7,7 +7,8 @@
  */
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
-import type { FeatureContext, FeatureHooks, FeatureOutcome, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
+import { FeatureContextHost } from "./feature-context.js";
+import type { FeatureContext, FeatureHooks, StreamFeature, StreamFlags } from "./features/types.js";
 import type { StanzaErrorCondition } from "./stanza-errors.js";
 import { framingOf, type SessionFraming } from "./framings.js";
 import type { FramingStrategy, HeaderAttributes, InputEvent } from "./session-framing.js";
@@ -33,7 +34,7 @@ export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
 export { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, DEFAULT_TIMEOUTS, SessionStateError } from "./session-shared.js";
 import { defineBitFlags } from "./bit-flags.js";
-import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
+import { DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
 
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on, given its framing as a
@@ -41,7 +42,7 @@ import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUT
  * Not exported from the package: use the role classes.
  * @internal
  */
-export abstract class LeanSessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> {
+export abstract class LeanSessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> extends FeatureContextHost<C> {
   /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
   protected kind: K = "idle" as K;
   /** What the session took from its options: one frozen object shared by the sessions with equal options. */
@@ -94,8 +95,6 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   private inboundHooks: H[] = NO_HOOKS;
   private outboundHooks: H[] = NO_HOOKS;
   private stanzaTakers: H[] = NO_HOOKS;
-  /** The context handed to every feature of this session (one small object; its methods are shared). */
-  protected readonly ctx: C;
   /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */
   protected contentNs: string = NS_CLIENT;
   /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
@@ -106,7 +105,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   private probeDeadline: number | undefined;
 
   constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server", framing: SessionFraming) {
-    this.ctx = new LeanSessionBase.Context(this, role) as unknown as C;
+    super(role);
     // Shared frozen objects: every session with equal options holds the same ones (not copies of its own).
     const fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
     const maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
@@ -507,122 +506,10 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     this.fatal(condition, text);
   }
 
-  // ---------------------------------------------------------------------------------------------------
-  // The feature context
-
-  /**
-   * The feature context: one per session, methods on the prototype (no closures, no per-session
-   * property descriptors), reaching the session's protected members from inside its class body.
-   */
-  private static readonly Context = class SessionContext implements FeatureContext<unknown>, NegotiationControl {
-    constructor(
-      // biome-ignore lint/suspicious/noExplicitAny: the context serves sessions of every role and event type
-      private readonly s: LeanSessionBase<any, any, any, any>,
-      readonly role: "client" | "server",
-    ) {}
-    get now(): number {
-      return this.s.now;
-    }
-    get framing(): "stream" | "websocket" {
-      return this.s.framing.kind;
-    }
-    get flags(): StreamFlags {
-      return this.s.flagState;
-    }
-    get tls(): TlsInfo | undefined {
-      return this.s.tls;
-    }
-    get jid(): Jid | undefined {
-      return this.s.boundJid;
-    }
-    get streamId(): string | undefined {
-      return this.s.currentStreamIdForFeatures();
-    }
-    get ended(): boolean {
-      return this.s.kind === "closed";
-    }
-    get account(): Jid | undefined {
-      return this.s.account;
-    }
-    get domain(): string | undefined {
-      return this.s.domain;
-    }
-    get username(): string | undefined {
-      return this.s.username;
-    }
-    get peerFrom(): string | undefined {
-      return this.s.peerFrom;
-    }
-    write(el: XmlElement): void {
-      this.s.write(el);
-    }
-    emit(ev: unknown): void {
-      this.s.emit(ev as never);
-    }
-    fatal(condition: StreamErrorCondition, text?: string, app?: XmlElement): void {
-      this.s.fatal(condition, text, app);
-    }
-    randomBytes(n: number): Uint8Array {
-      return this.s.randomBytes(n);
-    }
-    randomId(bytes?: number): string {
-      return this.s.randomId(bytes);
-    }
-    done(outcome?: FeatureOutcome): void {
-      this.s.featureDone(outcome?.restart === true, outcome?.features === true);
-    }
-    feature(name: string): unknown {
-      return this.s.featureHalf(name);
-    }
-    pause(): void {
-      this.s.paused = true;
-    }
-    resume(): void {
-      if (this.s.kind !== "closed") this.s.resume();
-    }
-    replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void {
-      this.s.replyError(stanza, condition, text);
-    }
-    handOverTls(): void {
-      // RFC 6120 §5.4.3.3 / CVE-2011-0411: not one byte after the boundary is parsed as XML.
-      const tlsBytes = this.s.framing.takeUnparsed();
-      this.s.go("tls-handover");
-      this.s.paused = true;
-      this.s.emit({ type: "starttls", tlsBytes });
-    }
-    setAuthenticated(identity: { readonly mechanism: string; readonly username?: string }): void {
-      this.s.flagState = withFlag(this.s.flagState, AUTHENTICATED);
-      this.s.username = identity.username;
-      this.s.authLimits();
-      this.s.emit({ type: "authenticated", ...identity });
-    }
-    setBound(jid: Jid, extra?: { readonly resumed?: boolean }): void {
-      this.s.flagState = withFlag(this.s.flagState, BOUND);
-      this.s.boundJid = jid;
-      this.s.onBound(extra?.resumed === true);
-    }
-    end(reason: "stream-error" | "auth-failed"): void {
-      this.s.framing.writeClose();
-      this.s.finish(reason);
-    }
-    close(): void {
-      this.s.close(this.s.now);
-    }
-  };
-
-  /** The id of the current stream, for {@link FeatureContext.streamId}. */
-  protected abstract currentStreamIdForFeatures(): string | undefined;
-
   /** Answers a stanza with a stanza error (server; the client role never needs it). */
   protected replyError(_stanza: XmlElement, _condition: StanzaErrorCondition, _text?: string): void {
     throw new SessionStateError("replyError() is for the server role");
   }
-
-  /**
-   * A full JID is bound. The server goes online at once; the client when no feature is left to negotiate
-   * (the legacy session request, XEP-0198 `<enable/>`).
-   */
-  protected abstract onBound(resumed: boolean): void;
 
   /** Goes online: the `online` event (with `resumed` after XEP-0198 resumption). */
   protected goOnline(resumed: boolean): void {
@@ -633,9 +520,6 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     this.negotiationDone();
     this.emit((resumed ? { type: "online", jid, resumed: true } : { type: "online", jid }) as never);
   }
-
-  /** A feature's negotiation step is over (see {@link FeatureContext.done}). */
-  protected abstract featureDone(restart: boolean, newFeatures: boolean): void;
 
   /** Lets the features write their last words before our end of the stream (XEP-0198 `<a/>`). */
   private beforeClosing(): void {
