@@ -8,6 +8,7 @@
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
 import { FeatureContextHost } from "./feature-context.js";
+import { FeatureSet } from "./feature-set.js";
 import type { FeatureContext, FeatureHooks, StreamFeature, StreamFlags } from "./features/types.js";
 import type { StanzaErrorCondition } from "./stanza-errors.js";
 import { framingOf, type SessionFraming } from "./framings.js";
@@ -23,7 +24,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
-import { base64url, type SessionConfig, sharedConfig, sharedDefinitions, sharedHalves, sharedMerge, withoutChannelBinding } from "./shared-options.js";
+import { base64url, type SessionConfig, sharedConfig, sharedMerge, withoutChannelBinding } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -86,15 +87,11 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   declare private pumping: boolean;
   /** @internal the boolean fields as bits (`defineBitFlags` below; a role class adds its own from `SESSION_FLAGS` up) */
   protected bits = 0;
-  /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
-  protected defs: StreamFeature[] = [];
-  /** This session's half of each loaded feature (parallel to `defs`). */
-  protected halves: H[] = [];
-  /** Features with stanza hooks (most streams have none or one: SM). */
-  // One shared empty array for every session without hooks of a kind (replaced, never written to).
-  private inboundHooks: H[] = NO_HOOKS;
-  private outboundHooks: H[] = NO_HOOKS;
-  private stanzaTakers: H[] = NO_HOOKS;
+  /**
+   * The loaded features and this session's half of each, with the hook lists derived from them: a value
+   * replaced, never changed (the role constructors load it; online, a server session's is shared).
+   */
+  protected features: FeatureSet<C, H> = FeatureSet.EMPTY;
   /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */
   protected contentNs: string = NS_CLIENT;
   /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
@@ -188,89 +185,20 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     this.kind = to;
   }
 
-  /**
-   * Loads features (in negotiation order) and creates this session's half of each. Called by the role
-   * constructors. @throws TypeError on two features claiming one name or namespace.
-   */
-  protected loadFeatures(features: readonly (readonly [StreamFeature, H | undefined])[]): void {
-    this.defs = this.defs.slice(); // possibly the shared list (see sharedDefinitions): never pushed to
-    for (let i = 0; i < features.length; i++) {
-      const [def, half] = features[i]!;
-      for (let j = 0; j < i; j++) {
-        const other = features[j]![0];
-        if (other.name === def.name) throw new TypeError(`two stream features are named '${def.name}'`);
-        const ns = def.namespaces.find((n) => other.namespaces.includes(n));
-        if (ns !== undefined) throw new TypeError(`features '${other.name}' and '${def.name}' both claim namespace '${ns}'`);
-      }
-      if (half === undefined) continue;
-      this.defs.push(def);
-      this.halves.push(half);
-      if (half.handleInbound !== undefined) (this.inboundHooks === NO_HOOKS ? (this.inboundHooks = []) : this.inboundHooks).push(half);
-      if (half.handleOutbound !== undefined) (this.outboundHooks === NO_HOOKS ? (this.outboundHooks = []) : this.outboundHooks).push(half);
-      if (half.handleStanza !== undefined) (this.stanzaTakers === NO_HOOKS ? (this.stanzaTakers = []) : this.stanzaTakers).push(half);
-    }
-    // Arrays grown by push keep spare capacity (17 slots); exact copies save ~0.5 KiB per session. The
-    // definitions are the same for every session with the same features: one shared array for them.
-    this.defs = sharedDefinitions(this.defs);
-    this.halves = this.halves.slice();
-    if (this.inboundHooks !== NO_HOOKS) this.inboundHooks = this.inboundHooks.slice();
-    if (this.outboundHooks !== NO_HOOKS) this.outboundHooks = this.outboundHooks.slice();
-    if (this.stanzaTakers !== NO_HOOKS) this.stanzaTakers = this.stanzaTakers.slice();
+  /** The loaded features, in negotiation order (of {@link features}). */
+  protected get defs(): readonly StreamFeature[] {
+    return this.features.defs;
   }
 
-  /**
-   * Puts `next` in the place of the loaded half `old` (a finished negotiation step handing over to a shared
-   * stand-in): same position among the halves and the hooks `next` has, out of the hooks it lacks.
-   */
-  protected replaceHalf(old: H, next: H): void {
-    const i = this.halves.indexOf(old);
-    if (i < 0) return;
-    this.halves = this.halves.slice(); // possibly a shared list (see shareHalves)
-    this.halves[i] = next;
-    this.inboundHooks = swapHook(this.inboundHooks, old, next, next.handleInbound !== undefined);
-    this.outboundHooks = swapHook(this.outboundHooks, old, next, next.handleOutbound !== undefined);
-    this.stanzaTakers = swapHook(this.stanzaTakers, old, next, next.handleStanza !== undefined);
-  }
-
-  /**
-   * When every half left is a stateless shared one (an online session after {@link replaceHalf}), the
-   * session's lists of halves and hooks become lists shared with the other sessions of its features.
-   */
-  protected shareHalves(): void {
-    this.halves = sharedHalves(this.defs, this.halves);
-    this.inboundHooks = sharedHalves(this.defs, this.inboundHooks);
-    this.outboundHooks = sharedHalves(this.defs, this.outboundHooks);
-    this.stanzaTakers = sharedHalves(this.defs, this.stanzaTakers);
-  }
-
-  /** The feature owning `ns`, if any (a handful of features: a scan beats a map per session). */
-  protected ownerOf(ns: string): H | undefined {
-    const defs = this.defs;
-    for (let i = 0; i < defs.length; i++) {
-      const owned = defs[i]!.namespaces;
-      for (let k = 0; k < owned.length; k++) if (owned[k] === ns) return this.halves[i];
-    }
-    return undefined;
-  }
-
-  /** Lets every feature observe a received stanza (before the session's own checks). */
-  protected observeInbound(stanza: XmlElement): void {
-    for (const h of this.inboundHooks) h.handleInbound!(stanza, this.ctx);
-  }
-
-  /** Offers a received stanza to the features in order; `true` when one took it. */
-  protected featureTakes(stanza: XmlElement): boolean {
-    for (const h of this.stanzaTakers) {
-      if (h.handleStanza!(stanza, this.ctx)) return true;
-      if ((this.kind as string) === "closed") return true;
-    }
-    return false;
+  /** This session's half of each loaded feature, parallel to `defs` (of {@link features}). */
+  protected get halves(): readonly H[] {
+    return this.features.halves;
   }
 
   /** Writes a stanza and runs the outbound hooks (counting, holding for acknowledgement). */
   protected writeStanza(stanza: XmlElement): void {
     this.write(stanza);
-    for (const h of this.outboundHooks) h.handleOutbound!(stanza, this.ctx);
+    this.features.observeOutbound(stanza, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -529,8 +457,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
 
   /** This session's half of the feature named `name` (e.g. `"sm"`), if loaded. */
   featureHalf(name: string): H | undefined {
-    const i = this.defs.findIndex((d) => d.name === name);
-    return i < 0 ? undefined : this.halves[i];
+    return this.features.half(name);
   }
 
   /** Resets the parser at the current byte and starts a new stream (RFC 6120 §6.4.6 after SASL). */
@@ -622,7 +549,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
         if (this.kind === "closing") {
           // RFC 6120 §4.4: after our close, the peer may still send data; it is not processed — except a
           // feature's nonzas (XEP-0198 §7: the peer's last <a/> tells what it handled).
-          this.ownerOf(el.ns)?.handleElement(el, this.ctx);
+          this.features.ownerOf(el.ns)?.handleElement(el, this.ctx);
           return;
         }
         this.onElement(el);
@@ -729,16 +656,6 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   protected authLimits(): void {
     this.framing.setLimits(this.fullLimits);
   }
-}
-
-/** `hooks` with `old` replaced by `next` (or left out when `keep` is false); the shared empty list when none is left. */
-function swapHook<H>(hooks: H[], old: H, next: H, keep: boolean): H[] {
-  const i = hooks.indexOf(old);
-  if (i < 0) return hooks;
-  const copy = hooks.slice(); // possibly a shared list
-  if (keep) copy[i] = next;
-  else copy.splice(i, 1);
-  return copy.length === 0 ? (NO_HOOKS as H[]) : copy;
 }
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */
