@@ -1,9 +1,10 @@
 /**
  * A session's feature set: the stream-feature definitions it loaded (in negotiation order), its half of
  * each, and the lists of halves with stanza hooks derived from them. A value the session replaces, never
- * changes: replacing a half gives a new set, and an online session whose halves are all stateless shared
- * ones holds a set shared with the other sessions of the same features (one frozen object, instead of the
- * set's fields in every session).
+ * changes: replacing a half gives a new set ({@link replaceHalf}), and an online session whose halves are
+ * all stateless shared ones holds a set shared with the other sessions of the same features
+ * ({@link sharedSet}: one frozen object, instead of the set's fields in every session). Those two are
+ * functions, not methods, as only the server uses them: a client bundle leaves them out.
  *
  * @module
  */
@@ -14,25 +15,26 @@ import { sharedDefinitions, sharedHalves } from "./shared-options.js";
 
 /**
  * The features of one session ({@link FeatureSet.load}), with the lookups and hook runs the session
- * makes on them. Never written to once made: {@link FeatureSet.replace} and {@link FeatureSet.shared}
- * return another set. Not exported from the package.
+ * makes on them. Never written to once made: {@link replaceHalf} and {@link sharedSet} return another
+ * set. The package exports its type only (for the declarations of the session classes).
  * @internal
  */
 export class FeatureSet<C extends FeatureContext<unknown>, H extends FeatureHooks<C>> {
-  private constructor(
+  constructor(
     /** The loaded features, in negotiation order (one list shared by the sessions of the same features). */
     readonly defs: readonly StreamFeature[],
     /** This session's half of each loaded feature (parallel to `defs`). */
     readonly halves: readonly H[],
-    // Features with stanza hooks (most streams have none or one: SM). One shared empty array for every
-    // set without hooks of a kind.
-    private readonly inboundHooks: readonly H[],
-    private readonly outboundHooks: readonly H[],
-    private readonly stanzaTakers: readonly H[],
+    /** The halves with `handleInbound` (most streams have none or one: SM; the shared empty array when none). */
+    readonly inboundHooks: readonly H[],
+    /** The halves with `handleOutbound`. */
+    readonly outboundHooks: readonly H[],
+    /** The halves with `handleStanza`. */
+    readonly stanzaTakers: readonly H[],
   ) {}
 
-  /** No features: what a session holds until its role's constructor loads them. */
-  static readonly EMPTY: FeatureSet<never, never> = frozen(new FeatureSet<never, never>([], [], NO_HOOKS, NO_HOOKS, NO_HOOKS));
+  /** No features: what a session holds until its role's constructor loads them (never written to). */
+  static readonly EMPTY: FeatureSet<never, never> = new FeatureSet<never, never>([], [], NO_HOOKS, NO_HOOKS, NO_HOOKS);
 
   /**
    * The set of `features` (in negotiation order, each with this session's half, or none when the feature
@@ -68,50 +70,6 @@ export class FeatureSet<C extends FeatureContext<unknown>, H extends FeatureHook
       outboundHooks === NO_HOOKS ? outboundHooks : outboundHooks.slice(),
       stanzaTakers === NO_HOOKS ? stanzaTakers : stanzaTakers.slice(),
     );
-  }
-
-  /**
-   * This set with `next` in the place of the loaded half `old` (a finished negotiation step handing over to
-   * a shared stand-in): same position among the halves and the hooks `next` has, out of the hooks it lacks.
-   * This set itself when `old` is not loaded.
-   */
-  replace(old: H, next: H): FeatureSet<C, H> {
-    const i = this.halves.indexOf(old);
-    if (i < 0) return this;
-    const halves = this.halves.slice(); // possibly a shared list (see shared)
-    halves[i] = next;
-    return new FeatureSet(
-      this.defs,
-      halves,
-      swapHook(this.inboundHooks, old, next, next.handleInbound !== undefined),
-      swapHook(this.outboundHooks, old, next, next.handleOutbound !== undefined),
-      swapHook(this.stanzaTakers, old, next, next.handleStanza !== undefined),
-    );
-  }
-
-  /**
-   * When every half left is a stateless shared one (an online session after {@link replace}), one frozen
-   * set shared by the sessions of the same features and halves; otherwise a set of this session's own
-   * whose lists of halves and hooks are shared where they can be.
-   */
-  shared(): FeatureSet<C, H> {
-    if (Object.isFrozen(this)) return this;
-    const defs = this.defs;
-    const own = new FeatureSet<C, H>(
-      defs,
-      sharedHalves(defs, this.halves),
-      sharedHalves(defs, this.inboundHooks),
-      sharedHalves(defs, this.outboundHooks),
-      sharedHalves(defs, this.stanzaTakers),
-    );
-    if (!Object.isFrozen(own.halves)) return own; // a half holds state of this session (sharedHalves shares frozen lists only)
-    let sets = SHARED_SETS.get(defs) as FeatureSet<C, H>[] | undefined;
-    if (sets === undefined) SHARED_SETS.set(defs, (sets = []));
-    for (const s of sets) {
-      if (s.halves === own.halves && s.inboundHooks === own.inboundHooks && s.outboundHooks === own.outboundHooks && s.stanzaTakers === own.stanzaTakers) return s;
-    }
-    if (sets.length < 16) sets.push(own); // bounded, as the lists themselves
-    return frozen(own);
   }
 
   /** The half of the feature owning `ns`, if any (a handful of features: a scan beats a map per session). */
@@ -150,14 +108,56 @@ export class FeatureSet<C extends FeatureContext<unknown>, H extends FeatureHook
   }
 }
 
+/**
+ * `set` with `next` in the place of the loaded half `old` (a finished negotiation step handing over to a
+ * shared stand-in): same position among the halves and the hooks `next` has, out of the hooks it lacks.
+ * `set` itself when `old` is not loaded.
+ * @internal
+ */
+export function replaceHalf<C extends FeatureContext<unknown>, H extends FeatureHooks<C>>(set: FeatureSet<C, H>, old: H, next: H): FeatureSet<C, H> {
+  const i = set.halves.indexOf(old);
+  if (i < 0) return set;
+  const halves = set.halves.slice(); // possibly a shared list (see sharedSet)
+  halves[i] = next;
+  return new FeatureSet(
+    set.defs,
+    halves,
+    swapHook(set.inboundHooks, old, next, next.handleInbound !== undefined),
+    swapHook(set.outboundHooks, old, next, next.handleOutbound !== undefined),
+    swapHook(set.stanzaTakers, old, next, next.handleStanza !== undefined),
+  );
+}
+
+/**
+ * When every half of `set` is a stateless shared one (an online session after {@link replaceHalf}), the
+ * one frozen set shared by the sessions of the same features and halves; otherwise a set of the session's
+ * own whose lists of halves and hooks are shared where they can be.
+ * @internal
+ */
+export function sharedSet<C extends FeatureContext<unknown>, H extends FeatureHooks<C>>(set: FeatureSet<C, H>): FeatureSet<C, H> {
+  if (Object.isFrozen(set)) return set;
+  const defs = set.defs;
+  const own = new FeatureSet<C, H>(
+    defs,
+    sharedHalves(defs, set.halves),
+    sharedHalves(defs, set.inboundHooks),
+    sharedHalves(defs, set.outboundHooks),
+    sharedHalves(defs, set.stanzaTakers),
+  );
+  if (!Object.isFrozen(own.halves)) return own; // a half holds state of this session (sharedHalves shares frozen lists only)
+  let sets = SHARED_SETS.get(defs) as FeatureSet<C, H>[] | undefined;
+  if (sets === undefined) SHARED_SETS.set(defs, (sets = []));
+  for (const s of sets) {
+    if (s.halves === own.halves && s.inboundHooks === own.inboundHooks && s.outboundHooks === own.outboundHooks && s.stanzaTakers === own.stanzaTakers) return s;
+  }
+  Object.freeze(own);
+  if (sets.length < 16) sets.push(own); // bounded, as the lists themselves
+  return own;
+}
+
+
 /** Frozen sets in use, by the (shared) definitions list they belong to (a few per process). */
 const SHARED_SETS = new WeakMap<readonly StreamFeature[], FeatureSet<never, never>[]>();
-
-/** `o`, frozen (`Object.freeze` types its result without the private members). */
-function frozen<T extends object>(o: T): T {
-  Object.freeze(o);
-  return o;
-}
 
 /** `hooks` with `old` replaced by `next` (or left out when `keep` is false); the shared empty list when none is left. */
 function swapHook<H>(hooks: readonly H[], old: H, next: H, keep: boolean): readonly H[] {

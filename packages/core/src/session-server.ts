@@ -16,7 +16,7 @@ import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
 import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
 import { defineBitFlags } from "./bit-flags.js";
-import { FeatureSet } from "./feature-set.js";
+import { FeatureSet, replaceHalf, sharedSet } from "./feature-set.js";
 import { sharedHalf } from "./shared-options.js";
 import { parseStreamVersion, SESSION_FLAGS, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
@@ -465,15 +465,15 @@ export class ServerSession
    */
   protected dropNegotiationState(): void {
     if (this.sasl !== undefined) {
-      this.features = this.features.replace(this.sasl as ServerFeature<ServerEvent>, SASL_DONE);
+      this.features = replaceHalf(this.features, this.sasl as ServerFeature<ServerEvent>, SASL_DONE);
       this.sasl = undefined;
     }
     if (this.bind !== undefined) {
-      this.features = this.features.replace(this.bind as ServerFeature<ServerEvent>, BIND_DONE);
+      this.features = replaceHalf(this.features, this.bind as ServerFeature<ServerEvent>, BIND_DONE);
       this.bind = undefined;
     }
     this.peerFrom = undefined;
-    this.features = this.features.shared();
+    this.features = sharedSet(this.features);
   }
 
   // ---------------------------------------------------------------------------------------------------
