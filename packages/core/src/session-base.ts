@@ -1,7 +1,8 @@
 /**
  * What both roles of the session share: the sans-IO surface (receive → events → pollTransmit →
  * nextTimeout), the stream open/restart/close machinery over either framing, fatal (sticky) stream
- * errors, timers, and the helpers both state machines use.
+ * errors, timers, and the helpers both state machines use. The session's features are a `FeatureSet`
+ * (feature-set.ts); the context handed to them is made by its base class (feature-context.ts).
  *
  * @module
  */
