@@ -19,6 +19,10 @@ export * from "./stream-errors.js";
 export * from "./session-types.js";
 /** @internal The base class and framing strategy the two role classes are built on (exported for declarations). */
 export type { FramingStrategy, HeaderAttributes, InputEvent } from "./session-framing.js";
+/** @internal What the feature context reaches of the session: the base class of `LeanSessionBase` (exported for declarations). */
+export type { FeatureContextHost } from "./feature-context.js";
+/** @internal A session's loaded features and their hook lists (the type of a protected member; exported for declarations). */
+export type { FeatureSet } from "./feature-set.js";
 export {
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_MAX_PENDING_OUTPUT_BYTES,

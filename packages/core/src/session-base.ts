@@ -1,13 +1,16 @@
 /**
  * What both roles of the session share: the sans-IO surface (receive → events → pollTransmit →
  * nextTimeout), the stream open/restart/close machinery over either framing, fatal (sticky) stream
- * errors, timers, and the helpers both state machines use.
+ * errors, timers, and the helpers both state machines use. The session's features are a `FeatureSet`
+ * (feature-set.ts); the context handed to them is made by its base class (feature-context.ts).
  *
  * @module
  */
 import { DEFAULT_XML_LIMITS, NS_CLIENT, NS_STREAMS, type XmlElement, type XmlLimits } from "@xmpp-sansio/xml";
 import type { Jid } from "@xmpp-sansio/jid";
-import type { FeatureContext, FeatureHooks, FeatureOutcome, NegotiationControl, StreamFeature, StreamFlags } from "./features/types.js";
+import { FeatureContextHost } from "./feature-context.js";
+import { FeatureSet } from "./feature-set.js";
+import type { FeatureContext, FeatureHooks, StreamFeature, StreamFlags } from "./features/types.js";
 import type { StanzaErrorCondition } from "./stanza-errors.js";
 import { framingOf, type SessionFraming } from "./framings.js";
 import type { FramingStrategy, HeaderAttributes, InputEvent } from "./session-framing.js";
@@ -22,7 +25,7 @@ import type {
 import { OutputQueue } from "./output-queue.js";
 import { coarseState, type Transition, transition } from "./state.js";
 import { buildStreamError, parseStreamError, type StreamErrorCondition } from "./stream-errors.js";
-import { base64url, type SessionConfig, sharedConfig, sharedDefinitions, sharedHalves, sharedMerge, withoutChannelBinding } from "./shared-options.js";
+import { base64url, type SessionConfig, sharedConfig, sharedMerge, withoutChannelBinding } from "./shared-options.js";
 
 export { NS_SASL, NS_SASL_CB } from "./features/sasl.js";
 export { NS_TLS } from "./features/starttls.js";
@@ -33,7 +36,7 @@ export { NS_BIND } from "./features/bind.js";
 export { NS_SESSION } from "./features/session.js";
 export { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, DEFAULT_TIMEOUTS, SessionStateError } from "./session-shared.js";
 import { defineBitFlags } from "./bit-flags.js";
-import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
+import { DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUTH_LIMITS, FLAGS, NO_HOOKS, ROLE_TIMEOUTS, SECURE, SessionStateError, withFlag } from "./session-shared.js";
 
 /**
  * The machinery both {@link ClientSession} and {@link ServerSession} are built on, given its framing as a
@@ -41,7 +44,7 @@ import { AUTHENTICATED, BOUND, DEFAULT_MAX_PENDING_OUTPUT_BYTES, DEFAULT_PRE_AUT
  * Not exported from the package: use the role classes.
  * @internal
  */
-export abstract class LeanSessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> {
+export abstract class LeanSessionBase<E extends { readonly type: string }, K extends string, H extends FeatureHooks<C>, C extends FeatureContext<E>> extends FeatureContextHost<C> {
   /** The detailed state (a {@link ClientState} / {@link ServerState} kind); `state` is its coarse form. */
   protected kind: K = "idle" as K;
   /** What the session took from its options: one frozen object shared by the sessions with equal options. */
@@ -85,17 +88,11 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   declare private pumping: boolean;
   /** @internal the boolean fields as bits (`defineBitFlags` below; a role class adds its own from `SESSION_FLAGS` up) */
   protected bits = 0;
-  /** The loaded features, in negotiation order, and this session's half of each (parallel arrays). */
-  protected defs: StreamFeature[] = [];
-  /** This session's half of each loaded feature (parallel to `defs`). */
-  protected halves: H[] = [];
-  /** Features with stanza hooks (most streams have none or one: SM). */
-  // One shared empty array for every session without hooks of a kind (replaced, never written to).
-  private inboundHooks: H[] = NO_HOOKS;
-  private outboundHooks: H[] = NO_HOOKS;
-  private stanzaTakers: H[] = NO_HOOKS;
-  /** The context handed to every feature of this session (one small object; its methods are shared). */
-  protected readonly ctx: C;
+  /**
+   * The loaded features and this session's half of each, with the hook lists derived from them: a value
+   * replaced, never changed (the role constructors load it; online, a server session's is shared).
+   */
+  protected features: FeatureSet<C, H> = FeatureSet.EMPTY;
   /** Content namespace (RFC 6120 §4.8.2): `jabber:client`; `jabber:server` (s2s), `jabber:component:accept`. */
   protected contentNs: string = NS_CLIENT;
   /** The peer's stream header may lack `version` (XEP-0114 component streams); a given one must still be 1.x. */
@@ -106,7 +103,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   private probeDeadline: number | undefined;
 
   constructor(options: SessionOptions, table: { readonly [S in K]: Partial<Record<Transition, K>> }, role: "client" | "server", framing: SessionFraming) {
-    this.ctx = new LeanSessionBase.Context(this, role) as unknown as C;
+    super(role);
     // Shared frozen objects: every session with equal options holds the same ones (not copies of its own).
     const fullLimits = sharedMerge(DEFAULT_XML_LIMITS, options.limits);
     const maxPendingOutput = options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT_BYTES;
@@ -189,89 +186,20 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     this.kind = to;
   }
 
-  /**
-   * Loads features (in negotiation order) and creates this session's half of each. Called by the role
-   * constructors. @throws TypeError on two features claiming one name or namespace.
-   */
-  protected loadFeatures(features: readonly (readonly [StreamFeature, H | undefined])[]): void {
-    this.defs = this.defs.slice(); // possibly the shared list (see sharedDefinitions): never pushed to
-    for (let i = 0; i < features.length; i++) {
-      const [def, half] = features[i]!;
-      for (let j = 0; j < i; j++) {
-        const other = features[j]![0];
-        if (other.name === def.name) throw new TypeError(`two stream features are named '${def.name}'`);
-        const ns = def.namespaces.find((n) => other.namespaces.includes(n));
-        if (ns !== undefined) throw new TypeError(`features '${other.name}' and '${def.name}' both claim namespace '${ns}'`);
-      }
-      if (half === undefined) continue;
-      this.defs.push(def);
-      this.halves.push(half);
-      if (half.handleInbound !== undefined) (this.inboundHooks === NO_HOOKS ? (this.inboundHooks = []) : this.inboundHooks).push(half);
-      if (half.handleOutbound !== undefined) (this.outboundHooks === NO_HOOKS ? (this.outboundHooks = []) : this.outboundHooks).push(half);
-      if (half.handleStanza !== undefined) (this.stanzaTakers === NO_HOOKS ? (this.stanzaTakers = []) : this.stanzaTakers).push(half);
-    }
-    // Arrays grown by push keep spare capacity (17 slots); exact copies save ~0.5 KiB per session. The
-    // definitions are the same for every session with the same features: one shared array for them.
-    this.defs = sharedDefinitions(this.defs);
-    this.halves = this.halves.slice();
-    if (this.inboundHooks !== NO_HOOKS) this.inboundHooks = this.inboundHooks.slice();
-    if (this.outboundHooks !== NO_HOOKS) this.outboundHooks = this.outboundHooks.slice();
-    if (this.stanzaTakers !== NO_HOOKS) this.stanzaTakers = this.stanzaTakers.slice();
+  /** The loaded features, in negotiation order (of {@link features}). */
+  protected get defs(): readonly StreamFeature[] {
+    return this.features.defs;
   }
 
-  /**
-   * Puts `next` in the place of the loaded half `old` (a finished negotiation step handing over to a shared
-   * stand-in): same position among the halves and the hooks `next` has, out of the hooks it lacks.
-   */
-  protected replaceHalf(old: H, next: H): void {
-    const i = this.halves.indexOf(old);
-    if (i < 0) return;
-    this.halves = this.halves.slice(); // possibly a shared list (see shareHalves)
-    this.halves[i] = next;
-    this.inboundHooks = swapHook(this.inboundHooks, old, next, next.handleInbound !== undefined);
-    this.outboundHooks = swapHook(this.outboundHooks, old, next, next.handleOutbound !== undefined);
-    this.stanzaTakers = swapHook(this.stanzaTakers, old, next, next.handleStanza !== undefined);
-  }
-
-  /**
-   * When every half left is a stateless shared one (an online session after {@link replaceHalf}), the
-   * session's lists of halves and hooks become lists shared with the other sessions of its features.
-   */
-  protected shareHalves(): void {
-    this.halves = sharedHalves(this.defs, this.halves);
-    this.inboundHooks = sharedHalves(this.defs, this.inboundHooks);
-    this.outboundHooks = sharedHalves(this.defs, this.outboundHooks);
-    this.stanzaTakers = sharedHalves(this.defs, this.stanzaTakers);
-  }
-
-  /** The feature owning `ns`, if any (a handful of features: a scan beats a map per session). */
-  protected ownerOf(ns: string): H | undefined {
-    const defs = this.defs;
-    for (let i = 0; i < defs.length; i++) {
-      const owned = defs[i]!.namespaces;
-      for (let k = 0; k < owned.length; k++) if (owned[k] === ns) return this.halves[i];
-    }
-    return undefined;
-  }
-
-  /** Lets every feature observe a received stanza (before the session's own checks). */
-  protected observeInbound(stanza: XmlElement): void {
-    for (const h of this.inboundHooks) h.handleInbound!(stanza, this.ctx);
-  }
-
-  /** Offers a received stanza to the features in order; `true` when one took it. */
-  protected featureTakes(stanza: XmlElement): boolean {
-    for (const h of this.stanzaTakers) {
-      if (h.handleStanza!(stanza, this.ctx)) return true;
-      if ((this.kind as string) === "closed") return true;
-    }
-    return false;
+  /** This session's half of each loaded feature, parallel to `defs` (of {@link features}). */
+  protected get halves(): readonly H[] {
+    return this.features.halves;
   }
 
   /** Writes a stanza and runs the outbound hooks (counting, holding for acknowledgement). */
   protected writeStanza(stanza: XmlElement): void {
     this.write(stanza);
-    for (const h of this.outboundHooks) h.handleOutbound!(stanza, this.ctx);
+    this.features.observeOutbound(stanza, this.ctx);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -507,122 +435,10 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     this.fatal(condition, text);
   }
 
-  // ---------------------------------------------------------------------------------------------------
-  // The feature context
-
-  /**
-   * The feature context: one per session, methods on the prototype (no closures, no per-session
-   * property descriptors), reaching the session's protected members from inside its class body.
-   */
-  private static readonly Context = class SessionContext implements FeatureContext<unknown>, NegotiationControl {
-    constructor(
-      // biome-ignore lint/suspicious/noExplicitAny: the context serves sessions of every role and event type
-      private readonly s: LeanSessionBase<any, any, any, any>,
-      readonly role: "client" | "server",
-    ) {}
-    get now(): number {
-      return this.s.now;
-    }
-    get framing(): "stream" | "websocket" {
-      return this.s.framing.kind;
-    }
-    get flags(): StreamFlags {
-      return this.s.flagState;
-    }
-    get tls(): TlsInfo | undefined {
-      return this.s.tls;
-    }
-    get jid(): Jid | undefined {
-      return this.s.boundJid;
-    }
-    get streamId(): string | undefined {
-      return this.s.currentStreamIdForFeatures();
-    }
-    get ended(): boolean {
-      return this.s.kind === "closed";
-    }
-    get account(): Jid | undefined {
-      return this.s.account;
-    }
-    get domain(): string | undefined {
-      return this.s.domain;
-    }
-    get username(): string | undefined {
-      return this.s.username;
-    }
-    get peerFrom(): string | undefined {
-      return this.s.peerFrom;
-    }
-    write(el: XmlElement): void {
-      this.s.write(el);
-    }
-    emit(ev: unknown): void {
-      this.s.emit(ev as never);
-    }
-    fatal(condition: StreamErrorCondition, text?: string, app?: XmlElement): void {
-      this.s.fatal(condition, text, app);
-    }
-    randomBytes(n: number): Uint8Array {
-      return this.s.randomBytes(n);
-    }
-    randomId(bytes?: number): string {
-      return this.s.randomId(bytes);
-    }
-    done(outcome?: FeatureOutcome): void {
-      this.s.featureDone(outcome?.restart === true, outcome?.features === true);
-    }
-    feature(name: string): unknown {
-      return this.s.featureHalf(name);
-    }
-    pause(): void {
-      this.s.paused = true;
-    }
-    resume(): void {
-      if (this.s.kind !== "closed") this.s.resume();
-    }
-    replyError(stanza: XmlElement, condition: StanzaErrorCondition, text?: string): void {
-      this.s.replyError(stanza, condition, text);
-    }
-    handOverTls(): void {
-      // RFC 6120 §5.4.3.3 / CVE-2011-0411: not one byte after the boundary is parsed as XML.
-      const tlsBytes = this.s.framing.takeUnparsed();
-      this.s.go("tls-handover");
-      this.s.paused = true;
-      this.s.emit({ type: "starttls", tlsBytes });
-    }
-    setAuthenticated(identity: { readonly mechanism: string; readonly username?: string }): void {
-      this.s.flagState = withFlag(this.s.flagState, AUTHENTICATED);
-      this.s.username = identity.username;
-      this.s.authLimits();
-      this.s.emit({ type: "authenticated", ...identity });
-    }
-    setBound(jid: Jid, extra?: { readonly resumed?: boolean }): void {
-      this.s.flagState = withFlag(this.s.flagState, BOUND);
-      this.s.boundJid = jid;
-      this.s.onBound(extra?.resumed === true);
-    }
-    end(reason: "stream-error" | "auth-failed"): void {
-      this.s.framing.writeClose();
-      this.s.finish(reason);
-    }
-    close(): void {
-      this.s.close(this.s.now);
-    }
-  };
-
-  /** The id of the current stream, for {@link FeatureContext.streamId}. */
-  protected abstract currentStreamIdForFeatures(): string | undefined;
-
   /** Answers a stanza with a stanza error (server; the client role never needs it). */
   protected replyError(_stanza: XmlElement, _condition: StanzaErrorCondition, _text?: string): void {
     throw new SessionStateError("replyError() is for the server role");
   }
-
-  /**
-   * A full JID is bound. The server goes online at once; the client when no feature is left to negotiate
-   * (the legacy session request, XEP-0198 `<enable/>`).
-   */
-  protected abstract onBound(resumed: boolean): void;
 
   /** Goes online: the `online` event (with `resumed` after XEP-0198 resumption). */
   protected goOnline(resumed: boolean): void {
@@ -634,9 +450,6 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
     this.emit((resumed ? { type: "online", jid, resumed: true } : { type: "online", jid }) as never);
   }
 
-  /** A feature's negotiation step is over (see {@link FeatureContext.done}). */
-  protected abstract featureDone(restart: boolean, newFeatures: boolean): void;
-
   /** Lets the features write their last words before our end of the stream (XEP-0198 `<a/>`). */
   private beforeClosing(): void {
     if (this.kind !== "online") return;
@@ -645,8 +458,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
 
   /** This session's half of the feature named `name` (e.g. `"sm"`), if loaded. */
   featureHalf(name: string): H | undefined {
-    const i = this.defs.findIndex((d) => d.name === name);
-    return i < 0 ? undefined : this.halves[i];
+    return this.features.half(name);
   }
 
   /** Resets the parser at the current byte and starts a new stream (RFC 6120 §6.4.6 after SASL). */
@@ -738,7 +550,7 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
         if (this.kind === "closing") {
           // RFC 6120 §4.4: after our close, the peer may still send data; it is not processed — except a
           // feature's nonzas (XEP-0198 §7: the peer's last <a/> tells what it handled).
-          this.ownerOf(el.ns)?.handleElement(el, this.ctx);
+          this.features.ownerOf(el.ns)?.handleElement(el, this.ctx);
           return;
         }
         this.onElement(el);
@@ -845,16 +657,6 @@ export abstract class LeanSessionBase<E extends { readonly type: string }, K ext
   protected authLimits(): void {
     this.framing.setLimits(this.fullLimits);
   }
-}
-
-/** `hooks` with `old` replaced by `next` (or left out when `keep` is false); the shared empty list when none is left. */
-function swapHook<H>(hooks: H[], old: H, next: H, keep: boolean): H[] {
-  const i = hooks.indexOf(old);
-  if (i < 0) return hooks;
-  const copy = hooks.slice(); // possibly a shared list
-  if (keep) copy[i] = next;
-  else copy.splice(i, 1);
-  return copy.length === 0 ? (NO_HOOKS as H[]) : copy;
 }
 
 /** One encoder for every session: text WebSocket messages that arrive as strings (browsers) become bytes. */

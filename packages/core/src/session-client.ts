@@ -14,6 +14,7 @@ import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
 import { framingOf, type SessionFraming } from "./framings.js";
+import { FeatureSet } from "./feature-set.js";
 import { IqTracker } from "./iq-tracker.js";
 import { definedOnly, LeanSessionBase, parseStreamVersion, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
@@ -98,7 +99,7 @@ export class LeanClientSession
     const j = typeof options.jid === "string" ? parseJid(options.jid) : options.jid;
     this.account = j.bare;
     this.tlsPolicy = options.tls ?? "required";
-    this.loadFeatures(this.streamFeatures(options, j));
+    this.features = FeatureSet.load(this.streamFeatures(options, j));
   }
 
   /**
@@ -320,7 +321,7 @@ export class LeanClientSession
           this.featuresSeenOnline = true;
           return;
         }
-        const owner = this.ownerOf(e.ns);
+        const owner = this.features.ownerOf(e.ns);
         if (owner !== undefined) owner.handleElement(e, this.ctx);
         else if (isStanza(e, this.contentNs)) this.onStanza(e);
         // RFC 6120 §4.9.3.23: a first-level element that is neither a stanza nor owned by a feature.
@@ -402,7 +403,7 @@ export class LeanClientSession
 
   /** A stanza received online. */
   protected onStanza(e: XmlElement): void {
-    this.observeInbound(e);
+    this.features.observeInbound(e, this.ctx);
     if (this.pingId !== undefined && e.name === "iq" && e.attr("id") === this.pingId && e.attr("type") !== "get" && e.attr("type") !== "set") {
       this.pingId = undefined; // the answer to our keepalive ping (result, or an error from a server without XEP-0199)
       return;
@@ -414,7 +415,7 @@ export class LeanClientSession
         return;
       }
     }
-    if (this.featureTakes(e)) return;
+    if (this.features.takes(e, this.ctx)) return;
     // Anything else (messages, presence, requests, replies from a JID we did not ask) is the application's.
     this.emit({ type: "stanza", stanza: e });
   }

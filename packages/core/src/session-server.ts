@@ -16,6 +16,7 @@ import { SESSION_DEFINITION, sessionServer } from "./features/session.js";
 import { starttlsFeature } from "./features/starttls.js";
 import { featuresByPhase, isAvailable, type ServerFeature, type ServerFeatureContext, type StreamFeature } from "./features/types.js";
 import { defineBitFlags } from "./bit-flags.js";
+import { FeatureSet, replaceHalf, sharedSet } from "./feature-set.js";
 import { sharedHalf } from "./shared-options.js";
 import { parseStreamVersion, SESSION_FLAGS, SessionBase, SessionStateError } from "./session-base.js";
 import type { HeaderAttributes } from "./session-framing.js";
@@ -156,7 +157,7 @@ export class ServerSession
     this.tlsPolicy = options.tls ?? "required";
     this.defaultDomain = options.defaultDomain;
     this.featuresMarkup = featuresCacheOf(options);
-    this.loadFeatures(this.streamFeatures(options));
+    this.features = FeatureSet.load(this.streamFeatures(options));
   }
 
   /**
@@ -464,15 +465,15 @@ export class ServerSession
    */
   protected dropNegotiationState(): void {
     if (this.sasl !== undefined) {
-      this.replaceHalf(this.sasl as ServerFeature<ServerEvent>, SASL_DONE);
+      this.features = replaceHalf(this.features, this.sasl as ServerFeature<ServerEvent>, SASL_DONE);
       this.sasl = undefined;
     }
     if (this.bind !== undefined) {
-      this.replaceHalf(this.bind as ServerFeature<ServerEvent>, BIND_DONE);
+      this.features = replaceHalf(this.features, this.bind as ServerFeature<ServerEvent>, BIND_DONE);
       this.bind = undefined;
     }
     this.peerFrom = undefined;
-    this.shareHalves();
+    this.features = sharedSet(this.features);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -483,7 +484,7 @@ export class ServerSession
       this.fatal("bad-format", "an element before the stream header");
       return;
     }
-    const owner = this.ownerOf(e.ns);
+    const owner = this.features.ownerOf(e.ns);
     if (owner !== undefined) {
       owner.handleElement(e, this.ctx);
       return;
@@ -501,7 +502,7 @@ export class ServerSession
       return;
     }
     if (this.kind !== "online") {
-      if (this.featureTakes(e)) return;
+      if (this.features.takes(e, this.ctx)) return;
       // RFC 6120 §7.1: no stanzas before a resource is bound.
       this.fatal("not-authorized", "bind a resource first");
       return;
@@ -547,7 +548,7 @@ export class ServerSession
 
   /** A stanza received online: validated (RFC 6120 §8.1), stamped, delivered. */
   protected onStanza(e: XmlElement): void {
-    this.observeInbound(e);
+    this.features.observeInbound(e, this.ctx);
     const full = this.boundJid!;
     const type = e.attr("type");
     const fromAttr = e.attr("from");
@@ -571,7 +572,7 @@ export class ServerSession
       e.setAttr("to", to.toString());
     }
     if (this.refuseMalformedIq(e)) return;
-    if (this.featureTakes(e)) return;
+    if (this.features.takes(e, this.ctx)) return;
     // §8.1.2.1 rule 1: stamp the full JID; subscription presence keeps the bare JID if the client used it.
     const stamp = e.name === "presence" && type !== undefined && SUBSCRIPTION_TYPES.has(type) && fromAttr !== undefined && !fromAttr.includes("/") ? full.bare : full;
     e.setAttr("from", stamp.toString());

@@ -133,7 +133,7 @@ const HALF_LISTS = new WeakMap<readonly StreamFeature[], readonly object[][]>();
  * is a {@link sharedHalf} (an online session whose negotiation halves were replaced). Never write to the
  * result. @internal
  */
-export function sharedHalves<H extends object>(defs: readonly StreamFeature[], list: H[]): H[] {
+export function sharedHalves<H extends object>(defs: readonly StreamFeature[], list: readonly H[]): readonly H[] {
   if (list.length === 0 || !list.every((h) => SHARED_HALVES.has(h))) return list;
   let lists = HALF_LISTS.get(defs) as H[][] | undefined;
   if (lists === undefined) HALF_LISTS.set(defs, (lists = []));

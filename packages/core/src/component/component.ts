@@ -172,7 +172,7 @@ export class ComponentServerSession extends ServerSession {
 
   /** Stanzas from the component: `from` must be of its domain (XEP-0114 §3, RFC 6120 §4.9.3.9). */
   protected override onStanza(e: XmlElement): void {
-    this.observeInbound(e);
+    this.features.observeInbound(e, this.ctx);
     const fromAttr = e.attr("from");
     const from = fromAttr === undefined ? undefined : tryParseJid(fromAttr);
     if (from === undefined) {
@@ -193,7 +193,7 @@ export class ComponentServerSession extends ServerSession {
       e.setAttr("to", to.toString());
     }
     e.setAttr("from", from.toString());
-    if (this.refuseMalformedIq(e) || this.featureTakes(e)) return;
+    if (this.refuseMalformedIq(e) || this.features.takes(e, this.ctx)) return;
     this.emit({ type: "stanza", stanza: e });
   }
 

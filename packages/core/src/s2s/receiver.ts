@@ -131,7 +131,7 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
 
   /** RFC 6120 §8.1.1.1, §8.1.2.1, §4.9.3.9, §4.9.3.10: s2s stanzas are addressed on both ends. */
   protected override onStanza(e: XmlElement): void {
-    this.observeInbound(e);
+    this.features.observeInbound(e, this.ctx);
     const problem = checkS2SAddresses(
       e,
       (from) => this.pairs.hasFrom(from),
@@ -143,7 +143,7 @@ export class S2SReceiverSession extends ServerSession implements S2SHost {
       return;
     }
     if (this.refuseMalformedIq(e)) return;
-    if (this.featureTakes(e)) return;
+    if (this.features.takes(e, this.ctx)) return;
     this.emit({ type: "stanza", stanza: e });
   }
 
