@@ -145,6 +145,9 @@ describe("lean WebSocketClient: optional parts as values", () => {
     expect(used.filter((i) => /features\/sasl2\/|features\/sm\/sm\.ts|client-parts\.ts|@noble|fast-scan-module/.test(i))).toEqual([]);
     // Reconnection with backoff is a part the minimal client is not given (core/src/reconnect.ts).
     expect(used.filter((i) => i.endsWith("core/src/reconnect.ts"))).toEqual([]);
+    // One session per page: core's browser build of shared-options.ts shares nothing between sessions.
+    expect(used.some((i) => i.endsWith("core/src/shared-options.browser.ts"))).toBe(true);
+    expect(used.filter((i) => i.endsWith("core/src/shared-options.ts"))).toEqual([]);
     const js = result.outputFiles[0]!.text;
     expect(js).not.toContain("fast-scan: abort"); // the WebAssembly glue (FastScanner)
     // WebSocket messages go through the compact parser of one element, not FramedParser's batching.
