@@ -164,6 +164,20 @@ describe("the reconnection part", () => {
     expect(delays(full, "see-other-host")).toEqual([999, 1998, 3996]);
   });
 
+  it("reconnect: false (ClientLifecycle too): no reconnection after a drop, but a redirect is followed at once", () => {
+    const full = () => new ClientLifecycle({ session: { jid: "juliet@example.com", password: "x", tls: "none", framing: "stream" }, reconnect: false });
+    const a = full();
+    a.start(0);
+    drain(a);
+    endConnection(a, "see-other-host", 3);
+    expect(own(drain(a))).toEqual([{ type: "reconnecting", attempt: 1, delayMs: 0 }]);
+    const b = full();
+    b.start(0);
+    drain(b);
+    endConnection(b, "drop", 3);
+    expect(own(drain(b))).toEqual([{ type: "stopped", reason: "no-reconnect" }]);
+  });
+
   it("is one of DEFAULT_CLIENT_PARTS", () => {
     expect(DEFAULT_CLIENT_PARTS.reconnect).toBe(reconnectClientPart);
   });
