@@ -402,7 +402,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     if (error !== undefined) this.lastError ??= error;
     this.pending.rejectAll(error);
     const state = this.life?.state;
-    const willReconnect = state === "backoff" || state === "connecting";
+    // A followed redirect may already have its next connection up when this one's transport reports closing.
+    const willReconnect = conn.redirected || state === "backoff" || state === "connecting";
     if (error !== undefined && conn.wasOnline && this.sink.listenerCount("error") > 0) this.sink.emit("error", error);
     const info: ClientCloseInfo = { reason: conn.reason, willReconnect };
     if (error !== undefined) info.error = error;
