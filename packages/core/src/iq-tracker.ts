@@ -6,8 +6,6 @@
  */
 import { Jid, tryParseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { DeadlineIndex } from "./iq-deadlines.js";
-import { before, type Entry } from "./iq-entry.js";
 
 /** A reply matched to an outstanding request by {@link IqTracker.match}. */
 export interface IqReplyMatch {
@@ -15,6 +13,25 @@ export interface IqReplyMatch {
   id: string;
   /** `result` or `error`, from the reply's `type`. */
   kind: "result" | "error";
+}
+
+interface Entry {
+  readonly id: string;
+  readonly deadline: number;
+  /** Insertion order, to expire requests with equal deadlines in the order they were sent. */
+  readonly seq: number;
+  /** The address the request was sent to, or `undefined` for none. */
+  readonly to: Jid | undefined;
+  /** The canonical string of {@link Entry.to}, for a fast path before JID preparation. */
+  readonly toText: string | undefined;
+  /** True when the request went to the user's own server or account (no `to`, own bare JID, own domain). */
+  readonly toServer: boolean;
+  /** False once matched, cancelled or expired; the heap drops dead entries lazily. */
+  live: boolean;
+}
+
+function before(a: Entry, b: Entry): boolean {
+  return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
 }
 
 /**
@@ -32,9 +49,8 @@ export interface IqReplyMatch {
  *
  * A reply from any other address is not matched and leaves the request outstanding. Requests expire when
  * `now >= deadline`. Deadlines sit in a binary min-heap with lazy deletion (compacted when dead entries
- * dominate; `iq-deadlines.ts`): `track`, `match` and `expire` are O(log n) amortised, so thousands of
- * outstanding requests are cheap. Browser builds index them by a scan instead (`iq-deadlines.browser.ts`,
- * chosen by the package's `browser` field): the same results, for the few requests a page has outstanding.
+ * dominate): `track`, `match` and `expire` are O(log n) amortised, so thousands of outstanding requests
+ * are cheap.
  *
  * @example
  * ```ts
@@ -46,7 +62,7 @@ export interface IqReplyMatch {
  */
 export class IqTracker {
   private readonly entries = new Map<string, Entry>();
-  private readonly deadlines = new DeadlineIndex(this.entries);
+  private heap: Entry[] = [];
   private seq = 0;
 
   /** Number of outstanding requests. */
@@ -77,7 +93,7 @@ export class IqTracker {
     const toServer = to === undefined || isOwnServer(to, ownJid);
     const entry: Entry = { id, deadline, seq: this.seq++, to, toText: to?.toString(), toServer, live: true };
     this.entries.set(id, entry);
-    this.deadlines.add(entry);
+    this.push(entry);
   }
 
   /**
@@ -121,9 +137,11 @@ export class IqTracker {
   expire(now: number): string[] {
     const out: string[] = [];
     for (;;) {
-      const top = this.deadlines.next();
+      const top = this.peekLive();
       if (top === undefined || top.deadline > now) break;
-      this.remove(top);
+      this.pop();
+      top.live = false;
+      this.entries.delete(top.id);
       out.push(top.id);
     }
     return out;
@@ -131,7 +149,7 @@ export class IqTracker {
 
   /** The earliest deadline among outstanding requests, or `undefined` if there are none. */
   nextDeadline(): number | undefined {
-    return this.deadlines.next()?.deadline;
+    return this.peekLive()?.deadline;
   }
 
   /**
@@ -142,7 +160,7 @@ export class IqTracker {
     const all = [...this.entries.values()].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
     for (const e of all) e.live = false;
     this.entries.clear();
-    this.deadlines.clear();
+    this.heap = [];
     return all.map((e) => e.id);
   }
 
@@ -151,7 +169,56 @@ export class IqTracker {
   private remove(entry: Entry): void {
     entry.live = false;
     this.entries.delete(entry.id);
-    this.deadlines.removed(this.entries.size);
+    // Lazy deletion: rebuild the heap once dead entries outnumber live ones (amortised O(1) per removal).
+    if (this.heap.length > 32 && this.heap.length > 2 * this.entries.size) this.rebuild();
+  }
+
+  private rebuild(): void {
+    const live = this.heap.filter((e) => e.live);
+    this.heap = live;
+    for (let i = (live.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private peekLive(): Entry | undefined {
+    while (this.heap.length > 0 && !this.heap[0]!.live) this.pop();
+    return this.heap[0];
+  }
+
+  private push(entry: Entry): void {
+    const h = this.heap;
+    h.push(entry);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(entry, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = entry;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (last === undefined || h.length === 0) return;
+    h[0] = last;
+    this.siftDown(0);
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const item = h[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[c]!, item)) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = item;
   }
 }
 

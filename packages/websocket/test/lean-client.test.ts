@@ -148,9 +148,6 @@ describe("lean WebSocketClient: optional parts as values", () => {
     // One session per page: core's browser build of shared-options.ts shares nothing between sessions.
     expect(used.some((i) => i.endsWith("core/src/shared-options.browser.ts"))).toBe(true);
     expect(used.filter((i) => i.endsWith("core/src/shared-options.ts"))).toEqual([]);
-    // The IQ tracker's deadline index is the browser build's scan, not the heap.
-    expect(used.some((i) => i.endsWith("core/src/iq-deadlines.browser.ts"))).toBe(true);
-    expect(used.filter((i) => i.endsWith("core/src/iq-deadlines.ts"))).toEqual([]);
     const js = result.outputFiles[0]!.text;
     expect(js).not.toContain("fast-scan: abort"); // the WebAssembly glue (FastScanner)
     // WebSocket messages go through the compact parser of one element, not FramedParser's batching.
