@@ -97,7 +97,9 @@ export interface BaseClientOptions {
    * server allows it. Default on, with the core's `LIFECYCLE_RECONNECT_DEFAULTS` (first delay below 1 s,
    * doubling up to 8 s, full jitter); an object tunes them (`initialDelayMs`, `maxDelayMs`, `factor`,
    * `jitter`, `random`, and `stableAfterMs`: online this long resets the backoff, default 60 000).
-   * `false`: a drop ends the client.
+   * `false`: a drop ends the client. Reconnection is a part (`reconnectClientPart`): the `XmppClient`s load
+   * it; the lean `WebSocketClient` reconnects only when given it (`parts: { reconnect: reconnectClientPart }`),
+   * and throws when this is set without it. A `see-other-host`/`see-other-uri` redirect is followed either way.
    */
   reconnect?: boolean | (ReconnectPolicyOptions & { stableAfterMs?: number });
   /**
@@ -107,8 +109,9 @@ export interface BaseClientOptions {
   sm?: boolean | Omit<StreamManagementOptions, "resume">;
   /**
    * The optional parts loaded, as values (`ClientParts` of `@xmpp-sansio/core`): `sasl2ClientPart`
-   * (SASL2/Bind2/FAST) and `smClientPart` (Stream Management). The batteries-included `XmppClient`s (Node,
-   * Deno, WebSocket) load `DEFAULT_CLIENT_PARTS` (both) and take these as overrides; the lean
+   * (SASL2/Bind2/FAST), `smClientPart` (Stream Management), `reconnectClientPart` (reconnection with
+   * backoff), SCRAM's `hashes`. The batteries-included `XmppClient`s (Node, Deno, WebSocket) load
+   * `DEFAULT_CLIENT_PARTS` (all) and take these as overrides; the lean
    * `WebSocketClient` loads only the parts named here, so a bundle without them leaves their code out.
    */
   parts?: ClientParts;

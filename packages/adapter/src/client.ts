@@ -21,7 +21,6 @@ import {
   type ClientOptions,
   type ClientParts,
   LeanClientLifecycle,
-  LIFECYCLE_RECONNECT_DEFAULTS,
   type LifecycleEvent,
   type LifecycleState,
   mechanismsWithHashes,
@@ -153,7 +152,10 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
       throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
     }
-    this.reconnectEnabled = options.reconnect !== false;
+    if (this.parts.reconnect === undefined && options.reconnect !== undefined && options.reconnect !== false) {
+      throw new TypeError("reconnect is set but the reconnection part is not loaded: pass parts: { reconnect: reconnectClientPart } (from @xmpp-sansio/core), or use XmppClient");
+    }
+    this.reconnectEnabled = options.reconnect !== false && this.parts.reconnect !== undefined;
     this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPasswordOfEvent);
     this.iqHandlers = new IqHandlers(options.iqAnswers);
     this.transcript = options.transcript === true ? consoleTranscript : options.transcript === false ? undefined : options.transcript;
@@ -400,7 +402,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     if (error !== undefined) this.lastError ??= error;
     this.pending.rejectAll(error);
     const state = this.life?.state;
-    const willReconnect = state === "backoff" || state === "connecting";
+    // A followed redirect may already have its next connection up when this one's transport reports closing.
+    const willReconnect = conn.redirected || state === "backoff" || state === "connecting";
     if (error !== undefined && conn.wasOnline && this.sink.listenerCount("error") > 0) this.sink.emit("error", error);
     const info: ClientCloseInfo = { reason: conn.reason, willReconnect };
     if (error !== undefined) info.error = error;
@@ -425,8 +428,9 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
       {
         session: this.sessionOptions as unknown as ClientOptions,
         sm: o.sm === false || this.parts.sm === undefined ? false : o.sm === true || o.sm === undefined ? {} : o.sm,
-      // The lifecycle always has a policy: redirects use it too; `reconnect: false` is decided here.
-      reconnect: { ...LIFECYCLE_RECONNECT_DEFAULTS, ...policy },
+        // With the reconnection part the lifecycle always has a policy (a redirect waits its delay too) and
+        // `reconnect: false` is decided here; without it the lifecycle follows only redirects, at once.
+        reconnect: this.parts.reconnect === undefined ? false : policy,
       ...(stableAfterMs === undefined ? {} : { stableAfterMs }),
       ...(o.maxQueued === undefined ? {} : { maxQueued: o.maxQueued }),
         ...(previous === undefined && o.resume !== undefined ? { resume: o.resume } : {}),

@@ -1,7 +1,7 @@
 // ClientController over the core's ClientLifecycle, against an in-process core ServerSession (with
 // XEP-0198 and detached sessions) through a fake transport: the adapter only does IO — reconnection,
 // queueing and resumption are the lifecycle's, and the controller turns them into promises and events.
-import { DEFAULT_CLIENT_PARTS, DetachedSessions, type ServerEvent, ServerSession, smServer, streamFraming, streamManagement } from "@xmpp-sansio/core";
+import { type ClientParts, DEFAULT_CLIENT_PARTS, DetachedSessions, reconnectClientPart, sha256Hash, type ServerEvent, ServerSession, smServer, streamFraming, streamManagement } from "@xmpp-sansio/core";
 import { deriveScramCredentials, pbkdf2, type ScramHash } from "@xmpp-sansio/sasl";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -18,6 +18,10 @@ class FakeServer {
   readonly received: string[] = [];
   readonly detached = new DetachedSessions();
   links: Array<{ cut(): void }> = [];
+  /** Connections still to answer with <see-other-host/> (RFC 6120 §4.9.3.19) before the real ones. */
+  redirects = 0;
+  /** The redirect target of each connection (undefined: the configured endpoint). */
+  readonly targets: Array<string | undefined> = [];
   private readonly clock = () => Date.now();
 
   answer(s: ServerSession, ev: ServerEvent): void {
@@ -49,9 +53,14 @@ class FakeServer {
   }
 
   /** The transport of a controller: opens an in-memory link to a new server session. */
-  connect(controller: () => ClientController): Promise<void> {
+  connect(controller: () => ClientController, target?: string): Promise<void> {
     this.connects++;
+    this.targets.push(target);
     if (this.down) return Promise.reject(new ConnectionError("connect-failed", "connection refused"));
+    if (this.redirects > 0) {
+      this.redirects--;
+      return this.redirect(controller);
+    }
     const server = new ServerSession({ tls: "none", mechanisms: ["SCRAM-SHA-256"], features: [streamManagement()] });
     let alive = true;
     let client!: SessionPump<never>;
@@ -86,14 +95,45 @@ class FakeServer {
     client.interact((s, now) => (s as unknown as { start(now: number): void }).start(now));
     return Promise.resolve();
   }
+
+  /** A connection whose server answers the stream header with <see-other-host/> and closes. */
+  private redirect(controller: () => ClientController): Promise<void> {
+    const bytes = new TextEncoder().encode(
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='r1' version='1.0'>" +
+        "<stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>alt.localhost:5222</see-other-host></stream:error></stream:stream>",
+    );
+    let answered = false;
+    let ended = false;
+    const client: SessionPump<never> = controller().attach(
+      { tls: "none", framing: streamFraming },
+      {
+        write: () => {
+          if (answered) return;
+          answered = true;
+          later(() => client.guarded((s, now) => s.receive(bytes, now)));
+        },
+        closeTransport: () => {
+          if (ended) return;
+          ended = true;
+          later(() => controller().transportEnded(client as never));
+        },
+      },
+    ) as never;
+    client.interact((s, now) => (s as unknown as { start(now: number): void }).start(now));
+    return Promise.resolve();
+  }
 }
 
 class Client extends TypedEmitter<XmppClientEvents> implements ClientEventSink {
   readonly c: ClientController;
-  constructor(server: FakeServer, options: Partial<BaseClientOptions> = {}) {
+  /**
+   * @param parts the client's default parts: by default the batteries-included clients' (SASL2, SM,
+   *   reconnection), what the Node, Deno and WebSocket XmppClient pass
+   */
+  constructor(server: FakeServer, options: Partial<BaseClientOptions> = {}, parts: ClientParts = DEFAULT_CLIENT_PARTS) {
     super();
-    // The batteries-included clients' parts (SASL2, SM): what the Node, Deno and WebSocket XmppClient pass.
-    this.c = new ClientController({ jid: "juliet@localhost/balcony", password: PASSWORD, reconnect: { random: () => 0 }, ...options }, this, { connect: () => server.connect(() => this.c) }, { parts: DEFAULT_CLIENT_PARTS });
+    const transport = { connect: (target: string | undefined) => server.connect(() => this.c, target), redirectTarget: (t: string) => (t.startsWith("xmpp:") ? t : undefined) };
+    this.c = new ClientController({ jid: "juliet@localhost/balcony", password: PASSWORD, ...(parts.reconnect === undefined ? {} : { reconnect: { random: () => 0 } }), ...options }, this, transport, { parts });
   }
 }
 
@@ -103,8 +143,8 @@ const clients: Client[] = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.c.close()));
 });
-function client(server: FakeServer, options: Partial<BaseClientOptions> = {}): Client {
-  const c = new Client(server, options);
+function client(server: FakeServer, options: Partial<BaseClientOptions> = {}, parts?: ClientParts): Client {
+  const c = new Client(server, options, parts);
   clients.push(c);
   return c;
 }
@@ -160,6 +200,33 @@ describe("ClientController on the core's lifecycle", () => {
     await expect(it.next()).rejects.toBeInstanceOf(ConnectionError);
     expect(() => j.c.send(msg("x"))).toThrow(ConnectionError);
     expect(server.connects).toBe(1);
+  });
+
+  it("a lean client (no reconnection part) follows <see-other-host/> at once, but a drop ends it", async () => {
+    const server = new FakeServer();
+    server.redirects = 1;
+    const j = client(server, {}, { hashes: [sha256Hash] });
+    const reconnecting: unknown[] = [];
+    j.on("reconnecting", (i) => reconnecting.push(i));
+    await j.c.online();
+    expect(server.targets).toEqual([undefined, "xmpp:alt.localhost:5222"]);
+    expect(reconnecting).toEqual([]);
+    const close = next(j, "close");
+    server.links.at(-1)!.cut();
+    const [info] = await close;
+    expect(info.willReconnect).toBe(false);
+    expect(server.connects).toBe(2);
+  });
+
+  it("a lean client given the reconnection part reconnects; reconnect settings without it throw", async () => {
+    expect(() => client(new FakeServer(), { reconnect: true }, { hashes: [sha256Hash] })).toThrow(/reconnectClientPart/);
+    const server = new FakeServer();
+    const j = client(server, {}, { hashes: [sha256Hash], reconnect: reconnectClientPart });
+    await j.c.online();
+    const back = next(j, "online");
+    server.links.at(-1)!.cut();
+    await back;
+    expect(server.connects).toBe(2);
   });
 
   it("close() while the server is down resolves; what was queued is reported failed (not-sent)", async () => {

@@ -1,6 +1,6 @@
 /**
  * The optional parts of a client — SASL2/Bind2/FAST (XEP-0388, XEP-0386, XEP-0484), Stream Management
- * (XEP-0198), STARTTLS and SCRAM's hash functions — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
+ * (XEP-0198), STARTTLS, SCRAM's hash functions and reconnection with backoff — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
  * the application passes it (`parts: { sasl2: sasl2ClientPart, sm: smClientPart }`), so a bundle that does
  * not name a part does not carry its code; `ClientSession` and `ClientLifecycle` pass
  * {@link DEFAULT_CLIENT_PARTS} (all) unless told otherwise.
@@ -15,6 +15,7 @@ import type { Sasl2ClientSettings } from "./features/sasl2/common.js";
 import { SASL2_DEFINITION } from "./features/sasl2/index.js";
 import { type StreamManagementOptions, smClient, smClientFeature } from "./features/sm/sm.js";
 import { starttlsClientFeature } from "./features/starttls.js";
+import { type ReconnectPolicy, type ReconnectPolicyOptions, reconnectClientPart } from "./reconnect.js";
 import type { StreamFeature } from "./features/types.js";
 import type { SmState, TlsPolicy } from "./session-types.js";
 
@@ -37,6 +38,12 @@ export interface SmClientPart {
 /** STARTTLS (RFC 6120 §5) as a value a client session loads: the feature for the session's TLS policy. */
 export type StarttlsClientPart = (policy: TlsPolicy) => StreamFeature;
 
+/**
+ * Reconnection with backoff (RFC 6120 §3.3) as a value a client lifecycle loads: the policy for its
+ * `reconnect` settings ({@link reconnectClientPart}).
+ */
+export type ReconnectClientPart = (options: ReconnectPolicyOptions) => Pick<ReconnectPolicy, "attempts" | "nextDelay" | "reset">;
+
 /** The optional parts a client loads; a part left out is off (and its code out of the bundle). */
 export interface ClientParts {
   /**
@@ -54,6 +61,12 @@ export interface ClientParts {
    * name no SCRAM mechanism), or when `mechanisms` names a SCRAM mechanism whose hash is missing.
    */
   readonly hashes?: readonly ScramHashFunction[];
+  /**
+   * Reconnection with backoff ({@link reconnectClientPart}): without it a lean lifecycle does not reconnect
+   * after a lost connection (it still follows a `see-other-host`/`see-other-uri` redirect at once), and
+   * throws when given `reconnect` settings.
+   */
+  readonly reconnect?: ReconnectClientPart;
 }
 
 /**
@@ -76,4 +89,4 @@ export const smClientPart: SmClientPart = {
 export const starttlsClientPart: StarttlsClientPart = (policy) => starttlsClientFeature(policy);
 
 /** All parts: what `ClientSession`, `ClientLifecycle` and the batteries-included `XmppClient`s load. */
-export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart, starttls: starttlsClientPart, hashes: SCRAM_HASH_FUNCTIONS };
+export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart, starttls: starttlsClientPart, hashes: SCRAM_HASH_FUNCTIONS, reconnect: reconnectClientPart };

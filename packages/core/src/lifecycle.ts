@@ -8,23 +8,18 @@
  * @module
  */
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
+import { type ClientParts, DEFAULT_CLIENT_PARTS, type ReconnectClientPart } from "./client-parts.js";
 import type { StreamManagementOptions } from "./features/sm/sm.js";
 import { parseStanzas, serializeStanzas } from "./features/sm/state.js";
-import { ReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect.js";
+import type { ReconnectPolicyOptions } from "./reconnect.js";
 import { SessionStateError } from "./session-base.js";
 import { type ClientExtraOptions, ClientSession, LeanClientSession } from "./session-client.js";
 import type { ClientEvent, ClientOptions, SessionState, SmState, TlsInfo } from "./session-types.js";
 import type { StreamErrorCondition } from "./stream-errors.js";
 import { minDefined } from "./util.js";
 
-/**
- * Reconnection defaults of the lifecycle: a bot is back within a few seconds of its server. The first
- * delay is drawn below 1 s, each failed attempt doubles the ceiling up to 8 s (full jitter, so clients
- * dropped together do not return together): once the server is back, the next attempt comes within 8 s,
- * 4 s on average. RFC 6120 §3.3's 0–60 s is `ReconnectPolicy`'s own default, for clients that prefer it.
- */
-export const LIFECYCLE_RECONNECT_DEFAULTS: Readonly<ReconnectPolicyOptions> = Object.freeze({ initialDelayMs: 1000, maxDelayMs: 8000, factor: 2 });
+/** Redirects a lifecycle without the reconnection part follows in a row (RFC 6120 §4.9.3.19: 2 to 5). */
+const MAX_REDIRECTS_IN_A_ROW = 5;
 
 /** Stream errors after which reconnecting would only repeat the refusal (or fight another session). */
 const FINAL_STREAM_ERRORS: ReadonlySet<string> = new Set<StreamErrorCondition>([
@@ -49,7 +44,13 @@ export interface ClientLifecycleOptions {
   session: ClientOptions & ClientExtraOptions;
   /** XEP-0198 settings, or `false` to not use Stream Management. Default: on, resumable (when its part is loaded). */
   sm?: Omit<StreamManagementOptions, "resume"> | false;
-  /** Reconnection policy, or `false` to stop when a connection is lost. Default {@link LIFECYCLE_RECONNECT_DEFAULTS}. */
+  /**
+   * Reconnection policy, or `false` to stop when a connection is lost. Default `LIFECYCLE_RECONNECT_DEFAULTS`
+   * when the reconnection part is loaded (`session.parts.reconnect`: {@link ClientLifecycle} loads it;
+   * {@link LeanClientLifecycle} without it does not reconnect and throws when given settings here). A
+   * `see-other-host`/`see-other-uri` redirect is followed either way: after the backoff delay with the
+   * part, at once without it (RFC 6120 §4.9.3.19: the client "SHOULD simply reconnect").
+   */
   reconnect?: ReconnectPolicyOptions | false;
   /** A session online this long resets the backoff. Default 60 000 ms. */
   stableAfterMs?: number;
@@ -76,7 +77,10 @@ export interface ConnectRequestEvent {
   readonly attempt: number;
 }
 
-/** The connection was lost; the next attempt comes in `delayMs`. */
+/**
+ * The connection was lost; the next attempt comes in `delayMs`. Without the reconnection part only a
+ * redirect offered by the lost session (`see-other-host`, `see-other-uri`) is followed, with `delayMs` 0.
+ */
 export interface ReconnectingEvent {
   readonly type: "reconnecting";
   /** 1, 2, … since the last stable session. */
@@ -125,7 +129,7 @@ export class QueueFullError extends TypeError {
 export class LeanClientLifecycle {
   private kind: LifecycleStateKind = "idle";
   private current: LeanClientSession | undefined;
-  private readonly policy: ReconnectPolicy | undefined;
+  private readonly policy: ReturnType<ReconnectClientPart> | undefined;
   private readonly maxQueued: number;
   private readonly stableAfterMs: number;
   private queue: XmlElement[];
@@ -147,7 +151,11 @@ export class LeanClientLifecycle {
     if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
       throw new TypeError("sm settings given without the Stream Management part: pass session.parts: { sm: smClientPart } (or use ClientLifecycle)");
     }
-    this.policy = options.reconnect === false ? undefined : new ReconnectPolicy({ ...LIFECYCLE_RECONNECT_DEFAULTS, ...options.reconnect });
+    const reconnect = this.parts.reconnect;
+    if (reconnect === undefined && options.reconnect !== undefined && options.reconnect !== false) {
+      throw new TypeError("reconnect settings given without the reconnection part: pass session.parts: { reconnect: reconnectClientPart } (or use ClientLifecycle)");
+    }
+    this.policy = options.reconnect === false ? undefined : reconnect?.(options.reconnect ?? {});
     this.maxQueued = options.maxQueued ?? 1000;
     this.stableAfterMs = options.stableAfterMs ?? 60_000;
     this.queue = parseStanzas(options.resume?.queued ?? [], "lifecycle state: queued");
@@ -283,7 +291,7 @@ export class LeanClientLifecycle {
     if (this.kind === "backoff" && this.reconnectAt !== undefined && now >= this.reconnectAt) {
       this.reconnectAt = undefined;
       this.kind = "connecting";
-      this.events.push({ type: "connect", attempt: this.policy?.attempts ?? 0 });
+      this.events.push({ type: "connect", attempt: this.policy?.attempts ?? this.redirects });
       return;
     }
     this.current?.handleTimeout(now);
@@ -325,6 +333,7 @@ export class LeanClientLifecycle {
     switch (ev.type) {
       case "online": {
         this.stableAt = this.now + this.stableAfterMs;
+        this.redirects = 0;
         const queued = this.queue;
         this.queue = [];
         for (const stanza of queued) {
@@ -338,6 +347,7 @@ export class LeanClientLifecycle {
       }
       case "closed": {
         this.stableAt = undefined;
+        if (ev.seeOtherUri !== undefined) this.redirected = true;
         if (this.closing) {
           this.stop("closed");
           return;
@@ -352,6 +362,7 @@ export class LeanClientLifecycle {
       }
       case "stream-error":
         this.lastError = ev.condition;
+        if (ev.seeOtherHost !== undefined) this.redirected = true;
         return;
       case "bind-failed":
         this.bindFailed = true;
@@ -362,16 +373,25 @@ export class LeanClientLifecycle {
 
   private lastError: string | undefined;
   private bindFailed = false;
+  /** The lost session offered a redirect (`see-other-host`, `see-other-uri`). */
+  private redirected = false;
+  /** Redirects followed in a row without the reconnection part (reset online). */
+  private redirects = 0;
 
   private lost(_condition: string | undefined): void {
-    if (this.policy === undefined) {
+    const policy = this.policy;
+    const redirected = this.redirected;
+    this.redirected = false;
+    // Without a policy only a redirect is followed, at once, and at most MAX_REDIRECTS_IN_A_ROW times in
+    // a row (RFC 6120 §4.9.3.19: give up after a few; the adapters allow fewer).
+    if (policy === undefined && (!redirected || this.redirects >= MAX_REDIRECTS_IN_A_ROW)) {
       this.stop("no-reconnect");
       return;
     }
-    const delayMs = this.policy.nextDelay();
+    const delayMs = policy === undefined ? 0 : policy.nextDelay();
     this.kind = "backoff";
     this.reconnectAt = this.now + delayMs;
-    this.events.push({ type: "reconnecting", attempt: this.policy.attempts, delayMs });
+    this.events.push({ type: "reconnecting", attempt: policy === undefined ? ++this.redirects : policy.attempts, delayMs });
   }
 
   private stop(reason: StoppedEvent["reason"], condition?: string): void {

@@ -119,3 +119,19 @@ export class ReconnectPolicy {
     this._ceiling = Math.min(this.maxDelayMs, this.initialDelayMs);
   }
 }
+
+/**
+ * Reconnection defaults of the lifecycle: a bot is back within a few seconds of its server. The first
+ * delay is drawn below 1 s, each failed attempt doubles the ceiling up to 8 s (full jitter, so clients
+ * dropped together do not return together): once the server is back, the next attempt comes within 8 s,
+ * 4 s on average. RFC 6120 §3.3's 0–60 s is {@link ReconnectPolicy}'s own default, for clients that prefer it.
+ */
+export const LIFECYCLE_RECONNECT_DEFAULTS: Readonly<ReconnectPolicyOptions> = Object.freeze({ initialDelayMs: 1000, maxDelayMs: 8000, factor: 2 });
+
+/**
+ * Reconnection with backoff as a client part: pass it as `parts: { reconnect: reconnectClientPart }` to a
+ * lean client (`LeanClientLifecycle`, `WebSocketClient`); `ClientLifecycle` and the `XmppClient`s load it by
+ * default. It makes the lifecycle's {@link ReconnectPolicy} from its `reconnect` settings over
+ * {@link LIFECYCLE_RECONNECT_DEFAULTS}.
+ */
+export const reconnectClientPart = (options: ReconnectPolicyOptions): ReconnectPolicy => new ReconnectPolicy({ ...LIFECYCLE_RECONNECT_DEFAULTS, ...options });

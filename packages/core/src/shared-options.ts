@@ -3,14 +3,16 @@
  * same options, and each used to hold its own merged copy of the timeouts and limits (≈300 B per session);
  * {@link sharedMerge} returns one frozen object for equal inputs instead; {@link sharedConfig} and
  * {@link sharedDefinitions} do the same for a session's configuration and its feature list. Flat strings for what a session
- * keeps ({@link base64url}), and no channel-binding data once online ({@link withoutChannelBinding}). Internal.
+ * keeps (`base64url`), and no channel-binding data once online (`withoutChannelBinding`), from `compact-values.ts`.
+ * Browser builds map this module to `shared-options.browser.ts` (the package's `browser` field): the same
+ * results without the sharing, which pays only with many sessions in one process (a page has one). Internal.
  *
  * @internal
  * @module
  */
 import type { XmlLimits } from "@xmpp-sansio/xml";
 import type { StreamFeature } from "./features/types.js";
-import type { SessionTimeouts, TlsInfo } from "./session-types.js";
+import type { SessionTimeouts } from "./session-types.js";
 
 interface Entry {
   /** A copy of `over` as it was merged (so that a caller who mutates its options object gets a fresh merge). */
@@ -45,37 +47,7 @@ export function sharedMerge<T extends object>(base: Readonly<Partial<T>>, over: 
   return merged;
 }
 
-const B64URL = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
-
-/**
- * base64url without padding (RFC 4648 §5), as one flat string: a stream id kept for the whole stream
- * should be neither a slice of a longer temporary string nor a tree of concatenations (both keep more alive).
- * @internal
- */
-export function base64url(bytes: Uint8Array): string {
-  const codes: number[] = [];
-  for (let i = 0; i < bytes.length; i += 3) {
-    const left = bytes.length - i;
-    const n = (bytes[i]! << 16) | ((left > 1 ? bytes[i + 1]! : 0) << 8) | (left > 2 ? bytes[i + 2]! : 0);
-    codes.push(B64URL[n >> 18]!, B64URL[(n >> 12) & 63]!);
-    if (left > 1) codes.push(B64URL[(n >> 6) & 63]!);
-    if (left > 2) codes.push(B64URL[n & 63]!);
-  }
-  return String.fromCharCode(...codes);
-}
-
-const NO_CHANNEL_BINDING = Object.freeze({});
-const TLS_WITHOUT_BINDING: TlsInfo = Object.freeze({ channelBinding: NO_CHANNEL_BINDING });
-
-/**
- * `tls` without its channel-binding data (the keying material and certificate hash SASL needed): what an
- * online session keeps — a shared object when nothing else is in it.
- * @internal
- */
-export function withoutChannelBinding(tls: TlsInfo): TlsInfo {
-  if (tls.peerIdentities === undefined && tls.peerCertIdentities === undefined) return TLS_WITHOUT_BINDING;
-  return { ...tls, channelBinding: NO_CHANNEL_BINDING };
-}
+export { base64url, withoutChannelBinding } from "./compact-values.js";
 
 /** What a session takes from its options and never changes (see {@link sharedConfig}). @internal */
 export interface SessionConfig {

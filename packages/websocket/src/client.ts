@@ -82,8 +82,9 @@ export function isLoopbackUri(uri: string): boolean {
 
 /**
  * The lean {@link XmppClient}: no default endpoint discovery (give `service`, or `discover`), and only the
- * optional parts named in `parts` — SASL2/Bind2/FAST (`sasl2ClientPart`) and Stream Management
- * (`smClientPart`, from `@xmpp-sansio/core`) are off without them. What a bundle that knows its endpoint
+ * optional parts named in `parts` — SASL2/Bind2/FAST (`sasl2ClientPart`), Stream Management
+ * (`smClientPart`) and reconnection with backoff (`reconnectClientPart`, from `@xmpp-sansio/core`) are off
+ * without them (a `see-other-uri`/`see-other-host` redirect is still followed). What a bundle that knows its endpoint
  * imports, so XEP-0156 host-meta, SASL2 and SM code are left out unless named.
  *
  * @example

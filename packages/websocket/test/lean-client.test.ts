@@ -3,7 +3,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { sasl2ClientPart, sha256Hash, smClientPart, smServerFeature } from "@xmpp-sansio/core";
+import { once } from "node:events";
+import { reconnectClientPart, sasl2ClientPart, sha256Hash, smClientPart, smServerFeature } from "@xmpp-sansio/core";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -92,6 +93,34 @@ describe("lean WebSocketClient: optional parts as values", () => {
     expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, session: { mechanisms: ["PLAIN"] } })).not.toThrow();
   });
 
+  it("reconnection is a part: without it a drop ends the client, yet <close see-other-uri/> is followed (RFC 7395 §3.7)", async () => {
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, reconnect: true, parts: { hashes: [sha256Hash] } })).toThrow(/reconnectClientPart/);
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, reconnect: true, parts: { hashes: [sha256Hash], reconnect: reconnectClientPart } })).not.toThrow();
+    const { WebSocketServer } = await import("ws");
+    const redirector = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "xmpp" });
+    await once(redirector, "listening");
+    redirector.on("connection", (ws) => {
+      ws.on("message", () => ws.send(`<close xmlns='urn:ietf:params:xml:ns:xmpp-framing' see-other-uri='${demo.url}'/>`));
+    });
+    const port = (redirector.address() as { port: number }).port;
+    const c = new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: ACCOUNTS.juliet!, service: `ws://127.0.0.1:${port}/`, WebSocket: WS, parts: { hashes: [sha256Hash] } });
+    try {
+      const closes: unknown[] = [];
+      c.on("close", (i) => closes.push(i));
+      await c.online();
+      expect(c.endpoint).toBe(demo.url);
+      expect(closes).toEqual([{ reason: "peer-closed", willReconnect: true }]);
+      // Online, the server goes away: without the part the client stops (no reconnection).
+      const closed = new Promise<{ willReconnect: boolean }>((resolve) => c.once("close", resolve));
+      demo.server.connectionFor(c.jid!)!.endSocket();
+      expect((await closed).willReconnect).toBe(false);
+    } finally {
+      await c.close();
+      for (const ws of redirector.clients) ws.terminate();
+      await new Promise<void>((r) => redirector.close(() => r()));
+    }
+  });
+
   it("a browser bundle of the minimal client carries no SASL2, SM, noble, fast-path, stream-framing or streaming-parser code", async () => {
     const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/size-client-minimal.ts");
     const result = await esbuild.build({
@@ -114,6 +143,11 @@ describe("lean WebSocketClient: optional parts as values", () => {
       .map(([k]) => k);
     expect(used.some((i) => i.includes("websocket/src/client.ts"))).toBe(true);
     expect(used.filter((i) => /features\/sasl2\/|features\/sm\/sm\.ts|client-parts\.ts|@noble|fast-scan-module/.test(i))).toEqual([]);
+    // Reconnection with backoff is a part the minimal client is not given (core/src/reconnect.ts).
+    expect(used.filter((i) => i.endsWith("core/src/reconnect.ts"))).toEqual([]);
+    // One session per page: core's browser build of shared-options.ts shares nothing between sessions.
+    expect(used.some((i) => i.endsWith("core/src/shared-options.browser.ts"))).toBe(true);
+    expect(used.filter((i) => i.endsWith("core/src/shared-options.ts"))).toEqual([]);
     const js = result.outputFiles[0]!.text;
     expect(js).not.toContain("fast-scan: abort"); // the WebAssembly glue (FastScanner)
     // WebSocket messages go through the compact parser of one element, not FramedParser's batching.
