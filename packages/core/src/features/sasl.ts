@@ -91,15 +91,11 @@ function isLoaded(m: MechanismName, hashes: readonly ScramHashFunction[] | undef
 export function mechanismsWithHashes(mechanisms: readonly string[] | undefined, hashes: readonly ScramHashFunction[], oneShot = true): MechanismName[] {
   const wanted = (mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName);
   const missing = mechanisms === undefined ? (hashes.length === 0 ? ["SCRAM"] : []) : wanted.filter((m) => !isLoaded(m, hashes, oneShot));
-  const noHash = missing.filter((m) => m.startsWith("SCRAM"));
-  if (noHash.length > 0) {
-    throw new TypeError(
-      `${noHash.join(", ")} needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or mechanisms without SCRAM, or use a full client (ClientSession, XmppClient: all three hashes)`,
-    );
-  }
   if (missing.length > 0) {
+    // A missing hash is named first (as before the one-shot part); the same advice follows either.
+    const noHash = missing.filter((m) => m.startsWith("SCRAM"));
     throw new TypeError(
-      `${missing.join(", ")} needs the one-shot mechanisms part: pass parts: { oneShotMechanisms: oneShotMechanismsClientPart } (from @xmpp-sansio/core), or use a full client (ClientSession, XmppClient)`,
+      `${(noHash.length > 0 ? noHash : missing).join(", ")} needs ${noHash.length > 0 ? "its hash function: pass parts: { hashes: [sha256Hash] }" : "the one-shot mechanisms part: pass parts: { oneShotMechanisms: oneShotMechanismsClientPart }"} (from @xmpp-sansio/core), or use a full client (ClientSession, XmppClient)`,
     );
   }
   return wanted.filter((m) => isLoaded(m, hashes, oneShot));
