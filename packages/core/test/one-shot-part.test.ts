@@ -96,8 +96,8 @@ describe("the one-shot mechanisms part", () => {
           expect((lean as TypeError).message).toBe(full.message);
           return;
         }
-        const namesOneShot = names !== undefined && names.some((n) => (ONE_SHOT as readonly string[]).includes(n));
-        if (namesOneShot) {
+        const namesOneShot = names?.some((n) => (ONE_SHOT as readonly string[]).includes(n));
+        if (namesOneShot === true) {
           expect(lean).toBeInstanceOf(TypeError);
           expect((lean as TypeError).message).toMatch(/oneShotMechanismsClientPart/);
         } else {
