@@ -129,7 +129,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    *   when the transport's session options give none (`streamFraming` for TCP; a WebSocket transport
    *   passes `webSocketFraming`) — a value, so that a bundle holds only the framing it uses
    * @throws JidError for an invalid `jid`, TypeError for a JID without localpart, for `sm` settings
-   *   without the Stream Management part, or for SCRAM without a hash function (`parts.hashes`)
+   *   without the Stream Management part, for SCRAM without a hash function (`parts.hashes`), or for
+   *   `mechanisms` naming PLAIN, ANONYMOUS or EXTERNAL without `parts.oneShotMechanisms`
    */
   constructor(
     options: O,
@@ -148,7 +149,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     this.framing = env.framing;
     // SCRAM's hash functions are a part too: without any, a lean client may not ask for SCRAM (no silent
     // fall-back to PLAIN); the session checks each named SCRAM mechanism against them.
-    mechanismsWithHashes((options as { session?: { mechanisms?: readonly string[] } }).session?.mechanisms, this.parts.hashes ?? []);
+    // PLAIN, ANONYMOUS and EXTERNAL likewise need their part when `mechanisms` names them.
+    mechanismsWithHashes((options as { session?: { mechanisms?: readonly string[] } }).session?.mechanisms, this.parts.hashes ?? [], this.parts.oneShotMechanisms !== undefined);
     if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
       throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
     }

@@ -1,6 +1,7 @@
 /**
  * The optional parts of a client — SASL2/Bind2/FAST (XEP-0388, XEP-0386, XEP-0484), Stream Management
- * (XEP-0198), STARTTLS, SCRAM's hash functions and reconnection with backoff — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
+ * (XEP-0198), STARTTLS, SCRAM's hash functions, the one-message SASL mechanisms (PLAIN, ANONYMOUS, EXTERNAL)
+ * and reconnection with backoff — as values. {@link LeanClientSession} and {@link LeanClientLifecycle} load a part only when
  * the application passes it (`parts: { sasl2: sasl2ClientPart, sm: smClientPart }`), so a bundle that does
  * not name a part does not carry its code; `ClientSession` and `ClientLifecycle` pass
  * {@link DEFAULT_CLIENT_PARTS} (all) unless told otherwise.
@@ -8,7 +9,14 @@
  * @module
  */
 import type { Jid } from "@xmpp-sansio/jid";
-import { SCRAM_HASH_FUNCTIONS, type ScramHashFunction } from "@xmpp-sansio/sasl";
+import {
+  type ClientMechanism,
+  type ClientMechanismOptions,
+  createOneShotClientMechanism,
+  type OneShotMechanismName,
+  SCRAM_HASH_FUNCTIONS,
+  type ScramHashFunction,
+} from "@xmpp-sansio/sasl";
 import type { SaslClient, SaslClientOptions } from "./features/sasl.js";
 import { Sasl2Client } from "./features/sasl2/client.js";
 import type { Sasl2ClientSettings } from "./features/sasl2/common.js";
@@ -44,6 +52,12 @@ export type StarttlsClientPart = (policy: TlsPolicy) => StreamFeature;
  */
 export type ReconnectClientPart = (options: ReconnectPolicyOptions) => Pick<ReconnectPolicy, "attempts" | "nextDelay" | "reset">;
 
+/**
+ * The one-message SASL mechanisms — PLAIN (RFC 4616), ANONYMOUS (RFC 4505), EXTERNAL (RFC 4422 App. A) — as
+ * a value a client session loads: the client side of one of them ({@link oneShotMechanismsClientPart}).
+ */
+export type OneShotMechanismsClientPart = (name: OneShotMechanismName, options: ClientMechanismOptions) => ClientMechanism;
+
 /** The optional parts a client loads; a part left out is off (and its code out of the bundle). */
 export interface ClientParts {
   /**
@@ -61,6 +75,11 @@ export interface ClientParts {
    * name no SCRAM mechanism), or when `mechanisms` names a SCRAM mechanism whose hash is missing.
    */
   readonly hashes?: readonly ScramHashFunction[];
+  /**
+   * PLAIN, ANONYMOUS and EXTERNAL ({@link oneShotMechanismsClientPart}): without it a lean session never
+   * uses them (SCRAM only, through `hashes`), and throws when its `mechanisms` option names one of them.
+   */
+  readonly oneShotMechanisms?: OneShotMechanismsClientPart;
   /**
    * Reconnection with backoff ({@link reconnectClientPart}): without it a lean lifecycle does not reconnect
    * after a lost connection (it still follows a `see-other-host`/`see-other-uri` redirect at once), and
@@ -88,5 +107,11 @@ export const smClientPart: SmClientPart = {
 /** STARTTLS: pass it as `parts: { starttls: starttlsClientPart }` to a lean client over TCP with STARTTLS. */
 export const starttlsClientPart: StarttlsClientPart = (policy) => starttlsClientFeature(policy);
 
+/**
+ * PLAIN, ANONYMOUS and EXTERNAL: pass it as `parts: { oneShotMechanisms: oneShotMechanismsClientPart }` to a
+ * lean client that may log in with PLAIN (a server without SCRAM, over TLS) or names one in `mechanisms`.
+ */
+export const oneShotMechanismsClientPart: OneShotMechanismsClientPart = createOneShotClientMechanism;
+
 /** All parts: what `ClientSession`, `ClientLifecycle` and the batteries-included `XmppClient`s load. */
-export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart, starttls: starttlsClientPart, hashes: SCRAM_HASH_FUNCTIONS, reconnect: reconnectClientPart };
+export const DEFAULT_CLIENT_PARTS: Readonly<Required<ClientParts>> = { sasl2: sasl2ClientPart, sm: smClientPart, starttls: starttlsClientPart, hashes: SCRAM_HASH_FUNCTIONS, oneShotMechanisms: oneShotMechanismsClientPart, reconnect: reconnectClientPart };

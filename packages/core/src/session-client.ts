@@ -110,18 +110,20 @@ export class LeanClientSession
   protected streamFeatures(options: ClientOptions & ClientExtraOptions, j: Jid): (readonly [StreamFeature, ClientFeature<ClientEvent> | undefined])[] {
     if (j.local === "") throw new TypeError("the client JID needs a localpart (the account)");
     const hashes = options.parts?.hashes ?? [];
+    const oneShot = options.parts?.oneShotMechanisms;
     const saslOptions: SaslClientOptions = {
       password: options.password,
       authzid: options.authzid,
       tls: this.tlsPolicy,
       allowPlainInClear: options.allowPlainInClear ?? false,
-      preference: mechanismsWithHashes(options.mechanisms, hashes),
+      preference: mechanismsWithHashes(options.mechanisms, hashes, oneShot !== undefined),
       minIterations: options.minScramIterations ?? 4096,
       maxIterations: options.maxScramIterations ?? DEFAULT_CLIENT_MAX_ITERATIONS,
       cache: options.saltedPasswordCache,
       maxAuthAttempts: options.maxAuthAttempts ?? 3,
       ...(options.deriveKey === undefined ? {} : { deriveKey: options.deriveKey }),
       scramHashes: hashes,
+      ...(oneShot === undefined ? {} : { oneShotMechanisms: oneShot }),
       ...(options.customMechanisms === undefined ? {} : { custom: options.customMechanisms }),
       ...(options.channelBindingType === undefined ? {} : { channelBindingType: options.channelBindingType }),
     };

@@ -1,85 +1,14 @@
 /**
- * Client-side mechanisms: PLAIN (RFC 4616), ANONYMOUS (RFC 4505), EXTERNAL (RFC 4422 App. A) and the
- * SCRAM family, behind one factory.
+ * Client-side mechanisms behind one factory: the SCRAM family ({@link createScramClientMechanism}) and the
+ * one-message mechanisms PLAIN, ANONYMOUS and EXTERNAL (`client-one-shot.ts`).
  *
  * @module
  */
-import { utf8EncodeOrThrow } from "./bytes.js";
-import type { ClientMechanism, ClientMechanismOptions, ClientMechanismState } from "./client-types.js";
-import { type SaslError, saslError } from "./errors.js";
-import { preparePasswordOrThrow } from "./prep.js";
+import { createOneShotClientMechanism } from "./client-one-shot.js";
+import type { ClientMechanism, ClientMechanismOptions } from "./client-types.js";
 import { SCRAM_HASH_FUNCTIONS } from "./hash.js";
 import { ScramClient } from "./scram-client.js";
-import { isMechanismName, isScramMechanism, type MechanismName } from "./types.js";
-
-/** A one-message mechanism: sends its initial response, expects no challenge and no additional data. */
-class OneShotClient implements ClientMechanism {
-  private phase: ClientMechanismState = "initial";
-  private error: SaslError | undefined;
-
-  constructor(
-    readonly name: MechanismName,
-    private readonly message: Uint8Array,
-  ) {}
-
-  get state(): ClientMechanismState {
-    return this.phase;
-  }
-
-  initialResponse(): Uint8Array {
-    if (this.phase !== "initial") throw new TypeError("initialResponse() may be called only once, first");
-    this.phase = "in-progress";
-    return this.message;
-  }
-
-  challenge(_data: Uint8Array): SaslError {
-    if (this.phase === "initial") throw new TypeError("challenge() before initialResponse()");
-    if (this.phase === "succeeded") throw new TypeError("challenge() after the exchange succeeded");
-    if (this.phase === "failed") return this.error!;
-    return this.fail(saslError("malformed-request", "unexpected-message", `${this.name} expects no challenge`));
-  }
-
-  finish(additionalData?: Uint8Array): true | SaslError {
-    if (this.phase === "initial") throw new TypeError("finish() before initialResponse()");
-    if (this.phase === "succeeded") throw new TypeError("finish() called twice");
-    if (this.phase === "failed") return this.error!;
-    if (additionalData !== undefined && additionalData.length > 0) {
-      return this.fail(saslError("malformed-request", "unexpected-additional-data", `${this.name} expects no additional data with success`));
-    }
-    this.phase = "succeeded";
-    return true;
-  }
-
-  private fail(error: SaslError): SaslError {
-    this.phase = "failed";
-    this.error = error;
-    return error;
-  }
-}
-
-function plainMessage(options: ClientMechanismOptions): Uint8Array {
-  const { username, password, authzid } = options;
-  if (typeof username !== "string" || username.length === 0) throw new TypeError("PLAIN needs a non-empty username");
-  if (typeof password !== "string") throw new TypeError("PLAIN needs a password");
-  const prepared = preparePasswordOrThrow(password);
-  for (const [what, v] of [["username", username], ["password", prepared], ["authzid", authzid ?? ""]] as const) {
-    if (v.includes("\u0000")) throw new TypeError(`the PLAIN ${what} must not contain NUL`);
-  }
-  return utf8EncodeOrThrow(`${authzid ?? ""}\u0000${username}\u0000${prepared}`, "the PLAIN message");
-}
-
-function anonymousMessage(options: ClientMechanismOptions): Uint8Array {
-  const trace = options.trace ?? "";
-  if ([...trace].length > 255) throw new TypeError("ANONYMOUS trace information is limited to 255 characters (RFC 4505)");
-  if (/[\u0000-\u001f\u007f]/.test(trace)) throw new TypeError("ANONYMOUS trace information must not contain control characters");
-  return utf8EncodeOrThrow(trace, "the ANONYMOUS trace");
-}
-
-function externalMessage(options: ClientMechanismOptions): Uint8Array {
-  const authzid = options.authzid ?? "";
-  if (authzid.includes("\u0000")) throw new TypeError("the EXTERNAL authzid must not contain NUL");
-  return utf8EncodeOrThrow(authzid, "the EXTERNAL authzid");
-}
+import { isMechanismName, isScramMechanism, type MechanismName, type ScramMechanismName } from "./types.js";
 
 /**
  * Create a client-side mechanism.
@@ -118,13 +47,19 @@ export function createClientMechanism(name: MechanismName, options: ClientMechan
  */
 export function createLeanClientMechanism(name: MechanismName, options: ClientMechanismOptions = {}): ClientMechanism {
   if (typeof name !== "string" || !isMechanismName(name)) throw new TypeError(`unknown SASL mechanism ${String(name)}`);
-  if (isScramMechanism(name)) return new ScramClient(name, options);
-  switch (name) {
-    case "PLAIN":
-      return new OneShotClient(name, plainMessage(options));
-    case "ANONYMOUS":
-      return new OneShotClient(name, anonymousMessage(options));
-    case "EXTERNAL":
-      return new OneShotClient(name, externalMessage(options));
-  }
+  return isScramMechanism(name) ? new ScramClient(name, options) : createOneShotClientMechanism(name, options);
+}
+
+/**
+ * The SCRAM part of {@link createLeanClientMechanism}: a SCRAM mechanism with the hash function of
+ * `options.scramHashes`, and nothing else — what the core's client sessions build SCRAM with, so that a
+ * SCRAM-only bundle carries no PLAIN, ANONYMOUS or EXTERNAL code.
+ * @param name - a SCRAM mechanism name (`SCRAM-SHA-256`, `SCRAM-SHA-256-PLUS`…)
+ * @param options - credentials and policy, as for {@link createClientMechanism}
+ * @returns a fresh mechanism in state `"initial"`
+ * @throws TypeError for a name that is not a SCRAM mechanism, or one whose hash is not in `scramHashes`
+ */
+export function createScramClientMechanism(name: ScramMechanismName, options: ClientMechanismOptions = {}): ClientMechanism {
+  if (typeof name !== "string" || !isScramMechanism(name)) throw new TypeError(`${String(name)} is not a SCRAM mechanism`);
+  return new ScramClient(name, options);
 }

@@ -8,7 +8,8 @@
  */
 export { base64Decode, base64Encode } from "./base64.js";
 export { concatBytes, constantTimeEqual, utf8Decode, utf8Encode } from "./bytes.js";
-export { createClientMechanism, createLeanClientMechanism } from "./client.js";
+export { createClientMechanism, createLeanClientMechanism, createScramClientMechanism } from "./client.js";
+export { createOneShotClientMechanism } from "./client-one-shot.js";
 export { isKeyDerivationRequest } from "./client-types.js";
 export { type CustomClientMechanism, type CustomServerMechanism, isValidMechanismName } from "./custom.js";
 export type {
@@ -78,6 +79,7 @@ export {
   isScramMechanism,
   MECHANISM_NAMES,
   type MechanismName,
+  type OneShotMechanismName,
   type RandomBytes,
   type SaslIdentity,
   type ScramHash,

@@ -16,8 +16,11 @@ export type ScramMechanismName =
   | "SCRAM-SHA-512"
   | "SCRAM-SHA-512-PLUS";
 
+/** The one-message mechanisms (PLAIN, ANONYMOUS, EXTERNAL): an initial response, no challenge. */
+export type OneShotMechanismName = "PLAIN" | "ANONYMOUS" | "EXTERNAL";
+
 /** Every mechanism name this package implements. */
-export type MechanismName = "PLAIN" | "ANONYMOUS" | "EXTERNAL" | ScramMechanismName;
+export type MechanismName = OneShotMechanismName | ScramMechanismName;
 
 /** All implemented mechanism names, strongest SCRAM first. */
 export const MECHANISM_NAMES: readonly MechanismName[] = Object.freeze([

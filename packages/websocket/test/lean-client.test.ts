@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { once } from "node:events";
-import { reconnectClientPart, sasl2ClientPart, sha256Hash, smClientPart, smServerFeature } from "@xmpp-sansio/core";
+import { oneShotMechanismsClientPart, reconnectClientPart, sasl2ClientPart, sha256Hash, smClientPart, smServerFeature } from "@xmpp-sansio/core";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -90,7 +90,17 @@ describe("lean WebSocketClient: optional parts as values", () => {
 
   it("SCRAM without a hash function: a TypeError that names the part (no silent fall-back to PLAIN)", () => {
     expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url })).toThrow(/parts: \{ hashes: \[sha256Hash\] \}/);
-    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, session: { mechanisms: ["PLAIN"] } })).not.toThrow();
+    const oneShot = { oneShotMechanisms: oneShotMechanismsClientPart };
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, session: { mechanisms: ["PLAIN"] }, parts: oneShot })).not.toThrow();
+  });
+
+  it("PLAIN, ANONYMOUS, EXTERNAL need the one-shot mechanisms part: a TypeError that names it", () => {
+    for (const m of ["PLAIN", "ANONYMOUS", "EXTERNAL"]) {
+      expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, session: { mechanisms: [m] } })).toThrow(/oneShotMechanismsClientPart/);
+      expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, session: { mechanisms: ["SCRAM-SHA-256", m] }, parts: { hashes: [sha256Hash] } })).toThrow(/oneShotMechanismsClientPart/);
+    }
+    // The default preference without the part: SCRAM only, no error.
+    expect(() => new WebSocketClient({ jid: `juliet@${DOMAIN}`, password: "x", service: demo.url, parts: { hashes: [sha256Hash] } })).not.toThrow();
   });
 
   it("reconnection is a part: without it a drop ends the client, yet <close see-other-uri/> is followed (RFC 7395 §3.7)", async () => {
@@ -174,6 +184,11 @@ describe("lean WebSocketClient: optional parts as values", () => {
     expect(js).toContain("sha256Compress");
     expect(js).not.toContain("sha1Compress");
     expect(js).not.toContain("sha512Compress");
+    // PLAIN, ANONYMOUS and EXTERNAL are a part the minimal client is not given (sasl/src/client-one-shot.ts).
+    expect(used.filter((i) => i.endsWith("sasl/src/client-one-shot.ts"))).toEqual([]);
+    expect(js).not.toContain("PLAIN needs a non-empty username");
+    expect(js).not.toContain("ANONYMOUS trace information");
+    expect(js).not.toContain("the EXTERNAL authzid");
     expect(used.filter((i) => /xml\/src\/(parser|parser-core|parser-replay|parser-input|parser-tags|parser-text|parser-tree|fast-scan)\.ts$/.test(i))).toEqual([]);
   });
 });

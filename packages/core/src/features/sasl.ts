@@ -11,7 +11,7 @@ import {
   type ClientMechanismOptions,
   type CustomClientMechanism,
   type CustomServerMechanism,
-  createLeanClientMechanism,
+  createScramClientMechanism,
   createServerMechanism,
   DEFAULT_MECHANISM_PREFERENCE,
   decodeSaslPayload,
@@ -33,6 +33,7 @@ import {
   utf8Decode,
 } from "@xmpp-sansio/sasl";
 import type { XmlElement } from "@xmpp-sansio/xml";
+import type { OneShotMechanismsClientPart } from "../client-parts.js";
 import { buildSaslFailure, NS_XMPP_SASL, parseSaslFailure } from "../sasl-failure.js";
 import type { ChannelBindingData, ScramStoredCredentials, TlsPolicy } from "../session-types.js";
 import { definedOnly, el, trimmedText } from "../util.js";
@@ -71,25 +72,33 @@ export function scramHashName(mechanism: string): string {
   return mechanism.slice(6).replace(/-PLUS$/, "");
 }
 
+/** Whether a built-in mechanism's code is loaded: a SCRAM one with its hash function, the others with their part. */
+function isLoaded(m: MechanismName, hashes: readonly ScramHashFunction[] | undefined, oneShot: boolean): boolean {
+  return isScramMechanism(m) ? hashes?.some((h) => h.name === scramHashName(m)) === true : oneShot;
+}
+
 /**
- * The client's mechanism preference with SCRAM mechanisms kept only where their hash function is loaded
- * (the `hashes` part). Checks what a lean client is given, before any connection: `mechanisms` may not
- * name a SCRAM mechanism whose hash is missing, and the default preference needs at least one hash (no
- * silent fall-back from SCRAM to PLAIN).
+ * The client's mechanism preference with the mechanisms whose code is not loaded left out: a SCRAM
+ * mechanism needs its hash function (the `hashes` part), PLAIN, ANONYMOUS and EXTERNAL need the
+ * `oneShotMechanisms` part. Checks what a lean client is given, before any connection: `mechanisms` may
+ * not name a mechanism whose code is missing, and the default preference needs at least one hash (no
+ * silent fall-back from SCRAM to PLAIN); without the one-shot part the default preference is SCRAM only.
  * @param mechanisms - `ClientOptions.mechanisms` (default: the library's preference)
  * @param hashes - the hash functions loaded (`parts.hashes`)
- * @throws TypeError naming the mechanism whose hash function is missing
+ * @param oneShot - whether the `oneShotMechanisms` part is loaded (default `true`, as in full clients)
+ * @throws TypeError naming the mechanism whose hash function or part is missing
  */
-export function mechanismsWithHashes(mechanisms: readonly string[] | undefined, hashes: readonly ScramHashFunction[]): MechanismName[] {
-  const loaded = (m: MechanismName) => !isScramMechanism(m) || hashes.some((h) => h.name === scramHashName(m));
+export function mechanismsWithHashes(mechanisms: readonly string[] | undefined, hashes: readonly ScramHashFunction[], oneShot = true): MechanismName[] {
   const wanted = (mechanisms ?? DEFAULT_MECHANISM_PREFERENCE).filter(isMechanismName);
-  const missing = mechanisms === undefined ? (hashes.length === 0 ? ["SCRAM"] : []) : wanted.filter((m) => !loaded(m));
+  const missing = mechanisms === undefined ? (hashes.length === 0 ? ["SCRAM"] : []) : wanted.filter((m) => !isLoaded(m, hashes, oneShot));
   if (missing.length > 0) {
+    // A missing hash is named first (as before the one-shot part); the same advice follows either.
+    const noHash = missing.filter((m) => m.startsWith("SCRAM"));
     throw new TypeError(
-      `${missing.join(", ")} needs its hash function: pass parts: { hashes: [sha256Hash] } (from @xmpp-sansio/core), or mechanisms without SCRAM, or use a full client (ClientSession, XmppClient: all three hashes)`,
+      `${(noHash.length > 0 ? noHash : missing).join(", ")} needs ${noHash.length > 0 ? "its hash function: pass parts: { hashes: [sha256Hash] }" : "the one-shot mechanisms part: pass parts: { oneShotMechanisms: oneShotMechanismsClientPart }"} (from @xmpp-sansio/core), or use a full client (ClientSession, XmppClient)`,
     );
   }
-  return wanted.filter(loaded);
+  return wanted.filter((m) => isLoaded(m, hashes, oneShot));
 }
 
 /** Options of the client half (from `ClientOptions`). */
@@ -121,6 +130,11 @@ export interface SaslClientOptions {
    * mechanism is used only with its hash here. Default none (no SCRAM).
    */
   readonly scramHashes?: readonly ScramHashFunction[];
+  /**
+   * PLAIN, ANONYMOUS and EXTERNAL (the `oneShotMechanisms` client part): used only when given. Default none
+   * (SCRAM only).
+   */
+  readonly oneShotMechanisms?: OneShotMechanismsClientPart;
   /**
    * Force the channel-binding type of `-PLUS` mechanisms. Default: the server's XEP-0440 list; without
    * one, the binding the connection's TLS version has (`tls-unique` up to TLS 1.2, `tls-exporter` on 1.3).
@@ -252,8 +266,8 @@ export class SaslClient implements ClientFeature {
       credentials: { password: true },
       tls: ctx.flags.secure,
       allowPlainInClear: this.o.allowPlainInClear,
-      // A SCRAM mechanism only with its hash function loaded.
-      preference: this.o.preference.filter((m) => !isScramMechanism(m) || this.o.scramHashes?.some((h) => h.name === scramHashName(m)) === true),
+      // A mechanism only with its code loaded (a SCRAM one with its hash function, PLAIN with its part).
+      preference: this.o.preference.filter((m) => isLoaded(m, this.o.scramHashes, this.o.oneShotMechanisms !== undefined)),
       ...(this.o.channelBindingType === undefined ? {} : { channelBindingPreference: [this.o.channelBindingType], forceChannelBindingType: true }),
     });
     if (sel === undefined) this.giveUp(ctx, "invalid-mechanism", `no acceptable SASL mechanism among: ${this.offered.join(", ") || "none"}`);
@@ -280,7 +294,10 @@ export class SaslClient implements ClientFeature {
         ...(this.o.deriveKey === undefined ? {} : { deriveKey: this.o.deriveKey }),
         scramHashes: this.o.scramHashes ?? [],
       };
-      this.mech = sel.custom !== undefined ? sel.custom.create(options) : createLeanClientMechanism(sel.mechanism as MechanismName, options);
+      const name = sel.mechanism as MechanismName;
+      // select() kept only loaded mechanisms: a non-SCRAM one implies the one-shot part.
+      this.mech =
+        sel.custom !== undefined ? sel.custom.create(options) : isScramMechanism(name) ? createScramClientMechanism(name, options) : this.o.oneShotMechanisms!(name, options);
     } catch (e) {
       // The application's password or authzid is unusable (e.g. fails PRECIS OpaqueString).
       this.phase = "retry";
