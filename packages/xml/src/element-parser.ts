@@ -228,9 +228,11 @@ export function parseElementMessage(buf: Uint8Array, limits: Readonly<XmlLimits>
   /**
    * Out of bytes inside the declaration. As the streaming parser's scanner decides, the declaration is
    * malformed at once if its end can already be seen (a `>` or `<` outside quotes, or a `<` inside them:
-   * no value may hold one) — whatever the buffer limit; otherwise the message ends inside it.
+   * no value may hold one) — whatever the buffer limit, though not past the element's byte window
+   * (`maxStanzaBytes`, checked first); otherwise the message ends inside it.
    */
   const incomplete = (): never => {
+    if (end < len) more(); // the element's byte window ends first: over the limit, as the streaming parser says
     let q = 0;
     for (let k = token + 1; k < end; k++) {
       const c = buf[k]!;

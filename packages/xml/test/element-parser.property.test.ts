@@ -112,6 +112,12 @@ describe("parseElementMessage: the same trees and error conditions as the stream
     expect(parseElementMessage(bytes("<?xml version='1.1 ?><p0:x  xm"), { ...DEFAULT_XML_LIMITS, maxBufferedBytes: 1 })).toMatchObject({ condition: "not-well-formed" });
   });
 
+  it("fixed cases found by the property (seeds 1726798031, 1505411931): the byte window is checked before the declaration's end is looked for", () => {
+    compare(bytes(`<?xml version='<!--x-->1.0'?><p0:lang\nxmlns:p0="urn:a"`), { maxStanzaBytes: 16 });
+    compare(bytes("<?xml version='1.0' encoding='<!--x-->utf-8'?><a/>"), {});
+    expect(parseElementMessage(bytes("<?xml version='<!--x-->1.0'?><a/>"), { ...DEFAULT_XML_LIMITS, maxStanzaBytes: 16 })).toMatchObject({ condition: "policy-violation" });
+  });
+
   it("valid messages, with prologues and epilogues", () => {
     fc.assert(
       fc.property(message, (data) => compare(Uint8Array.from(data), {})),
