@@ -24,6 +24,7 @@ import {
   type LifecycleEvent,
   type LifecycleState,
   mechanismsWithHashes,
+  requirePart,
   parseStanzas,
   type SansIoSession,
   type SessionFraming,
@@ -151,12 +152,8 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
     // fall-back to PLAIN); the session checks each named SCRAM mechanism against them.
     // PLAIN, ANONYMOUS and EXTERNAL likewise need their part when `mechanisms` names them.
     mechanismsWithHashes((options as { session?: { mechanisms?: readonly string[] } }).session?.mechanisms, this.parts.hashes ?? [], this.parts.oneShotMechanisms !== undefined);
-    if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
-      throw new TypeError("sm is set but the Stream Management part is not loaded: pass parts: { sm: smClientPart } (from @xmpp-sansio/core), or use XmppClient");
-    }
-    if (this.parts.reconnect === undefined && options.reconnect !== undefined && options.reconnect !== false) {
-      throw new TypeError("reconnect is set but the reconnection part is not loaded: pass parts: { reconnect: reconnectClientPart } (from @xmpp-sansio/core), or use XmppClient");
-    }
+    requirePart(this.parts.sm, options.sm, ["sm", "smClientPart"], "XmppClient");
+    requirePart(this.parts.reconnect, options.reconnect, ["reconnect", "reconnectClientPart"], "XmppClient");
     this.reconnectEnabled = options.reconnect !== false && this.parts.reconnect !== undefined;
     this.derive = options.deriveKey === "inline" ? undefined : (options.deriveKey ?? env.deriveKey ?? deriveSaltedPasswordOfEvent);
     this.iqHandlers = new IqHandlers(options.iqAnswers);

@@ -62,6 +62,7 @@ export { type SessionFraming, streamFraming, webSocketFraming } from "./framings
 /** SCRAM's hash functions as values (the `hashes` client part), from `@xmpp-sansio/sasl`. */
 export { type ScramHashFunction, sha1Hash, sha256Hash, sha512Hash } from "@xmpp-sansio/sasl";
 export { type ClientParts, DEFAULT_CLIENT_PARTS, type OneShotMechanismsClientPart, oneShotMechanismsClientPart, type ReconnectClientPart, type Sasl2ClientPart, type SmClientPart, type StarttlsClientPart, sasl2ClientPart, smClientPart, starttlsClientPart } from "./client-parts.js";
+export { requirePart } from "./require-part.js";
 export { resolveResourceConflict, ServerSession, type ServerExtraOptions, serviceUnavailable } from "./session-server.js";
 export * from "./features/sasl2/index.js";
 export { type CertIdentity, matchesDnsId, matchesXmppServerIdentity } from "./s2s/identity.js";

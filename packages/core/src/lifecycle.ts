@@ -9,6 +9,7 @@
  */
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { type ClientParts, DEFAULT_CLIENT_PARTS, type ReconnectClientPart } from "./client-parts.js";
+import { requirePart } from "./require-part.js";
 import type { StreamManagementOptions } from "./features/sm/sm.js";
 import { parseStanzas, serializeStanzas } from "./features/sm/state.js";
 import type { ReconnectPolicyOptions } from "./reconnect.js";
@@ -148,13 +149,9 @@ export class LeanClientLifecycle {
     private readonly options: ClientLifecycleOptions,
     private readonly defaultParts: ClientParts = {},
   ) {
-    if (this.parts.sm === undefined && options.sm !== undefined && options.sm !== false) {
-      throw new TypeError("sm settings given without the Stream Management part: pass session.parts: { sm: smClientPart } (or use ClientLifecycle)");
-    }
+    requirePart(this.parts.sm, options.sm, ["sm", "smClientPart"], "ClientLifecycle", "session.parts");
     const reconnect = this.parts.reconnect;
-    if (reconnect === undefined && options.reconnect !== undefined && options.reconnect !== false) {
-      throw new TypeError("reconnect settings given without the reconnection part: pass session.parts: { reconnect: reconnectClientPart } (or use ClientLifecycle)");
-    }
+    requirePart(reconnect, options.reconnect, ["reconnect", "reconnectClientPart"], "ClientLifecycle", "session.parts");
     this.policy = options.reconnect === false ? undefined : reconnect?.(options.reconnect ?? {});
     this.maxQueued = options.maxQueued ?? 1000;
     this.stableAfterMs = options.stableAfterMs ?? 60_000;

@@ -11,6 +11,7 @@ import { NS_CLIENT, NS_STREAMS, type XmlElement } from "@xmpp-sansio/xml";
 import { BIND_DEFINITION, BindClient } from "./features/bind.js";
 import { mechanismsWithHashes, SASL_DEFINITION, SaslClient, type SaslClientOptions } from "./features/sasl.js";
 import { type ClientParts, DEFAULT_CLIENT_PARTS } from "./client-parts.js";
+import { requirePart } from "./require-part.js";
 import { SESSION_DEFINITION, SessionClient } from "./features/session.js";
 import { type ClientFeature, type ClientFeatureContext, featuresByPhase, isAvailable, type StreamFeature } from "./features/types.js";
 import { framingOf, type SessionFraming } from "./framings.js";
@@ -130,9 +131,7 @@ export class LeanClientSession
     this.sasl = new SaslClient(saslOptions);
     // XEP-0388: SASL2 before RFC 6120 SASL, so it is preferred when offered (when its part is loaded).
     const part = options.parts?.sasl2;
-    if (part === undefined && options.sasl2 !== undefined && options.sasl2 !== false) {
-      throw new TypeError("sasl2 settings given without the SASL2 part: pass parts: { sasl2: sasl2ClientPart } (or use ClientSession)");
-    }
+    requirePart(part, options.sasl2, ["sasl2", "sasl2ClientPart"], "ClientSession");
     this.sasl2 = part === undefined || options.sasl2 === false ? undefined : part.create(saslOptions, options.sasl2 ?? {}, j);
     // STARTTLS only where the policy may use it (a WebSocket or Direct TLS session never does).
     const needsStarttls = this.tlsPolicy === "required" || this.tlsPolicy === "optional";

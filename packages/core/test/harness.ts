@@ -85,6 +85,22 @@ export interface Pair {
 
 export const CB: ChannelBindingData = { "tls-exporter": enc("exporter-material-32-bytes-long!!"), "tls-unique": enc("finished-msg"), "tls-server-end-point": enc("cert-hash") };
 
+/**
+ * A pair from {@link makePair}, started and run until nothing moves; with `secureFirst`, both ends are
+ * told first that TLS is up (with the test channel bindings).
+ */
+export function startPair(opts: PairOptions, secureFirst = true): Pair {
+  const p = makePair(opts);
+  if (secureFirst) {
+    p.client.tlsEstablished({ channelBinding: CB }, 0);
+    p.server.tlsEstablished({ channelBinding: CB }, 0);
+  }
+  p.client.start(0);
+  p.server.start(0);
+  p.run();
+  return p;
+}
+
 export function makePair(opts: PairOptions = {}): Pair {
   const framing = framingOf(opts.client?.framing ?? opts.server?.framing).kind;
   const client: ClientSession = new (opts.lean === true ? LeanClientSession : ClientSession)({

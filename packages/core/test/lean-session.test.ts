@@ -4,19 +4,11 @@
 import { xml } from "@xmpp-sansio/xml";
 import { describe, expect, it } from "vitest";
 import { ClientLifecycle, ClientSession, LeanClientLifecycle, LeanClientSession, oneShotMechanismsClientPart, sasl2ClientPart, sha1Hash, sha256Hash, sha512Hash, streamFraming, starttlsClientPart, webSocketFraming } from "../src/index.js";
-import { CB, makePair, type PairOptions } from "./harness.js";
+import { CB, type PairOptions, startPair } from "./harness.js";
 
 function online(opts: PairOptions, secureFirst: boolean) {
   // SCRAM's hash is a part too: SHA-256 unless the test gives its own.
-  const p = makePair({ lean: true, ...opts, client: { ...opts.client, parts: { hashes: [sha256Hash], ...opts.client?.parts } } });
-  if (secureFirst) {
-    p.client.tlsEstablished({ channelBinding: CB }, 0);
-    p.server.tlsEstablished({ channelBinding: CB }, 0);
-  }
-  p.client.start(0);
-  p.server.start(0);
-  p.run();
-  return p;
+  return startPair({ lean: true, ...opts, client: { ...opts.client, parts: { hashes: [sha256Hash], ...opts.client?.parts } } }, secureFirst);
 }
 
 describe("LeanClientSession", () => {
