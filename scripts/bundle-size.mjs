@@ -6,7 +6,7 @@
 // output bytes (found through the source map) alone; shares add up to a little more than the total, as
 // gzip finds fewer repeats in each part than in the whole. Figures only, never asserted.
 //
-//   node scripts/bundle-size.mjs [--conditions=source] [--top=25] [--metafile=out.json] [--only=default|minimal]
+//   node scripts/bundle-size.mjs [--conditions=source] [--top=25] [--metafile=out.json] [--only=default|minimal|bare]
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,6 +95,7 @@ const packageOf = (file) => {
 const ENTRIES = [
   { name: "default", file: "size-client.ts", title: "browser client (WebSocket + SCRAM, the defaults: XEP-0156, SASL2/FAST, SM, reconnect)" },
   { name: "minimal", file: "size-client-minimal.ts", title: "minimal browser client (WebSocketClient with its service, SCRAM-SHA-256)" },
+  { name: "bare", file: "size-client-bare.ts", title: "bare browser client (connectBareClient: the core session on the page's WebSocket, SCRAM-SHA-256)" },
 ];
 
 async function main() {

@@ -21,6 +21,7 @@ export {
   REL_WEBSOCKET,
   webSocketEndpoints,
 } from "./host-meta.js";
+export { type BareClient, type BareClientOptions, connectBareClient } from "./bare-client.js";
 export { seeOtherUriTarget } from "./see-other-uri.js";
 export { checkWebSocketUri, type EndpointPolicy } from "./uri.js";
 export {
