@@ -63,4 +63,48 @@ describe.skipIf(chromiumMissing !== undefined)("a real browser (headless Chromiu
       await site.close();
     }
   });
+
+  it("connectBareClient: the core session on the page's WebSocket logs in, chats, refuses an unhandled IQ and closes", async () => {
+    const { js, included: inputs } = await bundleForBrowser("bare-chat.ts");
+    // No adapter client, lifecycle or IQ-handler registry in this page: the core session and the binding.
+    expect(inputs.some((i) => i.includes("websocket/src/bare-client.ts"))).toBe(true);
+    expect(inputs.filter((i) => /adapter\/src\/(client|lifecycle|iq-handlers|pump)\.ts|core\/src\/lifecycle\.ts/.test(i))).toEqual([]);
+    const site = await servePage(js);
+    const demo = await startDemoServer({ httpServer: site.server });
+    const romeo = new XmppClient({ jid: `romeo@${DOMAIN}/node`, password: ACCOUNTS.romeo!, service: demo.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const page = await browser.newPage();
+    type State = { online?: string; received: string[]; events: string[]; ended?: string };
+    const state = () => page.evaluate(() => (globalThis as unknown as { state: State }).state);
+    try {
+      const query = new URLSearchParams({ jid: `juliet@${DOMAIN}/bare`, password: ACCOUNTS.juliet!, service: demo.url });
+      await page.goto(`${site.url}?${query}`);
+      await page.waitForFunction(() => {
+        const s = (globalThis as unknown as { state?: State }).state;
+        return s?.online !== undefined || s?.ended !== undefined;
+      }, undefined, { timeout: 30_000 });
+      expect(await state()).toMatchObject({ online: `juliet@${DOMAIN}/bare` });
+      expect(demo.server.connectionFor(`juliet@${DOMAIN}/bare`)?.mechanism).toBe("SCRAM-SHA-256");
+
+      await romeo.online();
+      const reply = new Promise<string | undefined>((resolve) => romeo.once("message", (m) => resolve(m.getChildText("body"))));
+      romeo.send(xml("message", { to: `juliet@${DOMAIN}/bare`, type: "chat" }, xml("body", {}, "Good night, good night! ☾")));
+      expect(await reply).toBe("bare got: Good night, good night! ☾");
+      const refused = await romeo.iq(xml("iq", { type: "get", to: `juliet@${DOMAIN}/bare` }, xml("ping", { xmlns: "urn:xmpp:ping" }))).then(
+        () => "answered",
+        (e: { condition?: string }) => e.condition,
+      );
+      expect(refused).toBe("service-unavailable");
+
+      await page.evaluate(() => (globalThis as unknown as { client: { close(): void } }).client.close());
+      await page.waitForFunction(() => (globalThis as unknown as { state: State }).state.ended !== undefined, undefined, { timeout: 10_000 });
+      const end = await state();
+      expect(end.ended).toBe("clean");
+      expect(end.events.at(-1)).toBe("closed");
+    } finally {
+      await page.close();
+      await romeo.close();
+      await demo.close();
+      await site.close();
+    }
+  });
 });

@@ -26,8 +26,11 @@ export function launchChromium(): Promise<Browser> {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Bundles a browser entry (a file under test/browser) for the browser; fails if anything Node-only leaks in. */
-export async function bundleForBrowser(entry: string): Promise<{ js: string; inputs: string[] }> {
+/**
+ * Bundles a browser entry (a file under test/browser) for the browser. `inputs`: every module esbuild read;
+ * `included`: those with bytes in the output (what tree-shaking kept).
+ */
+export async function bundleForBrowser(entry: string): Promise<{ js: string; inputs: string[]; included: string[] }> {
   const dir = await mkdtemp(path.join(tmpdir(), "xmpp-ws-bundle-"));
   try {
     const outfile = path.join(dir, "page.js");
@@ -42,7 +45,11 @@ export async function bundleForBrowser(entry: string): Promise<{ js: string; inp
       metafile: true,
       logLevel: "silent",
     });
-    return { js: await readFile(outfile, "utf8"), inputs: Object.keys(result.metafile.inputs) };
+    const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+    const included = Object.entries(output?.inputs ?? {})
+      .filter(([, i]) => i.bytesInOutput > 0)
+      .map(([name]) => name);
+    return { js: await readFile(outfile, "utf8"), inputs: Object.keys(result.metafile.inputs), included };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
