@@ -3,7 +3,7 @@
  *
  *   xmpp-sansio-server serve [options]      keep a server running for real clients (SIGHUP reloads)
  *   xmpp-sansio-server demo                 run the RFC 6120 §9.1 demo on loopback and exit
- *   xmpp-sansio-server add-user NAME        create (or reset) an account in the database
+ *   xmpp-sansio-server add-user NAME        create (or reset) an account in the database (alias: adduser)
  *   xmpp-sansio-server passwd NAME          change an existing account's password
  *   xmpp-sansio-server deluser NAME         delete an account and all its data
  *   xmpp-sansio-server list                 list the accounts
@@ -22,7 +22,7 @@ import { logConnectionEvents } from "./cli/events.js";
 import { Logger } from "./cli/logger.js";
 import { checkPortsFree } from "./cli/ports.js";
 import { type Announce, type CertificateSource, existingCertificate, loadOrCreateCertificate, reloadServer } from "./cli/reload.js";
-import { type Command, COMMANDS, parseCommandLine, resolveSettings, SETTINGS, type Settings } from "./cli/settings.js";
+import { type Command, COMMANDS, commandNamed, parseCommandLine, resolveSettings, SETTINGS, type Settings } from "./cli/settings.js";
 import { runDemo } from "./demo.js";
 import { type StreamManagementSettings, startServer } from "./server.js";
 import type { FederationOptions } from "./federation.js";
@@ -68,8 +68,9 @@ async function run(argv: readonly string[]): Promise<number> {
   if (line.command === "help") {
     const [topic, extra] = line.args;
     if (extra !== undefined) throw usageError(`help takes one command, not '${extra}'`);
-    if (topic !== undefined && !(COMMANDS as readonly string[]).includes(topic)) throw usageError(`help: no command '${topic}'; the commands are ${COMMANDS.join(", ")}`);
-    console.log(topic === undefined ? generalHelp() : commandHelp(topic as Command));
+    const about = topic === undefined ? undefined : commandNamed(topic);
+    if (topic !== undefined && about === undefined) throw usageError(`help: no command '${topic}'; the commands are ${COMMANDS.join(", ")}`);
+    console.log(about === undefined ? generalHelp() : commandHelp(about));
     return ExitCode.OK;
   }
   if (line.help) {

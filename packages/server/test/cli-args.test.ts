@@ -79,6 +79,18 @@ describe("bad command lines", () => {
     });
   }
 
+  it("adduser (prosodyctl's spelling) is add-user: the same refusals, the same help", async () => {
+    const bad = await refuse(["adduser", "juliet", "r0m30myr0m30", "--data", data]);
+    expect(bad.code).toBe(ExitCode.USAGE);
+    expect(bad.err).toEqual([expect.stringMatching(/^add-user: a password on the command line is visible/)]);
+    expect(bad.files).toEqual([]);
+    expect(await main(["help", "adduser"])).toBe(0);
+    expect(await main(["adduser", "--help"])).toBe(0);
+    expect(out.at(-1)).toBe(out.at(-2));
+    expect(out.at(-1)).toBe(commandHelp("add-user"));
+    expect((await refuse(["addusr"])).err.at(-1)).toMatch(/^unknown command 'addusr'/);
+  });
+
   it("add-user validates name and password before creating the data directory", async () => {
     vi.stubEnv(PASSWORD_ENV, "pw");
     expect((await refuse(["add-user", "a@b", "--data", data])).code).toBe(ExitCode.DATA);

@@ -35,7 +35,8 @@ not load is logged and the old one stays) and re-checks the accounts in the data
     synopsis: "add-user NAME [options]",
     text: `Creates or resets an account (SCRAM keys only; the password is not stored). The password is read from
 --password-file (its first line; - for stdin), else from ${PASSWORD_ENV}, else asked for on the
-terminal — never from the command line, where other users could read it.`,
+terminal — never from the command line, where other users could read it. \`adduser\` (prosodyctl's
+spelling) is the same command.`,
   },
   passwd: { summary: "change an account's password", synopsis: "passwd NAME [options]", text: "Changes an existing account's password (read as for add-user)." },
   deluser: { summary: "delete an account and its data", synopsis: "deluser NAME [options]", text: "Deletes an account with its roster, offline messages, vCard, private XML and blocklist." },

@@ -19,6 +19,15 @@ export const COMMANDS = ["serve", "demo", "add-user", "passwd", "deluser", "list
 /** One of {@link COMMANDS}. */
 export type Command = (typeof COMMANDS)[number];
 
+/** Other spellings of a command: prosodyctl's `adduser` (our `deluser` and `passwd` are already its names). */
+export const COMMAND_ALIASES: Readonly<Record<string, Command>> = Object.freeze({ adduser: "add-user" });
+
+/** The command a word names (an alias resolved), or `undefined` if it names none. */
+export function commandNamed(word: string): Command | undefined {
+  if ((COMMANDS as readonly string[]).includes(word)) return word as Command;
+  return Object.hasOwn(COMMAND_ALIASES, word) ? COMMAND_ALIASES[word] : undefined;
+}
+
 /**
  * The type of a setting's value: how a flag's text and a config value are checked and converted.
  * A list of strings is an enumeration.
@@ -184,10 +193,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     throw usageError(describeParseError(error));
   }
   const [name, ...args] = parsed.positionals;
-  if (name !== undefined && !(COMMANDS as readonly string[]).includes(name)) {
+  const command = name === undefined ? undefined : commandNamed(name);
+  if (name !== undefined && command === undefined) {
     throw usageError(`unknown command '${name}'; the commands are ${COMMANDS.join(", ")} (xmpp-sansio-server help)`);
   }
-  const command = name as Command | undefined;
   const flags: Settings = {};
   const given = new Set<string>();
   for (const token of parsed.tokens) if (token.kind === "option") given.add(token.name);
