@@ -9,7 +9,7 @@
  */
 import { type ClientEvent, type ClientExtraOptions, type ClientOptions, errorReply, LeanClientSession, stanzaError, webSocketFraming } from "@xmpp-sansio/core";
 import type { XmlElement } from "@xmpp-sansio/xml";
-import { ConnectionError } from "@xmpp-sansio/adapter";
+import { ConnectionError, globalTimers, monotonicNow, type PumpTimers } from "@xmpp-sansio/adapter";
 import { isLoopbackUri, type WebSocketConstructor, type WebSocketLike, XMPP_SUBPROTOCOL } from "./client.js";
 import { checkWebSocketUri } from "./uri.js";
 
@@ -36,8 +36,10 @@ export interface BareClientOptions extends Omit<ClientOptions, "framing" | "tls"
   WebSocket?: WebSocketConstructor;
   /** WebSocket opening handshake timeout, ms. Default 10 000. */
   connectTimeoutMs?: number;
-  /** The clock the session is given (ms). Default `Date.now`. */
+  /** The clock the session is given, in ms (monotonic). Default `monotonicNow` (`performance.now()`). */
   now?: () => number;
+  /** The timers for the session's deadline and the handshake timeout. Default the global ones. */
+  timers?: PumpTimers;
 }
 
 /** A running {@link connectBareClient}: the session and the calls that write what they queue. */
@@ -55,7 +57,6 @@ export interface BareClient {
 }
 
 const OPEN = 1;
-const timers = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
 
 /**
  * Opens `service` and runs a {@link LeanClientSession} on it: the smallest client this project makes
@@ -84,7 +85,7 @@ const timers = globalThis as unknown as { setTimeout(fn: () => void, ms: number)
  * ```
  */
 export function connectBareClient(options: BareClientOptions): BareClient {
-  const { service, onEvent, onEnd, allowInsecure, WebSocket: WS, connectTimeoutMs, now: clock = Date.now, ...sessionOptions } = options;
+  const { service, onEvent, onEnd, allowInsecure, WebSocket: WS, connectTimeoutMs, now: clock = monotonicNow, timers = globalTimers, ...sessionOptions } = options;
   const loopback = isLoopbackUri(service);
   const uri = checkWebSocketUri(service, { allowInsecure: allowInsecure === true || loopback });
   if (uri === undefined) throw new TypeError(`not an acceptable WebSocket endpoint: ${service} (wss:, or ws: to loopback or with allowInsecure)`);

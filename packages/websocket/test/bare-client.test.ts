@@ -10,6 +10,29 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { type BareClientOptions, type ConnectionError, connectBareClient, type WebSocketConstructor, WebSocketClient } from "../src/index.js";
 import { ACCOUNTS, DOMAIN, startDemoServer } from "./support/demo-server.js";
+import { MemorySocket, pair } from "./support/memory-socket.js";
+
+/** Timers the test fires by hand: `pending()` lists the delays armed, `runAll()` runs them in order. */
+function manualTimers() {
+  const armed = new Map<number, { fn: () => void; ms: number }>();
+  let next = 1;
+  return {
+    setTimeout(fn: () => void, ms: number): unknown {
+      armed.set(next, { fn, ms });
+      return next++;
+    },
+    clearTimeout(handle: unknown) {
+      armed.delete(handle as number);
+    },
+    pending: () => [...armed.values()].map((t) => t.ms),
+    runAll() {
+      for (const [h, t] of [...armed]) {
+        armed.delete(h);
+        t.fn();
+      }
+    },
+  };
+}
 
 const WS = WebSocket as unknown as WebSocketConstructor;
 
@@ -207,20 +230,38 @@ describe("connectBareClient: connections that fail", () => {
     expect(error?.code).toBe("connect-failed");
   });
 
-  it("ends with timeout when the opening handshake does not finish", async () => {
-    // A TCP server that accepts and never answers the HTTP upgrade.
-    const httpServer = http.createServer();
-    httpServer.on("upgrade", () => {});
-    httpServer.listen(0, "127.0.0.1");
-    await once(httpServer, "listening");
-    try {
-      const { port } = httpServer.address() as AddressInfo;
-      const error = await bare({ service: `ws://127.0.0.1:${port}/xmpp`, connectTimeoutMs: 50 }).end;
-      expect(error?.code).toBe("timeout");
-    } finally {
-      httpServer.closeAllConnections();
-      httpServer.close();
-    }
+  it("ends with timeout when the opening handshake does not finish (injected timers)", async () => {
+    const timers = manualTimers();
+    const b = bare({ service: "wss://example.com/xmpp", WebSocket: MemorySocket as unknown as WebSocketConstructor, timers, connectTimeoutMs: 7_000 });
+    expect(timers.pending()).toEqual([7_000]);
+    timers.runAll();
+    const error = await b.end;
+    expect(error?.code).toBe("timeout");
+    expect(error?.message).toBe("WebSocket handshake with wss://example.com/xmpp timed out");
+    expect(MemorySocket.last?.closes).toBe(1);
+    expect(b.events).toEqual([]);
+  });
+
+  it("delivers iq-timeout at the session's deadline through the injected clock and timers", () => {
+    const timers = manualTimers();
+    let clock = 50_000;
+    const p = pair(7, { now: () => clock, timers });
+    p.socket.open();
+    p.pump();
+    expect(p.client.session.state).toBe("online");
+    const id = p.client.sendIq(xml("iq", { type: "get", to: "romeo@localhost/hall" }, xml("ping", { xmlns: "urn:xmpp:ping" })), 5_000);
+    p.pump();
+    expect(p.fromPage.map((s) => s.attr("id"))).toContain(id);
+    // One timer, armed for the earliest deadline: the IQ's, 5 s from now.
+    expect(timers.pending()).toEqual([5_000]);
+    clock += 5_000;
+    timers.runAll();
+    expect(p.events.filter((e) => e.type === "iq-timeout")).toEqual([{ type: "iq-timeout", id }]);
+    expect(p.client.session.state).toBe("online");
+    p.client.close();
+    p.pump();
+    expect(p.ends).toBe(1);
+    expect(timers.pending()).toEqual([]); // nothing left armed once closed
   });
 
   it("reports a connection the server drops as transport-closed", async () => {
