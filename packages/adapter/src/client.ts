@@ -38,7 +38,8 @@ import { type DeriveKeyFunction, deriveSaltedPasswordOfEvent } from "./derive-ke
 import type { BaseClientOptions, ClientCloseInfo, ClientEventSink, ClientIo, ClientSessionLike, ClientTransport, XmppClientEvents } from "./client-types.js";
 import { FATAL_STREAM_ERRORS } from "./client-types.js";
 import { AuthError, BindError, ConnectionError, StreamErrorException } from "./errors.js";
-import { globalTimers, monotonicNow, type PumpTimers, SessionPump } from "./pump.js";
+import { SessionPump } from "./pump.js";
+import { globalTimers, monotonicNow, type PumpTimers } from "./timers.js";
 import { type IqHandler, IqHandlers, type IqRequestType } from "./iq-handlers.js";
 import { PendingIqs } from "./pending-iqs.js";
 import { Redirects } from "./redirects.js";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { globalTimers, monotonicNow, type PumpTimers } from "./pump.js";
+import { globalTimers, monotonicNow, type PumpTimers } from "./timers.js";
 
 /**
  * What a {@link DeadlineScheduler} calls back (the adapter's `SessionPump`). The scheduler keeps its heap

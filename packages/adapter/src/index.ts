@@ -54,7 +54,8 @@ export {
   TokenBucket,
 } from "./limits.js";
 export { PendingIqs } from "./pending-iqs.js";
-export { globalTimers, monotonicNow, type PumpEvent, type PumpIo, type PumpTimers, SessionPump, type SessionPumpOptions } from "./pump.js";
+export { type PumpEvent, type PumpIo, SessionPump, type SessionPumpOptions } from "./pump.js";
+export { globalTimers, monotonicNow, type PumpTimers } from "./timers.js";
 export {
   authFailureLine,
   type HookedConnection,

@@ -10,6 +10,7 @@
  */
 import { defineBitFlags, type SansIoSession } from "@xmpp-sansio/core";
 import type { DeadlineScheduler, DeadlineTarget } from "./deadlines.js";
+import { globalTimers, monotonicNow, type PumpTimers } from "./timers.js";
 
 /** The events a pump must understand (`starttls`, `closed`); everything else is passed through. */
 export type PumpEvent = {
@@ -18,30 +19,6 @@ export type PumpEvent = {
   /** With `starttls`: bytes that arrived after the STARTTLS boundary; they belong to the TLS handshake. */
   readonly tlsBytes?: Uint8Array;
 };
-
-/** The timer functions a pump uses. Default: the global `setTimeout`/`clearTimeout`. */
-export interface PumpTimers {
-  /** Runs `fn` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
-  setTimeout(fn: () => void, ms: number): unknown;
-  /** Cancels a timer set with `setTimeout` (a no-op when it already ran). */
-  clearTimeout(handle: unknown): void;
-}
-
-const globals = globalThis as unknown as PumpTimers & { performance?: { now(): number } };
-
-/** The global timers (any runtime has them). */
-export const globalTimers: PumpTimers = {
-  setTimeout: (fn, ms) => globals.setTimeout(fn, ms),
-  clearTimeout: (handle) => globals.clearTimeout(handle),
-};
-
-/**
- * Monotonic whole milliseconds (`performance.now()`, else `Date.now()`): what `now` means for the core here.
- * Whole, so that the times and deadlines every idle session keeps are small integers (no boxed number each).
- */
-export function monotonicNow(): number {
-  return globals.performance !== undefined ? Math.floor(globals.performance.now()) : Date.now();
-}
 
 /** What a transport gives a pump: how to write, and what to do at the session's turning points. */
 export interface PumpIo<E extends PumpEvent = PumpEvent> {

@@ -28,7 +28,8 @@ import { type Jid, parseJid } from "@xmpp-sansio/jid";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { IqHandlers } from "./iq-handlers.js";
 import { type AddressGate, logSafe, type OutboundQueue } from "./limits.js";
-import { globalTimers, type PumpTimers, type SessionPump } from "./pump.js";
+import type { SessionPump } from "./pump.js";
+import { globalTimers, type PumpTimers } from "./timers.js";
 
 /** The server session surface the adapter drives (the core's `ServerSession`). */
 export interface ServerSessionLike extends SansIoSession<ServerEvent> {
