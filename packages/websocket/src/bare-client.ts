@@ -30,6 +30,12 @@ export interface BareClientOptions extends Omit<ClientOptions, "framing" | "tls"
    * when the connection failed (could not open, no `xmpp` subprotocol, handshake timeout, socket error).
    */
   onEnd?(error?: ConnectionError): void;
+  /**
+   * An exception `onEvent` threw (it never propagates into the session's loop). An IQ `get`/`set` whose
+   * handler threw is answered with `<internal-server-error/>`. Default: rethrown in a microtask, so the
+   * platform reports it as uncaught.
+   */
+  onError?(error: unknown): void;
   /** Allow `ws:` (no TLS) to any host, and PLAIN over it. Default false: `ws:` only to loopback. */
   allowInsecure?: boolean;
   /** The `WebSocket` class. Default `globalThis.WebSocket`. */
@@ -85,7 +91,7 @@ const OPEN = 1;
  * ```
  */
 export function connectBareClient(options: BareClientOptions): BareClient {
-  const { service, onEvent, onEnd, allowInsecure, WebSocket: WS, connectTimeoutMs, now: clock = monotonicNow, timers = globalTimers, ...sessionOptions } = options;
+  const { service, onEvent, onEnd, onError, allowInsecure, WebSocket: WS, connectTimeoutMs, now: clock = monotonicNow, timers = globalTimers, ...sessionOptions } = options;
   const loopback = isLoopbackUri(service);
   const uri = checkWebSocketUri(service, { allowInsecure: allowInsecure === true || loopback });
   if (uri === undefined) throw new TypeError(`not an acceptable WebSocket endpoint: ${service} (wss:, or ws: to loopback or with allowInsecure)`);
@@ -111,20 +117,36 @@ export function connectBareClient(options: BareClientOptions): BareClient {
       if (socket.readyState === OPEN) socket.send(decoder.decode(out));
     }
   };
+  const report = (err: unknown): void => {
+    if (onError === undefined) {
+      queueMicrotask(() => {
+        throw err;
+      });
+      return;
+    }
+    try {
+      onError(err);
+    } catch (again) {
+      queueMicrotask(() => {
+        throw again;
+      });
+    }
+  };
   const deliver = (ev: ClientEvent): void => {
     let taken: unknown;
+    let threw = false;
     try {
       taken = onEvent(ev, session);
     } catch (err) {
       // The application's exception is its own: reported, never an exception inside the session's loop.
-      queueMicrotask(() => {
-        throw err;
-      });
+      threw = true;
+      report(err);
     }
     if (ev.type !== "stanza" || taken === true || session.state !== "online") return;
     const type = ev.stanza.name === "iq" ? ev.stanza.attr("type") : undefined;
     if (type !== "get" && type !== "set") return;
-    const reply = errorReply(ev.stanza, stanzaError("service-unavailable"));
+    // RFC 6120 §8.2.3: every request gets exactly one answer — the handler's, or ours.
+    const reply = errorReply(ev.stanza, stanzaError(threw ? "internal-server-error" : "service-unavailable"));
     if (reply !== undefined) session.send(reply);
   };
   const flush = (): void => {

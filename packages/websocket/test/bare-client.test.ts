@@ -4,7 +4,7 @@
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ClientEvent, sha256Hash } from "@xmpp-sansio/core";
+import { type ClientEvent, parseStanzaError, sha256Hash } from "@xmpp-sansio/core";
 import { type XmlElement, xml } from "@xmpp-sansio/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
@@ -240,6 +240,31 @@ describe("connectBareClient: connections that fail", () => {
     expect(error?.message).toBe("WebSocket handshake with wss://example.com/xmpp timed out");
     expect(MemorySocket.last?.closes).toBe(1);
     expect(b.events).toEqual([]);
+  });
+
+  it("hands onEvent's exception to onError and answers the IQ it threw on with internal-server-error", () => {
+    const errors: unknown[] = [];
+    const boom = new Error("handler bug");
+    const p = pair(9, {
+      onEvent(ev) {
+        if (ev.type === "stanza" && ev.stanza.attr("id") === "boom") throw boom;
+        if (ev.type === "online") throw new Error("not an IQ");
+      },
+      onError: (e) => errors.push(e),
+    });
+    p.socket.open();
+    p.pump();
+    expect(p.client.session.state).toBe("online"); // the exception on `online` changed nothing
+    p.server.send(xml("iq", { type: "get", id: "boom", from: "romeo@localhost/hall", to: "juliet@localhost/page" }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+    p.pump();
+    expect(errors).toEqual([new Error("not an IQ"), boom]);
+    const replies = p.fromPage.filter((s) => s.name === "iq");
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.attr("id")).toBe("boom");
+    expect(parseStanzaError(replies[0]!).condition).toBe("internal-server-error");
+    p.client.close();
+    p.pump();
+    expect(p.ends).toBe(1);
   });
 
   it("delivers iq-timeout at the session's deadline through the injected clock and timers", () => {

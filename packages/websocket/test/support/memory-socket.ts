@@ -91,10 +91,12 @@ export function pair(seed: number, extra: Partial<BareClientOptions> = {}): Pair
     now: () => NOW,
     WebSocket: MemorySocket as unknown as WebSocketConstructor,
     ...extra,
-    onEvent(ev) {
+    onEvent(ev, session) {
       events.push(ev);
-      // The application takes the IQ requests whose id the test put in `take` (and answers none of them).
-      return ev.type === "stanza" && take.has(ev.stanza.attr("id") ?? "");
+      // The application takes the IQ requests whose id the test put in `take` (and answers none of them);
+      // the rest go to the test's own handler, if any.
+      if (ev.type === "stanza" && take.has(ev.stanza.attr("id") ?? "")) return true;
+      return extra.onEvent?.(ev, session);
     },
     onEnd: () => ends++,
   });
