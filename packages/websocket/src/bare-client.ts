@@ -66,7 +66,7 @@ const OPEN = 1;
 
 /**
  * Opens `service` and runs a {@link LeanClientSession} on it: the smallest client this project makes
- * (32.8 KB minified and gzipped with SCRAM-SHA-256 only, against 41.2 KB for `WebSocketClient`;
+ * (32.9 KB minified and gzipped with SCRAM-SHA-256 only, against 41.2 KB for `WebSocketClient`;
  * `pnpm bundle-size`). Only the parts given in `parts` are loaded, as with `WebSocketClient`. Throws a
  * `TypeError` for an unacceptable endpoint.
  *
