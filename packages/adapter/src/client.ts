@@ -43,7 +43,7 @@ import { globalTimers, monotonicNow, type PumpTimers } from "./timers.js";
 import { type IqHandler, IqHandlers, type IqRequestType } from "./iq-handlers.js";
 import { PendingIqs } from "./pending-iqs.js";
 import { Redirects } from "./redirects.js";
-import { matchStanza, type StanzaFilter, type StanzaListener } from "./stanza-match.js";
+import { type StanzaFilter, type StanzaListener, StanzaMatchers } from "./stanza-match.js";
 import { ConnectionTranscript, consoleTranscript, type TranscriptFunction } from "./transcript.js";
 import { type StanzaSubscriber, stanzaStream } from "./stanza-stream.js";
 
@@ -111,7 +111,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
   private readonly pending = new PendingIqs();
   /** The handlers answering IQ requests to us (built-ins included); see {@link ClientController.onIq}. */
   readonly iqHandlers: IqHandlers;
-  private readonly matchers: Array<{ name: "message" | "presence"; filter: StanzaFilter; listener: StanzaListener }> = [];
+  private readonly matchers = new StanzaMatchers();
   private readonly transcript: TranscriptFunction | undefined;
   private readonly subscribers = new Set<StanzaSubscriber>();
   private timer: unknown;
@@ -279,21 +279,12 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
    * ```
    */
   onMessage(filter: StanzaFilter, listener: StanzaListener): () => void {
-    return this.addMatcher("message", filter, listener);
+    return this.matchers.add("message", filter, listener);
   }
 
   /** Like {@link ClientController.onMessage}, for presence (`type: "available"` matches presence without `type`). */
   onPresence(filter: StanzaFilter, listener: StanzaListener): () => void {
-    return this.addMatcher("presence", filter, listener);
-  }
-
-  private addMatcher(name: "message" | "presence", filter: StanzaFilter, listener: StanzaListener): () => void {
-    const m = { name, filter, listener };
-    this.matchers.push(m);
-    return () => {
-      const i = this.matchers.indexOf(m);
-      if (i >= 0) this.matchers.splice(i, 1);
-    };
+    return this.matchers.add("presence", filter, listener);
   }
 
   /**
@@ -596,11 +587,7 @@ export class ClientController<O extends BaseClientOptions = BaseClientOptions> {
         if (s.name === "iq") this.onIqStanza(s);
         else if (s.name === "message" || s.name === "presence") {
           this.emitToUser(s.name, s);
-          for (const m of this.matchers) {
-            if (m.name !== s.name) continue;
-            const match = matchStanza(s, m.filter);
-            if (match !== false) this.callUser(() => m.listener(s, match.child));
-          }
+          this.matchers.dispatch(s, (fn) => this.callUser(fn));
         }
         for (const sub of this.subscribers) sub.push(s);
         return;

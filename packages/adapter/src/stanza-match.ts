@@ -58,3 +58,30 @@ export function matchStanza(stanza: XmlElement, filter: StanzaFilter): false | {
   }
   return false;
 }
+
+/**
+ * The `onMessage`/`onPresence` registrations of a client: each a stanza name, a filter and a listener, called
+ * in registration order for every incoming stanza that matches.
+ */
+export class StanzaMatchers {
+  private readonly list: { name: "message" | "presence"; filter: StanzaFilter; listener: StanzaListener }[] = [];
+
+  /** Registers `listener` for `name` stanzas matching `filter`; returns the function that removes it. */
+  add(name: "message" | "presence", filter: StanzaFilter, listener: StanzaListener): () => void {
+    const m = { name, filter, listener };
+    this.list.push(m);
+    return () => {
+      const i = this.list.indexOf(m);
+      if (i >= 0) this.list.splice(i, 1);
+    };
+  }
+
+  /** Hands `stanza` to every matching listener, each call wrapped by `call` (which isolates its exception). */
+  dispatch(stanza: XmlElement, call: (fn: () => void) => void): void {
+    for (const m of this.list) {
+      if (m.name !== stanza.name) continue;
+      const match = matchStanza(stanza, m.filter);
+      if (match !== false) call(() => m.listener(stanza, match.child));
+    }
+  }
+}
