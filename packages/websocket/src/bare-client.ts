@@ -7,11 +7,20 @@
  *
  * @module
  */
-import { type ClientEvent, type ClientExtraOptions, type ClientOptions, errorReply, LeanClientSession, stanzaError, webSocketFraming } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientExtraOptions, type ClientOptions, errorReply, LeanClientSession, stanzaError } from "@xmpp-sansio/core";
 import type { XmlElement } from "@xmpp-sansio/xml";
 import { ConnectionError, globalTimers, monotonicNow, type PumpTimers } from "@xmpp-sansio/adapter";
-import { isLoopbackUri, type WebSocketConstructor, type WebSocketLike, XMPP_SUBPROTOCOL } from "./client.js";
-import { checkWebSocketUri } from "./uri.js";
+import {
+  acceptableEndpoint,
+  handshakeFailure,
+  receiveFrame,
+  startOnSocket,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  webSocketClass,
+  webSocketSessionOptions,
+  XMPP_SUBPROTOCOL,
+} from "./socket-rules.js";
 
 /** Options of {@link connectBareClient}: the core's client options, the endpoint and the event handler. */
 export interface BareClientOptions extends Omit<ClientOptions, "framing" | "tls">, Pick<ClientExtraOptions, "parts" | "maxAuthAttempts"> {
@@ -66,7 +75,7 @@ const OPEN = 1;
 
 /**
  * Opens `service` and runs a {@link LeanClientSession} on it: the smallest client this project makes
- * (32.9 KB minified and gzipped with SCRAM-SHA-256 only, against 41.2 KB for `WebSocketClient`;
+ * (33.0 KB minified and gzipped with SCRAM-SHA-256 only, against 41.4 KB for `WebSocketClient`;
  * `pnpm bundle-size`). Only the parts given in `parts` are loaded, as with `WebSocketClient`. Throws a
  * `TypeError` for an unacceptable endpoint.
  *
@@ -92,18 +101,10 @@ const OPEN = 1;
  */
 export function connectBareClient(options: BareClientOptions): BareClient {
   const { service, onEvent, onEnd, onError, allowInsecure, WebSocket: WS, connectTimeoutMs, now: clock = monotonicNow, timers = globalTimers, ...sessionOptions } = options;
-  const loopback = isLoopbackUri(service);
-  const uri = checkWebSocketUri(service, { allowInsecure: allowInsecure === true || loopback });
+  const uri = acceptableEndpoint(service, allowInsecure);
   if (uri === undefined) throw new TypeError(`not an acceptable WebSocket endpoint: ${service} (wss:, or ws: to loopback or with allowInsecure)`);
-  const secure = uri.startsWith("wss:");
-  const session = new LeanClientSession({
-    allowPlainInClear: !secure && (loopback || allowInsecure === true),
-    ...sessionOptions,
-    framing: webSocketFraming,
-    tls: secure ? "direct" : "none",
-  });
-  const Ctor = WS ?? (globalThis as unknown as { WebSocket: WebSocketConstructor }).WebSocket;
-  const socket: WebSocketLike = new Ctor(uri, XMPP_SUBPROTOCOL);
+  const session = new LeanClientSession(webSocketSessionOptions(uri, allowInsecure, sessionOptions));
+  const socket: WebSocketLike = new (webSocketClass(WS))(uri, XMPP_SUBPROTOCOL);
   socket.binaryType = "arraybuffer";
   const decoder = new TextDecoder();
   let timer: unknown;
@@ -176,7 +177,6 @@ export function connectBareClient(options: BareClientOptions): BareClient {
     ended = true;
     // A session never started (the socket did not open) has nothing to close.
     if (opened && session.state !== "closed") run((s, t) => s.transportClosed(t));
-    timers.clearTimeout(timer);
     onEnd?.(failure);
   };
   const fail = (err: ConnectionError): void => {
@@ -185,28 +185,23 @@ export function connectBareClient(options: BareClientOptions): BareClient {
     else end();
   };
 
-  const handshake = timers.setTimeout(() => fail(new ConnectionError("timeout", `WebSocket handshake with ${uri} timed out`, { endpoint: uri })), connectTimeoutMs ?? 10_000);
+  const handshake = timers.setTimeout(() => fail(handshakeFailure("timeout", uri)), connectTimeoutMs ?? 10_000);
   socket.addEventListener("open", () => {
     timers.clearTimeout(handshake);
-    // RFC 7395 §3.1: without the xmpp subprotocol the server does not speak XMPP here.
-    if (socket.protocol !== XMPP_SUBPROTOCOL) return fail(new ConnectionError("connect-failed", `${uri} did not accept the "xmpp" WebSocket subprotocol`, { endpoint: uri }));
+    if (socket.protocol !== XMPP_SUBPROTOCOL) return fail(handshakeFailure("subprotocol", uri));
     opened = true;
-    run((s, t) => {
-      if (secure) s.tlsEstablished({ channelBinding: {} }, t);
-      s.start(t);
-    });
+    run((s, t) => startOnSocket(s, uri, t));
   });
   socket.addEventListener("message", (ev) => {
     if (session.state === "closed") return;
-    const data = ev.data;
-    run((s, t) => (typeof data === "string" ? s.receiveMessage(data, false, t) : s.receiveMessage(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(), true, t)));
+    run((s, t) => receiveFrame(s, ev.data, t));
   });
   socket.addEventListener("error", () => {
-    failure ??= opened ? new ConnectionError("connection-lost", `WebSocket error on ${uri}`, { endpoint: uri }) : new ConnectionError("connect-failed", `could not connect to ${uri}`, { endpoint: uri });
+    failure ??= opened ? new ConnectionError("connection-lost", `WebSocket error on ${uri}`, { endpoint: uri }) : handshakeFailure("error", uri);
   });
   socket.addEventListener("close", () => {
     timers.clearTimeout(handshake);
-    if (!opened) failure ??= new ConnectionError("connect-failed", `${uri} closed during the WebSocket handshake`, { endpoint: uri });
+    if (!opened) failure ??= handshakeFailure("closed", uri);
     end();
   });
 

@@ -5,35 +5,23 @@
  * @module
  */
 import { type BaseClientOptions, ConnectionError, SessionClient, type SessionPump } from "@xmpp-sansio/adapter";
-import { type ClientEvent, type ClientOptions, DEFAULT_CLIENT_PARTS, webSocketFraming } from "@xmpp-sansio/core";
+import { type ClientEvent, type ClientOptions, DEFAULT_CLIENT_PARTS } from "@xmpp-sansio/core";
 import { type DiscoveryOptions, discoverWebSocketEndpoints } from "./host-meta.js";
 import { type FastWebSocket, fastWebSocket } from "./node-ws.js";
 import { seeOtherUriTarget } from "./see-other-uri.js";
-import { checkWebSocketUri, parseUrl } from "./uri.js";
-
-/** RFC 7395 §3.1: the WebSocket subprotocol of XMPP. */
-export const XMPP_SUBPROTOCOL = "xmpp";
-
-/** The WHATWG `WebSocket` as far as this client uses it (browsers, Deno, Node ≥ 22, `ws`). */
-export interface WebSocketLike {
-  /** The subprotocol the server selected; must be `xmpp` (RFC 7395 §3.1), else the client closes. */
-  readonly protocol: string;
-  /** `WebSocket.readyState`: 0 connecting, 1 open, 2 closing, 3 closed. */
-  readonly readyState: number;
-  /** Set to `"arraybuffer"` by the client; XMPP frames are text anyway (RFC 7395 §3.2). */
-  binaryType: string;
-  /** Sends one text frame: one XML element or `<open/>`/`<close/>` (RFC 7395 §3.3). */
-  send(data: string): void;
-  /** Starts the closing handshake (RFC 6455 §7); `code` 1000 for a normal end. */
-  close(code?: number, reason?: string): void;
-  /** Listens for the socket opening, closing or failing. */
-  addEventListener(type: "open" | "close" | "error", listener: (event: unknown) => void): void;
-  /** Listens for frames: `event.data` is a `string` for text frames (binary frames are a protocol error). */
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-}
-
-/** A `WebSocket` constructor (`globalThis.WebSocket`, or `ws`'s default export on Node 20). */
-export type WebSocketConstructor = new (url: string, protocols: string | string[]) => WebSocketLike;
+import {
+  acceptableEndpoint,
+  handshakeFailure,
+  receiveFrame,
+  type SocketSession,
+  startOnSocket,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  webSocketClass,
+  webSocketSessionOptions,
+  XMPP_SUBPROTOCOL,
+} from "./socket-rules.js";
+import { checkWebSocketUri } from "./uri.js";
 
 /**
  * How a client finds its WebSocket endpoints when no `service` is given: `discoverWebSocketEndpoints`
@@ -72,13 +60,6 @@ export interface XmppClientOptions extends BaseClientOptions {
 const OPEN = 1;
 const timers = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
 
-/** Whether a `ws:`/`wss:` URI points at this machine. */
-export function isLoopbackUri(uri: string): boolean {
-  const url = parseUrl(uri);
-  if (url === undefined) return false;
-  const h = url.hostname.toLowerCase();
-  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 /**
  * The lean {@link XmppClient}: no default endpoint discovery (give `service`, or `discover`), and only the
@@ -110,7 +91,7 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
   }
 
   private acceptable(uri: string): boolean {
-    return checkWebSocketUri(uri, { allowInsecure: this.options.allowInsecure === true || isLoopbackUri(uri) }) !== undefined;
+    return acceptableEndpoint(uri, this.options.allowInsecure) !== undefined;
   }
 
   /** The discovery used when the options give neither `service` nor `discover` (none here). */
@@ -136,8 +117,7 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
   }
 
   private openSocket(uri: string): Promise<[WebSocketLike, FastWebSocket | undefined]> {
-    const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (Ctor === undefined) throw new TypeError("no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package on Node 20)");
+    const Ctor = webSocketClass(this.options.WebSocket);
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
     return new Promise<[WebSocketLike, FastWebSocket | undefined]>((resolve, reject) => {
       let settled = false;
@@ -147,11 +127,11 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
         ws = new Ctor(uri, XMPP_SUBPROTOCOL);
         fast = fastWebSocket(ws);
       } catch (err) {
-        reject(new ConnectionError("connect-failed", `could not open ${uri}: ${(err as Error).message}`, { cause: err, endpoint: uri }));
+        reject(handshakeFailure("constructor", uri, err));
         return;
       }
       ws.binaryType = "arraybuffer";
-      const timer = timers.setTimeout(() => fail(new ConnectionError("timeout", `WebSocket handshake with ${uri} timed out`, { endpoint: uri })), timeoutMs);
+      const timer = timers.setTimeout(() => fail(handshakeFailure("timeout", uri)), timeoutMs);
       const fail = (err: ConnectionError) => {
         if (settled) return;
         settled = true;
@@ -165,17 +145,16 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
       };
       ws.addEventListener("open", () => {
         if (settled) return;
-        // RFC 7395 §3.1: without the xmpp subprotocol the server does not speak XMPP here.
         if (ws.protocol !== XMPP_SUBPROTOCOL) {
-          fail(new ConnectionError("connect-failed", `${uri} did not accept the "xmpp" WebSocket subprotocol`, { endpoint: uri }));
+          fail(handshakeFailure("subprotocol", uri));
           return;
         }
         settled = true;
         timers.clearTimeout(timer);
         resolve([ws, fast]);
       });
-      ws.addEventListener("error", () => fail(new ConnectionError("connect-failed", `could not connect to ${uri}`, { endpoint: uri })));
-      ws.addEventListener("close", () => fail(new ConnectionError("connect-failed", `${uri} closed during the WebSocket handshake`, { endpoint: uri })));
+      ws.addEventListener("error", () => fail(handshakeFailure("error", uri)));
+      ws.addEventListener("close", () => fail(handshakeFailure("closed", uri)));
     });
   }
 
@@ -199,14 +178,7 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
       throw new ConnectionError("closed", "closed before the connection was established");
     }
     this.uri = uri;
-    const secure = uri.startsWith("wss:");
-    const loopback = isLoopbackUri(uri);
-    const sessionOptions: Omit<ClientOptions, "jid" | "password"> = {
-      ...(this.options.session ?? {}),
-      framing: webSocketFraming,
-      tls: secure ? "direct" : "none",
-    };
-    if (!secure && sessionOptions.allowPlainInClear === undefined) sessionOptions.allowPlainInClear = loopback || this.options.allowInsecure === true;
+    const sessionOptions: Omit<ClientOptions, "jid" | "password"> = webSocketSessionOptions(uri, this.options.allowInsecure, { ...(this.options.session ?? {}) });
     const socket = ws;
     const decoder = new TextDecoder();
     const pump: SessionPump<ClientEvent> = this.attach(sessionOptions, {
@@ -247,10 +219,7 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
     } else {
       socket.addEventListener("message", (ev) => {
         const data = ev.data;
-        pump.guarded((s, now) => {
-          if (typeof data === "string") s.receiveMessage(data, false, now);
-          else s.receiveMessage(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(), true, now);
-        });
+        pump.guarded((s, now) => receiveFrame(s, data, now));
       });
     }
     socket.addEventListener("close", () => {
@@ -258,10 +227,7 @@ export class WebSocketClient extends SessionClient<XmppClientOptions> {
       this.transportEnded(pump);
     });
     socket.addEventListener("error", () => this.transportError(new ConnectionError("connection-lost", `WebSocket error on ${uri}`, { endpoint: uri })));
-    pump.interact((s, now) => {
-      if (secure) s.tlsEstablished({ channelBinding: {} }, now);
-      (s as unknown as { start(now: number): void }).start(now);
-    });
+    pump.interact((s, now) => startOnSocket(s as unknown as SocketSession, uri, now));
   }
 }
 

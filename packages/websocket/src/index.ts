@@ -24,16 +24,8 @@ export {
 export { type BareClient, type BareClientOptions, connectBareClient } from "./bare-client.js";
 export { seeOtherUriTarget } from "./see-other-uri.js";
 export { checkWebSocketUri, type EndpointPolicy } from "./uri.js";
-export {
-  type EndpointDiscovery,
-  isLoopbackUri,
-  WebSocketClient,
-  type WebSocketConstructor,
-  type WebSocketLike,
-  XMPP_SUBPROTOCOL,
-  XmppClient,
-  type XmppClientOptions,
-} from "./client.js";
+export { type EndpointDiscovery, WebSocketClient, XmppClient, type XmppClientOptions } from "./client.js";
+export { isLoopbackUri, type WebSocketConstructor, type WebSocketLike, XMPP_SUBPROTOCOL } from "./socket-rules.js";
 // The shared client/server machinery and errors live in @xmpp-sansio/adapter; re-exported so users of this
 // package (and code written against its earlier exports) import them from here.
 export {

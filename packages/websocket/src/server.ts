@@ -43,7 +43,7 @@ export {
   streamManagementOf,
 } from "@xmpp-sansio/adapter";
 
-export { XMPP_SUBPROTOCOL } from "./client.js";
+export { XMPP_SUBPROTOCOL } from "./socket-rules.js";
 
 /** Options of {@link XmppWebSocketServer}. */
 export interface XmppWebSocketServerOptions {

@@ -176,47 +176,16 @@ describe("connectBareClient: connections that fail", () => {
   });
 
   it("closes a socket opened without the xmpp subprotocol, as a browser would open it", async () => {
-    const sockets: FakeSocket[] = [];
-    class FakeSocket {
-      protocol = "";
-      readyState = 0;
-      binaryType = "blob";
-      sent: string[] = [];
-      closed: number[] = [];
-      listeners = new Map<string, ((ev: unknown) => void)[]>();
-      constructor(
-        readonly url: string,
-        readonly protocols: string | string[],
-      ) {
-        sockets.push(this);
-      }
-      send(data: string) {
-        this.sent.push(data);
-      }
-      close(code = 1005) {
-        this.closed.push(code);
-        this.readyState = 3;
-        queueMicrotask(() => this.fire("close", {}));
-      }
-      addEventListener(type: string, fn: (ev: unknown) => void) {
-        this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
-      }
-      fire(type: string, ev: unknown) {
-        for (const fn of this.listeners.get(type) ?? []) fn(ev);
-      }
-    }
-    const b = bare({ service: "wss://example.com/xmpp", WebSocket: FakeSocket as unknown as WebSocketConstructor });
-    const socket = sockets[0]!;
-    expect(socket.url).toBe("wss://example.com/xmpp");
-    expect(socket.protocols).toBe("xmpp");
-    expect(socket.binaryType).toBe("arraybuffer");
-    socket.readyState = 1;
-    socket.fire("open", {});
+    const b = bare({ service: "wss://example.com/xmpp", WebSocket: MemorySocket as unknown as WebSocketConstructor });
+    const socket = MemorySocket.last!;
+    expect([socket.url, socket.protocols, socket.binaryType]).toEqual(["wss://example.com/xmpp", "xmpp", "arraybuffer"]);
+    socket.protocol = ""; // a server that selected no subprotocol
+    socket.open();
     const error = await b.end;
     expect(error?.code).toBe("connect-failed");
-    expect(error?.message).toMatch(/did not accept the "xmpp" WebSocket subprotocol/);
+    expect(error?.message).toBe('wss://example.com/xmpp did not accept the "xmpp" WebSocket subprotocol');
     expect(socket.sent).toEqual([]); // nothing was written: no <open/> to a server that is not XMPP
-    expect(socket.closed).toHaveLength(1);
+    expect(socket.closes).toBe(1);
     expect(b.events).toEqual([]);
   });
 

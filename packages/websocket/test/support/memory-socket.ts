@@ -32,7 +32,10 @@ export class MemorySocket {
   sent: string[] = [];
   closes = 0;
   private listeners = new Map<string, ((ev: never) => void)[]>();
-  constructor() {
+  constructor(
+    readonly url = "",
+    readonly protocols: string | string[] = "",
+  ) {
     MemorySocket.last = this;
   }
   send(data: string) {
